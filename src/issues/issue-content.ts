@@ -1,0 +1,93 @@
+import type { Segment } from '../stories/segment.ts';
+import type { Story, TimelineEvent } from '../stories/story.ts';
+
+/** A story as picked for one segment of an issue, with the explanation of the pick. */
+export interface IssueStory {
+  story: Story;
+  score: number;
+  fallback: boolean;
+  /** Source names of the other outlets that covered the same event. */
+  alsoCoveredBy: string[];
+  reasons: string[];
+  scoreBreakdown: Record<string, number>;
+}
+
+export interface IssueSection {
+  segment: Segment;
+  /** True when the segment had nothing to send this week; `skipReason` says why. */
+  skipped: boolean;
+  skipReason: string | null;
+  stories: IssueStory[];
+}
+
+/** A story from an earlier week whose timeline gained an event during this week. */
+export interface DevelopingStory {
+  story: Story;
+  event: TimelineEvent;
+}
+
+/** Everything a week's issue contains, for every segment: what the renderer and the preview receive. */
+export interface IssueContent {
+  issueId: number;
+  week: string;
+  /** Monday 00:00 of the week in `timeZone`, as an instant. */
+  weekStart: Date;
+  /** The instant the next week starts (exclusive end). */
+  weekEnd: Date;
+  timeZone: string;
+  sections: IssueSection[];
+  developing: DevelopingStory[];
+}
+
+/** What one subscriber receives: the issue narrowed to their segments, no story twice. */
+export interface Edition {
+  issueId: number;
+  week: string;
+  weekStart: Date;
+  weekEnd: Date;
+  timeZone: string;
+  /** Sorted segment slugs: the key under which an edition is rendered once and shared. */
+  segmentKey: string;
+  segments: Segment[];
+  hero: IssueStory | null;
+  sections: Array<{ segment: Segment; stories: IssueStory[] }>;
+  developing: DevelopingStory[];
+}
+
+export function segmentKeyOf(slugs: readonly string[]): string {
+  return [...new Set(slugs)].sort().join('+');
+}
+
+/**
+ * Narrows an issue to a set of segments: the best story overall becomes the hero, then each followed
+ * segment in issue order keeps its stories not already shown. Pure and deterministic.
+ */
+export function editionFor(content: IssueContent, segmentSlugs: readonly string[]): Edition {
+  const wanted = new Set(segmentSlugs);
+  const followed = content.sections.filter((section) => wanted.has(section.segment.slug) && !section.skipped);
+  let hero: IssueStory | null = null;
+  for (const section of followed) {
+    const first = section.stories[0];
+    if (first && (!hero || first.score > hero.score)) hero = first;
+  }
+  const shown = new Set<string>(hero ? [hero.story.id] : []);
+  const sections = followed
+    .map((section) => {
+      const stories = section.stories.filter((item) => !shown.has(item.story.id));
+      for (const item of stories) shown.add(item.story.id);
+      return { segment: section.segment, stories };
+    })
+    .filter((section) => section.stories.length > 0);
+  return {
+    issueId: content.issueId,
+    week: content.week,
+    weekStart: content.weekStart,
+    weekEnd: content.weekEnd,
+    timeZone: content.timeZone,
+    segmentKey: segmentKeyOf(followed.map((s) => s.segment.slug)),
+    segments: followed.map((s) => s.segment),
+    hero,
+    sections,
+    developing: content.developing,
+  };
+}

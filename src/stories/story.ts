@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * The enriched story as the aggregator publishes it (docs/story.schema.json is generated from this).
+ * Unknown fields are ignored so a newer aggregator does not break imports.
+ */
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const protocol = new URL(value).protocol;
+      return protocol === 'http:' || protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with zone, e.g. 2026-11-23T09:30:00Z' });
+const text = z.string().trim().min(1, 'must not be empty');
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+export const storyInputSchema = z
+  .object({
+    id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    title: text.max(500, 'must be at most 500 characters'),
+    url: httpUrl,
+    source: z.object({ name: text, url: httpUrl.optional() }),
+    region: optionalText,
+    publishedAt: isoDateTime.optional(),
+    collectedAt: isoDateTime.optional(),
+    audiences: z.array(text).default([]),
+    tldr: z
+      .object({ whatChanged: optionalText, whyItMatters: optionalText, whatToDoNext: optionalText })
+      .default({ whatChanged: undefined, whyItMatters: undefined, whatToDoNext: undefined }),
+    keyTakeaways: z.array(text).default([]),
+    implications: z.array(z.object({ prediction: text, rationale: optionalText })).default([]),
+    timeline: z.array(z.object({ date: text, event: text })).default([]),
+    related: z
+      .array(z.union([z.string(), z.object({ id: z.string().optional(), title: z.string().optional(), url: httpUrl.optional() })]))
+      .default([]),
+  })
+  .refine((story) => story.publishedAt !== undefined || story.collectedAt !== undefined, {
+    message: 'needs publishedAt or collectedAt',
+    path: ['publishedAt'],
+  });
+
+export type StoryInput = z.output<typeof storyInputSchema>;
+
+export interface StorySource {
+  name: string;
+  url: string | null;
+}
+
+export interface Implication {
+  prediction: string;
+  rationale: string | null;
+}
+
+export interface TimelineEvent {
+  /** As published: '2026-01', '2026-11-23' or a full date-time. */
+  date: string;
+  event: string;
+}
+
+export interface RelatedStory {
+  id?: string;
+  title?: string;
+  url?: string;
+}
+
+/** An enriched story inside the application: every optional part is null or empty, never undefined. */
+export interface Story {
+  id: string;
+  title: string;
+  url: string;
+  /** The url without tracking parameters, fragment, `www.` or trailing slash: same-event clustering keys on it. */
+  canonicalUrl: string;
+  source: StorySource;
+  region: string | null;
+  publishedAt: Date | null;
+  collectedAt: Date | null;
+  /** Audience segment names as published ("Founders & Product Leaders"). */
+  audiences: string[];
+  tldr: { whatChanged: string | null; whyItMatters: string | null; whatToDoNext: string | null };
+  keyTakeaways: string[];
+  implications: Implication[];
+  timeline: TimelineEvent[];
+  related: RelatedStory[];
+}
+
+/** The moment a story belongs to: published, else collected. */
+export function storyTime(story: Pick<Story, 'publishedAt' | 'collectedAt'>): Date {
+  const time = story.publishedAt ?? story.collectedAt;
+  if (!time) throw new Error('story without publishedAt and collectedAt');
+  return time;
+}
+
+const trackingParameter = /^(utm_.*|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|cmpid|ocid)$/i;
+
+export function canonicalizeUrl(raw: string): string {
+  const url = new URL(raw);
+  url.hash = '';
+  url.hostname = url.hostname.toLowerCase().replace(/^www\./, '');
+  for (const key of [...url.searchParams.keys()]) {
+    if (trackingParameter.test(key)) url.searchParams.delete(key);
+  }
+  url.searchParams.sort();
+  const pathname = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${url.host}${pathname}${url.search}`;
+}
+
+export function storyFromInput(input: StoryInput): Story {
+  return {
+    id: input.id,
+    title: input.title,
+    url: input.url,
+    canonicalUrl: canonicalizeUrl(input.url),
+    source: { name: input.source.name, url: input.source.url ?? null },
+    region: input.region ?? null,
+    publishedAt: input.publishedAt ? new Date(input.publishedAt) : null,
+    collectedAt: input.collectedAt ? new Date(input.collectedAt) : null,
+    audiences: [...new Set(input.audiences)],
+    tldr: {
+      whatChanged: input.tldr.whatChanged ?? null,
+      whyItMatters: input.tldr.whyItMatters ?? null,
+      whatToDoNext: input.tldr.whatToDoNext ?? null,
+    },
+    keyTakeaways: input.keyTakeaways,
+    implications: input.implications.map((i) => ({ prediction: i.prediction, rationale: i.rationale ?? null })),
+    timeline: input.timeline,
+    related: input.related.map((r) => (typeof r === 'string' ? { id: r } : r)),
+  };
+}

@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** `recap serve` */
+export function registerWebCommands(program: Command): void {
+  void program;
+}

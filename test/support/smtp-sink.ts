@@ -1,0 +1,68 @@
+import type { AddressInfo } from 'node:net';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+
+export interface ReceivedMessage {
+  envelopeFrom: string;
+  envelopeTo: string[];
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+export interface SmtpSink {
+  url: string;
+  port: number;
+  messages: ReceivedMessage[];
+  close(): Promise<void>;
+}
+
+export interface SmtpSinkOptions {
+  /** Decide per recipient: return an Error with `responseCode` to refuse it. */
+  onRcptTo?: (address: string) => (Error & { responseCode?: number }) | undefined;
+  /** Decide per message after DATA. */
+  onData?: (raw: Buffer) => (Error & { responseCode?: number }) | undefined;
+  serverOptions?: Partial<SMTPServerOptions>;
+}
+
+/** A real SMTP server in this process that keeps every accepted message, parsed with mailparser. */
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
+  const messages: ReceivedMessage[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onRcptTo(address, _session, callback) {
+      callback(options.onRcptTo?.(address.address) ?? undefined);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const refusal = options.onData?.(raw);
+        if (refusal) return callback(refusal);
+        simpleParser(raw)
+          .then((parsed) => {
+            messages.push({
+              envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+              raw,
+              parsed,
+            });
+            callback();
+          })
+          .catch(callback);
+      });
+    },
+    ...options.serverOptions,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

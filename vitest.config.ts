@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // PGlite instances are heavy (~800 MB each); two workers match the two cores.
+    maxWorkers: 2,
+    env: { NODE_ENV: 'test' },
+  },
+});
