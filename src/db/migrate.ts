@@ -1,17 +1,19 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { FileMigrationProvider, type Kysely, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import * as initial from './migrations/20261125090000_initial.ts';
 
-const migrationFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+/**
+ * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
+ * code runs under tsx, vitest and any bundler; add new files here in order.
+ */
+const migrations: Record<string, Migration> = {
+  '20261125090000_initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Applies every pending migration; idempotent, safe to call from every command. Throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: new FileMigrationProvider({ fs, path, migrationFolder }),
-  });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
   if (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -31,7 +31,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await migrateToLatest(handle.db);
     return template;
   })();
-  const clone = await (await pgliteTemplate).clone();
+  const clone = (await (await pgliteTemplate).clone()) as import('@electric-sql/pglite').PGlite;
   const handle = await wrapPglite(clone);
   return { db: handle.db, kind: 'pglite', url: undefined, close: handle.close };
 }
