@@ -1,0 +1,179 @@
+import { sql } from 'kysely';
+import type { Db, StoryRow, Tx } from '../db/database.ts';
+import { type Segment, segmentSlug } from './segment.ts';
+import type { Story } from './story.ts';
+
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Creates missing segments by name and returns all of the given names' segments. Idempotent. */
+export async function ensureSegments(db: Db | Tx, names: readonly string[]): Promise<Segment[]> {
+  const unique = [...new Set(names)];
+  if (unique.length === 0) return [];
+  await db
+    .insertInto('segments')
+    .values(unique.map((name) => ({ name, slug: segmentSlug(name) })))
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  return db.selectFrom('segments').select(['id', 'name', 'slug']).where('name', 'in', unique).orderBy('id').execute();
+}
+
+export async function listSegments(db: Db | Tx): Promise<Segment[]> {
+  return db.selectFrom('segments').select(['id', 'name', 'slug']).orderBy('id').execute();
+}
+
+/**
+ * Inserts or updates stories by id, replacing their takeaways, implications, timeline and segments,
+ * all in set-based statements. Must run in a transaction so a story never appears half-written.
+ */
+export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise<void> {
+  if (stories.length === 0) return;
+  const segments = await ensureSegments(trx, stories.flatMap((s) => s.audiences));
+  const segmentId = new Map(segments.map((s) => [s.name, s.id]));
+  for (const batch of chunks(stories)) {
+    const ids = batch.map((s) => s.id);
+    await trx
+      .insertInto('stories')
+      .values(
+        batch.map((s) => ({
+          id: s.id,
+          title: s.title,
+          url: s.url,
+          canonical_url: s.canonicalUrl,
+          source_name: s.source.name,
+          source_url: s.source.url,
+          region: s.region,
+          published_at: s.publishedAt,
+          collected_at: s.collectedAt,
+          tldr_what_changed: s.tldr.whatChanged,
+          tldr_why_it_matters: s.tldr.whyItMatters,
+          tldr_what_to_do_next: s.tldr.whatToDoNext,
+          related: JSON.stringify(s.related),
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          title: eb.ref('excluded.title'),
+          url: eb.ref('excluded.url'),
+          canonical_url: eb.ref('excluded.canonical_url'),
+          source_name: eb.ref('excluded.source_name'),
+          source_url: eb.ref('excluded.source_url'),
+          region: eb.ref('excluded.region'),
+          published_at: eb.ref('excluded.published_at'),
+          collected_at: eb.ref('excluded.collected_at'),
+          tldr_what_changed: eb.ref('excluded.tldr_what_changed'),
+          tldr_why_it_matters: eb.ref('excluded.tldr_why_it_matters'),
+          tldr_what_to_do_next: eb.ref('excluded.tldr_what_to_do_next'),
+          related: eb.ref('excluded.related'),
+          updated_at: sql`now()`,
+        })),
+      )
+      .execute();
+    for (const table of ['story_takeaways', 'story_implications', 'story_timeline_events', 'story_segments'] as const) {
+      await trx.deleteFrom(table).where('story_id', 'in', ids).execute();
+    }
+    const takeaways = batch.flatMap((s) => s.keyTakeaways.map((text, position) => ({ story_id: s.id, position, text })));
+    const implications = batch.flatMap((s) =>
+      s.implications.map((i, position) => ({ story_id: s.id, position, prediction: i.prediction, rationale: i.rationale })),
+    );
+    const timeline = batch.flatMap((s) => s.timeline.map((t, position) => ({ story_id: s.id, position, date: t.date, event: t.event })));
+    const tags = batch.flatMap((s) => s.audiences.map((name) => ({ story_id: s.id, segment_id: segmentId.get(name) as number })));
+    for (const rows of chunks(takeaways)) await trx.insertInto('story_takeaways').values(rows).execute();
+    for (const rows of chunks(implications)) await trx.insertInto('story_implications').values(rows).execute();
+    for (const rows of chunks(timeline)) await trx.insertInto('story_timeline_events').values(rows).execute();
+    for (const rows of chunks(tags)) await trx.insertInto('story_segments').values(rows).execute();
+  }
+}
+
+export function storyRowToStory(
+  row: StoryRow,
+  parts: Pick<Story, 'audiences' | 'keyTakeaways' | 'implications' | 'timeline'>,
+): Story {
+  return {
+    id: row.id,
+    title: row.title,
+    url: row.url,
+    canonicalUrl: row.canonical_url,
+    source: { name: row.source_name, url: row.source_url },
+    region: row.region,
+    publishedAt: row.published_at,
+    collectedAt: row.collected_at,
+    audiences: parts.audiences,
+    tldr: { whatChanged: row.tldr_what_changed, whyItMatters: row.tldr_why_it_matters, whatToDoNext: row.tldr_what_to_do_next },
+    keyTakeaways: parts.keyTakeaways,
+    implications: parts.implications,
+    timeline: parts.timeline,
+    related: row.related ?? [],
+  };
+}
+
+/** Loads whole stories with all their parts, in five queries whatever the number. Order follows `ids`. */
+export async function loadStoriesByIds(db: Db | Tx, ids: readonly string[]): Promise<Story[]> {
+  if (ids.length === 0) return [];
+  const all = [...new Set(ids)];
+  const rows: StoryRow[] = [];
+  const takeaways: { story_id: string; position: number; text: string }[] = [];
+  const implications: { story_id: string; position: number; prediction: string; rationale: string | null }[] = [];
+  const timeline: { story_id: string; position: number; date: string; event: string }[] = [];
+  const audiences: { story_id: string; name: string }[] = [];
+  for (const batch of chunks(all, 5000)) {
+    rows.push(...(await db.selectFrom('stories').selectAll().where('id', 'in', batch).execute()));
+    takeaways.push(...(await db.selectFrom('story_takeaways').selectAll().where('story_id', 'in', batch).orderBy('position').execute()));
+    implications.push(
+      ...(await db.selectFrom('story_implications').selectAll().where('story_id', 'in', batch).orderBy('position').execute()),
+    );
+    timeline.push(
+      ...(await db.selectFrom('story_timeline_events').selectAll().where('story_id', 'in', batch).orderBy('position').execute()),
+    );
+    audiences.push(
+      ...(await db
+        .selectFrom('story_segments')
+        .innerJoin('segments', 'segments.id', 'story_segments.segment_id')
+        .select(['story_segments.story_id', 'segments.name'])
+        .where('story_segments.story_id', 'in', batch)
+        .orderBy('segments.id')
+        .execute()),
+    );
+  }
+  const group = <T extends { story_id: string }>(items: T[]) => {
+    const map = new Map<string, T[]>();
+    for (const item of items) map.set(item.story_id, [...(map.get(item.story_id) ?? []), item]);
+    return map;
+  };
+  const byTakeaway = group(takeaways);
+  const byImplication = group(implications);
+  const byTimeline = group(timeline);
+  const byAudience = group(audiences);
+  const byId = new Map(
+    rows.map((row) => [
+      row.id,
+      storyRowToStory(row, {
+        audiences: (byAudience.get(row.id) ?? []).map((a) => a.name),
+        keyTakeaways: (byTakeaway.get(row.id) ?? []).map((t) => t.text),
+        implications: (byImplication.get(row.id) ?? []).map((i) => ({ prediction: i.prediction, rationale: i.rationale })),
+        timeline: (byTimeline.get(row.id) ?? []).map((t) => ({ date: t.date, event: t.event })),
+      }),
+    ]),
+  );
+  return all.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** Stories whose time (published, else collected) lies in [from, to). */
+export async function loadStoriesBetween(db: Db | Tx, from: Date, to: Date): Promise<Story[]> {
+  const ids = await db
+    .selectFrom('stories')
+    .select('id')
+    .where(sql`coalesce(published_at, collected_at)`, '>=', from)
+    .where(sql`coalesce(published_at, collected_at)`, '<', to)
+    .orderBy('id')
+    .execute();
+  return loadStoriesByIds(
+    db,
+    ids.map((r) => r.id),
+  );
+}
