@@ -75,6 +75,7 @@ const envSchema = z.object({
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
   TEST_RECIPIENTS: optionalString,
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SOFT_BOUNCE_LIMIT: positiveInt(3),
   BOUNCE_DOMAIN: optionalString,
   DKIM_DOMAIN: optionalString,
   DKIM_SELECTOR: optionalString,
@@ -99,6 +100,8 @@ export interface Config {
   selection: { storiesPerSegment: number; minStoriesPerSegment: number };
   testRecipients: string[];
   bounceSmtpPort: number | undefined;
+  /** Consecutive issues that soft-bounce before an address is suppressed. */
+  softBounceLimit: number;
   dkim: { domain: string; selector: string; privateKeyFile: string } | undefined;
 }
 
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dote
     selection: { storiesPerSegment: e.STORIES_PER_SEGMENT, minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT },
     testRecipients,
     bounceSmtpPort: e.BOUNCE_SMTP_PORT,
+    softBounceLimit: e.SOFT_BOUNCE_LIMIT,
     dkim:
       e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY_FILE
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKeyFile: e.DKIM_PRIVATE_KEY_FILE }

@@ -71,6 +71,7 @@ export interface SubscribersTable {
   tracking_enabled: Generated<boolean>;
   paused_until: Timestamp | null;
   soft_bounce_count: Generated<number>;
+  last_soft_bounce_issue_id: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: DefaultedTimestamp;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
@@ -168,6 +169,7 @@ export interface TrackingEventsTable {
   ip: string | null;
   user_agent: string | null;
   occurred_at: DefaultedTimestamp;
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ConsentLogTable {

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as initial from './migrations/20261125090000_initial.ts';
+import * as subscriberEndpoints from './migrations/20261125130000_subscriber_endpoints.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -7,6 +8,7 @@ import * as initial from './migrations/20261125090000_initial.ts';
  */
 const migrations: Record<string, Migration> = {
   '20261125090000_initial': initial,
+  '20261125130000_subscriber_endpoints': subscriberEndpoints,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
