@@ -188,6 +188,12 @@ export interface ScheduleFiresTable {
   fired_at: DefaultedTimestamp;
   owner: string;
   outcome: string | null;
+  /** The ISO week the slot sends (added by 20261125140000). */
+  week: string | null;
+  /** Why the outcome was decided, in words. */
+  detail: string | null;
+  /** Heartbeat of the run holding the slot. */
+  updated_at: DefaultedTimestamp;
 }
 
 /** The whole schema as Kysely sees it; kept in step with src/db/migrations by hand. */

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as initial from './migrations/20261125090000_initial.ts';
 import * as subscriberEndpoints from './migrations/20261125130000_subscriber_endpoints.ts';
+import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_detail.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -9,6 +10,7 @@ import * as subscriberEndpoints from './migrations/20261125130000_subscriber_end
 const migrations: Record<string, Migration> = {
   '20261125090000_initial': initial,
   '20261125130000_subscriber_endpoints': subscriberEndpoints,
+  '20261125140000_schedule_fire_detail': scheduleFireDetail,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
