@@ -103,6 +103,8 @@ export interface IssuesTable {
   send_finished_at: Timestamp | null;
   status_reason: string | null;
   audience_counts: Json<AudienceCounts | null>;
+  /** The explanation of the last build (src/issues/issue-report.ts), null before the first build. */
+  selection_report: Json<unknown | null>;
 }
 
 export interface IssueItemsTable {
@@ -115,6 +117,8 @@ export interface IssueItemsTable {
   also_covered_by: Json<string[]>;
   reasons: Json<string[]>;
   score_breakdown: Json<Record<string, number>>;
+  /** The same-event cluster the story represents; null for items stored before clustering existed. */
+  cluster_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type OverrideKind = 'pin' | 'drop' | 'boost';

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as initial from './migrations/20261125090000_initial.ts';
+import * as issueSelection from './migrations/20261125100000_issue_selection.ts';
 import * as subscriberEndpoints from './migrations/20261125130000_subscriber_endpoints.ts';
 import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_detail.ts';
 
@@ -9,6 +10,7 @@ import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_d
  */
 const migrations: Record<string, Migration> = {
   '20261125090000_initial': initial,
+  '20261125100000_issue_selection': issueSelection,
   '20261125130000_subscriber_endpoints': subscriberEndpoints,
   '20261125140000_schedule_fire_detail': scheduleFireDetail,
 };
