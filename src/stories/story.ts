@@ -14,7 +14,8 @@ const httpUrl = z
     } catch {
       return false;
     }
-  }, 'must be an http(s) URL');
+  }, 'must be an http(s) URL')
+  .meta({ format: 'uri', pattern: '^https?://', description: 'An absolute http(s) URL' });
 
 const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with zone, e.g. 2026-11-23T09:30:00Z' });
 const text = z.string().trim().min(1, 'must not be empty');
@@ -30,16 +31,18 @@ export const storyInputSchema = z
     title: text.max(500, 'must be at most 500 characters'),
     url: httpUrl,
     source: z.object({ name: text, url: httpUrl.optional() }),
-    region: optionalText,
+    region: optionalText.meta({ description: 'ISO 3166 region code of the story, e.g. "HK"; shown as a flag' }),
     publishedAt: isoDateTime.optional(),
     collectedAt: isoDateTime.optional(),
-    audiences: z.array(text).default([]),
+    audiences: z.array(text).default([]).meta({ description: 'Audience segment names, e.g. "Founders & Product Leaders"' }),
     tldr: z
       .object({ whatChanged: optionalText, whyItMatters: optionalText, whatToDoNext: optionalText })
       .default({ whatChanged: undefined, whyItMatters: undefined, whatToDoNext: undefined }),
     keyTakeaways: z.array(text).default([]),
     implications: z.array(z.object({ prediction: text, rationale: optionalText })).default([]),
-    timeline: z.array(z.object({ date: text, event: text })).default([]),
+    timeline: z
+      .array(z.object({ date: text.meta({ description: '"2026", "2026-01", "2026-01-15" or an ISO date-time' }), event: text }))
+      .default([]),
     related: z
       .array(z.union([z.string(), z.object({ id: z.string().optional(), title: z.string().optional(), url: httpUrl.optional() })]))
       .default([]),

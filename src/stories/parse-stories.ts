@@ -1,0 +1,98 @@
+import { type Story, storyFromInput, storyInputSchema } from './story.ts';
+
+/** One reason a record was refused: which record (1-based), its id when known, which field, why. */
+export interface ImportProblem {
+  record: number;
+  id: string | undefined;
+  field: string;
+  reason: string;
+}
+
+export interface ParsedStories {
+  stories: Story[];
+  problems: ImportProblem[];
+  /** Number of records seen, valid or not. */
+  total: number;
+}
+
+export function formatProblem(problem: ImportProblem): string {
+  const id = problem.id === undefined ? '' : ` (id ${JSON.stringify(problem.id)})`;
+  return `record ${problem.record}${id}: ${problem.field}: ${problem.reason}`;
+}
+
+/** Splits a file into raw records: a JSON array, a single JSON object, or NDJSON (one object per non-blank line). */
+function readRecords(text: string): Array<{ record: number; value: unknown } | ImportProblem> {
+  const trimmed = text.trimStart().replace(/^\uFEFF/, '');
+  if (trimmed.startsWith('[')) {
+    try {
+      const value: unknown = JSON.parse(trimmed);
+      if (!Array.isArray(value)) throw new Error('not an array');
+      return value.map((item, index) => ({ record: index + 1, value: item }));
+    } catch (error) {
+      return [{ record: 0, id: undefined, field: '(file)', reason: `invalid JSON array: ${(error as Error).message}` }];
+    }
+  }
+  if (trimmed.startsWith('{')) {
+    // A single story, pretty-printed, is a file of one record.
+    try {
+      return [{ record: 1, value: JSON.parse(trimmed) }];
+    } catch {
+      // Not one object: read it as NDJSON below.
+    }
+  }
+  const records: Array<{ record: number; value: unknown } | ImportProblem> = [];
+  let record = 0;
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    record += 1;
+    try {
+      records.push({ record, value: JSON.parse(line) });
+    } catch (error) {
+      records.push({ record, id: undefined, field: '(record)', reason: `invalid JSON: ${(error as Error).message}` });
+    }
+  }
+  return records;
+}
+
+/**
+ * Parses and validates a stories file (JSON array or NDJSON). Pure: returns every valid story and one
+ * problem per invalid field, so the caller can refuse the whole file or import only the valid records.
+ */
+export function parseStories(text: string): ParsedStories {
+  const stories: Story[] = [];
+  const problems: ImportProblem[] = [];
+  const seen = new Map<string, number>();
+  const records = readRecords(text);
+  for (const entry of records) {
+    if (!('value' in entry)) {
+      problems.push(entry);
+      continue;
+    }
+    const { record, value } = entry;
+    const id = typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string'
+      ? (value as { id: string }).id
+      : undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push({ record, id, field: '(record)', reason: 'must be a JSON object' });
+      continue;
+    }
+    const parsed = storyInputSchema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const field = issue.path.length > 0 ? issue.path.join('.') : '(record)';
+        const reason = issue.code === 'invalid_type' && issue.message.includes('undefined') ? 'is required' : issue.message;
+        problems.push({ record, id, field, reason });
+      }
+      continue;
+    }
+    const earlier = seen.get(parsed.data.id);
+    if (earlier !== undefined) {
+      problems.push({ record, id, field: 'id', reason: `duplicate of record ${earlier} in the same file` });
+      continue;
+    }
+    seen.set(parsed.data.id, record);
+    stories.push(storyFromInput(parsed.data));
+  }
+  // A file-level problem (record 0) is not a record.
+  return { stories, problems, total: records.filter((r) => r.record > 0).length };
+}
