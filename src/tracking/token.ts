@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * What a signed token stands for. It never carries an email address: only ids, which are useless
@@ -45,7 +45,8 @@ function encodeBody(payload: TokenPayload): string {
 
 /** Signs a payload with the current secret. URL-safe, about 40 characters. */
 export function signToken(secrets: TokenSecrets, payload: TokenPayload): string {
-  if (!/^[0-9]+$/.test(payload.subscriberId)) throw new Error(`subscriberId must be digits, got ${payload.subscriberId}`);
+  if (!/^[0-9]+$/.test(payload.subscriberId))
+    throw new Error(`subscriberId must be digits, got ${payload.subscriberId}`);
   const body = encodeBody(payload);
   return `${body}.${signature(secrets.current, body).toString('base64url')}`;
 }
@@ -65,7 +66,9 @@ export function verifyToken(
   const body = token.slice(0, cut);
   const given = Buffer.from(token.slice(cut + 1), 'base64url');
   if (given.length !== SIGNATURE_BYTES) return null;
-  const valid = [secrets.current, ...secrets.previous].some((secret) => timingSafeEqual(signature(secret, body), given));
+  const valid = [secrets.current, ...secrets.previous].some((secret) =>
+    timingSafeEqual(signature(secret, body), given),
+  );
   if (!valid) return null;
   const [code = '', subscriberId = '', issue = '', link = '', expires = ''] = body.split('.');
   const kind = codeKind.get(code);
@@ -78,4 +81,71 @@ export function verifyToken(
     if (payload.expiresAt < nowSeconds) return null;
   }
   return payload;
+}
+
+/*
+ * Click tokens for tracked links, cheap enough to sign a dozen per recipient:
+ *   k.<subscriberId>.<issueId base36>.<position base36>.<tag>
+ * key = first 16 bytes of HMAC-SHA256(secret, "k.<subscriberId>.<issueId base36>") — one HMAC per recipient;
+ * tag = base64url of the first 12 bytes of AES-128-ECB(key, 16-byte block: 12 zero bytes + position as
+ *       uint32 big-endian) — a PRF of the position under the per-recipient key.
+ * The tag binds subscriber, issue and position: changing any of them breaks it.
+ */
+const clickShape = /^k\.[0-9]+\.[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]{16}$/;
+
+function clickKey(secret: string, subscriberId: string, issue36: string): Buffer {
+  return createHmac('sha256', secret).update(`k.${subscriberId}.${issue36}`).digest().subarray(0, 16);
+}
+
+function clickTags(key: Buffer, positions: readonly number[]): Buffer {
+  const blocks = Buffer.alloc(16 * positions.length);
+  positions.forEach((position, index) => blocks.writeUInt32BE(position, index * 16 + 12));
+  const cipher = createCipheriv('aes-128-ecb', key, null);
+  cipher.setAutoPadding(false);
+  return cipher.update(blocks);
+}
+
+/**
+ * Signs click tokens for one recipient and issue, one per link position (a non-negative 32-bit integer),
+ * in the order given: one HMAC and one AES pass in all.
+ */
+export function signClickTokens(
+  secrets: TokenSecrets,
+  subscriberId: string,
+  issueId: number,
+  positions: readonly number[],
+): string[] {
+  if (!/^[0-9]+$/.test(subscriberId)) throw new Error(`subscriberId must be digits, got ${subscriberId}`);
+  const issue36 = issueId.toString(36);
+  const tags = clickTags(clickKey(secrets.current, subscriberId, issue36), positions);
+  const prefix = `k.${subscriberId}.${issue36}.`;
+  return positions.map(
+    (position, index) =>
+      `${prefix}${position.toString(36)}.${tags.subarray(index * 16, index * 16 + SIGNATURE_BYTES).toString('base64url')}`,
+  );
+}
+
+/**
+ * The subscriber, issue and link position of a click token signed with the current or a previous
+ * secret, or null for anything malformed, forged or altered. Never throws.
+ */
+export function verifyClickToken(
+  secrets: TokenSecrets,
+  token: string,
+): { subscriberId: string; issueId: number; link: number } | null {
+  if (token.length > 120 || !clickShape.test(token)) return null;
+  const [, subscriberId = '', issue36 = '', position36 = '', tag = ''] = token.split('.');
+  const link = Number.parseInt(position36, 36);
+  const issueId = Number.parseInt(issue36, 36);
+  if (!Number.isSafeInteger(link) || link > 0xffffffff || !Number.isSafeInteger(issueId)) return null;
+  if (issueId.toString(36) !== issue36 || link.toString(36) !== position36) return null;
+  const given = Buffer.from(tag, 'base64url');
+  if (given.length !== SIGNATURE_BYTES) return null;
+  const valid = [secrets.current, ...secrets.previous].some((secret) =>
+    timingSafeEqual(
+      clickTags(clickKey(secret, subscriberId, issue36), [link]).subarray(0, SIGNATURE_BYTES),
+      given,
+    ),
+  );
+  return valid ? { subscriberId, issueId, link } : null;
 }
