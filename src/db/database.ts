@@ -158,6 +158,20 @@ export interface DeliveriesTable {
   last_error: string | null;
   sent_at: Timestamp | null;
   created_at: DefaultedTimestamp;
+  /** Class of the last failure (added by 20261125120000). */
+  failure_kind: ColumnType<SendFailureKind | null, SendFailureKind | null | undefined, SendFailureKind | null>;
+  /** SMTP reply code and enhanced status of the last failure, e.g. "550 5.1.1". */
+  smtp_code: ColumnType<string | null, string | null | undefined, string | null>;
+  last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
+
+/** Messages all send workers together have used in one second of database time (SEND_RATE). */
+export interface SendRateSlotsTable {
+  slot: string;
+  used: Generated<number>;
+  last_grant: Generated<number>;
 }
 
 export type EventClass = 'human' | 'machine' | 'scanner' | 'unknown';
@@ -218,6 +232,7 @@ export interface Database {
   tracking_events: TrackingEventsTable;
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;
+  send_rate_slots: SendRateSlotsTable;
 }
 
 export type Db = Kysely<Database>;

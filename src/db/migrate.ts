@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import * as initial from './migrations/20261125090000_initial.ts';
 import * as issueSelection from './migrations/20261125100000_issue_selection.ts';
+import * as sendLedger from './migrations/20261125120000_send_ledger.ts';
 import * as subscriberEndpoints from './migrations/20261125130000_subscriber_endpoints.ts';
 import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_detail.ts';
 
@@ -11,6 +12,7 @@ import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_d
 const migrations: Record<string, Migration> = {
   '20261125090000_initial': initial,
   '20261125100000_issue_selection': issueSelection,
+  '20261125120000_send_ledger': sendLedger,
   '20261125130000_subscriber_endpoints': subscriberEndpoints,
   '20261125140000_schedule_fire_detail': scheduleFireDetail,
 };
