@@ -82,6 +82,9 @@ const envSchema = z.object({
   DKIM_PRIVATE_KEY_FILE: optionalString,
 });
 
+/** Every environment variable the configuration reads (each is documented in .env.example). */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   databaseUrl: string | undefined;

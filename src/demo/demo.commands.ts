@@ -1,5 +1,88 @@
+import path from 'node:path';
 import type { Command } from 'commander';
+import { type App, openApp, UserError } from '../app.ts';
+import { createMailer } from '../delivery/create-mailer.ts';
+import { sendIssue } from '../delivery/send-issue.ts';
+import { buildIssue } from '../issues/build-issue.ts';
+import { formatIsoWeek, isoWeekOf, parseIsoWeek, weekDateRange } from '../issues/iso-week.ts';
+import { approveIssue } from '../issues/issue.repository.ts';
+import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
+import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
+import { startServer } from '../web/server.ts';
+import { demoStories, demoSubscribers } from './demo-content.ts';
+import { demoSegments } from './demo-events.ts';
+
+interface DemoOptions {
+  week?: string;
+  serve?: boolean;
+}
+
+/** Seeds the demo week and list (idempotent), builds and approves the issue, sends it; prints what happened. */
+export async function runDemo(app: App, options: { week: string; now: Date }): Promise<string> {
+  const week = parseIsoWeek(options.week);
+  if (!week) throw new UserError(`--week: expected an ISO week like 2026-W48, got "${options.week}"`);
+  const { config, db } = app;
+  const stories = demoStories(week, config.timeZone);
+  const subscribers = await db.transaction().execute(async (trx) => {
+    await upsertStories(trx, stories);
+    const segments = await ensureSegments(trx, demoSegments);
+    const list = demoSubscribers(segments);
+    await upsertSubscribers(trx, list, 'demo');
+    return list.length;
+  });
+  const build = await buildIssue(db, {
+    week: options.week,
+    timeZone: config.timeZone,
+    storiesPerSegment: config.selection.storiesPerSegment,
+    minStoriesPerSegment: config.selection.minStoriesPerSegment,
+    now: options.now,
+  });
+  await approveIssue(db, options.week);
+  const mailer = createMailer(config);
+  const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());
+
+  const where = config.smtp.url ? `through ${new URL(config.smtp.url).host}` : `to ${path.relative(process.cwd(), config.outboxDir) || '.'}/`;
+  const lines = [
+    `Weekly AI Recap ${options.week} (${weekDateRange(week)}, ${config.timeZone})`,
+    `  database    ${app.dbKind === 'pglite' ? `embedded PGlite in ${path.relative(process.cwd(), config.dataDir) || '.'}/` : 'PostgreSQL from DATABASE_URL'}`,
+    `  seeded      ${stories.length} stories, ${subscribers} subscribers`,
+    '  segments',
+    ...build.content.sections.map(
+      (section) =>
+        `    ${section.segment.name.padEnd(28)} ${section.skipped ? `skipped: ${section.skipReason}` : `${section.stories.length} stories`}`,
+    ),
+    `  emails      ${summary.sent} sent ${where}${summary.failed ? `, ${summary.failed} failed` : ''}${summary.sent === 0 ? ' (everyone already has this issue)' : ''}`,
+  ];
+  return lines.join('\n');
+}
 
 export function registerDemoCommand(program: Command): void {
-  void program;
+  program
+    .command('demo')
+    .description('seed demo stories and subscribers, build, approve and send this week\'s issue to the outbox (idempotent)')
+    .option('--week <week>', 'ISO week to build (default: the current week in RECAP_TZ)')
+    .option('--serve', 'then serve the editor preview until Ctrl-C')
+    .action(async (options: DemoOptions) => {
+      const app = await openApp();
+      let closing = false;
+      try {
+        const now = new Date();
+        const week = options.week ?? formatIsoWeek(isoWeekOf(now, app.config.timeZone));
+        process.stdout.write(`${await runDemo(app, { week, now })}\n`);
+        if (!options.serve) return;
+        const server = await startServer(app);
+        process.stdout.write(`  preview     ${server.url}  (Ctrl-C to stop)\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            if (closing) return;
+            closing = true;
+            server.close().then(resolve, resolve);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      } finally {
+        await app.close();
+      }
+    });
 }

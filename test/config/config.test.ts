@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configVariables, loadConfig } from '../../src/config.ts';
+
+const dir = () => mkdtempSync(path.join(tmpdir(), 'recap-config-'));
+const noDotenv = { dotenvPath: '/nonexistent/.env' };
+
+describe('config', () => {
+  it('runs on embedded defaults and keeps a generated secret', () => {
+    const dataDir = dir();
+    const config = loadConfig({ RECAP_DATA_DIR: dataDir }, noDotenv);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.smtp.url).toBeUndefined();
+    expect(config.timeZone).toBe('UTC');
+    expect(config.secrets.current.length).toBeGreaterThanOrEqual(32);
+    expect(loadConfig({ RECAP_DATA_DIR: dataDir }, noDotenv).secrets.current).toBe(config.secrets.current);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names every bad variable and what it expected', () => {
+    const bad = { RECAP_DATA_DIR: dir(), SMTP_URL: 'http://mail', PORT: 'eighty', RECAP_TZ: 'Mars/Base', RECAP_FROM_EMAIL: 'nobody' };
+    expect(() => loadConfig(bad, noDotenv)).toThrow(ConfigError);
+    try {
+      loadConfig(bad, noDotenv);
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('SMTP_URL: expected an smtp:// or smtps:// URL (got "http://mail")');
+      expect(message).toContain('PORT: expected a port number');
+      expect(message).toContain('RECAP_TZ: expected an IANA time zone');
+      expect(message).toContain('RECAP_FROM_EMAIL: expected an email address');
+    }
+    expect(() => loadConfig({ NODE_ENV: 'production', RECAP_DATA_DIR: dir() }, noDotenv)).toThrow(/RECAP_SECRET/);
+  });
+
+  it('reads .env, with the real environment winning', () => {
+    const folder = dir();
+    const dotenvPath = path.join(folder, '.env');
+    writeFileSync(dotenvPath, 'RECAP_TZ=Europe/Berlin\nPORT=4000\n');
+    const config = loadConfig({ RECAP_DATA_DIR: folder, PORT: '5000' }, { dotenvPath });
+    expect(config.timeZone).toBe('Europe/Berlin');
+    expect(config.http.port).toBe(5000);
+  });
+
+  it('documents every variable in .env.example', () => {
+    const example = readFileSync(path.join(import.meta.dirname, '../../.env.example'), 'utf8');
+    const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    expect(configVariables.filter((name) => !documented.has(name))).toEqual([]);
+  });
+});
