@@ -1,6 +1,98 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { UserError, withApp } from '../app.ts';
+import { parseIsoWeek } from '../issues/iso-week.ts';
+import { formatIssueStats } from '../reports/format-stats.ts';
+import { loadIssueStats } from '../reports/issue-stats.ts';
+import { realScheduleActions } from './schedule-actions.ts';
+import { runScheduleCycle } from './schedule-cycle.ts';
+import {
+  DEFAULT_CATCH_UP_WINDOW_MS,
+  LEASE_MS,
+  LOOKBACK_MS,
+  SCHEDULE_NAME,
+  scheduleOwner,
+  startSchedule,
+} from './schedule-runner.ts';
+import { cronPattern } from './schedule-slot.ts';
 
-/** `recap schedule`, `recap stats` */
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} schedule: ${line}\n`);
+
+/** `recap schedule [--once] [--force]`, `recap stats --week W [--json]` */
 export function registerScheduleCommands(program: Command): void {
-  void program;
+  program
+    .command('schedule')
+    .description('send every week at RECAP_CRON in RECAP_TZ, exactly once across processes (keeps running)')
+    .option('--once', 'run a single cycle and exit (for system cron); exit code 1 when the cycle failed')
+    .option('--force', 'send a slot even when it is older than the catch-up window, or retry a failed one')
+    .addOption(
+      new Option('--catch-up-hours <hours>', 'how late a missed fire is still caught up')
+        .default(DEFAULT_CATCH_UP_WINDOW_MS / 3_600_000)
+        .argParser((value) => {
+          const hours = Number(value);
+          if (!Number.isFinite(hours) || hours < 0)
+            throw new UserError(`--catch-up-hours: expected a number of hours, got "${value}"`);
+          return hours;
+        }),
+    )
+    .action((options: { once?: boolean; force?: boolean; catchUpHours: number }) =>
+      withApp(async (app) => {
+        let pattern: ReturnType<typeof cronPattern>;
+        try {
+          pattern = cronPattern(app.config.cron, app.config.timeZone);
+        } catch {
+          throw new UserError(
+            `RECAP_CRON: "${app.config.cron}" is not a valid cron expression (e.g. "0 8 * * 1")`,
+          );
+        }
+        const cycleOptions = {
+          db: app.db,
+          scheduleName: SCHEDULE_NAME,
+          pattern,
+          owner: scheduleOwner(),
+          now: () => new Date(),
+          requireApproval: app.config.requireApproval,
+          actions: realScheduleActions(app),
+          log,
+          catchUpWindowMs: options.catchUpHours * 3_600_000,
+          lookbackMs: LOOKBACK_MS,
+          leaseMs: LEASE_MS,
+          force: options.force ?? false,
+        };
+        if (options.once) {
+          const result = await runScheduleCycle(cycleOptions);
+          if (result.outcome === 'not-ours' || result.outcome === 'no-slot') log(result.detail);
+          if (result.outcome === 'failed') process.exitCode = 1;
+          return;
+        }
+        const running = startSchedule(cycleOptions);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            log('stopping');
+            running.stop().then(resolve, resolve);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      }),
+    );
+
+  program
+    .command('stats')
+    .description(
+      "print a sent issue's numbers: deliveries, opens, clicks, unsubscribes, per segment and link",
+    )
+    .requiredOption('--week <week>', 'ISO week, e.g. 2026-W47')
+    .option('--json', 'print JSON instead of a table')
+    .action((options: { week: string; json?: boolean }) =>
+      withApp(async (app) => {
+        if (!parseIsoWeek(options.week))
+          throw new UserError(`--week: expected an ISO week such as 2026-W47, got "${options.week}"`);
+        const stats = await loadIssueStats(app.db, options.week);
+        if (!stats)
+          throw new UserError(
+            `no issue for ${options.week} (build it with \`recap issue build --week ${options.week}\`)`,
+          );
+        process.stdout.write(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatIssueStats(stats));
+      }),
+    );
 }
