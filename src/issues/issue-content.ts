@@ -10,6 +10,8 @@ export interface IssueStory {
   alsoCoveredBy: string[];
   reasons: string[];
   scoreBreakdown: Record<string, number>;
+  /** The same-event cluster this story represents; an edition never shows one cluster twice. */
+  clusterId?: string | null;
 }
 
 export interface IssueSection {
@@ -60,7 +62,8 @@ export function segmentKeyOf(slugs: readonly string[]): string {
 
 /**
  * Narrows an issue to a set of segments: the best story overall becomes the hero, then each followed
- * segment in issue order keeps its stories not already shown. Pure and deterministic.
+ * segment in issue order keeps its stories not already shown (neither the story nor another story of
+ * the same event cluster). Pure and deterministic.
  */
 export function editionFor(content: IssueContent, segmentSlugs: readonly string[]): Edition {
   const wanted = new Set(segmentSlugs);
@@ -70,11 +73,19 @@ export function editionFor(content: IssueContent, segmentSlugs: readonly string[
     const first = section.stories[0];
     if (first && (!hero || first.score > hero.score)) hero = first;
   }
-  const shown = new Set<string>(hero ? [hero.story.id] : []);
+  const shownStories = new Set<string>();
+  const shownClusters = new Set<string>();
+  const show = (item: IssueStory) => {
+    shownStories.add(item.story.id);
+    if (item.clusterId) shownClusters.add(item.clusterId);
+  };
+  const isShown = (item: IssueStory) =>
+    shownStories.has(item.story.id) || (item.clusterId ? shownClusters.has(item.clusterId) : false);
+  if (hero) show(hero);
   const sections = followed
     .map((section) => {
-      const stories = section.stories.filter((item) => !shown.has(item.story.id));
-      for (const item of stories) shown.add(item.story.id);
+      const stories = section.stories.filter((item) => !isShown(item));
+      for (const item of stories) show(item);
       return { segment: section.segment, stories };
     })
     .filter((section) => section.stories.length > 0);

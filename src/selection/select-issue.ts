@@ -1,0 +1,337 @@
+import { parseIsoWeek, weekBounds } from '../issues/iso-week.ts';
+import type { Segment } from '../stories/segment.ts';
+import type { Story, TimelineEvent } from '../stories/story.ts';
+import { type Clustering, clusterStories, compareIds, type StoryCluster } from './cluster-stories.ts';
+import { type ScoringContext, scoreStory } from './score-story.ts';
+import type {
+  PassedOverStory,
+  ScoreBreakdown,
+  SegmentSelection,
+  SelectedStory,
+  Selection,
+  SelectionInput,
+  SelectionOverride,
+} from './selection.ts';
+import { timelineEventInWeek } from './timeline-in-week.ts';
+
+/** How many passed-over stories each segment reports. */
+const CANDIDATES_SHOWN = 10;
+
+/** A cluster seen from one segment: its members ranked for that segment. */
+interface Entry {
+  cluster: StoryCluster;
+  members: Array<{ story: Story; score: number; breakdown: ScoreBreakdown }>;
+  /** The best member's score: an upper bound of any member's. */
+  score: number;
+  time: number;
+}
+
+interface Repeat {
+  previous: Story;
+  renewal: TimelineEvent | null;
+}
+
+/**
+ * Picks each segment's stories for a week and explains every pick. Pure and deterministic: the same
+ * input (in any order) gives the same output. Never selects a story outside the week, never two stories
+ * of one event in a segment, never more than `maxPerSource` of a source in a segment (pins aside).
+ * Throws only for a malformed `week`.
+ */
+export function selectIssue(input: SelectionInput): Selection {
+  const isoWeek = parseIsoWeek(input.week);
+  if (!isoWeek) throw new Error(`not an ISO week: ${input.week}`);
+  const { start, end } = weekBounds(isoWeek, input.timeZone);
+  const { config } = input;
+  const inWeek = input.stories.filter((story) => {
+    const time = story.publishedAt ?? story.collectedAt;
+    return time !== null && time >= start && time < end;
+  });
+  const clustering = clusterStories(inWeek, config.clusterThreshold, input.previous?.stories ?? []);
+  const context: ScoringContext = {
+    config,
+    weekStart: start,
+    weekEnd: end,
+    now: input.now,
+    engagement: input.engagement,
+  };
+
+  const repeats = new Map<string, Repeat>();
+  for (const previous of input.previous?.stories ?? []) {
+    for (const clusterId of clustering.matchesOf(previous.id)) {
+      const cluster = clustering.clusters.find((c) => c.id === clusterId) as StoryCluster;
+      let renewal = timelineEventInWeek(previous, isoWeek, input.timeZone);
+      for (const member of cluster.members) renewal ??= timelineEventInWeek(member, isoWeek, input.timeZone);
+      const known = repeats.get(clusterId);
+      if (!known || (!known.renewal && renewal)) repeats.set(clusterId, { previous, renewal });
+    }
+  }
+
+  const notes: string[] = [];
+  const inWeekIds = new Set(inWeek.map((s) => s.id));
+  const overrides = [...input.overrides].sort(compareOverrides).filter((override) => {
+    if (inWeekIds.has(override.storyId)) return true;
+    notes.push(`${override.kind} of ${override.storyId} ignored: the story is not in ${input.week}`);
+    return false;
+  });
+
+  const segments = input.segments.map((segment) =>
+    selectForSegment(segment, clustering, overrides, repeats, context, input.previous?.week ?? null),
+  );
+  return {
+    week: input.week,
+    timeZone: input.timeZone,
+    weekStart: start,
+    weekEnd: end,
+    segments,
+    notes,
+    stats: { stories: input.stories.length, inWeek: inWeek.length, clusters: clustering.clusters.length },
+  };
+}
+
+function selectForSegment(
+  segment: Segment,
+  clustering: Clustering,
+  allOverrides: readonly SelectionOverride[],
+  repeats: ReadonlyMap<string, Repeat>,
+  context: ScoringContext,
+  previousWeek: string | null,
+): SegmentSelection {
+  const { config } = context;
+  const overrides = allOverrides.filter((o) => o.segmentId === null || o.segmentId === segment.id);
+  const clusterIdOf = (storyId: string) => (clustering.clusterOf.get(storyId) as StoryCluster).id;
+  const dropped = new Set(overrides.filter((o) => o.kind === 'drop').map((o) => clusterIdOf(o.storyId)));
+  const boosts = new Map<string, number>();
+  for (const o of overrides) {
+    if (o.kind === 'boost')
+      boosts.set(clusterIdOf(o.storyId), (boosts.get(clusterIdOf(o.storyId)) ?? 0) + (o.boost ?? 0));
+  }
+  const isTagged = (story: Story) => story.audiences.includes(segment.name);
+
+  const entryOf = (cluster: StoryCluster, members: readonly Story[], segmentName: string | null): Entry => {
+    const boost = boosts.get(cluster.id) ?? 0;
+    const ranked = members
+      .map((story) => ({ story, ...scoreFor(story, cluster, segmentName, boost, context) }))
+      .sort(
+        (a, b) =>
+          b.score - a.score || timeOf(b.story) - timeOf(a.story) || compareIds(a.story.id, b.story.id),
+      );
+    const best = ranked[0] as Entry['members'][number];
+    return { cluster, members: ranked, score: best.score, time: timeOf(best.story) };
+  };
+
+  const tagged: Entry[] = [];
+  const passedOver = new Map<string, PassedOverStory>();
+  const passOver = (entry: Entry, reason: string) => {
+    const best = entry.members[0] as Entry['members'][number];
+    const known = passedOver.get(entry.cluster.id);
+    if (known) known.reasons.push(reason);
+    else
+      passedOver.set(entry.cluster.id, {
+        story: best.story,
+        clusterId: entry.cluster.id,
+        score: best.score,
+        reasons: [reason],
+      });
+  };
+  let taggedCount = 0;
+  for (const cluster of clustering.clusters) {
+    const members = cluster.members.filter(isTagged);
+    if (members.length === 0) continue;
+    taggedCount++;
+    const entry = entryOf(cluster, members, segment.name);
+    const repeat = repeats.get(cluster.id);
+    if (dropped.has(cluster.id)) passOver(entry, 'dropped by editor');
+    else if (repeat && !repeat.renewal)
+      passOver(entry, `sent in the previous issue (${previousWeek}) as "${repeat.previous.title}"`);
+    else tagged.push(entry);
+  }
+  tagged.sort(compareEntries);
+
+  const picked: SelectedStory[] = [];
+  const perSource = new Map<string, number>();
+  const taken = new Set<string>();
+  const take = (
+    entry: Entry,
+    member: Entry['members'][number],
+    fallback: boolean,
+    reasons: string[],
+    pinned = false,
+  ) => {
+    const repeat = repeats.get(entry.cluster.id);
+    const cluster = entry.cluster;
+    const story = member.story;
+    const why = [...reasons];
+    if (cluster.outlets.length > 1) why.push(`cluster of ${cluster.outlets.length} outlets`);
+    else why.push('single outlet');
+    if (repeat?.renewal) {
+      why.push(
+        `in the previous issue, but its timeline gained an event this week (${repeat.renewal.date}: ${repeat.renewal.event})`,
+      );
+    }
+    const boost = boosts.get(cluster.id);
+    if (boost) why.push(`boosted by editor (${boost > 0 ? '+' : ''}${boost})`);
+    if (member.breakdown.authority >= config.weights.authority * 0.8)
+      why.push(`high-authority source (${story.source.name})`);
+    if (member.breakdown.engagement > 0) why.push('readers clicked this source or topic before');
+    const bestMember = entry.members[0] as Entry['members'][number];
+    if (bestMember.story.id !== story.id && !pinned) {
+      why.push(`shown from ${story.source.name}: source cap reached for ${bestMember.story.source.name}`);
+    }
+    picked.push({
+      story,
+      clusterId: cluster.id,
+      score: member.score,
+      fallback,
+      pinned,
+      alsoCoveredBy: cluster.outlets.filter((name) => name !== story.source.name),
+      reasons: why,
+      scoreBreakdown: member.breakdown,
+    });
+    taken.add(cluster.id);
+    perSource.set(story.source.name, (perSource.get(story.source.name) ?? 0) + 1);
+  };
+
+  // Pins first: the editor's word is final, within the week and short of a drop.
+  const pins: Array<{ storyId: string; position: number }> = [];
+  for (const pin of overrides.filter((o) => o.kind === 'pin')) {
+    const cluster = clustering.clusterOf.get(pin.storyId) as StoryCluster;
+    if (taken.has(cluster.id) || dropped.has(cluster.id)) continue;
+    const story = cluster.members.find((m) => m.id === pin.storyId) as Story;
+    if (pin.segmentId === null && !cluster.members.some(isTagged)) continue;
+    const entry = entryOf(cluster, [story], isTagged(story) ? segment.name : null);
+    const position = pin.position ?? 0;
+    const reasons = [`pinned by editor at position ${position + 1}`];
+    if (!isTagged(story)) reasons.push(`not tagged for ${segment.name}`);
+    take(entry, entry.members[0] as Entry['members'][number], false, reasons, true);
+    pins.push({ storyId: story.id, position });
+  }
+
+  if (taggedCount === 0 && picked.length === 0) {
+    return {
+      segment,
+      skipped: true,
+      skipReason: `no stories tagged for ${segment.name} this week`,
+      stories: [],
+      candidates: [],
+    };
+  }
+  if (tagged.length === 0 && picked.length === 0) {
+    return {
+      segment,
+      skipped: true,
+      skipReason: `all ${taggedCount} events tagged for ${segment.name} were dropped by the editor or sent in the previous issue`,
+      stories: [],
+      candidates: [...passedOver.values()].slice(0, CANDIDATES_SHOWN),
+    };
+  }
+
+  // Maximal Marginal Relevance: each step takes the entry with the best λ·score − (1−λ)·(similarity to
+  // what is already picked), using the best member whose source is still under the cap.
+  const lambda = config.mmrLambda;
+  const capped = new Map<string, string[]>();
+  const nearest = new Map<string, string>();
+  const cap = config.maxPerSource;
+  const target = Math.max(config.storiesPerSegment, picked.length);
+  while (picked.length < target) {
+    let best: { entry: Entry; member: Entry['members'][number]; value: number } | null = null;
+    for (const entry of tagged) {
+      if (taken.has(entry.cluster.id) || capped.has(entry.cluster.id)) continue;
+      if (best && lambda * entry.score <= best.value) break;
+      const member = entry.members.find((m) => (perSource.get(m.story.source.name) ?? 0) < cap);
+      if (!member) {
+        capped.set(entry.cluster.id, [...new Set(entry.members.map((m) => m.story.source.name))]);
+        continue;
+      }
+      let similarity = 0;
+      for (const p of picked) {
+        const s = clustering.similarity(member.story.id, p.story.id);
+        if (s > similarity) {
+          similarity = s;
+          nearest.set(entry.cluster.id, p.story.title);
+        }
+      }
+      const value = lambda * member.score - (1 - lambda) * similarity;
+      if (!best || value > best.value) best = { entry, member, value };
+    }
+    if (!best) break;
+    take(best.entry, best.member, false, [`tagged for ${segment.name}`]);
+  }
+
+  const taggedPicked = picked.length;
+  if (picked.length < config.minStoriesPerSegment) {
+    const pool = clustering.clusters
+      .filter((c) => !taken.has(c.id) && !dropped.has(c.id) && !c.members.some(isTagged))
+      .filter((c) => !repeats.has(c.id) || repeats.get(c.id)?.renewal)
+      .map((c) => entryOf(c, c.members, null))
+      .sort(compareEntries);
+    for (const entry of pool) {
+      if (picked.length >= config.minStoriesPerSegment) break;
+      const member = entry.members.find((m) => (perSource.get(m.story.source.name) ?? 0) < cap);
+      if (!member) continue;
+      take(entry, member, true, [
+        `fallback: only ${taggedPicked} ${taggedPicked === 1 ? 'story' : 'stories'} for ${segment.name} this week`,
+      ]);
+    }
+  }
+
+  const lowestPicked = Math.min(...picked.filter((p) => !p.pinned && !p.fallback).map((p) => p.score));
+  for (const [rank, entry] of tagged.entries()) {
+    if (taken.has(entry.cluster.id)) continue;
+    const sources = capped.get(entry.cluster.id);
+    if (sources) passOver(entry, `source cap reached (${sources.join(', ')})`);
+    else if (entry.score > lowestPicked && nearest.has(entry.cluster.id)) {
+      passOver(entry, `passed over for variety: close to "${nearest.get(entry.cluster.id)}"`);
+    } else passOver(entry, `below the cut (rank ${rank + 1} of ${tagged.length})`);
+  }
+
+  return {
+    segment,
+    skipped: false,
+    skipReason: null,
+    stories: placePins(picked, pins),
+    candidates: [...passedOver.values()]
+      .sort((a, b) => b.score - a.score || compareIds(a.story.id, b.story.id))
+      .slice(0, CANDIDATES_SHOWN),
+  };
+}
+
+/** Non-pinned stories keep their pick order; each pin then goes to its position (clamped to the end). */
+function placePins(
+  picked: readonly SelectedStory[],
+  pins: ReadonlyArray<{ storyId: string; position: number }>,
+): SelectedStory[] {
+  const out = picked.filter((p) => !p.pinned);
+  const byId = new Map(picked.map((p) => [p.story.id, p]));
+  for (const pin of [...pins].sort((a, b) => a.position - b.position || compareIds(a.storyId, b.storyId))) {
+    out.splice(Math.min(pin.position, out.length), 0, byId.get(pin.storyId) as SelectedStory);
+  }
+  return out;
+}
+
+function scoreFor(
+  story: Story,
+  cluster: StoryCluster,
+  segmentName: string | null,
+  boost: number,
+  context: ScoringContext,
+) {
+  return scoreStory(story, cluster, segmentName, boost, context);
+}
+
+function timeOf(story: Story): number {
+  return (story.publishedAt ?? story.collectedAt)?.getTime() ?? 0;
+}
+
+/** Score, then the more recent, then the smaller id: a total order, so ties never depend on input order. */
+function compareEntries(a: Entry, b: Entry): number {
+  return b.score - a.score || b.time - a.time || compareIds(a.cluster.id, b.cluster.id);
+}
+
+function compareOverrides(a: SelectionOverride, b: SelectionOverride): number {
+  return (
+    compareIds(a.kind, b.kind) ||
+    (a.segmentId ?? -1) - (b.segmentId ?? -1) ||
+    (a.position ?? -1) - (b.position ?? -1) ||
+    compareIds(a.storyId, b.storyId)
+  );
+}
