@@ -17,10 +17,14 @@ export interface App {
 
 /** Loads the configuration, opens the database (embedded when DATABASE_URL is unset) and migrates it. */
 export async function openApp(config: Config = loadConfig()): Promise<App> {
-  const handle = await connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((error) => {
-    const where = config.databaseUrl ? `DATABASE_URL ${redactUrl(config.databaseUrl)}` : `the embedded database in ${config.dataDir}`;
-    throw new UserError(`cannot open ${where}: ${error instanceof Error ? error.message : String(error)}`);
-  });
+  const handle = await connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch(
+    (error) => {
+      const where = config.databaseUrl
+        ? `DATABASE_URL ${redactUrl(config.databaseUrl)}`
+        : `the embedded database in ${config.dataDir}`;
+      throw new UserError(`cannot open ${where}: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
   return { config, db: handle.db, dbKind: handle.kind, close: handle.close };
 }
 

@@ -1,16 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { isUserFacingError } from './app.ts';
-import { registerDemoCommand } from './demo/demo.commands.ts';
+import { migrateCommand } from './db/migrate.commands.ts';
 import { registerDeliveryCommands } from './delivery/delivery.commands.ts';
+import { registerDemoCommand } from './demo/demo.commands.ts';
 import { registerIssueCommands } from './issues/issue.commands.ts';
 import { registerScheduleCommands } from './schedule/schedule.commands.ts';
 import { registerImportCommands } from './stories/import.commands.ts';
 import { registerWebCommands } from './web/web.commands.ts';
-import { migrateCommand } from './db/migrate.commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command('recap')
-    .description('Weekly AI Recap: select, render and send the week\'s AI news digest')
+    .description("Weekly AI Recap: select, render and send the week's AI news digest")
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(migrateCommand());
@@ -35,7 +35,9 @@ export async function main(argv: string[]): Promise<void> {
     if (isUserFacingError(error)) {
       process.stderr.write(`recap: ${error.message}\n`);
     } else {
-      process.stderr.write(`recap: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `recap: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
     }
     process.exitCode = 1;
   }

@@ -19,10 +19,16 @@ const booleanFlag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'expected true or false' })
     .optional()
-    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+    .transform((value) =>
+      value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value),
+    );
 
 const positiveInt = (fallback: number) =>
-  z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').positive().default(fallback);
+  z.coerce
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .positive()
+    .default(fallback);
 
 const url = (protocols: string[], what: string) =>
   optionalString.refine(
@@ -63,8 +69,14 @@ const envSchema = z.object({
   RECAP_PREVIOUS_SECRETS: optionalString,
   RECAP_FROM_NAME: z.string().min(1).default('Weekly AI Recap'),
   RECAP_FROM_EMAIL: z.email({ error: 'expected an email address' }).default('recap@localhost.localdomain'),
-  RECAP_POSTAL_ADDRESS: z.string().min(1).default('Weekly AI Recap · 1 Example Street · 10115 Berlin · Germany'),
-  RECAP_TZ: z.string().default('UTC').refine(isTimeZone, { message: 'expected an IANA time zone such as Europe/Berlin' }),
+  RECAP_POSTAL_ADDRESS: z
+    .string()
+    .min(1)
+    .default('Weekly AI Recap · 1 Example Street · 10115 Berlin · Germany'),
+  RECAP_TZ: z
+    .string()
+    .default('UTC')
+    .refine(isTimeZone, { message: 'expected an IANA time zone such as Europe/Berlin' }),
   RECAP_CRON: z.string().default('0 8 * * 1'),
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
@@ -113,7 +125,10 @@ export interface Config {
  * returns a frozen Config. Throws ConfigError naming every bad variable and what it expected.
  * Without RECAP_SECRET outside production, a secret is generated once and kept in the data directory.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dotenvPath?: string } = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { dotenvPath?: string } = {},
+): Config {
   const merged = { ...readDotenv(options.dotenvPath ?? '.env'), ...env };
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
@@ -127,10 +142,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dote
   const e = parsed.data;
   const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY_FILE];
   if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
-    throw new ConfigError('invalid configuration:\n  DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE: expected all three or none');
+    throw new ConfigError(
+      'invalid configuration:\n  DKIM_DOMAIN, DKIM_SELECTOR, DKIM_PRIVATE_KEY_FILE: expected all three or none',
+    );
   }
   if (e.NODE_ENV === 'production' && !e.RECAP_SECRET) {
-    throw new ConfigError('invalid configuration:\n  RECAP_SECRET: expected at least 32 characters (required in production)');
+    throw new ConfigError(
+      'invalid configuration:\n  RECAP_SECRET: expected at least 32 characters (required in production)',
+    );
   }
   const dataDir = path.resolve(e.RECAP_DATA_DIR);
   const testRecipients = (e.TEST_RECIPIENTS ?? '')
@@ -139,7 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dote
     .filter(Boolean);
   for (const address of testRecipients) {
     if (!z.email().safeParse(address).success) {
-      throw new ConfigError(`invalid configuration:\n  TEST_RECIPIENTS: expected comma-separated email addresses (got "${address}")`);
+      throw new ConfigError(
+        `invalid configuration:\n  TEST_RECIPIENTS: expected comma-separated email addresses (got "${address}")`,
+      );
     }
   }
   const config: Config = {
@@ -152,7 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { dote
     publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
     secrets: {
       current: e.RECAP_SECRET ?? generatedSecret(dataDir),
-      previous: (e.RECAP_PREVIOUS_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      previous: (e.RECAP_PREVIOUS_SECRETS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     },
     sender: {
       name: e.RECAP_FROM_NAME,

@@ -44,7 +44,9 @@ function storyOf(event: DemoEvent, outletIndex: number, weekStart: Date, idPrefi
 export function demoStories(week: IsoWeek, timeZone: string): Story[] {
   const { start } = weekBounds(week, timeZone);
   const prefix = `demo-${week.year}-w${String(week.week).padStart(2, '0')}`;
-  const stories = demoEvents.flatMap((event) => event.coverage.map((_, index) => storyOf(event, index, start, prefix)));
+  const stories = demoEvents.flatMap((event) =>
+    event.coverage.map((_, index) => storyOf(event, index, start, prefix)),
+  );
 
   const previous = previousIsoWeek(week);
   const previousStart = weekBounds(previous, timeZone).start;
@@ -60,13 +62,19 @@ export function demoStories(week: IsoWeek, timeZone: string): Story[] {
         hour: 10,
         coverage: [{ outlet: 'Financial Times', title: 'EU opens antitrust probe into AI chip bundling' }],
         tldr: {
-          whatChanged: 'The European Commission opened an antitrust investigation into bundling of AI accelerators with networking gear.',
+          whatChanged:
+            'The European Commission opened an antitrust investigation into bundling of AI accelerators with networking gear.',
           whyItMatters: 'Bundling shapes data-centre costs for every AI company buying compute in Europe.',
           whatToDoNext: 'Procurement teams should document any bundled pricing offers they receive.',
         },
         keyTakeaways: [],
         implications: [],
-        timeline: [{ date: isoDay(new Date(previousStart.getTime() + 2 * 24 * HOUR)), event: 'The Commission opens the investigation.' }],
+        timeline: [
+          {
+            date: isoDay(new Date(previousStart.getTime() + 2 * 24 * HOUR)),
+            event: 'The Commission opens the investigation.',
+          },
+        ],
       },
       wednesday,
       'The Commission sends formal requests for information to three suppliers.',
@@ -77,15 +85,27 @@ export function demoStories(week: IsoWeek, timeZone: string): Story[] {
         segments: ['Engineers & Developers', 'Founders & Product Leaders'],
         day: 3,
         hour: 15,
-        coverage: [{ outlet: 'Ars Technica', title: 'Licence dispute over a popular open model’s training data goes to court' }],
+        coverage: [
+          {
+            outlet: 'Ars Technica',
+            title: 'Licence dispute over a popular open model’s training data goes to court',
+          },
+        ],
         tldr: {
-          whatChanged: 'A group of publishers sued the maker of a popular open-weights model over its training data.',
-          whyItMatters: 'The outcome could decide whether downstream users of open weights carry any liability.',
+          whatChanged:
+            'A group of publishers sued the maker of a popular open-weights model over its training data.',
+          whyItMatters:
+            'The outcome could decide whether downstream users of open weights carry any liability.',
           whatToDoNext: 'Keep a record of which open models you deploy and under which licence version.',
         },
         keyTakeaways: [],
         implications: [],
-        timeline: [{ date: isoDay(new Date(previousStart.getTime() + 3 * 24 * HOUR)), event: 'Publishers file the lawsuit.' }],
+        timeline: [
+          {
+            date: isoDay(new Date(previousStart.getTime() + 3 * 24 * HOUR)),
+            event: 'Publishers file the lawsuit.',
+          },
+        ],
       },
       thursday,
       'The court schedules a first hearing and denies an emergency injunction.',
@@ -98,9 +118,50 @@ export function demoStories(week: IsoWeek, timeZone: string): Story[] {
   return stories;
 }
 
-const firstNames = ['Ada', 'Ben', 'Chiara', 'Dmitri', 'Esi', 'Farah', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kemal', 'Lena', 'Mateo', 'Nia', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tomoko', 'Uma', 'Victor'];
-const lastNames = ['Abbott', 'Bauer', 'Chen', 'Dubois', 'Eze', 'Fischer', 'García', 'Haddad', 'Ito', 'Jensen'];
-const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Singapore', 'Europe/London', null, 'America/Los_Angeles'];
+const firstNames = [
+  'Ada',
+  'Ben',
+  'Chiara',
+  'Dmitri',
+  'Esi',
+  'Farah',
+  'Goran',
+  'Hana',
+  'Ines',
+  'Jonas',
+  'Kemal',
+  'Lena',
+  'Mateo',
+  'Nia',
+  'Oskar',
+  'Priya',
+  'Quentin',
+  'Rosa',
+  'Sven',
+  'Tomoko',
+  'Uma',
+  'Victor',
+];
+const lastNames = [
+  'Abbott',
+  'Bauer',
+  'Chen',
+  'Dubois',
+  'Eze',
+  'Fischer',
+  'García',
+  'Haddad',
+  'Ito',
+  'Jensen',
+];
+const zones = [
+  'Europe/Berlin',
+  'America/New_York',
+  'Asia/Singapore',
+  'Europe/London',
+  null,
+  'America/Los_Angeles',
+];
 
 /**
  * The demo's list: 220 readers with deterministic names, addresses on reserved example domains and
@@ -120,7 +181,10 @@ export function demoSubscribers(segments: readonly Segment[]): SubscriberInput[]
     const count = 1 + (i % 3);
     const segmentIds = Array.from({ length: count }, (_, k) => ids[(i * 7 + k * 2) % ids.length] as number);
     return {
-      email: `${first}.${last}.${i + 1}@${domains[i % domains.length]}`.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase(),
+      email: `${first}.${last}.${i + 1}@${domains[i % domains.length]}`
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase(),
       name: `${first} ${last}`,
       timeZone: zones[i % zones.length] ?? null,
       segmentIds: [...new Set(segmentIds)],

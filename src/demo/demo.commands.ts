@@ -41,7 +41,9 @@ export async function runDemo(app: App, options: { week: string; now: Date }): P
   const mailer = createMailer(config);
   const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());
 
-  const where = config.smtp.url ? `through ${new URL(config.smtp.url).host}` : `to ${path.relative(process.cwd(), config.outboxDir) || '.'}/`;
+  const where = config.smtp.url
+    ? `through ${new URL(config.smtp.url).host}`
+    : `to ${path.relative(process.cwd(), config.outboxDir) || '.'}/`;
   const lines = [
     `Weekly AI Recap ${options.week} (${weekDateRange(week)}, ${config.timeZone})`,
     `  database    ${app.dbKind === 'pglite' ? `embedded PGlite in ${path.relative(process.cwd(), config.dataDir) || '.'}/` : 'PostgreSQL from DATABASE_URL'}`,
@@ -59,7 +61,9 @@ export async function runDemo(app: App, options: { week: string; now: Date }): P
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('seed demo stories and subscribers, build, approve and send this week\'s issue to the outbox (idempotent)')
+    .description(
+      "seed demo stories and subscribers, build, approve and send this week's issue to the outbox (idempotent)",
+    )
     .option('--week <week>', 'ISO week to build (default: the current week in RECAP_TZ)')
     .option('--serve', 'then serve the editor preview until Ctrl-C')
     .action(async (options: DemoOptions) => {

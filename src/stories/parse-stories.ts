@@ -29,7 +29,14 @@ function readRecords(text: string): Array<{ record: number; value: unknown } | I
       if (!Array.isArray(value)) throw new Error('not an array');
       return value.map((item, index) => ({ record: index + 1, value: item }));
     } catch (error) {
-      return [{ record: 0, id: undefined, field: '(file)', reason: `invalid JSON array: ${(error as Error).message}` }];
+      return [
+        {
+          record: 0,
+          id: undefined,
+          field: '(file)',
+          reason: `invalid JSON array: ${(error as Error).message}`,
+        },
+      ];
     }
   }
   if (trimmed.startsWith('{')) {
@@ -48,7 +55,12 @@ function readRecords(text: string): Array<{ record: number; value: unknown } | I
     try {
       records.push({ record, value: JSON.parse(line) });
     } catch (error) {
-      records.push({ record, id: undefined, field: '(record)', reason: `invalid JSON: ${(error as Error).message}` });
+      records.push({
+        record,
+        id: undefined,
+        field: '(record)',
+        reason: `invalid JSON: ${(error as Error).message}`,
+      });
     }
   }
   return records;
@@ -69,9 +81,10 @@ export function parseStories(text: string): ParsedStories {
       continue;
     }
     const { record, value } = entry;
-    const id = typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string'
-      ? (value as { id: string }).id
-      : undefined;
+    const id =
+      typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string'
+        ? (value as { id: string }).id
+        : undefined;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       problems.push({ record, id, field: '(record)', reason: 'must be a JSON object' });
       continue;
@@ -80,7 +93,10 @@ export function parseStories(text: string): ParsedStories {
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const field = issue.path.length > 0 ? issue.path.join('.') : '(record)';
-        const reason = issue.code === 'invalid_type' && issue.message.includes('undefined') ? 'is required' : issue.message;
+        const reason =
+          issue.code === 'invalid_type' && issue.message.includes('undefined')
+            ? 'is required'
+            : issue.message;
         problems.push({ record, id, field, reason });
       }
       continue;

@@ -20,7 +20,12 @@ export async function ensureSegments(db: Db | Tx, names: readonly string[]): Pro
     .values(unique.map((name) => ({ name, slug: segmentSlug(name) })))
     .onConflict((oc) => oc.column('name').doNothing())
     .execute();
-  return db.selectFrom('segments').select(['id', 'name', 'slug']).where('name', 'in', unique).orderBy('id').execute();
+  return db
+    .selectFrom('segments')
+    .select(['id', 'name', 'slug'])
+    .where('name', 'in', unique)
+    .orderBy('id')
+    .execute();
 }
 
 export async function listSegments(db: Db | Tx): Promise<Segment[]> {
@@ -33,7 +38,10 @@ export async function listSegments(db: Db | Tx): Promise<Segment[]> {
  */
 export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise<void> {
   if (stories.length === 0) return;
-  const segments = await ensureSegments(trx, stories.flatMap((s) => s.audiences));
+  const segments = await ensureSegments(
+    trx,
+    stories.flatMap((s) => s.audiences),
+  );
   const segmentId = new Map(segments.map((s) => [s.name, s.id]));
   for (const batch of chunks(stories)) {
     const ids = batch.map((s) => s.id);
@@ -74,17 +82,34 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
         })),
       )
       .execute();
-    for (const table of ['story_takeaways', 'story_implications', 'story_timeline_events', 'story_segments'] as const) {
+    for (const table of [
+      'story_takeaways',
+      'story_implications',
+      'story_timeline_events',
+      'story_segments',
+    ] as const) {
       await trx.deleteFrom(table).where('story_id', 'in', ids).execute();
     }
-    const takeaways = batch.flatMap((s) => s.keyTakeaways.map((text, position) => ({ story_id: s.id, position, text })));
-    const implications = batch.flatMap((s) =>
-      s.implications.map((i, position) => ({ story_id: s.id, position, prediction: i.prediction, rationale: i.rationale })),
+    const takeaways = batch.flatMap((s) =>
+      s.keyTakeaways.map((text, position) => ({ story_id: s.id, position, text })),
     );
-    const timeline = batch.flatMap((s) => s.timeline.map((t, position) => ({ story_id: s.id, position, date: t.date, event: t.event })));
-    const tags = batch.flatMap((s) => s.audiences.map((name) => ({ story_id: s.id, segment_id: segmentId.get(name) as number })));
+    const implications = batch.flatMap((s) =>
+      s.implications.map((i, position) => ({
+        story_id: s.id,
+        position,
+        prediction: i.prediction,
+        rationale: i.rationale,
+      })),
+    );
+    const timeline = batch.flatMap((s) =>
+      s.timeline.map((t, position) => ({ story_id: s.id, position, date: t.date, event: t.event })),
+    );
+    const tags = batch.flatMap((s) =>
+      s.audiences.map((name) => ({ story_id: s.id, segment_id: segmentId.get(name) as number })),
+    );
     for (const rows of chunks(takeaways)) await trx.insertInto('story_takeaways').values(rows).execute();
-    for (const rows of chunks(implications)) await trx.insertInto('story_implications').values(rows).execute();
+    for (const rows of chunks(implications))
+      await trx.insertInto('story_implications').values(rows).execute();
     for (const rows of chunks(timeline)) await trx.insertInto('story_timeline_events').values(rows).execute();
     for (const rows of chunks(tags)) await trx.insertInto('story_segments').values(rows).execute();
   }
@@ -104,7 +129,11 @@ export function storyRowToStory(
     publishedAt: row.published_at,
     collectedAt: row.collected_at,
     audiences: parts.audiences,
-    tldr: { whatChanged: row.tldr_what_changed, whyItMatters: row.tldr_why_it_matters, whatToDoNext: row.tldr_what_to_do_next },
+    tldr: {
+      whatChanged: row.tldr_what_changed,
+      whyItMatters: row.tldr_why_it_matters,
+      whatToDoNext: row.tldr_what_to_do_next,
+    },
     keyTakeaways: parts.keyTakeaways,
     implications: parts.implications,
     timeline: parts.timeline,
@@ -118,17 +147,35 @@ export async function loadStoriesByIds(db: Db | Tx, ids: readonly string[]): Pro
   const all = [...new Set(ids)];
   const rows: StoryRow[] = [];
   const takeaways: { story_id: string; position: number; text: string }[] = [];
-  const implications: { story_id: string; position: number; prediction: string; rationale: string | null }[] = [];
+  const implications: { story_id: string; position: number; prediction: string; rationale: string | null }[] =
+    [];
   const timeline: { story_id: string; position: number; date: string; event: string }[] = [];
   const audiences: { story_id: string; name: string }[] = [];
   for (const batch of chunks(all, 5000)) {
     rows.push(...(await db.selectFrom('stories').selectAll().where('id', 'in', batch).execute()));
-    takeaways.push(...(await db.selectFrom('story_takeaways').selectAll().where('story_id', 'in', batch).orderBy('position').execute()));
+    takeaways.push(
+      ...(await db
+        .selectFrom('story_takeaways')
+        .selectAll()
+        .where('story_id', 'in', batch)
+        .orderBy('position')
+        .execute()),
+    );
     implications.push(
-      ...(await db.selectFrom('story_implications').selectAll().where('story_id', 'in', batch).orderBy('position').execute()),
+      ...(await db
+        .selectFrom('story_implications')
+        .selectAll()
+        .where('story_id', 'in', batch)
+        .orderBy('position')
+        .execute()),
     );
     timeline.push(
-      ...(await db.selectFrom('story_timeline_events').selectAll().where('story_id', 'in', batch).orderBy('position').execute()),
+      ...(await db
+        .selectFrom('story_timeline_events')
+        .selectAll()
+        .where('story_id', 'in', batch)
+        .orderBy('position')
+        .execute()),
     );
     audiences.push(
       ...(await db
@@ -155,7 +202,10 @@ export async function loadStoriesByIds(db: Db | Tx, ids: readonly string[]): Pro
       storyRowToStory(row, {
         audiences: (byAudience.get(row.id) ?? []).map((a) => a.name),
         keyTakeaways: (byTakeaway.get(row.id) ?? []).map((t) => t.text),
-        implications: (byImplication.get(row.id) ?? []).map((i) => ({ prediction: i.prediction, rationale: i.rationale })),
+        implications: (byImplication.get(row.id) ?? []).map((i) => ({
+          prediction: i.prediction,
+          rationale: i.rationale,
+        })),
         timeline: (byTimeline.get(row.id) ?? []).map((t) => ({ date: t.date, event: t.event })),
       }),
     ]),

@@ -17,7 +17,10 @@ const httpUrl = z
   }, 'must be an http(s) URL')
   .meta({ format: 'uri', pattern: '^https?://', description: 'An absolute http(s) URL' });
 
-const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with zone, e.g. 2026-11-23T09:30:00Z' });
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  error: 'must be an ISO 8601 date-time with zone, e.g. 2026-11-23T09:30:00Z',
+});
 const text = z.string().trim().min(1, 'must not be empty');
 const optionalText = z
   .string()
@@ -31,20 +34,35 @@ export const storyInputSchema = z
     title: text.max(500, 'must be at most 500 characters'),
     url: httpUrl,
     source: z.object({ name: text, url: httpUrl.optional() }),
-    region: optionalText.meta({ description: 'ISO 3166 region code of the story, e.g. "HK"; shown as a flag' }),
+    region: optionalText.meta({
+      description: 'ISO 3166 region code of the story, e.g. "HK"; shown as a flag',
+    }),
     publishedAt: isoDateTime.optional(),
     collectedAt: isoDateTime.optional(),
-    audiences: z.array(text).default([]).meta({ description: 'Audience segment names, e.g. "Founders & Product Leaders"' }),
+    audiences: z
+      .array(text)
+      .default([])
+      .meta({ description: 'Audience segment names, e.g. "Founders & Product Leaders"' }),
     tldr: z
       .object({ whatChanged: optionalText, whyItMatters: optionalText, whatToDoNext: optionalText })
       .default({ whatChanged: undefined, whyItMatters: undefined, whatToDoNext: undefined }),
     keyTakeaways: z.array(text).default([]),
     implications: z.array(z.object({ prediction: text, rationale: optionalText })).default([]),
     timeline: z
-      .array(z.object({ date: text.meta({ description: '"2026", "2026-01", "2026-01-15" or an ISO date-time' }), event: text }))
+      .array(
+        z.object({
+          date: text.meta({ description: '"2026", "2026-01", "2026-01-15" or an ISO date-time' }),
+          event: text,
+        }),
+      )
       .default([]),
     related: z
-      .array(z.union([z.string(), z.object({ id: z.string().optional(), title: z.string().optional(), url: httpUrl.optional() })]))
+      .array(
+        z.union([
+          z.string(),
+          z.object({ id: z.string().optional(), title: z.string().optional(), url: httpUrl.optional() }),
+        ]),
+      )
       .default([]),
   })
   .refine((story) => story.publishedAt !== undefined || story.collectedAt !== undefined, {
@@ -134,7 +152,10 @@ export function storyFromInput(input: StoryInput): Story {
       whatToDoNext: input.tldr.whatToDoNext ?? null,
     },
     keyTakeaways: input.keyTakeaways,
-    implications: input.implications.map((i) => ({ prediction: i.prediction, rationale: i.rationale ?? null })),
+    implications: input.implications.map((i) => ({
+      prediction: i.prediction,
+      rationale: i.rationale ?? null,
+    })),
     timeline: input.timeline,
     related: input.related.map((r) => (typeof r === 'string' ? { id: r } : r)),
   };

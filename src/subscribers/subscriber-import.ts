@@ -18,6 +18,7 @@ export interface ParsedSubscribers {
 
 const emailSchema = z.email({ error: 'is not a valid email address' });
 // C0 and C1 control characters, and the Unicode line/paragraph separators that break headers.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** Trims and lower-cases an address; the database holds addresses in this one form. */
@@ -41,9 +42,21 @@ function isTimeZone(value: string): boolean {
 export function parseSubscribersCsv(text: string, segments: readonly Segment[]): ParsedSubscribers {
   let rows: Record<string, string>[];
   try {
-    rows = parse(text, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, bom: true, trim: false, relax_column_count: false });
+    rows = parse(text, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      skip_empty_lines: true,
+      bom: true,
+      trim: false,
+      relax_column_count: false,
+    });
   } catch (error) {
-    return { subscribers: [], problems: [{ record: 0, id: undefined, field: '(file)', reason: `invalid CSV: ${(error as Error).message}` }], total: 0 };
+    return {
+      subscribers: [],
+      problems: [
+        { record: 0, id: undefined, field: '(file)', reason: `invalid CSV: ${(error as Error).message}` },
+      ],
+      total: 0,
+    };
   }
   const bySlug = new Map(segments.map((s) => [s.slug, s]));
   const problems: ImportProblem[] = [];
@@ -51,25 +64,38 @@ export function parseSubscribersCsv(text: string, segments: readonly Segment[]):
   const seen = new Map<string, number>();
   const first = rows[0];
   if (first && !('email' in first)) {
-    return { subscribers: [], problems: [{ record: 0, id: undefined, field: '(header)', reason: 'needs an "email" column' }], total: rows.length };
+    return {
+      subscribers: [],
+      problems: [{ record: 0, id: undefined, field: '(header)', reason: 'needs an "email" column' }],
+      total: rows.length,
+    };
   }
   rows.forEach((row, index) => {
     const record = index + 1;
     const email = normaliseEmail(row.email ?? '');
     const rowProblems: ImportProblem[] = [];
-    const problem = (field: string, reason: string) => rowProblems.push({ record, id: email || undefined, field, reason });
+    const problem = (field: string, reason: string) =>
+      rowProblems.push({ record, id: email || undefined, field, reason });
     if (!email) problem('email', 'is required');
-    else if (controlCharacters.test(email) || !emailSchema.safeParse(email).success) problem('email', 'is not a valid email address');
+    else if (controlCharacters.test(email) || !emailSchema.safeParse(email).success)
+      problem('email', 'is not a valid email address');
     const name = (row.name ?? '').trim();
     if (controlCharacters.test(name)) problem('name', 'contains control characters');
     if (name.length > 200) problem('name', 'must be at most 200 characters');
     const timeZone = (row.timezone ?? '').trim();
     if (timeZone && !isTimeZone(timeZone)) problem('timezone', `unknown time zone "${timeZone}"`);
     const segmentIds: number[] = [];
-    for (const label of (row.segments ?? '').split(';').map((s) => s.trim()).filter(Boolean)) {
+    for (const label of (row.segments ?? '')
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const segment = bySlug.get(segmentSlug(label));
       if (segment) segmentIds.push(segment.id);
-      else problem('segments', `unknown segment "${label}" (known: ${segments.map((s) => s.name).join(', ') || 'none yet: import stories first'})`);
+      else
+        problem(
+          'segments',
+          `unknown segment "${label}" (known: ${segments.map((s) => s.name).join(', ') || 'none yet: import stories first'})`,
+        );
     }
     if (email && seen.has(email)) problem('email', `duplicate of record ${seen.get(email)} in the same file`);
     if (rowProblems.length > 0) {
@@ -77,7 +103,12 @@ export function parseSubscribersCsv(text: string, segments: readonly Segment[]):
       return;
     }
     seen.set(email, record);
-    subscribers.push({ email, name: name || null, timeZone: timeZone || null, segmentIds: [...new Set(segmentIds)] });
+    subscribers.push({
+      email,
+      name: name || null,
+      timeZone: timeZone || null,
+      segmentIds: [...new Set(segmentIds)],
+    });
   });
   return { subscribers, problems, total: rows.length };
 }

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { fixturesDir, runCli, tempWorkdir } from '../support/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 // The CLI runs as a child process: against its own database on the server when one is configured,
 // else against an embedded database in a temporary folder.
@@ -15,7 +15,11 @@ beforeAll(async () => {
   const server = await createTestDatabase();
   if (server.url) t = server;
   else await server.close();
-  env = { RECAP_DATA_DIR: path.join(dir, 'data'), RECAP_OUTBOX_DIR: path.join(dir, 'outbox'), DATABASE_URL: t?.url };
+  env = {
+    RECAP_DATA_DIR: path.join(dir, 'data'),
+    RECAP_OUTBOX_DIR: path.join(dir, 'outbox'),
+    DATABASE_URL: t?.url,
+  };
 });
 afterAll(() => t?.close());
 
@@ -31,8 +35,20 @@ describe('recap import (child process)', () => {
     writeFileSync(
       bad,
       [
-        JSON.stringify({ id: 'fine', title: 'Fine', url: 'https://example.com/fine', source: { name: 'Ex' }, publishedAt: '2026-11-23T10:00:00Z' }),
-        JSON.stringify({ id: 'evil', title: 'Evil', url: 'javascript:alert(1)', source: { name: 'Ex' }, publishedAt: '2026-11-23T10:00:00Z' }),
+        JSON.stringify({
+          id: 'fine',
+          title: 'Fine',
+          url: 'https://example.com/fine',
+          source: { name: 'Ex' },
+          publishedAt: '2026-11-23T10:00:00Z',
+        }),
+        JSON.stringify({
+          id: 'evil',
+          title: 'Evil',
+          url: 'javascript:alert(1)',
+          source: { name: 'Ex' },
+          publishedAt: '2026-11-23T10:00:00Z',
+        }),
       ].join('\n'),
     );
     const refused = await runCli(['import', 'stories', bad], env);
@@ -47,7 +63,10 @@ describe('recap import (child process)', () => {
     expect(partial.stderr).toContain('record 2 (id "evil")');
 
     const csv = path.join(dir, 'subs.csv');
-    writeFileSync(csv, 'email,name,segments\nann@example.com,Ann,Founders & Product Leaders\nbad address,Bob,Founders & Product Leaders\n');
+    writeFileSync(
+      csv,
+      'email,name,segments\nann@example.com,Ann,Founders & Product Leaders\nbad address,Bob,Founders & Product Leaders\n',
+    );
     const subs = await runCli(['import', 'subscribers', csv], env);
     expect(subs.code).not.toBe(0);
     expect(subs.stderr).toContain('record 2 (id "bad address"): email: is not a valid email address');

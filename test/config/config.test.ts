@@ -20,7 +20,13 @@ describe('config', () => {
   });
 
   it('names every bad variable and what it expected', () => {
-    const bad = { RECAP_DATA_DIR: dir(), SMTP_URL: 'http://mail', PORT: 'eighty', RECAP_TZ: 'Mars/Base', RECAP_FROM_EMAIL: 'nobody' };
+    const bad = {
+      RECAP_DATA_DIR: dir(),
+      SMTP_URL: 'http://mail',
+      PORT: 'eighty',
+      RECAP_TZ: 'Mars/Base',
+      RECAP_FROM_EMAIL: 'nobody',
+    };
     expect(() => loadConfig(bad, noDotenv)).toThrow(ConfigError);
     try {
       loadConfig(bad, noDotenv);
@@ -31,7 +37,9 @@ describe('config', () => {
       expect(message).toContain('RECAP_TZ: expected an IANA time zone');
       expect(message).toContain('RECAP_FROM_EMAIL: expected an email address');
     }
-    expect(() => loadConfig({ NODE_ENV: 'production', RECAP_DATA_DIR: dir() }, noDotenv)).toThrow(/RECAP_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', RECAP_DATA_DIR: dir() }, noDotenv)).toThrow(
+      /RECAP_SECRET/,
+    );
   });
 
   it('reads .env, with the real environment winning', () => {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatProblem, parseStories } from '../../src/stories/parse-stories.ts';
-import { storyJsonSchema } from '../../src/stories/story-json-schema.ts';
 import { canonicalizeUrl } from '../../src/stories/story.ts';
+import { storyJsonSchema } from '../../src/stories/story-json-schema.ts';
 import { fixturesDir } from '../support/cli.ts';
 
 const example = readFileSync(path.join(fixturesDir, 'story.json'), 'utf8');
@@ -62,11 +62,15 @@ describe('parseStories', () => {
   });
 
   it('canonicalises URLs for same-event matching', () => {
-    expect(canonicalizeUrl('https://WWW.Example.com/a/b/?utm_source=x&b=2&a=1#top')).toBe('https://example.com/a/b?a=1&b=2');
+    expect(canonicalizeUrl('https://WWW.Example.com/a/b/?utm_source=x&b=2&a=1#top')).toBe(
+      'https://example.com/a/b?a=1&b=2',
+    );
   });
 
   it('keeps docs/story.schema.json in step with the validator', () => {
-    const committed = JSON.parse(readFileSync(path.join(fixturesDir, '../../docs/story.schema.json'), 'utf8'));
+    const committed = JSON.parse(
+      readFileSync(path.join(fixturesDir, '../../docs/story.schema.json'), 'utf8'),
+    );
     expect(committed).toEqual(storyJsonSchema());
     expect(committed.required).toEqual(expect.arrayContaining(['id', 'title', 'url', 'source']));
   });

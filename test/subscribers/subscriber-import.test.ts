@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/stories/parse-stories.ts';
 import { ensureSegments } from '../../src/stories/story.repository.ts';
-import { parseSubscribersCsv } from '../../src/subscribers/subscriber-import.ts';
 import { upsertSubscribers } from '../../src/subscribers/subscriber.repository.ts';
+import { parseSubscribersCsv } from '../../src/subscribers/subscriber-import.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 let t: TestDatabase;
@@ -24,31 +24,53 @@ describe('subscriber import', () => {
     ].join('\n');
     const { subscribers, problems } = parseSubscribersCsv(csv, segments);
     expect(subscribers).toEqual([
-      { email: 'ada@example.com', name: 'Ada Lovelace', timeZone: 'Europe/London', segmentIds: segments.map((s) => s.id) },
+      {
+        email: 'ada@example.com',
+        name: 'Ada Lovelace',
+        timeZone: 'Europe/London',
+        segmentIds: segments.map((s) => s.id),
+      },
     ]);
     const lines = problems.map(formatProblem);
     expect(lines).toContain('record 2 (id "not-an-address"): email: is not a valid email address');
     expect(lines).toContain('record 3 (id "eve@example.com"): name: contains control characters');
-    expect(lines.some((l) => l.startsWith('record 4 (id "zed@example.com"): segments: unknown segment "Astrologers"'))).toBe(true);
+    expect(
+      lines.some((l) =>
+        l.startsWith('record 4 (id "zed@example.com"): segments: unknown segment "Astrologers"'),
+      ),
+    ).toBe(true);
     expect(lines).toContain('record 4 (id "zed@example.com"): timezone: unknown time zone "Mars/Olympus"');
     expect(lines).toContain('record 5 (id "ada@example.com"): email: duplicate of record 1 in the same file');
   });
 
   it('is idempotent by address and never resubscribes someone who left', async () => {
     const segments = await ensureSegments(t.db, ['Researchers', 'Investors']);
-    const csv = 'email,name,segments\nkim@example.com,Kim,Researchers\nlee@example.com,Lee,Investors;Researchers\n';
+    const csv =
+      'email,name,segments\nkim@example.com,Kim,Researchers\nlee@example.com,Lee,Investors;Researchers\n';
     const { subscribers } = parseSubscribersCsv(csv, segments);
     const first = await t.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, 'a.csv'));
     expect(first).toEqual({ created: 2, updated: 0 });
-    await t.db.updateTable('subscribers').set({ status: 'unsubscribed' }).where('email', '=', 'kim@example.com').execute();
+    await t.db
+      .updateTable('subscribers')
+      .set({ status: 'unsubscribed' })
+      .where('email', '=', 'kim@example.com')
+      .execute();
     const second = await t.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, 'a.csv'));
     expect(second).toEqual({ created: 0, updated: 2 });
-    const rows = await t.db.selectFrom('subscribers').select(['email', 'status']).where('email', 'in', ['kim@example.com', 'lee@example.com']).orderBy('email').execute();
+    const rows = await t.db
+      .selectFrom('subscribers')
+      .select(['email', 'status'])
+      .where('email', 'in', ['kim@example.com', 'lee@example.com'])
+      .orderBy('email')
+      .execute();
     expect(rows).toEqual([
       { email: 'kim@example.com', status: 'unsubscribed' },
       { email: 'lee@example.com', status: 'active' },
     ]);
-    const subs = await t.db.selectFrom('subscriptions').select(({ fn }) => fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const subs = await t.db
+      .selectFrom('subscriptions')
+      .select(({ fn }) => fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(subs.n)).toBe(3);
     const consent = await t.db.selectFrom('consent_log').select('action').execute();
     expect(consent).toEqual([{ action: 'imported' }, { action: 'imported' }]);

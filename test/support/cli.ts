@@ -13,12 +13,20 @@ export interface CliResult {
 }
 
 /** Runs the real `recap` binary as a child process, with a clean environment of our choosing. */
-export function runCli(args: string[], env: Record<string, string | undefined>, cwd = root): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  cwd = root,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [path.join(root, 'bin/recap.js'), ...args],
-      { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env }, timeout: 120_000 },
+      {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env },
+        timeout: 120_000,
+      },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
       },

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Db } from '../../src/db/database.ts';
 import { connectDatabase, wrapPglite } from '../../src/db/connect.ts';
+import type { Db } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 
 /** The PostgreSQL server tests use when set (CI sets it); without it each test file gets an embedded PGlite. */
@@ -61,5 +61,7 @@ async function createServerDatabase(baseUrl: string): Promise<TestDatabase> {
 
 /** A Kysely instance on a raw pg pool, for tests that need a second, independent connection. */
 export function secondConnection(url: string): Db {
-  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) });
+  return new Kysely({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }),
+  });
 }
