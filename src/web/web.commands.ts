@@ -1,6 +1,37 @@
 import type { Command } from 'commander';
+import { openApp } from '../app.ts';
+import { startBounceListener } from '../delivery/bounces/bounce-listener.ts';
+import { startServer } from './server.ts';
 
-/** `recap serve` */
+/** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
-  void program;
+  program
+    .command('serve')
+    .description('serve tracking, unsubscribe, preferences, sign-up, archive and editor pages (PORT, HOST)')
+    .option('--port <port>', 'port to listen on (default PORT or 3000)')
+    .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
+    .action(async (options: { port?: string; host?: string }) => {
+      const app = await openApp();
+      const port = options.port === undefined ? undefined : Number(options.port);
+      const server = await startServer(app, {
+        ...(port === undefined || Number.isNaN(port) ? {} : { port }),
+        ...(options.host ? { host: options.host } : {}),
+        logger: true,
+      });
+      const bounces =
+        app.config.bounceSmtpPort === undefined
+          ? undefined
+          : await startBounceListener(app, { port: app.config.bounceSmtpPort });
+      process.stdout.write(`recap: serving on ${server.url}\n`);
+      if (bounces) process.stdout.write(`recap: bounce listener on port ${bounces.port}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      // Graceful stop: finish requests in flight and write every queued open and click before exiting.
+      await server.close();
+      await bounces?.close();
+      await app.close();
+    });
 }

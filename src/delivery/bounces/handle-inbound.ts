@@ -1,0 +1,130 @@
+import { simpleParser } from 'mailparser';
+import type { App } from '../../app.ts';
+import { unsubscribeSubscriber } from '../../subscribers/subscription-changes.ts';
+import { recordComplaint, recordHardBounce, recordSoftBounce } from '../../subscribers/suppression.ts';
+import { verifyToken } from '../../tracking/token.ts';
+import { classifyInbound, plusToken, type RecipientStatus, tokensInText } from './parse-report.ts';
+
+export type InboundOutcome =
+  | { kind: 'unsubscribed'; subscriberId: string; changed: boolean }
+  | { kind: 'hard-bounce'; subscriberId: string; status: string }
+  | { kind: 'soft-bounce'; subscriberId: string; status: string; count: number; suppressed: boolean }
+  | { kind: 'complaint'; subscriberId: string }
+  | { kind: 'dropped'; reason: string };
+
+interface Identified {
+  subscriberId: string;
+  issueId: number | null;
+}
+
+/**
+ * Acts on one inbound message of the bounce domain: `unsubscribe+TOKEN@` unsubscribes (List-Unsubscribe
+ * mailto), a DSN whose Action is failed suppresses (5.x.x at once, 4.x.x after consecutive soft bounces),
+ * an ARF complaint unsubscribes and suppresses. The subscriber comes from the VERP token of the envelope
+ * recipient, else a token quoted in the report, else the reported address. Unknown or malformed mail
+ * returns 'dropped'. Throws only on database failure.
+ */
+export async function handleInbound(
+  app: App,
+  envelopeTo: readonly string[],
+  raw: Buffer,
+): Promise<InboundOutcome[]> {
+  const { secrets } = app.config;
+  const outcomes: InboundOutcome[] = [];
+  for (const address of envelopeTo) {
+    const token = plusToken(address, 'unsubscribe');
+    const payload = token ? verifyToken(secrets, token, 'unsubscribe') : null;
+    if (!payload) continue;
+    const { changed } = await unsubscribeSubscriber(
+      app.db,
+      payload.subscriberId,
+      { ip: null, userAgent: null, source: 'mailto' },
+      { issueId: payload.issueId ?? null, shown: 'List-Unsubscribe mailto' },
+    );
+    outcomes.push({ kind: 'unsubscribed', subscriberId: payload.subscriberId, changed });
+  }
+  if (outcomes.length > 0) return outcomes;
+
+  let mail: Awaited<ReturnType<typeof simpleParser>>;
+  try {
+    mail = await simpleParser(raw, { keepDeliveryStatus: true } as Parameters<typeof simpleParser>[1]);
+  } catch (error) {
+    return [
+      {
+        kind: 'dropped',
+        reason: `unparseable mail: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    ];
+  }
+  const report = classifyInbound(mail);
+  if (report.type === 'other')
+    return [{ kind: 'dropped', reason: 'neither a delivery status notification nor a feedback report' }];
+
+  const reported =
+    report.type === 'dsn' ? report.recipients.map((r) => r.finalRecipient) : [report.originalRecipient];
+  const who = await identify(
+    app,
+    envelopeTo,
+    raw.toString('latin1'),
+    reported.filter((a): a is string => a !== null),
+  );
+  if (!who) return [{ kind: 'dropped', reason: `${report.type} for no known subscriber` }];
+
+  if (report.type === 'complaint') {
+    await recordComplaint(app.db, who.subscriberId, {
+      issueId: who.issueId,
+      feedbackType: report.feedbackType,
+    });
+    return [{ kind: 'complaint', subscriberId: who.subscriberId }];
+  }
+  const failed = report.recipients.find((recipient) => recipient.action === 'failed');
+  if (!failed)
+    return [{ kind: 'dropped', reason: `dsn without Action: failed (${actions(report.recipients)})` }];
+  const detail = { status: failed.status, diagnostic: failed.diagnostic?.slice(0, 500) ?? null };
+  if (failed.status.startsWith('4.')) {
+    const result = await recordSoftBounce(
+      app.db,
+      who.subscriberId,
+      who.issueId,
+      app.config.softBounceLimit,
+      detail,
+    );
+    return [{ kind: 'soft-bounce', subscriberId: who.subscriberId, status: failed.status, ...result }];
+  }
+  // A failed action without a usable status is treated as permanent: the MTA gave up on the address.
+  await recordHardBounce(app.db, who.subscriberId, who.issueId, detail);
+  return [{ kind: 'hard-bounce', subscriberId: who.subscriberId, status: failed.status || '5.0.0' }];
+}
+
+function actions(recipients: readonly RecipientStatus[]): string {
+  return recipients.map((r) => r.action || '?').join(', ') || 'no recipients';
+}
+
+async function identify(
+  app: App,
+  envelopeTo: readonly string[],
+  rawText: string,
+  reportedAddresses: readonly string[],
+): Promise<Identified | null> {
+  const { secrets } = app.config;
+  const quoted = tokensInText(rawText);
+  const bounceTokens = [
+    ...envelopeTo.map((address) => plusToken(address, 'bounces')).filter((t): t is string => t !== null),
+    ...quoted.bounce,
+  ];
+  for (const token of bounceTokens) {
+    const payload = verifyToken(secrets, token, 'bounce');
+    if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null };
+  }
+  for (const token of quoted.unsubscribe) {
+    const payload = verifyToken(secrets, token, 'unsubscribe');
+    if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null };
+  }
+  if (reportedAddresses.length === 0) return null;
+  const row = await app.db
+    .selectFrom('subscribers')
+    .select('id')
+    .where('email', 'in', [...reportedAddresses])
+    .executeTakeFirst();
+  return row ? { subscriberId: row.id, issueId: null } : null;
+}

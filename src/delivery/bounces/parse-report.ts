@@ -1,0 +1,99 @@
+import type { ParsedMail } from 'mailparser';
+
+/** One recipient block of a delivery status notification (RFC 3464). */
+export interface RecipientStatus {
+  action: string;
+  /** Enhanced status code, e.g. "5.1.1". */
+  status: string;
+  finalRecipient: string | null;
+  diagnostic: string | null;
+}
+
+export type InboundReport =
+  | { type: 'dsn'; recipients: RecipientStatus[] }
+  | { type: 'complaint'; feedbackType: string; originalRecipient: string | null }
+  | { type: 'other' };
+
+/** Fields of a header-like block ("Name: value" lines, folded continuation lines), names lower-cased. */
+function parseFields(block: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  let last: string | null = null;
+  for (const line of block.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line) && last) {
+      fields.set(last, `${fields.get(last) ?? ''} ${line.trim()}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    last = line.slice(0, colon).trim().toLowerCase();
+    if (!fields.has(last)) fields.set(last, line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** "rfc822; Jane@Example.org" or "<jane@example.org>" -> "jane@example.org". */
+function addressOf(value: string | undefined): string | null {
+  if (!value) return null;
+  const match = /([^\s<>;"]+@[^\s<>;"]+)/.exec(value.replace(/^[a-z0-9-]+;\s*/i, ''));
+  return match?.[1]?.toLowerCase() ?? null;
+}
+
+/** Parses the machine-readable part of a DSN: per-recipient Action and Status. */
+export function parseDeliveryStatus(text: string): RecipientStatus[] {
+  const blocks = text.split(/\r?\n[ \t]*\r?\n/).map(parseFields);
+  return blocks
+    .filter((fields) => fields.has('action'))
+    .map((fields) => ({
+      action: (fields.get('action') ?? '').toLowerCase(),
+      status: /([245])\.\d{1,3}\.\d{1,3}/.exec(fields.get('status') ?? '')?.[0] ?? '',
+      finalRecipient: addressOf(fields.get('final-recipient') ?? fields.get('original-recipient')),
+      diagnostic: fields.get('diagnostic-code') ?? null,
+    }));
+}
+
+/**
+ * Recognises a delivery status notification (multipart/report with message/delivery-status, kept by
+ * mailparser's keepDeliveryStatus) or an ARF feedback report (message/feedback-report). Anything else is
+ * 'other'. Pure; never throws.
+ */
+export function classifyInbound(mail: ParsedMail): InboundReport {
+  for (const attachment of mail.attachments ?? []) {
+    const type = attachment.contentType.toLowerCase();
+    if (type === 'message/feedback-report') {
+      const fields = parseFields(attachment.content.toString('utf8'));
+      return {
+        type: 'complaint',
+        feedbackType: (fields.get('feedback-type') ?? 'abuse').toLowerCase(),
+        originalRecipient: addressOf(fields.get('original-rcpt-to') ?? fields.get('removal-recipient')),
+      };
+    }
+    if (type === 'message/delivery-status' || type === 'message/global-delivery-status') {
+      return { type: 'dsn', recipients: parseDeliveryStatus(attachment.content.toString('utf8')) };
+    }
+  }
+  return { type: 'other' };
+}
+
+const tokenPatterns = {
+  bounce: /bounces\+([A-Za-z0-9._-]{20,120})@/g,
+  unsubscribe: /\/u\/([A-Za-z0-9._-]{20,120})/g,
+};
+
+/**
+ * Tokens quoted in a report's copy of the original message: the VERP Return-Path (`bounces+TOKEN@`) and
+ * the List-Unsubscribe URL (`/u/TOKEN`). The caller verifies them; found text proves nothing by itself.
+ */
+export function tokensInText(text: string): { bounce: string[]; unsubscribe: string[] } {
+  const find = (pattern: RegExp) =>
+    [...text.matchAll(pattern)].map((match) => match[1] ?? '').filter(Boolean);
+  return { bounce: find(tokenPatterns.bounce), unsubscribe: find(tokenPatterns.unsubscribe) };
+}
+
+/** The local part's token of `prefix+TOKEN@domain` (quotes allowed), or null. */
+export function plusToken(address: string, prefix: string): string | null {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return null;
+  const local = address.slice(0, at).replace(/^"|"$/g, '');
+  const head = `${prefix}+`;
+  return local.toLowerCase().startsWith(head) ? local.slice(head.length) : null;
+}

@@ -1,0 +1,114 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import { appendConsent, type ConsentContext } from './consent-log.ts';
+
+/** What the sign-up form showed and what the person asked for: kept verbatim in the consent log. */
+export interface SignUpRequest {
+  email: string;
+  segmentIds: readonly number[];
+  /** The wording of the form and of the confirmation mail, as shown. */
+  shown: Record<string, string>;
+}
+
+export type SignUpOutcome =
+  /** A confirmation mail must be sent: the address is pending (new) or was unsubscribed. */
+  | 'confirm'
+  /** Already receiving the recap: nothing to do (the page says the same as for 'confirm'). */
+  | 'active'
+  /** Bounced or complained: never mailed again from a web form. */
+  | 'suppressed';
+
+const addressShape = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Lower-cases and trims an address; null when it is not plausibly an email address. */
+export function normaliseEmail(input: string): string | null {
+  const email = input.trim().toLowerCase();
+  return email.length <= 254 && addressShape.test(email) ? email : null;
+}
+
+/**
+ * First half of double opt-in: creates the subscriber as 'pending' (never mailed the recap) when new,
+ * and records the request with what was shown. The address is only activated by confirmSignUp.
+ */
+export async function requestSignUp(
+  db: Db,
+  request: SignUpRequest,
+  context: ConsentContext,
+): Promise<{ subscriberId: string; outcome: SignUpOutcome }> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('subscribers')
+      .values({ email: request.email, status: 'pending' })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .execute();
+    const row = await trx
+      .selectFrom('subscribers')
+      .select(['id', 'status'])
+      .where('email', '=', request.email)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (row.status === 'active') return { subscriberId: row.id, outcome: 'active' as const };
+    if (row.status === 'bounced' || row.status === 'complained') {
+      return { subscriberId: row.id, outcome: 'suppressed' as const };
+    }
+    await appendConsent(trx, row.id, 'signup-requested', context, {
+      segmentIds: [...request.segmentIds],
+      shown: request.shown,
+    });
+    return { subscriberId: row.id, outcome: 'confirm' as const };
+  });
+}
+
+export type ConfirmOutcome = 'confirmed' | 'already-active' | 'not-requested' | 'suppressed' | 'unknown';
+
+/**
+ * Second half of double opt-in (the link in the confirmation mail): activates the address with the
+ * segments of its latest sign-up request. Idempotent. A request older than the latest unsubscribe does
+ * not count, so an old confirmation link cannot undo a later unsubscribe.
+ */
+export async function confirmSignUp(
+  db: Db,
+  subscriberId: string,
+  context: ConsentContext,
+): Promise<ConfirmOutcome> {
+  return db.transaction().execute(async (trx) => {
+    const subscriber = await trx
+      .selectFrom('subscribers')
+      .select(['id', 'status'])
+      .where('id', '=', subscriberId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!subscriber) return 'unknown';
+    if (subscriber.status === 'active') return 'already-active';
+    if (subscriber.status === 'bounced' || subscriber.status === 'complained') return 'suppressed';
+    const latest = await trx
+      .selectFrom('consent_log')
+      .select(['action', 'detail'])
+      .where('subscriber_id', '=', subscriberId)
+      .where('action', 'in', ['signup-requested', 'unsubscribe'])
+      .orderBy('occurred_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    if (latest?.action !== 'signup-requested') return 'not-requested';
+    const requested = Array.isArray(latest.detail.segmentIds) ? (latest.detail.segmentIds as unknown[]) : [];
+    const segmentIds = requested.filter((id): id is number => typeof id === 'number');
+    const known =
+      segmentIds.length === 0
+        ? []
+        : await trx.selectFrom('segments').select('id').where('id', 'in', segmentIds).execute();
+    await trx.deleteFrom('subscriptions').where('subscriber_id', '=', subscriberId).execute();
+    if (known.length > 0) {
+      await trx
+        .insertInto('subscriptions')
+        .values(known.map((row) => ({ subscriber_id: subscriberId, segment_id: row.id })))
+        .execute();
+    }
+    await trx
+      .updateTable('subscribers')
+      .set({ status: 'active', confirmed_at: sql<Date>`now()`, unsubscribed_at: null })
+      .where('id', '=', subscriberId)
+      .execute();
+    await appendConsent(trx, subscriberId, 'confirm', context, { segmentIds: known.map((row) => row.id) });
+    return 'confirmed';
+  });
+}

@@ -1,0 +1,39 @@
+import type { Db } from '../db/database.ts';
+
+export interface RegisteredLink {
+  url: string;
+  kind: string;
+}
+
+export interface LinkResolver {
+  /** The link registered for an issue at a position, or null. Never takes a destination from elsewhere. */
+  resolve(issueId: number, position: number): Promise<RegisteredLink | null>;
+}
+
+/**
+ * Reads an issue's registered links (issue_links) once and keeps them for `ttlMs`: a burst of clicks
+ * costs one query per issue, not one per click. Links are written before an issue is sent and never
+ * change afterwards, so a short cache cannot redirect anywhere unregistered.
+ */
+export function createLinkResolver(db: Db, ttlMs = 60_000): LinkResolver {
+  const cache = new Map<number, { loadedAt: number; links: Promise<Map<number, RegisteredLink>> }>();
+  return {
+    async resolve(issueId, position) {
+      const now = Date.now();
+      let entry = cache.get(issueId);
+      if (!entry || now - entry.loadedAt > ttlMs) {
+        const links = db
+          .selectFrom('issue_links')
+          .select(['position', 'url', 'kind'])
+          .where('issue_id', '=', issueId)
+          .execute()
+          .then((rows) => new Map(rows.map((row) => [row.position, { url: row.url, kind: row.kind }])));
+        entry = { loadedAt: now, links };
+        cache.set(issueId, entry);
+        links.catch(() => cache.delete(issueId));
+        if (cache.size > 1_000) cache.delete(cache.keys().next().value as number);
+      }
+      return (await entry.links).get(position) ?? null;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import Fastify from 'fastify';
+import type { App } from '../app.ts';
+import { createMailer } from '../delivery/create-mailer.ts';
+import type { Mailer } from '../delivery/mailer.ts';
+import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
+import { createLinkResolver } from '../tracking/link-resolver.ts';
+import { registerArchiveRoutes } from './archive-routes.ts';
+import { registerEditorRoutes } from './editor/editor-routes.ts';
+import { html } from './html.ts';
+import { registerPreferencesRoutes } from './preferences-routes.ts';
+import { createRateLimiter } from './rate-limiter.ts';
+import { addSecurityHeaders } from './security-headers.ts';
+import { registerSignUpRoutes } from './signup-routes.ts';
+import { registerTrackingRoutes } from './tracking-routes.ts';
+import { registerUnsubscribeRoutes } from './unsubscribe-routes.ts';
+import { type SystemMailRenderer, sendPage, type WebContext } from './web-context.ts';
+
+export interface ServerOptions {
+  /** Defaults to config.http.port; 0 picks a free port. */
+  port?: number;
+  /** Defaults to config.http.host (127.0.0.1 unless HOST says otherwise). */
+  host?: string;
+  /** Sends the sign-up mails; defaults to createMailer(config) and is then closed with the server. */
+  mailer?: Mailer;
+  /** Fastify's request log (off by default). */
+  logger?: boolean;
+  /** Renders the system mails; defaults to the MJML templates of src/render/system-mail.ts. */
+  systemMail?: SystemMailRenderer;
+  events?: EventWriterOptions;
+  /** Sign-ups allowed per IP address and hour, per process (default 10). */
+  signUpsPerHour?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Stops accepting requests, answers those in flight, then writes every queued event. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the one HTTP server: tracking pixel and click redirect, one-click unsubscribe, preferences,
+ * double opt-in sign-up, archive, plus the editor routes. Security headers on every response.
+ */
+export async function startServer(app: App, options: ServerOptions = {}): Promise<RunningServer> {
+  const server = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024,
+    routerOptions: { maxParamLength: 200 },
+  });
+  const ownMailer = options.mailer ? undefined : createMailer(app.config);
+  const mailer = options.mailer ?? (ownMailer as Mailer);
+  const events = createEventWriter(app.db, {
+    ...options.events,
+    onError: (error, lost) => server.log.error({ err: error, lost }, 'tracking events not stored'),
+  });
+  let systemMail: Promise<SystemMailRenderer> | undefined;
+  const context: WebContext = {
+    app,
+    secrets: app.config.secrets,
+    events,
+    links: createLinkResolver(app.db),
+    mailer,
+    systemMail: () => {
+      systemMail ??= options.systemMail ? Promise.resolve(options.systemMail) : loadDefaultSystemMail();
+      return systemMail;
+    },
+    signUpLimiter: createRateLimiter(options.signUpsPerHour ?? 10, 3_600_000),
+  };
+
+  await server.register(formbody);
+  await server.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fields: 50, fieldSize: 4096, files: 0, fileSize: 0 },
+  });
+  addSecurityHeaders(server);
+  server.setNotFoundHandler((_request, reply) =>
+    sendPage(reply, 404, 'Not found', html`<p>There is nothing at this address.</p>`),
+  );
+  server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    return sendPage(
+      reply,
+      status,
+      status === 500 ? 'Something went wrong' : 'Bad request',
+      html`<p>Please try again later.</p>`,
+    );
+  });
+  server.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send('ok'));
+
+  registerTrackingRoutes(server, context);
+  registerUnsubscribeRoutes(server, context);
+  registerPreferencesRoutes(server, context);
+  registerSignUpRoutes(server, context);
+  registerArchiveRoutes(server, context);
+  await registerEditorRoutes(server, app);
+
+  const address = await server.listen({
+    port: options.port ?? app.config.http.port,
+    host: options.host ?? app.config.http.host,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    url: address,
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await events.close();
+        await ownMailer?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function loadDefaultSystemMail(): Promise<SystemMailRenderer> {
+  // Resolved at run time: the renderer's module is loaded only when the first sign-up mail is sent.
+  const specifier = '../render/system-mail.ts';
+  const module = (await import(specifier)) as {
+    loadSystemTemplates(dir?: string): SystemMailRenderer | Promise<SystemMailRenderer>;
+  };
+  return module.loadSystemTemplates();
+}

@@ -1,0 +1,117 @@
+import type { FastifyInstance } from 'fastify';
+import { listSegments } from '../stories/story.repository.ts';
+import { confirmSignUp, normaliseEmail, requestSignUp } from '../subscribers/sign-up.ts';
+import { signToken, verifyToken } from '../tracking/token.ts';
+import { html } from './html.ts';
+import { consentContext, fields, invalidLinkPage, sendPage, type WebContext } from './web-context.ts';
+
+/** Confirmation links stay valid this long. */
+export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600;
+const FORM_CONSENT_TEXT =
+  'Send me the Weekly AI Recap by email. I can unsubscribe at any time with the link in every issue.';
+const CHECK_INBOX =
+  'If this address can receive the recap, a confirmation link is on its way. Nothing is sent until you click it.';
+
+/**
+ * Double opt-in. GET /subscribe: the form. POST /subscribe (email, segment ids or slugs): creates a
+ * pending subscriber, records what was shown, mails the confirmation link; the answer is the same
+ * whether or not the address is known. Rate-limited per IP in this process. GET /confirm/:token activates.
+ */
+export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
+  const { app, secrets, mailer, signUpLimiter } = context;
+
+  server.get('/subscribe', async (_request, reply) => {
+    const segments = await listSegments(app.db);
+    return sendPage(
+      reply,
+      200,
+      'Subscribe to the Weekly AI Recap',
+      html`<form method="post" action="/subscribe">
+<label>Email <input type="email" name="email" required autocomplete="email"></label>
+<fieldset><legend>Topics</legend>
+${segments.map((segment) => html`<label><input type="checkbox" name="segment" value="${segment.slug}" checked> ${segment.name}</label>`)}
+</fieldset>
+<p class="muted">${FORM_CONSENT_TEXT}</p>
+<button type="submit">Subscribe</button>
+</form>`,
+    );
+  });
+
+  server.post('/subscribe', async (request, reply) => {
+    if (!signUpLimiter.allow(request.ip)) {
+      return sendPage(
+        reply,
+        429,
+        'Too many attempts',
+        html`<p>Please try again in a little while.</p>`,
+      ).header('retry-after', '600');
+    }
+    const email = normaliseEmail(fields(request.body, 'email')[0] ?? '');
+    if (!email)
+      return sendPage(
+        reply,
+        400,
+        'Check the address',
+        html`<p>That does not look like an email address. <a href="/subscribe">Try again</a>.</p>`,
+      );
+    const wanted = [...fields(request.body, 'segment'), ...fields(request.body, 'segments')].flatMap(
+      (value) => value.split(','),
+    );
+    const segments = (await listSegments(app.db)).filter(
+      (segment) => wanted.includes(segment.slug) || wanted.includes(String(segment.id)),
+    );
+    const consent = consentContext(request, 'web');
+    const { subscriberId, outcome } = await requestSignUp(
+      app.db,
+      {
+        email,
+        segmentIds: segments.map((segment) => segment.id),
+        shown: { form: FORM_CONSENT_TEXT, segments: segments.map((segment) => segment.name).join(', ') },
+      },
+      consent,
+    );
+    if (outcome === 'confirm') {
+      const token = signToken(secrets, {
+        kind: 'confirm',
+        subscriberId,
+        expiresAt: Math.floor(Date.now() / 1000) + CONFIRM_TTL_SECONDS,
+      });
+      const confirmUrl = `${app.config.publicUrl}/confirm/${token}`;
+      const message = await (await context.systemMail()).render('confirm', {
+        email,
+        confirmUrl,
+        segments: segments.map((segment) => segment.name).join(', '),
+        publicUrl: app.config.publicUrl,
+        senderName: app.config.sender.name,
+        postalAddress: app.config.sender.postalAddress,
+      });
+      const sent = await mailer.send({
+        from: `"${app.config.sender.name.replace(/["\\]/g, '')}" <${app.config.sender.email}>`,
+        to: email,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        headers: message.headers,
+        messageId: `<confirm.${subscriberId}.${Date.now()}@${app.config.sender.bounceDomain}>`,
+      });
+      if (!sent.ok) request.log.warn({ reason: sent.message }, 'confirmation mail not sent');
+    }
+    return sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
+  });
+
+  server.get<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {
+    const payload = verifyToken(secrets, request.params.token, 'confirm');
+    if (!payload || payload.expiresAt === undefined) return invalidLinkPage(reply);
+    const outcome = await confirmSignUp(app.db, payload.subscriberId, consentContext(request, 'web'));
+    if (outcome === 'confirmed' || outcome === 'already-active') {
+      const preferences = signToken(secrets, { kind: 'preferences', subscriberId: payload.subscriberId });
+      return sendPage(
+        reply,
+        200,
+        'You are subscribed',
+        html`<p>The Weekly AI Recap will arrive every week.</p><p><a href="/p/${preferences}">Choose your topics</a>.</p>`,
+      );
+    }
+    return invalidLinkPage(reply);
+  });
+}

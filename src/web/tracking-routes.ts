@@ -1,0 +1,83 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type TokenSecrets, verifyClickToken, verifyToken } from '../tracking/token.ts';
+import { html } from './html.ts';
+import { invalidLinkPage, sendPage, type WebContext } from './web-context.ts';
+
+/** A transparent 1×1 GIF (43 bytes). */
+export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+function agentOf(request: FastifyRequest): string | null {
+  const agent = request.headers['user-agent'];
+  return typeof agent === 'string' ? agent : null;
+}
+
+/**
+ * GET /o/:token: always the pixel with 200 (a bad token records nothing). GET /c/:token: 302 to the
+ * link registered for (issue, position); anything forged or unknown gets a 404 page, never a redirect.
+ * Both answer after the event is stored (group commit, see createEventWriter).
+ */
+export function registerTrackingRoutes(server: FastifyInstance, context: WebContext): void {
+  const { secrets, events, links, app } = context;
+
+  server.get<{ Params: { token: string } }>('/o/:token', async (request, reply) => {
+    const token = request.params.token.replace(/\.gif$/, '');
+    const payload = verifyToken(secrets, token, 'open');
+    if (payload?.issueId !== undefined && app.config.trackingEnabled) {
+      await events
+        .record({
+          kind: 'open',
+          issueId: payload.issueId,
+          subscriberId: payload.subscriberId,
+          linkPosition: null,
+          linkKind: null,
+          method: request.method,
+          ip: request.ip,
+          userAgent: agentOf(request),
+          occurredAt: new Date(),
+        })
+        .catch((error: unknown) => request.log.error({ err: error }, 'open not stored'));
+    }
+    return reply
+      .header('content-type', 'image/gif')
+      .header('cache-control', 'no-store, no-cache, must-revalidate, private')
+      .header('expires', '0')
+      .send(PIXEL_GIF);
+  });
+
+  server.get<{ Params: { token: string } }>('/c/:token', async (request, reply) => {
+    const payload = clickPayload(secrets, request.params.token);
+    if (!payload) return invalidLinkPage(reply);
+    const link = await links.resolve(payload.issueId, payload.link);
+    if (!link) return invalidLinkPage(reply);
+    if (app.config.trackingEnabled) {
+      await events
+        .record({
+          kind: 'click',
+          issueId: payload.issueId,
+          subscriberId: payload.subscriberId,
+          linkPosition: payload.link,
+          linkKind: link.kind,
+          method: request.method,
+          ip: request.ip,
+          userAgent: agentOf(request),
+          occurredAt: new Date(),
+        })
+        .catch((error: unknown) => request.log.error({ err: error }, 'click not stored'));
+    }
+    if (link.kind === 'honeypot') {
+      return sendPage(reply, 200, 'Nothing here', html`<p>This link is not meant to be followed.</p>`);
+    }
+    return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send();
+  });
+}
+
+/** Click tokens come in the per-recipient batch format (`k.…`) or the generic one (kind click). */
+function clickPayload(
+  secrets: TokenSecrets,
+  token: string,
+): { subscriberId: string; issueId: number; link: number } | null {
+  if (token.startsWith('k.')) return verifyClickToken(secrets, token);
+  const payload = verifyToken(secrets, token, 'click');
+  if (payload?.issueId === undefined || payload.link === undefined) return null;
+  return { subscriberId: payload.subscriberId, issueId: payload.issueId, link: payload.link };
+}

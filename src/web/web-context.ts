@@ -1,0 +1,71 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../app.ts';
+import type { Mailer } from '../delivery/mailer.ts';
+import type { RenderedMessage } from '../render/rendered-message.ts';
+import type { ConsentContext } from '../subscribers/consent-log.ts';
+import type { EventWriter } from '../tracking/event-writer.ts';
+import type { LinkResolver } from '../tracking/link-resolver.ts';
+import type { TokenSecrets } from '../tracking/token.ts';
+import { html, page, type SafeHtml } from './html.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+export type SystemMailKind = 'confirm' | 'welcome' | 'goodbye' | 'test-notice';
+
+/** The short system mails (sign-up confirmation, welcome, goodbye), rendered from their templates. */
+export interface SystemMailRenderer {
+  render(kind: SystemMailKind, vars: Record<string, string>): RenderedMessage | Promise<RenderedMessage>;
+}
+
+/** What every subscriber-facing route needs, built once by startServer. */
+export interface WebContext {
+  app: App;
+  secrets: TokenSecrets;
+  events: EventWriter;
+  links: LinkResolver;
+  mailer: Mailer;
+  systemMail: () => Promise<SystemMailRenderer>;
+  signUpLimiter: RateLimiter;
+}
+
+export function consentContext(request: FastifyRequest, source: string): ConsentContext {
+  const agent = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null, source };
+}
+
+/** Sends a complete HTML page that is never cached (every page here is personal or stateful). */
+export function sendPage(reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(page(title, body));
+}
+
+export function invalidLinkPage(reply: FastifyReply): FastifyReply {
+  return sendPage(
+    reply,
+    404,
+    'This link is not valid',
+    html`<p>The link may be incomplete or out of date. Please use the most recent link from your email.</p>`,
+  );
+}
+
+/** One string from a form field that may arrive as a string, an array (repeated key) or be missing. */
+export function field(body: unknown, name: string): string | undefined {
+  const value = fields(body, name)[0];
+  return value;
+}
+
+/** Every value of a form field (urlencoded repeats or multipart). */
+export function fields(body: unknown, name: string): string[] {
+  if (!body || typeof body !== 'object') return [];
+  const value = (body as Record<string, unknown>)[name];
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.filter((item): item is string => typeof item === 'string');
+}
+
+/** "jane.doe@example.com" -> "j•••@example.com": enough to recognise, not to harvest. */
+export function maskEmail(email: string): string {
+  const [local = '', domain = ''] = email.split('@');
+  return `${local.slice(0, 1)}•••@${domain}`;
+}
