@@ -20,7 +20,10 @@ export interface EventWriter {
   record(event: IncomingEvent): Promise<void>;
   /** Writes everything queued so far and waits for batches in flight. */
   flush(): Promise<void>;
-  /** Refuses new events and flushes the rest (graceful shutdown). */
+  /**
+   * Graceful shutdown: flushes what is queued and from then on writes each event at once (no waiting
+   * for a batch), so requests still in flight while the server closes are stored too.
+   */
   close(): Promise<void>;
   readonly pending: number;
 }
@@ -47,7 +50,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
   let queue: Waiting[] = [];
   let timer: NodeJS.Timeout | undefined;
   let inFlight = 0;
-  let closed = false;
+  let draining = false;
   const idleWaiters: Array<() => void> = [];
   const recentClicks = new Map<string, Array<{ position: number; at: number }>>();
 
@@ -67,7 +70,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
 
   function schedule(): void {
     if (queue.length === 0 || inFlight >= maxConcurrent) return;
-    if (queue.length >= maxBatch || closed) {
+    if (queue.length >= maxBatch || draining) {
       startBatch();
       return;
     }
@@ -122,7 +125,6 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
 
   return {
     record(event) {
-      if (closed) return Promise.reject(new Error('event writer is closed'));
       return new Promise<void>((resolve, reject) => {
         queue.push({
           event: { ...event, linksClickedWithinSecond: clicksWithinSecond(event) },
@@ -134,7 +136,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
     },
     flush,
     async close() {
-      closed = true;
+      draining = true;
       await flush();
     },
     get pending() {

@@ -107,8 +107,11 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     url: address,
     close() {
       closing ??= (async () => {
-        await server.close();
+        // Requests in flight wait for their event to be stored: drain the writer while the server closes.
+        const stopped = server.close();
         await events.close();
+        await stopped;
+        await events.flush();
         await ownMailer?.close();
       })();
       return closing;
