@@ -1,0 +1,94 @@
+import { sql } from 'kysely';
+import type { Db, IssueStatus } from '../db/database.ts';
+
+/** One line of the editor's weeks list. */
+export interface IssueSummary {
+  issueId: number;
+  week: string;
+  status: IssueStatus;
+  statusReason: string | null;
+  builtAt: Date | null;
+  approvedAt: Date | null;
+  sendStartedAt: Date | null;
+  sendFinishedAt: Date | null;
+  /** Segments with at least one story / all segments of the issue. */
+  segmentsFilled: number;
+  segments: number;
+  stories: number;
+  recipients: number;
+  sent: number;
+  failed: number;
+  pending: number;
+  humanOpeners: number;
+  humanClickers: number;
+}
+
+/** Every issue, newest week first, with its counts: one query whatever the number of issues. */
+export async function listIssueSummaries(db: Db, limit = 52): Promise<IssueSummary[]> {
+  const result = await sql<{
+    id: number;
+    week: string;
+    status: IssueStatus;
+    status_reason: string | null;
+    built_at: Date | null;
+    approved_at: Date | null;
+    send_started_at: Date | null;
+    send_finished_at: Date | null;
+    segments_filled: string;
+    stories: string;
+    recipients: string;
+    sent: string;
+    failed: string;
+    pending: string;
+    openers: string;
+    clickers: string;
+  }>`
+    WITH recent AS (SELECT * FROM issues ORDER BY week DESC LIMIT ${limit}),
+    items AS (
+      SELECT issue_id, count(DISTINCT segment_id) AS segments_filled, count(DISTINCT story_id) AS stories
+      FROM issue_items WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
+    ), d AS (
+      SELECT issue_id, count(*) AS recipients,
+        count(*) FILTER (WHERE status IN ('sent', 'bounced')) AS sent,
+        count(*) FILTER (WHERE status = 'failed') AS failed,
+        count(*) FILTER (WHERE status = 'queued') AS pending
+      FROM deliveries WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
+    ), e AS (
+      SELECT issue_id,
+        count(DISTINCT subscriber_id) FILTER (WHERE kind = 'open' AND class = 'human') AS openers,
+        count(DISTINCT subscriber_id) FILTER (WHERE kind = 'click' AND class = 'human') AS clickers
+      FROM tracking_events WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
+    )
+    SELECT r.id, r.week, r.status, r.status_reason, r.built_at, r.approved_at, r.send_started_at, r.send_finished_at,
+      coalesce(items.segments_filled, 0) AS segments_filled, coalesce(items.stories, 0) AS stories,
+      coalesce(d.recipients, 0) AS recipients, coalesce(d.sent, 0) AS sent, coalesce(d.failed, 0) AS failed,
+      coalesce(d.pending, 0) AS pending, coalesce(e.openers, 0) AS openers, coalesce(e.clickers, 0) AS clickers
+    FROM recent r
+    LEFT JOIN items ON items.issue_id = r.id
+    LEFT JOIN d ON d.issue_id = r.id
+    LEFT JOIN e ON e.issue_id = r.id
+    ORDER BY r.week DESC`.execute(db);
+  const segmentCount = await db
+    .selectFrom('segments')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return result.rows.map((row) => ({
+    issueId: row.id,
+    week: row.week,
+    status: row.status,
+    statusReason: row.status_reason,
+    builtAt: row.built_at,
+    approvedAt: row.approved_at,
+    sendStartedAt: row.send_started_at,
+    sendFinishedAt: row.send_finished_at,
+    segmentsFilled: Number(row.segments_filled),
+    segments: Number(segmentCount.n),
+    stories: Number(row.stories),
+    recipients: Number(row.recipients),
+    sent: Number(row.sent),
+    failed: Number(row.failed),
+    pending: Number(row.pending),
+    humanOpeners: Number(row.openers),
+    humanClickers: Number(row.clickers),
+  }));
+}

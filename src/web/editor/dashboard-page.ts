@@ -1,0 +1,83 @@
+import { percent } from '../../reports/format-stats.ts';
+import type { EngagementCounts, IssueStats, WeekPoint } from '../../reports/issue-stats.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { statusBadge } from './editor-layout.ts';
+import { lineChart } from './svg-chart.ts';
+
+const counted: Array<[string, (c: EngagementCounts) => string]> = [
+  ['Recipients', (c) => String(c.recipients)],
+  ['Sent', (c) => String(c.sent)],
+  ['Failed', (c) => String(c.failed)],
+  ['Bounced', (c) => String(c.bounced)],
+  ['Pending', (c) => String(c.pending)],
+  ['Unique human opens', (c) => String(c.humanOpeners)],
+  ['Open rate', (c) => percent(c.openRate)],
+  ['Machine opens', (c) => String(c.machineOpeners)],
+  ['Scanner / unclassified opens', (c) => `${c.scannerOpeners} / ${c.unknownOpeners}`],
+  ['Unique human clicks', (c) => String(c.humanClickers)],
+  ['Click rate', (c) => percent(c.clickRate)],
+  ['Other clicks (machines, scanners)', (c) => String(c.otherClicks)],
+  ['Unsubscribes', (c) => String(c.unsubscribes)],
+  ['Complaints', (c) => String(c.complaints)],
+];
+
+/** The week-over-week charts: audience, open rate, click rate, unsubscribes. */
+export function weeklyCharts(series: readonly WeekPoint[]): SafeHtml {
+  const points = (pick: (p: WeekPoint) => number) => series.map((p) => ({ label: p.week, value: pick(p) }));
+  const whole = (value: number) => String(Math.round(value));
+  return html`<div class="charts">
+${lineChart(
+  points((p) => p.audience),
+  { title: 'Audience (recipients)', format: whole },
+)}
+${lineChart(
+  points((p) => p.openRate),
+  { title: 'Open rate (humans)', format: percent },
+)}
+${lineChart(
+  points((p) => p.clickRate),
+  { title: 'Click rate (humans)', format: percent },
+)}
+${lineChart(
+  points((p) => p.unsubscribes),
+  { title: 'Unsubscribes', format: whole },
+)}
+</div>
+<details><summary>The same numbers as a table</summary>
+<table><thead><tr><th>Week</th><th class="num">Audience</th><th class="num">Delivered</th><th class="num">Open rate</th><th class="num">Click rate</th><th class="num">Unsubscribes</th><th class="num">Complaints</th></tr></thead>
+<tbody>${series.map(
+    (p) =>
+      html`<tr><td><a href="/editor/issues/${p.week}/stats">${p.week}</a></td><td class="num">${p.audience}</td><td class="num">${p.delivered}</td><td class="num">${percent(p.openRate)}</td><td class="num">${percent(p.clickRate)}</td><td class="num">${p.unsubscribes}</td><td class="num">${p.complaints}</td></tr>`,
+  )}</tbody></table></details>`;
+}
+
+/** One issue's numbers: totals and segments side by side, then links by clicks. */
+export function issueStatsSection(stats: IssueStats): SafeHtml {
+  const columns = [
+    { name: 'Total', counts: stats.totals as EngagementCounts },
+    ...stats.segments.map((s) => ({ name: s.segmentKey, counts: s })),
+  ];
+  return html`<h2>${stats.week} ${statusBadge(stats.status)}</h2>
+<table class="stats" data-week="${stats.week}"><thead><tr><th></th>${columns.map((c) => html`<th class="num">${c.name}</th>`)}</tr></thead>
+<tbody>${counted.map(
+    ([label, value]) =>
+      html`<tr><th scope="row">${label}</th>${columns.map((c) => html`<td class="num" data-metric="${label}">${value(c.counts)}</td>`)}</tr>`,
+  )}</tbody></table>
+<p class="muted">Opens and clicks count people. Rates are over delivered messages (sent minus bounced) and count humans only; machine opens are privacy proxies fetching images, scanners are mail gateways following links.</p>
+<h3>Clicks per link</h3>
+${
+  stats.links.length === 0
+    ? html`<p class="muted">No links registered for this issue yet (they are registered when it is sent).</p>`
+    : html`<table><thead><tr><th>Story or link</th><th class="num">Human clicks</th><th class="num">People</th><th class="num">Other clicks</th></tr></thead>
+<tbody>${stats.links.map(
+        (l) =>
+          html`<tr><td>${l.storyTitle ?? l.kind}<br><a class="muted" href="${l.url}" rel="noreferrer noopener">${l.url}</a></td><td class="num">${l.humanClicks}</td><td class="num">${l.humanClickers}</td><td class="num">${l.otherClicks}</td></tr>`,
+      )}</tbody></table>`
+}`;
+}
+
+export function dashboardBody(series: readonly WeekPoint[], latest: IssueStats | null): SafeHtml {
+  return html`<h2>Week over week</h2>
+${weeklyCharts(series)}
+${latest ? issueStatsSection(latest) : html`<p class="muted">No issue has been sent yet.</p>`}`;
+}

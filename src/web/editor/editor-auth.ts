@@ -1,0 +1,85 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export const EDITOR_COOKIE = 'recap_editor';
+
+export interface EditorRequestFacts {
+  method: string;
+  /** Remote address as the socket sees it. */
+  ip: string;
+  /** The Host header (host:port). */
+  host: string | undefined;
+  origin: string | undefined;
+  secFetchSite: string | undefined;
+  authorization: string | undefined;
+  cookieHeader: string | undefined;
+  /** The `token` query parameter, if any. */
+  queryToken: string | undefined;
+}
+
+export type EditorAccess =
+  | { ok: true; setCookie: boolean }
+  | { ok: false; status: 401 | 403; reason: string };
+
+/**
+ * Who may use the editor. Without EDITOR_TOKEN only this machine may (loopback addresses), whatever
+ * HOST binds to; with it, every request must carry the token: Bearer header, the cookie, or `?token=`
+ * once (which then sets the cookie). Forms must come from the editor's own pages (Origin / Sec-Fetch-Site),
+ * so another site open in the same browser cannot approve or send. Pure.
+ */
+export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string | undefined): EditorAccess {
+  if (facts.method !== 'GET' && facts.method !== 'HEAD') {
+    const crossSite =
+      facts.secFetchSite !== undefined && !['same-origin', 'none'].includes(facts.secFetchSite);
+    const foreignOrigin =
+      facts.origin !== undefined && facts.origin !== 'null' && hostOf(facts.origin) !== facts.host;
+    if (crossSite || foreignOrigin || facts.origin === 'null') {
+      return { ok: false, status: 403, reason: 'this form must be sent from the editor’s own pages' };
+    }
+  }
+  if (editorToken === undefined) {
+    return isLoopback(facts.ip)
+      ? { ok: true, setCookie: false }
+      : {
+          ok: false,
+          status: 403,
+          reason: 'the editor answers only on this machine; set EDITOR_TOKEN to open it to others',
+        };
+  }
+  const bearer = /^Bearer\s+(.+)$/i.exec(facts.authorization ?? '')?.[1]?.trim();
+  const cookie = readCookie(facts.cookieHeader, EDITOR_COOKIE);
+  if (bearer !== undefined && sameSecret(bearer, editorToken)) return { ok: true, setCookie: false };
+  if (cookie !== undefined && sameSecret(cookie, editorToken)) return { ok: true, setCookie: false };
+  if (facts.queryToken !== undefined && sameSecret(facts.queryToken, editorToken))
+    return { ok: true, setCookie: true };
+  return {
+    ok: false,
+    status: 401,
+    reason: 'open the editor with ?token=EDITOR_TOKEN once, or send Authorization: Bearer',
+  };
+}
+
+export function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  // Hashing first makes the comparison constant-time whatever the lengths.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

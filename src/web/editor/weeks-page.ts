@@ -1,0 +1,32 @@
+import type { IssueSummary } from '../../reports/issue-summaries.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { formatDateTime, statusBadge } from './editor-layout.ts';
+
+/** The editor's start page: every week with its issue's state and counts, and the weeks not built yet. */
+export function weeksBody(
+  issues: readonly IssueSummary[],
+  unbuilt: readonly string[],
+  timeZone: string,
+): SafeHtml {
+  return html`${
+    unbuilt.length > 0
+      ? html`<p>${unbuilt.map(
+          (week) =>
+            html`<form class="inline" method="post" action="/editor/issues/${week}/build"><button type="submit">Build ${week}</button></form> `,
+        )}</p>`
+      : ''
+  }
+<table class="weeks"><thead><tr><th>Week</th><th>State</th><th class="num">Segments</th><th class="num">Stories</th><th class="num">Recipients</th><th class="num">Sent</th><th class="num">Failed</th><th class="num">Human opens</th><th class="num">Human clicks</th><th>Approved</th><th></th></tr></thead>
+<tbody>${issues.map(
+    (i) => html`<tr data-week="${i.week}">
+<td><a href="/editor/issues/${i.week}">${i.week}</a></td>
+<td>${statusBadge(i.status)}${i.statusReason ? html`<br><span class="muted">${i.statusReason}</span>` : ''}</td>
+<td class="num">${i.segmentsFilled} / ${i.segments}</td><td class="num">${i.stories}</td>
+<td class="num">${i.recipients}</td><td class="num">${i.sent}</td><td class="num">${i.failed}</td>
+<td class="num">${i.humanOpeners}</td><td class="num">${i.humanClickers}</td>
+<td>${formatDateTime(i.approvedAt, timeZone)}</td>
+<td><a href="/editor/issues/${i.week}">Preview</a>${i.recipients > 0 ? html` · <a href="/editor/issues/${i.week}/stats">Stats</a>` : ''}</td>
+</tr>`,
+  )}</tbody></table>
+${issues.length === 0 ? html`<p class="muted">No issue yet. Import stories (<code>recap import stories FILE</code>), then build a week.</p>` : ''}`;
+}
