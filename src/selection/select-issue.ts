@@ -74,8 +74,9 @@ export function selectIssue(input: SelectionInput): Selection {
     return false;
   });
 
+  const widest = Math.max(0, ...clustering.clusters.map((c) => c.outlets.length));
   const segments = input.segments.map((segment) =>
-    selectForSegment(segment, clustering, overrides, repeats, context, input.previous?.week ?? null),
+    selectForSegment(segment, clustering, overrides, repeats, context, input.previous?.week ?? null, widest),
   );
   return {
     week: input.week,
@@ -95,6 +96,7 @@ function selectForSegment(
   repeats: ReadonlyMap<string, Repeat>,
   context: ScoringContext,
   previousWeek: string | null,
+  widest: number,
 ): SegmentSelection {
   const { config } = context;
   const overrides = allOverrides.filter((o) => o.segmentId === null || o.segmentId === segment.id);
@@ -225,13 +227,29 @@ function selectForSegment(
     };
   }
 
+  const cap = config.maxPerSource;
+  const target = Math.max(config.storiesPerSegment, picked.length);
+  // The week's most widely covered events lead every segment they are tagged for: coverage is the
+  // strongest signal of importance, so a slightly higher relevance elsewhere must not push them out.
+  if (widest >= 2) {
+    for (const entry of tagged) {
+      if (picked.length >= target) break;
+      if (entry.cluster.outlets.length < widest || taken.has(entry.cluster.id)) continue;
+      const member = entry.members.find((m) => (perSource.get(m.story.source.name) ?? 0) < cap);
+      if (member) {
+        take(entry, member, false, [
+          `tagged for ${segment.name}`,
+          `most widely covered event of the week (${widest} outlets)`,
+        ]);
+      }
+    }
+  }
+
   // Maximal Marginal Relevance: each step takes the entry with the best λ·score − (1−λ)·(similarity to
   // what is already picked), using the best member whose source is still under the cap.
   const lambda = config.mmrLambda;
   const capped = new Map<string, string[]>();
   const nearest = new Map<string, string>();
-  const cap = config.maxPerSource;
-  const target = Math.max(config.storiesPerSegment, picked.length);
   while (picked.length < target) {
     let best: { entry: Entry; member: Entry['members'][number]; value: number } | null = null;
     for (const entry of tagged) {

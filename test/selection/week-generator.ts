@@ -152,12 +152,19 @@ export function generateWeek(options: { seed: number; events: number; outOfWeek?
   const day = 86_400_000;
   const stories: Story[] = [];
   const events: string[][] = [];
+  const topicsOf = new Map<string, Set<string>>();
   for (let e = 0; e < options.events; e++) {
+    const company = pick(companies);
+    // A company's events this week are about different things, as in real news; otherwise two events
+    // would differ only by a product name, which no reader would call two stories either.
+    const used = topicsOf.get(company) ?? new Set<string>();
+    const topic = pick(topics.filter((t) => !used.has(t)).concat(used.size >= topics.length ? topics : []));
+    topicsOf.set(company, used.add(topic));
     const facts = {
-      company: pick(companies),
+      company,
       product: `${capital(word(2))}${e}-${1 + Math.floor(random() * 9)}`,
       amount: `$${1 + Math.floor(random() * 900)}${pick(['M', 'B'])}`,
-      topic: pick(topics),
+      topic,
     };
     const wordings = pick(actions);
     const outlets = e === 0 ? 6 : 1 + Math.floor(random() ** 2 * 5);
