@@ -149,3 +149,16 @@ export function verifyClickToken(
   );
   return valid ? { subscriberId, issueId, link } : null;
 }
+
+/**
+ * A token as the local part of a mail address (VERP `bounces+…@`, List-Unsubscribe `unsubscribe+…@`):
+ * '.' becomes '=' because a local part may not hold '..' (empty fields) and MTAs refuse it.
+ */
+export function tokenToLocalPart(token: string): string {
+  return token.replaceAll('.', '=');
+}
+
+/** The token of a local part made by tokenToLocalPart (a token with dots is returned as is). */
+export function tokenFromLocalPart(localPart: string): string {
+  return localPart.replaceAll('=', '.');
+}
