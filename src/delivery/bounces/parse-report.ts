@@ -1,4 +1,5 @@
 import type { ParsedMail } from 'mailparser';
+import { tokenFromLocalPart } from '../../tracking/token.ts';
 
 /** One recipient block of a delivery status notification (RFC 3464). */
 export interface RecipientStatus {
@@ -75,7 +76,7 @@ export function classifyInbound(mail: ParsedMail): InboundReport {
 }
 
 const tokenPatterns = {
-  bounce: /bounces\+([A-Za-z0-9._-]{20,120})@/g,
+  bounce: /bounces\+([A-Za-z0-9._=-]{20,120})@/g,
   unsubscribe: /\/u\/([A-Za-z0-9._-]{20,120})/g,
 };
 
@@ -86,14 +87,17 @@ const tokenPatterns = {
 export function tokensInText(text: string): { bounce: string[]; unsubscribe: string[] } {
   const find = (pattern: RegExp) =>
     [...text.matchAll(pattern)].map((match) => match[1] ?? '').filter(Boolean);
-  return { bounce: find(tokenPatterns.bounce), unsubscribe: find(tokenPatterns.unsubscribe) };
+  return {
+    bounce: find(tokenPatterns.bounce).map(tokenFromLocalPart),
+    unsubscribe: find(tokenPatterns.unsubscribe),
+  };
 }
 
-/** The local part's token of `prefix+TOKEN@domain` (quotes allowed), or null. */
+/** The token of `prefix+TOKEN@domain` (TOKEN as made by tokenToLocalPart; quotes allowed), or null. */
 export function plusToken(address: string, prefix: string): string | null {
   const at = address.lastIndexOf('@');
   if (at < 0) return null;
   const local = address.slice(0, at).replace(/^"|"$/g, '');
   const head = `${prefix}+`;
-  return local.toLowerCase().startsWith(head) ? local.slice(head.length) : null;
+  return local.toLowerCase().startsWith(head) ? tokenFromLocalPart(local.slice(head.length)) : null;
 }

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.ts';
+import type { Mailer } from '../../src/delivery/mailer.ts';
+import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import { signToken } from '../../src/tracking/token.ts';
+import { type RunningServer, startServer } from '../../src/web/server.ts';
+import type { SystemMailRenderer } from '../../src/web/web-context.ts';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+import { createTestApp, SECRET } from './web-fixtures.ts';
+
+let app: App;
+let server: RunningServer;
+let sink: SmtpSink;
+let mailer: Mailer;
+const secrets = { current: SECRET, previous: [] };
+
+// The confirmation mail's wording is the renderer's; here only its link matters.
+const systemMail: SystemMailRenderer = {
+  render: (kind, vars) => ({
+    subject: `Please confirm (${kind})`,
+    html: `<p><a href="${vars.confirmUrl}">Confirm</a></p>`,
+    text: `Confirm: ${vars.confirmUrl}`,
+    headers: {},
+  }),
+};
+
+beforeAll(async () => {
+  app = await createTestApp();
+  await app.db
+    .insertInto('segments')
+    .values([
+      { name: 'Engineers', slug: 'engineers' },
+      { name: 'Founders', slug: 'founders' },
+    ])
+    .execute();
+  sink = await startSmtpSink();
+  mailer = createSmtpMailer({ url: sink.url, maxConnections: 1 });
+  server = await startServer(app, { port: 0, host: '127.0.0.1', mailer, systemMail, signUpsPerHour: 4 });
+});
+afterAll(async () => {
+  await server?.close();
+  await mailer?.close();
+  await sink?.close();
+  await app?.close();
+});
+
+const subscribe = (body: URLSearchParams) => fetch(`${server.url}/subscribe`, { method: 'POST', body });
+const subscriberByEmail = (email: string) =>
+  app.db.selectFrom('subscribers').selectAll().where('email', '=', email).executeTakeFirst();
+
+describe('double opt-in sign-up', () => {
+  it('shows the form with every segment', async () => {
+    const page = await (await fetch(`${server.url}/subscribe`)).text();
+    expect(page).toContain('name="email"');
+    expect(page).toContain('value="engineers"');
+    expect(page).toContain('value="founders"');
+  });
+
+  it('creates a pending subscriber, mails a confirmation link, and activates it on GET /confirm', async () => {
+    const response = await subscribe(
+      new URLSearchParams([
+        ['email', ' Carol@Example.org '],
+        ['segment', 'founders'],
+      ]),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('confirmation link');
+    const pending = await subscriberByEmail('carol@example.org');
+    expect(pending?.status).toBe('pending');
+    const mail = sink.messages.find((m) => m.envelopeTo.includes('carol@example.org'));
+    expect(mail).toBeDefined();
+    const link = /http:\/\/recap\.test(\/confirm\/[^\s"<]+)/.exec(mail?.parsed.text ?? '')?.[1];
+    expect(link).toBeDefined();
+    const requested = await app.db
+      .selectFrom('consent_log')
+      .selectAll()
+      .where('subscriber_id', '=', pending?.id ?? '')
+      .execute();
+    expect(requested.map((c) => c.action)).toEqual(['signup-requested']);
+    expect(requested[0]?.ip).toBe('127.0.0.1');
+    expect(requested[0]?.detail).toMatchObject({ source: 'web', shown: { segments: 'Founders' } });
+
+    const confirmed = await fetch(`${server.url}${link}`);
+    expect(confirmed.status).toBe(200);
+    const active = await subscriberByEmail('carol@example.org');
+    expect(active?.status).toBe('active');
+    expect(active?.confirmed_at).toBeInstanceOf(Date);
+    const segments = await app.db
+      .selectFrom('subscriptions')
+      .innerJoin('segments', 'segments.id', 'subscriptions.segment_id')
+      .select('slug')
+      .where('subscriber_id', '=', active?.id ?? '')
+      .execute();
+    expect(segments.map((s) => s.slug)).toEqual(['founders']);
+    expect((await fetch(`${server.url}${link}`)).status).toBe(200);
+    const actions = await app.db
+      .selectFrom('consent_log')
+      .select('action')
+      .where('subscriber_id', '=', active?.id ?? '')
+      .execute();
+    expect(actions.map((a) => a.action)).toEqual(['signup-requested', 'confirm']);
+  });
+
+  it('refuses expired, forged and swapped confirmation tokens', async () => {
+    await subscribe(new URLSearchParams({ email: 'dave@example.org', segment: 'engineers' }));
+    const dave = await subscriberByEmail('dave@example.org');
+    const id = dave?.id ?? '';
+    const expired = signToken(secrets, {
+      kind: 'confirm',
+      subscriberId: id,
+      expiresAt: Math.floor(Date.now() / 1000) - 10,
+    });
+    const valid = signToken(secrets, {
+      kind: 'confirm',
+      subscriberId: id,
+      expiresAt: Math.floor(Date.now() / 1000) + 600,
+    });
+    const carol = await subscriberByEmail('carol@example.org');
+    const swapped = valid.replace(`v.${id}.`, `v.${carol?.id}.`);
+    const noExpiry = signToken(secrets, { kind: 'confirm', subscriberId: id });
+    for (const token of [expired, swapped, valid.slice(0, -1), noExpiry]) {
+      expect((await fetch(`${server.url}/confirm/${token}`)).status, token).toBe(404);
+    }
+    expect((await subscriberByEmail('dave@example.org'))?.status).toBe('pending');
+  });
+
+  it('answers a bad address with 400 and an active address without mailing it again', async () => {
+    expect((await subscribe(new URLSearchParams({ email: 'not-an-address' }))).status).toBe(400);
+    const before = sink.messages.length;
+    expect((await subscribe(new URLSearchParams({ email: 'carol@example.org' }))).status).toBe(200);
+    expect(sink.messages.length).toBe(before);
+  });
+
+  it('rate-limits sign-ups per IP address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1)
+      statuses.push((await subscribe(new URLSearchParams({ email: `x${i}@example.org` }))).status);
+    expect(statuses).toContain(429);
+    const limited = await subscribe(new URLSearchParams({ email: 'late@example.org' }));
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('600');
+    expect(await subscriberByEmail('late@example.org')).toBeUndefined();
+  });
+});
