@@ -105,7 +105,14 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
         for (const item of batch) item.resolve();
         return;
       } catch (error) {
-        const delay = RETRY_DELAYS_MS[attempt];
+        if (isConstraintViolation(error) && batch.length > 1) {
+          // One bad event (its issue or subscriber deleted meanwhile) must not take the others down.
+          const half = Math.ceil(batch.length / 2);
+          await writeWithRetry(batch.slice(0, half));
+          await writeWithRetry(batch.slice(half));
+          return;
+        }
+        const delay = isConstraintViolation(error) ? undefined : RETRY_DELAYS_MS[attempt];
         if (delay === undefined) {
           options.onError?.(error, batch.length);
           for (const item of batch) item.reject(error);
@@ -143,6 +150,11 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
       return queue.length + inFlight;
     },
   };
+}
+
+function isConstraintViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('23');
 }
 
 /**
