@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import type { OutgoingMessage } from './mailer.ts';
+
+/**
+ * Builds the raw RFC 5322 bytes of a multipart/alternative message (text, then HTML, both base64).
+ * It exists because composing with nodemailer's MailComposer costs about 0.8 ms of CPU per message,
+ * a third of the pooled transport's whole budget; this is a handful of string joins and one native
+ * base64 pass per part. Pure except for the boundary, which only has to be unique per message.
+ * Throws on a header value with a line break (header injection).
+ */
+export function composeMime(message: OutgoingMessage, date: Date = new Date()): Buffer {
+  const boundary = nextBoundary();
+  const head = [
+    header('From', message.from),
+    header('To', message.to),
+    header('Subject', encodeWords(message.subject)),
+    header('Date', rfc2822Date(date)),
+    header('Message-ID', message.messageId),
+    'MIME-Version: 1.0',
+  ];
+  for (const [name, value] of Object.entries(message.headers)) head.push(header(name, value));
+  head.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
+  const text = base64Lines(message.text);
+  const html = base64Lines(message.html);
+  return Buffer.from(
+    `${head.join('\r\n')}\r\n\r\n--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Transfer-Encoding: base64\r\n\r\n${text}\r\n--${boundary}\r\n` +
+      `Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${html}\r\n--${boundary}--\r\n`,
+    'latin1',
+  );
+}
+
+/** `"Weekly AI Recap" <recap@example.com>`, with the name encoded when it is not plain ASCII. */
+export function formatAddress(name: string | null | undefined, address: string): string {
+  if (!name) return address;
+  const display = /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : encodeWords(name);
+  return `${display} <${address}>`;
+}
+
+let counter = 0;
+const boundaryPrefix = randomBytes(6).toString('hex');
+
+// Base64 never contains "_" or "=" mid-line, so this boundary cannot occur inside a part.
+function nextBoundary(): string {
+  counter = (counter + 1) % 0x7fffffff;
+  return `=_recap_${boundaryPrefix}_${counter.toString(36)}`;
+}
+
+function header(name: string, value: string): string {
+  if (/[\r\n]/.test(value) || /[^\x21-\x39\x3b-\x7e]/.test(name)) {
+    throw new Error(`refusing header ${JSON.stringify(name)}: line breaks or bad characters`);
+  }
+  return fold(`${name}: ${value}`);
+}
+
+/** Folds a header line at spaces so no line exceeds 78 characters where a space allows it. */
+function fold(line: string): string {
+  if (line.length <= 78) return line;
+  const words = line.split(' ');
+  const lines: string[] = [];
+  let current = words[0] ?? '';
+  for (const word of words.slice(1)) {
+    if (current.length + 1 + word.length > 78) {
+      lines.push(current);
+      current = ` ${word}`;
+    } else {
+      current += ` ${word}`;
+    }
+  }
+  lines.push(current);
+  return lines.join('\r\n');
+}
+
+/** RFC 2047 encoded words for non-ASCII text, split so each stays under 76 characters. */
+export function encodeWords(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  const words: string[] = [];
+  let chunk = '';
+  for (const char of text) {
+    // 45 bytes of UTF-8 encode to 60 base64 characters: 72 with the =?UTF-8?B?…?= wrapper.
+    if (Buffer.byteLength(chunk + char) > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += char;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`).join(' ');
+}
+
+function base64Lines(content: string): string {
+  const encoded = Buffer.from(content, 'utf8').toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < encoded.length; i += 76) lines.push(encoded.slice(i, i + 76));
+  return lines.join('\r\n');
+}
+
+const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function rfc2822Date(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${days[date.getUTCDay()]}, ${two(date.getUTCDate())} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+}

@@ -1,0 +1,255 @@
+import { sql } from 'kysely';
+import type { Db, DeliveryStatus, SendFailureKind } from '../db/database.ts';
+
+/** One delivery handed to a worker: the row plus what personalisation needs from the subscriber. */
+export interface ClaimedDelivery {
+  id: string;
+  subscriberId: string;
+  segmentKey: string;
+  messageId: string;
+  attempts: number;
+  email: string;
+  name: string | null;
+  trackingEnabled: boolean;
+}
+
+export interface ClaimResult {
+  deliveries: ClaimedDelivery[];
+  /** Claimed rows whose subscriber left (unsubscribed, bounced, paused, no segment of the edition). */
+  skipped: number;
+  /** Highest id claimed (deliveries and skipped): the next claim starts after it. Null when nothing was claimed. */
+  lastId: string | null;
+}
+
+interface ClaimRow {
+  id: string;
+  subscriber_id: string;
+  segment_key: string;
+  message_id: string;
+  attempts: number;
+  email: string;
+  name: string | null;
+  tracking_enabled: boolean;
+  reason: string | null;
+}
+
+/**
+ * Leases up to `limit` queued deliveries of an issue with ids above `afterId` to `workerId`, skipping
+ * rows other workers hold (FOR UPDATE SKIP LOCKED) or lease, and rows waiting for a retry. Walking
+ * forward by id keeps a claim as fast at the millionth row as at the first: a plain SKIP LOCKED scan
+ * re-reads every finished row still in the index. One statement, so the row locks last microseconds.
+ * Suppression is re-checked here: a subscriber who left since the audience was frozen is marked skipped.
+ */
+export async function claimDeliveries(
+  db: Db,
+  params: { issueId: number; workerId: string; afterId: string; limit: number; leaseSeconds: number },
+): Promise<ClaimResult> {
+  const { rows } = await sql<ClaimRow>`
+    WITH candidates AS (
+      SELECT id FROM deliveries
+      WHERE issue_id = ${params.issueId} AND status = 'queued' AND id > ${params.afterId}
+        AND (lease_expires_at IS NULL OR lease_expires_at < now())
+        AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+      ORDER BY id
+      LIMIT ${params.limit}
+      FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE deliveries d
+      SET lease_owner = ${params.workerId},
+          lease_expires_at = now() + make_interval(secs => ${params.leaseSeconds}),
+          attempts = d.attempts + 1
+      FROM candidates c
+      WHERE d.id = c.id
+      RETURNING d.id, d.subscriber_id, d.segment_key, d.message_id, d.attempts
+    )
+    SELECT c.id, c.subscriber_id, c.segment_key, c.message_id, c.attempts, s.email, s.name, s.tracking_enabled,
+      CASE
+        WHEN s.status <> 'active' THEN 'subscriber is ' || s.status
+        WHEN s.paused_until > now() THEN 'subscriber paused'
+        WHEN NOT EXISTS (
+          SELECT 1 FROM subscriptions sub JOIN segments g ON g.id = sub.segment_id
+          WHERE sub.subscriber_id = c.subscriber_id AND g.slug = ANY (string_to_array(c.segment_key, '+'))
+        ) THEN 'no longer follows ' || c.segment_key
+      END AS reason
+    FROM claimed c JOIN subscribers s ON s.id = c.subscriber_id
+    ORDER BY c.id
+  `.execute(db);
+  let lastId: string | null = null;
+  const deliveries: ClaimedDelivery[] = [];
+  const skipped: Outcome[] = [];
+  for (const row of rows) {
+    if (lastId === null || BigInt(row.id) > BigInt(lastId)) lastId = row.id;
+    if (row.reason !== null) {
+      skipped.push({ id: row.id, subscriberId: row.subscriber_id, status: 'skipped', error: row.reason });
+    } else {
+      deliveries.push({
+        id: row.id,
+        subscriberId: row.subscriber_id,
+        segmentKey: row.segment_key,
+        messageId: row.message_id,
+        attempts: row.attempts,
+        email: row.email,
+        name: row.name,
+        trackingEnabled: row.tracking_enabled,
+      });
+    }
+  }
+  if (skipped.length > 0) await recordOutcomes(db, params.workerId, skipped);
+  return { deliveries, skipped: skipped.length, lastId };
+}
+
+/** What happened to one claimed delivery. 'queued' means: try again at `nextAttemptAt`. */
+export interface Outcome {
+  id: string;
+  subscriberId: string;
+  status: Exclude<DeliveryStatus, 'cancelled'>;
+  error?: string;
+  kind?: SendFailureKind;
+  smtpCode?: string;
+  nextAttemptAt?: Date;
+}
+
+/**
+ * Writes a batch of outcomes in one statement (plus one for suppressions), only for rows still leased
+ * to `workerId`: a worker whose lease expired and was taken over writes nothing. A delivery cancelled
+ * while in flight keeps 'cancelled' unless it was in fact sent. Bounced subscribers are suppressed and
+ * the suppression recorded in the consent log, in the same transaction. Returns the rows written.
+ */
+export async function recordOutcomes(
+  db: Db,
+  workerId: string,
+  outcomes: readonly Outcome[],
+): Promise<number> {
+  if (outcomes.length === 0) return 0;
+  const column = <T>(pick: (o: Outcome) => T) => outcomes.map(pick);
+  const write = async (executor: Db) => {
+    const { rows } = await sql<{ id: string; subscriber_id: string; status: string }>`
+      UPDATE deliveries d
+      SET status = CASE WHEN d.status = 'cancelled' AND v.status <> 'sent' THEN 'cancelled' ELSE v.status END,
+          sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
+          last_error = v.error,
+          failure_kind = v.kind,
+          smtp_code = v.code,
+          next_attempt_at = v.next_at,
+          last_attempt_at = now(),
+          lease_owner = NULL,
+          lease_expires_at = NULL
+      FROM unnest(
+        ${column((o) => o.id)}::bigint[], ${column((o) => o.status)}::text[], ${column((o) => o.error ?? null)}::text[],
+        ${column((o) => o.kind ?? null)}::text[], ${column((o) => o.smtpCode ?? null)}::text[],
+        ${column((o) => o.nextAttemptAt?.toISOString() ?? null)}::timestamptz[]
+      ) AS v(id, status, error, kind, code, next_at)
+      WHERE d.id = v.id AND d.lease_owner = ${workerId}
+      RETURNING d.id, d.subscriber_id, d.status
+    `.execute(executor);
+    return rows;
+  };
+  const bounced = outcomes.filter((o) => o.status === 'bounced');
+  if (bounced.length === 0) return (await write(db)).length;
+  return db.transaction().execute(async (trx) => {
+    const rows = await write(trx as unknown as Db);
+    const written = new Set(rows.filter((r) => r.status === 'bounced').map((r) => r.subscriber_id));
+    const suppress = bounced.filter((o) => written.has(o.subscriberId));
+    if (suppress.length > 0) {
+      await sql`
+        WITH changed AS (
+          UPDATE subscribers s SET status = 'bounced'
+          FROM unnest(${suppress.map((o) => o.subscriberId)}::bigint[], ${suppress.map((o) => o.error ?? null)}::text[],
+                      ${suppress.map((o) => o.smtpCode ?? null)}::text[]) AS v(id, error, code)
+          WHERE s.id = v.id AND s.status IN ('active', 'pending')
+          RETURNING s.id, v.error, v.code
+        )
+        INSERT INTO consent_log (subscriber_id, action, detail)
+        SELECT id, 'suppressed-hard-bounce', jsonb_build_object('source', 'smtp', 'status', code, 'message', error)
+        FROM changed
+      `.execute(trx);
+    }
+    return rows.length;
+  });
+}
+
+/** Extends the leases a worker still holds; returns how many it still holds. */
+export async function extendLeases(
+  db: Db,
+  workerId: string,
+  ids: readonly string[],
+  leaseSeconds: number,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await sql`
+    UPDATE deliveries SET lease_expires_at = now() + make_interval(secs => ${leaseSeconds})
+    WHERE id = ANY (${ids}::bigint[]) AND lease_owner = ${workerId} AND status = 'queued'
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** Hands back claimed deliveries that were never attempted (a stop or a fatal error), as if never claimed. */
+export async function releaseDeliveries(db: Db, workerId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`
+    UPDATE deliveries SET lease_owner = NULL, lease_expires_at = NULL, attempts = greatest(attempts - 1, 0)
+    WHERE id = ANY (${ids}::bigint[]) AND lease_owner = ${workerId}
+  `.execute(db);
+}
+
+export interface QueueState {
+  /** Queued rows, including ones leased or waiting for a retry. */
+  queued: number;
+  /** Queued rows leased to others with a live lease, or waiting for their retry time. */
+  waiting: number;
+  /** Milliseconds until the earliest waiting row becomes claimable (0 when one already is). */
+  msUntilNext: number | null;
+}
+
+export async function queueState(db: Db, issueId: number): Promise<QueueState> {
+  const { rows } = await sql<{ queued: string; waiting: string; ms: number | null }>`
+    SELECT count(*) AS queued,
+      count(*) FILTER (WHERE lease_expires_at > now() OR next_attempt_at > now()) AS waiting,
+      extract(epoch FROM min(greatest(coalesce(lease_expires_at, '-infinity'), coalesce(next_attempt_at, '-infinity')))
+        - now()) * 1000 AS ms
+    FROM deliveries WHERE issue_id = ${issueId} AND status = 'queued'
+  `.execute(db);
+  const row = rows[0];
+  const ms = row?.ms === null || row?.ms === undefined ? null : Math.max(0, Number(row.ms));
+  return { queued: Number(row?.queued ?? 0), waiting: Number(row?.waiting ?? 0), msUntilNext: ms };
+}
+
+export type DeliveryCounts = Record<DeliveryStatus, number> & {
+  /** Queued rows that already failed at least once and wait for a retry. */
+  retrying: number;
+  /** Failures by class: transient (gave up), permanent, policy. */
+  failedBy: Partial<Record<SendFailureKind, number>>;
+};
+
+/** Counts of an issue's deliveries per state, for `recap send status` and the dashboard. */
+export async function deliveryCounts(db: Db, issueId: number): Promise<DeliveryCounts> {
+  const { rows } = await sql<{
+    status: DeliveryStatus;
+    failure_kind: SendFailureKind | null;
+    retrying: boolean;
+    n: string;
+  }>`
+    SELECT status, CASE WHEN status = 'failed' THEN failure_kind END AS failure_kind,
+      (status = 'queued' AND next_attempt_at IS NOT NULL) AS retrying, count(*) AS n
+    FROM deliveries WHERE issue_id = ${issueId}
+    GROUP BY 1, 2, 3
+  `.execute(db);
+  const counts: DeliveryCounts = {
+    queued: 0,
+    sent: 0,
+    failed: 0,
+    bounced: 0,
+    skipped: 0,
+    cancelled: 0,
+    retrying: 0,
+    failedBy: {},
+  };
+  for (const row of rows) {
+    const n = Number(row.n);
+    counts[row.status] += n;
+    if (row.retrying) counts.retrying += n;
+    if (row.status === 'failed' && row.failure_kind)
+      counts.failedBy[row.failure_kind] = (counts.failedBy[row.failure_kind] ?? 0) + n;
+  }
+  return counts;
+}

@@ -1,0 +1,35 @@
+/**
+ * The edge between the send pipeline and the world: the worker hands over finished messages and gets a
+ * classified result back; it never knows whether they go to an SMTP server or into a folder.
+ */
+export interface OutgoingMessage {
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Extra headers (List-Unsubscribe, List-Unsubscribe-Post, List-Id, …), written as given. */
+  headers: Record<string, string>;
+  /** With angle brackets: `<recap.2026-W48.42@example.com>`. Stable per issue and subscriber. */
+  messageId: string;
+  /** SMTP envelope sender (VERP return path); defaults to the address in `from`. */
+  envelopeFrom?: string;
+}
+
+export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
+
+/**
+ * transient: try again later (4xx, connection trouble). permanent: this address will not take mail
+ * (5.1.x means it does not exist). policy: refused for a reason that is not the address (5.7.x).
+ * fatal: nothing can be sent until an operator acts (authentication, TLS).
+ */
+export type SendResult =
+  | { ok: true }
+  | { ok: false; kind: SendFailureKind; code?: number; enhanced?: string; message: string };
+
+export interface Mailer {
+  /** Sends one message. Never throws for delivery problems: they come back classified. */
+  send(message: OutgoingMessage): Promise<SendResult>;
+  /** Closes pooled connections; idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+import type { RenderedMessage } from '../render/rendered-message.ts';
+import { signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
+import { formatAddress } from './compose-mime.ts';
+import type { ClaimedDelivery } from './delivery.repository.ts';
+import type { OutgoingMessage } from './mailer.ts';
+
+export interface EnvelopeContext {
+  issueId: number;
+  fromName: string;
+  fromEmail: string;
+  /** Domain of the VERP return path and of the mailto: unsubscribe address. */
+  bounceDomain: string;
+  publicUrl: string;
+  listIdDomain: string;
+  secrets: TokenSecrets;
+}
+
+/**
+ * Wraps a personalised message in its envelope: stable Message-ID from the ledger, a VERP return path
+ * `bounces+TOKEN@bounceDomain` (TOKEN made mail-safe by tokenToLocalPart) whose signed token names subscriber and issue (the bounce listener reads
+ * it), and the list headers (RFC 2369 / RFC 8058) when the renderer did not set them. Pure.
+ */
+export function outgoingMessage(
+  rendered: RenderedMessage,
+  delivery: ClaimedDelivery,
+  context: EnvelopeContext,
+): OutgoingMessage {
+  const bounceToken = signToken(context.secrets, {
+    kind: 'bounce',
+    subscriberId: delivery.subscriberId,
+    issueId: context.issueId,
+  });
+  const headers = hasListUnsubscribe(rendered.headers)
+    ? rendered.headers
+    : { ...listHeaders(context, delivery.subscriberId), ...rendered.headers };
+  return {
+    from: formatAddress(context.fromName, context.fromEmail),
+    to: delivery.email,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    headers,
+    messageId: delivery.messageId,
+    envelopeFrom: `bounces+${tokenToLocalPart(bounceToken)}@${context.bounceDomain}`,
+  };
+}
+
+/** List-Unsubscribe with an https one-click URL and a mailto address, List-Unsubscribe-Post and List-Id. */
+export function listHeaders(context: EnvelopeContext, subscriberId: string): Record<string, string> {
+  const token = signToken(context.secrets, { kind: 'unsubscribe', subscriberId, issueId: context.issueId });
+  return {
+    'List-Unsubscribe': `<${context.publicUrl}/u/${token}>, <mailto:unsubscribe+${tokenToLocalPart(token)}@${context.bounceDomain}?subject=unsubscribe>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    'List-Id': `${context.fromName.replace(/[<>"\r\n]/g, '')} <${context.listIdDomain}>`,
+  };
+}
+
+/** `<recap.2026-W48.42@example.com>`: the same for every attempt of one issue to one subscriber. */
+export function deliveryMessageId(week: string, subscriberId: string, domain: string): string {
+  return `<recap.${week}.${subscriberId}@${domain}>`;
+}
+
+function hasListUnsubscribe(headers: Record<string, string>): boolean {
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'list-unsubscribe');
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type App, UserError } from '../app.ts';
+import type { IssueContent } from '../issues/issue-content.ts';
+import { loadIssueContent } from '../issues/issue-content.repository.ts';
+import { issueLinks } from '../render/issue-links.ts';
+import { createMailer } from './create-mailer.ts';
+import { messageFactoryFor } from './edition-messages.ts';
+import type { Mailer } from './mailer.ts';
+import type { MessageFactory } from './message-factory.ts';
+import { runWorker, type SendProgress, type SendSummary } from './send-worker.ts';
+import { startSend } from './start-send.ts';
+
+export { runWorker, type SendProgress, type SendSummary, type WorkerDeps } from './send-worker.ts';
+export { type StartSendOptions, startSend } from './start-send.ts';
+
+/** A worker id unique across machines and processes: host, pid and a random suffix. */
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export interface SendIssueOptions {
+  mailer?: Mailer;
+  onProgress?: (progress: SendProgress) => void;
+  signal?: AbortSignal;
+  /** Messages for the issue; default the edition renderer over its stored content. */
+  messages?: MessageFactory;
+}
+
+/**
+ * Sends a built issue: freezes its audience (if not already), then runs one worker in this process
+ * until nothing is left. Running it again sends nothing new. The caller builds the issue first.
+ * Throws UserError when the issue does not exist, is paused or cancelled, or a fatal SMTP error stopped it.
+ */
+export async function sendIssue(
+  app: App,
+  week: string,
+  options: SendIssueOptions = {},
+): Promise<SendSummary> {
+  const { db, config } = app;
+  const issue = await db
+    .selectFrom('issues')
+    .select(['id', 'status', 'status_reason'])
+    .where('week', '=', week)
+    .executeTakeFirst();
+  if (!issue)
+    throw new UserError(`no issue for ${week}: build it first with "recap issue build --week ${week}"`);
+  if (issue.status === 'paused') {
+    throw new UserError(
+      `the send of ${week} is paused (${issue.status_reason ?? 'by an operator'}): "recap send resume --week ${week}" continues it`,
+    );
+  }
+  if (issue.status === 'cancelled') throw new UserError(`the send of ${week} was cancelled`);
+  const content = await loadIssueContent(db, week, config.timeZone);
+  if (!content && !options.messages)
+    throw new UserError(`issue ${week} has no stored content: build it first`);
+  const factory = options.messages ?? messageFactoryFor(content as IssueContent, config);
+  if (issue.status !== 'sent' && issue.status !== 'sending') {
+    await startSend(db, issue.id, {
+      messageIdDomain: config.sender.email.split('@')[1] ?? 'localhost',
+      links: content ? issueLinks(content) : [],
+      ...(content ? { segmentIds: content.sections.filter((s) => !s.skipped).map((s) => s.segment.id) } : {}),
+      requireApproval: config.requireApproval,
+    });
+  }
+  const mailer = options.mailer ?? createMailer(config);
+  try {
+    const summary = await runWorker({
+      db,
+      mailer,
+      config,
+      workerId: newWorkerId(),
+      issueId: issue.id,
+      messages: async () => factory,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (summary.fatal) throw new UserError(`send of ${week} stopped: ${summary.fatal}`);
+    return summary;
+  } finally {
+    if (!options.mailer) await mailer.close();
+  }
+}

@@ -1,0 +1,438 @@
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import {
+  type ClaimedDelivery,
+  claimDeliveries,
+  extendLeases,
+  type Outcome,
+  queueState,
+  recordOutcomes,
+  releaseDeliveries,
+} from './delivery.repository.ts';
+import type { Mailer, SendResult } from './mailer.ts';
+import type { EditionMessages, MessageFactory } from './message-factory.ts';
+import { type EnvelopeContext, outgoingMessage } from './outgoing-message.ts';
+import { defaultRetryPolicy, nextAttemptAt, type RetryPolicy } from './retry-policy.ts';
+import {
+  finishIfDone,
+  loadSendingIssue,
+  oldestSendingIssue,
+  pauseSend,
+  type SendingIssue,
+} from './send-control.ts';
+import { createSendRateGate } from './send-rate.ts';
+
+export interface SendSummary {
+  sent: number;
+  failed: number;
+  bounced: number;
+  skipped: number;
+  /** Transient failures put back in the queue for a later attempt. */
+  retried: number;
+  durationMs: number;
+  perSecond: number;
+  /** Weeks this worker worked on. */
+  weeks: string[];
+  /** Why the worker stopped before its issue was finished (paused, cancelled, a fatal SMTP error), if it did. */
+  stoppedBecause?: string;
+  /** Set when the stop needs an operator: authentication, TLS, too many consecutive failures. */
+  fatal?: string;
+}
+
+export interface SendProgress {
+  issueId: number;
+  week: string;
+  sent: number;
+  failed: number;
+  bounced: number;
+  skipped: number;
+  retried: number;
+  /** Deliveries this worker finished (sent, failed, bounced, skipped). */
+  processed: number;
+  /** Deliveries queued when this worker started on the issue. */
+  total: number;
+  elapsedMs: number;
+}
+
+export interface WorkerDeps {
+  db: Db;
+  mailer: Mailer;
+  config: Config;
+  /** Unique among live workers; leases carry it. */
+  workerId: string;
+  /** Work on this issue only; without it, on every issue being sent, oldest first. */
+  issueId?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: SendProgress) => void;
+  /** The messages of an issue. Defaults to the edition renderer over the issue's stored content. */
+  messages?: (issue: { id: number; week: string }) => Promise<MessageFactory>;
+  /** Keep waiting for new sends instead of exiting when nothing is left. */
+  follow?: boolean;
+  leaseSeconds?: number;
+  retry?: RetryPolicy;
+  batchSize?: number;
+  /** Messages in flight at once; default twice SMTP_MAX_CONNECTIONS. */
+  concurrency?: number;
+  /** Longest wait between looks at the queue when other workers hold the remaining rows. */
+  pollMs?: number;
+}
+
+/**
+ * Runs one sending worker until its issue (or, without `issueId`, every issue being sent) has nothing
+ * left, the issue is paused or cancelled, or the signal aborts. Claims batches (lease + SKIP LOCKED,
+ * walking forward by id), sends with no database lock held, records results in batches under its lease.
+ * Any number of workers, in any number of processes, may share one database. Never throws for delivery
+ * problems; throws only when the database fails.
+ */
+export async function runWorker(deps: WorkerDeps): Promise<SendSummary> {
+  const startedAt = performance.now();
+  const summary: SendSummary = {
+    sent: 0,
+    failed: 0,
+    bounced: 0,
+    skipped: 0,
+    retried: 0,
+    durationMs: 0,
+    perSecond: 0,
+    weeks: [],
+  };
+  const messages = deps.messages ?? (await defaultMessages(deps));
+  for (;;) {
+    if (deps.signal?.aborted) break;
+    const issue =
+      deps.issueId !== undefined
+        ? await loadSendingIssue(deps.db, { id: deps.issueId })
+        : await oldestSendingIssue(deps.db);
+    if (!issue || issue.status !== 'sending') {
+      if (deps.issueId !== undefined) {
+        if (issue && issue.status !== 'sent') summary.stoppedBecause = describeStatus(issue);
+        break;
+      }
+      if (!deps.follow) break;
+      await sleep(deps.pollMs ?? 5000, deps.signal).catch(() => {});
+      continue;
+    }
+    if (!summary.weeks.includes(issue.week)) summary.weeks.push(issue.week);
+    const stop = await drainIssue(deps, issue, await messages(issue), summary);
+    if (stop) {
+      summary.stoppedBecause = stop.reason;
+      if (stop.fatal) summary.fatal = stop.reason;
+      if (deps.issueId !== undefined || stop.fatal || deps.signal?.aborted) break;
+    } else if (deps.issueId !== undefined) {
+      break;
+    }
+  }
+  summary.durationMs = Math.round(performance.now() - startedAt);
+  const processed = summary.sent + summary.failed + summary.bounced;
+  summary.perSecond =
+    summary.durationMs > 0 ? Math.round((processed / summary.durationMs) * 1000 * 10) / 10 : 0;
+  return summary;
+}
+
+async function defaultMessages(
+  deps: WorkerDeps,
+): Promise<(issue: { id: number; week: string }) => Promise<MessageFactory>> {
+  const { editionMessageFactory } = await import('./issue-messages.ts');
+  return (issue) => editionMessageFactory(deps.db, deps.config, issue);
+}
+
+function describeStatus(issue: SendingIssue): string {
+  return `issue ${issue.week} is ${issue.status}${issue.statusReason ? `: ${issue.statusReason}` : ''}`;
+}
+
+interface Stop {
+  reason: string;
+  fatal: boolean;
+}
+
+/** Sends one issue's queue until it is empty or something stops it. Returns why it stopped early, if it did. */
+async function drainIssue(
+  deps: WorkerDeps,
+  issue: SendingIssue,
+  factory: MessageFactory,
+  summary: SendSummary,
+): Promise<Stop | null> {
+  const { db, config, workerId, mailer, signal } = deps;
+  const leaseSeconds = deps.leaseSeconds ?? 120;
+  const retry = deps.retry ?? defaultRetryPolicy;
+  const pollMs = deps.pollMs ?? 1000;
+  const rate = config.smtp.sendRate;
+  const batchSize = Math.max(
+    1,
+    Math.min(
+      deps.batchSize ?? config.send.batchSize,
+      rate > 0 ? Math.ceil(rate * 5) : Number.POSITIVE_INFINITY,
+    ),
+  );
+  const concurrency = Math.max(1, deps.concurrency ?? config.smtp.maxConnections * 2);
+  const gate = createSendRateGate(db, rate);
+  const sendStartedAt = issue.sendStartedAt ?? new Date();
+  const context: EnvelopeContext = {
+    issueId: issue.id,
+    fromName: config.sender.name,
+    fromEmail: config.sender.email,
+    bounceDomain: config.sender.bounceDomain,
+    publicUrl: config.publicUrl,
+    listIdDomain: listIdDomain(config),
+    secrets: config.secrets,
+  };
+  const editions = new Map<string, Promise<EditionMessages | null>>();
+  const editionFor = (key: string) => {
+    let edition = editions.get(key);
+    if (!edition) {
+      edition = Promise.resolve(factory.forSegmentKey(key));
+      editions.set(key, edition);
+    }
+    return edition;
+  };
+
+  const startedAt = performance.now();
+  const total = (await queueState(db, issue.id)).queued;
+  const local: ClaimedDelivery[] = [];
+  /** Leased to this worker and not yet recorded: the heartbeat keeps these leases alive. */
+  const held = new Set<string>();
+  /** Leased but never handed to the mailer: released on stop. */
+  const unsent = new Set<string>();
+  const pending: Outcome[] = [];
+  let lastId = '0';
+  let exhausted = false;
+  let stop: Stop | null = null;
+  let failure: unknown;
+  let consecutiveFailures = 0;
+  let claiming: Promise<void> | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  const counts = { sent: 0, failed: 0, bounced: 0, skipped: 0, retried: 0 };
+
+  const halt = async (reason: string, fatal: boolean) => {
+    if (stop) return;
+    stop = { reason, fatal };
+    if (fatal) await pauseSend(db, issue.id, reason);
+  };
+
+  const report = () => {
+    deps.onProgress?.({
+      issueId: issue.id,
+      week: issue.week,
+      ...counts,
+      processed: counts.sent + counts.failed + counts.bounced + counts.skipped,
+      total,
+      elapsedMs: Math.round(performance.now() - startedAt),
+    });
+  };
+
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      const batch = pending.splice(0);
+      if (batch.length === 0) return;
+      await withRetries(() => recordOutcomes(db, workerId, batch));
+      for (const outcome of batch) held.delete(outcome.id);
+      report();
+    });
+    flushing.catch((error) => {
+      failure ??= error;
+      stop ??= { reason: `cannot record results: ${(error as Error).message}`, fatal: true };
+    });
+    return flushing.catch(() => {});
+  };
+
+  const claim = async (): Promise<void> => {
+    for (;;) {
+      if (stop || signal?.aborted) return;
+      const current = await loadSendingIssue(db, { id: issue.id });
+      if (!current || current.status !== 'sending') {
+        stop = {
+          reason: current ? describeStatus(current) : `issue ${issue.week} was deleted`,
+          fatal: false,
+        };
+        return;
+      }
+      const params = { issueId: issue.id, workerId, limit: batchSize, leaseSeconds };
+      let result = await claimDeliveries(db, { ...params, afterId: lastId });
+      if (result.lastId === null && lastId !== '0') {
+        // The end of the queue: sweep once from the start for retries that came due and expired leases.
+        lastId = '0';
+        result = await claimDeliveries(db, { ...params, afterId: lastId });
+      }
+      if (result.lastId !== null) lastId = result.lastId;
+      if (result.skipped > 0) {
+        counts.skipped += result.skipped;
+        summary.skipped += result.skipped;
+        report();
+      }
+      for (const delivery of result.deliveries) {
+        local.push(delivery);
+        held.add(delivery.id);
+        unsent.add(delivery.id);
+      }
+      if (result.deliveries.length > 0) return;
+      if (result.lastId !== null) continue;
+      await flush();
+      const queue = await queueState(db, issue.id);
+      if (queue.queued === 0) {
+        await finishIfDone(db, issue.id);
+        exhausted = true;
+        return;
+      }
+      const wait = held.size > 0 ? 20 : Math.min(pollMs, Math.max(20, queue.msUntilNext ?? pollMs));
+      await sleep(wait, signal).catch(() => {});
+    }
+  };
+
+  const claimOnce = () => {
+    claiming ??= claim()
+      .catch((error) => {
+        failure ??= error;
+        stop ??= { reason: `database error: ${(error as Error).message}`, fatal: true };
+      })
+      .finally(() => {
+        claiming = undefined;
+      });
+    return claiming;
+  };
+
+  const settle = async (delivery: ClaimedDelivery, result: SendResult) => {
+    if (result.ok) {
+      consecutiveFailures = 0;
+      counts.sent++;
+      summary.sent++;
+      pending.push({ id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent' });
+      return;
+    }
+    if (result.kind === 'fatal') {
+      unsent.add(delivery.id);
+      await halt(result.message, true);
+      return;
+    }
+    const smtpCode = [result.code, result.enhanced].filter(Boolean).join(' ') || undefined;
+    const base = {
+      id: delivery.id,
+      subscriberId: delivery.subscriberId,
+      kind: result.kind,
+      error: result.message,
+      smtpCode,
+    };
+    if (result.kind === 'transient') {
+      const at = nextAttemptAt(retry, delivery.attempts, sendStartedAt, new Date());
+      if (at) {
+        counts.retried++;
+        summary.retried++;
+        pending.push({ ...base, status: 'queued', nextAttemptAt: at });
+      } else {
+        counts.failed++;
+        summary.failed++;
+        pending.push({
+          ...base,
+          status: 'failed',
+          error: `gave up after ${delivery.attempts} attempts: ${result.message}`,
+        });
+      }
+    } else if (result.kind === 'permanent' && result.enhanced?.startsWith('5.1.')) {
+      counts.bounced++;
+      summary.bounced++;
+      pending.push({ ...base, status: 'bounced' });
+    } else {
+      counts.failed++;
+      summary.failed++;
+      pending.push({ ...base, status: 'failed' });
+    }
+    consecutiveFailures++;
+    if (consecutiveFailures >= config.send.maxConsecutiveFailures) {
+      await halt(`paused after ${consecutiveFailures} consecutive failures; last: ${result.message}`, true);
+    }
+  };
+
+  const sendOne = async (delivery: ClaimedDelivery) => {
+    try {
+      await gate.take(signal);
+    } catch {
+      return;
+    }
+    if (stop) return;
+    const edition = await editionFor(delivery.segmentKey);
+    unsent.delete(delivery.id);
+    if (!edition) {
+      counts.skipped++;
+      summary.skipped++;
+      pending.push({
+        id: delivery.id,
+        subscriberId: delivery.subscriberId,
+        status: 'skipped',
+        error: `nothing to send for ${delivery.segmentKey}`,
+      });
+      return;
+    }
+    const rendered = edition.personalise({
+      subscriberId: delivery.subscriberId,
+      email: delivery.email,
+      name: delivery.name,
+      trackingEnabled: config.trackingEnabled && delivery.trackingEnabled,
+    });
+    await settle(delivery, await mailer.send(outgoingMessage(rendered, delivery, context)));
+    if (pending.length >= 100) void flush();
+  };
+
+  const lane = async () => {
+    for (;;) {
+      if (stop || signal?.aborted) return;
+      const delivery = local.shift();
+      if (!delivery) {
+        if (exhausted) return;
+        await claimOnce();
+        if (local.length === 0 && (exhausted || stop)) return;
+        continue;
+      }
+      if (local.length < batchSize / 2 && !exhausted && !claiming) void claimOnce();
+      await sendOne(delivery);
+    }
+  };
+
+  const flushTimer = setInterval(() => void flush(), 250);
+  const heartbeat = setInterval(
+    () => void extendLeases(db, workerId, [...held], leaseSeconds).catch(() => {}),
+    (leaseSeconds * 1000) / 3,
+  );
+  try {
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    await claiming;
+  } finally {
+    clearInterval(flushTimer);
+    clearInterval(heartbeat);
+    await flush();
+    const back = [...unsent].filter((id) => held.has(id));
+    await releaseDeliveries(db, workerId, back).catch(() => {});
+  }
+  if (failure) throw failure;
+  if (!stop && signal?.aborted) stop = { reason: 'stopped by signal', fatal: false };
+  return stop;
+}
+
+function listIdDomain(config: Config): string {
+  const domain = config.sender.email.split('@')[1] ?? 'localhost';
+  return `weekly-ai-recap.${domain}`;
+}
+
+async function withRetries<T>(body: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await body();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await sleep(200 * attempt);
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,129 @@
+import { sql } from 'kysely';
+import { UserError } from '../app.ts';
+import type { AudienceCounts, Db } from '../db/database.ts';
+import type { IssueLink } from '../render/issue-links.ts';
+
+export interface StartSendOptions {
+  /** Domain part of every Message-ID (the sender's domain). */
+  messageIdDomain: string;
+  /** The issue's link registry (issueLinks(content)), stored so click tokens resolve. */
+  links?: readonly IssueLink[];
+  /** Segments with content; default: the segments the issue has items for. */
+  segmentIds?: readonly number[];
+  /** Refuse an issue that is still a draft. */
+  requireApproval?: boolean;
+}
+
+const AUDIENCE_BATCH = 50_000;
+
+/**
+ * Freezes the audience of an issue and marks it 'sending': one delivery per active, unpaused
+ * subscriber following at least one segment that has content, keyed by their sorted segment slugs,
+ * with a Message-ID derived from week and subscriber. Set-based INSERT … SELECT in batches of
+ * subscriber ids, all in one transaction, so a crash leaves either no audience or all of it.
+ * Idempotent: once started (sending, paused, sent, cancelled) it adds nothing and returns the
+ * recorded counts. Throws UserError for a missing issue, a draft when approval is required, or an
+ * issue without content.
+ */
+export async function startSend(db: Db, issueId: number, options: StartSendOptions): Promise<AudienceCounts> {
+  return db.transaction().execute(async (trx) => {
+    const issue = await trx
+      .selectFrom('issues')
+      .select(['id', 'week', 'status', 'status_reason', 'audience_counts'])
+      .where('id', '=', issueId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!issue) throw new UserError(`issue ${issueId} does not exist`);
+    if (
+      issue.status === 'sending' ||
+      issue.status === 'paused' ||
+      issue.status === 'sent' ||
+      issue.status === 'cancelled'
+    ) {
+      return issue.audience_counts ?? { eligible: 0, suppressed: 0, unsubscribed: 0, pending: 0 };
+    }
+    if (options.requireApproval && issue.status === 'draft') {
+      throw new UserError(
+        `issue ${issue.week} is a draft: approve it before sending (REQUIRE_APPROVAL is on)`,
+      );
+    }
+    const segmentIds =
+      options.segmentIds ??
+      (
+        await trx
+          .selectFrom('issue_items')
+          .select('segment_id')
+          .distinct()
+          .where('issue_id', '=', issueId)
+          .execute()
+      ).map((row) => row.segment_id);
+    if (segmentIds.length === 0)
+      throw new UserError(`issue ${issue.week} has no stories in any segment: nothing to send`);
+
+    const bounds = await trx
+      .selectFrom('subscribers')
+      .select((eb) => [eb.fn.min('id').as('low'), eb.fn.max('id').as('high')])
+      .executeTakeFirstOrThrow();
+    let eligible = 0;
+    if (bounds.low !== null && bounds.high !== null) {
+      for (let low = BigInt(bounds.low); low <= BigInt(bounds.high); low += BigInt(AUDIENCE_BATCH)) {
+        const high = low + BigInt(AUDIENCE_BATCH - 1);
+        // Slugs sorted bytewise (COLLATE "C") to match segmentKeyOf's JavaScript sort.
+        const result = await sql`
+          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id)
+          SELECT ${issueId}, s.id, string_agg(g.slug, '+' ORDER BY g.slug COLLATE "C"),
+            '<recap.' || ${issue.week}::text || '.' || s.id || '@' || ${options.messageIdDomain}::text || '>'
+          FROM subscribers s
+          JOIN subscriptions sub ON sub.subscriber_id = s.id
+          JOIN segments g ON g.id = sub.segment_id
+          WHERE s.id BETWEEN ${low.toString()} AND ${high.toString()}
+            AND s.status = 'active' AND (s.paused_until IS NULL OR s.paused_until <= now())
+            AND sub.segment_id = ANY (${[...segmentIds]}::int[])
+          GROUP BY s.id
+          ON CONFLICT (issue_id, subscriber_id) DO NOTHING
+        `.execute(trx);
+        eligible += Number(result.numAffectedRows ?? 0);
+      }
+    }
+    const others = await sql<{ suppressed: string; unsubscribed: string; pending: string }>`
+      SELECT count(*) FILTER (WHERE status IN ('bounced', 'complained')) AS suppressed,
+        count(*) FILTER (WHERE status = 'unsubscribed') AS unsubscribed,
+        count(*) FILTER (WHERE status = 'pending') AS pending
+      FROM subscribers
+    `.execute(trx);
+    const row = others.rows[0];
+    const counts: AudienceCounts = {
+      eligible,
+      suppressed: Number(row?.suppressed ?? 0),
+      unsubscribed: Number(row?.unsubscribed ?? 0),
+      pending: Number(row?.pending ?? 0),
+    };
+    const links = options.links ?? [];
+    for (let i = 0; i < links.length; i += 500) {
+      await trx
+        .insertInto('issue_links')
+        .values(
+          links.slice(i, i + 500).map((link) => ({
+            issue_id: issueId,
+            position: link.position,
+            url: link.url,
+            story_id: link.storyId,
+            kind: link.kind,
+          })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+    await trx
+      .updateTable('issues')
+      .set({
+        status: 'sending',
+        status_reason: null,
+        send_started_at: sql`now()`,
+        audience_counts: JSON.stringify(counts),
+      })
+      .where('id', '=', issueId)
+      .execute();
+    return counts;
+  });
+}
