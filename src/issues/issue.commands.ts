@@ -1,6 +1,263 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { type App, UserError, withApp } from '../app.ts';
+import type { Segment } from '../stories/segment.ts';
+import { listSegments } from '../stories/story.repository.ts';
+import { buildIssue } from './build-issue.ts';
+import { formatIsoWeek, isoWeekOf, parseIsoWeek } from './iso-week.ts';
+import { approveIssue, getIssue, IssueStateError, listIssues } from './issue.repository.ts';
+import {
+  boostStory,
+  clearOverrides,
+  dropStory,
+  listOverrides,
+  pinStory,
+} from './issue-overrides.repository.ts';
+import { formatReport, type IssueReport } from './issue-report.ts';
 
-/** `recap issue build|pin|drop|boost|approve` */
+const DEFAULT_BOOST = 0.2;
+
+/** `recap issue build|show|list|pin|drop|boost|clear|approve` */
 export function registerIssueCommands(program: Command): void {
-  void program;
+  const issue = program.command('issue').description("build, inspect, adjust and approve a week's issue");
+  const weekOption = () =>
+    new Option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)');
+  const segmentOption = () =>
+    new Option('--segment <name-or-slug>', 'only this segment (default: every segment)');
+
+  issue
+    .command('build')
+    .description(
+      "select the week's stories per segment and store the issue (a draft is rebuilt; an approved issue is frozen)",
+    )
+    .addOption(weekOption())
+    .option('--json', 'print the selection and its explanation as JSON')
+    .action((options: { week?: string; json?: boolean }) =>
+      withApp(async (app) => {
+        const week = resolveWeek(app, options.week);
+        const build = await runBuild(app, week);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(build.report, null, 2)}\n`);
+          return;
+        }
+        const summary = await getIssue(app.db, week);
+        process.stdout.write(`${formatReport(build.report, summary?.status)}\n`);
+        if (!build.rebuilt)
+          process.stdout.write(`\nissue ${week} is ${summary?.status}: selection frozen, not rebuilt\n`);
+      }),
+    );
+
+  issue
+    .command('show')
+    .description('print the stored issue, its explanation and the editor overrides')
+    .addOption(weekOption())
+    .option('--json', 'print the stored explanation as JSON')
+    .action((options: { week?: string; json?: boolean }) =>
+      withApp(async (app) => {
+        const week = resolveWeek(app, options.week);
+        const summary = await getIssue(app.db, week);
+        if (!summary) throw new UserError(`no issue for ${week} yet; run: recap issue build --week ${week}`);
+        const row = await app.db
+          .selectFrom('issues')
+          .select('selection_report')
+          .where('week', '=', week)
+          .executeTakeFirst();
+        const report = row?.selection_report as IssueReport | null;
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          return;
+        }
+        if (report) process.stdout.write(`${formatReport(report, summary.status)}\n`);
+        else process.stdout.write(`Issue ${week} (${summary.status}): not built yet\n`);
+        const overrides = await listOverrides(app.db, week);
+        const segments = await listSegments(app.db);
+        const segmentName = (id: number | null) =>
+          id === null ? 'every segment' : (segments.find((s) => s.id === id)?.name ?? `#${id}`);
+        if (overrides.length > 0) process.stdout.write('\nEditor overrides:\n');
+        for (const o of overrides) {
+          const detail =
+            o.kind === 'pin'
+              ? ` at position ${(o.position ?? 0) + 1}`
+              : o.kind === 'boost'
+                ? ` by ${o.boost}`
+                : '';
+          process.stdout.write(`  ${o.kind} ${o.storyId}${detail} (${segmentName(o.segmentId)})\n`);
+        }
+      }),
+    );
+
+  issue
+    .command('list')
+    .description('list issues with status and counts')
+    .action(() =>
+      withApp(async (app) => {
+        const issues = await listIssues(app.db);
+        if (issues.length === 0) process.stdout.write('no issues yet\n');
+        for (const i of issues) {
+          process.stdout.write(
+            `${i.week}  ${i.status.padEnd(9)} ${String(i.itemCount).padStart(3)} stories in ${i.segmentCount} segments, ${i.overrideCount} overrides\n`,
+          );
+        }
+      }),
+    );
+
+  issue
+    .command('pin')
+    .description('always include a story (and its event), at a position')
+    .argument('<story-id>')
+    .addOption(weekOption())
+    .addOption(segmentOption())
+    .option('--position <n>', '1 = first (default 1)')
+    .action((storyId: string, options: { week?: string; segment?: string; position?: string }) =>
+      withApp(async (app) => {
+        const target = await resolveTarget(app, options.week, options.segment, storyId);
+        const position =
+          options.position === undefined ? 0 : positiveInteger(options.position, '--position') - 1;
+        await editorAction(() => pinStory(app.db, { ...target, position }));
+        await report(app, target.week, `pinned ${storyId} at position ${position + 1} in ${target.scope}`);
+      }),
+    );
+
+  issue
+    .command('drop')
+    .description('never include a story (nor its event)')
+    .argument('<story-id>')
+    .addOption(weekOption())
+    .addOption(segmentOption())
+    .action((storyId: string, options: { week?: string; segment?: string }) =>
+      withApp(async (app) => {
+        const target = await resolveTarget(app, options.week, options.segment, storyId);
+        await editorAction(() => dropStory(app.db, target));
+        await report(app, target.week, `dropped ${storyId} from ${target.scope}`);
+      }),
+    );
+
+  issue
+    .command('boost')
+    .description("add to a story's score")
+    .argument('<story-id>')
+    .addOption(weekOption())
+    .addOption(segmentOption())
+    .option('--by <amount>', `added to the score, may be negative (default ${DEFAULT_BOOST})`)
+    .action((storyId: string, options: { week?: string; segment?: string; by?: string }) =>
+      withApp(async (app) => {
+        const target = await resolveTarget(app, options.week, options.segment, storyId);
+        const boost = options.by === undefined ? DEFAULT_BOOST : Number(options.by);
+        if (!Number.isFinite(boost) || Math.abs(boost) > 10) {
+          throw new UserError(`--by: expected a number between -10 and 10 (got "${options.by}")`);
+        }
+        await editorAction(() => boostStory(app.db, { ...target, boost }));
+        await report(app, target.week, `boosted ${storyId} by ${boost} in ${target.scope}`);
+      }),
+    );
+
+  issue
+    .command('clear')
+    .description("remove the editor's overrides of a week (all, or one story's)")
+    .argument('[story-id]')
+    .addOption(weekOption())
+    .addOption(segmentOption())
+    .action((storyId: string | undefined, options: { week?: string; segment?: string }) =>
+      withApp(async (app) => {
+        const week = resolveWeek(app, options.week);
+        const segment =
+          options.segment === undefined ? undefined : (await resolveSegment(app, options.segment)).id;
+        const removed = await editorAction(() =>
+          clearOverrides(app.db, {
+            week,
+            ...(storyId ? { storyId } : {}),
+            ...(segment !== undefined ? { segmentId: segment } : {}),
+          }),
+        );
+        await report(app, week, `removed ${removed} override${removed === 1 ? '' : 's'}`);
+      }),
+    );
+
+  issue
+    .command('approve')
+    .description("freeze the week's selection for sending")
+    .addOption(weekOption())
+    .action((options: { week?: string }) =>
+      withApp(async (app) => {
+        const week = resolveWeek(app, options.week);
+        const summary = await editorAction(() => approveIssue(app.db, week));
+        process.stdout.write(
+          `issue ${week} is ${summary.status}: ${summary.itemCount} stories in ${summary.segmentCount} segments\n`,
+        );
+      }),
+    );
+}
+
+function resolveWeek(app: App, week: string | undefined): string {
+  if (week === undefined) return formatIsoWeek(isoWeekOf(new Date(), app.config.timeZone));
+  if (!parseIsoWeek(week))
+    throw new UserError(`--week: expected an ISO week such as 2026-W48 (got "${week}")`);
+  return week;
+}
+
+async function resolveSegment(app: App, nameOrSlug: string): Promise<Segment> {
+  const segments = await listSegments(app.db);
+  const wanted = nameOrSlug.trim().toLowerCase();
+  const segment = segments.find((s) => s.slug === wanted || s.name.toLowerCase() === wanted);
+  if (!segment) {
+    throw new UserError(
+      `--segment: unknown segment "${nameOrSlug}" (known: ${segments.map((s) => s.slug).join(', ') || 'none'})`,
+    );
+  }
+  return segment;
+}
+
+async function resolveTarget(
+  app: App,
+  week: string | undefined,
+  segment: string | undefined,
+  storyId: string,
+) {
+  const resolvedWeek = resolveWeek(app, week);
+  const story = await app.db.selectFrom('stories').select('id').where('id', '=', storyId).executeTakeFirst();
+  if (!story) throw new UserError(`unknown story "${storyId}"`);
+  const resolved = segment === undefined ? null : await resolveSegment(app, segment);
+  return {
+    week: resolvedWeek,
+    storyId,
+    segmentId: resolved?.id ?? null,
+    scope: resolved ? resolved.name : 'every segment',
+  };
+}
+
+function positiveInteger(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UserError(`${name}: expected a whole number from 1 (got "${value}")`);
+  return n;
+}
+
+/** Runs an editor operation, turning "the issue is frozen" into a one-line user error. */
+async function editorAction<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof IssueStateError) throw new UserError(error.message);
+    throw error;
+  }
+}
+
+function runBuild(app: App, week: string) {
+  return buildIssue(app.db, {
+    week,
+    timeZone: app.config.timeZone,
+    storiesPerSegment: app.config.selection.storiesPerSegment,
+    minStoriesPerSegment: app.config.selection.minStoriesPerSegment,
+    now: new Date(),
+  });
+}
+
+/** After an override: rebuild a draft that exists so the stored issue and preview show the change at once. */
+async function report(app: App, week: string, done: string): Promise<void> {
+  const summary = await getIssue(app.db, week);
+  if (summary?.status === 'draft') {
+    await runBuild(app, week);
+    process.stdout.write(`${done} for ${week}; issue rebuilt\n`);
+  } else {
+    process.stdout.write(`${done} for ${week}; applies at the next: recap issue build --week ${week}\n`);
+  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clusterStories } from '../../src/selection/cluster-stories.ts';
 import { defaultSelectionConfig } from '../../src/selection/selection-config.ts';
+import type { Story } from '../../src/stories/story.ts';
 import { makeStory } from './story-factory.ts';
 import { generateWeek, seededRandom } from './week-generator.ts';
 
@@ -88,8 +89,8 @@ describe('same-event clustering', () => {
   });
 
   it('matches a reference story to the week cluster that reports the same event without merging clusters', () => {
-    const [verge, tc, funding] = nimbus;
-    const clustering = clusterStories([tc!, funding!], threshold, [verge!]);
+    const [verge, tc, funding] = nimbus as [Story, Story, Story];
+    const clustering = clusterStories([tc, funding], threshold, [verge]);
     expect(clustering.clusters).toHaveLength(2);
     expect(clustering.matchesOf('verge-nimbus')).toEqual(['c:tc-nimbus']);
   });

@@ -264,8 +264,8 @@ function expectInvariants(selection: Selection, stories: Story[], widest: string
     expect(new Set(clusters).size).toBe(clusters.length);
     const perSource = new Map<string, number>();
     for (const item of seg.stories) {
-      const time = item.story.publishedAt ?? item.story.collectedAt;
-      expect(time! >= selection.weekStart && time! < selection.weekEnd).toBe(true);
+      const time = (item.story.publishedAt ?? item.story.collectedAt) as Date;
+      expect(time >= selection.weekStart && time < selection.weekEnd).toBe(true);
       perSource.set(item.story.source.name, (perSource.get(item.story.source.name) ?? 0) + 1);
       if (!item.fallback) expect(item.story.audiences).toContain(seg.segment.name);
       const sum = Object.values(item.scoreBreakdown).reduce((a, b) => a + b, 0);

@@ -1,0 +1,178 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import { selectIssue } from '../selection/select-issue.ts';
+import type { SelectionOverride } from '../selection/selection.ts';
+import { selectionConfig } from '../selection/selection-config.ts';
+import type { AuthorityTable } from '../selection/source-authority.ts';
+import { listSegments, loadStoriesBetween, loadStoriesByIds } from '../stories/story.repository.ts';
+import { loadEngagement } from './engagement.repository.ts';
+import { parseIsoWeek, weekBounds } from './iso-week.ts';
+import { loadIssueContent } from './issue-content.repository.ts';
+import type { IssueContent } from './issue-content.ts';
+import { listOverrides } from './issue-overrides.repository.ts';
+import { type IssueReport, selectionReport } from './issue-report.ts';
+
+export interface BuildIssueOptions {
+  week: string;
+  timeZone: string;
+  storiesPerSegment: number;
+  minStoriesPerSegment: number;
+  now: Date;
+  /** Source authority entries replacing the defaults (src/selection/source-authority.ts). */
+  authority?: AuthorityTable;
+}
+
+export interface IssueBuild {
+  content: IssueContent;
+  report: IssueReport;
+  /** False when the issue was already approved (or further) and the stored selection was returned. */
+  rebuilt: boolean;
+}
+
+const INSERT_CHUNK = 500;
+
+/**
+ * Builds (or rebuilds) a week's issue: loads the week's stories, the previous issue's stories, the
+ * editor's overrides and past clicks, runs the pure selection, then in one transaction creates the issue
+ * if missing and replaces its items. Idempotent. An issue that is no longer a draft is frozen: its stored
+ * selection is returned unchanged. Throws for a malformed week.
+ */
+export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<IssueBuild> {
+  const isoWeek = parseIsoWeek(options.week);
+  if (!isoWeek) throw new Error(`not an ISO week: ${options.week}`);
+  const existing = await db
+    .selectFrom('issues')
+    .select('status')
+    .where('week', '=', options.week)
+    .executeTakeFirst();
+  if (existing && existing.status !== 'draft') return storedBuild(db, options);
+
+  const { start, end } = weekBounds(isoWeek, options.timeZone);
+  const stories = await loadStoriesBetween(db, start, end);
+  const segments = await listSegments(db);
+  const previous = await loadPreviousIssue(db, options.week);
+  const overrides: SelectionOverride[] = await listOverrides(db, options.week);
+  const engagement = await loadEngagement(db, options.week);
+  const selection = selectIssue({
+    week: options.week,
+    timeZone: options.timeZone,
+    now: options.now,
+    segments,
+    stories,
+    previous,
+    overrides,
+    engagement,
+    config: selectionConfig({
+      storiesPerSegment: options.storiesPerSegment,
+      minStoriesPerSegment: options.minStoriesPerSegment,
+      ...(options.authority ? { authority: options.authority } : {}),
+    }),
+  });
+  const report = selectionReport(selection);
+
+  const frozen = await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('issues')
+      .values({ week: options.week })
+      .onConflict((oc) => oc.column('week').doNothing())
+      .execute();
+    const issue = await trx
+      .selectFrom('issues')
+      .select(['id', 'status'])
+      .where('week', '=', options.week)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (issue.status !== 'draft') return true;
+    await trx.deleteFrom('issue_items').where('issue_id', '=', issue.id).execute();
+    const rows = selection.segments.flatMap((segment) =>
+      segment.stories.map((item, position) => ({
+        issue_id: issue.id,
+        segment_id: segment.segment.id,
+        story_id: item.story.id,
+        position,
+        score: item.score,
+        fallback: item.fallback,
+        also_covered_by: JSON.stringify(item.alsoCoveredBy),
+        reasons: JSON.stringify(item.reasons),
+        score_breakdown: JSON.stringify(item.scoreBreakdown),
+        cluster_id: item.clusterId,
+      })),
+    );
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      await trx
+        .insertInto('issue_items')
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .execute();
+    }
+    await trx
+      .updateTable('issues')
+      .set({ built_at: options.now, selection_report: JSON.stringify(report) })
+      .where('id', '=', issue.id)
+      .execute();
+    return false;
+  });
+  if (frozen) return storedBuild(db, options);
+  const content = (await loadIssueContent(db, options.week, options.timeZone)) as IssueContent;
+  return { content, report, rebuilt: true };
+}
+
+/** The selection as stored, for an issue past draft. */
+async function storedBuild(db: Db, options: BuildIssueOptions): Promise<IssueBuild> {
+  const content = (await loadIssueContent(db, options.week, options.timeZone)) as IssueContent;
+  const row = await db
+    .selectFrom('issues')
+    .select('selection_report')
+    .where('week', '=', options.week)
+    .executeTakeFirst();
+  const report = (row?.selection_report as IssueReport | null) ?? reportFromContent(content);
+  return { content, report, rebuilt: false };
+}
+
+/** A report rebuilt from stored items when the issue carries none (e.g. created by an older version). */
+export function reportFromContent(content: IssueContent): IssueReport {
+  return {
+    week: content.week,
+    segments: content.sections.map((section) => ({
+      segment: section.segment.name,
+      skipped: section.skipped,
+      ...(section.skipReason ? { skipReason: section.skipReason } : {}),
+      stories: section.stories.map((item) => ({
+        id: item.story.id,
+        title: item.story.title,
+        score: Math.round(item.score * 1000) / 1000,
+        fallback: item.fallback,
+        alsoCoveredBy: item.alsoCoveredBy,
+        reasons: item.reasons,
+        scoreBreakdown: item.scoreBreakdown,
+      })),
+    })),
+  };
+}
+
+/**
+ * The most recent issue before `week` that went out (or was approved to): its week and its stories as
+ * they are now, so a timeline that grew since is seen.
+ */
+async function loadPreviousIssue(db: Db, week: string) {
+  const previous = await db
+    .selectFrom('issues')
+    .select(['id', 'week'])
+    .where('week', '<', week)
+    .where('status', 'not in', ['draft', 'cancelled'])
+    .orderBy('week', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!previous) return null;
+  const ids = await db
+    .selectFrom('issue_items')
+    .select(sql<string>`DISTINCT story_id`.as('story_id'))
+    .where('issue_id', '=', previous.id)
+    .execute();
+  return {
+    week: previous.week,
+    stories: await loadStoriesByIds(
+      db,
+      ids.map((r) => r.story_id),
+    ),
+  };
+}

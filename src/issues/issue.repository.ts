@@ -1,0 +1,104 @@
+import { sql } from 'kysely';
+import type { Db, IssueStatus, Tx } from '../db/database.ts';
+
+/** Thrown when an issue is not in the state an operation needs (e.g. overriding an approved issue). */
+export class IssueStateError extends Error {
+  override name = 'IssueStateError';
+}
+
+export interface IssueSummary {
+  id: number;
+  week: string;
+  status: IssueStatus;
+  createdAt: Date;
+  builtAt: Date | null;
+  approvedAt: Date | null;
+  /** Stories across all segments (a story in two segments counts twice). */
+  itemCount: number;
+  /** Segments with at least one story. */
+  segmentCount: number;
+  overrideCount: number;
+}
+
+function summaryQuery(db: Db | Tx) {
+  return db
+    .selectFrom('issues')
+    .select((eb) => [
+      'issues.id',
+      'issues.week',
+      'issues.status',
+      'issues.created_at',
+      'issues.built_at',
+      'issues.approved_at',
+      eb
+        .selectFrom('issue_items')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('issue_items.issue_id', '=', 'issues.id')
+        .as('item_count'),
+      eb
+        .selectFrom('issue_items')
+        .select(sql<number>`count(DISTINCT segment_id)::int`.as('n'))
+        .whereRef('issue_items.issue_id', '=', 'issues.id')
+        .as('segment_count'),
+      eb
+        .selectFrom('issue_overrides')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('issue_overrides.week', '=', 'issues.week')
+        .as('override_count'),
+    ]);
+}
+
+type SummaryRow = Awaited<ReturnType<ReturnType<typeof summaryQuery>['executeTakeFirstOrThrow']>>;
+
+function summaryRowToSummary(row: SummaryRow): IssueSummary {
+  return {
+    id: row.id,
+    week: row.week,
+    status: row.status,
+    createdAt: row.created_at,
+    builtAt: row.built_at,
+    approvedAt: row.approved_at,
+    itemCount: Number(row.item_count ?? 0),
+    segmentCount: Number(row.segment_count ?? 0),
+    overrideCount: Number(row.override_count ?? 0),
+  };
+}
+
+/** The issue of a week with its counts, or null when it has not been built. */
+export async function getIssue(db: Db | Tx, week: string): Promise<IssueSummary | null> {
+  const row = await summaryQuery(db).where('issues.week', '=', week).executeTakeFirst();
+  return row ? summaryRowToSummary(row) : null;
+}
+
+/** Every issue, newest week first, with status and counts (for the editor's list). */
+export async function listIssues(db: Db | Tx, limit = 100): Promise<IssueSummary[]> {
+  const rows = await summaryQuery(db).orderBy('issues.week', 'desc').limit(limit).execute();
+  return rows.map(summaryRowToSummary);
+}
+
+/**
+ * Approves a built draft: its selection is frozen from then on (rebuilds return it unchanged, overrides
+ * are refused). Idempotent: an issue already past approval (approved, scheduled, sending, paused, sent)
+ * is returned as it is. Throws IssueStateError when the week has no built issue or it was cancelled.
+ */
+export async function approveIssue(db: Db, week: string, now: Date = new Date()): Promise<IssueSummary> {
+  await db
+    .updateTable('issues')
+    .set({ status: 'approved', approved_at: now })
+    .where('week', '=', week)
+    .where('status', '=', 'draft')
+    .where('built_at', 'is not', null)
+    .execute();
+  const issue = await getIssue(db, week);
+  if (!issue || issue.builtAt === null) throw new IssueStateError(`issue ${week} has not been built yet`);
+  if (issue.status === 'cancelled') throw new IssueStateError(`issue ${week} was cancelled`);
+  return issue;
+}
+
+/** Throws IssueStateError unless the week's issue is missing or still a draft: only drafts change. */
+export async function assertIssueEditable(db: Db | Tx, week: string): Promise<void> {
+  const row = await db.selectFrom('issues').select('status').where('week', '=', week).executeTakeFirst();
+  if (row && row.status !== 'draft') {
+    throw new IssueStateError(`issue ${week} is ${row.status}; its selection is frozen`);
+  }
+}
