@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.ts';
 import { startBounceListener } from '../../../src/delivery/bounces/bounce-listener.ts';
@@ -9,7 +9,7 @@ import { createTestApp, SECRET, type Seeded, seedIssue } from '../../web/web-fix
 let app: App;
 let seed: Seeded;
 let listener: { port: number; close(): Promise<void> };
-let transport: nodemailer.Transporter;
+let transport: Transporter;
 const outcomes: InboundOutcome[] = [];
 const logged: string[] = [];
 const secrets = { current: SECRET, previous: [] };
