@@ -39,12 +39,8 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
 
   server.post('/subscribe', async (request, reply) => {
     if (!signUpLimiter.allow(request.ip)) {
-      return sendPage(
-        reply,
-        429,
-        'Too many attempts',
-        html`<p>Please try again in a little while.</p>`,
-      ).header('retry-after', '600');
+      reply.header('retry-after', '600');
+      return sendPage(reply, 429, 'Too many attempts', html`<p>Please try again in a little while.</p>`);
     }
     const email = normaliseEmail(fields(request.body, 'email')[0] ?? '');
     if (!email)
