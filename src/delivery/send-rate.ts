@@ -19,8 +19,8 @@ export async function reserveSendTokens(
   db: Db,
   wanted: number,
   ratePerSecond: number,
-): Promise<{ granted: number; msLeft: number }> {
-  const { rows } = await sql<{ granted: number; ms_left: number }>`
+): Promise<{ slot: string; granted: number; msLeft: number }> {
+  const { rows } = await sql<{ slot: string; granted: number; ms_left: number }>`
     WITH clock AS (SELECT extract(epoch FROM clock_timestamp()) AS t),
     slot AS (
       INSERT INTO send_rate_slots (slot, used, last_grant)
@@ -30,10 +30,14 @@ export async function reserveSendTokens(
           used = send_rate_slots.used + least(${wanted}::int, greatest(${ratePerSecond}::int - send_rate_slots.used, 0))
       RETURNING slot, last_grant
     )
-    SELECT slot.last_grant AS granted, ((slot.slot + 1) - clock.t) * 1000 AS ms_left FROM slot, clock
+    SELECT slot.slot, slot.last_grant AS granted, ((slot.slot + 1) - clock.t) * 1000 AS ms_left FROM slot, clock
   `.execute(db);
   const row = rows[0];
-  return { granted: Number(row?.granted ?? 0), msLeft: Math.max(0, Number(row?.ms_left ?? 1000)) };
+  return {
+    slot: String(row?.slot ?? ''),
+    granted: Number(row?.granted ?? 0),
+    msLeft: Math.max(0, Number(row?.ms_left ?? 1000)),
+  };
 }
 
 /**

@@ -37,7 +37,12 @@ export interface SeededSend {
  * Two segments, three stories, `count` active subscribers (a third follow both segments) and an
  * approved issue for WEEK whose content is built in memory from the fixture story.
  */
-export async function seedSend(db: Db, count: number): Promise<SeededSend> {
+export async function seedSend(
+  db: Db,
+  count: number,
+  options: { week?: string; offset?: number } = {},
+): Promise<SeededSend> {
+  const week = options.week ?? WEEK;
   const base = JSON.parse(readFileSync(new URL('../fixtures/story.json', import.meta.url), 'utf8'));
   const names = ['Engineers & Developers', 'Researchers'];
   const stories = [0, 1, 2].map((n) =>
@@ -51,7 +56,9 @@ export async function seedSend(db: Db, count: number): Promise<SeededSend> {
       }),
     ),
   );
-  await db.transaction().execute((trx) => upsertStories(trx, stories));
+  if (!(await db.selectFrom('stories').select('id').where('id', '=', 'story-0').executeTakeFirst())) {
+    await db.transaction().execute((trx) => upsertStories(trx, stories));
+  }
   const segments = await db
     .selectFrom('segments')
     .select(['id', 'name', 'slug'])
@@ -60,7 +67,7 @@ export async function seedSend(db: Db, count: number): Promise<SeededSend> {
     .execute();
   const issue = await db
     .insertInto('issues')
-    .values({ week: WEEK, status: 'approved' })
+    .values({ week, status: 'approved' })
     .returning('id')
     .executeTakeFirstOrThrow();
   const sections = segments.map((segment, index) => {
@@ -86,11 +93,11 @@ export async function seedSend(db: Db, count: number): Promise<SeededSend> {
     })),
   );
   await db.insertInto('issue_items').values(items).execute();
-  const subscribers = await addSubscribers(db, segments, count);
+  const subscribers = await addSubscribers(db, segments, count, options.offset ?? 0);
   const { start, end } = weekBounds({ year: 2026, week: 48 }, 'UTC');
   const content: IssueContent = {
     issueId: issue.id,
-    week: WEEK,
+    week,
     weekStart: start,
     weekEnd: end,
     timeZone: 'UTC',
@@ -107,6 +114,7 @@ export async function addSubscribers(
   count: number,
   offset = 0,
 ): Promise<Map<string, string>> {
+  if (count === 0) return new Map();
   const rows = await db
     .insertInto('subscribers')
     .values(
