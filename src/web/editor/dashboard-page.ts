@@ -51,24 +51,39 @@ ${lineChart(
   )}</tbody></table></details>`;
 }
 
-/** One issue's numbers: totals and segments side by side, then links by clicks. */
+/** One issue's numbers: the totals, then one row per segment set, then links by clicks. */
 export function issueStatsSection(stats: IssueStats): SafeHtml {
-  const columns = [
-    { name: 'Total', counts: stats.totals as EngagementCounts },
-    ...stats.segments.map((s) => ({ name: s.segmentKey, counts: s })),
+  const segmentColumns: Array<[string, (c: EngagementCounts) => string]> = [
+    ['Recipients', (c) => String(c.recipients)],
+    ['Delivered', (c) => String(c.delivered)],
+    ['Human opens', (c) => String(c.humanOpeners)],
+    ['Open rate', (c) => percent(c.openRate)],
+    ['Human clicks', (c) => String(c.humanClickers)],
+    ['Click rate', (c) => percent(c.clickRate)],
+    ['Unsubscribes', (c) => String(c.unsubscribes)],
+    ['Complaints', (c) => String(c.complaints)],
   ];
   return html`<h2>${stats.week} ${statusBadge(stats.status)}</h2>
-<table class="stats" data-week="${stats.week}"><thead><tr><th></th>${columns.map((c) => html`<th class="num">${c.name}</th>`)}</tr></thead>
-<tbody>${counted.map(
+<table class="stats" data-week="${stats.week}"><tbody>${counted.map(
     ([label, value]) =>
-      html`<tr><th scope="row">${label}</th>${columns.map((c) => html`<td class="num" data-metric="${label}">${value(c.counts)}</td>`)}</tr>`,
+      html`<tr><th scope="row">${label}</th><td class="num" data-metric="${label}">${value(stats.totals)}</td></tr>`,
   )}</tbody></table>
 <p class="muted">Opens and clicks count people. Rates are over delivered messages (sent minus bounced) and count humans only; machine opens are privacy proxies fetching images, scanners are mail gateways following links.</p>
+<h3>Per segment set</h3>
+${
+  stats.segments.length === 0
+    ? html`<p class="muted">Nothing sent yet.</p>`
+    : html`<table class="segments"><thead><tr><th>Segment set</th>${segmentColumns.map(([label]) => html`<th class="num">${label}</th>`)}</tr></thead>
+<tbody>${stats.segments.map(
+        (s) =>
+          html`<tr data-segment-key="${s.segmentKey}"><td>${s.segmentKey.split('+').join(' + ')}</td>${segmentColumns.map(([, value]) => html`<td class="num">${value(s)}</td>`)}</tr>`,
+      )}</tbody></table>`
+}
 <h3>Clicks per link</h3>
 ${
   stats.links.length === 0
     ? html`<p class="muted">No links registered for this issue yet (they are registered when it is sent).</p>`
-    : html`<table><thead><tr><th>Story or link</th><th class="num">Human clicks</th><th class="num">People</th><th class="num">Other clicks</th></tr></thead>
+    : html`<table class="links"><thead><tr><th>Story or link</th><th class="num">Human clicks</th><th class="num">People</th><th class="num">Other clicks</th></tr></thead>
 <tbody>${stats.links.map(
         (l) =>
           html`<tr><td>${l.storyTitle ?? l.kind}<br><a class="muted" href="${l.url}" rel="noreferrer noopener">${l.url}</a></td><td class="num">${l.humanClicks}</td><td class="num">${l.humanClickers}</td><td class="num">${l.otherClicks}</td></tr>`,

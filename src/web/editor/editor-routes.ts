@@ -1,8 +1,128 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
+import type { Mailer } from '../../delivery/mailer.ts';
+import { formatIsoWeek, isoWeekOf, parseIsoWeek, previousIsoWeek } from '../../issues/iso-week.ts';
+import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
+import { listIssueSummaries } from '../../reports/issue-summaries.ts';
+import { html } from '../html.ts';
+import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
+import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
+import { editorCsp, editorPage } from './editor-layout.ts';
+import { registerIssueRoutes } from './issue-routes.ts';
+import { weeksBody } from './weeks-page.ts';
 
-/** Editor preview, approval and dashboard routes (bound to 127.0.0.1 unless EDITOR_TOKEN is set). */
-export async function registerEditorRoutes(server: FastifyInstance, app: App): Promise<void> {
-  void server;
-  void app;
+export interface EditorRouteOptions {
+  /** Sends the "Send test" mails; defaults to createMailer(config), closed with the server. */
+  mailer?: Mailer;
+  /** The clock of "this week" and of rebuilds. */
+  now?: () => Date;
+}
+
+/**
+ * Editor preview, approval and dashboard routes: `/` (the weeks), `/editor/...`. Every one of them
+ * passes the access check (loopback only without EDITOR_TOKEN, the token with it); the subscriber
+ * routes registered beside them stay public.
+ */
+export async function registerEditorRoutes(
+  server: FastifyInstance,
+  app: App,
+  options: EditorRouteOptions = {},
+): Promise<void> {
+  await server.register(async (editor) => {
+    editor.addHook('onRequest', async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const access = checkEditorAccess(
+        {
+          method: request.method,
+          ip: request.socket.remoteAddress ?? request.ip,
+          host: request.headers.host,
+          origin: header(request, 'origin'),
+          secFetchSite: header(request, 'sec-fetch-site'),
+          authorization: header(request, 'authorization'),
+          cookieHeader: header(request, 'cookie'),
+          queryToken: typeof query.token === 'string' ? query.token : undefined,
+        },
+        app.config.http.editorToken,
+      );
+      if (!access.ok) {
+        return sendEditorPage(reply.code(access.status), 'Not allowed', html`<p>${access.reason}</p>`);
+      }
+      if (access.setCookie) {
+        // The token leaves the address bar at once: a cookie carries it from now on.
+        const url = new URL(request.url, 'http://editor.invalid');
+        url.searchParams.delete('token');
+        reply.header(
+          'set-cookie',
+          `${EDITOR_COOKIE}=${encodeURIComponent(app.config.http.editorToken ?? '')}; Path=/; HttpOnly; SameSite=Strict`,
+        );
+        if (request.method === 'GET') return reply.redirect(`${url.pathname}${url.search}`, 303);
+      }
+    });
+
+    const now = options.now ?? (() => new Date());
+
+    editor.get('/', async (request, reply) => {
+      const issues = await listIssueSummaries(app.db);
+      const current = isoWeekOf(now(), app.config.timeZone);
+      const candidates = [formatIsoWeek(current), formatIsoWeek(previousIsoWeek(current))];
+      const unbuilt = candidates.filter((week) => !issues.some((i) => i.week === week && i.builtAt !== null));
+      return sendEditorPage(reply, 'Weeks', weeksBody(issues, unbuilt, app.config.timeZone), request);
+    });
+
+    editor.get('/editor/dashboard', async (request, reply) => {
+      const series = await loadWeeklySeries(app.db, 12);
+      const latestWeek = series[series.length - 1]?.week;
+      const latest = latestWeek ? await loadIssueStats(app.db, latestWeek) : null;
+      return sendEditorPage(reply, 'Dashboard', dashboardBody(series, latest), request);
+    });
+
+    editor.get('/editor/issues/:week/stats', async (request, reply) => {
+      const week = weekParam(request);
+      const stats = week ? await loadIssueStats(app.db, week) : null;
+      if (!stats)
+        return sendEditorPage(
+          reply.code(404),
+          'No such issue',
+          html`<p>There is no issue for this week.</p>`,
+        );
+      return sendEditorPage(
+        reply,
+        `Stats ${stats.week}`,
+        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats)}`,
+        request,
+      );
+    });
+
+    await registerIssueRoutes(editor, app, { mailer: options.mailer, now });
+  });
+}
+
+/** A complete editor page with its own security policy (preview iframes allowed) and the form's notice. */
+export function sendEditorPage(
+  reply: FastifyReply,
+  title: string,
+  body: ReturnType<typeof html>,
+  request?: FastifyRequest,
+): FastifyReply {
+  const query = (request?.query ?? {}) as Record<string, unknown>;
+  return reply
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', editorCsp)
+    .send(
+      editorPage(title, body, {
+        notice: typeof query.notice === 'string' ? query.notice.slice(0, 300) : undefined,
+        error: typeof query.error === 'string' ? query.error.slice(0, 300) : undefined,
+      }),
+    );
+}
+
+export function weekParam(request: FastifyRequest): string | null {
+  const week = (request.params as { week?: string }).week ?? '';
+  return parseIsoWeek(week) ? week : null;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,0 +1,324 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../../app.ts';
+import { formatAddress } from '../../delivery/compose-mime.ts';
+import { createMailer } from '../../delivery/create-mailer.ts';
+import { emailFrameOf } from '../../delivery/edition-messages.ts';
+import type { Mailer } from '../../delivery/mailer.ts';
+import { buildIssue } from '../../issues/build-issue.ts';
+import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
+import { loadIssueContent } from '../../issues/issue-content.repository.ts';
+import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
+import type { IssueReport } from '../../issues/issue-report.ts';
+import { approveIssue, IssueStateError } from '../../issues/issue.repository.ts';
+import { createEditionRenderer, type EditionRenderer } from '../../render/edition-renderer.ts';
+import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
+import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
+import { html } from '../html.ts';
+import { field } from '../web-context.ts';
+import { sendEditorPage, weekParam } from './editor-routes.ts';
+import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
+import { type CandidateView, issueBody } from './issue-page.ts';
+import { checkLinks } from './link-check.ts';
+
+/** Who the preview is personalised for: no subscriber behind it, tracking off, so links are the originals. */
+const previewReader: Recipient = {
+  subscriberId: '0',
+  email: 'preview@example.invalid',
+  name: null,
+  trackingEnabled: false,
+};
+/** The size check measures a tracked copy with long ids: the largest HTML any reader receives. */
+const sizeReader: Recipient = {
+  subscriberId: '999999999',
+  email: 'size@example.invalid',
+  name: null,
+  trackingEnabled: true,
+};
+
+interface IssueRouteOptions {
+  mailer: Mailer | undefined;
+  now: () => Date;
+}
+
+/** The issue page, its preview documents and its forms: build, override, send a test, approve. */
+export async function registerIssueRoutes(
+  editor: FastifyInstance,
+  app: App,
+  options: IssueRouteOptions,
+): Promise<void> {
+  const { config, db } = app;
+  const renderer = createEditionRenderer({
+    frame: emailFrameOf(config),
+    secrets: config.secrets,
+    trackingEnabled: config.trackingEnabled,
+  });
+  let ownMailer: Mailer | undefined;
+  const mailer = () => {
+    if (options.mailer) return options.mailer;
+    ownMailer ??= createMailer(config);
+    return ownMailer;
+  };
+  editor.addHook('onClose', async () => {
+    await ownMailer?.close();
+  });
+
+  const rebuild = (week: string) =>
+    buildIssue(db, {
+      week,
+      timeZone: config.timeZone,
+      storiesPerSegment: config.selection.storiesPerSegment,
+      minStoriesPerSegment: config.selection.minStoriesPerSegment,
+      now: options.now(),
+    });
+
+  editor.get('/editor/issues/:week', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return sendEditorPage(reply.code(404), 'No such week', html`<p>Weeks look like 2026-W47.</p>`);
+    const issue = await db.selectFrom('issues').selectAll().where('week', '=', week).executeTakeFirst();
+    const content = issue?.built_at ? await loadIssueContent(db, week, config.timeZone) : null;
+    if (!issue || !content) {
+      return sendEditorPage(
+        reply,
+        `Issue ${week}`,
+        html`<p>This week has not been built yet.</p>
+<form method="post" action="/editor/issues/${week}/build"><button type="submit">Build ${week}</button></form>`,
+        request,
+      );
+    }
+    const query = request.query as Record<string, unknown>;
+    const sets = await segmentSetsOf(app, content);
+    const segmentKey = chooseSegmentKey(query.segments, content, sets);
+    const edition = editionFor(content, segmentKey.split('+'));
+    const preview = previewMessage(renderer, edition);
+    const sized = preview ? renderer.personalise(renderer.template(edition), sizeReader) : null;
+    const report = (issue.selection_report ?? null) as IssueReport | null;
+    const linkCheck = query.check === 'links' && preview ? await checkLinks(linksOf(preview.html)) : null;
+    return sendEditorPage(
+      reply,
+      `Issue ${week}`,
+      issueBody({
+        week,
+        status: issue.status,
+        statusReason: issue.status_reason,
+        approvedAt: issue.approved_at,
+        timeZone: config.timeZone,
+        segmentKey,
+        segmentSets: sets,
+        view: parseView(query.view),
+        subject: preview?.subject ?? '(this segment set has no stories this week)',
+        preheader: preview ? preheaderOf(preview.html) : '',
+        htmlBytes: sized ? Buffer.byteLength(sized.html) : 0,
+        linkCount: preview ? linksOf(preview.html).length : 0,
+        sections: content.sections,
+        candidates: await candidatesOf(app, content, report),
+        notes: report?.notes ?? [],
+        testRecipients: config.testRecipients,
+        linkCheck,
+      }),
+      request,
+    );
+  });
+
+  editor.get('/editor/issues/:week/email', async (request, reply) => {
+    const week = weekParam(request);
+    const content = week ? await loadIssueContent(db, week, config.timeZone) : null;
+    if (!content) return reply.code(404).type('text/plain; charset=utf-8').send('no issue for this week');
+    const query = request.query as Record<string, unknown>;
+    const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(app, content));
+    const preview = previewMessage(renderer, editionFor(content, segmentKey.split('+')));
+    if (!preview)
+      return reply.type('text/plain; charset=utf-8').send('This segment set has no stories this week.');
+    const document = previewDocument(preview, parseView(query.view));
+    return reply.header('cache-control', 'no-store').type(document.contentType).send(document.body);
+  });
+
+  editor.post('/editor/issues/:week/build', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return reply.code(404).send();
+    const build = await rebuild(week);
+    const filled = build.content.sections.filter((s) => !s.skipped).length;
+    return back(reply, request, week, {
+      notice: `Built ${week}: ${filled} of ${build.content.sections.length} segments have stories.`,
+    });
+  });
+
+  editor.post('/editor/issues/:week/overrides', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return reply.code(404).send();
+    const body = request.body;
+    const action = field(body, 'action');
+    const storyId = field(body, 'story') ?? '';
+    const segmentText = field(body, 'segment');
+    const segmentId = segmentText && /^\d+$/.test(segmentText) ? Number(segmentText) : null;
+    const story = await db
+      .selectFrom('stories')
+      .select(['id', 'title'])
+      .where('id', '=', storyId)
+      .executeTakeFirst();
+    if (!story) return back(reply, request, week, { error: 'That story does not exist.' });
+    try {
+      if (action === 'pin') {
+        const position = Number(field(body, 'position') ?? '0');
+        if (!Number.isInteger(position) || position < 0)
+          return back(reply, request, week, { error: 'A position is a whole number from 0.' });
+        await pinStory(db, { week, storyId, segmentId, position });
+      } else if (action === 'drop') {
+        await dropStory(db, { week, storyId, segmentId });
+      } else if (action === 'boost') {
+        const boost = Number(field(body, 'boost') ?? '');
+        if (!Number.isFinite(boost) || Math.abs(boost) > 10)
+          return back(reply, request, week, { error: 'A boost is a number between -10 and 10.' });
+        await boostStory(db, { week, storyId, segmentId, boost });
+      } else {
+        return back(reply, request, week, { error: 'Unknown action.' });
+      }
+    } catch (error) {
+      if (error instanceof IssueStateError) return back(reply, request, week, { error: error.message });
+      throw error;
+    }
+    await rebuild(week);
+    const verb =
+      action === 'pin'
+        ? `Pinned at place ${Number(field(body, 'position') ?? '0') + 1}`
+        : action === 'drop'
+          ? 'Dropped'
+          : 'Boosted';
+    return back(reply, request, week, { notice: `${verb}: “${story.title}”. The issue was rebuilt.` });
+  });
+
+  editor.post('/editor/issues/:week/approve', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return reply.code(404).send();
+    try {
+      const issue = await approveIssue(db, week, options.now());
+      return back(reply, request, week, { notice: `${week} is ${issue.status}: the selection is frozen.` });
+    } catch (error) {
+      if (error instanceof IssueStateError) return back(reply, request, week, { error: error.message });
+      throw error;
+    }
+  });
+
+  editor.post('/editor/issues/:week/test', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return reply.code(404).send();
+    const recipient = (field(request.body, 'recipient') ?? '').trim().toLowerCase();
+    if (!config.testRecipients.includes(recipient)) {
+      return back(reply, request, week, { error: 'Tests go only to the addresses in TEST_RECIPIENTS.' });
+    }
+    const content = await loadIssueContent(db, week, config.timeZone);
+    if (!content) return back(reply, request, week, { error: 'Build the issue first.' });
+    const query = request.query as Record<string, unknown>;
+    const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(app, content));
+    const edition = editionFor(content, segmentKey.split('+'));
+    if (!edition.hero && edition.sections.length === 0) {
+      return back(reply, request, week, { error: 'This segment set has no stories this week.' });
+    }
+    // Tracking off and no delivery row: a test is not counted anywhere and cannot stop the real send.
+    const message = renderer.personalise(renderer.template(edition), { ...previewReader, email: recipient });
+    const domain = config.sender.email.split('@')[1] ?? 'localhost';
+    const result = await mailer().send({
+      from: formatAddress(config.sender.name, config.sender.email),
+      to: recipient,
+      subject: `[TEST] ${message.subject}`,
+      html: message.html,
+      text: message.text,
+      headers: { ...message.headers, 'X-Recap-Test': `${week} ${segmentKey}` },
+      messageId: `<recap-test.${week}.${randomBytes(6).toString('hex')}@${domain}>`,
+    });
+    if (!result.ok) return back(reply, request, week, { error: `The test was not sent: ${result.message}` });
+    return back(reply, request, week, { notice: `Test of ${segmentKey} sent to ${recipient}.` });
+  });
+}
+
+function previewMessage(renderer: EditionRenderer, edition: Edition): RenderedMessage | null {
+  if (!edition.hero && edition.sections.length === 0) return null;
+  return renderer.personalise(renderer.template(edition), previewReader);
+}
+
+/** The sets real readers follow (largest first), then each segment with stories alone. */
+async function segmentSetsOf(app: App, content: IssueContent) {
+  const names = new Map(content.sections.map((s) => [s.segment.slug, s.segment.name]));
+  const label = (key: string) =>
+    key
+      .split('+')
+      .map((slug) => names.get(slug) ?? slug)
+      .join(' + ');
+  const audience = (await listAudienceSegmentSets(app.db)).filter((set) =>
+    set.segmentKey.split('+').every((slug) => names.has(slug)),
+  );
+  const known = new Set(audience.map((set) => set.segmentKey));
+  const singles = content.sections
+    .filter((s) => !s.skipped && !known.has(s.segment.slug))
+    .map((s) => ({ segmentKey: s.segment.slug, subscribers: 0 }));
+  return [...audience, ...singles].map((set) => ({ ...set, label: label(set.segmentKey) }));
+}
+
+function chooseSegmentKey(
+  asked: unknown,
+  content: IssueContent,
+  sets: ReadonlyArray<{ segmentKey: string }>,
+): string {
+  const slugs = new Set(content.sections.map((s) => s.segment.slug));
+  if (typeof asked === 'string' && asked !== '' && asked.split('+').every((slug) => slugs.has(slug)))
+    return asked;
+  return (
+    sets[0]?.segmentKey ??
+    content.sections.find((s) => !s.skipped)?.segment.slug ??
+    content.sections[0]?.segment.slug ??
+    ''
+  );
+}
+
+async function candidatesOf(
+  app: App,
+  content: IssueContent,
+  report: IssueReport | null,
+): Promise<Map<number, CandidateView[]>> {
+  const byName = new Map(content.sections.map((s) => [s.segment.name, s.segment.id]));
+  const all = (report?.segments ?? []).flatMap((s) => s.candidates ?? []);
+  const sources =
+    all.length === 0
+      ? []
+      : await app.db
+          .selectFrom('stories')
+          .select(['id', 'source_name'])
+          .where(
+            'id',
+            'in',
+            all.map((c) => c.id),
+          )
+          .execute();
+  const sourceOf = new Map(sources.map((s) => [s.id, s.source_name]));
+  const out = new Map<number, CandidateView[]>();
+  for (const segment of report?.segments ?? []) {
+    const id = byName.get(segment.segment);
+    if (id === undefined) continue;
+    out.set(
+      id,
+      (segment.candidates ?? []).map((c) => ({
+        storyId: c.id,
+        title: c.title,
+        sourceName: sourceOf.get(c.id) ?? '',
+        score: c.score,
+        reasons: c.reasons,
+      })),
+    );
+  }
+  return out;
+}
+
+function back(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  week: string,
+  message: { notice?: string; error?: string },
+): FastifyReply {
+  const query = request.query as Record<string, unknown>;
+  const params = new URLSearchParams();
+  if (typeof query.segments === 'string') params.set('segments', query.segments);
+  if (typeof query.view === 'string') params.set('view', query.view);
+  if (message.notice) params.set('notice', message.notice);
+  if (message.error) params.set('error', message.error);
+  return reply.redirect(`/editor/issues/${week}?${params.toString()}`, 303);
+}
