@@ -83,6 +83,7 @@ const envSchema = z.object({
   EDITOR_TOKEN: optionalString,
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
+  TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
   TEST_RECIPIENTS: optionalString,
@@ -112,6 +113,8 @@ export interface Config {
   http: { port: number; host: string; editorToken: string | undefined };
   requireApproval: boolean;
   trackingEnabled: boolean;
+  /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
+  trackingAckAfterWrite: boolean;
   selection: { storiesPerSegment: number; minStoriesPerSegment: number };
   testRecipients: string[];
   bounceSmtpPort: number | undefined;
@@ -189,6 +192,7 @@ export function loadConfig(
     http: { port: e.PORT, host: e.HOST, editorToken: e.EDITOR_TOKEN },
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
+    trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
     selection: { storiesPerSegment: e.STORIES_PER_SEGMENT, minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT },
     testRecipients,
     bounceSmtpPort: e.BOUNCE_SMTP_PORT,
