@@ -29,6 +29,8 @@ export interface ServerOptions {
   /** Renders the system mails; defaults to the MJML templates of src/render/system-mail.ts. */
   systemMail?: SystemMailRenderer;
   events?: EventWriterOptions;
+  /** Defaults to config.trackingAckAfterWrite (TRACKING_ACK_AFTER_WRITE). */
+  ackAfterWrite?: boolean;
   /** Sign-ups allowed per IP address and hour, per process (default 10). */
   signUpsPerHour?: number;
 }
@@ -60,6 +62,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     app,
     secrets: app.config.secrets,
     events,
+    ackAfterWrite: options.ackAfterWrite ?? app.config.trackingAckAfterWrite,
     links: createLinkResolver(app.db),
     mailer,
     systemMail: () => {

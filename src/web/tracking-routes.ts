@@ -14,16 +14,17 @@ function agentOf(request: FastifyRequest): string | null {
 /**
  * GET /o/:token: always the pixel with 200 (a bad token records nothing). GET /c/:token: 302 to the
  * link registered for (issue, position); anything forged or unknown gets a 404 page, never a redirect.
- * Both answer after the event is stored (group commit, see createEventWriter).
+ * Events go to the batch writer; the answer waits for the write only with ackAfterWrite (else the
+ * event is queued, written within milliseconds, and flushed by close()).
  */
 export function registerTrackingRoutes(server: FastifyInstance, context: WebContext): void {
-  const { secrets, events, links, app } = context;
+  const { secrets, events, links, app, ackAfterWrite } = context;
 
   server.get<{ Params: { token: string } }>('/o/:token', async (request, reply) => {
     const token = request.params.token.replace(/\.gif$/, '');
     const payload = verifyToken(secrets, token, 'open');
     if (payload?.issueId !== undefined && app.config.trackingEnabled) {
-      await events
+      const stored = events
         .record({
           kind: 'open',
           issueId: payload.issueId,
@@ -36,6 +37,7 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
           occurredAt: new Date(),
         })
         .catch((error: unknown) => request.log.error({ err: error }, 'open not stored'));
+      if (ackAfterWrite) await stored;
     }
     return reply
       .header('content-type', 'image/gif')
@@ -50,7 +52,7 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
     const link = await links.resolve(payload.issueId, payload.link);
     if (!link) return invalidLinkPage(reply);
     if (app.config.trackingEnabled) {
-      await events
+      const stored = events
         .record({
           kind: 'click',
           issueId: payload.issueId,
@@ -63,6 +65,7 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
           occurredAt: new Date(),
         })
         .catch((error: unknown) => request.log.error({ err: error }, 'click not stored'));
+      if (ackAfterWrite) await stored;
     }
     if (link.kind === 'honeypot') {
       return sendPage(reply, 200, 'Nothing here', html`<p>This link is not meant to be followed.</p>`);

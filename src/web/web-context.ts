@@ -21,6 +21,8 @@ export interface WebContext {
   app: App;
   secrets: TokenSecrets;
   events: EventWriter;
+  /** Answer tracking requests only after their event is stored (else right away; flushed on close). */
+  ackAfterWrite: boolean;
   links: LinkResolver;
   mailer: Mailer;
   systemMail: () => Promise<SystemMailRenderer>;

@@ -14,7 +14,7 @@ const secrets = { current: SECRET, previous: [] };
 beforeAll(async () => {
   app = await createTestApp();
   seed = await seedIssue(app.db);
-  server = await startServer(app, { port: 0, host: '127.0.0.1' });
+  server = await startServer(app, { port: 0, host: '127.0.0.1', ackAfterWrite: true });
 });
 afterAll(async () => {
   await server?.close();
@@ -184,6 +184,22 @@ describe('click GET /c/:token', () => {
     const [token] = signClickTokens(secrets, seed.bob, seed.issueId, [1]);
     expect((await get(`/c/${token}`)).status).toBe(302);
     expect((await eventsOf(seed.bob)).map((e) => e.reason)).toEqual(['click-within-seconds-of-delivery']);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('answers at once by default and writes every answered event when the server closes', async () => {
+    await clearEvents();
+    const quick = await startServer(app, { port: 0, host: '127.0.0.1', events: { maxDelayMs: 60_000 } });
+    const token = signToken(secrets, { kind: 'open', subscriberId: seed.bob, issueId: seed.issueId });
+    const [click] = signClickTokens(secrets, seed.bob, seed.issueId, [1]);
+    for (let i = 0; i < 20; i += 1) expect((await fetch(`${quick.url}/o/${token}`)).status).toBe(200);
+    expect((await fetch(`${quick.url}/c/${click}`, { redirect: 'manual' })).status).toBe(302);
+    expect(await eventsOf(seed.bob)).toHaveLength(0);
+    await quick.close();
+    const events = await eventsOf(seed.bob);
+    expect(events.filter((e) => e.kind === 'open')).toHaveLength(20);
+    expect(events.filter((e) => e.kind === 'click')).toHaveLength(1);
   });
 });
 
