@@ -28,4 +28,9 @@ export interface EmailFrame {
   postalAddress: string;
   /** List-Id domain part, e.g. "weekly-ai-recap.example.com". */
   listIdDomain: string;
+  /**
+   * Domain of the List-Unsubscribe mailto address (unsubscribe+TOKEN@domain): the one the bounce
+   * listener receives mail for. Defaults to `listIdDomain` when absent.
+   */
+  unsubscribeMailDomain?: string;
 }

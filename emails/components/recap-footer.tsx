@@ -1,0 +1,57 @@
+import { Link } from 'react-email';
+import { styles } from './styles.ts';
+
+export interface RecapFooterProps {
+  followed: string;
+  postalAddress: string;
+  /** Null for the archive copy, which carries no personal links. */
+  unsubscribeUrl: string | null;
+  preferencesUrl: string | null;
+  archiveUrl: string;
+}
+
+/** Why you receive this, manage preferences, one-click unsubscribe, postal address, rights notice. */
+export function RecapFooter({
+  followed,
+  postalAddress,
+  unsubscribeUrl,
+  preferencesUrl,
+  archiveUrl,
+}: RecapFooterProps) {
+  return (
+    <>
+      <p className="mu" style={styles.small}>
+        {followed
+          ? `You receive Weekly AI Recap because you subscribed to ${followed}.`
+          : 'You receive Weekly AI Recap because you subscribed to it.'}
+      </p>
+      <p className="mu" style={styles.small}>
+        {preferencesUrl ? (
+          <>
+            <Link href={preferencesUrl} className="ac" style={styles.footerLink}>
+              Manage preferences
+            </Link>
+            {' · '}
+          </>
+        ) : null}
+        {unsubscribeUrl ? (
+          <>
+            <Link href={unsubscribeUrl} className="ac" style={styles.footerLink}>
+              Unsubscribe
+            </Link>
+            {' · '}
+          </>
+        ) : null}
+        <Link href={archiveUrl} className="ac" style={styles.footerLink}>
+          Past issues
+        </Link>
+      </p>
+      <p className="mu" style={styles.small}>
+        {postalAddress}
+      </p>
+      <p className="mu" style={styles.small}>
+        AI-curated news digest. All content rights belong to original publishers.
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,166 @@
+import { Head, Html } from 'react-email';
+import type { Edition } from '../src/issues/issue-content.ts';
+import { editionArchiveUrl } from '../src/render/archive-url.ts';
+import { recapOutline } from '../src/render/recap-outline.ts';
+import type { EmailFrame } from '../src/render/rendered-message.ts';
+import { DevelopingList, WatchList } from './components/outlook-list.tsx';
+import { Masthead } from './components/masthead.tsx';
+import { RecapFooter } from './components/recap-footer.tsx';
+import { StoryCard } from './components/story-card.tsx';
+import { headStyles, styles } from './components/styles.ts';
+import { demoEdition, demoFrame } from './fixtures/demo-edition.ts';
+
+/** The per-recipient parts of a recap. */
+export interface PersonalLinks {
+  greeting: string;
+  unsubscribeUrl: string;
+  preferencesUrl: string;
+  /** The open-tracking pixel, null when tracking is off for this reader. */
+  pixelUrl: string | null;
+}
+
+export interface Props {
+  edition: Edition;
+  frame: Pick<EmailFrame, 'publicUrl' | 'postalAddress'>;
+  /** Null renders the archive copy: no greeting, no personal links, no pixel. */
+  personal: PersonalLinks | null;
+  /** Original URL -> the href to use (a tracked link); URLs not listed link to the original. */
+  hrefs?: Record<string, string>;
+  /** Stand-in text where the pixel goes, used when one rendering serves many readers. */
+  pixelSlot?: string;
+}
+
+/** The Weekly AI Recap for one edition (issue narrowed to a reader's segments). */
+export default function WeeklyRecap({ edition, frame, personal, hrefs = {}, pixelSlot }: Props) {
+  const outline = recapOutline(edition);
+  const hrefOf = (url: string) => hrefs[url] ?? url;
+  const archiveUrl = `${frame.publicUrl}/archive`;
+  return (
+    <Html lang="en" dir="ltr">
+      <Head>
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <meta name="supported-color-schemes" content="light dark" />
+        <title>{outline.subject}</title>
+        <style>{headStyles}</style>
+      </Head>
+      <body className="bg" style={styles.body}>
+        <div style={styles.preheader}>{outline.preheader}</div>
+        {pixelSlot ?? (personal?.pixelUrl ? <TrackingPixel src={personal.pixelUrl} /> : null)}
+        <table
+          role="presentation"
+          width="100%"
+          cellPadding={0}
+          cellSpacing={0}
+          border={0}
+          className="bg"
+          style={styles.outer}
+        >
+          <tbody>
+            <tr>
+              <td align="center">
+                <table
+                  role="presentation"
+                  width={600}
+                  cellPadding={0}
+                  cellSpacing={0}
+                  border={0}
+                  style={styles.inner}
+                >
+                  <tbody>
+                    <tr>
+                      <td className="px ink" style={{ ...styles.cell, paddingTop: 32 }}>
+                        <Masthead
+                          weekRange={outline.weekRange}
+                          summary={outline.summary}
+                          viewInBrowserUrl={
+                            personal
+                              ? editionArchiveUrl(frame.publicUrl, edition.week, edition.segmentKey)
+                              : null
+                          }
+                          greeting={personal ? personal.greeting : null}
+                        />
+                        {outline.hero ? (
+                          <>
+                            <p
+                              className="ac rl"
+                              style={{
+                                ...styles.label,
+                                marginTop: 28,
+                                paddingTop: 10,
+                                borderTop: styles.rule.borderTop,
+                              }}
+                            >
+                              Top story
+                            </p>
+                            <StoryCard
+                              card={outline.hero}
+                              href={outline.hero.url && hrefOf(outline.hero.url)}
+                              variant="hero"
+                            />
+                          </>
+                        ) : (
+                          <p className="ink" style={{ ...styles.text, marginTop: 28 }}>
+                            No stories for your topics this week. We will be back next Monday.
+                          </p>
+                        )}
+                        {outline.sections.map((section) => (
+                          <div key={section.title}>
+                            <h2 className="ink rl" style={styles.sectionTitle}>
+                              {section.title}
+                            </h2>
+                            {section.cards.map((card, index) => (
+                              <StoryCard
+                                key={card.storyId}
+                                card={card}
+                                href={card.url && hrefOf(card.url)}
+                                variant={index === 0 ? 'first' : 'rest'}
+                              />
+                            ))}
+                          </div>
+                        ))}
+                        {outline.watch.length > 0 ? <WatchList items={outline.watch} /> : null}
+                        {outline.developing.length > 0 ? (
+                          <DevelopingList items={outline.developing} hrefOf={hrefOf} />
+                        ) : null}
+                      </td>
+                    </tr>
+                    <tr>
+                      <td className="px mu" style={styles.footer}>
+                        <div className="rl" style={{ ...styles.rule, marginBottom: 20 }} />
+                        <RecapFooter
+                          followed={outline.followed}
+                          postalAddress={frame.postalAddress}
+                          unsubscribeUrl={personal?.unsubscribeUrl ?? null}
+                          preferencesUrl={personal?.preferencesUrl ?? null}
+                          archiveUrl={archiveUrl}
+                        />
+                      </td>
+                    </tr>
+                  </tbody>
+                </table>
+              </td>
+            </tr>
+          </tbody>
+        </table>
+      </body>
+    </Html>
+  );
+}
+
+/** 1×1 open-tracking image; empty alt text so it is never announced or shown as a broken image label. */
+export function TrackingPixel({ src }: { src: string }) {
+  // fetchPriority="low" stops React from adding a <link rel="preload"> for the image to the head.
+  return <img src={src} width={1} height={1} alt="" fetchPriority="low" style={styles.pixel} />;
+}
+
+WeeklyRecap.PreviewProps = {
+  edition: demoEdition(),
+  frame: demoFrame,
+  personal: {
+    greeting: 'Hi Anna,',
+    unsubscribeUrl: `${demoFrame.publicUrl}/u/preview`,
+    preferencesUrl: `${demoFrame.publicUrl}/p/preview`,
+    pixelUrl: null,
+  },
+} satisfies Props;

@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import WeeklyRecap, { type PersonalLinks, TrackingPixel } from '../../emails/weekly-recap.tsx';
+import type { Edition } from '../issues/issue-content.ts';
+import { signClickTokens, signToken, type TokenSecrets } from '../tracking/token.ts';
+import { editionArchiveUrl } from './archive-url.ts';
+import { escapeHtml } from './html-escape.ts';
+import { linkPosition } from './issue-links.ts';
+import { plainText } from './plain-text.ts';
+import { recapOutline } from './recap-outline.ts';
+import type { EmailFrame, Recipient, RenderedMessage } from './rendered-message.ts';
+
+const DOCTYPE =
+  '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">';
+
+// Slot numbers inside a template: the fixed per-recipient parts, then one per link of the edition.
+const GREETING = 0;
+const UNSUBSCRIBE = 1;
+const PREFERENCES = 2;
+const PIXEL = 3;
+const FIRST_LINK = 4;
+
+/** Rendered text cut at the per-recipient slots: literals[0] slot[0] literals[1] ... literals[n]. */
+interface SlottedText {
+  literals: string[];
+  slots: number[];
+}
+
+/**
+ * One edition rendered once for every reader of the same (issue, segment set): the HTML and the text
+ * cut into literal parts around the per-recipient slots. The slots were found at render time by a
+ * random per-render marker, so story text that looks like a placeholder stays literal text.
+ */
+export interface EditionTemplate {
+  issueId: number;
+  week: string;
+  segmentKey: string;
+  subject: string;
+  html: SlottedText;
+  text: SlottedText;
+  /** The pixel markup around its URL. */
+  pixel: [string, string];
+  /** The edition's links (slot FIRST_LINK + i): original URL, the same HTML-escaped, issue-wide position. */
+  links: Array<{ url: string; escaped: string; position: number }>;
+}
+
+export interface EditionRenderer {
+  /** Renders an edition once (React, synchronous); the result serves every reader of its segment set. */
+  template(edition: Edition): EditionTemplate;
+  /** One reader's copy: a single pass of concatenation plus token signing. Never renders React. */
+  personalise(template: EditionTemplate, recipient: Recipient): RenderedMessage;
+  /** The copy for the web archive ("view in browser"): original links, no personal links, no pixel. */
+  archiveCopy(edition: Edition): RenderedMessage;
+  /** A full React render for one reader: the reference `personalise` must equal byte for byte. Slow. */
+  renderFor(edition: Edition, recipient: Recipient): RenderedMessage;
+}
+
+interface RecipientValues {
+  greeting: string;
+  unsubscribeUrl: string;
+  preferencesUrl: string;
+  pixelUrl: string | null;
+  /** Href per link of the edition, in the order of `urls`. */
+  hrefs: string[];
+  unsubscribeToken: string;
+}
+
+/** "Hi Anna," from "Anna Müller"; "Hi there," without a usable name. */
+export function greetingFor(name: string | null): string {
+  const first = (name ?? '')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: names are shown, control characters are not
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .trim()
+    .split(/\s+/)[0]
+    ?.slice(0, 40);
+  return first ? `Hi ${first},` : 'Hi there,';
+}
+
+function slotted(rendered: string, marker: RegExp, expectedMax: number): SlottedText {
+  const pieces = rendered.split(marker);
+  const literals: string[] = [];
+  const slots: number[] = [];
+  pieces.forEach((piece, index) => {
+    if (index % 2 === 0) literals.push(piece);
+    else {
+      const slot = Number(piece);
+      if (slot >= expectedMax) throw new Error(`unknown template slot ${slot}`);
+      slots.push(slot);
+    }
+  });
+  return { literals, slots };
+}
+
+function fill(text: SlottedText, values: readonly string[]): string {
+  const { literals, slots } = text;
+  let out = literals[0] ?? '';
+  for (let i = 0; i < slots.length; i++) out += (values[slots[i] as number] ?? '') + literals[i + 1];
+  return out;
+}
+
+/**
+ * Builds the renderer of recap editions. Link positions come from `linkPosition`, the same function the
+ * issue-wide registry (`issueLinks`) uses, so click tokens resolve to the registered URLs.
+ */
+export function createEditionRenderer(options: {
+  frame: EmailFrame;
+  secrets: TokenSecrets;
+  trackingEnabled: boolean;
+}): EditionRenderer {
+  const { frame, secrets } = options;
+  const publicUrl = frame.publicUrl.replace(/\/+$/, '');
+  const archiveUrl = `${publicUrl}/archive`;
+  const mailDomain = frame.unsubscribeMailDomain ?? frame.listIdDomain;
+  const listId = `${frame.senderName.replace(/[<>"\r\n]/g, '')} <${frame.listIdDomain}>`;
+  const frameProps = { publicUrl, postalAddress: frame.postalAddress };
+
+  function valuesFor(
+    issueId: number,
+    urls: readonly string[],
+    positions: readonly number[],
+    recipient: Recipient,
+  ): RecipientValues {
+    const subscriberId = recipient.subscriberId;
+    const tracking = options.trackingEnabled && recipient.trackingEnabled;
+    const unsubscribeToken = signToken(secrets, { kind: 'unsubscribe', subscriberId, issueId });
+    const clicks = tracking ? signClickTokens(secrets, subscriberId, issueId, positions) : null;
+    return {
+      greeting: greetingFor(recipient.name),
+      unsubscribeUrl: `${publicUrl}/u/${unsubscribeToken}`,
+      preferencesUrl: `${publicUrl}/p/${signToken(secrets, { kind: 'preferences', subscriberId })}`,
+      pixelUrl: tracking
+        ? `${publicUrl}/o/${signToken(secrets, { kind: 'open', subscriberId, issueId })}`
+        : null,
+      hrefs: clicks ? clicks.map((token) => `${publicUrl}/c/${token}`) : [...urls],
+      unsubscribeToken,
+    };
+  }
+
+  function headersFor(unsubscribeToken: string): Record<string, string> {
+    return {
+      'List-Unsubscribe': `<${publicUrl}/u/${unsubscribeToken}>, <mailto:unsubscribe+${unsubscribeToken}@${mailDomain}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'List-Id': listId,
+    };
+  }
+
+  function renderHtml(props: Parameters<typeof WeeklyRecap>[0]): string {
+    return DOCTYPE + renderToStaticMarkup(createElement(WeeklyRecap, props));
+  }
+
+  return {
+    template(edition) {
+      const outline = recapOutline(edition);
+      let nonce = randomBytes(12).toString('hex');
+      const serialized = JSON.stringify(edition);
+      while (serialized.includes(nonce)) nonce = randomBytes(12).toString('hex');
+      const marker = (slot: number) => `ZQ${nonce}Q${slot}QZ`;
+      const pattern = new RegExp(`ZQ${nonce}Q(\\d+)QZ`);
+      const urls = outline.urls;
+      const hrefs: Record<string, string> = {};
+      urls.forEach((url, index) => {
+        hrefs[url] = marker(FIRST_LINK + index);
+      });
+      const personal: PersonalLinks = {
+        greeting: marker(GREETING),
+        unsubscribeUrl: marker(UNSUBSCRIBE),
+        preferencesUrl: marker(PREFERENCES),
+        pixelUrl: null,
+      };
+      const html = renderHtml({ edition, frame: frameProps, personal, hrefs, pixelSlot: marker(PIXEL) });
+      const text = plainText(outline, frame.postalAddress, {
+        greeting: marker(GREETING),
+        viewInBrowserUrl: editionArchiveUrl(publicUrl, edition.week, edition.segmentKey),
+        unsubscribeUrl: marker(UNSUBSCRIBE),
+        preferencesUrl: marker(PREFERENCES),
+        archiveUrl,
+        hrefOf: (url) => hrefs[url] ?? url,
+      });
+      const pixel = renderToStaticMarkup(createElement(TrackingPixel, { src: marker(0) })).split(marker(0));
+      const slots = FIRST_LINK + urls.length;
+      return {
+        issueId: edition.issueId,
+        week: edition.week,
+        segmentKey: edition.segmentKey,
+        subject: outline.subject,
+        html: slotted(html, new RegExp(pattern, 'g'), slots),
+        text: slotted(text, new RegExp(pattern, 'g'), slots),
+        pixel: [pixel[0] ?? '', pixel[1] ?? ''],
+        links: urls.map((url) => ({ url, escaped: escapeHtml(url), position: linkPosition(url) })),
+      };
+    },
+
+    personalise(template, recipient) {
+      const urls = template.links.map((link) => link.url);
+      const positions = template.links.map((link) => link.position);
+      const values = valuesFor(template.issueId, urls, positions, recipient);
+      const escapedGreeting = escapeHtml(values.greeting);
+      const htmlValues = [
+        escapedGreeting,
+        escapeHtml(values.unsubscribeUrl),
+        escapeHtml(values.preferencesUrl),
+        values.pixelUrl ? template.pixel[0] + escapeHtml(values.pixelUrl) + template.pixel[1] : '',
+      ];
+      const textValues = [values.greeting, values.unsubscribeUrl, values.preferencesUrl, ''];
+      for (const href of values.hrefs) {
+        htmlValues.push(escapeHtml(href));
+        textValues.push(href);
+      }
+      return {
+        subject: template.subject,
+        html: fill(template.html, htmlValues),
+        text: fill(template.text, textValues),
+        headers: headersFor(values.unsubscribeToken),
+      };
+    },
+
+    archiveCopy(edition) {
+      const outline = recapOutline(edition);
+      return {
+        subject: outline.subject,
+        html: renderHtml({ edition, frame: frameProps, personal: null }),
+        text: plainText(outline, frame.postalAddress, {
+          greeting: null,
+          viewInBrowserUrl: null,
+          unsubscribeUrl: null,
+          preferencesUrl: null,
+          archiveUrl,
+          hrefOf: (url) => url,
+        }),
+        headers: {},
+      };
+    },
+
+    renderFor(edition, recipient) {
+      const outline = recapOutline(edition);
+      const positions = outline.urls.map(linkPosition);
+      const values = valuesFor(edition.issueId, outline.urls, positions, recipient);
+      const hrefs: Record<string, string> = {};
+      outline.urls.forEach((url, index) => {
+        hrefs[url] = values.hrefs[index] ?? url;
+      });
+      const personal: PersonalLinks = {
+        greeting: values.greeting,
+        unsubscribeUrl: values.unsubscribeUrl,
+        preferencesUrl: values.preferencesUrl,
+        pixelUrl: values.pixelUrl,
+      };
+      return {
+        subject: outline.subject,
+        html: renderHtml({ edition, frame: frameProps, personal, hrefs }),
+        text: plainText(outline, frame.postalAddress, {
+          greeting: values.greeting,
+          viewInBrowserUrl: editionArchiveUrl(publicUrl, edition.week, edition.segmentKey),
+          unsubscribeUrl: values.unsubscribeUrl,
+          preferencesUrl: values.preferencesUrl,
+          archiveUrl,
+          hrefOf: (url) => hrefs[url] ?? url,
+        }),
+        headers: headersFor(values.unsubscribeToken),
+      };
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import type { CardOutline, RecapOutline } from './recap-outline.ts';
+
+const WIDTH = 72;
+
+/** Wraps words to 72 columns; `first` prefixes the first line, `rest` the following ones. Long words stay whole. */
+export function wrap(text: string, first = '', rest = first): string {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const candidate = empty ? `${line}${word}` : `${line} ${word}`;
+    if (!empty && [...candidate].length > WIDTH) {
+      lines.push(line);
+      line = `${rest}${word}`;
+    } else {
+      line = candidate;
+    }
+    empty = false;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
+const underline = (title: string, mark: '=' | '-'): string => `${title}\n${mark.repeat([...title].length)}`;
+
+/** What the per-recipient values of the plain-text part are. */
+export interface PlainTextLinks {
+  greeting: string | null;
+  viewInBrowserUrl: string | null;
+  unsubscribeUrl: string | null;
+  preferencesUrl: string | null;
+  archiveUrl: string;
+  hrefOf: (url: string) => string;
+}
+
+function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
+  const blocks: string[] = [wrap(outline.title)];
+  if (outline.kicker.length > 0) blocks[0] += `\n${wrap(outline.kicker.join(' · '))}`;
+  if (outline.tldr.length > 0)
+    blocks.push(outline.tldr.map((line) => wrap(`${line.label}: ${line.text}`)).join('\n'));
+  if (outline.takeaways.length > 0) {
+    blocks.push(
+      ['Key takeaways:', ...outline.takeaways.map((item) => wrap(item, '  * ', '    '))].join('\n'),
+    );
+  }
+  const notes = [
+    outline.whoShouldCare ? wrap(`Who should care: ${outline.whoShouldCare}`) : null,
+    outline.alsoCoveredBy ? wrap(`Also covered by ${outline.alsoCoveredBy}`) : null,
+  ].filter((note): note is string => note !== null);
+  if (notes.length > 0) blocks.push(notes.join('\n'));
+  if (outline.url) blocks.push(`${outline.cta}:\n${hrefOf(outline.url)}`);
+  return blocks;
+}
+
+/**
+ * The plain-text part: the same order and words as the HTML, wrapped at 72 columns, every link a full
+ * URL on its own line, section titles underlined. Per-recipient values sit on lines of their own so a
+ * template of this text can be personalised without re-wrapping.
+ */
+export function plainText(outline: RecapOutline, postalAddress: string, links: PlainTextLinks): string {
+  const blocks: string[] = [underline('WEEKLY AI RECAP', '='), `${outline.weekRange} · ${outline.summary}`];
+  if (links.viewInBrowserUrl) blocks.push(`View in browser:\n${links.viewInBrowserUrl}`);
+  blocks.push(
+    [links.greeting, wrap('Here is what happened in AI this week, picked for the topics you follow.')]
+      .filter((line): line is string => line !== null)
+      .join('\n'),
+  );
+  if (outline.hero) blocks.push(underline('TOP STORY', '-'), ...card(outline.hero, links.hrefOf));
+  else blocks.push(wrap('No stories for your topics this week. We will be back next Monday.'));
+  for (const section of outline.sections) {
+    blocks.push(underline(section.title.toUpperCase(), '-'));
+    section.cards.forEach((item, index) => {
+      if (index > 0) blocks.push('· · ·');
+      blocks.push(...card(item, links.hrefOf));
+    });
+  }
+  if (outline.watch.length > 0) {
+    blocks.push(
+      underline('WHAT TO WATCH', '-'),
+      outline.watch
+        .map((item) =>
+          wrap(item.rationale ? `${item.prediction} ${item.rationale}` : item.prediction, '  * ', '    '),
+        )
+        .join('\n\n'),
+    );
+  }
+  if (outline.developing.length > 0) {
+    blocks.push(underline('DEVELOPING STORIES', '-'));
+    for (const item of outline.developing) {
+      const line = wrap(
+        `${item.title}${item.date ? ` — ${item.date}: ` : ' — '}${item.event}`,
+        '  * ',
+        '    ',
+      );
+      blocks.push(item.url ? `${line}\n    ${links.hrefOf(item.url)}` : line);
+    }
+  }
+  const footer = [
+    wrap(
+      outline.followed
+        ? `You receive Weekly AI Recap because you subscribed to ${outline.followed}.`
+        : 'You receive Weekly AI Recap because you subscribed to it.',
+    ),
+  ];
+  if (links.preferencesUrl) footer.push(`Manage preferences:\n${links.preferencesUrl}`);
+  if (links.unsubscribeUrl) footer.push(`Unsubscribe:\n${links.unsubscribeUrl}`);
+  footer.push(`Past issues:\n${links.archiveUrl}`);
+  footer.push(wrap(postalAddress));
+  footer.push(wrap('AI-curated news digest. All content rights belong to original publishers.'));
+  blocks.push('-'.repeat(WIDTH), footer.join('\n\n'));
+  return `${blocks.join('\n\n')}\n`;
+}
