@@ -1,6 +1,206 @@
 import type { Command } from 'commander';
+import { type App, UserError, withApp } from '../app.ts';
+import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
+import { createMailer } from './create-mailer.ts';
+import { deliveryCounts } from './delivery.repository.ts';
+import { cancelSend, loadSendingIssue, pauseSend, resumeSend, type SendingIssue } from './send-control.ts';
+import { newWorkerId, sendIssue } from './send-issue.ts';
+import { createProgressReporter, formatSummary } from './send-progress.ts';
+import { runWorker } from './send-worker.ts';
 
-/** `recap send`, `recap worker` */
+interface WeekOptions {
+  week?: string;
+}
+
+/** `recap send [--week W]`, `recap send pause|resume|cancel|status --week W`, `recap worker` */
 export function registerDeliveryCommands(program: Command): void {
-  void program;
+  const send = program
+    .command('send')
+    .description(
+      "send a week's built issue: freeze its audience, then run a worker here until done (a second run sends nothing new)",
+    )
+    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .action((options: WeekOptions) =>
+      withApp(async (app) => {
+        const week = resolveWeek(app, options.week);
+        const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
+        const { signal, dispose } = interruptSignal();
+        try {
+          const summary = await sendIssue(app, week, { onProgress: (p) => reporter.update(p), signal });
+          reporter.stop();
+          const note =
+            summary.sent + summary.failed + summary.bounced + summary.skipped === 0
+              ? ' (nothing left to send)'
+              : '';
+          process.stdout.write(`${week}: ${formatSummary(summary)}${note}\n`);
+          if (summary.stoppedBecause) process.stdout.write(`stopped: ${summary.stoppedBecause}\n`);
+        } finally {
+          reporter.stop();
+          dispose();
+        }
+      }),
+    );
+
+  send
+    .command('pause')
+    .description('pause a running send; workers stop before their next batch')
+    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .option('--reason <text>', 'why, shown by status', 'paused by an operator')
+    .action((options: WeekOptions & { reason: string }) =>
+      withApp(async (app) => {
+        const issue = await requireIssue(app, options.week);
+        if (!(await pauseSend(app.db, issue.id, options.reason)))
+          throw new UserError(`${issue.week} is ${issue.status}, not sending`);
+        process.stdout.write(`${issue.week}: paused\n`);
+      }),
+    );
+
+  send
+    .command('resume')
+    .description('resume a paused send (then run "recap worker" or "recap send" to work on it)')
+    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .action((options: WeekOptions) =>
+      withApp(async (app) => {
+        const issue = await requireIssue(app, options.week);
+        if (!(await resumeSend(app.db, issue.id)))
+          throw new UserError(`${issue.week} is ${issue.status}, not paused`);
+        process.stdout.write(
+          `${issue.week}: sending again; run "recap worker --week ${issue.week}" or "recap send --week ${issue.week}"\n`,
+        );
+      }),
+    );
+
+  send
+    .command('cancel')
+    .description('cancel a send: queued deliveries are cancelled, messages already handed over finish')
+    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .action((options: WeekOptions) =>
+      withApp(async (app) => {
+        const issue = await requireIssue(app, options.week);
+        const cancelled = await cancelSend(app.db, issue.id, 'cancelled by an operator');
+        if (cancelled === null)
+          throw new UserError(
+            `${issue.week} is ${issue.status}: only a sending or paused send can be cancelled`,
+          );
+        process.stdout.write(`${issue.week}: cancelled, ${cancelled} deliveries will not be sent\n`);
+      }),
+    );
+
+  send
+    .command('status')
+    .description('counts of deliveries per state')
+    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .option('--json', 'print JSON')
+    .action((options: WeekOptions & { json?: boolean }) =>
+      withApp(async (app) => {
+        const issue = await requireIssue(app, options.week);
+        const counts = await deliveryCounts(app.db, issue.id);
+        const audience = (
+          await app.db
+            .selectFrom('issues')
+            .select('audience_counts')
+            .where('id', '=', issue.id)
+            .executeTakeFirst()
+        )?.audience_counts;
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts }, null, 2)}\n`,
+          );
+          return;
+        }
+        const failedBy = Object.entries(counts.failedBy)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ');
+        const lines = [
+          `${issue.week}: ${issue.status}${issue.statusReason ? ` (${issue.statusReason})` : ''}`,
+          ...(audience
+            ? [
+                `  audience   ${audience.eligible} eligible, ${audience.suppressed} suppressed, ${audience.unsubscribed} unsubscribed, ${audience.pending} pending`,
+              ]
+            : []),
+          `  queued     ${counts.queued}${counts.retrying ? ` (${counts.retrying} waiting to retry)` : ''}`,
+          `  sent       ${counts.sent}`,
+          `  failed     ${counts.failed}${failedBy ? ` (${failedBy})` : ''}`,
+          `  bounced    ${counts.bounced}`,
+          `  skipped    ${counts.skipped}`,
+          `  cancelled  ${counts.cancelled}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }),
+    );
+
+  program
+    .command('worker')
+    .description(
+      'run a sending worker; any number of them, anywhere, share the database; exits when nothing is left',
+    )
+    .option('--week <YYYY-Www>', 'only this week (default: every issue being sent, oldest first)')
+    .option('--follow', 'keep waiting for new sends instead of exiting')
+    .option('--lease-seconds <n>', 'how long a claimed batch stays reserved without a heartbeat', '120')
+    .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
+      withApp(async (app) => {
+        const leaseSeconds = Number(options.leaseSeconds);
+        if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
+          throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
+        const issue = options.week ? await requireIssue(app, options.week) : undefined;
+        const mailer = createMailer(app.config);
+        const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
+        const { signal, dispose } = interruptSignal();
+        try {
+          const summary = await runWorker({
+            db: app.db,
+            mailer,
+            config: app.config,
+            workerId: newWorkerId(),
+            ...(issue ? { issueId: issue.id } : {}),
+            follow: Boolean(options.follow),
+            leaseSeconds,
+            signal,
+            onProgress: (p) => reporter.update(p),
+          });
+          reporter.stop();
+          if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
+          process.stdout.write(
+            `worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}\n`,
+          );
+          if (summary.stoppedBecause) process.stdout.write(`stopped: ${summary.stoppedBecause}\n`);
+        } finally {
+          reporter.stop();
+          dispose();
+          await mailer.close();
+        }
+      }),
+    );
+}
+
+function resolveWeek(app: App, week: string | undefined): string {
+  if (week === undefined) return formatIsoWeek(isoWeekOf(new Date(), app.config.timeZone));
+  if (!parseIsoWeek(week)) throw new UserError(`--week: expected an ISO week like 2026-W48, got "${week}"`);
+  return week;
+}
+
+async function requireIssue(app: App, week: string | undefined): Promise<SendingIssue> {
+  const resolved = resolveWeek(app, week);
+  const issue = await loadSendingIssue(app.db, { week: resolved });
+  if (!issue) throw new UserError(`no issue for ${resolved}`);
+  return issue;
+}
+
+/** Ctrl-C or SIGTERM stops gracefully (messages in flight are recorded); a second one exits at once. */
+function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping after the messages in flight (again to quit now)\n');
+    controller.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
