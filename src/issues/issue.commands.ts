@@ -32,7 +32,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(weekOption())
     .option('--json', 'print the selection and its explanation as JSON')
     .action((options: { week?: string; json?: boolean }) =>
-      withApp(async (app) => {
+      withWeek(options.week, async (app) => {
         const week = resolveWeek(app, options.week);
         const build = await runBuild(app, week);
         if (options.json) {
@@ -52,7 +52,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(weekOption())
     .option('--json', 'print the stored explanation as JSON')
     .action((options: { week?: string; json?: boolean }) =>
-      withApp(async (app) => {
+      withWeek(options.week, async (app) => {
         const week = resolveWeek(app, options.week);
         const summary = await getIssue(app.db, week);
         if (!summary) throw new UserError(`no issue for ${week} yet; run: recap issue build --week ${week}`);
@@ -108,7 +108,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(segmentOption())
     .option('--position <n>', '1 = first (default 1)')
     .action((storyId: string, options: { week?: string; segment?: string; position?: string }) =>
-      withApp(async (app) => {
+      withWeek(options.week, async (app) => {
         const target = await resolveTarget(app, options.week, options.segment, storyId);
         const position =
           options.position === undefined ? 0 : positiveInteger(options.position, '--position') - 1;
@@ -124,7 +124,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(weekOption())
     .addOption(segmentOption())
     .action((storyId: string, options: { week?: string; segment?: string }) =>
-      withApp(async (app) => {
+      withWeek(options.week, async (app) => {
         const target = await resolveTarget(app, options.week, options.segment, storyId);
         await editorAction(() => dropStory(app.db, target));
         await report(app, target.week, `dropped ${storyId} from ${target.scope}`);
@@ -139,7 +139,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(segmentOption())
     .option('--by <amount>', `added to the score, may be negative (default ${DEFAULT_BOOST})`)
     .action((storyId: string, options: { week?: string; segment?: string; by?: string }) =>
-      withApp(async (app) => {
+      withWeek(options.week, async (app) => {
         const target = await resolveTarget(app, options.week, options.segment, storyId);
         const boost = options.by === undefined ? DEFAULT_BOOST : Number(options.by);
         if (!Number.isFinite(boost) || Math.abs(boost) > 10) {
@@ -157,7 +157,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(weekOption())
     .addOption(segmentOption())
     .action((storyId: string | undefined, options: { week?: string; segment?: string }) =>
-      withApp(async (app) => {
+      withWeek(options.week, async (app) => {
         const week = resolveWeek(app, options.week);
         const segment =
           options.segment === undefined ? undefined : (await resolveSegment(app, options.segment)).id;
@@ -177,7 +177,7 @@ export function registerIssueCommands(program: Command): void {
     .description("freeze the week's selection for sending")
     .addOption(weekOption())
     .action((options: { week?: string }) =>
-      withApp(async (app) => {
+      withWeek(options.week, async (app) => {
         const week = resolveWeek(app, options.week);
         const summary = await editorAction(() => approveIssue(app.db, week));
         process.stdout.write(
@@ -189,9 +189,20 @@ export function registerIssueCommands(program: Command): void {
 
 function resolveWeek(app: App, week: string | undefined): string {
   if (week === undefined) return formatIsoWeek(isoWeekOf(new Date(), app.config.timeZone));
+  return checkWeek(week);
+}
+
+/** Validates --week before anything is opened, so a typo fails at once. */
+function checkWeek(week: string): string {
   if (!parseIsoWeek(week))
     throw new UserError(`--week: expected an ISO week such as 2026-W48 (got "${week}")`);
   return week;
+}
+
+/** Runs a command body with the app, after checking the --week option if one was given. */
+async function withWeek<T>(week: string | undefined, body: (app: App) => Promise<T>): Promise<T> {
+  if (week !== undefined) checkWeek(week);
+  return withApp(body);
 }
 
 async function resolveSegment(app: App, nameOrSlug: string): Promise<Segment> {
