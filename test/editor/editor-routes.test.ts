@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.ts';
+import { startServer, type RunningServer } from '../../src/web/server.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+import { seedWeek, TEST_RECIPIENT, testApp, WEEK } from './editor-seed.ts';
+
+let t: TestDatabase;
+let sink: SmtpSink;
+let app: App;
+let server: RunningServer;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  sink = await startSmtpSink();
+  await seedWeek(t);
+  app = testApp(t, { SMTP_URL: sink.url });
+  server = await startServer(app, { port: 0, host: '127.0.0.1' });
+});
+afterAll(async () => {
+  await server?.close();
+  await sink?.close();
+  await t?.close();
+});
+
+/** A form post as the editor's own page sends it. */
+function post(path: string, fields: Record<string, string> = {}) {
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+/** The notice or error the redirect after a form carries. */
+function said(response: Response): string {
+  const params = new URL(response.headers.get('location') ?? '/', 'http://x').searchParams;
+  return `${params.get('notice') ?? ''}${params.get('error') ? `error=${params.get('error')}` : ''}`;
+}
+
+const storyOrder = (page: string, slug: string) => {
+  const section = page.split(`data-segment="${slug}"`)[1]?.split('</details>')[0] ?? '';
+  return [...section.matchAll(/class="story" data-story="([^"]+)"/g)].map((m) => m[1]);
+};
+
+describe('editor routes over HTTP', () => {
+  it('builds a week from the weeks list and previews it', async () => {
+    const start = await (await fetch(`${server.url}/`)).text();
+    expect(start).toContain('Weeks');
+    const built = await post(`/editor/issues/${WEEK}/build`);
+    expect(built.status).toBe(303);
+    expect(built.headers.get('location')).toMatch(/notice=Built/);
+
+    const response = await fetch(`${server.url}/editor/issues/${WEEK}?segments=engineers-developers`);
+    expect(response.headers.get('content-security-policy')).toContain("frame-src 'self'");
+    const page = await response.text();
+    expect(page).toMatch(/id="subject">Weekly AI Recap/);
+    expect(page).toMatch(/id="html-size" class="good">\d+\.\d KB of Gmail’s 102\.0 KB limit/);
+    expect(storyOrder(page, 'engineers-developers').length).toBeGreaterThan(2);
+
+    const email = await fetch(
+      `${server.url}/editor/issues/${WEEK}/email?segments=engineers-developers&view=desktop`,
+    );
+    expect(email.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await email.text();
+    expect(html).toContain('https://news1.example.com/articles/1'); // original links: tracking off in the preview
+    expect(html).not.toContain('/o/');
+    const text = await fetch(
+      `${server.url}/editor/issues/${WEEK}/email?segments=engineers-developers&view=text`,
+    );
+    expect(text.headers.get('content-type')).toMatch(/text\/plain/);
+  });
+
+  it('pins, drops and boosts through forms, rebuilding the issue', async () => {
+    const before = storyOrder(
+      await (await fetch(`${server.url}/editor/issues/${WEEK}?segments=engineers-developers`)).text(),
+      'engineers-developers',
+    );
+    const last = before[before.length - 1] as string;
+    const segment = (
+      await t.db
+        .selectFrom('segments')
+        .select('id')
+        .where('slug', '=', 'engineers-developers')
+        .executeTakeFirstOrThrow()
+    ).id;
+
+    const pinned = await post(`/editor/issues/${WEEK}/overrides?segments=engineers-developers`, {
+      action: 'pin',
+      story: last,
+      segment: String(segment),
+      position: '0',
+    });
+    expect(pinned.status).toBe(303);
+    expect(said(pinned)).toMatch(/Pinned at place 1/);
+    const afterPin = storyOrder(
+      await (await fetch(`${server.url}/editor/issues/${WEEK}?segments=engineers-developers`)).text(),
+      'engineers-developers',
+    );
+    expect(afterPin[0]).toBe(last);
+
+    const dropped = before[0] as string;
+    await post(`/editor/issues/${WEEK}/overrides`, {
+      action: 'drop',
+      story: dropped,
+      segment: String(segment),
+    });
+    const afterDrop = storyOrder(
+      await (await fetch(`${server.url}/editor/issues/${WEEK}`)).text(),
+      'engineers-developers',
+    );
+    expect(afterDrop).not.toContain(dropped);
+    const overrides = await t.db
+      .selectFrom('issue_overrides')
+      .select(['kind', 'story_id'])
+      .where('week', '=', WEEK)
+      .orderBy('id')
+      .execute();
+    expect(overrides).toEqual([
+      { kind: 'pin', story_id: last },
+      { kind: 'drop', story_id: dropped },
+    ]);
+
+    const bad = await post(`/editor/issues/${WEEK}/overrides`, {
+      action: 'boost',
+      story: last,
+      segment: String(segment),
+      boost: 'lots',
+    });
+    expect(said(bad)).toMatch(/error=A boost is a number/);
+  });
+
+  it('sends a test only to the allow-list: [TEST], no tracking, no delivery row', async () => {
+    const refused = await post(`/editor/issues/${WEEK}/test`, { recipient: 'stranger@example.com' });
+    expect(said(refused)).toMatch(/only to the addresses in TEST_RECIPIENTS/);
+    expect(sink.messages).toHaveLength(0);
+
+    const sent = await post(`/editor/issues/${WEEK}/test?segments=engineers-developers`, {
+      recipient: TEST_RECIPIENT,
+    });
+    expect(said(sent)).toMatch(/Test of engineers-developers sent/);
+    expect(sink.messages).toHaveLength(1);
+    const message = sink.messages[0]?.parsed;
+    expect(message?.subject).toMatch(/^\[TEST\] Weekly AI Recap/);
+    expect(sink.messages[0]?.envelopeTo).toEqual([TEST_RECIPIENT]);
+    expect(String(message?.html)).not.toMatch(/\/o\/|\/c\//);
+    const deliveries = await t.db.selectFrom('deliveries').select('id').execute();
+    expect(deliveries).toEqual([]);
+  });
+
+  it('refuses a form posted from another site', async () => {
+    const response = await fetch(`${server.url}/editor/issues/${WEEK}/approve`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: '',
+    });
+    expect(response.status).toBe(403);
+    const issue = await t.db
+      .selectFrom('issues')
+      .select('status')
+      .where('week', '=', WEEK)
+      .executeTakeFirstOrThrow();
+    expect(issue.status).toBe('draft');
+  });
+
+  it('approves, after which the selection is frozen', async () => {
+    const approved = await post(`/editor/issues/${WEEK}/approve`);
+    expect(said(approved)).toMatch(/is approved: the selection is frozen/);
+    const issue = await t.db
+      .selectFrom('issues')
+      .select(['status', 'approved_at'])
+      .where('week', '=', WEEK)
+      .executeTakeFirstOrThrow();
+    expect(issue.status).toBe('approved');
+    const refused = await post(`/editor/issues/${WEEK}/overrides`, {
+      action: 'drop',
+      story: 'story-2',
+      segment: '',
+    });
+    expect(said(refused)).toMatch(/frozen/);
+    const page = await (await fetch(`${server.url}/editor/issues/${WEEK}`)).text();
+    expect(page).not.toContain('id="approve"');
+  });
+});
+
+describe('editor access with EDITOR_TOKEN', () => {
+  let guarded: RunningServer;
+  const token = 'editor-token-for-the-test-0123456789';
+  beforeAll(async () => {
+    guarded = await startServer(testApp(t, { SMTP_URL: sink.url, EDITOR_TOKEN: token }), {
+      port: 0,
+      host: '127.0.0.1',
+    });
+  });
+  afterAll(() => guarded?.close());
+
+  it('requires the token on editor routes and leaves subscriber routes public', async () => {
+    expect((await fetch(`${guarded.url}/`)).status).toBe(401);
+    expect((await fetch(`${guarded.url}/editor/dashboard`)).status).toBe(401);
+    expect(
+      (await fetch(`${guarded.url}/editor/dashboard`, { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(200);
+
+    const first = await fetch(`${guarded.url}/editor/dashboard?token=${token}`, { redirect: 'manual' });
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toBe('/editor/dashboard');
+    const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect(first.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+    expect((await fetch(`${guarded.url}/editor/dashboard`, { headers: { cookie } })).status).toBe(200);
+
+    expect((await fetch(`${guarded.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${guarded.url}/u/not-a-token`)).status).not.toBe(401);
+  });
+});
