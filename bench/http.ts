@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { App } from '../src/app.ts';
@@ -51,7 +52,7 @@ async function serveBare(): Promise<void> {
   });
 }
 
-async function serveRecap(databaseUrl: string): Promise<void> {
+async function serveRecap(databaseUrl: string, ackAfterWrite: boolean): Promise<void> {
   const handle = await connectDatabase({ databaseUrl, dataDir: 'unused', poolSize: 10 });
   const config = loadConfig(
     {
@@ -176,6 +177,9 @@ async function countEvents(databaseUrl: string, kind: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' / ');
   const name = `recap_bench_http_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
@@ -199,14 +203,17 @@ async function main(): Promise<void> {
     rows.push(['bare node:http, same GIF', await load(bare.port, openPaths), null]);
     await stop(bare.child);
 
-    for (const [label, kind, paths] of [
-      ['recap open pixel GET /o/:token', 'open', openPaths],
-      ['recap click GET /c/:token (302)', 'click', clickPaths],
+    for (const [label, kind, paths, mode] of [
+      ['recap open pixel GET /o/:token, answered at once (default)', 'open', openPaths, 'queued'],
+      ['recap click GET /c/:token (302), answered at once (default)', 'click', clickPaths, 'queued'],
+      ['recap open pixel, answered after the INSERT (TRACKING_ACK_AFTER_WRITE)', 'open', openPaths, 'ack'],
+      ['recap click (302), answered after the INSERT (TRACKING_ACK_AFTER_WRITE)', 'click', clickPaths, 'ack'],
     ] as const) {
-      const recap = await spawnServer('recap', databaseUrl);
+      const before = await countEvents(databaseUrl, kind);
+      const recap = await spawnServer('recap', databaseUrl, mode);
       const result = await load(recap.port, [...paths]);
       await stop(recap.child);
-      rows.push([label, result, await countEvents(databaseUrl, kind)]);
+      rows.push([label, result, (await countEvents(databaseUrl, kind)) - before]);
     }
 
     const bareRate = rows[0]?.[1].requests.average ?? 1;
@@ -232,7 +239,7 @@ async function main(): Promise<void> {
   }
 }
 
-const [role, databaseUrl] = process.argv.slice(2);
+const [role, databaseUrl, mode] = process.argv.slice(2);
 if (role === 'bare') await serveBare();
-else if (role === 'recap') await serveRecap(databaseUrl ?? '');
+else if (role === 'recap') await serveRecap(databaseUrl ?? '', mode === 'ack');
 else await main();

@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { classifyEvent, type RawTrackingEvent } from './classify-event.ts';
+import {
+  classifyEvent,
+  MACHINE_OPEN_WINDOW_MS,
+  type RawTrackingEvent,
+  SCANNER_CLICK_WINDOW_MS,
+} from './classify-event.ts';
 
 export type IncomingEvent = Omit<RawTrackingEvent, 'linksClickedWithinSecond'>;
 
@@ -158,43 +163,41 @@ function isConstraintViolation(error: unknown): boolean {
 }
 
 /**
- * Classifies and stores a batch: one query for the deliveries' send times, one INSERT for all rows, and
- * when a subscriber clicked every link within a second, one UPDATE turning that burst's earlier clicks
- * (stored before the burst showed) into scanner clicks.
+ * Classifies and stores a batch in one statement: an INSERT … SELECT over unnest()ed arrays joined to
+ * the deliveries for their send times. The only rule that depends on the send time is "within seconds
+ * of delivery", so each event is classified twice here (as if sent just now, and with no send time) and
+ * the join picks one. When a subscriber clicked every link within a second, one UPDATE turns that
+ * burst's earlier clicks (stored before the burst showed) into scanner clicks.
  */
 export async function writeEvents(db: Db, events: readonly RawTrackingEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const pairs = new Map<string, { issueId: number; subscriberId: string }>();
-  for (const event of events) pairs.set(`${event.issueId}:${event.subscriberId}`, event);
-  const issueIds = [...pairs.values()].map((pair) => pair.issueId);
-  const subscriberIds = [...pairs.values()].map((pair) => pair.subscriberId);
-  const deliveries = await db
-    .selectFrom('deliveries')
-    .select(['issue_id', 'subscriber_id', 'sent_at'])
-    .where(
-      sql<boolean>`(issue_id, subscriber_id) IN (SELECT * FROM unnest(${sql.val(issueIds)}::int[], ${sql.val(subscriberIds)}::bigint[]))`,
-    )
-    .execute();
-  const sentAt = new Map(deliveries.map((row) => [`${row.issue_id}:${row.subscriber_id}`, row.sent_at]));
-  const rows = events.map((event) => {
-    const classification = classifyEvent(event, sentAt.get(`${event.issueId}:${event.subscriberId}`) ?? null);
-    return {
-      kind: event.kind,
-      issue_id: event.issueId,
-      subscriber_id: event.subscriberId,
-      link_position: event.linkPosition,
-      class: classification.class,
-      reason: classification.reason,
-      method: event.method,
-      ip: event.ip,
-      user_agent: event.userAgent?.slice(0, 500) ?? null,
-      occurred_at: event.occurredAt,
-    };
-  });
-  await db.insertInto('tracking_events').values(rows).execute();
-  const bursts = rows.filter((row) => row.reason === 'all-links-at-once');
+  const early = events.map((event) => classifyEvent(event, event.occurredAt));
+  const late = events.map((event) => classifyEvent(event, null));
+  const column = <T>(pick: (event: RawTrackingEvent, index: number) => T) => sql.val(events.map(pick));
+  await sql`
+    INSERT INTO tracking_events
+      (kind, issue_id, subscriber_id, link_position, class, reason, method, ip, user_agent, occurred_at)
+    SELECT e.kind, e.issue_id, e.subscriber_id, e.link_position,
+      CASE WHEN within THEN e.early_class ELSE e.late_class END,
+      CASE WHEN within THEN e.early_reason ELSE e.late_reason END,
+      e.method, e.ip, e.user_agent, e.occurred_at
+    FROM unnest(
+      ${column((e) => e.kind)}::text[], ${column((e) => e.issueId)}::int[], ${column((e) => e.subscriberId)}::bigint[],
+      ${column((e) => e.linkPosition)}::int[], ${column((_e, i) => early[i]?.class)}::text[],
+      ${column((_e, i) => early[i]?.reason)}::text[], ${column((_e, i) => late[i]?.class)}::text[],
+      ${column((_e, i) => late[i]?.reason)}::text[], ${column((e) => e.method)}::text[], ${column((e) => e.ip)}::text[],
+      ${column((e) => e.userAgent?.slice(0, 500) ?? null)}::text[], ${column((e) => e.occurredAt.toISOString())}::timestamptz[],
+      ${column((e) => (e.kind === 'open' ? MACHINE_OPEN_WINDOW_MS : SCANNER_CLICK_WINDOW_MS))}::int[]
+    ) AS e(kind, issue_id, subscriber_id, link_position, early_class, early_reason, late_class, late_reason,
+           method, ip, user_agent, occurred_at, window_ms)
+    LEFT JOIN deliveries d ON d.issue_id = e.issue_id AND d.subscriber_id = e.subscriber_id
+    CROSS JOIN LATERAL (
+      SELECT d.sent_at IS NOT NULL AND extract(epoch FROM e.occurred_at - d.sent_at) * 1000 < e.window_ms AS within
+    ) w
+  `.execute(db);
+  const bursts = events.filter((_event, index) => late[index]?.reason === 'all-links-at-once');
   if (bursts.length > 0) {
-    const since = new Date(Math.min(...bursts.map((row) => row.occurred_at.getTime())) - 1_000);
+    const since = new Date(Math.min(...bursts.map((event) => event.occurredAt.getTime())) - 1_000);
     await db
       .updateTable('tracking_events')
       .set({ class: 'scanner', reason: 'all-links-at-once' })
@@ -203,8 +206,8 @@ export async function writeEvents(db: Db, events: readonly RawTrackingEvent[]): 
       .where('occurred_at', '>=', since)
       .where((eb) =>
         eb.or(
-          bursts.map((row) =>
-            eb.and([eb('issue_id', '=', row.issue_id), eb('subscriber_id', '=', row.subscriber_id)]),
+          bursts.map((event) =>
+            eb.and([eb('issue_id', '=', event.issueId), eb('subscriber_id', '=', event.subscriberId)]),
           ),
         ),
       )
