@@ -12,6 +12,12 @@ import { startServer } from '../web/server.ts';
 import { demoStories, demoSubscribers } from './demo-content.ts';
 import { demoSegments } from './demo-events.ts';
 
+/** A folder as the user would type it: relative when inside the working directory. */
+function displayPath(folder: string): string {
+  const relative = path.relative(process.cwd(), folder);
+  return relative === '' ? '.' : relative.startsWith('..') ? folder : relative;
+}
+
 interface DemoOptions {
   week?: string;
   serve?: boolean;
@@ -43,10 +49,10 @@ export async function runDemo(app: App, options: { week: string; now: Date }): P
 
   const where = config.smtp.url
     ? `through ${new URL(config.smtp.url).host}`
-    : `to ${path.relative(process.cwd(), config.outboxDir) || '.'}/`;
+    : `to ${displayPath(config.outboxDir)}/`;
   const lines = [
     `Weekly AI Recap ${options.week} (${weekDateRange(week)}, ${config.timeZone})`,
-    `  database    ${app.dbKind === 'pglite' ? `embedded PGlite in ${path.relative(process.cwd(), config.dataDir) || '.'}/` : 'PostgreSQL from DATABASE_URL'}`,
+    `  database    ${app.dbKind === 'pglite' ? `embedded PGlite in ${displayPath(config.dataDir)}/` : 'PostgreSQL from DATABASE_URL'}`,
     `  seeded      ${stories.length} stories, ${subscribers} subscribers`,
     '  segments',
     ...build.content.sections.map(
