@@ -52,14 +52,15 @@ export function storyWords(story: Pick<Story, 'title' | 'tldr'>): string[] {
  * ("Nimbus", "Nimbus-5", "$2B"). Names tell events apart far better than ordinary words do.
  */
 export function storyNameWords(story: Pick<Story, 'title' | 'tldr'>): string[] {
-  const names = new Set<string>();
+  const tokens: string[] = [];
   for (const text of [story.title, story.tldr.whatChanged ?? '']) {
-    for (const sentence of text.split(/(?<=[.!?:;])\s+/)) {
-      sentence.split(/\s+/).forEach((token, i) => {
-        if ((i > 0 && /^[\p{Lu}]/u.test(token)) || /\d/.test(token))
-          for (const word of contentWords(token)) names.add(word);
-      });
+    let sentenceStart = true;
+    for (const token of text.split(/\s+/)) {
+      if (token === '') continue;
+      if ((!sentenceStart && /^\p{Lu}/u.test(token)) || /\d/.test(token)) tokens.push(token);
+      sentenceStart = /[.!?:;]$/.test(token);
     }
+    tokens.push('.');
   }
-  return [...names];
+  return [...new Set(contentWords(tokens.join(' ')))];
 }

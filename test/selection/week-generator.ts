@@ -135,7 +135,13 @@ export interface GeneratedWeek {
  * 2026-W48 (UTC). Some companies recur across events, as in real news. `outOfWeek` extra stories are
  * dated the week before and after.
  */
-export function generateWeek(options: { seed: number; events: number; outOfWeek?: number }): GeneratedWeek {
+export function generateWeek(options: {
+  seed: number;
+  events: number;
+  outOfWeek?: number;
+  /** Segment names to tag with (default: generatorSegments). */
+  segments?: readonly string[];
+}): GeneratedWeek {
   const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const word = (parts: number) => {
@@ -169,7 +175,9 @@ export function generateWeek(options: { seed: number; events: number; outOfWeek?
     const wordings = pick(actions);
     const outlets = e === 0 ? 6 : 1 + Math.floor(random() ** 2 * 5);
     const sources = [...generatorOutlets].sort(() => random() - 0.5).slice(0, outlets);
-    const segments = [...generatorSegments].sort(() => random() - 0.5).slice(0, 1 + Math.floor(random() * 3));
+    const segments = [...(options.segments ?? generatorSegments)]
+      .sort(() => random() - 0.5)
+      .slice(0, 1 + Math.floor(random() * 3));
     const eventTime = weekStart + Math.floor(random() * 6 * day);
     const ids: string[] = [];
     sources.forEach((source, k) => {
@@ -217,7 +225,7 @@ export function generateWeek(options: { seed: number; events: number; outOfWeek?
           : weekStart + 7 * day + Math.floor(random() * day),
       ),
       collectedAt: null,
-      audiences: [pick(generatorSegments)],
+      audiences: [pick(options.segments ?? generatorSegments)],
       tldr: { whatChanged: 'Something big happened.', whyItMatters: 'Everyone cares.', whatToDoNext: 'Act.' },
       keyTakeaways: ['Big.'],
       implications: [],

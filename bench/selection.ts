@@ -1,0 +1,83 @@
+/**
+ * Selection over a large week: n stories, 10 segments, top 7 per segment. Prints a markdown table.
+ * Run: npx tsx bench/selection.ts
+ */
+import { clusterStories } from '../src/selection/cluster-stories.ts';
+import { selectIssue } from '../src/selection/select-issue.ts';
+import { selectionConfig } from '../src/selection/selection-config.ts';
+import { generateWeek } from '../test/selection/week-generator.ts';
+
+const segmentNames = [
+  'Founders & Product Leaders',
+  'Engineers & Developers',
+  'Researchers',
+  'Investors',
+  'Policy & Legal',
+  'Healthcare',
+  'Finance',
+  'Education',
+  'Security',
+  'Design & Creative',
+];
+const segments = segmentNames.map((name, i) => ({ id: i + 1, name, slug: `segment-${i + 1}` }));
+const config = selectionConfig();
+const runs = 5;
+
+function measure(body: () => void): { median: number; min: number; max: number } {
+  body(); // warm-up: JIT and lazy initialisation are not what we measure
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    body();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    median: times[Math.floor(runs / 2)] as number,
+    min: times[0] as number,
+    max: times[runs - 1] as number,
+  };
+}
+
+const rows: string[] = [];
+for (const target of [1_000, 10_000]) {
+  let events = Math.ceil(target / 2.2);
+  let week = generateWeek({ seed: 2026, events, segments: segmentNames });
+  while (week.stories.length < target)
+    week = generateWeek({ seed: 2026, events: (events += 50), segments: segmentNames });
+  const stories = week.stories.slice(0, target);
+  let clusters = 0;
+  const clustering = measure(() => {
+    clusters = clusterStories(stories, config.clusterThreshold).clusters.length;
+  });
+  let picked = 0;
+  const selection = measure(() => {
+    const result = selectIssue({
+      week: '2026-W48',
+      timeZone: 'UTC',
+      now: new Date('2026-11-30T07:00:00Z'),
+      segments,
+      stories,
+      previous: null,
+      overrides: [],
+      engagement: null,
+      config,
+    });
+    picked = result.segments.reduce((n, s) => n + s.stories.length, 0);
+  });
+  const ms = (value: number) => `${value.toFixed(0)} ms`;
+  rows.push(
+    `| ${stories.length.toLocaleString('en-US')} | ${segments.length} | ${clusters.toLocaleString('en-US')} | ${picked} | ${ms(clustering.median)} | ${ms(selection.median)} (${ms(selection.min)}–${ms(selection.max)}) | ${selection.median < 1000 ? 'yes' : 'no'} |`,
+  );
+}
+
+process.stdout.write(
+  [
+    `Selection benchmark (Node ${process.version}, ${runs} runs after a warm-up, median with min–max)`,
+    '',
+    '| stories | segments | events (clusters) | stories picked | clustering | whole selection | under 1 s |',
+    '|--:|--:|--:|--:|--:|--:|:-:|',
+    ...rows,
+    '',
+  ].join('\n'),
+);
