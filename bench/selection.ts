@@ -43,8 +43,10 @@ const rows: string[] = [];
 for (const target of [1_000, 10_000]) {
   let events = Math.ceil(target / 2.2);
   let week = generateWeek({ seed: 2026, events, segments: segmentNames });
-  while (week.stories.length < target)
-    week = generateWeek({ seed: 2026, events: (events += 50), segments: segmentNames });
+  while (week.stories.length < target) {
+    events += 50;
+    week = generateWeek({ seed: 2026, events, segments: segmentNames });
+  }
   const stories = week.stories.slice(0, target);
   let clusters = 0;
   const clustering = measure(() => {
