@@ -67,6 +67,7 @@ async function serveRecap(databaseUrl: string, ackAfterWrite: boolean): Promise<
   const server = await startServer(app, {
     port: 0,
     host: '127.0.0.1',
+    ackAfterWrite,
     mailer: { send: async () => ({ ok: true }), close: async () => {} },
   });
   process.stdout.write(`READY ${new URL(server.url).port}\n`);
@@ -77,10 +78,14 @@ async function serveRecap(databaseUrl: string, ackAfterWrite: boolean): Promise<
   });
 }
 
-function spawnServer(role: string, databaseUrl = ''): Promise<{ port: number; child: ChildProcess }> {
+function spawnServer(
+  role: string,
+  databaseUrl = '',
+  mode = '',
+): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), role, databaseUrl],
+    ['--import', 'tsx', fileURLToPath(import.meta.url), role, databaseUrl, mode],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_ENV: 'production' },
@@ -220,6 +225,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\n### HTTP tracking endpoints (${DURATION_S} s, ${CONNECTIONS} connections, loopback, PostgreSQL ${name})\n\n`,
     );
+    process.stdout.write(`machine: ${cpus().length} cores, load average before the run ${loadBefore}\n\n`);
     process.stdout.write(
       '| server | req/s | % of bare | p50 ms | p99 ms | answered | events stored | non-2xx/3xx or errors |\n',
     );
