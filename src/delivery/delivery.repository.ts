@@ -205,8 +205,8 @@ export async function queueState(db: Db, issueId: number): Promise<QueueState> {
   const { rows } = await sql<{ queued: string; waiting: string; ms: number | null }>`
     SELECT count(*) AS queued,
       count(*) FILTER (WHERE lease_expires_at > now() OR next_attempt_at > now()) AS waiting,
-      extract(epoch FROM min(greatest(coalesce(lease_expires_at, '-infinity'), coalesce(next_attempt_at, '-infinity')))
-        - now()) * 1000 AS ms
+      -- greatest() skips NULLs; a row with neither a lease nor a retry time is claimable now.
+      extract(epoch FROM min(coalesce(greatest(lease_expires_at, next_attempt_at), now())) - now()) * 1000 AS ms
     FROM deliveries WHERE issue_id = ${issueId} AND status = 'queued'
   `.execute(db);
   const row = rows[0];
