@@ -1,4 +1,5 @@
-import { Heading, Link } from 'react-email';
+import { Heading } from 'react-email';
+import { TextLink } from './text-link.tsx';
 import { styles } from './styles.ts';
 
 export interface MastheadProps {
@@ -24,9 +25,9 @@ export function Masthead({ weekRange, summary, viewInBrowserUrl, greeting }: Mas
         {viewInBrowserUrl ? (
           <>
             {' · '}
-            <Link href={viewInBrowserUrl} className="ac" style={styles.footerLink}>
+            <TextLink href={viewInBrowserUrl} className="ac" style={styles.footerLink}>
               View in browser
-            </Link>
+            </TextLink>
           </>
         ) : null}
       </p>

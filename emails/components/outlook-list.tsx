@@ -1,4 +1,5 @@
-import { Heading, Link } from 'react-email';
+import { Heading } from 'react-email';
+import { TextLink } from './text-link.tsx';
 import type { DevelopingItem, WatchItem } from '../../src/render/recap-outline.ts';
 import { styles } from './styles.ts';
 
@@ -45,9 +46,9 @@ export function DevelopingList({
         {items.map((item, index) => (
           <li key={`${index}:${item.title}`} className="ink" style={styles.item}>
             {item.url ? (
-              <Link href={hrefOf(item.url)} className="ac" style={styles.link}>
+              <TextLink href={hrefOf(item.url)} className="ac" style={styles.link}>
                 {item.title}
-              </Link>
+              </TextLink>
             ) : (
               <strong>{item.title}</strong>
             )}

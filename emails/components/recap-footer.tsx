@@ -1,4 +1,4 @@
-import { Link } from 'react-email';
+import { TextLink } from './text-link.tsx';
 import { styles } from './styles.ts';
 
 export interface RecapFooterProps {
@@ -28,23 +28,23 @@ export function RecapFooter({
       <p className="mu" style={styles.small}>
         {preferencesUrl ? (
           <>
-            <Link href={preferencesUrl} className="ac" style={styles.footerLink}>
+            <TextLink href={preferencesUrl} className="ac" style={styles.footerLink}>
               Manage preferences
-            </Link>
+            </TextLink>
             {' · '}
           </>
         ) : null}
         {unsubscribeUrl ? (
           <>
-            <Link href={unsubscribeUrl} className="ac" style={styles.footerLink}>
+            <TextLink href={unsubscribeUrl} className="ac" style={styles.footerLink}>
               Unsubscribe
-            </Link>
+            </TextLink>
             {' · '}
           </>
         ) : null}
-        <Link href={archiveUrl} className="ac" style={styles.footerLink}>
+        <TextLink href={archiveUrl} className="ac" style={styles.footerLink}>
           Past issues
-        </Link>
+        </TextLink>
       </p>
       <p className="mu" style={styles.small}>
         {postalAddress}

@@ -1,4 +1,5 @@
-import { Heading, Link } from 'react-email';
+import { Heading } from 'react-email';
+import { TextLink } from './text-link.tsx';
 import type { CardOutline } from '../../src/render/recap-outline.ts';
 import { styles } from './styles.ts';
 
@@ -27,9 +28,9 @@ export function StoryCard({ card, href, variant }: StoryCardProps) {
             ) : null}
             <Heading as={hero ? 'h2' : 'h3'} className="ink" style={hero ? styles.heroTitle : styles.title}>
               {href ? (
-                <Link href={href} className="ink" style={styles.titleLink}>
+                <TextLink href={href} className="ink" style={styles.titleLink}>
                   {card.title}
-                </Link>
+                </TextLink>
               ) : (
                 card.title
               )}
@@ -42,6 +43,11 @@ export function StoryCard({ card, href, variant }: StoryCardProps) {
                 {` ${line.text}`}
               </p>
             ))}
+            {card.takeaways.length > 0 ? (
+              <p className="mu" style={styles.listLabel}>
+                Key takeaways
+              </p>
+            ) : null}
             {card.takeaways.length > 0 ? (
               <ul style={styles.list}>
                 {card.takeaways.map((takeaway, index) => (
@@ -78,9 +84,9 @@ export function StoryCard({ card, href, variant }: StoryCardProps) {
 function CallToAction({ href, label }: { href: string; label: string }) {
   return (
     <p style={styles.cta}>
-      <Link href={href} className="ac" style={styles.link}>
+      <TextLink href={href} className="ac" style={styles.link}>
         {`${label} →`}
-      </Link>
+      </TextLink>
     </p>
   );
 }
@@ -92,9 +98,9 @@ function HeroButton({ href, label }: { href: string; label: string }) {
       <tbody>
         <tr>
           <td className="btn" style={styles.button}>
-            <Link href={href} style={styles.buttonLink}>
+            <TextLink href={href} style={styles.buttonLink}>
               {`${label} →`}
-            </Link>
+            </TextLink>
           </td>
         </tr>
       </tbody>

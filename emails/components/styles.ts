@@ -11,6 +11,7 @@ export const styles = {
   body: { margin: 0, padding: 0, backgroundColor: light.background, WebkitTextSizeAdjust: '100%' },
   preheader: {
     display: 'none',
+    ...({ msoHide: 'all' } as CSSProperties),
     maxHeight: 0,
     overflow: 'hidden',
     opacity: 0,
@@ -84,13 +85,22 @@ export const styles = {
     fontWeight: 800,
     color: light.ink,
   },
-  titleLink: { color: light.ink, textDecoration: 'none', textDecorationLine: undefined },
+  titleLink: { color: light.ink, textDecoration: 'none' },
   text: { margin: '0 0 8px', fontSize: type.body.size, lineHeight: `${type.body.line}px`, color: light.ink },
   strong: { color: light.accent },
+  listLabel: {
+    margin: '12px 0 4px',
+    fontSize: type.kicker.size,
+    lineHeight: `${type.kicker.line}px`,
+    fontWeight: 700,
+    letterSpacing: '.06em',
+    textTransform: 'uppercase',
+    color: light.muted,
+  },
   list: { margin: '4px 0 10px', padding: '0 0 0 20px' },
   item: { margin: '0 0 6px', fontSize: type.body.size, lineHeight: `${type.body.line}px`, color: light.ink },
   small: { margin: '0 0 6px', fontSize: 13, lineHeight: '19px', color: light.muted },
-  link: { color: light.accent, textDecoration: 'none', textDecorationLine: undefined, fontWeight: 600 },
+  link: { color: light.accent, textDecoration: 'none', fontWeight: 600 },
   cta: { margin: '10px 0 0', fontSize: type.body.size, lineHeight: `${type.body.line}px` },
   button: { borderRadius: 6, backgroundColor: light.accent },
   buttonLink: {
@@ -102,10 +112,9 @@ export const styles = {
     fontWeight: 700,
     color: light.buttonText,
     textDecoration: 'none',
-    textDecorationLine: undefined,
   },
   footer: { padding: `28px ${theme.space.side}px 40px`, fontFamily: theme.fontStack, color: light.muted },
-  footerLink: { color: light.accent, textDecoration: 'underline', textDecorationLine: undefined },
+  footerLink: { color: light.accent, textDecoration: 'underline' },
   pixel: { display: 'block', width: 1, height: 1, border: 0 },
 } satisfies Record<string, CSSProperties>;
 
@@ -125,5 +134,5 @@ export const headStyles = [
   `@media only screen and (max-width:620px){`,
   `.px{padding-left:${theme.space.sidePhone}px!important;padding-right:${theme.space.sidePhone}px!important}`,
   `.mh{font-size:26px!important;line-height:32px!important}}`,
-  `.px{word-wrap:break-word;overflow-wrap:break-word}`,
+  `.px{word-wrap:break-word}`,
 ].join('');

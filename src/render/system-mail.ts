@@ -69,6 +69,8 @@ async function compile(file: string): Promise<Compiled> {
     result = await mjml(source, {
       validationLevel: 'strict',
       keepComments: false,
+      // No web fonts: MJML would otherwise link Google Fonts for "Roboto" in the system font stack.
+      fonts: {},
       minify: false,
       filePath: file,
     });

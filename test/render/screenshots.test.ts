@@ -1,0 +1,91 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoEdition, demoFrame } from '../../emails/fixtures/demo-edition.ts';
+import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
+import { loadSystemTemplates } from '../../src/render/system-mail.ts';
+
+const artifacts = path.resolve(import.meta.dirname, '../../test-artifacts');
+let browser: Browser;
+
+beforeAll(async () => {
+  await mkdir(artifacts, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function shoot(html: string, name: string, width: number, colorScheme: 'light' | 'dark') {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  try {
+    await page.emulateMedia({ colorScheme });
+    // Tracked links and the pixel point at a host that does not exist here: block all requests.
+    await page.route('**/*', (route) => route.abort());
+    await page.setContent(html, { waitUntil: 'domcontentloaded' });
+    await page.screenshot({
+      path: path.join(artifacts, `${name}-${width}-${colorScheme}.png`),
+      fullPage: true,
+    });
+    return await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      clientWidth: document.documentElement.clientWidth,
+      background: getComputedStyle(document.body).backgroundColor,
+    }));
+  } finally {
+    await page.close();
+  }
+}
+
+describe('rendered email in Chromium', () => {
+  const renderer = createEditionRenderer({
+    frame: demoFrame,
+    secrets: { current: 'screenshot-secret-0123456789-abcdefghij', previous: [] },
+    trackingEnabled: true,
+  });
+  const recap = renderer.personalise(renderer.template(demoEdition()), {
+    subscriberId: '7',
+    email: 'anna@example.com',
+    name: 'Anna',
+    trackingEnabled: true,
+  });
+
+  it('fits a 375 px phone without horizontal scrolling, light and dark', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      const metrics = await shoot(recap.html, 'weekly-recap', 375, scheme);
+      expect(metrics.scrollWidth).toBeLessThanOrEqual(metrics.clientWidth);
+    }
+  });
+
+  it('switches to the dark palette when the reader prefers dark', async () => {
+    expect((await shoot(recap.html, 'weekly-recap', 600, 'light')).background).toBe('rgb(255, 255, 255)');
+    expect((await shoot(recap.html, 'weekly-recap', 600, 'dark')).background).toBe('rgb(11, 15, 23)');
+  });
+
+  it('renders the system mails at both widths', async () => {
+    const templates = await loadSystemTemplates();
+    const confirm = templates.render('confirm', {
+      name: 'Anna',
+      segments: 'Founders & Product Leaders',
+      confirm_url: 'https://recap.example.com/confirm/x',
+      postal_address: demoFrame.postalAddress,
+    });
+    for (const width of [600, 375]) {
+      const metrics = await shoot(confirm.html, 'confirm', width, 'light');
+      expect(metrics.scrollWidth).toBeLessThanOrEqual(metrics.clientWidth);
+    }
+    await shoot(confirm.html, 'confirm', 375, 'dark');
+  });
+});
