@@ -249,7 +249,7 @@ function selectForSegment(
   // what is already picked), using the best member whose source is still under the cap.
   const lambda = config.mmrLambda;
   const capped = new Map<string, string[]>();
-  const nearest = new Map<string, string>();
+  const nearest = new Map<string, { title: string; similarity: number }>();
   while (picked.length < target) {
     let best: { entry: Entry; member: Entry['members'][number]; value: number } | null = null;
     for (const entry of tagged) {
@@ -261,13 +261,16 @@ function selectForSegment(
         continue;
       }
       let similarity = 0;
+      let closest = '';
       for (const p of picked) {
         const s = clustering.similarity(member.story.id, p.story.id);
         if (s > similarity) {
           similarity = s;
-          nearest.set(entry.cluster.id, p.story.title);
+          closest = p.story.title;
         }
       }
+      if (similarity > 0) nearest.set(entry.cluster.id, { title: closest, similarity });
+      else nearest.delete(entry.cluster.id);
       const value = lambda * member.score - (1 - lambda) * similarity;
       if (!best || value > best.value) best = { entry, member, value };
     }
@@ -298,7 +301,11 @@ function selectForSegment(
     const sources = capped.get(entry.cluster.id);
     if (sources) passOver(entry, `source cap reached (${sources.join(', ')})`);
     else if (entry.score > lowestPicked && nearest.has(entry.cluster.id)) {
-      passOver(entry, `passed over for variety: close to "${nearest.get(entry.cluster.id)}"`);
+      const close = nearest.get(entry.cluster.id) as { title: string; similarity: number };
+      passOver(
+        entry,
+        `passed over for variety: similar (${close.similarity.toFixed(2)}) to "${close.title}"`,
+      );
     } else passOver(entry, `below the cut (rank ${rank + 1} of ${tagged.length})`);
   }
 
@@ -313,12 +320,21 @@ function selectForSegment(
   };
 }
 
-/** Non-pinned stories keep their pick order; each pin then goes to its position (clamped to the end). */
+/** Non-pinned stories in score order; each pin then goes to its position (clamped to the end). */
 function placePins(
   picked: readonly SelectedStory[],
   pins: ReadonlyArray<{ storyId: string; position: number }>,
 ): SelectedStory[] {
-  const out = picked.filter((p) => !p.pinned);
+  // Shown best first (fallback after the segment's own stories), whatever order MMR took them in.
+  const out = picked
+    .filter((p) => !p.pinned)
+    .sort(
+      (a, b) =>
+        Number(a.fallback) - Number(b.fallback) ||
+        b.score - a.score ||
+        timeOf(b.story) - timeOf(a.story) ||
+        compareIds(a.story.id, b.story.id),
+    );
   const byId = new Map(picked.map((p) => [p.story.id, p]));
   for (const pin of [...pins].sort((a, b) => a.position - b.position || compareIds(a.storyId, b.storyId))) {
     out.splice(Math.min(pin.position, out.length), 0, byId.get(pin.storyId) as SelectedStory);
