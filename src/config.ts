@@ -86,6 +86,7 @@ const envSchema = z.object({
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
+  RECAP_SOURCE_AUTHORITY_FILE: optionalString,
   TEST_RECIPIENTS: optionalString,
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   SOFT_BOUNCE_LIMIT: positiveInt(3),
@@ -115,7 +116,12 @@ export interface Config {
   trackingEnabled: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
-  selection: { storiesPerSegment: number; minStoriesPerSegment: number };
+  selection: {
+    storiesPerSegment: number;
+    minStoriesPerSegment: number;
+    /** Source authority entries (source name or host -> 0..1) replacing the defaults; undefined keeps them. */
+    authority: Record<string, number> | undefined;
+  };
   testRecipients: string[];
   bounceSmtpPort: number | undefined;
   /** Consecutive issues that soft-bounce before an address is suppressed. */
@@ -193,7 +199,11 @@ export function loadConfig(
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
-    selection: { storiesPerSegment: e.STORIES_PER_SEGMENT, minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT },
+    selection: {
+      storiesPerSegment: e.STORIES_PER_SEGMENT,
+      minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT,
+      authority: e.RECAP_SOURCE_AUTHORITY_FILE ? readAuthorityFile(e.RECAP_SOURCE_AUTHORITY_FILE) : undefined,
+    },
     testRecipients,
     bounceSmtpPort: e.BOUNCE_SMTP_PORT,
     softBounceLimit: e.SOFT_BOUNCE_LIMIT,
@@ -203,6 +213,22 @@ export function loadConfig(
         : undefined,
   };
   return Object.freeze(config);
+}
+
+/** A JSON object of source name (or host) to authority 0..1; ConfigError naming the variable otherwise. */
+function readAuthorityFile(file: string): Record<string, number> {
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid configuration:\n  RECAP_SOURCE_AUTHORITY_FILE: ${why} (got "${file}")`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    return fail(`expected a readable JSON file: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const table = z.record(z.string(), z.number().min(0).max(1)).safeParse(parsed);
+  if (!table.success) return fail('expected a JSON object of source name to a number from 0 to 1');
+  return table.data;
 }
 
 function readDotenv(file: string): Record<string, string> {

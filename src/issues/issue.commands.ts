@@ -258,6 +258,7 @@ function runBuild(app: App, week: string) {
     timeZone: app.config.timeZone,
     storiesPerSegment: app.config.selection.storiesPerSegment,
     minStoriesPerSegment: app.config.selection.minStoriesPerSegment,
+    authority: app.config.selection.authority,
     now: new Date(),
   });
 }
