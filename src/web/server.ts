@@ -4,6 +4,7 @@ import Fastify from 'fastify';
 import type { App } from '../app.ts';
 import { createMailer } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
+import { loadSystemTemplates } from '../render/system-mail.ts';
 import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
 import { createLinkResolver } from '../tracking/link-resolver.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
@@ -122,11 +123,6 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   };
 }
 
-async function loadDefaultSystemMail(): Promise<SystemMailRenderer> {
-  // Resolved at run time: the renderer's module is loaded only when the first sign-up mail is sent.
-  const specifier = '../render/system-mail.ts';
-  const module = (await import(specifier)) as {
-    loadSystemTemplates(dir?: string): SystemMailRenderer | Promise<SystemMailRenderer>;
-  };
-  return module.loadSystemTemplates();
+function loadDefaultSystemMail(): Promise<SystemMailRenderer> {
+  return loadSystemTemplates();
 }

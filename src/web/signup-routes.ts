@@ -1,9 +1,16 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listSegments } from '../stories/story.repository.ts';
 import { confirmSignUp, normaliseEmail, requestSignUp } from '../subscribers/sign-up.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { html } from './html.ts';
-import { consentContext, fields, invalidLinkPage, sendPage, type WebContext } from './web-context.ts';
+import {
+  consentContext,
+  fields,
+  invalidLinkPage,
+  sendPage,
+  sendSystemMail,
+  type WebContext,
+} from './web-context.ts';
 
 /** Confirmation links stay valid this long. */
 export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600;
@@ -18,7 +25,34 @@ const CHECK_INBOX =
  * whether or not the address is known. Rate-limited per IP in this process. GET /confirm/:token activates.
  */
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
-  const { app, secrets, mailer, signUpLimiter } = context;
+  const { app, secrets, signUpLimiter } = context;
+
+  async function sendWelcome(subscriberId: string, preferencesToken: string, log: FastifyRequest['log']) {
+    const subscriber = await app.db
+      .selectFrom('subscribers')
+      .select('email')
+      .where('id', '=', subscriberId)
+      .executeTakeFirst();
+    if (!subscriber) return;
+    const segments = await app.db
+      .selectFrom('subscriptions')
+      .innerJoin('segments', 'segments.id', 'subscriptions.segment_id')
+      .select('segments.name')
+      .where('subscriptions.subscriber_id', '=', subscriberId)
+      .orderBy('segments.id')
+      .execute();
+    await sendSystemMail(
+      context,
+      log,
+      'welcome',
+      { subscriberId, email: subscriber.email },
+      {
+        archive_url: `${app.config.publicUrl}/archive`,
+        preferences_url: `${app.config.publicUrl}/p/${preferencesToken}`,
+        segments: segmentList(segments.map((segment) => segment.name)),
+      },
+    );
+  }
 
   server.get('/subscribe', async (_request, reply) => {
     const segments = await listSegments(app.db);
@@ -53,9 +87,12 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     const wanted = [...fields(request.body, 'segment'), ...fields(request.body, 'segments')].flatMap(
       (value) => value.split(','),
     );
-    const segments = (await listSegments(app.db)).filter(
+    const known = await listSegments(app.db);
+    const chosen = known.filter(
       (segment) => wanted.includes(segment.slug) || wanted.includes(String(segment.id)),
     );
+    // No topic ticked (or an API call without any) means every topic, as the form proposes.
+    const segments = chosen.length > 0 ? chosen : known;
     const consent = consentContext(request, 'web');
     const { subscriberId, outcome } = await requestSignUp(
       app.db,
@@ -72,25 +109,16 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         subscriberId,
         expiresAt: Math.floor(Date.now() / 1000) + CONFIRM_TTL_SECONDS,
       });
-      const confirmUrl = `${app.config.publicUrl}/confirm/${token}`;
-      const message = await (await context.systemMail()).render('confirm', {
-        email,
-        confirmUrl,
-        segments: segments.map((segment) => segment.name).join(', '),
-        publicUrl: app.config.publicUrl,
-        senderName: app.config.sender.name,
-        postalAddress: app.config.sender.postalAddress,
-      });
-      const sent = await mailer.send({
-        from: `"${app.config.sender.name.replace(/["\\]/g, '')}" <${app.config.sender.email}>`,
-        to: email,
-        subject: message.subject,
-        html: message.html,
-        text: message.text,
-        headers: message.headers,
-        messageId: `<confirm.${subscriberId}.${Date.now()}@${app.config.sender.bounceDomain}>`,
-      });
-      if (!sent.ok) request.log.warn({ reason: sent.message }, 'confirmation mail not sent');
+      await sendSystemMail(
+        context,
+        request.log,
+        'confirm',
+        { subscriberId, email },
+        {
+          confirm_url: `${app.config.publicUrl}/confirm/${token}`,
+          segments: segmentList(segments.map((segment) => segment.name)),
+        },
+      );
     }
     return sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
   });
@@ -101,6 +129,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     const outcome = await confirmSignUp(app.db, payload.subscriberId, consentContext(request, 'web'));
     if (outcome === 'confirmed' || outcome === 'already-active') {
       const preferences = signToken(secrets, { kind: 'preferences', subscriberId: payload.subscriberId });
+      if (outcome === 'confirmed') await sendWelcome(payload.subscriberId, preferences, request.log);
       return sendPage(
         reply,
         200,
@@ -110,4 +139,8 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     }
     return invalidLinkPage(reply);
   });
+}
+
+function segmentList(names: readonly string[]): string {
+  return names.length > 0 ? names.join(', ') : 'every topic';
 }

@@ -8,6 +8,7 @@ import {
   invalidLinkPage,
   maskEmail,
   sendPage,
+  sendSystemMail,
   type WebContext,
 } from './web-context.ts';
 
@@ -91,7 +92,7 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
         html`<p>Use the button on the <a href="/u/${request.params.token}">unsubscribe page</a>.</p>`,
       );
     }
-    await unsubscribeSubscriber(
+    const { changed } = await unsubscribeSubscriber(
       app.db,
       subscriber.id,
       consentContext(request, action === 'unsubscribe' ? 'web' : 'one-click'),
@@ -101,6 +102,18 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
           action === 'unsubscribe' ? CONFIRM_QUESTION : 'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
       },
     );
+    // The goodbye mail must not hold up a one-click answer: it is logged if it fails.
+    if (changed) {
+      void sendSystemMail(
+        context,
+        request.log,
+        'goodbye',
+        { subscriberId: subscriber.id, email: subscriber.email },
+        {
+          preferences_url: `${app.config.publicUrl}/p/${preferencesToken(subscriber.id)}`,
+        },
+      );
+    }
     return sendPage(
       reply,
       200,

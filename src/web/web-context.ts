@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../app.ts';
 import type { Mailer } from '../delivery/mailer.ts';
-import type { RenderedMessage } from '../render/rendered-message.ts';
+import type { SystemTemplates } from '../render/system-mail.ts';
 import type { ConsentContext } from '../subscribers/consent-log.ts';
 import type { EventWriter } from '../tracking/event-writer.ts';
 import type { LinkResolver } from '../tracking/link-resolver.ts';
@@ -9,12 +9,8 @@ import type { TokenSecrets } from '../tracking/token.ts';
 import { html, page, type SafeHtml } from './html.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
-export type SystemMailKind = 'confirm' | 'welcome' | 'goodbye' | 'test-notice';
-
-/** The short system mails (sign-up confirmation, welcome, goodbye), rendered from their templates. */
-export interface SystemMailRenderer {
-  render(kind: SystemMailKind, vars: Record<string, string>): RenderedMessage | Promise<RenderedMessage>;
-}
+/** The short system mails (sign-up confirmation, welcome, goodbye), rendered from their MJML templates. */
+export type SystemMailRenderer = SystemTemplates;
 
 /** What every subscriber-facing route needs, built once by startServer. */
 export interface WebContext {
@@ -70,4 +66,36 @@ export function fields(body: unknown, name: string): string[] {
 export function maskEmail(email: string): string {
   const [local = '', domain = ''] = email.split('@');
   return `${local.slice(0, 1)}•••@${domain}`;
+}
+
+/**
+ * Sends one system mail (confirm, welcome, goodbye) to a subscriber. Never throws: a failure is logged,
+ * since the change it reports is already stored.
+ */
+export async function sendSystemMail(
+  context: WebContext,
+  log: FastifyRequest['log'],
+  kind: 'confirm' | 'welcome' | 'goodbye',
+  to: { subscriberId: string; email: string },
+  vars: Record<string, string>,
+): Promise<void> {
+  const { config } = context.app;
+  try {
+    const message = (await context.systemMail()).render(kind, {
+      postal_address: config.sender.postalAddress,
+      ...vars,
+    });
+    const result = await context.mailer.send({
+      from: `"${config.sender.name.replace(/["\\\r\n]/g, '')}" <${config.sender.email}>`,
+      to: to.email,
+      subject: message.subject,
+      html: message.html,
+      text: message.text,
+      headers: message.headers,
+      messageId: `<${kind}.${to.subscriberId}.${Date.now().toString(36)}@${config.sender.bounceDomain}>`,
+    });
+    if (!result.ok) log.warn({ kind, reason: result.message }, 'system mail not sent');
+  } catch (error) {
+    log.error({ err: error, kind }, 'system mail failed');
+  }
 }

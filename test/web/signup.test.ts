@@ -4,7 +4,6 @@ import type { Mailer } from '../../src/delivery/mailer.ts';
 import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { signToken } from '../../src/tracking/token.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
-import type { SystemMailRenderer } from '../../src/web/web-context.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 import { createTestApp, SECRET } from './web-fixtures.ts';
 
@@ -13,16 +12,6 @@ let server: RunningServer;
 let sink: SmtpSink;
 let mailer: Mailer;
 const secrets = { current: SECRET, previous: [] };
-
-// The confirmation mail's wording is the renderer's; here only its link matters.
-const systemMail: SystemMailRenderer = {
-  render: (kind, vars) => ({
-    subject: `Please confirm (${kind})`,
-    html: `<p><a href="${vars.confirmUrl}">Confirm</a></p>`,
-    text: `Confirm: ${vars.confirmUrl}`,
-    headers: {},
-  }),
-};
 
 beforeAll(async () => {
   app = await createTestApp();
@@ -35,7 +24,7 @@ beforeAll(async () => {
     .execute();
   sink = await startSmtpSink();
   mailer = createSmtpMailer({ url: sink.url, maxConnections: 1 });
-  server = await startServer(app, { port: 0, host: '127.0.0.1', mailer, systemMail, signUpsPerHour: 4 });
+  server = await startServer(app, { port: 0, host: '127.0.0.1', mailer, signUpsPerHour: 4 });
 });
 afterAll(async () => {
   await server?.close();
@@ -69,6 +58,8 @@ describe('double opt-in sign-up', () => {
     expect(pending?.status).toBe('pending');
     const mail = sink.messages.find((m) => m.envelopeTo.includes('carol@example.org'));
     expect(mail).toBeDefined();
+    expect(mail?.parsed.text).toContain('Founders');
+    expect(mail?.parsed.html).toContain('/confirm/v.');
     const link = /http:\/\/recap\.test(\/confirm\/[^\s"<]+)/.exec(mail?.parsed.text ?? '')?.[1];
     expect(link).toBeDefined();
     const requested = await app.db
@@ -92,7 +83,12 @@ describe('double opt-in sign-up', () => {
       .where('subscriber_id', '=', active?.id ?? '')
       .execute();
     expect(segments.map((s) => s.slug)).toEqual(['founders']);
+    const welcome = sink.messages.filter((m) => m.envelopeTo.includes('carol@example.org'));
+    expect(welcome).toHaveLength(2);
+    expect(welcome[1]?.parsed.text).toContain('Founders');
+    expect(welcome[1]?.parsed.text).toMatch(/http:\/\/recap\.test\/p\/p\./);
     expect((await fetch(`${server.url}${link}`)).status).toBe(200);
+    expect(sink.messages.filter((m) => m.envelopeTo.includes('carol@example.org'))).toHaveLength(2);
     const actions = await app.db
       .selectFrom('consent_log')
       .select('action')
