@@ -1,0 +1,66 @@
+/**
+ * Cost of the recap render: one full React render of a 12-story edition versus personalising the
+ * rendered template per recipient (token signing + one pass of concatenation).
+ * Run: NODE_ENV=production npx tsx bench/render.ts
+ */
+process.env.NODE_ENV ??= 'production';
+const { demoEdition, demoFrame } = await import('../emails/fixtures/demo-edition.ts');
+const { createEditionRenderer } = await import('../src/render/edition-renderer.ts');
+const { signClickTokens, signToken } = await import('../src/tracking/token.ts');
+
+const secrets = { current: 'bench-secret-0123456789-abcdefghijklmnop', previous: [] };
+const renderer = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true });
+const edition = demoEdition();
+const recipient = (i: number, trackingEnabled = true) => ({
+  subscriberId: String(100000 + i),
+  email: `reader${i}@example.com`,
+  name: i % 3 === 0 ? null : `Reader ${i}`,
+  trackingEnabled,
+});
+
+function time(iterations: number, run: (i: number) => void): number {
+  for (let i = 0; i < Math.min(iterations, 200); i++) run(i);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) run(i);
+  return Number(process.hrtime.bigint() - start) / 1000 / iterations;
+}
+
+const template = renderer.template(edition);
+const links = template.links.length;
+const fullTemplate = time(300, () => renderer.template(edition));
+const fullPerRecipient = time(300, (i) => renderer.renderFor(edition, recipient(i)));
+const tracked = time(50_000, (i) => renderer.personalise(template, recipient(i)));
+const untracked = time(50_000, (i) => renderer.personalise(template, recipient(i, false)));
+const tokensOnly = time(50_000, (i) => {
+  const subscriberId = String(100000 + i);
+  signToken(secrets, { kind: 'unsubscribe', subscriberId, issueId: 48 });
+  signToken(secrets, { kind: 'preferences', subscriberId });
+  signToken(secrets, { kind: 'open', subscriberId, issueId: 48 });
+  signClickTokens(
+    secrets,
+    subscriberId,
+    48,
+    template.links.map((link) => link.position),
+  );
+});
+const perLinkHmac = time(20_000, (i) => {
+  for (const link of template.links) {
+    signToken(secrets, { kind: 'click', subscriberId: String(100000 + i), issueId: 48, link: link.position });
+  }
+});
+const sample = renderer.personalise(template, recipient(1));
+
+const rows: Array<[string, string]> = [
+  ['NODE_ENV', String(process.env.NODE_ENV)],
+  ['stories / tracked links in the edition', `12 / ${links}`],
+  ['HTML size (personalised)', `${(Buffer.byteLength(sample.html) / 1024).toFixed(1)} KB`],
+  ['full render of the edition template (React + text)', `${(fullTemplate / 1000).toFixed(2)} ms`],
+  ['full render for one recipient (React + text + tokens)', `${(fullPerRecipient / 1000).toFixed(2)} ms`],
+  ['personalise, tracking on (per recipient)', `${tracked.toFixed(1)} µs`],
+  ['personalise, tracking off (per recipient)', `${untracked.toFixed(1)} µs`],
+  ['  of which token signing (3 HMAC tokens + click tokens)', `${tokensOnly.toFixed(1)} µs`],
+  [`  for comparison: ${links} click tokens as one HMAC each`, `${perLinkHmac.toFixed(1)} µs`],
+  ['full render ÷ personalise (tracking on)', `${Math.round(fullPerRecipient / tracked)}×`],
+];
+console.log('| measure | value |\n|---|---|');
+for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);
