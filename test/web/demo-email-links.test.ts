@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.ts';
+import { runDemo } from '../../src/demo/demo.commands.ts';
+import { type RunningServer, startServer } from '../../src/web/server.ts';
+import { createTestApp } from './web-fixtures.ts';
+
+// The demo's sent emails, followed link by link against the running server: everything a reader touches.
+let app: App;
+let server: RunningServer;
+let mail: ParsedMail;
+let recipient: string;
+
+beforeAll(async () => {
+  app = await createTestApp();
+  await runDemo(app, { week: '2026-W48', now: new Date('2026-11-30T07:00:00Z') });
+  const file = readdirSync(app.config.outboxDir).find((name) => name.endsWith('.eml'));
+  mail = await simpleParser(readFileSync(path.join(app.config.outboxDir, file ?? 'missing')));
+  recipient = (mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : undefined) ?? '';
+  server = await startServer(app, { port: 0, host: '127.0.0.1', ackAfterWrite: true });
+});
+afterAll(async () => {
+  await server?.close();
+  await app?.close();
+});
+
+/** A PUBLIC_URL link from the email, fetched from the test server instead. */
+const local = (publicLink: string) => `${server.url}${new URL(publicLink).pathname}`;
+const links = (prefix: string) => [
+  ...new Set((mail.html || '').match(new RegExp(`http://recap\\.test/${prefix}/[^"'\\s<>]+`, 'g')) ?? []),
+];
+const subscriberId = async () =>
+  await app.db
+    .selectFrom('subscribers')
+    .select(['id', 'status'])
+    .where('email', '=', recipient)
+    .executeTakeFirstOrThrow();
+
+describe('links of a sent demo email', () => {
+  it('the pixel answers a GIF and records an open for the recipient', async () => {
+    const [pixel] = links('o');
+    expect(pixel).toBeDefined();
+    const response = await fetch(local(pixel ?? ''), { headers: { 'user-agent': 'Thunderbird/128.0' } });
+    expect(response.headers.get('content-type')).toBe('image/gif');
+    const { id } = await subscriberId();
+    const opens = await app.db
+      .selectFrom('tracking_events')
+      .selectAll()
+      .where('subscriber_id', '=', id)
+      .execute();
+    expect(opens.map((e) => e.kind)).toEqual(['open']);
+  });
+
+  it('every story link redirects to the registered URL of the issue', async () => {
+    const clicks = links('c');
+    expect(clicks.length).toBeGreaterThan(2);
+    const registered = new Set(
+      (await app.db.selectFrom('issue_links').select('url').execute()).map((row) => row.url),
+    );
+    for (const click of clicks) {
+      const response = await fetch(local(click), { redirect: 'manual' });
+      expect(response.status, click).toBe(302);
+      expect(registered.has(response.headers.get('location') ?? '')).toBe(true);
+      expect(mail.html).toContain(click);
+    }
+  });
+
+  it('the archive lists the issue and shows the edition without personal links', async () => {
+    const index = await (await fetch(`${server.url}/archive`)).text();
+    expect(index).toContain('2026-W48');
+    const editionPath = /href="(\/archive\/2026-W48\/[^"]+)"/.exec(index)?.[1];
+    expect(editionPath).toBeDefined();
+    const edition = await fetch(`${server.url}${editionPath}`);
+    expect(edition.status).toBe(200);
+    const page = await edition.text();
+    expect(page).toContain('<html');
+    expect(page).not.toMatch(/\/(o|c|u|p)\/[a-z]\.[0-9]/);
+    expect((await fetch(`${server.url}/archive/2026-W01/engineers`)).status).toBe(404);
+    expect((await fetch(`${server.url}/archive/2026-W48/<script>`)).status).toBe(404);
+  });
+
+  it('the List-Unsubscribe header URL unsubscribes with a one-click POST', async () => {
+    const header =
+      mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line.replace(/\r?\n\s+/g, ' ') ?? '';
+    const url = /<(http:\/\/recap\.test\/u\/[^>]+)>/.exec(header)?.[1];
+    expect(url).toBeDefined();
+    expect(header).toMatch(/<mailto:unsubscribe\+[^>@]+@[^>]+>/);
+    expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toContain(
+      'List-Unsubscribe=One-Click',
+    );
+    expect((await fetch(local(url ?? ''))).status).toBe(200);
+    expect((await subscriberId()).status).toBe('active');
+    const response = await fetch(local(url ?? ''), {
+      method: 'POST',
+      body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }),
+    });
+    expect(response.status).toBe(200);
+    expect((await subscriberId()).status).toBe('unsubscribed');
+  });
+});
