@@ -1,6 +1,6 @@
 import { Heading } from 'react-email';
-import { TextLink } from './text-link.tsx';
 import { styles } from './styles.ts';
+import { TextLink } from './text-link.tsx';
 
 export interface MastheadProps {
   weekRange: string;

@@ -1,7 +1,7 @@
 import { Heading } from 'react-email';
-import { TextLink } from './text-link.tsx';
 import type { DevelopingItem, WatchItem } from '../../src/render/recap-outline.ts';
 import { styles } from './styles.ts';
+import { TextLink } from './text-link.tsx';
 
 /** "What to watch": each prediction with its one-line rationale. */
 export function WatchList({ items }: { items: WatchItem[] }) {
@@ -11,8 +11,8 @@ export function WatchList({ items }: { items: WatchItem[] }) {
         What to watch
       </Heading>
       <ul style={{ ...styles.list, marginTop: 14 }}>
-        {items.map((item, index) => (
-          <li key={`${index}:${item.prediction}`} className="ink" style={styles.item}>
+        {items.map((item) => (
+          <li key={item.prediction} className="ink" style={styles.item}>
             <strong>{item.prediction}</strong>
             {item.rationale ? (
               <>
@@ -43,8 +43,8 @@ export function DevelopingList({
         Developing stories
       </Heading>
       <ul style={{ ...styles.list, marginTop: 14 }}>
-        {items.map((item, index) => (
-          <li key={`${index}:${item.title}`} className="ink" style={styles.item}>
+        {items.map((item) => (
+          <li key={`${item.title}\u0000${item.date}\u0000${item.event}`} className="ink" style={styles.item}>
             {item.url ? (
               <TextLink href={hrefOf(item.url)} className="ac" style={styles.link}>
                 {item.title}

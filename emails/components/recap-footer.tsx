@@ -1,5 +1,5 @@
-import { TextLink } from './text-link.tsx';
 import { styles } from './styles.ts';
+import { TextLink } from './text-link.tsx';
 
 export interface RecapFooterProps {
   followed: string;

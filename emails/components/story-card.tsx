@@ -1,7 +1,7 @@
 import { Heading } from 'react-email';
-import { TextLink } from './text-link.tsx';
 import type { CardOutline } from '../../src/render/recap-outline.ts';
 import { styles } from './styles.ts';
+import { TextLink } from './text-link.tsx';
 
 export interface StoryCardProps {
   card: CardOutline;
@@ -50,8 +50,8 @@ export function StoryCard({ card, href, variant }: StoryCardProps) {
             ) : null}
             {card.takeaways.length > 0 ? (
               <ul style={styles.list}>
-                {card.takeaways.map((takeaway, index) => (
-                  <li key={`${index}:${takeaway}`} className="ink" style={styles.item}>
+                {card.takeaways.map((takeaway) => (
+                  <li key={takeaway} className="ink" style={styles.item}>
                     {takeaway}
                   </li>
                 ))}

@@ -89,10 +89,9 @@ function cardOutline(item: IssueStory, timeZone: string, withTakeaways: boolean)
     { label: 'What to do next', text: clean(story.tldr?.whatToDoNext) },
   ].filter((line): line is { label: string; text: string } => line.text !== null);
   const takeaways = withTakeaways
-    ? (story.keyTakeaways ?? [])
-        .map(clean)
-        .filter((text): text is string => text !== null)
-        .slice(0, MAX_TAKEAWAYS)
+    ? [
+        ...new Set((story.keyTakeaways ?? []).map(clean).filter((text): text is string => text !== null)),
+      ].slice(0, MAX_TAKEAWAYS)
     : [];
   const audiences = (story.audiences ?? []).map(clean).filter((text): text is string => text !== null);
   const others = (item.alsoCoveredBy ?? [])

@@ -97,10 +97,10 @@ async function compile(file: string): Promise<Compiled> {
 }
 
 /** Odd indexes of a split are variable names. */
-function fill(parts: string[], vars: Record<string, string>, escape: (value: string) => string): string {
+function fill(parts: string[], vars: Record<string, string>, encode: (value: string) => string): string {
   let out = '';
   parts.forEach((part, index) => {
-    out += index % 2 === 0 ? part : escape(vars[part] ?? '');
+    out += index % 2 === 0 ? part : encode(vars[part] ?? '');
   });
   return out;
 }

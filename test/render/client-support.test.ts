@@ -22,7 +22,8 @@ const documented = new Set([
   'border-radius',
 ]);
 
-const errorsOf = (result: ReturnType<typeof doIUseEmail>): string[] => ('errors' in result ? result.errors : []);
+const errorsOf = (result: ReturnType<typeof doIUseEmail>): string[] =>
+  'errors' in result ? result.errors : [];
 
 const feature = (message: string) => /`([^`]+)`/.exec(message)?.[1] ?? message;
 

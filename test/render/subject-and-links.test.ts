@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { demoEdition, demoIssue, demoSegments, demoStories } from '../../emails/fixtures/demo-edition.ts';
+import { editionFor } from '../../src/issues/issue-content.ts';
+import { issueLinks, linkPosition } from '../../src/render/issue-links.ts';
+import { recapOutline } from '../../src/render/recap-outline.ts';
+import { cleanHeadline, preheaderText, subjectLine } from '../../src/render/subject-line.ts';
+import { formatWeekRange } from '../../src/render/week-range.ts';
+
+const slugs = demoSegments.map((segment) => segment.slug);
+
+describe('subject line and preheader', () => {
+  it('uses the top headlines, fits 70 characters and is the same for the same edition', () => {
+    const subject = subjectLine(demoEdition(), 'fallback');
+    expect(subject).toMatch(/^Weekly AI Recap: HK's AI Beyond/);
+    expect(subject).toContain(' · ');
+    expect([...subject].length).toBeLessThanOrEqual(70);
+    expect([...subject].length).toBeGreaterThanOrEqual(60);
+    expect(subjectLine(demoEdition(), 'fallback')).toBe(subject);
+    for (const slug of slugs) {
+      const one = subjectLine(editionFor(demoIssue(), [slug]), 'x');
+      expect([...one].length).toBeLessThanOrEqual(70);
+      expect(one).toBe(subjectLine(editionFor(demoIssue(), [slug]), 'x'));
+    }
+  });
+
+  it('never shouts, never carries emoji or line breaks, and falls back to the week without stories', () => {
+    expect(cleanHeadline('🚀 OPENAI SHIPS A NEW MODEL\r\nBCC: X@EXAMPLE.COM 🔥')).toBe(
+      'Openai ships a new model bcc: x@example.com',
+    );
+    const stories = demoStories().map((story) => ({ ...story, title: '🔥🔥 BREAKING: AI 🔥' }));
+    const subject = subjectLine(editionFor(demoIssue(stories), slugs), 'x');
+    expect(subject).not.toMatch(/\p{Extended_Pictographic}|[\r\n]|BREAKING/u);
+    const empty = editionFor({ ...demoIssue(), sections: [] }, slugs);
+    expect(subjectLine(empty, '23–29 Nov 2026')).toBe('Weekly AI Recap: 23–29 Nov 2026');
+  });
+
+  it('writes a preheader of real text from the top three headlines, at most 110 characters', () => {
+    const preheader = preheaderText(demoEdition(), 'x');
+    expect([...preheader].length).toBeLessThanOrEqual(110);
+    expect(preheader.split(' · ')).toHaveLength(3);
+    expect(preheader).toMatch(/^HK's AI Beyond US-China Rivalry · EU publishes/);
+  });
+
+  it('says the week as a date range in the issue time zone', () => {
+    const day = (iso: string) => new Date(iso);
+    expect(formatWeekRange(day('2026-11-23T00:00:00Z'), day('2026-11-30T00:00:00Z'), 'UTC')).toBe(
+      '23–29 Nov 2026',
+    );
+    expect(formatWeekRange(day('2026-10-26T00:00:00Z'), day('2026-11-02T00:00:00Z'), 'UTC')).toBe(
+      '26 Oct – 1 Nov 2026',
+    );
+    expect(formatWeekRange(day('2026-12-28T00:00:00Z'), day('2027-01-04T00:00:00Z'), 'UTC')).toBe(
+      '28 Dec 2026 – 3 Jan 2027',
+    );
+    expect(formatWeekRange(day('2026-11-22T23:00:00Z'), day('2026-11-29T23:00:00Z'), 'Europe/Berlin')).toBe(
+      '23–29 Nov 2026',
+    );
+  });
+});
+
+describe('issue links', () => {
+  it('registers every link of every edition once, with positions that depend only on the URL', () => {
+    const content = demoIssue();
+    const links = issueLinks(content);
+    expect(issueLinks(demoIssue())).toEqual(links);
+    expect(new Set(links.map((link) => link.url)).size).toBe(links.length);
+    expect(new Set(links.map((link) => link.position)).size).toBe(links.length);
+    for (const link of links) {
+      expect(link.url).toMatch(/^https?:\/\//);
+      expect(link.position).toBe(linkPosition(link.url));
+      expect(link.position).toBeLessThanOrEqual(2 ** 31 - 1);
+    }
+    const registered = new Set(links.map((link) => link.url));
+    for (const slug of slugs) {
+      for (const url of recapOutline(editionFor(content, [slug])).urls)
+        expect(registered.has(url)).toBe(true);
+    }
+    expect(links.find((link) => link.kind === 'developing')?.url).toBe(
+      'https://www.wired.com/2026/05/ai-device-design-studio',
+    );
+  });
+
+  it('leaves out links that are not http(s)', () => {
+    const stories = demoStories();
+    const first = stories[0];
+    if (first) stories[0] = { ...first, url: 'javascript:alert(1)' };
+    expect(issueLinks(demoIssue(stories)).some((link) => link.url.startsWith('javascript'))).toBe(false);
+  });
+});
