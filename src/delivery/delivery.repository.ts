@@ -27,25 +27,37 @@ interface ClaimRow {
   segment_key: string;
   message_id: string;
   attempts: number;
+}
+
+interface SubscriberRow {
+  id: string;
   email: string;
   name: string | null;
   tracking_enabled: boolean;
-  reason: string | null;
+  status: string;
+  paused: boolean;
+  slugs: string[];
 }
 
 /**
  * Leases up to `limit` queued deliveries of an issue with ids above `afterId` to `workerId`, skipping
  * rows other workers hold (FOR UPDATE SKIP LOCKED) or lease, and rows waiting for a retry. Walking
  * forward by id keeps a claim as fast at the millionth row as at the first: a plain SKIP LOCKED scan
- * re-reads every finished row still in the index. One statement, so the row locks last microseconds.
- * Suppression is re-checked here: a subscriber who left since the audience was frozen is marked skipped.
+ * re-reads every finished row still in the index. The claim is one statement, so its row locks last
+ * microseconds. Suppression is re-checked here: a subscriber who left since the audience was frozen
+ * (unsubscribed, bounced, paused, no longer following any segment of the edition) is marked skipped.
  */
 export async function claimDeliveries(
   db: Db,
   params: { issueId: number; workerId: string; afterId: string; limit: number; leaseSeconds: number },
 ): Promise<ClaimResult> {
+  // ARRAY(subquery) makes the planner look the rows up by primary key instead of hashing the table.
   const { rows } = await sql<ClaimRow>`
-    WITH candidates AS (
+    UPDATE deliveries
+    SET lease_owner = ${params.workerId},
+        lease_expires_at = now() + make_interval(secs => ${params.leaseSeconds}),
+        attempts = attempts + 1
+    WHERE id = ANY (ARRAY(
       SELECT id FROM deliveries
       WHERE issue_id = ${params.issueId} AND status = 'queued' AND id > ${params.afterId}
         AND (lease_expires_at IS NULL OR lease_expires_at < now())
@@ -53,47 +65,53 @@ export async function claimDeliveries(
       ORDER BY id
       LIMIT ${params.limit}
       FOR UPDATE SKIP LOCKED
-    ), claimed AS (
-      UPDATE deliveries d
-      SET lease_owner = ${params.workerId},
-          lease_expires_at = now() + make_interval(secs => ${params.leaseSeconds}),
-          attempts = d.attempts + 1
-      FROM candidates c
-      WHERE d.id = c.id
-      RETURNING d.id, d.subscriber_id, d.segment_key, d.message_id, d.attempts
-    )
-    SELECT c.id, c.subscriber_id, c.segment_key, c.message_id, c.attempts, s.email, s.name, s.tracking_enabled,
-      CASE
-        WHEN s.status <> 'active' THEN 'subscriber is ' || s.status
-        WHEN s.paused_until > now() THEN 'subscriber paused'
-        WHEN NOT EXISTS (
-          SELECT 1 FROM subscriptions sub JOIN segments g ON g.id = sub.segment_id
-          WHERE sub.subscriber_id = c.subscriber_id AND g.slug = ANY (string_to_array(c.segment_key, '+'))
-        ) THEN 'no longer follows ' || c.segment_key
-      END AS reason
-    FROM claimed c JOIN subscribers s ON s.id = c.subscriber_id
-    ORDER BY c.id
+    ))
+    RETURNING id, subscriber_id, segment_key, message_id, attempts
   `.execute(db);
-  let lastId: string | null = null;
+  if (rows.length === 0) return { deliveries: [], skipped: 0, lastId: null };
+  const subscribers = await sql<SubscriberRow>`
+    SELECT s.id, s.email, s.name, s.tracking_enabled, s.status, coalesce(s.paused_until > now(), false) AS paused,
+      ARRAY(SELECT g.slug FROM subscriptions sub JOIN segments g ON g.id = sub.segment_id WHERE sub.subscriber_id = s.id) AS slugs
+    FROM subscribers s
+    WHERE s.id = ANY (${rows.map((r) => r.subscriber_id)}::bigint[])
+  `.execute(db);
+  const byId = new Map(subscribers.rows.map((row) => [row.id, row]));
+  let lastId = rows[0]?.id as string;
   const deliveries: ClaimedDelivery[] = [];
   const skipped: Outcome[] = [];
   for (const row of rows) {
-    if (lastId === null || BigInt(row.id) > BigInt(lastId)) lastId = row.id;
-    if (row.reason !== null) {
-      skipped.push({ id: row.id, subscriberId: row.subscriber_id, status: 'skipped', error: row.reason });
-    } else {
-      deliveries.push({
+    if (BigInt(row.id) > BigInt(lastId)) lastId = row.id;
+    const subscriber = byId.get(row.subscriber_id);
+    const reason = !subscriber
+      ? 'subscriber deleted'
+      : subscriber.status !== 'active'
+        ? `subscriber is ${subscriber.status}`
+        : subscriber.paused
+          ? 'subscriber paused'
+          : row.segment_key.split('+').some((slug) => subscriber.slugs.includes(slug))
+            ? null
+            : `no longer follows ${row.segment_key}`;
+    if (reason !== null || !subscriber) {
+      skipped.push({
         id: row.id,
         subscriberId: row.subscriber_id,
-        segmentKey: row.segment_key,
-        messageId: row.message_id,
-        attempts: row.attempts,
-        email: row.email,
-        name: row.name,
-        trackingEnabled: row.tracking_enabled,
+        status: 'skipped',
+        error: reason ?? 'subscriber deleted',
       });
+      continue;
     }
+    deliveries.push({
+      id: row.id,
+      subscriberId: row.subscriber_id,
+      segmentKey: row.segment_key,
+      messageId: row.message_id,
+      attempts: row.attempts,
+      email: subscriber.email,
+      name: subscriber.name,
+      trackingEnabled: subscriber.tracking_enabled,
+    });
   }
+  deliveries.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   if (skipped.length > 0) await recordOutcomes(db, params.workerId, skipped);
   return { deliveries, skipped: skipped.length, lastId };
 }
@@ -121,27 +139,43 @@ export async function recordOutcomes(
   outcomes: readonly Outcome[],
 ): Promise<number> {
   if (outcomes.length === 0) return 0;
-  const column = <T>(pick: (o: Outcome) => T) => outcomes.map(pick);
+  const sent = outcomes.filter((o) => o.status === 'sent');
+  const others = outcomes.filter((o) => o.status !== 'sent');
   const write = async (executor: Db) => {
-    const { rows } = await sql<{ id: string; subscriber_id: string; status: string }>`
-      UPDATE deliveries d
-      SET status = CASE WHEN d.status = 'cancelled' AND v.status <> 'sent' THEN 'cancelled' ELSE v.status END,
-          sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
-          last_error = v.error,
-          failure_kind = v.kind,
-          smtp_code = v.code,
-          next_attempt_at = v.next_at,
-          last_attempt_at = now(),
-          lease_owner = NULL,
-          lease_expires_at = NULL
-      FROM unnest(
-        ${column((o) => o.id)}::bigint[], ${column((o) => o.status)}::text[], ${column((o) => o.error ?? null)}::text[],
-        ${column((o) => o.kind ?? null)}::text[], ${column((o) => o.smtpCode ?? null)}::text[],
-        ${column((o) => o.nextAttemptAt?.toISOString() ?? null)}::timestamptz[]
-      ) AS v(id, status, error, kind, code, next_at)
-      WHERE d.id = v.id AND d.lease_owner = ${workerId}
-      RETURNING d.id, d.subscriber_id, d.status
-    `.execute(executor);
+    const rows: Array<{ id: string; subscriber_id: string; status: string }> = [];
+    if (sent.length > 0) {
+      // The common case, one statement without a join: the planner looks the rows up by primary key.
+      const result = await sql<{ id: string; subscriber_id: string; status: string }>`
+        UPDATE deliveries
+        SET status = 'sent', sent_at = now(), last_error = NULL, failure_kind = NULL, smtp_code = NULL,
+            next_attempt_at = NULL, last_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = ANY (${sent.map((o) => o.id)}::bigint[]) AND lease_owner = ${workerId}
+        RETURNING id, subscriber_id, status
+      `.execute(executor);
+      rows.push(...result.rows);
+    }
+    if (others.length > 0) {
+      const column = <T>(pick: (o: Outcome) => T) => others.map(pick);
+      const result = await sql<{ id: string; subscriber_id: string; status: string }>`
+        UPDATE deliveries d
+        SET status = CASE WHEN d.status = 'cancelled' THEN 'cancelled' ELSE v.status END,
+            last_error = v.error,
+            failure_kind = v.kind,
+            smtp_code = v.code,
+            next_attempt_at = v.next_at,
+            last_attempt_at = now(),
+            lease_owner = NULL,
+            lease_expires_at = NULL
+        FROM unnest(
+          ${column((o) => o.id)}::bigint[], ${column((o) => o.status)}::text[], ${column((o) => o.error ?? null)}::text[],
+          ${column((o) => o.kind ?? null)}::text[], ${column((o) => o.smtpCode ?? null)}::text[],
+          ${column((o) => o.nextAttemptAt?.toISOString() ?? null)}::timestamptz[]
+        ) AS v(id, status, error, kind, code, next_at)
+        WHERE d.id = v.id AND d.id = ANY (${column((o) => o.id)}::bigint[]) AND d.lease_owner = ${workerId}
+        RETURNING d.id, d.subscriber_id, d.status
+      `.execute(executor);
+      rows.push(...result.rows);
+    }
     return rows;
   };
   const bounced = outcomes.filter((o) => o.status === 'bounced');
@@ -156,7 +190,7 @@ export async function recordOutcomes(
           UPDATE subscribers s SET status = 'bounced'
           FROM unnest(${suppress.map((o) => o.subscriberId)}::bigint[], ${suppress.map((o) => o.error ?? null)}::text[],
                       ${suppress.map((o) => o.smtpCode ?? null)}::text[]) AS v(id, error, code)
-          WHERE s.id = v.id AND s.status IN ('active', 'pending')
+          WHERE s.id = v.id AND s.id = ANY (${suppress.map((o) => o.subscriberId)}::bigint[]) AND s.status IN ('active', 'pending')
           RETURNING s.id, v.error, v.code
         )
         INSERT INTO consent_log (subscriber_id, action, detail)

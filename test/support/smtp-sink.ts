@@ -57,6 +57,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     ...options.serverOptions,
   });
+  // A client killed mid-conversation (crash tests) resets its socket; the server reports that as an error event.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
