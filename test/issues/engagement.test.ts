@@ -19,30 +19,28 @@ describe('past engagement', () => {
     const { db } = database;
     const last = new Date('2026-11-18T10:00:00Z');
     const now = new Date('2026-11-26T10:00:00Z');
-    await db
-      .transaction()
-      .execute((trx) =>
-        upsertStories(trx, [
-          makeStory({
-            id: 'old-clicked',
-            title: 'Quasar chips ship',
-            source: { name: 'Clicked Daily', url: null },
-            publishedAt: last,
-          }),
-          makeStory({
-            id: 'new-clicked',
-            title: 'Lumen robots walk',
-            source: { name: 'Clicked Daily', url: null },
-            publishedAt: now,
-          }),
-          makeStory({
-            id: 'new-other',
-            title: 'Ferro batteries charge',
-            source: { name: 'Other Daily', url: null },
-            publishedAt: now,
-          }),
-        ]),
-      );
+    await db.transaction().execute((trx) =>
+      upsertStories(trx, [
+        makeStory({
+          id: 'old-clicked',
+          title: 'Quasar chips ship',
+          source: { name: 'Clicked Daily', url: null },
+          publishedAt: last,
+        }),
+        makeStory({
+          id: 'new-clicked',
+          title: 'Lumen robots walk',
+          source: { name: 'Clicked Daily', url: null },
+          publishedAt: now,
+        }),
+        makeStory({
+          id: 'new-other',
+          title: 'Ferro batteries charge',
+          source: { name: 'Other Daily', url: null },
+          publishedAt: now,
+        }),
+      ]),
+    );
     const issue = await db
       .insertInto('issues')
       .values({ week: '2026-W47', status: 'sent' })
