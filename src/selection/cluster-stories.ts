@@ -77,7 +77,9 @@ export function clusterStories(
   const groups = new Map<number, Story[]>();
   for (let i = 0; i < week.length; i++) {
     const root = find(i);
-    groups.set(root, [...(groups.get(root) ?? []), week[i] as Story]);
+    const group = groups.get(root);
+    if (group) group.push(week[i] as Story);
+    else groups.set(root, [week[i] as Story]);
   }
   const clusters = [...groups.values()].map((members) => ({
     id: `c:${(members[0] as Story).id}`,
