@@ -85,7 +85,17 @@ function spawnServer(
 ): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), role, databaseUrl, mode],
+    [
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
+        : []),
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      role,
+      databaseUrl,
+      mode,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_ENV: 'production' },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 /**
- * Headers on every response unless a route set its own: no scripts, no plugins, no framing except by
+ * Headers on every response (a route may replace them): no scripts, no plugins, no framing except by
  * the same origin (the editor previews its own pages in iframes), forms only back to this origin.
  */
 export const securityHeaders: Record<string, string> = {
@@ -14,10 +14,9 @@ export const securityHeaders: Record<string, string> = {
 };
 
 export function addSecurityHeaders(server: FastifyInstance): void {
-  server.addHook('onSend', (_request, reply, payload, done) => {
-    for (const [name, value] of Object.entries(securityHeaders)) {
-      if (!reply.hasHeader(name)) reply.header(name, value);
-    }
-    done(null, payload);
+  // Set before the handler runs (one call, no per-header checks on the way out); a route may override.
+  server.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
   });
 }
