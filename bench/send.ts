@@ -1,0 +1,401 @@
+/**
+ * Sending throughput, side by side, against Postfix's smtp-sink (no greeting delay, discards mail):
+ *   (1) raw ceiling: nodemailer's pool sending one pre-built message over and over;
+ *   (2) our pipeline: audience frozen from PostgreSQL, workers claiming, personalising, sending, recording;
+ *   (3) a naive script: React Email render + sendMail per recipient.
+ * Also: claim throughput at the start and the end of a long queue (walk-forward vs plain SKIP LOCKED).
+ *
+ *   NODE_ENV=production npx tsx bench/send.ts [--subscribers 100000] [--raw 20000] [--naive 1500] [--million]
+ *
+ * Needs PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); creates and drops
+ * its own database. --million sends to 1,000,000 subscribers and reports the peak RSS of this process.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+
+process.env.NODE_ENV ??= 'production';
+
+const { values: args } = parseArgs({
+  options: {
+    subscribers: { type: 'string', default: '100000' },
+    raw: { type: 'string', default: '20000' },
+    naive: { type: 'string', default: '1500' },
+    million: { type: 'boolean', default: false },
+    'skip-claims': { type: 'boolean', default: false },
+  },
+});
+const subscriberCount = args.million ? 1_000_000 : Number(args.subscribers);
+const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const [{ default: nodemailer }, pg, { sql }, { createElement }, { render }] = await Promise.all([
+  import('nodemailer'),
+  import('pg'),
+  import('kysely'),
+  import('react'),
+  import('react-email'),
+]);
+const { loadConfig } = await import('../src/config.ts');
+const { connectDatabase } = await import('../src/db/connect.ts');
+const { composeMime } = await import('../src/delivery/compose-mime.ts');
+const { messageFactoryFor, emailFrameOf } = await import('../src/delivery/edition-messages.ts');
+const { createSmtpMailer } = await import('../src/delivery/smtp-mailer.ts');
+const { startSend } = await import('../src/delivery/start-send.ts');
+const { runWorker } = await import('../src/delivery/send-worker.ts');
+const { outgoingMessage } = await import('../src/delivery/outgoing-message.ts');
+const { claimDeliveries, recordOutcomes } = await import('../src/delivery/delivery.repository.ts');
+const { demoIssue, demoSegments } = await import('../emails/fixtures/demo-edition.ts');
+const { editionFor } = await import('../src/issues/issue-content.ts');
+const { default: WeeklyRecap } = await import('../emails/weekly-recap.tsx');
+
+type Row = { path: string; messages: number; seconds: number; perSecond: number; note: string };
+const rows: Row[] = [];
+const claimLines: string[] = [];
+
+const port = await freePort();
+const sink = startSink(port);
+await waitForPort(port);
+const smtpUrl = `smtp://127.0.0.1:${port}`;
+const config = loadConfig(
+  {
+    NODE_ENV: 'production',
+    RECAP_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+    PUBLIC_URL: 'https://recap.example.com',
+    RECAP_FROM_EMAIL: 'recap@recap.example.com',
+    SMTP_URL: smtpUrl,
+    SMTP_MAX_CONNECTIONS: '5',
+    RECAP_DATA_DIR: '/tmp/recap-bench',
+  },
+  { dotenvPath: '/nonexistent/.env' },
+);
+const content = demoIssue();
+const factory = messageFactoryFor(content, config);
+const allSlugs = demoSegments.map((s) => s.slug).sort();
+
+try {
+  // (1) The ceiling: one realistic message, composed once, sent as raw bytes through the pool.
+  const sample = (await factory.forSegmentKey(allSlugs.join('+')))?.personalise({
+    subscriberId: '1',
+    email: 'reader1@example.test',
+    name: 'Reader One',
+    trackingEnabled: true,
+  });
+  if (!sample) throw new Error('no sample message');
+  const prebuilt = composeMime(
+    outgoingMessage(
+      sample,
+      {
+        id: '1',
+        subscriberId: '1',
+        segmentKey: '',
+        messageId: '<bench@recap.example.com>',
+        attempts: 1,
+        email: 'reader1@example.test',
+        name: null,
+        trackingEnabled: true,
+      },
+      {
+        issueId: 1,
+        fromName: 'Weekly AI Recap',
+        fromEmail: 'recap@recap.example.com',
+        bounceDomain: 'recap.example.com',
+        publicUrl: config.publicUrl,
+        listIdDomain: 'weekly-ai-recap.recap.example.com',
+        secrets: config.secrets,
+      },
+    ),
+  );
+  const rawCount = Number(args.raw);
+  {
+    const transport = nodemailer.createTransport({
+      url: smtpUrl,
+      pool: true,
+      maxConnections: 5,
+      maxMessages: Number.POSITIVE_INFINITY,
+    });
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (next < rawCount) {
+          next++;
+          await transport.sendMail({
+            raw: prebuilt,
+            envelope: { from: 'bounces@recap.example.com', to: ['reader1@example.test'] },
+          });
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    transport.close();
+    rows.push({
+      path: '(1) raw ceiling: nodemailer pool, one pre-built message',
+      messages: rawCount,
+      seconds,
+      perSecond: rawCount / seconds,
+      note: `${(prebuilt.length / 1024).toFixed(0)} KB message, 5 connections`,
+    });
+  }
+
+  // (2) The pipeline, from PostgreSQL.
+  const dbName = `recap_bench_send_${process.pid}`;
+  const admin = new pg.default.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${dbName}`;
+  const handle = await connectDatabase({ databaseUrl: url.toString(), dataDir: 'unused', poolSize: 6 });
+  const db = handle.db;
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  try {
+    const seedStarted = performance.now();
+    await db
+      .insertInto('segments')
+      .values(demoSegments.map((s) => ({ name: s.name, slug: s.slug })))
+      .execute();
+    const segments = await db.selectFrom('segments').select(['id', 'slug']).orderBy('id').execute();
+    // Content sections carry the fixture's segment ids: map them to this database's ids.
+    const idOf = new Map(segments.map((s) => [s.slug, s.id]));
+    for (const section of content.sections)
+      section.segment = { ...section.segment, id: idOf.get(section.segment.slug) as number };
+    const issue = await db
+      .insertInto('issues')
+      .values({ week: '2026-W48', status: 'approved' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    content.issueId = issue.id;
+    await sql`
+      INSERT INTO subscribers (email, name)
+      SELECT 'reader' || g || '@example.test', 'Reader ' || g FROM generate_series(1, ${subscriberCount}::int) g
+    `.execute(db);
+    // Everyone follows one segment; every third reader a second one: 4 + 6 segment sets.
+    await sql`
+      INSERT INTO subscriptions (subscriber_id, segment_id)
+      SELECT s.id, g.id FROM subscribers s JOIN segments g ON g.id = (SELECT min(id) FROM segments) + s.id % 4
+      UNION ALL
+      SELECT s.id, g.id FROM subscribers s JOIN segments g ON g.id = (SELECT min(id) FROM segments) + (s.id + 1 + s.id % 3) % 4
+      WHERE s.id % 3 = 0 AND (s.id + 1 + s.id % 3) % 4 <> s.id % 4
+    `.execute(db);
+    await sql`ANALYZE`.execute(db);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+    const freezeStarted = performance.now();
+    const counts = await startSend(db, issue.id, {
+      messageIdDomain: 'recap.example.com',
+      segmentIds: segments.map((s) => s.id),
+    });
+    const freezeSeconds = (performance.now() - freezeStarted) / 1000;
+
+    const mailer = createSmtpMailer({ url: smtpUrl, maxConnections: 5 });
+    const pipelineRssBefore = process.memoryUsage().rss;
+    peakRss = pipelineRssBefore;
+    const summary = await runWorker({
+      db,
+      mailer,
+      config,
+      workerId: 'bench',
+      issueId: issue.id,
+      messages: async () => factory,
+      onProgress: (p) => {
+        if (p.processed % 100_000 < 100) process.stderr.write(`  pipeline ${p.processed}/${p.total}\r`);
+      },
+    });
+    await mailer.close();
+    process.stderr.write('\n');
+    const seconds = summary.durationMs / 1000;
+    rows.push({
+      path: `(2) our pipeline: ${subscriberCount.toLocaleString('en')} subscribers from PostgreSQL`,
+      messages: summary.sent,
+      seconds,
+      perSecond: summary.sent / seconds,
+      note: `1 worker, 5 connections; audience frozen in ${freezeSeconds.toFixed(1)} s (${counts.eligible} rows); peak RSS ${(peakRss / 1048576).toFixed(0)} MB`,
+    });
+    process.stderr.write(`seeded ${subscriberCount} subscribers in ${seedSeconds.toFixed(1)} s\n`);
+
+    if (!args['skip-claims']) await claimBench(db, issue.id);
+  } finally {
+    clearInterval(rssTimer);
+    await handle.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+
+  // (3) Naive: a React render and a composed sendMail per recipient, one after the other.
+  const naiveCount = Number(args.naive);
+  {
+    const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 5 });
+    const frame = emailFrameOf(config);
+    const started = performance.now();
+    for (let i = 0; i < naiveCount; i++) {
+      const edition = editionFor(content, allSlugs);
+      const props = {
+        edition,
+        frame,
+        personal: {
+          greeting: `Hi Reader ${i},`,
+          unsubscribeUrl: `${frame.publicUrl}/u/${i}`,
+          preferencesUrl: `${frame.publicUrl}/p/${i}`,
+          pixelUrl: `${frame.publicUrl}/o/${i}`,
+        },
+      };
+      const html = await render(createElement(WeeklyRecap, props));
+      const text = await render(createElement(WeeklyRecap, props), { plainText: true });
+      await transport.sendMail({
+        from: '"Weekly AI Recap" <recap@recap.example.com>',
+        to: `reader${i}@example.test`,
+        subject: 'Weekly AI Recap',
+        html,
+        text,
+        headers: { 'List-Unsubscribe': `<${frame.publicUrl}/u/${i}>` },
+      });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    transport.close();
+    rows.push({
+      path: '(3) naive: React Email render + sendMail per recipient',
+      messages: naiveCount,
+      seconds,
+      perSecond: naiveCount / seconds,
+      note: 'html and text rendered per recipient',
+    });
+  }
+
+  const raw = rows[0]?.perSecond ?? 1;
+  const naive = rows.find((r) => r.path.startsWith('(3)'))?.perSecond ?? 1;
+  console.log(
+    `\nSending benchmark (Node ${process.version}, NODE_ENV=${process.env.NODE_ENV}, Postfix smtp-sink on 127.0.0.1)\n`,
+  );
+  console.log('| Path | Messages | Seconds | msg/s | vs (1) | vs (3) | Notes |');
+  console.log('|---|---:|---:|---:|---:|---:|---|');
+  for (const row of rows) {
+    console.log(
+      `| ${row.path} | ${row.messages.toLocaleString('en')} | ${row.seconds.toFixed(1)} | ${Math.round(row.perSecond).toLocaleString('en')} | ${Math.round((row.perSecond / raw) * 100)} % | ${(row.perSecond / naive).toFixed(1)}× | ${row.note} |`,
+    );
+  }
+  for (const line of claimLines) console.log(line);
+} finally {
+  sink.kill('SIGTERM');
+}
+
+// --- claim throughput: walk-forward vs plain SKIP LOCKED, first and last tenth of one queue -----------
+
+async function claimBench(db: import('../src/db/database.ts').Db, sentIssueId: number) {
+  const results: Record<string, { first: number; last: number }> = {};
+  for (const mode of ['walk-forward', 'plain'] as const) {
+    const week = mode === 'plain' ? '2026-W50' : '2026-W49';
+    const issue = await db
+      .insertInto('issues')
+      .values({ week, status: 'approved' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const segments = await db.selectFrom('segments').select('id').execute();
+    await startSend(db, issue.id, {
+      messageIdDomain: 'recap.example.com',
+      segmentIds: segments.map((s) => s.id),
+    });
+    await sql`VACUUM ANALYZE deliveries`.execute(db);
+    const total = Number(
+      (
+        await sql<{ n: string }>`SELECT count(*) AS n FROM deliveries WHERE issue_id = ${issue.id}`.execute(
+          db,
+        )
+      ).rows[0]?.n,
+    );
+    const tenth = Math.floor(total / 10);
+    let done = 0;
+    let lastId = '0';
+    const marks: number[] = [performance.now()];
+    while (done < total) {
+      const claimed =
+        mode === 'walk-forward'
+          ? (
+              await claimDeliveries(db, {
+                issueId: issue.id,
+                workerId: 'claims',
+                afterId: lastId,
+                limit: 500,
+                leaseSeconds: 60,
+              })
+            ).deliveries
+          : await plainClaim(db, issue.id, 500);
+      if (claimed.length === 0) break;
+      lastId = claimed[claimed.length - 1]?.id ?? lastId;
+      await recordOutcomes(
+        db,
+        'claims',
+        claimed.map((d) => ({ id: d.id, subscriberId: d.subscriberId, status: 'sent' as const })),
+      );
+      const before = Math.floor(done / tenth);
+      done += claimed.length;
+      if (Math.floor(done / tenth) > before) marks.push(performance.now());
+    }
+    const rate = (i: number) => tenth / (((marks[i + 1] ?? 0) - (marks[i] ?? 0)) / 1000);
+    results[mode] = { first: rate(0), last: rate(Math.min(9, marks.length - 2)) };
+    void sentIssueId;
+  }
+  claimLines.push(
+    '',
+    `Claim + record throughput over one queue of ${subscriberCount.toLocaleString('en')} deliveries (batches of 500, rows/s):`,
+    '',
+  );
+  claimLines.push('| Claim | First tenth | Last tenth |', '|---|---:|---:|');
+  for (const [mode, r] of Object.entries(results)) {
+    claimLines.push(
+      `| ${mode === 'plain' ? 'plain FOR UPDATE SKIP LOCKED' : 'walk forward by id (ours)'} | ${Math.round(r.first).toLocaleString('en')} | ${Math.round(r.last).toLocaleString('en')} |`,
+    );
+  }
+}
+
+async function plainClaim(db: import('../src/db/database.ts').Db, issueId: number, limit: number) {
+  const { rows } = await sql<{ id: string; subscriber_id: string }>`
+    UPDATE deliveries d SET lease_owner = 'claims', lease_expires_at = now() + interval '60 seconds', attempts = d.attempts + 1
+    FROM (SELECT id FROM deliveries WHERE issue_id = ${issueId} AND status = 'queued'
+            AND (lease_expires_at IS NULL OR lease_expires_at < now()) ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED) c
+    WHERE d.id = c.id RETURNING d.id, d.subscriber_id
+  `.execute(db);
+  return rows.map((r) => ({ id: r.id, subscriberId: r.subscriber_id }));
+}
+
+// --- the sink ---------------------------------------------------------------------------------------
+
+function startSink(port: number): ChildProcess {
+  const child = spawn(
+    '/usr/sbin/smtp-sink',
+    [...(process.getuid?.() === 0 ? ['-u', 'nobody'] : []), `127.0.0.1:${port}`, '1000'],
+    { stdio: 'ignore' },
+  );
+  child.on('error', (error) => {
+    console.error(`cannot start /usr/sbin/smtp-sink (apt-get install postfix): ${error.message}`);
+    process.exit(1);
+  });
+  return child;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('smtp-sink did not start');
+}
