@@ -28,11 +28,13 @@ export type EditorAccess =
  */
 export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string | undefined): EditorAccess {
   if (facts.method !== 'GET' && facts.method !== 'HEAD') {
-    const crossSite =
-      facts.secFetchSite !== undefined && !['same-origin', 'none'].includes(facts.secFetchSite);
-    const foreignOrigin =
-      facts.origin !== undefined && facts.origin !== 'null' && hostOf(facts.origin) !== facts.host;
-    if (crossSite || foreignOrigin || facts.origin === 'null') {
+    // Sec-Fetch-Site is the browser's own word; without it (older clients) the Origin must name this host.
+    // A form sent under `Referrer-Policy: no-referrer` carries `Origin: null`, so null alone proves nothing.
+    const foreign =
+      facts.secFetchSite !== undefined
+        ? !['same-origin', 'none'].includes(facts.secFetchSite)
+        : facts.origin !== undefined && (facts.origin === 'null' || hostOf(facts.origin) !== facts.host);
+    if (foreign) {
       return { ok: false, status: 403, reason: 'this form must be sent from the editor’s own pages' };
     }
   }

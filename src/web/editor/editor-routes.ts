@@ -105,16 +105,20 @@ export function sendEditorPage(
   request?: FastifyRequest,
 ): FastifyReply {
   const query = (request?.query ?? {}) as Record<string, unknown>;
-  return reply
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('content-security-policy', editorCsp)
-    .send(
-      editorPage(title, body, {
-        notice: typeof query.notice === 'string' ? query.notice.slice(0, 300) : undefined,
-        error: typeof query.error === 'string' ? query.error.slice(0, 300) : undefined,
-      }),
-    );
+  return (
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', editorCsp)
+      // Same-origin forms then carry their Origin (under no-referrer they would send "null").
+      .header('referrer-policy', 'same-origin')
+      .send(
+        editorPage(title, body, {
+          notice: typeof query.notice === 'string' ? query.notice.slice(0, 300) : undefined,
+          error: typeof query.error === 'string' ? query.error.slice(0, 300) : undefined,
+        }),
+      )
+  );
 }
 
 export function weekParam(request: FastifyRequest): string | null {

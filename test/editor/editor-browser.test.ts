@@ -1,0 +1,130 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIssue } from '../../src/issues/build-issue.ts';
+import { type RunningServer, startServer } from '../../src/web/server.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+import { seedWeek, TEST_RECIPIENT, testApp, WEEK } from './editor-seed.ts';
+
+const artifacts = path.resolve('test-artifacts/editor');
+let t: TestDatabase;
+let sink: SmtpSink;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  t = await createTestDatabase();
+  sink = await startSmtpSink();
+  await seedWeek(t);
+  const app = testApp(t, { SMTP_URL: sink.url });
+  await buildIssue(t.db, {
+    week: WEEK,
+    timeZone: 'UTC',
+    storiesPerSegment: app.config.selection.storiesPerSegment,
+    minStoriesPerSegment: app.config.selection.minStoriesPerSegment,
+    now: new Date('2026-11-23T07:00:00Z'),
+  });
+  server = await startServer(app, { port: 0, host: '127.0.0.1' });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await sink?.close();
+  await t?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+const section = () => page.locator('details[data-segment="engineers-developers"]');
+const storyIds = () =>
+  section()
+    .locator('li.story')
+    .evaluateAll((items) => items.map((li) => li.getAttribute('data-story')));
+
+describe('the editor in a browser', () => {
+  it('opens the week, shows the email, switches to mobile', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('link', { name: WEEK, exact: true }).click();
+    await expect.poll(() => page.title()).toContain(`Issue ${WEEK}`);
+    const frame = page.frameLocator('iframe.preview');
+    await expect.poll(() => frame.locator('body').innerText()).toContain('Weekly AI Recap');
+    await shot('1-preview-desktop');
+
+    await page.getByRole('link', { name: 'Mobile 375 px' }).click();
+    // The email's viewport inside the frame is 375 CSS pixels wide, as on a phone.
+    await expect
+      .poll(async () =>
+        (await (await page.locator('iframe.preview').elementHandle())?.contentFrame())?.evaluate(
+          () => window.innerWidth,
+        ),
+      )
+      .toBe(375);
+    expect(await page.locator('.tabs a[aria-current="page"]').innerText()).toBe('Mobile 375 px');
+    await shot('2-preview-mobile');
+  });
+
+  it('pins a story first and the preview follows', async () => {
+    const before = await storyIds();
+    expect(before.length).toBeGreaterThan(2);
+    const last = before[before.length - 1] as string;
+    const title = await section().locator(`li.story[data-story="${last}"] .title`).innerText();
+    await section()
+      .locator(`li.story[data-story="${last}"]`)
+      .getByRole('button', { name: 'Pin first' })
+      .click();
+    await expect.poll(() => page.locator('.notice').innerText()).toContain('Pinned at place 1');
+    expect((await storyIds())[0]).toBe(last);
+    // The mobile tab stays selected, and the email now leads with the pinned story.
+    expect(await page.locator('iframe.preview').getAttribute('class')).toContain('mobile');
+    const text = await page.frameLocator('iframe.preview').locator('body').innerText();
+    const others = await section().locator('li.story .title').allInnerTexts();
+    for (const other of others.slice(1)) expect(text.indexOf(title)).toBeLessThan(text.indexOf(other));
+    await shot('3-pinned');
+  });
+
+  it('sends a test that arrives at the SMTP sink', async () => {
+    await page.locator('select[name="recipient"]').selectOption(TEST_RECIPIENT);
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await expect.poll(() => page.locator('.notice').innerText()).toContain(`sent to ${TEST_RECIPIENT}`);
+    expect(sink.messages).toHaveLength(1);
+    expect(sink.messages[0]?.parsed.subject).toMatch(/^\[TEST\] /);
+    expect(sink.messages[0]?.envelopeTo).toEqual([TEST_RECIPIENT]);
+    await shot('4-test-sent');
+  });
+
+  it('approves the issue', async () => {
+    await page.getByRole('button', { name: `Approve ${WEEK}` }).click();
+    await expect.poll(() => page.locator('.notice').innerText()).toContain('is approved');
+    expect(await page.locator('.badge').first().innerText()).toBe('approved');
+    expect(await page.getByRole('button', { name: 'Pin first' }).count()).toBe(0);
+    const row = await t.db
+      .selectFrom('issues')
+      .select('status')
+      .where('week', '=', WEEK)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('approved');
+    await shot('5-approved');
+  });
+
+  it('shows the dashboard with its charts', async () => {
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await expect.poll(() => page.locator('svg.chart').count()).toBe(4);
+    await shot('6-dashboard');
+  });
+});
