@@ -3,7 +3,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import WeeklyRecap, { type PersonalLinks, TrackingPixel } from '../../emails/weekly-recap.tsx';
 import type { Edition } from '../issues/issue-content.ts';
-import { signClickTokens, signToken, type TokenSecrets } from '../tracking/token.ts';
+import { signClickTokens, signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
 import { linkPosition } from './issue-links.ts';
@@ -139,7 +139,7 @@ export function createEditionRenderer(options: {
 
   function headersFor(unsubscribeToken: string): Record<string, string> {
     return {
-      'List-Unsubscribe': `<${publicUrl}/u/${unsubscribeToken}>, <mailto:unsubscribe+${unsubscribeToken}@${mailDomain}>`,
+      'List-Unsubscribe': `<${publicUrl}/u/${unsubscribeToken}>, <mailto:unsubscribe+${tokenToLocalPart(unsubscribeToken)}@${mailDomain}>`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': listId,
     };

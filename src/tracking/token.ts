@@ -1,4 +1,4 @@
-import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { type Cipher, createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * What a signed token stands for. It never carries an email address: only ids, which are useless
@@ -86,28 +86,46 @@ export function verifyToken(
 /*
  * Click tokens for tracked links, cheap enough to sign a dozen per recipient:
  *   k.<subscriberId>.<issueId base36>.<position base36>.<tag>
- * key = first 16 bytes of HMAC-SHA256(secret, "k.<subscriberId>.<issueId base36>") — one HMAC per recipient;
- * tag = base64url of the first 12 bytes of AES-128-ECB(key, 16-byte block: 12 zero bytes + position as
- *       uint32 big-endian) — a PRF of the position under the per-recipient key.
- * The tag binds subscriber, issue and position: changing any of them breaks it.
+ * tag = base64url of the first 12 bytes of AES-128-ECB(key, block), where
+ *   key   = first 16 bytes of HMAC-SHA256(secret, "weekly-ai-recap click key"), derived once per secret;
+ *   block = subscriberId as uint64 big-endian ‖ issueId as uint32 BE ‖ position as uint32 BE (16 bytes).
+ * AES under a secret key is a pseudorandom function on one block, so the tag is a MAC of exactly
+ * (subscriber, issue, position): changing any of them breaks it. Signing all links of one recipient is
+ * one AES pass over a few blocks with a cipher made once per secret: no HMAC per link.
  */
-const clickShape = /^k\.[0-9]+\.[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]{16}$/;
+const clickShape = /^k\.[0-9]{1,19}\.[0-9a-z]{1,7}\.[0-9a-z]{1,7}\.[A-Za-z0-9_-]{16}$/;
+const clickCiphers = new Map<string, Cipher>();
 
-function clickKey(secret: string, subscriberId: string, issue36: string): Buffer {
-  return createHmac('sha256', secret).update(`k.${subscriberId}.${issue36}`).digest().subarray(0, 16);
+function clickCipher(secret: string): Cipher {
+  let cipher = clickCiphers.get(secret);
+  if (!cipher) {
+    const key = createHmac('sha256', secret).update('weekly-ai-recap click key').digest().subarray(0, 16);
+    cipher = createCipheriv('aes-128-ecb', key, null);
+    cipher.setAutoPadding(false);
+    clickCiphers.set(secret, cipher);
+  }
+  return cipher;
 }
 
-function clickTags(key: Buffer, positions: readonly number[]): Buffer {
+function clickTags(
+  secret: string,
+  subscriberId: bigint,
+  issueId: number,
+  positions: readonly number[],
+): Buffer {
   const blocks = Buffer.alloc(16 * positions.length);
-  positions.forEach((position, index) => blocks.writeUInt32BE(position, index * 16 + 12));
-  const cipher = createCipheriv('aes-128-ecb', key, null);
-  cipher.setAutoPadding(false);
-  return cipher.update(blocks);
+  positions.forEach((position, index) => {
+    blocks.writeBigUInt64BE(subscriberId, index * 16);
+    blocks.writeUInt32BE(issueId, index * 16 + 8);
+    blocks.writeUInt32BE(position, index * 16 + 12);
+  });
+  // ECB keeps no state between blocks, so one cipher object serves every call.
+  return clickCipher(secret).update(blocks);
 }
 
 /**
- * Signs click tokens for one recipient and issue, one per link position (a non-negative 32-bit integer),
- * in the order given: one HMAC and one AES pass in all.
+ * Signs click tokens for one recipient and issue, one per link position, in the order given. Subscriber
+ * ids are digits below 2^64, issue ids and positions non-negative 32-bit integers.
  */
 export function signClickTokens(
   secrets: TokenSecrets,
@@ -115,10 +133,10 @@ export function signClickTokens(
   issueId: number,
   positions: readonly number[],
 ): string[] {
-  if (!/^[0-9]+$/.test(subscriberId)) throw new Error(`subscriberId must be digits, got ${subscriberId}`);
-  const issue36 = issueId.toString(36);
-  const tags = clickTags(clickKey(secrets.current, subscriberId, issue36), positions);
-  const prefix = `k.${subscriberId}.${issue36}.`;
+  if (!/^[0-9]{1,19}$/.test(subscriberId))
+    throw new Error(`subscriberId must be digits, got ${subscriberId}`);
+  const tags = clickTags(secrets.current, BigInt(subscriberId), issueId, positions);
+  const prefix = `k.${subscriberId}.${issueId.toString(36)}.`;
   return positions.map(
     (position, index) =>
       `${prefix}${position.toString(36)}.${tags.subarray(index * 16, index * 16 + SIGNATURE_BYTES).toString('base64url')}`,
@@ -137,15 +155,19 @@ export function verifyClickToken(
   const [, subscriberId = '', issue36 = '', position36 = '', tag = ''] = token.split('.');
   const link = Number.parseInt(position36, 36);
   const issueId = Number.parseInt(issue36, 36);
-  if (!Number.isSafeInteger(link) || link > 0xffffffff || !Number.isSafeInteger(issueId)) return null;
-  if (issueId.toString(36) !== issue36 || link.toString(36) !== position36) return null;
+  const subscriber = BigInt(subscriberId);
+  if (link > 0xffffffff || issueId > 0xffffffff || subscriber >= 2n ** 64n) return null;
+  if (
+    issueId.toString(36) !== issue36 ||
+    link.toString(36) !== position36 ||
+    String(subscriber) !== subscriberId
+  ) {
+    return null;
+  }
   const given = Buffer.from(tag, 'base64url');
   if (given.length !== SIGNATURE_BYTES) return null;
   const valid = [secrets.current, ...secrets.previous].some((secret) =>
-    timingSafeEqual(
-      clickTags(clickKey(secret, subscriberId, issue36), [link]).subarray(0, SIGNATURE_BYTES),
-      given,
-    ),
+    timingSafeEqual(clickTags(secret, subscriber, issueId, [link]).subarray(0, SIGNATURE_BYTES), given),
   );
   return valid ? { subscriberId, issueId, link } : null;
 }
