@@ -80,6 +80,7 @@ const envSchema = z.object({
   RECAP_CRON: z.string().default('0 8 * * 1'),
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
+  TRUST_PROXY: optionalString,
   EDITOR_TOKEN: optionalString,
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
@@ -112,6 +113,11 @@ export interface Config {
   timeZone: string;
   cron: string;
   http: { port: number; host: string; editorToken: string | undefined };
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (client IP for rate limits and the consent log):
+   * true, a hop count, or addresses/CIDRs. Undefined: the socket's address.
+   */
+  trustProxy: boolean | number | string[] | undefined;
   requireApproval: boolean;
   trackingEnabled: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
@@ -196,6 +202,7 @@ export function loadConfig(
     timeZone: e.RECAP_TZ,
     cron: e.RECAP_CRON,
     http: { port: e.PORT, host: e.HOST, editorToken: e.EDITOR_TOKEN },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
@@ -229,6 +236,16 @@ function readAuthorityFile(file: string): Record<string, number> {
   const table = z.record(z.string(), z.number().min(0).max(1)).safeParse(parsed);
   if (!table.success) return fail('expected a JSON object of source name to a number from 0 to 1');
   return table.data;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string[] | undefined {
+  if (value === undefined || value === 'false') return undefined;
+  if (value === 'true') return true;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }
 
 function readDotenv(file: string): Record<string, string> {
