@@ -41,6 +41,7 @@ export async function runDemo(app: App, options: { week: string; now: Date }): P
     timeZone: config.timeZone,
     storiesPerSegment: config.selection.storiesPerSegment,
     minStoriesPerSegment: config.selection.minStoriesPerSegment,
+    authority: config.selection.authority,
     now: options.now,
   });
   await approveIssue(db, options.week);
