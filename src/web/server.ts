@@ -50,6 +50,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   const server = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024,
+    trustProxy: trustProxyOption(app.config.trustProxy),
     routerOptions: { maxParamLength: 200 },
   });
   const ownMailer = options.mailer ? undefined : createMailer(app.config);
@@ -125,4 +126,12 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
 
 function loadDefaultSystemMail(): Promise<SystemMailRenderer> {
   return loadSystemTemplates();
+}
+
+/** TRUST_PROXY as fastify takes it: a hop count becomes "trust the nearest N hops". */
+function trustProxyOption(
+  value: boolean | number | string[] | undefined,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value ?? false;
 }
