@@ -23,7 +23,8 @@ export function realScheduleActions(app: App, now: () => Date = () => new Date()
       const mailer = createMailer(config);
       try {
         const summary = await sendIssue(app, week, { mailer });
-        return `${summary.sent} sent, ${summary.failed} failed`;
+        if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
+        return `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
       } finally {
         await mailer.close();
       }

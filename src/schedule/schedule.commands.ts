@@ -25,6 +25,16 @@ export function registerScheduleCommands(program: Command): void {
     .option('--once', 'run a single cycle and exit (for system cron); exit code 1 when the cycle failed')
     .option('--force', 'send a slot even when it is older than the catch-up window, or retry a failed one')
     .addOption(
+      // For rehearsing a schedule (and for tests): run the cycle as if the clock showed this instant.
+      new Option('--now <instant>', 'pretend the current time is this ISO 8601 instant')
+        .hideHelp()
+        .argParser((value) => {
+          const instant = new Date(value);
+          if (Number.isNaN(instant.getTime())) throw new UserError(`--now: expected an ISO 8601 instant, got "${value}"`);
+          return instant;
+        }),
+    )
+    .addOption(
       new Option('--catch-up-hours <hours>', 'how late a missed fire is still caught up')
         .default(DEFAULT_CATCH_UP_WINDOW_MS / 3_600_000)
         .argParser((value) => {
@@ -34,7 +44,7 @@ export function registerScheduleCommands(program: Command): void {
           return hours;
         }),
     )
-    .action((options: { once?: boolean; force?: boolean; catchUpHours: number }) =>
+    .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) =>
       withApp(async (app) => {
         let pattern: ReturnType<typeof cronPattern>;
         try {
@@ -44,14 +54,16 @@ export function registerScheduleCommands(program: Command): void {
             `RECAP_CRON: "${app.config.cron}" is not a valid cron expression (e.g. "0 8 * * 1")`,
           );
         }
+        const offset = options.now ? options.now.getTime() - Date.now() : 0;
+        const now = () => new Date(Date.now() + offset);
         const cycleOptions = {
           db: app.db,
           scheduleName: SCHEDULE_NAME,
           pattern,
           owner: scheduleOwner(),
-          now: () => new Date(),
+          now,
           requireApproval: app.config.requireApproval,
-          actions: realScheduleActions(app),
+          actions: realScheduleActions(app, now),
           log,
           catchUpWindowMs: options.catchUpHours * 3_600_000,
           lookbackMs: LOOKBACK_MS,
