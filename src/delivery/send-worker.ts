@@ -103,7 +103,7 @@ export async function runWorker(deps: WorkerDeps): Promise<SendSummary> {
       deps.issueId !== undefined
         ? await loadSendingIssue(deps.db, { id: deps.issueId })
         : await oldestSendingIssue(deps.db);
-    if (!issue || issue.status !== 'sending') {
+    if (issue?.status !== 'sending') {
       if (deps.issueId !== undefined) {
         if (issue && issue.status !== 'sent') summary.stoppedBecause = describeStatus(issue);
         break;
@@ -239,7 +239,7 @@ async function drainIssue(
     for (;;) {
       if (stop || signal?.aborted) return;
       const current = await loadSendingIssue(db, { id: issue.id });
-      if (!current || current.status !== 'sending') {
+      if (current?.status !== 'sending') {
         stop = {
           reason: current ? describeStatus(current) : `issue ${issue.week} was deleted`,
           fatal: false,
@@ -372,6 +372,16 @@ async function drainIssue(
   };
 
   const lane = async () => {
+    try {
+      await work();
+    } catch (error) {
+      // A failure outside SMTP (rendering, the database): stop every lane, pause, report it.
+      failure ??= error;
+      await halt(`send failed: ${(error as Error).message}`, true).catch(() => {});
+    }
+  };
+
+  const work = async () => {
     for (;;) {
       if (stop || signal?.aborted) return;
       const delivery = local.shift();

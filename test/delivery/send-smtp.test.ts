@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimDeliveries, deliveryCounts } from '../../src/delivery/delivery.repository.ts';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
