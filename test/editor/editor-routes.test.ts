@@ -185,6 +185,70 @@ describe('editor routes over HTTP', () => {
   });
 });
 
+describe('the dashboard over HTTP', () => {
+  it('shows the numbers of the events the test inserted, per segment set, with charts', async () => {
+    const issue = await t.db
+      .selectFrom('issues')
+      .select('id')
+      .where('week', '=', WEEK)
+      .executeTakeFirstOrThrow();
+    const readers = await t.db.selectFrom('subscribers').select('id').orderBy('id').execute();
+    await t.db
+      .insertInto('deliveries')
+      .values(
+        readers.map((r, i) => ({
+          issue_id: issue.id,
+          subscriber_id: r.id,
+          segment_key: i % 2 === 0 ? 'engineers-developers' : 'engineers-developers+policy-legal',
+          status: i === 3 ? ('bounced' as const) : ('sent' as const),
+          message_id: `<dash.${r.id}@test>`,
+        })),
+      )
+      .execute();
+    const [a, b, c] = readers.map((r) => r.id) as [string, string, string];
+    await t.db
+      .insertInto('tracking_events')
+      .values([
+        { kind: 'open', issue_id: issue.id, subscriber_id: a, class: 'human' },
+        { kind: 'open', issue_id: issue.id, subscriber_id: b, class: 'human' },
+        { kind: 'open', issue_id: issue.id, subscriber_id: c, class: 'machine' },
+        { kind: 'click', issue_id: issue.id, subscriber_id: a, class: 'human', link_position: 0 },
+      ])
+      .execute();
+    await t.db
+      .updateTable('issues')
+      .set({ send_started_at: new Date('2026-11-23T08:00:00Z') })
+      .where('id', '=', issue.id)
+      .execute();
+    await t.db
+      .insertInto('consent_log')
+      .values({
+        subscriber_id: b,
+        action: 'unsubscribe',
+        detail: JSON.stringify({ source: 'one-click', issueId: issue.id }),
+      })
+      .execute();
+
+    const page = await (await fetch(`${server.url}/editor/issues/${WEEK}/stats`)).text();
+    const metric = (label: string) => new RegExp(`data-metric="${label}">([^<]*)<`).exec(page)?.[1];
+    expect(metric('Recipients')).toBe('4');
+    expect(metric('Bounced')).toBe('1');
+    expect(metric('Unique human opens')).toBe('2');
+    expect(metric('Open rate')).toBe('66.7%'); // 2 of 3 delivered
+    expect(metric('Machine opens')).toBe('1');
+    expect(metric('Unique human clicks')).toBe('1');
+    expect(metric('Click rate')).toBe('33.3%');
+    expect(metric('Unsubscribes')).toBe('1');
+    expect(page).toContain('data-segment-key="engineers-developers+policy-legal"');
+
+    const dashboard = await (await fetch(`${server.url}/editor/dashboard`)).text();
+    expect(dashboard.match(/<svg class="chart"/g)).toHaveLength(4);
+    expect(dashboard).toContain('2026-W47: 66.7%');
+    const weeks = await (await fetch(`${server.url}/`)).text();
+    expect(weeks).toMatch(/data-week="2026-W47"[\s\S]*?<td class="num">4<\/td>/);
+  });
+});
+
 describe('editor access with EDITOR_TOKEN', () => {
   let guarded: RunningServer;
   const token = 'editor-token-for-the-test-0123456789';
