@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { composeMime } from '../../src/delivery/compose-mime.ts';
 import type { OutgoingMessage } from '../../src/delivery/mailer.ts';
 import { createOutboxMailer, outboxFileName } from '../../src/delivery/outbox-mailer.ts';
 import { nextAttemptAt } from '../../src/delivery/retry-policy.ts';
+import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import { startSmtpSink } from '../support/smtp-sink.ts';
 
 const message: OutgoingMessage = {
   from: '"Weekly AI Recap" <recap@news.example.test>',
@@ -146,5 +149,45 @@ describe('the retry policy', () => {
     expect(delay(3, 1)).toBe(4000);
     expect(delay(10, 1)).toBe(8000);
     expect(nextAttemptAt(policy, 2, start, new Date(start.getTime() + 59_500), 0)).toBeNull();
+  });
+});
+
+describe('DKIM', () => {
+  it('signs every message, List-Unsubscribe and List-Unsubscribe-Post included', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const sink = await startSmtpSink();
+    const mailer = createSmtpMailer({
+      url: sink.url,
+      maxConnections: 1,
+      dkim: {
+        domain: 'news.example.test',
+        selector: 'recap',
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
+    });
+    try {
+      expect(await mailer.send(message)).toEqual({ ok: true });
+      const [received] = sink.messages;
+      expect(received?.envelopeFrom).toBe(message.envelopeFrom);
+      const signature =
+        received?.parsed.headerLines.find((h) => h.key === 'dkim-signature')?.line.replace(/\s+/g, '') ?? '';
+      expect(signature).toContain('d=news.example.test');
+      expect(signature).toContain('s=recap');
+      const signed = /;h=([^;]+)/.exec(signature)?.[1]?.toLowerCase().split(':') ?? [];
+      expect(signed).toEqual(
+        expect.arrayContaining([
+          'from',
+          'subject',
+          'message-id',
+          'list-unsubscribe',
+          'list-unsubscribe-post',
+          'list-id',
+        ]),
+      );
+      expect(received?.parsed.subject).toBe(message.subject);
+    } finally {
+      await mailer.close();
+      await sink.close();
+    }
   });
 });
