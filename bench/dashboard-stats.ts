@@ -7,7 +7,16 @@ import { loadIssueStats, loadWeeklySeries } from '../src/reports/issue-stats.ts'
 import { listIssueSummaries } from '../src/reports/issue-summaries.ts';
 
 const subscribers = Number(process.argv[2] ?? 50_000);
-const weeks = ['2026-W40', '2026-W41', '2026-W42', '2026-W43', '2026-W44', '2026-W45', '2026-W46', '2026-W47'];
+const weeks = [
+  '2026-W40',
+  '2026-W41',
+  '2026-W42',
+  '2026-W43',
+  '2026-W44',
+  '2026-W45',
+  '2026-W46',
+  '2026-W47',
+];
 const handle = await connectDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: 'memory://' });
 const { db } = handle;
 try {
@@ -15,10 +24,15 @@ try {
     await sql`TRUNCATE issues, subscribers, segments, stories RESTART IDENTITY CASCADE`.execute(db);
   }
   const seedStart = performance.now();
-  await sql`INSERT INTO subscribers (email) SELECT 'reader' || i || '@example.com' FROM generate_series(1, ${subscribers}) i`.execute(db);
+  await sql`INSERT INTO subscribers (email) SELECT 'reader' || i || '@example.com' FROM generate_series(1, ${subscribers}) i`.execute(
+    db,
+  );
   for (const [index, week] of weeks.entries()) {
     const sendAt = new Date(Date.UTC(2026, 9, 5 + index * 7, 8));
-    await db.insertInto('issues').values({ week, status: 'sent', built_at: sendAt, send_started_at: sendAt }).execute();
+    await db
+      .insertInto('issues')
+      .values({ week, status: 'sent', built_at: sendAt, send_started_at: sendAt })
+      .execute();
   }
   await sql`
     INSERT INTO deliveries (issue_id, subscriber_id, segment_key, status, message_id)
@@ -28,7 +42,9 @@ try {
     FROM issues i CROSS JOIN subscribers s`.execute(db);
   await sql`
     INSERT INTO issue_links (issue_id, position, url)
-    SELECT i.id, p, 'https://example.com/story/' || p FROM issues i CROSS JOIN generate_series(0, 11) p`.execute(db);
+    SELECT i.id, p, 'https://example.com/story/' || p FROM issues i CROSS JOIN generate_series(0, 11) p`.execute(
+    db,
+  );
   await sql`
     INSERT INTO tracking_events (kind, issue_id, subscriber_id, class, link_position)
     SELECT 'open', d.issue_id, d.subscriber_id, CASE WHEN d.subscriber_id % 5 = 0 THEN 'machine' ELSE 'human' END, NULL
@@ -39,10 +55,15 @@ try {
     FROM deliveries d WHERE (d.subscriber_id + d.issue_id) % 5 < 2`.execute(db);
   await sql`
     INSERT INTO consent_log (subscriber_id, action, occurred_at, detail)
-    SELECT id, 'unsubscribe', timestamptz '2026-11-02 12:00Z', '{}' FROM subscribers WHERE id % 400 = 0`.execute(db);
+    SELECT id, 'unsubscribe', timestamptz '2026-11-02 12:00Z', '{}' FROM subscribers WHERE id % 400 = 0`.execute(
+    db,
+  );
   await sql`ANALYZE`.execute(db);
   const seeded = (performance.now() - seedStart) / 1000;
-  const events = await db.selectFrom('tracking_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const events = await db
+    .selectFrom('tracking_events')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
 
   const time = async (run: () => Promise<unknown>) => {
     await run();
@@ -55,11 +76,16 @@ try {
     return samples.sort((a, b) => a - b)[2] as number;
   };
   const rows: Array<[string, number]> = [
-    ['loadIssueStats (one issue: totals, 3 segment sets, 12 links)', await time(() => loadIssueStats(db, '2026-W47'))],
+    [
+      'loadIssueStats (one issue: totals, 3 segment sets, 12 links)',
+      await time(() => loadIssueStats(db, '2026-W47')),
+    ],
     ['loadWeeklySeries (8 weeks)', await time(() => loadWeeklySeries(db, 12))],
     ['listIssueSummaries (weeks list)', await time(() => listIssueSummaries(db))],
   ];
-  console.log(`\n${handle.kind}, ${subscribers.toLocaleString('en')} subscribers × ${weeks.length} issues = ${(subscribers * weeks.length).toLocaleString('en')} deliveries, ${Number(events.n).toLocaleString('en')} tracking events (seeded in ${seeded.toFixed(1)} s)\n`);
+  console.log(
+    `\n${handle.kind}, ${subscribers.toLocaleString('en')} subscribers × ${weeks.length} issues = ${(subscribers * weeks.length).toLocaleString('en')} deliveries, ${Number(events.n).toLocaleString('en')} tracking events (seeded in ${seeded.toFixed(1)} s)\n`,
+  );
   console.log('| query | median of 5 |');
   console.log('| --- | ---: |');
   for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(0)} ms |`);

@@ -30,7 +30,8 @@ export function registerScheduleCommands(program: Command): void {
         .hideHelp()
         .argParser((value) => {
           const instant = new Date(value);
-          if (Number.isNaN(instant.getTime())) throw new UserError(`--now: expected an ISO 8601 instant, got "${value}"`);
+          if (Number.isNaN(instant.getTime()))
+            throw new UserError(`--now: expected an ISO 8601 instant, got "${value}"`);
           return instant;
         }),
     )

@@ -14,7 +14,7 @@ export function parseView(value: unknown): PreviewView {
 export function preheaderOf(html: string): string {
   const hidden = /<div[^>]*display:\s*none[^>]*>([\s\S]*?)<\/div>/i.exec(html)?.[1] ?? '';
   const text = decodeEntities(hidden.replace(/<[^>]+>/g, ''))
-    .replace(/[\u200b-\u200f\u00ad\u034f\u2007\ufeff]/g, '')
+    .replace(/[\u200b-\u200f\u00ad\u2007\ufeff]|\u034f/g, '')
     .replace(/\s+/g, ' ')
     .trim();
   return text;
