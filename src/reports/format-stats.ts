@@ -25,32 +25,48 @@ export function percent(value: number): string {
   return `${(value * 100).toFixed(1)}%`;
 }
 
-/** The plain-text report of `recap stats`: totals and segments side by side, then links by clicks. */
+const segmentColumns: Array<[string, (c: EngagementCounts) => string]> = [
+  ['recipients', (c) => String(c.recipients)],
+  ['delivered', (c) => String(c.delivered)],
+  ['opens', (c) => String(c.humanOpeners)],
+  ['open rate', (c) => percent(c.openRate)],
+  ['clicks', (c) => String(c.humanClickers)],
+  ['click rate', (c) => percent(c.clickRate)],
+  ['unsubs', (c) => String(c.unsubscribes)],
+  ['complaints', (c) => String(c.complaints)],
+];
+
+/** The plain-text report of `recap stats`: the totals, a line per segment set, then links by clicks. */
 export function formatIssueStats(stats: IssueStats): string {
-  const columns = [
-    { name: 'total', counts: stats.totals },
-    ...stats.segments.map((s) => ({ name: s.segmentKey, counts: s })),
-  ];
   const labelWidth = Math.max(...rows.map(([label]) => label.length));
-  const widths = columns.map((col) =>
-    Math.max(col.name.length, ...rows.map(([, value]) => value(col.counts).length)),
-  );
-  const line = (label: string, cells: string[]) =>
-    `${label.padEnd(labelWidth)}  ${cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')}`.trimEnd();
   const out = [
     `Issue ${stats.week} (${stats.status})${stats.sendStartedAt ? `, sending started ${stats.sendStartedAt.toISOString()}` : ''}`,
     '',
-    line(
-      '',
-      columns.map((c) => c.name),
-    ),
-    ...rows.map(([label, value]) =>
-      line(
-        label,
-        columns.map((c) => value(c.counts)),
-      ),
-    ),
+    ...rows.map(([label, value]) => `  ${label.padEnd(labelWidth)}  ${value(stats.totals)}`),
   ];
+  if (stats.segments.length > 0) {
+    const keyWidth = Math.max('segment set'.length, ...stats.segments.map((s) => s.segmentKey.length));
+    const widths = segmentColumns.map(([label, value]) =>
+      Math.max(label.length, ...stats.segments.map((s) => value(s).length)),
+    );
+    const line = (key: string, cells: string[]) =>
+      `  ${key.padEnd(keyWidth)}  ${cells.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')}`.trimEnd();
+    out.push(
+      '',
+      'Per segment set (humans):',
+      line(
+        'segment set',
+        segmentColumns.map(([label]) => label),
+      ),
+    );
+    for (const segment of stats.segments)
+      out.push(
+        line(
+          segment.segmentKey,
+          segmentColumns.map(([, value]) => value(segment)),
+        ),
+      );
+  }
   if (stats.links.length > 0) {
     out.push('', 'Links (human clicks, unique human clickers, other clicks):');
     for (const link of stats.links) {

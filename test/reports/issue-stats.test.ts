@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventClass } from '../../src/db/database.ts';
+import { formatIssueStats } from '../../src/reports/format-stats.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../src/reports/issue-stats.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -172,6 +173,13 @@ describe('issue stats', () => {
       [1, 'Chip export rules', 1, 1, 1],
       [2, null, 0, 0, 0],
     ]);
+
+    // `recap stats` prints the same numbers.
+    const text = formatIssueStats(stats as NonNullable<typeof stats>);
+    expect(text).toMatch(/^ {2}unique human opens +3$/m);
+    expect(text).toMatch(/^ {2}open rate +50\.0%$/m);
+    expect(text).toMatch(/^ {2}builders\+founders +4 +0 +1 +0\.0% +0 +0\.0% +0 +1$/m);
+    expect(text).toMatch(/^ +2 +1 +1 {2}Model launch {2}https:\/\/a\.example\/1$/m);
   });
 
   it('returns null for a week without an issue and zeros for an issue without deliveries', async () => {
