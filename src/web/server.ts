@@ -49,6 +49,8 @@ export interface RunningServer {
 export async function startServer(app: App, options: ServerOptions = {}): Promise<RunningServer> {
   const server = Fastify({
     logger: options.logger ?? false,
+    // A line per pixel hit would drown the errors and cost more than the request itself.
+    disableRequestLogging: true,
     bodyLimit: 64 * 1024,
     trustProxy: trustProxyOption(app.config.trustProxy),
     routerOptions: { maxParamLength: 200 },
