@@ -1,4 +1,4 @@
-import type { RenderedMessage, Recipient } from '../render/rendered-message.ts';
+import type { Recipient, RenderedMessage } from '../render/rendered-message.ts';
 
 /** What every recipient of one segment set shares, rendered once; turned into one copy per recipient. */
 export interface EditionMessages {

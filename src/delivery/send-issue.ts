@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type App, UserError } from '../app.ts';
-import type { IssueContent } from '../issues/issue-content.ts';
 import { loadIssueContent } from '../issues/issue-content.repository.ts';
+import type { IssueContent } from '../issues/issue-content.ts';
 import { issueLinks } from '../render/issue-links.ts';
 import { createMailer } from './create-mailer.ts';
 import { messageFactoryFor } from './edition-messages.ts';

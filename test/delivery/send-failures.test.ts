@@ -1,8 +1,8 @@
 import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
+import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type SmtpSinkOptions, startSmtpSink } from '../support/smtp-sink.ts';

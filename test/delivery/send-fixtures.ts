@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/database.ts';
-import type { IssueContent, IssueStory } from '../../src/issues/issue-content.ts';
 import { weekBounds } from '../../src/issues/iso-week.ts';
+import type { IssueContent, IssueStory } from '../../src/issues/issue-content.ts';
 import type { Segment } from '../../src/stories/segment.ts';
-import { storyFromInput, storyInputSchema } from '../../src/stories/story.ts';
 import { upsertStories } from '../../src/stories/story.repository.ts';
+import { storyFromInput, storyInputSchema } from '../../src/stories/story.ts';
 
 export const WEEK = '2026-W48';
 
