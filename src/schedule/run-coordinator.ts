@@ -60,7 +60,8 @@ export async function takeOverSlot(
     .where('slot', '=', fire.slot)
     .where('owner', '=', expected.owner)
     .where(sql<boolean>`outcome IS NOT DISTINCT FROM ${expected.outcome}`)
-    .where('updated_at', '=', expected.updatedAt)
+    // Compared at the millisecond a JS Date holds, whatever precision the column kept.
+    .where(sql<Date>`date_trunc('milliseconds', updated_at)`, '=', expected.updatedAt)
     .returning('slot')
     .executeTakeFirst();
   return updated !== undefined;

@@ -25,6 +25,13 @@ describe('editor access', () => {
       ok: false,
       status: 403,
     });
+    expect(checkEditorAccess({ ...local, forwarded: true }, undefined)).toMatchObject({
+      ok: false,
+      status: 403,
+    });
+    expect(checkEditorAccess({ ...local, forwarded: true, authorization: 'Bearer t0ken' }, 't0ken').ok).toBe(
+      true,
+    );
   });
 
   it('with EDITOR_TOKEN requires it from everyone: bearer, cookie, or ?token= once', () => {

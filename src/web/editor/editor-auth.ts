@@ -14,6 +14,8 @@ export interface EditorRequestFacts {
   cookieHeader: string | undefined;
   /** The `token` query parameter, if any. */
   queryToken: string | undefined;
+  /** True when the request came through a proxy (Forwarded / X-Forwarded-For present). */
+  forwarded?: boolean;
 }
 
 export type EditorAccess =
@@ -21,8 +23,8 @@ export type EditorAccess =
   | { ok: false; status: 401 | 403; reason: string };
 
 /**
- * Who may use the editor. Without EDITOR_TOKEN only this machine may (loopback addresses), whatever
- * HOST binds to; with it, every request must carry the token: Bearer header, the cookie, or `?token=`
+ * Who may use the editor. Without EDITOR_TOKEN only this machine may (loopback addresses, not through
+ * a proxy), whatever HOST binds to; with it, every request must carry the token: Bearer header, the cookie, or `?token=`
  * once (which then sets the cookie). Forms must come from the editor's own pages (Origin / Sec-Fetch-Site),
  * so another site open in the same browser cannot approve or send. Pure.
  */
@@ -39,6 +41,14 @@ export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string
     }
   }
   if (editorToken === undefined) {
+    // A reverse proxy on this machine makes every visitor look local: proxied requests need the token.
+    if (facts.forwarded) {
+      return {
+        ok: false,
+        status: 403,
+        reason: 'the editor is not served through a proxy without EDITOR_TOKEN',
+      };
+    }
     return isLoopback(facts.ip)
       ? { ok: true, setCookie: false }
       : {

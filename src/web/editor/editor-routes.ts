@@ -41,6 +41,8 @@ export async function registerEditorRoutes(
           authorization: header(request, 'authorization'),
           cookieHeader: header(request, 'cookie'),
           queryToken: typeof query.token === 'string' ? query.token : undefined,
+          forwarded:
+            request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined,
         },
         app.config.http.editorToken,
       );
