@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { App } from '../app.ts';
 import { createMailer } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
@@ -50,7 +50,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   const server = Fastify({
     logger: options.logger ?? false,
     // A line per pixel hit would drown the errors and cost more than the request itself.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     trustProxy: trustProxyOption(app.config.trustProxy),
     routerOptions: { maxParamLength: 200 },
