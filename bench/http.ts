@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
 import pg from 'pg';
 import type { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -50,6 +51,16 @@ async function serveBare(): Promise<void> {
     const address = server.address();
     process.stdout.write(`READY ${typeof address === 'object' && address ? address.port : 0}\n`);
   });
+}
+
+/** Fastify with the GIF and nothing else: what the framework alone costs on this machine. */
+async function serveFastify(): Promise<void> {
+  const server = Fastify({ logger: false });
+  server.get('/o/:token', async (_request, reply) =>
+    reply.header('content-type', 'image/gif').header('cache-control', 'no-store').send(PIXEL_GIF),
+  );
+  const address = await server.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`READY ${new URL(address).port}\n`);
 }
 
 async function serveRecap(databaseUrl: string, ackAfterWrite: boolean): Promise<void> {
@@ -217,6 +228,13 @@ async function main(): Promise<void> {
     await load(bare.port, ['/warmup']);
     rows.push(['bare node:http, same GIF', await load(bare.port, openPaths), null]);
     await stop(bare.child);
+    const framework = await spawnServer('fastify');
+    rows.push([
+      'fastify, same GIF, no token check, no database',
+      await load(framework.port, openPaths),
+      null,
+    ]);
+    await stop(framework.child);
 
     for (const [label, kind, paths, mode] of [
       ['recap open pixel GET /o/:token, answered at once (default)', 'open', openPaths, 'queued'],
@@ -257,5 +275,6 @@ async function main(): Promise<void> {
 
 const [role, databaseUrl, mode] = process.argv.slice(2);
 if (role === 'bare') await serveBare();
+else if (role === 'fastify') await serveFastify();
 else if (role === 'recap') await serveRecap(databaseUrl ?? '', mode === 'ack');
 else await main();
