@@ -159,7 +159,11 @@ export interface DeliveriesTable {
   sent_at: Timestamp | null;
   created_at: DefaultedTimestamp;
   /** Class of the last failure (added by 20261125120000). */
-  failure_kind: ColumnType<SendFailureKind | null, SendFailureKind | null | undefined, SendFailureKind | null>;
+  failure_kind: ColumnType<
+    SendFailureKind | null,
+    SendFailureKind | null | undefined,
+    SendFailureKind | null
+  >;
   /** SMTP reply code and enhanced status of the last failure, e.g. "550 5.1.1". */
   smtp_code: ColumnType<string | null, string | null | undefined, string | null>;
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;

@@ -13,5 +13,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`ALTER TABLE schedule_fires DROP COLUMN week, DROP COLUMN detail, DROP COLUMN updated_at;`.execute(db);
+  await sql`ALTER TABLE schedule_fires DROP COLUMN week, DROP COLUMN detail, DROP COLUMN updated_at;`.execute(
+    db,
+  );
 }
