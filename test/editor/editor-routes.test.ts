@@ -140,10 +140,13 @@ describe('editor routes over HTTP', () => {
       recipient: TEST_RECIPIENT,
     });
     expect(said(sent)).toMatch(/Test of engineers-developers sent/);
-    expect(sink.messages).toHaveLength(1);
-    const message = sink.messages[0]?.parsed;
+    expect(sink.messages).toHaveLength(2);
+    const message = sink.messages.find((m) => m.parsed.subject?.startsWith('[TEST]'))?.parsed;
+    const notice = sink.messages.find((m) => !m.parsed.subject?.startsWith('[TEST]'))?.parsed;
+    expect(notice?.subject).toBe(`Test send: Weekly AI Recap ${WEEK} (Engineers & Developers)`);
+    expect(notice?.text).toContain(`/editor/issues/${WEEK}?segments=engineers-developers`);
     expect(message?.subject).toMatch(/^\[TEST\] Weekly AI Recap/);
-    expect(sink.messages[0]?.envelopeTo).toEqual([TEST_RECIPIENT]);
+    expect(sink.messages.map((m) => m.envelopeTo)).toEqual([[TEST_RECIPIENT], [TEST_RECIPIENT]]);
     expect(String(message?.html)).not.toMatch(/\/o\/|\/c\//);
     const deliveries = await t.db.selectFrom('deliveries').select('id').execute();
     expect(deliveries).toEqual([]);

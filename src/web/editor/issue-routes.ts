@@ -13,6 +13,7 @@ import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.re
 import type { IssueReport } from '../../issues/issue-report.ts';
 import { createEditionRenderer, type EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
+import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
 import { html } from '../html.ts';
 import { field } from '../web-context.ts';
@@ -59,6 +60,7 @@ export async function registerIssueRoutes(
     ownMailer ??= createMailer(config);
     return ownMailer;
   };
+  let systemTemplates: Promise<SystemTemplates> | undefined;
   editor.addHook('onClose', async () => {
     await ownMailer?.close();
   });
@@ -227,7 +229,25 @@ export async function registerIssueRoutes(
       messageId: `<recap-test.${week}.${randomBytes(6).toString('hex')}@${domain}>`,
     });
     if (!result.ok) return back(reply, request, week, { error: `The test was not sent: ${result.message}` });
-    return back(reply, request, week, { notice: `Test of ${segmentKey} sent to ${recipient}.` });
+    // A short notice beside the copy says what it is and links back to this preview.
+    systemTemplates ??= loadSystemTemplates();
+    const notice = (await systemTemplates).render('test-notice', {
+      week,
+      segment: edition.segments.map((s) => s.name).join(' + '),
+      preview_url: `${request.protocol}://${request.headers.host ?? '127.0.0.1'}/editor/issues/${week}?${new URLSearchParams({ segments: segmentKey })}`,
+      postal_address: config.sender.postalAddress,
+    });
+    const noticeResult = await mailer().send({
+      from: formatAddress(config.sender.name, config.sender.email),
+      to: recipient,
+      subject: notice.subject,
+      html: notice.html,
+      text: notice.text,
+      headers: { 'X-Recap-Test': `${week} ${segmentKey}` },
+      messageId: `<recap-test-notice.${week}.${randomBytes(6).toString('hex')}@${domain}>`,
+    });
+    const also = noticeResult.ok ? ' with a notice' : ` (the notice was not sent: ${noticeResult.message})`;
+    return back(reply, request, week, { notice: `Test of ${segmentKey} sent to ${recipient}${also}.` });
   });
 }
 
