@@ -77,6 +77,26 @@ describe('the editor in a browser', () => {
       .toBe(375);
     expect(await page.locator('.tabs a[aria-current="page"]').innerText()).toBe('Mobile 375 px');
     await shot('2-preview-mobile');
+
+    await page.getByRole('link', { name: 'Plain text' }).click();
+    await expect
+      .poll(() => page.frameLocator('iframe.preview').locator('body').innerText())
+      .toContain('WEEKLY AI RECAP');
+    await page.getByRole('link', { name: 'Dark' }).click();
+    const dark = await (await page.locator('iframe.preview').elementHandle())?.contentFrame();
+    // Either the template's own dark rules are on, or the page is inverted as forced dark mode does.
+    await expect
+      .poll(() =>
+        dark?.evaluate(
+          () =>
+            getComputedStyle(document.documentElement).filter +
+            getComputedStyle(document.body).backgroundColor,
+        ),
+      )
+      .toMatch(/invert|rgb\((\d|[1-5]\d),/);
+    await shot('2b-preview-dark');
+    await page.getByRole('link', { name: 'Mobile 375 px' }).click();
+    await expect.poll(() => page.locator('.tabs a[aria-current="page"]').innerText()).toBe('Mobile 375 px');
   });
 
   it('pins a story first and the preview follows', async () => {
