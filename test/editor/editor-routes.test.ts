@@ -247,7 +247,19 @@ describe('the dashboard over HTTP', () => {
     const dashboard = await (await fetch(`${server.url}/editor/dashboard`)).text();
     expect(dashboard.match(/<svg class="chart"/g)).toHaveLength(4);
     expect(dashboard).toContain('2026-W47: 66.7%');
+    await t.db
+      .insertInto('schedule_fires')
+      .values({
+        schedule_name: 'weekly-recap',
+        slot: '2026-11-23T08:00:00Z',
+        owner: 'host:1',
+        week: WEEK,
+        outcome: 'waiting-approval',
+        detail: 'waiting for an editor <to approve>',
+      })
+      .execute();
     const weeks = await (await fetch(`${server.url}/`)).text();
+    expect(weeks).toContain('<td>waiting-approval</td><td>waiting for an editor &lt;to approve&gt;</td>');
     expect(weeks).toMatch(/data-week="2026-W47"[\s\S]*?<td class="num">4<\/td>/);
   });
 });

@@ -4,12 +4,14 @@ import type { Mailer } from '../../delivery/mailer.ts';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek, previousIsoWeek } from '../../issues/iso-week.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { listIssueSummaries } from '../../reports/issue-summaries.ts';
+import { listFires } from '../../schedule/run-coordinator.ts';
+import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
 import { html } from '../html.ts';
 import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
 import { editorCsp, editorPage } from './editor-layout.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
-import { weeksBody } from './weeks-page.ts';
+import { scheduleBody, weeksBody } from './weeks-page.ts';
 
 export interface EditorRouteOptions {
   /** Sends the "Send test" mails; defaults to createMailer(config), closed with the server. */
@@ -68,7 +70,13 @@ export async function registerEditorRoutes(
       const current = isoWeekOf(now(), app.config.timeZone);
       const candidates = [formatIsoWeek(current), formatIsoWeek(previousIsoWeek(current))];
       const unbuilt = candidates.filter((week) => !issues.some((i) => i.week === week && i.builtAt !== null));
-      return sendEditorPage(reply, 'Weeks', weeksBody(issues, unbuilt, app.config.timeZone), request);
+      const fires = await listFires(app.db, SCHEDULE_NAME, 5);
+      return sendEditorPage(
+        reply,
+        'Weeks',
+        html`${weeksBody(issues, unbuilt, app.config.timeZone)}${scheduleBody(fires, app.config.timeZone)}`,
+        request,
+      );
     });
 
     editor.get('/editor/dashboard', async (request, reply) => {

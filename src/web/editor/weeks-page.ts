@@ -1,4 +1,5 @@
 import type { IssueSummary } from '../../reports/issue-summaries.ts';
+import type { FireRecord } from '../../schedule/run-coordinator.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { formatDateTime, statusBadge } from './editor-layout.ts';
 
@@ -29,4 +30,16 @@ export function weeksBody(
 </tr>`,
   )}</tbody></table>
 ${issues.length === 0 ? html`<p class="muted">No issue yet. Import stories (<code>recap import stories FILE</code>), then build a week.</p>` : ''}`;
+}
+
+/** What the weekly schedule decided for its latest slots, and why. */
+export function scheduleBody(fires: readonly FireRecord[], timeZone: string): SafeHtml {
+  if (fires.length === 0)
+    return html`<h2>Schedule</h2><p class="muted">The schedule has not fired yet (<code>recap schedule</code>).</p>`;
+  return html`<h2>Schedule</h2>
+<table class="fires"><thead><tr><th>Slot</th><th>Week</th><th>Outcome</th><th>Why</th><th>By</th></tr></thead>
+<tbody>${fires.map(
+    (f) =>
+      html`<tr><td>${formatDateTime(f.slot, timeZone)}</td><td>${f.week ?? ''}</td><td>${f.outcome ?? ''}</td><td>${f.detail ?? ''}</td><td class="muted">${f.owner}</td></tr>`,
+  )}</tbody></table>`;
 }
