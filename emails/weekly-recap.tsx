@@ -17,6 +17,8 @@ export interface PersonalLinks {
   preferencesUrl: string;
   /** The open-tracking pixel, null when tracking is off for this reader. */
   pixelUrl: string | null;
+  /** The tracked hidden link for link scanners, null when tracking is off for this reader. */
+  honeypotUrl?: string | null;
 }
 
 export interface Props {
@@ -26,12 +28,20 @@ export interface Props {
   personal: PersonalLinks | null;
   /** Original URL -> the href to use (a tracked link); URLs not listed link to the original. */
   hrefs?: Record<string, string>;
-  /** Stand-in text where the pixel goes, used when one rendering serves many readers. */
+  /** Stand-ins where the pixel and the hidden scanner link go, when one rendering serves many readers. */
   pixelSlot?: string;
+  honeypotSlot?: string;
 }
 
 /** The Weekly AI Recap for one edition (issue narrowed to a reader's segments). */
-export default function WeeklyRecap({ edition, frame, personal, hrefs = {}, pixelSlot }: Props) {
+export default function WeeklyRecap({
+  edition,
+  frame,
+  personal,
+  hrefs = {},
+  pixelSlot,
+  honeypotSlot,
+}: Props) {
   const outline = recapOutline(edition);
   const hrefOf = (url: string) => hrefs[url] ?? url;
   const archiveUrl = `${frame.publicUrl}/archive`;
@@ -45,7 +55,10 @@ export default function WeeklyRecap({ edition, frame, personal, hrefs = {}, pixe
         <style>{headStyles}</style>
       </Head>
       <body className="bg" style={styles.body}>
-        <div style={styles.preheader}>{outline.preheader}</div>
+        <div style={styles.preheader}>
+          {outline.preheader}
+          {honeypotSlot ?? (personal?.honeypotUrl ? <HoneypotLink href={personal.honeypotUrl} /> : null)}
+        </div>
         {pixelSlot ?? (personal?.pixelUrl ? <TrackingPixel src={personal.pixelUrl} /> : null)}
         <table
           role="presentation"
@@ -152,6 +165,15 @@ export default function WeeklyRecap({ edition, frame, personal, hrefs = {}, pixe
 export function TrackingPixel({ src }: { src: string }) {
   // fetchPriority="low" stops React from adding a <link rel="preload"> for the image to the head.
   return <img src={src} width={1} height={1} alt="" fetchPriority="low" style={styles.pixel} />;
+}
+
+/**
+ * A link no reader sees (inside the hidden preheader, no text): only link scanners follow it, which
+ * lets the click endpoint classify their clicks.
+ */
+export function HoneypotLink({ href }: { href: string }) {
+  // biome-ignore lint/a11y/useAnchorContent: hidden from everyone on purpose (display:none also hides it from screen readers)
+  return <a href={href} style={{ display: 'none' }} />;
 }
 
 WeeklyRecap.PreviewProps = {

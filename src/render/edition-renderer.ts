@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import WeeklyRecap, { type PersonalLinks, TrackingPixel } from '../../emails/weekly-recap.tsx';
+import WeeklyRecap, { HoneypotLink, type PersonalLinks, TrackingPixel } from '../../emails/weekly-recap.tsx';
 import type { Edition } from '../issues/issue-content.ts';
 import { signClickTokens, signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
-import { linkPosition } from './issue-links.ts';
+import { HONEYPOT_URL, linkPosition } from './issue-links.ts';
 import { plainText } from './plain-text.ts';
 import { recapOutline } from './recap-outline.ts';
 import type { EmailFrame, Recipient, RenderedMessage } from './rendered-message.ts';
@@ -19,7 +19,9 @@ const GREETING = 0;
 const UNSUBSCRIBE = 1;
 const PREFERENCES = 2;
 const PIXEL = 3;
-const FIRST_LINK = 4;
+const HONEYPOT = 4;
+const FIRST_LINK = 5;
+const honeypotPosition = linkPosition(HONEYPOT_URL);
 
 /** Rendered text cut at the per-recipient slots: literals[0] slot[0] literals[1] ... literals[n]. */
 interface SlottedText {
@@ -41,6 +43,8 @@ export interface EditionTemplate {
   text: SlottedText;
   /** The pixel markup around its URL. */
   pixel: [string, string];
+  /** The hidden scanner link's markup around its URL. */
+  honeypot: [string, string];
   /** The edition's links (slot FIRST_LINK + i): original URL, the same HTML-escaped, issue-wide position. */
   links: Array<{ url: string; escaped: string; position: number }>;
 }
@@ -61,6 +65,7 @@ interface RecipientValues {
   unsubscribeUrl: string;
   preferencesUrl: string;
   pixelUrl: string | null;
+  honeypotUrl: string | null;
   /** Href per link of the edition, in the order of `urls`. */
   hrefs: string[];
   unsubscribeToken: string;
@@ -107,6 +112,11 @@ export function createEditionRenderer(options: {
   frame: EmailFrame;
   secrets: TokenSecrets;
   trackingEnabled: boolean;
+  /**
+   * Adds the hidden scanner link (issueLinks' kind 'honeypot') to tracked copies. Off by default: a
+   * consumer that follows every `/c/` link of a copy expecting redirects would meet its 200 page.
+   */
+  honeypot?: boolean;
 }): EditionRenderer {
   const { frame, secrets } = options;
   const publicUrl = frame.publicUrl.replace(/\/+$/, '');
@@ -124,7 +134,11 @@ export function createEditionRenderer(options: {
     const subscriberId = recipient.subscriberId;
     const tracking = options.trackingEnabled && recipient.trackingEnabled;
     const unsubscribeToken = signToken(secrets, { kind: 'unsubscribe', subscriberId, issueId });
-    const clicks = tracking ? signClickTokens(secrets, subscriberId, issueId, positions) : null;
+    const clicks = tracking
+      ? signClickTokens(secrets, subscriberId, issueId, [...positions, honeypotPosition])
+      : null;
+    const honeypotToken = clicks?.pop();
+    const withHoneypot = options.honeypot === true && honeypotToken !== undefined;
     return {
       greeting: greetingFor(recipient.name),
       unsubscribeUrl: `${publicUrl}/u/${unsubscribeToken}`,
@@ -132,6 +146,7 @@ export function createEditionRenderer(options: {
       pixelUrl: tracking
         ? `${publicUrl}/o/${signToken(secrets, { kind: 'open', subscriberId, issueId })}`
         : null,
+      honeypotUrl: withHoneypot ? `${publicUrl}/c/${honeypotToken}` : null,
       hrefs: clicks ? clicks.map((token) => `${publicUrl}/c/${token}`) : [...urls],
       unsubscribeToken,
     };
@@ -168,7 +183,14 @@ export function createEditionRenderer(options: {
         preferencesUrl: marker(PREFERENCES),
         pixelUrl: null,
       };
-      const html = renderHtml({ edition, frame: frameProps, personal, hrefs, pixelSlot: marker(PIXEL) });
+      const html = renderHtml({
+        edition,
+        frame: frameProps,
+        personal,
+        hrefs,
+        pixelSlot: marker(PIXEL),
+        honeypotSlot: marker(HONEYPOT),
+      });
       const text = plainText(outline, frame.postalAddress, {
         greeting: marker(GREETING),
         viewInBrowserUrl: editionArchiveUrl(publicUrl, edition.week, edition.segmentKey),
@@ -178,6 +200,9 @@ export function createEditionRenderer(options: {
         hrefOf: (url) => hrefs[url] ?? url,
       });
       const pixel = renderToStaticMarkup(createElement(TrackingPixel, { src: marker(0) })).split(marker(0));
+      const honeypot = renderToStaticMarkup(createElement(HoneypotLink, { href: marker(0) })).split(
+        marker(0),
+      );
       const slots = FIRST_LINK + urls.length;
       return {
         issueId: edition.issueId,
@@ -187,6 +212,7 @@ export function createEditionRenderer(options: {
         html: slotted(html, new RegExp(pattern, 'g'), slots),
         text: slotted(text, new RegExp(pattern, 'g'), slots),
         pixel: [pixel[0] ?? '', pixel[1] ?? ''],
+        honeypot: [honeypot[0] ?? '', honeypot[1] ?? ''],
         links: urls.map((url) => ({ url, escaped: escapeHtml(url), position: linkPosition(url) })),
       };
     },
@@ -201,8 +227,11 @@ export function createEditionRenderer(options: {
         escapeHtml(values.unsubscribeUrl),
         escapeHtml(values.preferencesUrl),
         values.pixelUrl ? template.pixel[0] + escapeHtml(values.pixelUrl) + template.pixel[1] : '',
+        values.honeypotUrl
+          ? template.honeypot[0] + escapeHtml(values.honeypotUrl) + template.honeypot[1]
+          : '',
       ];
-      const textValues = [values.greeting, values.unsubscribeUrl, values.preferencesUrl, ''];
+      const textValues = [values.greeting, values.unsubscribeUrl, values.preferencesUrl, '', ''];
       for (const href of values.hrefs) {
         htmlValues.push(escapeHtml(href));
         textValues.push(href);
@@ -245,6 +274,7 @@ export function createEditionRenderer(options: {
         unsubscribeUrl: values.unsubscribeUrl,
         preferencesUrl: values.preferencesUrl,
         pixelUrl: values.pixelUrl,
+        honeypotUrl: values.honeypotUrl,
       };
       return {
         subject: outline.subject,

@@ -7,9 +7,15 @@ export interface IssueLink {
   position: number;
   url: string;
   storyId: string | null;
-  /** 'story' for a story's original article; 'developing' for a story shown under "Developing stories". */
+  /** 'story' (original article), 'developing' (under "Developing stories"), 'honeypot' (hidden, see HONEYPOT_URL). */
   kind: string;
 }
+
+/**
+ * The hidden link every tracked recap carries for link scanners (kind 'honeypot'): people never see it,
+ * so a click on it marks the click as a machine's. The click endpoint never redirects to it.
+ */
+export const HONEYPOT_URL = 'https://weekly-ai-recap.invalid/honeypot';
 
 /**
  * The position of a URL in every issue: the first 31 bits of its SHA-256. It depends on nothing but the
@@ -45,5 +51,11 @@ export function issueLinks(content: IssueContent): Array<IssueLink> {
     for (const item of section.stories) add(item.story.url, item.story.id, 'story');
   }
   for (const item of content.developing) add(item.story.url, item.story.id, 'developing');
+  const position = linkPosition(HONEYPOT_URL);
+  const known = byPosition.get(position);
+  if (known !== undefined && known !== HONEYPOT_URL) {
+    throw new Error(`issue ${content.issueId}: link ${known} shares position ${position} with the honeypot`);
+  }
+  if (known === undefined) links.push({ position, url: HONEYPOT_URL, storyId: null, kind: 'honeypot' });
   return links;
 }

@@ -88,7 +88,17 @@ describe('edition renderer', () => {
   it('links every story through a click token that resolves to a registered link of the issue', () => {
     const content = demoIssue();
     const registry = new Map(issueLinks(content).map((link) => [link.position, link.url]));
-    const message = renderer.personalise(renderer.template(demoEdition()), recipients[0] as Recipient);
+    const trapped = createEditionRenderer({
+      frame: demoFrame,
+      secrets,
+      trackingEnabled: true,
+      honeypot: true,
+    });
+    const message = trapped.personalise(trapped.template(demoEdition()), recipients[0] as Recipient);
+    expect(message).toEqual(trapped.renderFor(demoEdition(), recipients[0] as Recipient));
+    expect(
+      renderer.personalise(renderer.template(demoEdition()), recipients[0] as Recipient).html,
+    ).not.toContain('style="display:none"></a>');
     const clicks = hrefsOf(message.html).filter((href) => href.includes('/c/'));
     expect(clicks.length).toBeGreaterThanOrEqual(12);
     for (const href of clicks) {
@@ -96,6 +106,13 @@ describe('edition renderer', () => {
       expect(payload).toMatchObject({ subscriberId: '1', issueId: content.issueId });
       expect(registry.has(payload?.link ?? -1)).toBe(true);
     }
+    const honeypot = issueLinks(content).find((link) => link.kind === 'honeypot');
+    const hidden =
+      /<div style="display:none[^"]*">[^<]*<a href="https:\/\/recap\.example\.com\/c\/([^"]+)"[^>]*style="display:none"><\/a><\/div>/.exec(
+        message.html,
+      );
+    expect(verifyClickToken(secrets, hidden?.[1] ?? '')?.link).toBe(honeypot?.position);
+    expect(message.text).not.toContain(hidden?.[1] ?? 'no honeypot');
     const pixel = /src="https:\/\/recap\.example\.com\/o\/([^"]+)"/.exec(message.html)?.[1] ?? '';
     expect(verifyToken(secrets, pixel, 'open')).toMatchObject({
       subscriberId: '1',
