@@ -69,5 +69,5 @@ describe('recap serve (child process)', () => {
     await after.close();
     expect(rows).toHaveLength(25);
     expect(new Set(rows.map((row) => row.class))).toEqual(new Set(['human']));
-  });
+  }, 180_000);
 });
