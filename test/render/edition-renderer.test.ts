@@ -156,6 +156,12 @@ describe('edition renderer', () => {
     expect(message.text).toContain('All content rights belong to original');
   });
 
+  it('keeps the plain-text part stable (snapshot)', () => {
+    expect(
+      renderer.personalise(renderer.template(demoEdition()), recipients[0] as Recipient).text,
+    ).toMatchSnapshot();
+  });
+
   it('degrades gracefully when every optional field is missing', () => {
     const stories = demoStories().map((story) => ({
       ...story,
