@@ -47,6 +47,10 @@ export interface EditionTemplate {
   honeypot: [string, string];
   /** The edition's links (slot FIRST_LINK + i): original URL, the same HTML-escaped, issue-wide position. */
   links: Array<{ url: string; escaped: string; position: number }>;
+  /** The links' original URLs, in slot order. */
+  urls: string[];
+  /** The positions to sign per recipient: the links' positions, then the hidden scanner link's. */
+  signedPositions: number[];
 }
 
 export interface EditionRenderer {
@@ -125,18 +129,17 @@ export function createEditionRenderer(options: {
   const listId = `${frame.senderName.replace(/[<>"\r\n]/g, '')} <${frame.listIdDomain}>`;
   const frameProps = { publicUrl, postalAddress: frame.postalAddress };
 
+  /** `signedPositions`: the positions of `urls`, then the hidden scanner link's. */
   function valuesFor(
     issueId: number,
     urls: readonly string[],
-    positions: readonly number[],
+    signedPositions: readonly number[],
     recipient: Recipient,
   ): RecipientValues {
     const subscriberId = recipient.subscriberId;
     const tracking = options.trackingEnabled && recipient.trackingEnabled;
     const unsubscribeToken = signToken(secrets, { kind: 'unsubscribe', subscriberId, issueId });
-    const clicks = tracking
-      ? signClickTokens(secrets, subscriberId, issueId, [...positions, honeypotPosition])
-      : null;
+    const clicks = tracking ? signClickTokens(secrets, subscriberId, issueId, signedPositions) : null;
     const honeypotToken = clicks?.pop();
     const withHoneypot = options.honeypot === true && honeypotToken !== undefined;
     return {
@@ -147,7 +150,7 @@ export function createEditionRenderer(options: {
         ? `${publicUrl}/o/${signToken(secrets, { kind: 'open', subscriberId, issueId })}`
         : null,
       honeypotUrl: withHoneypot ? `${publicUrl}/c/${honeypotToken}` : null,
-      hrefs: clicks ? clicks.map((token) => `${publicUrl}/c/${token}`) : [...urls],
+      hrefs: clicks ? clicks.map((token) => `${publicUrl}/c/${token}`) : (urls as string[]),
       unsubscribeToken,
     };
   }
@@ -214,13 +217,13 @@ export function createEditionRenderer(options: {
         pixel: [pixel[0] ?? '', pixel[1] ?? ''],
         honeypot: [honeypot[0] ?? '', honeypot[1] ?? ''],
         links: urls.map((url) => ({ url, escaped: escapeHtml(url), position: linkPosition(url) })),
+        urls: [...urls],
+        signedPositions: [...urls.map(linkPosition), honeypotPosition],
       };
     },
 
     personalise(template, recipient) {
-      const urls = template.links.map((link) => link.url);
-      const positions = template.links.map((link) => link.position);
-      const values = valuesFor(template.issueId, urls, positions, recipient);
+      const values = valuesFor(template.issueId, template.urls, template.signedPositions, recipient);
       const escapedGreeting = escapeHtml(values.greeting);
       const htmlValues = [
         escapedGreeting,
@@ -232,10 +235,12 @@ export function createEditionRenderer(options: {
           : '',
       ];
       const textValues = [values.greeting, values.unsubscribeUrl, values.preferencesUrl, '', ''];
-      for (const href of values.hrefs) {
-        htmlValues.push(escapeHtml(href));
+      const tracked = values.hrefs !== template.urls;
+      template.links.forEach((link, index) => {
+        const href = values.hrefs[index] ?? link.url;
+        htmlValues.push(tracked ? escapeHtml(href) : link.escaped);
         textValues.push(href);
-      }
+      });
       return {
         subject: template.subject,
         html: fill(template.html, htmlValues),
@@ -263,8 +268,8 @@ export function createEditionRenderer(options: {
 
     renderFor(edition, recipient) {
       const outline = recapOutline(edition);
-      const positions = outline.urls.map(linkPosition);
-      const values = valuesFor(edition.issueId, outline.urls, positions, recipient);
+      const signedPositions = [...outline.urls.map(linkPosition), honeypotPosition];
+      const values = valuesFor(edition.issueId, outline.urls, signedPositions, recipient);
       const hrefs: Record<string, string> = {};
       outline.urls.forEach((url, index) => {
         hrefs[url] = values.hrefs[index] ?? url;
