@@ -57,7 +57,10 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   });
   const ownMailer = options.mailer ? undefined : createMailer(app.config);
   const mailer = options.mailer ?? (ownMailer as Mailer);
+  const ackAfterWrite = options.ackAfterWrite ?? app.config.trackingAckAfterWrite;
   const events = createEventWriter(app.db, {
+    // Nobody waits for a batch unless answers wait for the write: then fewer, larger commits.
+    maxDelayMs: ackAfterWrite ? 5 : 50,
     ...options.events,
     onError: (error, lost) => server.log.error({ err: error, lost }, 'tracking events not stored'),
   });
@@ -66,7 +69,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     app,
     secrets: app.config.secrets,
     events,
-    ackAfterWrite: options.ackAfterWrite ?? app.config.trackingAckAfterWrite,
+    ackAfterWrite,
     links: createLinkResolver(app.db),
     mailer,
     systemMail: () => {
