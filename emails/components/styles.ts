@@ -134,5 +134,5 @@ export const headStyles = [
   `@media only screen and (max-width:620px){`,
   `.px{padding-left:${theme.space.sidePhone}px!important;padding-right:${theme.space.sidePhone}px!important}`,
   `.mh{font-size:26px!important;line-height:32px!important}}`,
-  `.px{word-wrap:break-word}`,
+  `.px{word-wrap:break-word;word-break:break-word}`,
 ].join('');

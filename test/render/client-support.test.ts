@@ -20,6 +20,7 @@ const documented = new Set([
   'Class selector',
   '@media',
   'border-radius',
+  'word-break',
 ]);
 
 const errorsOf = (result: ReturnType<typeof doIUseEmail>): string[] =>

@@ -69,6 +69,19 @@ describe('rendered email in Chromium', () => {
     }
   });
 
+  it('keeps a story with a very long unbroken word inside a 375 px screen', async () => {
+    const edition = demoEdition();
+    const hero = edition.hero;
+    if (!hero) throw new Error('demo edition without hero');
+    const long = {
+      ...edition,
+      hero: { ...hero, story: { ...hero.story, title: `Model-${'x'.repeat(120)}` } },
+    };
+    const html = renderer.archiveCopy(long).html;
+    const metrics = await shoot(html, 'long-word', 375, 'light');
+    expect(metrics.scrollWidth).toBeLessThanOrEqual(metrics.clientWidth);
+  });
+
   it('switches to the dark palette when the reader prefers dark', async () => {
     expect((await shoot(recap.html, 'weekly-recap', 600, 'light')).background).toBe('rgb(255, 255, 255)');
     expect((await shoot(recap.html, 'weekly-recap', 600, 'dark')).background).toBe('rgb(11, 15, 23)');
