@@ -27,6 +27,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
       .innerJoin('deliveries', 'deliveries.issue_id', 'issues.id')
       .select(['issues.week', 'deliveries.segment_key'])
       .where('issues.status', 'in', [...PUBLISHED])
+      .where('deliveries.status', '=', 'sent')
       .groupBy(['issues.week', 'deliveries.segment_key'])
       .orderBy('issues.week', 'desc')
       .orderBy('deliveries.segment_key')
