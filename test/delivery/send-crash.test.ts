@@ -105,37 +105,42 @@ describe.runIf(testDatabaseUrl)('worker processes on the real PostgreSQL', () =>
     await test?.close();
   });
 
-  function worker(leaseSeconds: number): {
+  function worker(leaseSeconds: number) {
+    return recap(['worker', '--week', WEEK, '--lease-seconds', String(leaseSeconds)]);
+  }
+
+  /** The real CLI as a child process, on this test's database and SMTP sink. */
+  function recap(argv: string[]): {
     child: ChildProcess;
-    exited: Promise<{ code: number | null; stderr: string }>;
+    exited: Promise<{ code: number | null; stderr: string; stdout: string }>;
   } {
-    const child = spawn(
-      process.execPath,
-      ['bin/recap.js', 'worker', '--week', WEEK, '--lease-seconds', String(leaseSeconds)],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          DATABASE_URL: test.url,
-          SMTP_URL: sink.url,
-          SMTP_MAX_CONNECTIONS: '2',
-          SEND_BATCH_SIZE: '25',
-          RECAP_SECRET: 'test-secret-test-secret-test-secret-0123',
-          PUBLIC_URL: 'https://recap.example.test',
-          RECAP_FROM_EMAIL: 'recap@news.example.test',
-          RECAP_DATA_DIR: '/tmp/recap-delivery-tests',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, ['bin/recap.js', ...argv], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: test.url,
+        SMTP_URL: sink.url,
+        SMTP_MAX_CONNECTIONS: '2',
+        SEND_BATCH_SIZE: '25',
+        RECAP_SECRET: 'test-secret-test-secret-test-secret-0123',
+        PUBLIC_URL: 'https://recap.example.test',
+        RECAP_FROM_EMAIL: 'recap@news.example.test',
+        RECAP_DATA_DIR: '/tmp/recap-delivery-tests',
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     let stderr = '';
+    let stdout = '';
     child.stderr?.on('data', (chunk) => {
       stderr += chunk;
     });
-    const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-      child.on('exit', (code) => resolve({ code, stderr })),
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const exited = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) =>
+      child.on('close', (code) => resolve({ code, stderr, stdout })),
     );
     return { child, exited };
   }
@@ -187,5 +192,35 @@ describe.runIf(testDatabaseUrl)('worker processes on the real PostgreSQL', () =>
       .where('status', '=', 'sent')
       .execute();
     expect(counts).toHaveLength(300);
+  });
+
+  it('recap send pause|status|resume and recap send control the send from the command line', async () => {
+    const paused = await recap(['send', 'pause', '--week', WEEK, '--reason', 'checking the subject']).exited;
+    expect(paused.code, paused.stderr).toBe(0);
+    const refused = await recap(['send', '--week', WEEK]).exited;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe(
+      `recap: the send of ${WEEK} is paused (checking the subject): "recap send resume --week ${WEEK}" continues it`,
+    );
+    const status = await recap(['send', 'status', '--week', WEEK, '--json']).exited;
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      week: WEEK,
+      status: 'paused',
+      reason: 'checking the subject',
+      audience: { eligible: 300 },
+      deliveries: { queued: 300, sent: 0 },
+    });
+    expect((await recap(['send', 'resume', '--week', WEEK]).exited).code).toBe(0);
+    const sent = await recap(['send', '--week', WEEK]).exited;
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(
+      new RegExp(`^${WEEK}: sent 300 · failed 0 · bounced 0 · skipped 0 · retried 0 · `),
+    );
+    // Not a terminal: one JSON line per batch on stderr.
+    expect(sent.stderr).toContain('"event":"send.progress"');
+    const again = await recap(['send', '--week', WEEK]).exited;
+    expect(again.stdout).toContain('sent 0 ·');
+    expect(again.stdout).toContain('(nothing left to send)');
+    assertEveryoneOnce(sink, seeded, false);
   });
 });
