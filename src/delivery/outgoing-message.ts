@@ -55,11 +55,6 @@ export function listHeaders(context: EnvelopeContext, subscriberId: string): Rec
   };
 }
 
-/** `<recap.2026-W48.42@example.com>`: the same for every attempt of one issue to one subscriber. */
-export function deliveryMessageId(week: string, subscriberId: string, domain: string): string {
-  return `<recap.${week}.${subscriberId}@${domain}>`;
-}
-
 function hasListUnsubscribe(headers: Record<string, string>): boolean {
   return Object.keys(headers).some((name) => name.toLowerCase() === 'list-unsubscribe');
 }
