@@ -106,7 +106,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   registerPreferencesRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
-  await registerEditorRoutes(server, app);
+  await registerEditorRoutes(server, app, { mailer });
 
   const address = await server.listen({
     port: options.port ?? app.config.http.port,
