@@ -27,6 +27,8 @@ export function messageFactoryFor(content: IssueContent, config: Config): Messag
     frame: emailFrameOf(config),
     secrets: config.secrets,
     trackingEnabled: config.trackingEnabled,
+    // A hidden link no reader sees: whoever follows it is a scanner (tracked copies only).
+    honeypot: true,
   });
   return {
     forSegmentKey(segmentKey) {

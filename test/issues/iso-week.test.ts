@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatIsoWeek, isoWeekOf, parseIsoWeek, previousIsoWeek, weekBounds, weekDateRange } from '../../src/issues/iso-week.ts';
+import {
+  formatIsoWeek,
+  isoWeekOf,
+  parseIsoWeek,
+  previousIsoWeek,
+  weekBounds,
+  weekDateRange,
+} from '../../src/issues/iso-week.ts';
 
 describe('ISO weeks', () => {
   it('finds the week of an instant, in a zone', () => {
