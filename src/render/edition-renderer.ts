@@ -3,7 +3,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import WeeklyRecap, { HoneypotLink, type PersonalLinks, TrackingPixel } from '../../emails/weekly-recap.tsx';
 import type { Edition } from '../issues/issue-content.ts';
-import { signClickTokens, signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
+import { signRecipientTokens, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
 import { HONEYPOT_URL, linkPosition } from './issue-links.ts';
@@ -138,17 +138,17 @@ export function createEditionRenderer(options: {
   ): RecipientValues {
     const subscriberId = recipient.subscriberId;
     const tracking = options.trackingEnabled && recipient.trackingEnabled;
-    const unsubscribeToken = signToken(secrets, { kind: 'unsubscribe', subscriberId, issueId });
-    const clicks = tracking ? signClickTokens(secrets, subscriberId, issueId, signedPositions) : null;
+    // One AES pass signs every token of the copy; tracking off still needs unsubscribe and preferences.
+    const tokens = signRecipientTokens(secrets, subscriberId, issueId, tracking ? signedPositions : []);
+    const unsubscribeToken = tokens.unsubscribe;
+    const clicks = tracking ? tokens.clicks : null;
     const honeypotToken = clicks?.pop();
     const withHoneypot = options.honeypot === true && honeypotToken !== undefined;
     return {
       greeting: greetingFor(recipient.name),
       unsubscribeUrl: `${publicUrl}/u/${unsubscribeToken}`,
-      preferencesUrl: `${publicUrl}/p/${signToken(secrets, { kind: 'preferences', subscriberId })}`,
-      pixelUrl: tracking
-        ? `${publicUrl}/o/${signToken(secrets, { kind: 'open', subscriberId, issueId })}`
-        : null,
+      preferencesUrl: `${publicUrl}/p/${tokens.preferences}`,
+      pixelUrl: tracking ? `${publicUrl}/o/${tokens.open}` : null,
       honeypotUrl: withHoneypot ? `${publicUrl}/c/${honeypotToken}` : null,
       hrefs: clicks ? clicks.map((token) => `${publicUrl}/c/${token}`) : (urls as string[]),
       unsubscribeToken,

@@ -61,6 +61,7 @@ export function verifyToken(
   expected: TokenKind,
   nowSeconds: number = Math.floor(Date.now() / 1000),
 ): TokenPayload | null {
+  if (token.startsWith('k.')) return verifyRecipientToken(secrets, token, expected);
   if (token.length > 120 || !shape.test(token)) return null;
   const cut = token.lastIndexOf('.');
   const body = token.slice(0, cut);
@@ -152,7 +153,8 @@ export function signClickTokens(
  * The subscriber, issue and link position of a click token signed with the current or a previous
  * secret, or null for anything malformed, forged or altered. Never throws.
  */
-export function verifyClickToken(
+/** The (subscriber, issue, position) of a tagged token with a valid tag, marks included. */
+function verifyTaggedToken(
   secrets: TokenSecrets,
   token: string,
 ): { subscriberId: string; issueId: number; link: number } | null {
@@ -175,6 +177,62 @@ export function verifyClickToken(
     timingSafeEqual(clickTags(secret, subscriber, issueId, [link]).subarray(0, SIGNATURE_BYTES), given),
   );
   return valid ? { subscriberId, issueId, link } : null;
+}
+
+/** Link positions are below 2^31 (see linkPosition); the values above mark the other per-recipient kinds. */
+const LINK_POSITION_LIMIT = 2 ** 31;
+const recipientTokenMarks = { open: 0xffffff01, unsubscribe: 0xffffff02, preferences: 0xffffff03 } as const;
+type RecipientTokenKind = keyof typeof recipientTokenMarks;
+const markKind = new Map<number, RecipientTokenKind>(
+  Object.entries(recipientTokenMarks).map(([kind, mark]) => [mark, kind as RecipientTokenKind]),
+);
+
+/**
+ * The subscriber, issue and link position of a click token signed with the current or a previous
+ * secret, or null for anything malformed, forged or altered (or a token of another kind). Never throws.
+ */
+export function verifyClickToken(
+  secrets: TokenSecrets,
+  token: string,
+): { subscriberId: string; issueId: number; link: number } | null {
+  const payload = verifyTaggedToken(secrets, token);
+  return payload && payload.link < LINK_POSITION_LIMIT ? payload : null;
+}
+
+/** Every token one recipient's copy of an issue carries. */
+export interface RecipientTokens {
+  clicks: string[];
+  open: string;
+  unsubscribe: string;
+  preferences: string;
+}
+
+/**
+ * All of one recipient's tokens for an issue in a single AES pass: the click tokens of `positions`,
+ * and open, unsubscribe and preferences tokens in the same tagged format, told apart by reserved marks
+ * in the position field (so no token of one kind verifies as another). verifyToken accepts them.
+ */
+export function signRecipientTokens(
+  secrets: TokenSecrets,
+  subscriberId: string,
+  issueId: number,
+  positions: readonly number[],
+): RecipientTokens {
+  const marks = [recipientTokenMarks.open, recipientTokenMarks.unsubscribe, recipientTokenMarks.preferences];
+  const tokens = signClickTokens(secrets, subscriberId, issueId, [...positions, ...marks]);
+  const [open = '', unsubscribe = '', preferences = ''] = tokens.splice(positions.length);
+  return { clicks: tokens, open, unsubscribe, preferences };
+}
+
+/** An open, unsubscribe or preferences token made by signRecipientTokens, as a TokenPayload. */
+function verifyRecipientToken(
+  secrets: TokenSecrets,
+  token: string,
+  expected: TokenKind,
+): TokenPayload | null {
+  const payload = verifyTaggedToken(secrets, token);
+  if (!payload || markKind.get(payload.link) !== expected) return null;
+  return { kind: expected, subscriberId: payload.subscriberId, issueId: payload.issueId };
 }
 
 /**

@@ -216,7 +216,7 @@ describe('edition renderer', () => {
       parsed.headerLines.find((line) => line.key === name)?.line.replace(/\r?\n\s+/g, ' ') ?? '';
     expect(header('list-unsubscribe-post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
     expect(header('list-unsubscribe')).toMatch(
-      /^List-Unsubscribe: <https:\/\/recap\.example\.com\/u\/u\.1\.[^>]+>, <mailto:unsubscribe\+u=1=[^>.]+@weekly-ai-recap\.recap\.example\.com>$/,
+      /^List-Unsubscribe: <https:\/\/recap\.example\.com\/u\/k\.1\.[^>]+>, <mailto:unsubscribe\+k=1=[^>.]+@weekly-ai-recap\.recap\.example\.com>$/,
     );
     expect(header('list-id')).toMatch(/^List-I[dD]: Weekly AI Recap <weekly-ai-recap\.recap\.example\.com>$/);
     for (const href of hrefsOf(String(parsed.html))) expect(href).toMatch(/^https?:\/\//);
