@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 
@@ -66,7 +67,7 @@ export function createSendRateGate(db: Db, ratePerSecond: number): SendRateGate 
         expiresAt = Date.now() + msLeft;
         return;
       }
-      await sleep(Math.max(5, msLeft), signal);
+      await sleepFor(Math.max(5, msLeft), undefined, { signal });
     }
   };
   return {
@@ -84,18 +85,4 @@ export function createSendRateGate(db: Db, ratePerSecond: number): SendRateGate 
       }
     },
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }

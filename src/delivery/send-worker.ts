@@ -1,3 +1,4 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import {
@@ -109,7 +110,7 @@ export async function runWorker(deps: WorkerDeps): Promise<SendSummary> {
         break;
       }
       if (!deps.follow) break;
-      await sleep(deps.pollMs ?? 5000, deps.signal).catch(() => {});
+      await sleepFor(deps.pollMs ?? 5000, undefined, { signal: deps.signal }).catch(() => {});
       continue;
     }
     if (!summary.weeks.includes(issue.week)) summary.weeks.push(issue.week);
@@ -274,7 +275,7 @@ async function drainIssue(
         return;
       }
       const wait = held.size > 0 ? 20 : Math.min(pollMs, Math.max(20, queue.msUntilNext ?? pollMs));
-      await sleep(wait, signal).catch(() => {});
+      await sleepFor(wait, undefined, { signal }).catch(() => {});
     }
   };
 
@@ -427,22 +428,7 @@ async function withRetries<T>(body: () => Promise<T>, attempts = 3): Promise<T> 
       return await body();
     } catch (error) {
       if (attempt >= attempts) throw error;
-      await sleep(200 * attempt);
+      await sleepFor(200 * attempt);
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }

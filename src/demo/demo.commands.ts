@@ -82,7 +82,9 @@ export function registerDemoCommand(program: Command): void {
         process.stdout.write(`${await runDemo(app, { week, now })}\n`);
         if (!options.serve) return;
         const server = await startServer(app);
-        process.stdout.write(`  preview     ${server.url}  (Ctrl-C to stop)\n`);
+        // 127.0.0.1 is where the server listens; localhost is what people type.
+        const url = server.url.replace('://127.0.0.1', '://localhost');
+        process.stdout.write(`  preview     ${url}  (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
           const stop = () => {
             if (closing) return;

@@ -1,28 +1,18 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoEdition, demoFrame } from '../../emails/fixtures/demo-edition.ts';
 import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
 import { loadSystemTemplates } from '../../src/render/system-mail.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const artifacts = path.resolve(import.meta.dirname, '../../test-artifacts');
 let browser: Browser;
 
 beforeAll(async () => {
   await mkdir(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
