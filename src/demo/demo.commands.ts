@@ -10,6 +10,7 @@ import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
 import { startServer } from '../web/server.ts';
 import { demoStories, demoSubscribers } from './demo-content.ts';
+import { simulateDemoEngagement } from './demo-engagement.ts';
 import { demoSegments } from './demo-events.ts';
 
 /** A folder as the user would type it: relative when inside the working directory. */
@@ -47,6 +48,8 @@ export async function runDemo(app: App, options: { week: string; now: Date }): P
   await approveIssue(db, options.week);
   const mailer = createMailer(config);
   const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());
+  // Only a fresh send gets simulated readers: a second run adds nothing.
+  const engagement = summary.sent > 0 ? await simulateDemoEngagement(db, build.content.issueId) : null;
 
   const where = config.smtp.url
     ? `through ${new URL(config.smtp.url).host}`
@@ -61,6 +64,11 @@ export async function runDemo(app: App, options: { week: string; now: Date }): P
         `    ${section.segment.name.padEnd(28)} ${section.skipped ? `skipped: ${section.skipReason}` : `${section.stories.length} stories`}`,
     ),
     `  emails      ${summary.sent} sent ${where}${summary.failed ? `, ${summary.failed} failed` : ''}${summary.sent === 0 ? ' (everyone already has this issue)' : ''}`,
+    ...(engagement
+      ? [
+          `  readers     ${engagement.opens} opens and ${engagement.clicks} clicks simulated for the dashboard (demo only)`,
+        ]
+      : []),
   ];
   return lines.join('\n');
 }

@@ -64,10 +64,19 @@ describe('recap demo (child process)', () => {
     expect(recipients.size).toBe(40);
     expect(messageIds.size).toBe(40);
 
+    const stats = async () => JSON.parse((await runCli(['stats', '--week', '2026-W48', '--json'], env)).stdout).totals;
+    const before = await stats();
+    expect(before.sent).toBe(220);
+    expect(before.humanOpeners).toBeGreaterThan(0);
+    expect(before.humanClickers).toBeGreaterThan(0);
+    expect(before.machineOpeners).toBeGreaterThan(0);
+
     const second = await runCli(['demo', '--week', '2026-W48'], env);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/seeded\s+43 stories, 220 subscribers/);
     expect(second.stdout).toMatch(/emails\s+0 sent/);
+    expect(second.stdout).not.toContain('simulated');
     expect(readdirSync(outbox).filter((f) => f.endsWith('.eml'))).toHaveLength(220);
+    expect(await stats()).toEqual(before);
   });
 });
