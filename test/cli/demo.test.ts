@@ -64,7 +64,8 @@ describe('recap demo (child process)', () => {
     expect(recipients.size).toBe(40);
     expect(messageIds.size).toBe(40);
 
-    const stats = async () => JSON.parse((await runCli(['stats', '--week', '2026-W48', '--json'], env)).stdout).totals;
+    const stats = async () =>
+      JSON.parse((await runCli(['stats', '--week', '2026-W48', '--json'], env)).stdout).totals;
     const before = await stats();
     expect(before.sent).toBe(220);
     expect(before.humanOpeners).toBeGreaterThan(0);
