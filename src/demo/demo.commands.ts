@@ -25,7 +25,10 @@ interface DemoOptions {
 }
 
 /** Seeds the demo week and list (idempotent), builds and approves the issue, sends it; prints what happened. */
-export async function runDemo(app: App, options: { week: string; now: Date }): Promise<string> {
+export async function runDemo(
+  app: App,
+  options: { week: string; now: Date; simulateReaders?: boolean },
+): Promise<string> {
   const week = parseIsoWeek(options.week);
   if (!week) throw new UserError(`--week: expected an ISO week like 2026-W48, got "${options.week}"`);
   const { config, db } = app;
@@ -49,7 +52,10 @@ export async function runDemo(app: App, options: { week: string; now: Date }): P
   const mailer = createMailer(config);
   const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());
   // Only a fresh send gets simulated readers: a second run adds nothing.
-  const engagement = summary.sent > 0 ? await simulateDemoEngagement(db, build.content.issueId) : null;
+  const engagement =
+    summary.sent > 0 && options.simulateReaders !== false
+      ? await simulateDemoEngagement(db, build.content.issueId)
+      : null;
 
   const where = config.smtp.url
     ? `through ${new URL(config.smtp.url).host}`

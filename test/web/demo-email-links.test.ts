@@ -15,7 +15,8 @@ let recipient: string;
 
 beforeAll(async () => {
   app = await createTestApp();
-  await runDemo(app, { week: '2026-W48', now: new Date('2026-11-30T07:00:00Z') });
+  // No simulated readers: these tests count the events their own requests cause.
+  await runDemo(app, { week: '2026-W48', now: new Date('2026-11-30T07:00:00Z'), simulateReaders: false });
   const file = readdirSync(app.config.outboxDir).find((name) => name.endsWith('.eml'));
   mail = await simpleParser(readFileSync(path.join(app.config.outboxDir, file ?? 'missing')));
   recipient = (mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : undefined) ?? '';
