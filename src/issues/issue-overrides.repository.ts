@@ -15,53 +15,41 @@ interface Target {
   segmentId: number | null;
 }
 
+/** Pin and drop exclude each other: a story has at most one of them per scope, the latest. */
+async function replacePlacement(
+  db: Db,
+  target: Target,
+  override: { kind: 'pin' | 'drop'; position: number | null },
+) {
+  await assertIssueEditable(db, target.week);
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .deleteFrom('issue_overrides')
+      .where('week', '=', target.week)
+      .where('story_id', '=', target.storyId)
+      .where('kind', 'in', ['pin', 'drop'])
+      .where((eb) =>
+        target.segmentId === null ? eb('segment_id', 'is', null) : eb('segment_id', '=', target.segmentId),
+      )
+      .execute();
+    await trx
+      .insertInto('issue_overrides')
+      .values({ week: target.week, story_id: target.storyId, segment_id: target.segmentId, ...override })
+      .execute();
+  });
+}
+
 /**
  * Pins a story (always in, at a 0-based position; null = first) for a segment or everywhere, replacing
  * an earlier pin or drop of the same story and scope. Throws IssueStateError once the issue is not a draft.
  */
 export async function pinStory(db: Db, target: Target & { position: number | null }): Promise<void> {
-  await assertIssueEditable(db, target.week);
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .deleteFrom('issue_overrides')
-      .where('week', '=', target.week)
-      .where('story_id', '=', target.storyId)
-      .where('kind', 'in', ['pin', 'drop'])
-      .where((eb) =>
-        target.segmentId === null ? eb('segment_id', 'is', null) : eb('segment_id', '=', target.segmentId),
-      )
-      .execute();
-    await trx
-      .insertInto('issue_overrides')
-      .values({
-        week: target.week,
-        story_id: target.storyId,
-        segment_id: target.segmentId,
-        kind: 'pin',
-        position: target.position,
-      })
-      .execute();
-  });
+  await replacePlacement(db, target, { kind: 'pin', position: target.position });
 }
 
 /** Drops a story (and so its event) for a segment or everywhere, replacing a pin of the same scope. */
 export async function dropStory(db: Db, target: Target): Promise<void> {
-  await assertIssueEditable(db, target.week);
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .deleteFrom('issue_overrides')
-      .where('week', '=', target.week)
-      .where('story_id', '=', target.storyId)
-      .where('kind', 'in', ['pin', 'drop'])
-      .where((eb) =>
-        target.segmentId === null ? eb('segment_id', 'is', null) : eb('segment_id', '=', target.segmentId),
-      )
-      .execute();
-    await trx
-      .insertInto('issue_overrides')
-      .values({ week: target.week, story_id: target.storyId, segment_id: target.segmentId, kind: 'drop' })
-      .execute();
-  });
+  await replacePlacement(db, target, { kind: 'drop', position: null });
 }
 
 /** Adds `boost` to a story's score for a segment or everywhere; a second boost of the same scope replaces the first. */
