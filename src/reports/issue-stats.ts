@@ -66,6 +66,15 @@ export interface IssueStats {
  * Unsubscribes and complaints an issue caused: consent records naming the issue (the link carried its id),
  * else those made between this issue's send and the next one's by someone it was sent to.
  */
+/** Unique human openers and clickers per issue of `issueIds` (a subquery of ids): the charts' and list's rates. */
+export function humanEngagementByIssue(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    SELECT issue_id,
+      count(DISTINCT subscriber_id) FILTER (WHERE kind = 'open' AND class = 'human') AS openers,
+      count(DISTINCT subscriber_id) FILTER (WHERE kind = 'click' AND class = 'human') AS clickers
+    FROM tracking_events WHERE issue_id IN (${issueIds}) GROUP BY issue_id`;
+}
+
 function attributedConsent(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`
     SELECT w.id AS issue_id, c.subscriber_id,
@@ -227,11 +236,7 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
     ), d AS (
       SELECT issue_id, count(*) AS recipients, count(*) FILTER (WHERE status = 'sent') AS delivered
       FROM deliveries WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
-    ), e AS (
-      SELECT issue_id,
-        count(DISTINCT subscriber_id) FILTER (WHERE kind = 'open' AND class = 'human') AS openers,
-        count(DISTINCT subscriber_id) FILTER (WHERE kind = 'click' AND class = 'human') AS clickers
-      FROM tracking_events WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
+    ), e AS (${humanEngagementByIssue(sql`SELECT id FROM recent`)}
     ), c AS (
       SELECT issue_id, count(*) FILTER (WHERE unsubscribed) AS unsubscribes, count(*) FILTER (WHERE complained) AS complaints
       FROM (${attributedConsent(sql`SELECT id FROM recent`)}) attributed GROUP BY issue_id

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, IssueStatus } from '../db/database.ts';
+import { humanEngagementByIssue } from './issue-stats.ts';
 
 /** One line of the editor's weeks list. */
 export interface IssueSummary {
@@ -53,11 +54,7 @@ export async function listIssueSummaries(db: Db, limit = 52): Promise<IssueSumma
         count(*) FILTER (WHERE status = 'failed') AS failed,
         count(*) FILTER (WHERE status = 'queued') AS pending
       FROM deliveries WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
-    ), e AS (
-      SELECT issue_id,
-        count(DISTINCT subscriber_id) FILTER (WHERE kind = 'open' AND class = 'human') AS openers,
-        count(DISTINCT subscriber_id) FILTER (WHERE kind = 'click' AND class = 'human') AS clickers
-      FROM tracking_events WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
+    ), e AS (${humanEngagementByIssue(sql`SELECT id FROM recent`)}
     )
     SELECT r.id, r.week, r.status, r.status_reason, r.built_at, r.approved_at, r.send_started_at, r.send_finished_at,
       coalesce(items.segments_filled, 0) AS segments_filled, coalesce(items.stories, 0) AS stories,

@@ -1,18 +1,11 @@
 import type { Story } from '../stories/story.ts';
 import type { StoryCluster } from './cluster-stories.ts';
 import type { Engagement, ScoreBreakdown } from './selection.ts';
-import type { SelectionConfig } from './selection-config.ts';
+import type { ScorePart, SelectionConfig } from './selection-config.ts';
 import { authorityOf } from './source-authority.ts';
 
 /** The parts of a score before weighting, each 0..1. */
-export interface ScoreParts {
-  relevance: number;
-  coverage: number;
-  authority: number;
-  recency: number;
-  completeness: number;
-  engagement: number;
-}
+export type ScoreParts = Record<ScorePart, number>;
 
 export interface ScoringContext {
   config: SelectionConfig;

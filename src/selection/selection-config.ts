@@ -1,14 +1,10 @@
 import { type AuthorityTable, DEFAULT_AUTHORITY, defaultSourceAuthority } from './source-authority.ts';
 
+/** The named parts of a story's score. */
+export type ScorePart = 'relevance' | 'coverage' | 'authority' | 'recency' | 'completeness' | 'engagement';
+
 /** Weights of the score's parts; each part is 0..1, so a story's score before boosts is 0..1. */
-export interface ScoreWeights {
-  relevance: number;
-  coverage: number;
-  authority: number;
-  recency: number;
-  completeness: number;
-  engagement: number;
-}
+export type ScoreWeights = Record<ScorePart, number>;
 
 export interface SelectionConfig {
   /** Stories per segment (top N). */
