@@ -114,7 +114,9 @@ describe('controlling a send in progress', () => {
     const counts = await deliveryCounts(test.db, seeded.issueId);
     expect(counts.sent).toBe(summary.sent);
     expect(counts.sent + counts.cancelled).toBe(30);
-    expect(counts.cancelled).toBeGreaterThan(20);
+    // The cancel commits while the worker runs on (batches of 5): the batch in hand, and at most one
+    // claimed before the cancel landed, still go out; nothing after that.
+    expect(counts.cancelled).toBeGreaterThanOrEqual(15);
     expect(received()).toHaveLength(summary.sent);
   });
 
