@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { describeWeakSecret } from './secret-strength.ts';
 
 /** Thrown when the environment does not describe a usable configuration; the message names each variable. */
 export class ConfigError extends Error {
@@ -90,6 +91,17 @@ const envSchema = z.object({
   RECAP_SOURCE_AUTHORITY_FILE: optionalString,
   TEST_RECIPIENTS: optionalString,
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  BOUNCE_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  SIGNUP_CONFIRM_INTERVAL: z.coerce
+    .number({ error: 'expected seconds between confirmation mails to one address' })
+    .int('expected a whole number of seconds')
+    .nonnegative()
+    .default(600),
+  SIGNUP_MIN_FILL_SECONDS: z.coerce
+    .number({ error: 'expected seconds' })
+    .int('expected a whole number of seconds')
+    .nonnegative()
+    .default(3),
   SOFT_BOUNCE_LIMIT: positiveInt(3),
   BOUNCE_DOMAIN: optionalString,
   DKIM_DOMAIN: optionalString,
@@ -130,6 +142,14 @@ export interface Config {
   };
   testRecipients: string[];
   bounceSmtpPort: number | undefined;
+  /** Address the bounce listener binds (default 127.0.0.1: the local MTA forwards to it). */
+  bounceSmtpHost: string;
+  signUp: {
+    /** At most one confirmation mail per address per this many seconds (held in the database). */
+    confirmIntervalSeconds: number;
+    /** A form posted sooner than this after it was served is a bot's (signed timestamp in the form). */
+    minFillSeconds: number;
+  };
   /** Consecutive issues that soft-bounce before an address is suppressed. */
   softBounceLimit: number;
   dkim: { domain: string; selector: string; privateKeyFile: string } | undefined;
@@ -149,7 +169,7 @@ export function loadConfig(
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      const got = merged[name] === undefined ? '' : ` (got ${JSON.stringify(merged[name])})`;
+      const got = merged[name] === undefined ? '' : ` (got ${JSON.stringify(maskValue(name, merged[name]))})`;
       return `${name}: ${issue.message}${got}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
@@ -164,6 +184,16 @@ export function loadConfig(
   if (e.NODE_ENV === 'production' && !e.RECAP_SECRET) {
     throw new ConfigError(
       'invalid configuration:\n  RECAP_SECRET: expected at least 32 characters (required in production)',
+    );
+  }
+  const previousSecrets = (e.RECAP_PREVIOUS_SECRETS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (e.NODE_ENV === 'production') refuseWeakSecrets(e.RECAP_SECRET ?? '', previousSecrets);
+  if (e.NODE_ENV === 'production' && e.TRUST_PROXY === 'true') {
+    throw new ConfigError(
+      'invalid configuration:\n  TRUST_PROXY: true lets any client pick its address in production; set the number of proxy hops (e.g. 1) or the proxies\' addresses/CIDRs (e.g. 10.0.0.0/8)',
     );
   }
   const dataDir = path.resolve(e.RECAP_DATA_DIR);
@@ -188,10 +218,7 @@ export function loadConfig(
     publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
     secrets: {
       current: e.RECAP_SECRET ?? generatedSecret(dataDir),
-      previous: (e.RECAP_PREVIOUS_SECRETS ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      previous: previousSecrets,
     },
     sender: {
       name: e.RECAP_FROM_NAME,
@@ -213,6 +240,11 @@ export function loadConfig(
     },
     testRecipients,
     bounceSmtpPort: e.BOUNCE_SMTP_PORT,
+    bounceSmtpHost: e.BOUNCE_SMTP_HOST,
+    signUp: {
+      confirmIntervalSeconds: e.SIGNUP_CONFIRM_INTERVAL,
+      minFillSeconds: e.SIGNUP_MIN_FILL_SECONDS,
+    },
     softBounceLimit: e.SOFT_BOUNCE_LIMIT,
     dkim:
       e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY_FILE
@@ -236,6 +268,41 @@ function readAuthorityFile(file: string): Record<string, number> {
   const table = z.record(z.string(), z.number().min(0).max(1)).safeParse(parsed);
   if (!table.success) return fail('expected a JSON object of source name to a number from 0 to 1');
   return table.data;
+}
+
+/** One line per weak secret, naming the variable, never the value. */
+function refuseWeakSecrets(current: string, previous: readonly string[]): void {
+  const lines: string[] = [];
+  const weak = describeWeakSecret(current);
+  if (weak)
+    lines.push(
+      `RECAP_SECRET: refused in production: ${weak}; set 32+ random characters, e.g. from \`openssl rand -base64 32\``,
+    );
+  previous.forEach((secret, index) => {
+    const reason = describeWeakSecret(secret);
+    if (reason)
+      lines.push(
+        `RECAP_PREVIOUS_SECRETS: entry ${index + 1} refused in production: ${reason}; remove it (links signed with it stop working)`,
+      );
+  });
+  if (lines.length > 0) throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+const secretVariables = new Set(['RECAP_SECRET', 'RECAP_PREVIOUS_SECRETS', 'EDITOR_TOKEN']);
+
+/**
+ * What a configuration error may echo of a value: secrets become "***", and the user-info of anything
+ * URL-like (`scheme://user:password@host`) becomes "***@", even when the URL itself does not parse.
+ */
+export function maskValue(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (secretVariables.has(name) || /SECRET|TOKEN|PASSWORD|KEY$/.test(name)) return '***';
+  return maskUserinfo(value);
+}
+
+/** `smtp://user:pass@host` -> `smtp://***@host`; text without user-info is returned unchanged. */
+export function maskUserinfo(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)\S*@/gi, '$1***@');
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] | undefined {

@@ -37,7 +37,8 @@ export async function recordHardBounce(
 }
 
 /**
- * A temporary failure (4.x.x) reported as final: counted once per issue, and only across consecutive
+ * A temporary failure (4.x.x) reported as final: counted once per issue (a report for the same or an
+ * older issue than the last one counted changes nothing), and only across consecutive
  * issues (a soft bounce after an issue that did not bounce starts again at 1). At `limit` the address is
  * suppressed like a hard bounce.
  */
@@ -56,7 +57,13 @@ export async function recordSoftBounce(
       .forUpdate()
       .executeTakeFirst();
     if (!row) return { count: 0, suppressed: false };
-    if (issueId !== null && row.last_soft_bounce_issue_id === issueId) {
+    // Once per issue: a repeated report (or one for an older issue) changes nothing, so a burst of
+    // reports for one issue can never add up to the limit.
+    if (
+      issueId !== null &&
+      row.last_soft_bounce_issue_id !== null &&
+      issueId <= row.last_soft_bounce_issue_id
+    ) {
       return { count: row.soft_bounce_count, suppressed: row.status === 'bounced' };
     }
     let consecutive = true;

@@ -23,7 +23,8 @@ export function registerWebCommands(program: Command): void {
           ? undefined
           : await startBounceListener(app, { port: app.config.bounceSmtpPort });
       process.stdout.write(`recap: serving on ${server.url}\n`);
-      if (bounces) process.stdout.write(`recap: bounce listener on port ${bounces.port}\n`);
+      if (bounces)
+        process.stdout.write(`recap: bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);

@@ -6,7 +6,7 @@ import { handleInbound, type InboundOutcome } from './handle-inbound.ts';
 export interface BounceListenerOptions {
   /** Defaults to config.bounceSmtpPort; 0 picks a free port. */
   port?: number;
-  /** Defaults to 0.0.0.0 (bounces arrive from other hosts' MTAs). */
+  /** Defaults to config.bounceSmtpHost (127.0.0.1: the local MTA forwards bounces to it). */
   host?: string;
   /** Called with what became of each message (tests, logs). */
   onOutcome?: (outcomes: InboundOutcome[]) => void;
@@ -15,11 +15,17 @@ export interface BounceListenerOptions {
 }
 
 const MAX_MESSAGE_BYTES = 5 * 1024 * 1024;
+/** Concurrent SMTP connections: a reporting MTA needs a few; more only serves a flood. */
+export const MAX_CONNECTIONS = 20;
+/** Recipients per message: a bounce or a mailto unsubscribe has one; a few allow for MTA quirks. */
+export const MAX_RECIPIENTS = 5;
 
 /**
  * The inbound SMTP listener of the VERP return path and the List-Unsubscribe mailto address. Every
  * message is accepted (250) once handled, so reporting MTAs do not retry; unknown or malformed mail is
  * logged and dropped and never stops the listener. A database failure answers 451 so the MTA retries.
+ * It trusts nothing but tokens we signed (see handleInbound), binds BOUNCE_SMTP_HOST (loopback by
+ * default), and caps connections (MAX_CONNECTIONS), recipients (MAX_RECIPIENTS) and size.
  */
 export async function startBounceListener(
   app: App,
@@ -32,9 +38,10 @@ export async function startBounceListener(
     logger: false,
     banner: 'Weekly AI Recap bounce listener',
     size: MAX_MESSAGE_BYTES,
-    maxClients: 50,
+    maxClients: MAX_CONNECTIONS,
     onRcptTo(_address, session, callback) {
-      if (session.envelope.rcptTo.length >= 20) return callback(new Error('too many recipients'));
+      if (session.envelope.rcptTo.length >= MAX_RECIPIENTS)
+        return callback(Object.assign(new Error('too many recipients'), { responseCode: 452 }));
       callback();
     },
     onData(stream, session, callback) {
@@ -71,7 +78,7 @@ export async function startBounceListener(
   const port = options.port ?? app.config.bounceSmtpPort ?? 0;
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(port, options.host ?? '0.0.0.0', () => {
+    server.listen(port, options.host ?? app.config.bounceSmtpHost, () => {
       server.server.off('error', reject);
       resolve();
     });

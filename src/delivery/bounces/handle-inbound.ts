@@ -2,7 +2,7 @@ import { simpleParser } from 'mailparser';
 import type { App } from '../../app.ts';
 import { unsubscribeSubscriber } from '../../subscribers/subscription-changes.ts';
 import { recordComplaint, recordHardBounce, recordSoftBounce } from '../../subscribers/suppression.ts';
-import { verifyToken } from '../../tracking/token.ts';
+import { verifyClickToken, verifyToken } from '../../tracking/token.ts';
 import { classifyInbound, plusToken, type RecipientStatus, tokensInText } from './parse-report.ts';
 
 export type InboundOutcome =
@@ -20,9 +20,12 @@ interface Identified {
 /**
  * Acts on one inbound message of the bounce domain: `unsubscribe+TOKEN@` unsubscribes (List-Unsubscribe
  * mailto), a DSN whose Action is failed suppresses (5.x.x at once, 4.x.x after consecutive soft bounces),
- * an ARF complaint unsubscribes and suppresses. The subscriber comes from the VERP token of the envelope
- * recipient, else a token quoted in the report, else the reported address. Unknown or malformed mail
- * returns 'dropped'. Throws only on database failure.
+ * an ARF complaint unsubscribes and suppresses. The subscriber comes only from a token we signed: the
+ * VERP token of the envelope recipient, else one quoted in the returned original (its Return-Path,
+ * List-Unsubscribe, tracked links or open pixel). An address named in the report (Final-Recipient,
+ * Original-Rcpt-To) or a Message-ID is never enough: anyone can write those. A soft bounce counts once
+ * per issue, so only a token that names its issue counts. Unknown, forged or malformed mail returns
+ * 'dropped'. Throws only on database failure.
  */
 export async function handleInbound(
   app: App,
@@ -60,15 +63,14 @@ export async function handleInbound(
   if (report.type === 'other')
     return [{ kind: 'dropped', reason: 'neither a delivery status notification nor a feedback report' }];
 
-  const reported =
-    report.type === 'dsn' ? report.recipients.map((r) => r.finalRecipient) : [report.originalRecipient];
-  const who = await identify(
-    app,
-    envelopeTo,
-    raw.toString('latin1'),
-    reported.filter((a): a is string => a !== null),
-  );
-  if (!who) return [{ kind: 'dropped', reason: `${report.type} for no known subscriber` }];
+  const who = identify(app, envelopeTo, raw.toString('latin1'));
+  if (!who)
+    return [
+      {
+        kind: 'dropped',
+        reason: `${report.type} without a valid token of ours (the reported address alone is not trusted)`,
+      },
+    ];
 
   if (report.type === 'complaint') {
     await recordComplaint(app.db, who.subscriberId, {
@@ -82,6 +84,8 @@ export async function handleInbound(
     return [{ kind: 'dropped', reason: `dsn without Action: failed (${actions(report.recipients)})` }];
   const detail = { status: failed.status, diagnostic: failed.diagnostic?.slice(0, 500) ?? null };
   if (failed.status.startsWith('4.')) {
+    if (who.issueId === null)
+      return [{ kind: 'dropped', reason: 'soft bounce not tied to an issue (counted once per issue)' }];
     const result = await recordSoftBounce(
       app.db,
       who.subscriberId,
@@ -100,12 +104,7 @@ function actions(recipients: readonly RecipientStatus[]): string {
   return recipients.map((r) => r.action || '?').join(', ') || 'no recipients';
 }
 
-async function identify(
-  app: App,
-  envelopeTo: readonly string[],
-  rawText: string,
-  reportedAddresses: readonly string[],
-): Promise<Identified | null> {
+function identify(app: App, envelopeTo: readonly string[], rawText: string): Identified | null {
   const { secrets } = app.config;
   const quoted = tokensInText(rawText);
   const bounceTokens = [
@@ -116,15 +115,18 @@ async function identify(
     const payload = verifyToken(secrets, token, 'bounce');
     if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null };
   }
-  for (const token of quoted.unsubscribe) {
-    const payload = verifyToken(secrets, token, 'unsubscribe');
-    if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null };
+  for (const [tokens, kind] of [
+    [quoted.unsubscribe, 'unsubscribe'],
+    [quoted.open, 'open'],
+  ] as const) {
+    for (const token of tokens) {
+      const payload = verifyToken(secrets, token, kind);
+      if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null };
+    }
   }
-  if (reportedAddresses.length === 0) return null;
-  const row = await app.db
-    .selectFrom('subscribers')
-    .select('id')
-    .where('email', 'in', [...reportedAddresses])
-    .executeTakeFirst();
-  return row ? { subscriberId: row.id, issueId: null } : null;
+  for (const token of quoted.click) {
+    const payload = verifyClickToken(secrets, token);
+    if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId };
+  }
+  return null;
 }

@@ -75,23 +75,49 @@ export function classifyInbound(mail: ParsedMail): InboundReport {
   return { type: 'other' };
 }
 
+/** A token-like run: letters, digits and the separators our tokens and their mail-safe form use. */
+const TOKEN_CHARS = '[A-Za-z0-9._=-]{20,120}';
 const tokenPatterns = {
-  bounce: /bounces\+([A-Za-z0-9._=-]{20,120})@/g,
-  unsubscribe: /\/u\/([A-Za-z0-9._-]{20,120})/g,
+  /** VERP return path (`bounces+TOKEN@`) of the returned original. */
+  bounce: new RegExp(`bounces\\+(${TOKEN_CHARS})@`, 'g'),
+  /** List-Unsubscribe: the one-click URL (`/u/TOKEN`) and the mailto address (`unsubscribe+TOKEN@`). */
+  unsubscribe: new RegExp(`(?:/u/(${TOKEN_CHARS})|unsubscribe\\+(${TOKEN_CHARS})@)`, 'g'),
+  /** Tracked links (`/c/TOKEN`) and the open pixel (`/o/TOKEN`) of the body. */
+  click: new RegExp(`/c/(${TOKEN_CHARS})`, 'g'),
+  open: new RegExp(`/o/(${TOKEN_CHARS})`, 'g'),
 };
 
+/** Tokens quoted in a report's copy of the original message, by where they were found. */
+export interface QuotedTokens {
+  bounce: string[];
+  unsubscribe: string[];
+  click: string[];
+  open: string[];
+}
+
 /**
- * Tokens quoted in a report's copy of the original message: the VERP Return-Path (`bounces+TOKEN@`) and
- * the List-Unsubscribe URL (`/u/TOKEN`). The caller verifies them; found text proves nothing by itself.
+ * Tokens quoted in a report's copy of the original message: the VERP Return-Path, the List-Unsubscribe
+ * URL and mailto address, tracked links and the open pixel (mail-safe '=' turned back into '.'). Each
+ * kind is capped at a few candidates so a hostile report cannot make us verify thousands. The caller
+ * verifies them: found text proves nothing by itself. Pure.
  */
-export function tokensInText(text: string): { bounce: string[]; unsubscribe: string[] } {
-  const find = (pattern: RegExp) =>
-    [...text.matchAll(pattern)].map((match) => match[1] ?? '').filter(Boolean);
+export function tokensInText(text: string): QuotedTokens {
+  const find = (pattern: RegExp) => [
+    ...new Set(
+      [...text.matchAll(pattern)]
+        .map((match) => tokenFromLocalPart(match[1] ?? match[2] ?? ''))
+        .filter(Boolean),
+    ),
+  ].slice(0, MAX_CANDIDATES);
   return {
-    bounce: find(tokenPatterns.bounce).map(tokenFromLocalPart),
+    bounce: find(tokenPatterns.bounce),
     unsubscribe: find(tokenPatterns.unsubscribe),
+    click: find(tokenPatterns.click),
+    open: find(tokenPatterns.open),
   };
 }
+
+const MAX_CANDIDATES = 20;
 
 /** The token of `prefix+TOKEN@domain` (TOKEN as made by tokenToLocalPart; quotes allowed), or null. */
 export function plusToken(address: string, prefix: string): string | null {

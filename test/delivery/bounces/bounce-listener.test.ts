@@ -192,9 +192,10 @@ describe('bounce listener', () => {
     expect(await sendable()).toEqual([seed.alice]);
   });
 
-  it('finds the complainant by the reported address when no token is quoted', async () => {
+  it('does not act on the reported address when no token of ours is quoted (anyone can write it)', async () => {
     await send('abuse@recap.test', arf('alice@example.org', 'https://elsewhere.example/'));
-    expect(await statusOf(seed.alice)).toBe('complained');
+    expect(outcomes.map((o) => o.kind)).toEqual(['dropped']);
+    expect(await statusOf(seed.alice)).toBe('active');
   });
 
   it('unsubscribes through the List-Unsubscribe mailto address on a valid token only', async () => {
