@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { isUserFacingError } from './app.ts';
+import { maskUserinfo } from './config.ts';
 import { migrateCommand } from './db/migrate.commands.ts';
 import { registerDeliveryCommands } from './delivery/delivery.commands.ts';
 import { registerDemoCommand } from './demo/demo.commands.ts';
 import { registerIssueCommands } from './issues/issue.commands.ts';
 import { registerScheduleCommands } from './schedule/schedule.commands.ts';
 import { registerImportCommands } from './stories/import.commands.ts';
+import { registerSubscriberCommands } from './subscribers/subscriber.commands.ts';
+import { exitQuietlyOnClosedPipe, writeErr } from './terminal-output.ts';
 import { registerWebCommands } from './web/web.commands.ts';
 
 export function buildProgram(): Command {
@@ -17,6 +20,7 @@ export function buildProgram(): Command {
   registerImportCommands(program);
   registerIssueCommands(program);
   registerDeliveryCommands(program);
+  registerSubscriberCommands(program);
   registerWebCommands(program);
   registerScheduleCommands(program);
   registerDemoCommand(program);
@@ -25,6 +29,7 @@ export function buildProgram(): Command {
 
 /** Entry point of the `recap` binary: one clear line and a non-zero exit for every expected failure. */
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
@@ -33,10 +38,10 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (isUserFacingError(error)) {
-      process.stderr.write(`recap: ${error.message}\n`);
+      writeErr(`recap: ${maskUserinfo(error.message)}\n`);
     } else {
-      process.stderr.write(
-        `recap: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      writeErr(
+        `recap: unexpected error: ${maskUserinfo(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
       );
     }
     process.exitCode = 1;

@@ -193,7 +193,7 @@ export function loadConfig(
   if (e.NODE_ENV === 'production') refuseWeakSecrets(e.RECAP_SECRET ?? '', previousSecrets);
   if (e.NODE_ENV === 'production' && e.TRUST_PROXY === 'true') {
     throw new ConfigError(
-      'invalid configuration:\n  TRUST_PROXY: true lets any client pick its address in production; set the number of proxy hops (e.g. 1) or the proxies\' addresses/CIDRs (e.g. 10.0.0.0/8)',
+      "invalid configuration:\n  TRUST_PROXY: true lets any client pick its address in production; set the number of proxy hops (e.g. 1) or the proxies' addresses/CIDRs (e.g. 10.0.0.0/8)",
     );
   }
   const dataDir = path.resolve(e.RECAP_DATA_DIR);

@@ -75,6 +75,10 @@ export interface SubscribersTable {
   created_at: DefaultedTimestamp;
   confirmed_at: Timestamp | null;
   unsubscribed_at: Timestamp | null;
+  /** When the last sign-up confirmation was mailed (one per SIGNUP_CONFIRM_INTERVAL). */
+  confirmation_sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Verdict of the strict address parser; null until checked (reset by a trigger when email changes). */
+  address_invalid: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
 }
 
 export interface SubscriptionsTable {

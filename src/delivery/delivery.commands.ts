@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type App, UserError, withApp } from '../app.ts';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
+import { writeErr, writeOut } from '../terminal-output.ts';
 import { createMailer } from './create-mailer.ts';
 import { deliveryCounts } from './delivery.repository.ts';
 import { cancelSend, loadSendingIssue, pauseSend, resumeSend, type SendingIssue } from './send-control.ts';
@@ -32,8 +33,8 @@ export function registerDeliveryCommands(program: Command): void {
             summary.sent + summary.failed + summary.bounced + summary.skipped === 0
               ? ' (nothing left to send)'
               : '';
-          process.stdout.write(`${week}: ${formatSummary(summary)}${note}\n`);
-          if (summary.stoppedBecause) process.stdout.write(`stopped: ${summary.stoppedBecause}\n`);
+          writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
+          if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
         } finally {
           reporter.stop();
           dispose();
@@ -51,7 +52,7 @@ export function registerDeliveryCommands(program: Command): void {
         const issue = await requireIssue(app, options.week);
         if (!(await pauseSend(app.db, issue.id, options.reason)))
           throw new UserError(`${issue.week} is ${issue.status}, not sending`);
-        process.stdout.write(`${issue.week}: paused\n`);
+        writeOut(`${issue.week}: paused\n`);
       }),
     );
 
@@ -64,7 +65,7 @@ export function registerDeliveryCommands(program: Command): void {
         const issue = await requireIssue(app, options.week);
         if (!(await resumeSend(app.db, issue.id)))
           throw new UserError(`${issue.week} is ${issue.status}, not paused`);
-        process.stdout.write(
+        writeOut(
           `${issue.week}: sending again; run "recap worker --week ${issue.week}" or "recap send --week ${issue.week}"\n`,
         );
       }),
@@ -82,7 +83,7 @@ export function registerDeliveryCommands(program: Command): void {
           throw new UserError(
             `${issue.week} is ${issue.status}: only a sending or paused send can be cancelled`,
           );
-        process.stdout.write(`${issue.week}: cancelled, ${cancelled} deliveries will not be sent\n`);
+        writeOut(`${issue.week}: cancelled, ${cancelled} deliveries will not be sent\n`);
       }),
     );
 
@@ -103,7 +104,7 @@ export function registerDeliveryCommands(program: Command): void {
             .executeTakeFirst()
         )?.audience_counts;
         if (options.json) {
-          process.stdout.write(
+          writeOut(
             `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts }, null, 2)}\n`,
           );
           return;
@@ -125,7 +126,7 @@ export function registerDeliveryCommands(program: Command): void {
           `  skipped    ${counts.skipped}`,
           `  cancelled  ${counts.cancelled}`,
         ];
-        process.stdout.write(`${lines.join('\n')}\n`);
+        writeOut(`${lines.join('\n')}\n`);
       }),
     );
 
@@ -160,10 +161,10 @@ export function registerDeliveryCommands(program: Command): void {
           });
           reporter.stop();
           if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
-          process.stdout.write(
+          writeOut(
             `worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}\n`,
           );
-          if (summary.stoppedBecause) process.stdout.write(`stopped: ${summary.stoppedBecause}\n`);
+          if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
         } finally {
           reporter.stop();
           dispose();
@@ -191,7 +192,7 @@ function interruptSignal(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after the messages in flight (again to quit now)\n');
+    writeErr('\nstopping after the messages in flight (again to quit now)\n');
     controller.abort(new Error('interrupted'));
   };
   process.on('SIGINT', onSignal);

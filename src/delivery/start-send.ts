@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { UserError } from '../app.ts';
 import type { AudienceCounts, Db } from '../db/database.ts';
 import type { IssueLink } from '../render/issue-links.ts';
+import { checkStoredAddresses } from '../subscribers/address-check.ts';
 
 export interface StartSendOptions {
   /** Domain part of every Message-ID (the sender's domain). */
@@ -18,7 +19,7 @@ const AUDIENCE_BATCH = 50_000;
 
 /**
  * Freezes the audience of an issue and marks it 'sending': one delivery per active, unpaused
- * subscriber following at least one segment that has content, keyed by their sorted segment slugs,
+ * subscriber with an address the strict parser accepts, following at least one segment that has content, keyed by their sorted segment slugs,
  * with a Message-ID derived from week and subscriber. Set-based INSERT … SELECT in batches of
  * subscriber ids, all in one transaction, so a crash leaves either no audience or all of it.
  * Idempotent: once started (sending, paused, sent, cancelled) it adds nothing and returns the
@@ -60,6 +61,9 @@ export async function startSend(db: Db, issueId: number, options: StartSendOptio
     if (segmentIds.length === 0)
       throw new UserError(`issue ${issue.week} has no stories in any segment: nothing to send`);
 
+    // Addresses stored before the strict parser (or written around it) are checked once; invalid ones
+    // are left out of every audience and listed by `recap subscribers invalid`.
+    await checkStoredAddresses(trx);
     const bounds = await trx
       .selectFrom('subscribers')
       .select((eb) => [eb.fn.min('id').as('low'), eb.fn.max('id').as('high')])
@@ -78,6 +82,7 @@ export async function startSend(db: Db, issueId: number, options: StartSendOptio
           JOIN segments g ON g.id = sub.segment_id
           WHERE s.id BETWEEN ${low.toString()} AND ${high.toString()}
             AND s.status = 'active' AND (s.paused_until IS NULL OR s.paused_until <= now())
+            AND s.address_invalid IS NOT TRUE
             AND sub.segment_id = ANY (${[...segmentIds]}::int[])
           GROUP BY s.id
           ON CONFLICT (issue_id, subscriber_id) DO NOTHING

@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { type App, UserError, withApp } from '../app.ts';
 import type { Segment } from '../stories/segment.ts';
 import { listSegments } from '../stories/story.repository.ts';
+import { writeOut } from '../terminal-output.ts';
 import { buildIssue } from './build-issue.ts';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek } from './iso-week.ts';
 import { approveIssue, getIssue, IssueStateError, listIssues } from './issue.repository.ts';
@@ -36,13 +37,13 @@ export function registerIssueCommands(program: Command): void {
         const week = resolveWeek(app, options.week);
         const build = await runBuild(app, week);
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(build.report, null, 2)}\n`);
+          writeOut(`${JSON.stringify(build.report, null, 2)}\n`);
           return;
         }
         const summary = await getIssue(app.db, week);
-        process.stdout.write(`${formatReport(build.report, summary?.status)}\n`);
+        writeOut(`${formatReport(build.report, summary?.status)}\n`);
         if (!build.rebuilt)
-          process.stdout.write(`\nissue ${week} is ${summary?.status}: selection frozen, not rebuilt\n`);
+          writeOut(`\nissue ${week} is ${summary?.status}: selection frozen, not rebuilt\n`);
       }),
     );
 
@@ -63,16 +64,16 @@ export function registerIssueCommands(program: Command): void {
           .executeTakeFirst();
         const report = row?.selection_report as IssueReport | null;
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          writeOut(`${JSON.stringify(report, null, 2)}\n`);
           return;
         }
-        if (report) process.stdout.write(`${formatReport(report, summary.status)}\n`);
-        else process.stdout.write(`Issue ${week} (${summary.status}): not built yet\n`);
+        if (report) writeOut(`${formatReport(report, summary.status)}\n`);
+        else writeOut(`Issue ${week} (${summary.status}): not built yet\n`);
         const overrides = await listOverrides(app.db, week);
         const segments = await listSegments(app.db);
         const segmentName = (id: number | null) =>
           id === null ? 'every segment' : (segments.find((s) => s.id === id)?.name ?? `#${id}`);
-        if (overrides.length > 0) process.stdout.write('\nEditor overrides:\n');
+        if (overrides.length > 0) writeOut('\nEditor overrides:\n');
         for (const o of overrides) {
           const detail =
             o.kind === 'pin'
@@ -80,7 +81,7 @@ export function registerIssueCommands(program: Command): void {
               : o.kind === 'boost'
                 ? ` by ${o.boost}`
                 : '';
-          process.stdout.write(`  ${o.kind} ${o.storyId}${detail} (${segmentName(o.segmentId)})\n`);
+          writeOut(`  ${o.kind} ${o.storyId}${detail} (${segmentName(o.segmentId)})\n`);
         }
       }),
     );
@@ -91,9 +92,9 @@ export function registerIssueCommands(program: Command): void {
     .action(() =>
       withApp(async (app) => {
         const issues = await listIssues(app.db);
-        if (issues.length === 0) process.stdout.write('no issues yet\n');
+        if (issues.length === 0) writeOut('no issues yet\n');
         for (const i of issues) {
-          process.stdout.write(
+          writeOut(
             `${i.week}  ${i.status.padEnd(9)} ${String(i.itemCount).padStart(3)} stories in ${i.segmentCount} segments, ${i.overrideCount} overrides\n`,
           );
         }
@@ -180,7 +181,7 @@ export function registerIssueCommands(program: Command): void {
       withWeek(options.week, async (app) => {
         const week = resolveWeek(app, options.week);
         const summary = await editorAction(() => approveIssue(app.db, week));
-        process.stdout.write(
+        writeOut(
           `issue ${week} is ${summary.status}: ${summary.itemCount} stories in ${summary.segmentCount} segments\n`,
         );
       }),
@@ -268,8 +269,8 @@ async function report(app: App, week: string, done: string): Promise<void> {
   const summary = await getIssue(app.db, week);
   if (summary?.status === 'draft') {
     await runBuild(app, week);
-    process.stdout.write(`${done} for ${week}; issue rebuilt\n`);
+    writeOut(`${done} for ${week}; issue rebuilt\n`);
   } else {
-    process.stdout.write(`${done} for ${week}; applies at the next: recap issue build --week ${week}\n`);
+    writeOut(`${done} for ${week}; applies at the next: recap issue build --week ${week}\n`);
   }
 }

@@ -3,6 +3,7 @@ import { UserError, withApp } from '../app.ts';
 import { parseIsoWeek } from '../issues/iso-week.ts';
 import { formatIssueStats } from '../reports/format-stats.ts';
 import { loadIssueStats } from '../reports/issue-stats.ts';
+import { writeOut } from '../terminal-output.ts';
 import { realScheduleActions } from './schedule-actions.ts';
 import { runScheduleCycle } from './schedule-cycle.ts';
 import {
@@ -15,7 +16,7 @@ import {
 } from './schedule-runner.ts';
 import { cronPattern } from './schedule-slot.ts';
 
-const log = (line: string) => process.stdout.write(`${new Date().toISOString()} schedule: ${line}\n`);
+const log = (line: string) => writeOut(`${new Date().toISOString()} schedule: ${line}\n`);
 
 /** `recap schedule [--once] [--force]`, `recap stats --week W [--json]` */
 export function registerScheduleCommands(program: Command): void {
@@ -105,7 +106,7 @@ export function registerScheduleCommands(program: Command): void {
           throw new UserError(
             `no issue for ${options.week} (build it with \`recap issue build --week ${options.week}\`)`,
           );
-        process.stdout.write(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatIssueStats(stats));
+        writeOut(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatIssueStats(stats));
       }),
     );
 }

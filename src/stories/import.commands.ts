@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { UserError, withApp } from '../app.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
 import { parseSubscribersCsv } from '../subscribers/subscriber-import.ts';
+import { writeErr, writeOut } from '../terminal-output.ts';
 import { formatProblem, type ImportProblem, parseStories } from './parse-stories.ts';
 import { listSegments, upsertStories } from './story.repository.ts';
 
@@ -34,9 +35,7 @@ function checkProblems(
       `${file}: nothing imported, ${what}:\n${lines}${fileLevel ? '' : `\n(use --skip-invalid to import the ${kind} that are valid)`}`,
     );
   }
-  process.stderr.write(
-    `${file}: skipped ${new Set(problems.map((p) => p.record)).size} invalid records:\n${lines}\n`,
-  );
+  writeErr(`${file}: skipped ${new Set(problems.map((p) => p.record)).size} invalid records:\n${lines}\n`);
 }
 
 export function registerImportCommands(program: Command): void {
@@ -55,9 +54,7 @@ export function registerImportCommands(program: Command): void {
         const { stories, problems, total } = parseStories(await readInput(file));
         checkProblems('stories', file, problems, total, options.skipInvalid === true);
         await app.db.transaction().execute((trx) => upsertStories(trx, stories));
-        process.stdout.write(
-          `imported ${stories.length} ${stories.length === 1 ? 'story' : 'stories'} from ${file}\n`,
-        );
+        writeOut(`imported ${stories.length} ${stories.length === 1 ? 'story' : 'stories'} from ${file}\n`);
       }),
     );
 
@@ -74,7 +71,7 @@ export function registerImportCommands(program: Command): void {
         const { subscribers, problems, total } = parseSubscribersCsv(await readInput(file), segments);
         checkProblems('subscribers', file, problems, total, options.skipInvalid === true);
         const result = await app.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, file));
-        process.stdout.write(
+        writeOut(
           `imported ${subscribers.length} subscribers from ${file} (${result.created} new, ${result.updated} updated)\n`,
         );
       }),

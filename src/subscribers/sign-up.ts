@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { appendConsent, type ConsentContext } from './consent-log.ts';
+import type { EmailAddress } from './email-address.ts';
 
 /** What the sign-up form showed and what the person asked for: kept verbatim in the consent log. */
 export interface SignUpRequest {
-  email: string;
+  email: EmailAddress;
   segmentIds: readonly number[];
   /** The wording of the form and of the confirmation mail, as shown. */
   shown: Record<string, string>;
@@ -16,24 +17,23 @@ export type SignUpOutcome =
   /** Already receiving the recap: nothing to do (the page says the same as for 'confirm'). */
   | 'active'
   /** Bounced or complained: never mailed again from a web form. */
-  | 'suppressed';
-
-const addressShape = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-
-/** Lower-cases and trims an address; null when it is not plausibly an email address. */
-export function normaliseEmail(input: string): string | null {
-  const email = input.trim().toLowerCase();
-  return email.length <= 254 && addressShape.test(email) ? email : null;
-}
+  | 'suppressed'
+  /** A confirmation went to this address less than SIGNUP_CONFIRM_INTERVAL ago: not mailed again. */
+  | 'throttled';
 
 /**
  * First half of double opt-in: creates the subscriber as 'pending' (never mailed the recap) when new,
- * and records the request with what was shown. The address is only activated by confirmSignUp.
+ * and, when a confirmation may be mailed, claims the address's confirmation slot and records the
+ * request with what was shown. At most one confirmation per address per `confirmIntervalSeconds`,
+ * held in the database (subscribers.confirmation_sent_at) so it holds across processes. A suppressed
+ * (bounced, complained) or active address is never mailed. The address is only activated by
+ * confirmSignUp.
  */
 export async function requestSignUp(
   db: Db,
   request: SignUpRequest,
   context: ConsentContext,
+  confirmIntervalSeconds: number,
 ): Promise<{ subscriberId: string; outcome: SignUpOutcome }> {
   return db.transaction().execute(async (trx) => {
     await trx
@@ -51,6 +51,23 @@ export async function requestSignUp(
     if (row.status === 'bounced' || row.status === 'complained') {
       return { subscriberId: row.id, outcome: 'suppressed' as const };
     }
+    const claimed = await trx
+      .updateTable('subscribers')
+      .set({ confirmation_sent_at: sql<Date>`now()` })
+      .where('id', '=', row.id)
+      .where((eb) =>
+        eb.or([
+          eb('confirmation_sent_at', 'is', null),
+          eb(
+            'confirmation_sent_at',
+            '<=',
+            sql<Date>`now() - make_interval(secs => ${confirmIntervalSeconds})`,
+          ),
+        ]),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (!claimed) return { subscriberId: row.id, outcome: 'throttled' as const };
     await appendConsent(trx, row.id, 'signup-requested', context, {
       segmentIds: [...request.segmentIds],
       shown: request.shown,

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
-import { z } from 'zod';
 import type { ImportProblem } from '../stories/parse-stories.ts';
 import { type Segment, segmentSlug } from '../stories/segment.ts';
+import { parseEmailAddress } from './email-address.ts';
 
 export interface SubscriberInput {
   email: string;
@@ -16,7 +16,6 @@ export interface ParsedSubscribers {
   total: number;
 }
 
-const emailSchema = z.email({ error: 'is not a valid email address' });
 // C0 and C1 control characters, and the Unicode line/paragraph separators that break headers.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -72,13 +71,16 @@ export function parseSubscribersCsv(text: string, segments: readonly Segment[]):
   }
   rows.forEach((row, index) => {
     const record = index + 1;
-    const email = normaliseEmail(row.email ?? '');
+    const raw = normaliseEmail(row.email ?? '');
+    const parsed = parseEmailAddress(raw);
+    const email = parsed.ok ? parsed.address : raw;
     const rowProblems: ImportProblem[] = [];
     const problem = (field: string, reason: string) =>
       rowProblems.push({ record, id: email || undefined, field, reason });
-    if (!email) problem('email', 'is required');
-    else if (controlCharacters.test(email) || !emailSchema.safeParse(email).success)
-      problem('email', 'is not a valid email address');
+    if (!raw) problem('email', 'is required');
+    else if (controlCharacters.test(raw))
+      problem('email', 'is not a valid email address (control characters)');
+    else if (!parsed.ok) problem('email', `is not a valid email address: ${parsed.reason}`);
     const name = (row.name ?? '').trim();
     if (controlCharacters.test(name)) problem('name', 'contains control characters');
     if (name.length > 200) problem('name', 'must be at most 200 characters');

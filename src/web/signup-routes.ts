@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listSegments } from '../stories/story.repository.ts';
-import { confirmSignUp, normaliseEmail, requestSignUp } from '../subscribers/sign-up.ts';
+import { toEmailAddress } from '../subscribers/email-address.ts';
+import { confirmSignUp, requestSignUp } from '../subscribers/sign-up.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
+import { formStampAge, signFormStamp } from './form-stamp.ts';
 import { html } from './html.ts';
 import {
   consentContext,
@@ -18,14 +20,36 @@ const FORM_CONSENT_TEXT =
   'Send me the Weekly AI Recap by email. I can unsubscribe at any time with the link in every issue.';
 const CHECK_INBOX =
   'If this address can receive the recap, a confirmation link is on its way. Nothing is sent until you click it.';
+/** The hidden field only bots fill in (hidden by CSS and from assistive technology, never autofilled). */
+export const HONEYPOT_FIELD = 'website';
+/** The signed time the form was served (see form-stamp.ts). */
+export const FORM_STAMP_FIELD = 'form_stamp';
 
 /**
- * Double opt-in. GET /subscribe: the form. POST /subscribe (email, segment ids or slugs): creates a
- * pending subscriber, records what was shown, mails the confirmation link; the answer is the same
- * whether or not the address is known. Rate-limited per IP in this process. GET /confirm/:token activates.
+ * Double opt-in. GET /subscribe: the form, with a honeypot field and a signed time stamp. POST
+ * /subscribe (email, segment ids or slugs, the stamp): creates a pending subscriber, records what was
+ * shown, and mails the confirmation link after the answer has gone out, at most once per address per
+ * SIGNUP_CONFIRM_INTERVAL. The answer is the same page whatever the address's state (new, pending,
+ * active, suppressed, throttled) and for a filled honeypot or a form sent faster than
+ * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed). An address the strict parser refuses and
+ * a missing or expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token activates.
  */
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
   const { app, secrets, signUpLimiter } = context;
+  const { confirmIntervalSeconds, minFillSeconds } = app.config.signUp;
+  // Confirmation mails go out after their answer; closing the server waits for them.
+  const mailing = new Set<Promise<void>>();
+  server.addHook('onClose', async () => {
+    await Promise.allSettled([...mailing]);
+  });
+  const afterAnswer = (reply: FastifyReply, work: () => Promise<void>) => {
+    reply.raw.once('close', () => {
+      const running = work().finally(() => mailing.delete(running));
+      mailing.add(running);
+    });
+  };
+  const checkInbox = (reply: FastifyReply) =>
+    sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
 
   async function sendWelcome(subscriberId: string, preferencesToken: string, log: FastifyRequest['log']) {
     const subscriber = await app.db
@@ -61,6 +85,8 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
       200,
       'Subscribe to the Weekly AI Recap',
       html`<form method="post" action="/subscribe">
+<input type="hidden" name="${FORM_STAMP_FIELD}" value="${signFormStamp(secrets, Date.now() / 1000)}">
+<div style="position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden" aria-hidden="true"><label>Leave this empty <input type="text" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off" value=""></label></div>
 <label>Email <input type="email" name="email" required autocomplete="email"></label>
 <fieldset><legend>Topics</legend>
 ${segments.map((segment) => html`<label><input type="checkbox" name="segment" value="${segment.slug}" checked> ${segment.name}</label>`)}
@@ -76,13 +102,27 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
       reply.header('retry-after', '600');
       return sendPage(reply, 429, 'Too many attempts', html`<p>Please try again in a little while.</p>`);
     }
-    const email = normaliseEmail(fields(request.body, 'email')[0] ?? '');
+    const age = formStampAge(secrets, fields(request.body, FORM_STAMP_FIELD)[0], Date.now() / 1000);
+    if (age === null)
+      return sendPage(
+        reply,
+        400,
+        'Please use the form again',
+        html`<p>This form is out of date or incomplete. <a href="/subscribe">Open it again</a> and send it from there.</p>`,
+      );
+    // A bot: it filled the field people never see, or sent the form faster than a person can. It gets
+    // the usual answer, so it learns nothing; nothing is stored or mailed.
+    if ((fields(request.body, HONEYPOT_FIELD)[0] ?? '') !== '' || age < minFillSeconds) {
+      request.log.info({ honeypot: age >= minFillSeconds, age }, 'sign-up form bot ignored');
+      return checkInbox(reply);
+    }
+    const email = toEmailAddress(fields(request.body, 'email')[0] ?? '');
     if (!email)
       return sendPage(
         reply,
         400,
         'Check the address',
-        html`<p>That does not look like an email address. <a href="/subscribe">Try again</a>.</p>`,
+        html`<p>That does not look like a single email address. <a href="/subscribe">Try again</a>.</p>`,
       );
     const wanted = [...fields(request.body, 'segment'), ...fields(request.body, 'segments')].flatMap(
       (value) => value.split(','),
@@ -102,6 +142,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         shown: { form: FORM_CONSENT_TEXT, segments: segments.map((segment) => segment.name).join(', ') },
       },
       consent,
+      confirmIntervalSeconds,
     );
     if (outcome === 'confirm') {
       const token = signToken(secrets, {
@@ -109,18 +150,21 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         subscriberId,
         expiresAt: Math.floor(Date.now() / 1000) + CONFIRM_TTL_SECONDS,
       });
-      await sendSystemMail(
-        context,
-        request.log,
-        'confirm',
-        { subscriberId, email },
-        {
-          confirm_url: `${app.config.publicUrl}/confirm/${token}`,
-          segments: segmentList(segments.map((segment) => segment.name)),
-        },
+      // Mailed once the answer is out: the answer takes as long for a new address as for a known one.
+      afterAnswer(reply, () =>
+        sendSystemMail(
+          context,
+          request.log,
+          'confirm',
+          { subscriberId, email },
+          {
+            confirm_url: `${app.config.publicUrl}/confirm/${token}`,
+            segments: segmentList(segments.map((segment) => segment.name)),
+          },
+        ),
       );
     }
-    return sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
+    return checkInbox(reply);
   });
 
   server.get<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {

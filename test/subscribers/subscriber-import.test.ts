@@ -32,7 +32,9 @@ describe('subscriber import', () => {
       },
     ]);
     const lines = problems.map(formatProblem);
-    expect(lines).toContain('record 2 (id "not-an-address"): email: is not a valid email address');
+    expect(lines).toContain(
+      'record 2 (id "not-an-address"): email: is not a valid email address: has no "@"',
+    );
     expect(lines).toContain('record 3 (id "eve@example.com"): name: contains control characters');
     expect(
       lines.some((l) =>

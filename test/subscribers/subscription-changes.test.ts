@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
+import { type EmailAddress, toEmailAddress } from '../../src/subscribers/email-address.ts';
 import { confirmSignUp, requestSignUp } from '../../src/subscribers/sign-up.ts';
 import {
   loadSubscriberPreferences,
@@ -32,8 +33,14 @@ afterAll(() => app?.close());
 const statusOf = async (id: string) =>
   (await app.db.selectFrom('subscribers').select('status').where('id', '=', id).executeTakeFirstOrThrow())
     .status;
+// Interval 0: these tests are about the sign-up states, not the confirmation throttle (test/security).
 const signUp = (email: string, ids = segmentIds) =>
-  requestSignUp(app.db, { email, segmentIds: ids, shown: { form: 'consent text' } }, web);
+  requestSignUp(
+    app.db,
+    { email: toEmailAddress(email) as EmailAddress, segmentIds: ids, shown: { form: 'consent text' } },
+    web,
+    0,
+  );
 
 describe('double opt-in', () => {
   it('keeps a new address pending until confirmed, then activates it with the requested segments', async () => {

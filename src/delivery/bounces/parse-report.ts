@@ -102,13 +102,14 @@ export interface QuotedTokens {
  * verifies them: found text proves nothing by itself. Pure.
  */
 export function tokensInText(text: string): QuotedTokens {
-  const find = (pattern: RegExp) => [
-    ...new Set(
-      [...text.matchAll(pattern)]
-        .map((match) => tokenFromLocalPart(match[1] ?? match[2] ?? ''))
-        .filter(Boolean),
-    ),
-  ].slice(0, MAX_CANDIDATES);
+  const find = (pattern: RegExp) =>
+    [
+      ...new Set(
+        [...text.matchAll(pattern)]
+          .map((match) => tokenFromLocalPart(match[1] ?? match[2] ?? ''))
+          .filter(Boolean),
+      ),
+    ].slice(0, MAX_CANDIDATES);
   return {
     bounce: find(tokenPatterns.bounce),
     unsubscribe: find(tokenPatterns.unsubscribe),
