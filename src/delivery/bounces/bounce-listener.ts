@@ -30,7 +30,7 @@ export const MAX_RECIPIENTS = 5;
 export async function startBounceListener(
   app: App,
   options: BounceListenerOptions = {},
-): Promise<{ port: number; close(): Promise<void> }> {
+): Promise<{ port: number; address: string; close(): Promise<void> }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`bounces: ${line}\n`));
   const server = new SMTPServer({
     authOptional: true,
@@ -85,6 +85,8 @@ export async function startBounceListener(
   });
   return {
     port: (server.server.address() as AddressInfo).port,
+    /** The address actually bound. */
+    address: (server.server.address() as AddressInfo).address,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
