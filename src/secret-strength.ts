@@ -16,7 +16,7 @@ export function describeWeakSecret(value: string): string | null {
   if (value === EXAMPLE_SECRET_PLACEHOLDER || /change-?me|placeholder|example/.test(lower))
     return 'the documented placeholder';
   for (let period = 1; period <= value.length / 2; period++) {
-    if (value.length % period === 0 && value === value.slice(0, period).repeat(value.length / period))
+    if (value.slice(period) === value.slice(0, value.length - period))
       return period === 1 ? 'one repeated character' : `a repeated ${period}-character pattern`;
   }
   const distinct = new Set(value).size;
