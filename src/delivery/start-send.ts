@@ -27,6 +27,9 @@ const AUDIENCE_BATCH = 50_000;
  * issue without content.
  */
 export async function startSend(db: Db, issueId: number, options: StartSendOptions): Promise<AudienceCounts> {
+  // The first check after an upgrade may cover the whole list: done in its own batches, outside the
+  // transaction that holds the issue; the one inside only sees addresses written meanwhile.
+  await checkStoredAddresses(db);
   return db.transaction().execute(async (trx) => {
     const issue = await trx
       .selectFrom('issues')

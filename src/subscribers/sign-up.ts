@@ -38,7 +38,7 @@ export async function requestSignUp(
   return db.transaction().execute(async (trx) => {
     await trx
       .insertInto('subscribers')
-      .values({ email: request.email, status: 'pending' })
+      .values({ email: request.email, status: 'pending', address_invalid: false })
       .onConflict((oc) => oc.column('email').doNothing())
       .execute();
     const row = await trx

@@ -33,6 +33,8 @@ export async function upsertSubscribers(
           time_zone: s.timeZone,
           status: 'active' as const,
           confirmed_at: sql<Date>`now()`,
+          // Parsed by the strict address parser on the way in (parseSubscribersCsv).
+          address_invalid: false,
         })),
       )
       .onConflict((oc) =>
