@@ -3,6 +3,7 @@ import { isUserFacingError } from './app.ts';
 import { migrateCommand } from './db/migrate.commands.ts';
 import { registerDeliveryCommands } from './delivery/delivery.commands.ts';
 import { registerDemoCommand } from './demo/demo.commands.ts';
+import { registerDoctorCommand } from './doctor/doctor.commands.ts';
 import { registerIssueCommands } from './issues/issue.commands.ts';
 import { registerScheduleCommands } from './schedule/schedule.commands.ts';
 import { registerImportCommands } from './stories/import.commands.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerWebCommands(program);
   registerScheduleCommands(program);
   registerDemoCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 
