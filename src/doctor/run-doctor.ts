@@ -111,12 +111,11 @@ async function mailAuthentication(
       const message = probeMessage(config);
       const privateKey = await readFile(privateKeyFile, 'utf8');
       const signed = await dkimSign(message, {
-        signingDomain: domain,
-        selector,
-        privateKey,
         canonicalization: 'relaxed/relaxed',
-      });
+        signatureData: [{ signingDomain: domain, selector, privateKey }],
+      } as Parameters<typeof dkimSign>[1]);
       if (signed.errors.length > 0) throw signed.errors[0];
+      if (!signed.signatures.trim()) throw new Error('the key in DKIM_PRIVATE_KEY_FILE signed nothing');
       const verified = await dkimVerify(Buffer.from(signed.signatures + message), { resolver, sender });
       const result = verified.results.find((r) => r.signingDomain === domain);
       const ok = result?.status.result === 'pass';
@@ -136,14 +135,14 @@ async function mailAuthentication(
   const name = `DMARC for ${fromDomain} published and aligned with From`;
   try {
     const result = await dmarc({ headerFrom: fromDomain, spfDomains: spfPassed, dkimDomains, resolver });
-    if (result && !result.alignment) {
+    if (!result || result.status.result === 'none') {
+      checks.push({ name, ok: false, detail: `no DMARC record at _dmarc.${fromDomain}` });
+    } else if (!result.alignment) {
       checks.push({
         name,
         ok: false,
         detail: `${result.status.result}: ${result.error ?? result.status.comment ?? 'no answer'}`,
       });
-    } else if (!result || result.status.result === 'none') {
-      checks.push({ name, ok: false, detail: `no DMARC record at _dmarc.${fromDomain}` });
     } else {
       const aligned = [
         result.alignment.dkim.result ? `DKIM (${result.alignment.dkim.result})` : '',
