@@ -12,6 +12,7 @@ import { resumeSend } from '../../src/delivery/send-control.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
 import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { runScheduleCycle } from '../../src/schedule/schedule-cycle.ts';
 import { cronPattern } from '../../src/schedule/schedule-slot.ts';
 import { type SeededSend, seedSend, testConfig, WEEK } from '../delivery/send-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -257,6 +258,34 @@ describe('alerts', () => {
     expect(receiver.bodies.map((b) => `${b.week} ${b.status}`)).toEqual([
       '2026-W48 not built',
       '2026-W49 draft',
+    ]);
+  });
+
+  it("the schedule's cycle raises the approval alert at its checks", async () => {
+    const pattern = cronPattern('0 8 * * 1', 'Europe/Berlin');
+    const config = testConfig({ ALERT_WEBHOOK_URL: receiver.url, REQUIRE_APPROVAL: 'true' });
+    const now = () => new Date('2026-11-30T06:20:00Z');
+    const never = async (): Promise<string> => {
+      throw new Error('nothing is due');
+    };
+    const result = await runScheduleCycle({
+      db: test.db,
+      scheduleName: 'weekly-recap',
+      pattern,
+      owner: 'test',
+      now,
+      requireApproval: true,
+      actions: { buildIssue: never, sendIssue: never },
+      log,
+      catchUpWindowMs: 3_600_000,
+      lookbackMs: 8 * 24 * 3_600_000,
+      leaseMs: 600_000,
+      alerts: { db: test.db, config, log, now },
+    });
+    // Last week's fire is long past the catch-up window: the cycle itself does nothing.
+    expect(result.outcome).toBe('skipped-stale');
+    expect(receiver.bodies.map((b) => `${b.kind} ${b.week} ${b.fireAt}`)).toEqual([
+      'approval-missing 2026-W48 2026-11-30T07:00:00.000Z',
     ]);
   });
 
