@@ -19,6 +19,8 @@ import { createTestApp, SECRET, type Seeded, seedIssue } from '../web/web-fixtur
 import { type DnsServer, startDnsServer } from './dns-server.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'recap-doctor-'));
+/** One embedded database folder for every run without TEST_DATABASE_URL: reopened, not created, each time. */
+const dataDir = path.join(dir, 'data');
 
 /** An RSA key pair: the private key in a PEM file, the public key as a DKIM TXT record. */
 function dkimKey(name: string): { file: string; record: string } {
@@ -102,7 +104,7 @@ function env(domain: string, extra: Record<string, string> = {}): Record<string,
   return {
     NODE_ENV: 'test',
     RECAP_SECRET: SECRET,
-    RECAP_DATA_DIR: mkdtempSync(path.join(dir, 'data-')),
+    RECAP_DATA_DIR: dataDir,
     RECAP_FROM_EMAIL: `recap@${domain}`,
     DKIM_DOMAIN: domain,
     DKIM_SELECTOR: 'recap',
@@ -170,7 +172,7 @@ describe('recap doctor: what a receiver checks', () => {
     const checks = await doctor({
       NODE_ENV: 'test',
       RECAP_SECRET: 'x'.repeat(40),
-      RECAP_DATA_DIR: mkdtempSync(path.join(dir, 'data-')),
+      RECAP_DATA_DIR: dataDir,
       RECAP_FROM_EMAIL: 'recap@good.test',
       PUBLIC_URL: server.url,
       SMTP_URL: 'smtp://127.0.0.1:1',
@@ -252,7 +254,8 @@ describe('the one-click probe', () => {
   });
 });
 
-describe('recap doctor as a command', () => {
+// Each run starts the CLI (and, without TEST_DATABASE_URL, an embedded database): slow on a busy machine.
+describe('recap doctor as a command', { timeout: 120_000 }, () => {
   it('prints one line per check and exits 1 when any fails', async () => {
     const result = await runCli(['doctor', '--dns', dns.address, '--ip', '203.0.113.5'], env('bad.test'));
     expect(result.code).toBe(1);
