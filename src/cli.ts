@@ -4,6 +4,7 @@ import { maskUserinfo } from './config.ts';
 import { migrateCommand } from './db/migrate.commands.ts';
 import { registerDeliveryCommands } from './delivery/delivery.commands.ts';
 import { registerDemoCommand } from './demo/demo.commands.ts';
+import { registerDoctorCommand } from './doctor/doctor.commands.ts';
 import { registerIssueCommands } from './issues/issue.commands.ts';
 import { registerScheduleCommands } from './schedule/schedule.commands.ts';
 import { registerImportCommands } from './stories/import.commands.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerWebCommands(program);
   registerScheduleCommands(program);
   registerDemoCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

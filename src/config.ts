@@ -107,6 +107,8 @@ const envSchema = z.object({
   DKIM_DOMAIN: optionalString,
   DKIM_SELECTOR: optionalString,
   DKIM_PRIVATE_KEY_FILE: optionalString,
+  ALERT_EMAIL: optionalString,
+  ALERT_WEBHOOK_URL: url(['http:', 'https:'], 'an http(s):// URL'),
 });
 
 /** Every environment variable the configuration reads (each is documented in .env.example). */
@@ -153,6 +155,8 @@ export interface Config {
   /** Consecutive issues that soft-bounce before an address is suppressed. */
   softBounceLimit: number;
   dkim: { domain: string; selector: string; privateKeyFile: string } | undefined;
+  /** Where operator alerts go (paused or finished sends, a missing approval, a failing source); empty: none. */
+  alerts: { emails: string[]; webhookUrl: string | undefined };
 }
 
 /**
@@ -208,6 +212,17 @@ export function loadConfig(
       );
     }
   }
+  const alertEmails = (e.ALERT_EMAIL ?? '')
+    .split(',')
+    .map((address) => address.trim())
+    .filter(Boolean);
+  for (const address of alertEmails) {
+    if (!z.email().safeParse(address).success) {
+      throw new ConfigError(
+        `invalid configuration:\n  ALERT_EMAIL: expected comma-separated email addresses (got "${address}")`,
+      );
+    }
+  }
   const config: Config = {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -250,6 +265,7 @@ export function loadConfig(
       e.DKIM_DOMAIN && e.DKIM_SELECTOR && e.DKIM_PRIVATE_KEY_FILE
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKeyFile: e.DKIM_PRIVATE_KEY_FILE }
         : undefined,
+    alerts: { emails: alertEmails, webhookUrl: e.ALERT_WEBHOOK_URL },
   };
   return Object.freeze(config);
 }

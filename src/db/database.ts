@@ -241,6 +241,18 @@ export interface Database {
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;
   send_rate_slots: SendRateSlotsTable;
+  alerts: AlertsTable;
+}
+
+/** One operator alert per cause (primary key kind + cause): the row that wins the insert sends it. */
+export interface AlertsTable {
+  kind: string;
+  cause: string;
+  subject: string;
+  payload: Json<Record<string, unknown>>;
+  created_at: DefaultedTimestamp;
+  delivered_at: Timestamp | null;
+  error: string | null;
 }
 
 export type Db = Kysely<Database>;

@@ -1,4 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { alertSendFinished, alertSendPaused } from '../alerts/send-alerts.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import {
@@ -207,7 +208,7 @@ async function drainIssue(
   const halt = async (reason: string, fatal: boolean) => {
     if (stop) return;
     stop = { reason, fatal };
-    if (fatal) await pauseSend(db, issue.id, reason);
+    if (fatal && (await pauseSend(db, issue.id, reason))) await alertSendPaused(deps, issue, reason);
   };
 
   const report = () => {
@@ -270,7 +271,7 @@ async function drainIssue(
       await flush();
       const queue = await queueState(db, issue.id);
       if (queue.queued === 0) {
-        await finishIfDone(db, issue.id);
+        if (await finishIfDone(db, issue.id)) await alertSendFinished(deps, issue);
         exhausted = true;
         return;
       }

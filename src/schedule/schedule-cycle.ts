@@ -1,3 +1,5 @@
+import { alertIfUnapprovedBeforeFire } from '../alerts/approval-alert.ts';
+import type { AlertContext } from '../alerts/raise-alert.ts';
 import type { Db, IssueStatus } from '../db/database.ts';
 import { claimSlot, heartbeat, loadFire, recordOutcome, takeOverSlot } from './run-coordinator.ts';
 import {
@@ -36,6 +38,8 @@ export interface ScheduleCycleOptions {
   force?: boolean;
   /** Start searching for slots after this instant (the previous search); defaults to now minus lookback. */
   searchSince?: Date;
+  /** Operator alerts (an issue still unapproved an hour before its fire); none when absent. */
+  alerts?: AlertContext;
 }
 
 export interface CycleResult {
@@ -54,6 +58,7 @@ export interface CycleResult {
 export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<CycleResult> {
   const { db, scheduleName, owner, log } = options;
   const now = options.now();
+  if (options.alerts) await alertIfUnapprovedBeforeFire(options.alerts, { ...options, now });
   const since = options.searchSince ?? new Date(now.getTime() - options.lookbackMs);
   const slot = latestSlot(options.pattern, now, since);
   if (!slot) {

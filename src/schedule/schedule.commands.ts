@@ -71,6 +71,7 @@ export function registerScheduleCommands(program: Command): void {
           lookbackMs: LOOKBACK_MS,
           leaseMs: LEASE_MS,
           force: options.force ?? false,
+          alerts: { db: app.db, config: app.config, log, now },
         };
         if (options.once) {
           const result = await runScheduleCycle(cycleOptions);

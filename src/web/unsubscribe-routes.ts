@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { resubscribeSubscriber, unsubscribeSubscriber } from '../subscribers/subscription-changes.ts';
+import { PROBE_SUBSCRIBER_ID } from '../tracking/probe-token.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { html } from './html.ts';
 import {
@@ -59,6 +60,14 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
   });
 
   server.post<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
+    // `recap doctor`'s probe: a valid signature for the reserved id 0, answered without touching any row.
+    if (verifyToken(secrets, request.params.token, 'unsubscribe')?.subscriberId === PROBE_SUBSCRIBER_ID)
+      return sendPage(
+        reply,
+        200,
+        'Unsubscribe works',
+        html`<p>This was a check: nobody was unsubscribed.</p>`,
+      );
     const found = await subscriberOf(request.params.token);
     if (!found) return invalidLinkPage(reply);
     const { subscriber, payload } = found;
