@@ -17,6 +17,7 @@ import { loadSystemTemplates, type SystemTemplates } from '../../render/system-m
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
 import { html } from '../html.ts';
 import { field } from '../web-context.ts';
+import { editorBaseUrl } from './editor-hosts.ts';
 import { sendEditorPage, weekParam } from './editor-routes.ts';
 import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
 import { type CandidateView, issueBody } from './issue-page.ts';
@@ -152,7 +153,9 @@ export async function registerIssueRoutes(
     const action = field(body, 'action');
     const storyId = field(body, 'story') ?? '';
     const segmentText = field(body, 'segment');
-    const segmentId = segmentText && /^\d+$/.test(segmentText) ? Number(segmentText) : null;
+    if (segmentText && !/^\d{1,9}$/.test(segmentText))
+      return back(reply, request, week, { error: 'That segment does not exist.' });
+    const segmentId = segmentText ? Number(segmentText) : null;
     const story = await db
       .selectFrom('stories')
       .select(['id', 'title'])
@@ -162,8 +165,8 @@ export async function registerIssueRoutes(
     try {
       if (action === 'pin') {
         const position = Number(field(body, 'position') ?? '0');
-        if (!Number.isInteger(position) || position < 0)
-          return back(reply, request, week, { error: 'A position is a whole number from 0.' });
+        if (!Number.isInteger(position) || position < 0 || position > 1_000)
+          return back(reply, request, week, { error: 'A position is a whole number from 0 to 1000.' });
         await pinStory(db, { week, storyId, segmentId, position });
       } else if (action === 'drop') {
         await dropStory(db, { week, storyId, segmentId });
@@ -234,7 +237,8 @@ export async function registerIssueRoutes(
     const notice = (await systemTemplates).render('test-notice', {
       week,
       segment: edition.segments.map((s) => s.name).join(' + '),
-      preview_url: `${request.protocol}://${request.headers.host ?? '127.0.0.1'}/editor/issues/${week}?${new URLSearchParams({ segments: segmentKey })}`,
+      // From EDITOR_URL, never from the request: a Host header is the sender's to choose.
+      preview_url: `${editorBaseUrl(config.http, request.socket.localPort ?? config.http.port)}/editor/issues/${week}?${new URLSearchParams({ segments: segmentKey })}`,
       postal_address: config.sender.postalAddress,
     });
     const noticeResult = await mailer().send({
