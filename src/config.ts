@@ -87,7 +87,10 @@ const envSchema = z.object({
   EDITOR_URL: url(['http:', 'https:'], 'an http(s):// URL where the editor is opened'),
   EDITOR_HOSTS: optionalString.refine(
     (value) => value === undefined || value.split(',').every((entry) => parseHostEntry(entry) !== null),
-    { message: 'expected comma-separated host names, each optionally with :port (e.g. localhost,editor.lan:3000)' },
+    {
+      message:
+        'expected comma-separated host names, each optionally with :port (e.g. localhost,editor.lan:3000)',
+    },
   ),
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
