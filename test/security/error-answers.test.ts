@@ -42,7 +42,7 @@ async function viaFetch(path: string, init?: RequestInit): Promise<RawAnswer> {
   const response = await fetch(`${server.url}${path}`, { redirect: 'manual', ...init });
   return {
     status: response.status,
-    headers: Object.fromEntries(response.headers.entries()),
+    headers: Object.fromEntries(response.headers as unknown as Iterable<[string, string]>),
     body: await response.text(),
   };
 }
