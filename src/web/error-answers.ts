@@ -41,16 +41,18 @@ export function sendErrorPage(reply: FastifyReply, status: number): FastifyReply
 
 /**
  * The status an error thrown while answering a request deserves: a 4xx the error names (body too large,
- * bad JSON, bad media type); 400 for an error raised before the handler ran (body parsing, a malformed
- * multipart form: the request was bad); 500 for the rest.
+ * bad JSON, bad media type); 400 for an error raised while reading the body, before the handler ran (a
+ * malformed multipart form: the request was bad); 500 for the rest.
  */
-export function statusOfError(error: { statusCode?: number }, beforeHandler: boolean): number {
+export function statusOfError(error: { statusCode?: number }, whileReadingBody: boolean): number {
   const status = error.statusCode;
   if (status !== undefined && status >= 400 && status < 500) return status;
-  return beforeHandler ? 400 : 500;
+  return whileReadingBody ? 400 : 500;
 }
 
+const parsingStarted = Symbol('parsingStarted');
 const handlerStarted = Symbol('handlerStarted');
+type Marked = Record<symbol, boolean | undefined>;
 
 /**
  * Makes every error answer the server gives a short page with the security headers: fastify's own
@@ -66,14 +68,19 @@ export function installErrorAnswers(server: FastifyInstance): void {
     }
     done();
   });
+  server.addHook('preParsing', (request, _reply, payload, done) => {
+    (request as unknown as Marked)[parsingStarted] = true;
+    done(null, payload);
+  });
   server.addHook('preHandler', (request, _reply, done) => {
-    (request as unknown as Record<symbol, boolean>)[handlerStarted] = true;
+    (request as unknown as Marked)[handlerStarted] = true;
     done();
   });
   server.setNotFoundHandler((_request, reply) => sendErrorPage(reply, 404));
   server.setErrorHandler((error: FastifyError, request, reply) => {
-    const started = (request as unknown as Record<symbol, boolean>)[handlerStarted] === true;
-    const status = statusOfError(error, !started);
+    const marks = request as unknown as Marked;
+    // Between parsing and the handler (body parsers, the multipart reader, validation) the body is at fault.
+    const status = statusOfError(error, marks[parsingStarted] === true && marks[handlerStarted] !== true);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: error.code, status }, 'bad request');
     return sendErrorPage(reply, status);

@@ -15,6 +15,7 @@ import { createEditionRenderer, type EditionRenderer } from '../../render/editio
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
+import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field } from '../web-context.ts';
 import { editorBaseUrl } from './editor-hosts.ts';
@@ -138,7 +139,7 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/build', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     const build = await rebuild(week);
     const filled = build.content.sections.filter((s) => !s.skipped).length;
     return back(reply, request, week, {
@@ -148,7 +149,7 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/overrides', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     const body = request.body;
     const action = field(body, 'action');
     const storyId = field(body, 'story') ?? '';
@@ -194,7 +195,7 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/approve', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     try {
       const issue = await approveIssue(db, week, options.now());
       return back(reply, request, week, { notice: `${week} is ${issue.status}: the selection is frozen.` });
@@ -206,7 +207,7 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/test', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     const recipient = (field(request.body, 'recipient') ?? '').trim().toLowerCase();
     if (!config.testRecipients.includes(recipient)) {
       return back(reply, request, week, { error: 'Tests go only to the addresses in TEST_RECIPIENTS.' });
