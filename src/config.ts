@@ -82,7 +82,17 @@ const envSchema = z.object({
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   TRUST_PROXY: optionalString,
-  EDITOR_TOKEN: optionalString,
+  EDITOR_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 24, {
+    message: 'expected at least 24 characters (e.g. openssl rand -base64 24); shorter tokens can be guessed',
+  }),
+  EDITOR_URL: url(['http:', 'https:'], 'an http(s):// URL where the editor is opened'),
+  EDITOR_HOSTS: optionalString.refine(
+    (value) => value === undefined || value.split(',').every((entry) => parseHostEntry(entry) !== null),
+    {
+      message:
+        'expected comma-separated host names, each optionally with :port (e.g. localhost,editor.lan:3000)',
+    },
+  ),
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
@@ -126,7 +136,21 @@ export interface Config {
   sender: { name: string; email: string; postalAddress: string; bounceDomain: string };
   timeZone: string;
   cron: string;
-  http: { port: number; host: string; editorToken: string | undefined };
+  http: {
+    port: number;
+    host: string;
+    editorToken: string | undefined;
+    /**
+     * Where editors open the editor (EDITOR_URL, no trailing slash): links to it (the test-send notice)
+     * start here. Undefined: http://localhost:<the port the server listens on>.
+     */
+    editorUrl: string | undefined;
+    /**
+     * Host header values the editor answers (EDITOR_HOSTS, lower-cased, `name` or `name:port`). Undefined:
+     * localhost, 127.0.0.1 and [::1] with the server's port, plus the host of EDITOR_URL.
+     */
+    editorHosts: string[] | undefined;
+  };
   /**
    * Reverse proxies whose X-Forwarded-For is believed (client IP for rate limits and the consent log):
    * true, a hop count, or addresses/CIDRs. Undefined: the socket's address.
@@ -243,7 +267,13 @@ export function loadConfig(
     },
     timeZone: e.RECAP_TZ,
     cron: e.RECAP_CRON,
-    http: { port: e.PORT, host: e.HOST, editorToken: e.EDITOR_TOKEN },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      editorToken: e.EDITOR_TOKEN,
+      editorUrl: e.EDITOR_URL?.replace(/\/+$/, ''),
+      editorHosts: e.EDITOR_HOSTS?.split(',').flatMap((entry) => parseHostEntry(entry) ?? []),
+    },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
@@ -319,6 +349,13 @@ export function maskValue(name: string, value: string | undefined): string | und
 /** `smtp://user:pass@host` -> `smtp://***@host`; text without user-info is returned unchanged. */
 export function maskUserinfo(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)\S*@/gi, '$1***@');
+}
+
+/** One EDITOR_HOSTS entry as a Host header carries it: `name` or `name:port`, lower-cased; null when malformed. */
+function parseHostEntry(entry: string): string | null {
+  const value = entry.trim().toLowerCase();
+  if (!/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$/.test(value)) return null;
+  return value;
 }
 
 function parseTrustProxy(value: string | undefined): boolean | number | string[] | undefined {

@@ -5,6 +5,7 @@ import * as sendLedger from './migrations/20261125120000_send_ledger.ts';
 import * as subscriberEndpoints from './migrations/20261125130000_subscriber_endpoints.ts';
 import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_detail.ts';
 import * as signupThrottle from './migrations/20261130010000_signup_throttle.ts';
+import * as reencodeUrls from './migrations/20261130020000_reencode_urls.ts';
 import * as alerts from './migrations/20261130035000_alerts.ts';
 
 /**
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '20261125140000_schedule_fire_detail': scheduleFireDetail,
   '20261130010000_signup_throttle': signupThrottle,
   '20261130035000_alerts': alerts,
+  '20261130020000_reencode_urls': reencodeUrls,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,20 +1,29 @@
 import { z } from 'zod';
 
 /**
+ * The form every stored URL takes: WHATWG-serialised, so non-ASCII is percent-encoded, IDN hosts are in
+ * punycode and spaces are %20. It is plain ASCII without controls, so a redirect to it is always a valid
+ * `Location` header. Null when the value is not an absolute http(s) URL. Idempotent; never throws.
+ */
+export function normalizeHttpUrl(value: string): string | null {
+  try {
+    const url = new URL(value.trim());
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    return url.href;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The enriched story as the aggregator publishes it (docs/story.schema.json is generated from this).
- * Unknown fields are ignored so a newer aggregator does not break imports.
+ * Unknown fields are ignored so a newer aggregator does not break imports. storyFromInput normalises
+ * its URLs (see normalizeHttpUrl).
  */
 const httpUrl = z
   .string()
   .trim()
-  .refine((value) => {
-    try {
-      const protocol = new URL(value).protocol;
-      return protocol === 'http:' || protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL')
+  .refine((value) => normalizeHttpUrl(value) !== null, 'must be an http(s) URL')
   .meta({ format: 'uri', pattern: '^https?://', description: 'An absolute http(s) URL' });
 
 const isoDateTime = z.iso.datetime({
@@ -135,13 +144,14 @@ export function canonicalizeUrl(raw: string): string {
   return `${url.protocol}//${url.host}${pathname}${url.search}`;
 }
 
+/** The story as stored: URLs WHATWG-serialised (see normalizeHttpUrl), audiences de-duplicated. */
 export function storyFromInput(input: StoryInput): Story {
   return {
     id: input.id,
     title: input.title,
-    url: input.url,
+    url: normalized(input.url),
     canonicalUrl: canonicalizeUrl(input.url),
-    source: { name: input.source.name, url: input.source.url ?? null },
+    source: { name: input.source.name, url: input.source.url ? normalized(input.source.url) : null },
     region: input.region ?? null,
     publishedAt: input.publishedAt ? new Date(input.publishedAt) : null,
     collectedAt: input.collectedAt ? new Date(input.collectedAt) : null,
@@ -157,6 +167,13 @@ export function storyFromInput(input: StoryInput): Story {
       rationale: i.rationale ?? null,
     })),
     timeline: input.timeline,
-    related: input.related.map((r) => (typeof r === 'string' ? { id: r } : r)),
+    related: input.related.map((r) =>
+      typeof r === 'string' ? { id: r } : r.url ? { ...r, url: normalized(r.url) } : r,
+    ),
   };
+}
+
+/** A URL the schema accepted, in its stored form. */
+function normalized(url: string): string {
+  return normalizeHttpUrl(url) ?? url;
 }

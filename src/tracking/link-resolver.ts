@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.ts';
+import { linkPosition } from '../render/issue-links.ts';
 
 export interface RegisteredLink {
   url: string;
@@ -27,7 +28,7 @@ export function createLinkResolver(db: Db, ttlMs = 60_000): LinkResolver {
           .select(['position', 'url', 'kind'])
           .where('issue_id', '=', issueId)
           .execute()
-          .then((rows) => new Map(rows.map((row) => [row.position, { url: row.url, kind: row.kind }])));
+          .then(linksByPosition);
         entry = { loadedAt: now, links };
         cache.set(issueId, entry);
         links.catch(() => cache.delete(issueId));
@@ -36,4 +37,20 @@ export function createLinkResolver(db: Db, ttlMs = 60_000): LinkResolver {
       return (await entry.links).get(position) ?? null;
     },
   };
+}
+
+/**
+ * Each link at its stored position, and also at the position its URL has now: a migration that
+ * re-encoded a stored URL kept the position already mailed, while an edition rendered afterwards (an
+ * issue still sending) derives the position from the new text. Either resolves to the same registered
+ * link; a derived position never replaces a stored one.
+ */
+function linksByPosition(rows: Array<{ position: number; url: string; kind: string }>) {
+  const links = new Map<number, RegisteredLink>();
+  for (const row of rows) links.set(row.position, { url: row.url, kind: row.kind });
+  for (const row of rows) {
+    const derived = linkPosition(row.url);
+    if (!links.has(derived)) links.set(derived, { url: row.url, kind: row.kind });
+  }
+  return links;
 }

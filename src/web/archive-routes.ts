@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { emailFrameOf } from '../delivery/edition-messages.ts';
 import { parseIsoWeek } from '../issues/iso-week.ts';
 import { loadIssueContent } from '../issues/issue-content.repository.ts';
@@ -10,16 +11,32 @@ import { sendPage, type WebContext } from './web-context.ts';
 
 /** Only issues that went out are public; drafts and approved issues stay in the editor. */
 const PUBLISHED = ['sending', 'sent'] as const;
-const CACHE_LIMIT = 200;
+const PAGE_CACHE_ENTRIES = 500;
+const PAGE_CACHE_BYTES = 32 * 1024 * 1024;
+const SENT_SETS_ENTRIES = 500;
+const SENT_SETS_TTL_MS = 3_600_000;
+const SENDING_SETS_TTL_MS = 30_000;
+
+interface SentSets {
+  keys: ReadonlySet<string>;
+}
 
 /**
  * GET /archive lists past issues and their editions; GET /archive/:week/:segment shows one edition as
- * sent (the segment key: slugs joined by '+'), without personal links or pixel. Sent issues do not change,
- * so a rendered page is kept in memory.
+ * sent (the segment key: slugs joined by '+'), without personal links or pixel. Only segment sets the
+ * issue was sent with exist (others are 404 before any rendering). An issue's content is frozen once it
+ * sends, so rendered pages, of issues sent or still sending, are kept in a bounded LRU cache.
  */
 export function registerArchiveRoutes(server: FastifyInstance, context: WebContext): void {
   const { app } = context;
-  const rendered = new Map<string, string>();
+  // Bounded by count and by size: a flood of keys cannot grow memory, and only real pages get in.
+  const pages = new LRUCache<string, string>({
+    max: PAGE_CACHE_ENTRIES,
+    maxSize: PAGE_CACHE_BYTES,
+    sizeCalculation: (page) => Buffer.byteLength(page),
+  });
+  const rendering = new Map<string, Promise<string | null>>();
+  const sentSets = new LRUCache<string, SentSets>({ max: SENT_SETS_ENTRIES });
 
   server.get('/archive', async (_request, reply) => {
     const rows = await app.db
@@ -63,24 +80,21 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
           html`<p>There is no such issue. <a href="/archive">See all issues</a>.</p>`,
         );
       if (!parseIsoWeek(week) || !/^[a-z0-9-]+(\+[a-z0-9-]+)*$/.test(segment)) return notFound();
+      // Only the sets the issue went out with: any other key is a 404 before anything is rendered.
+      const sent = await sentSetsOf(week);
+      if (!sent?.keys.has(segment)) return notFound();
       const key = `${week}/${segment}`;
-      let page = rendered.get(key);
+      let page = pages.get(key);
       if (page === undefined) {
-        const issue = await app.db
-          .selectFrom('issues')
-          .select('status')
-          .where('week', '=', week)
-          .executeTakeFirst();
-        if (!issue || !(PUBLISHED as readonly string[]).includes(issue.status)) return notFound();
-        const content = await loadIssueContent(app.db, week, app.config.timeZone);
-        if (!content) return notFound();
-        const edition = editionFor(content, segment.split('+'));
-        if (!edition.hero && edition.sections.length === 0) return notFound();
-        page = renderer().archiveCopy(edition).html;
-        if (issue.status === 'sent') {
-          if (rendered.size >= CACHE_LIMIT) rendered.delete(rendered.keys().next().value as string);
-          rendered.set(key, page);
+        let pending = rendering.get(key);
+        if (!pending) {
+          pending = renderPage(week, segment).finally(() => rendering.delete(key));
+          rendering.set(key, pending);
         }
+        const rendered = await pending;
+        if (rendered === null) return notFound();
+        page = rendered;
+        pages.set(key, page);
       }
       return reply
         .header('content-type', 'text/html; charset=utf-8')
@@ -88,6 +102,37 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
         .send(page);
     },
   );
+
+  /** The segment sets of a published issue with at least one message sent, cached (briefly while sending). */
+  async function sentSetsOf(week: string): Promise<SentSets | null> {
+    const cached = sentSets.get(week);
+    if (cached) return cached;
+    const issue = await app.db
+      .selectFrom('issues')
+      .select(['id', 'status'])
+      .where('week', '=', week)
+      .executeTakeFirst();
+    if (!issue || !(PUBLISHED as readonly string[]).includes(issue.status)) return null;
+    const rows = await app.db
+      .selectFrom('deliveries')
+      .select('segment_key')
+      .distinct()
+      .where('issue_id', '=', issue.id)
+      .where('status', '=', 'sent')
+      .execute();
+    const sets: SentSets = { keys: new Set(rows.map((row) => row.segment_key)) };
+    // A finished issue's sets are final; while sending, a set appears once its first message went out.
+    sentSets.set(week, sets, { ttl: issue.status === 'sent' ? SENT_SETS_TTL_MS : SENDING_SETS_TTL_MS });
+    return sets;
+  }
+
+  async function renderPage(week: string, segment: string): Promise<string | null> {
+    const content = await loadIssueContent(app.db, week, app.config.timeZone);
+    if (!content) return null;
+    const edition = editionFor(content, segment.split('+'));
+    if (!edition.hero && edition.sections.length === 0) return null;
+    return renderer().archiveCopy(edition).html;
+  }
 
   let editionRenderer: EditionRenderer | undefined;
   function renderer(): EditionRenderer {

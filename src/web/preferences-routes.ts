@@ -19,6 +19,7 @@ import {
 } from './web-context.ts';
 
 const PAUSE_CHOICES = [0, 1, 2, 4, 8, 12];
+const MAX_INT4 = 2_147_483_647;
 
 /** GET/POST /p/:token: choose segments, pause for N weeks, or unsubscribe from everything. */
 export function registerPreferencesRoutes(server: FastifyInstance, context: WebContext): void {
@@ -82,7 +83,12 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
       );
     }
     if (action !== 'save') return sendPage(reply, 400, 'Nothing to do', html`<p>Unknown action.</p>`);
-    const segmentIds = fields(request.body, 'segment').map(Number).filter(Number.isSafeInteger);
+    // Validated at the edge: a number PostgreSQL cannot hold (segments.id is an integer) is a bad form.
+    const segmentTexts = fields(request.body, 'segment');
+    if (!segmentTexts.every((text) => /^[1-9][0-9]{0,9}$/.test(text) && Number(text) <= MAX_INT4)) {
+      return sendPage(reply, 400, 'Nothing to do', html`<p>Choose topics from the list.</p>`);
+    }
+    const segmentIds = segmentTexts.map(Number);
     const pauseWeeks = Number(field(request.body, 'pause_weeks') ?? 0);
     if (!PAUSE_CHOICES.includes(pauseWeeks)) {
       return sendPage(reply, 400, 'Nothing to do', html`<p>Choose a pause from the list.</p>`);

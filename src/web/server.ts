@@ -9,14 +9,14 @@ import { createEventWriter, type EventWriterOptions } from '../tracking/event-wr
 import { createLinkResolver } from '../tracking/link-resolver.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
 import { registerEditorRoutes } from './editor/editor-routes.ts';
-import { html } from './html.ts';
+import { answerClientError, answerFrameworkError, installErrorAnswers } from './error-answers.ts';
 import { registerPreferencesRoutes } from './preferences-routes.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { addSecurityHeaders } from './security-headers.ts';
 import { registerSignUpRoutes } from './signup-routes.ts';
 import { registerTrackingRoutes } from './tracking-routes.ts';
 import { registerUnsubscribeRoutes } from './unsubscribe-routes.ts';
-import { type SystemMailRenderer, sendPage, type WebContext } from './web-context.ts';
+import type { SystemMailRenderer, WebContext } from './web-context.ts';
 
 export interface ServerOptions {
   /** Defaults to config.http.port; 0 picks a free port. */
@@ -54,6 +54,10 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     bodyLimit: 64 * 1024,
     trustProxy: trustProxyOption(app.config.trustProxy),
     routerOptions: { maxParamLength: 200 },
+    // fastify's own answers (bad %-encoding, over-long parameters) and the HTTP parser's (malformed
+    // request, headers too large) carry the same short page and security headers as every other.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const ownMailer = options.mailer ? undefined : createMailer(app.config);
   const mailer = options.mailer ?? (ownMailer as Mailer);
@@ -85,20 +89,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     limits: { fields: 50, fieldSize: 4096, files: 0, fileSize: 0 },
   });
   addSecurityHeaders(server);
-  server.setNotFoundHandler((_request, reply) =>
-    sendPage(reply, 404, 'Not found', html`<p>There is nothing at this address.</p>`),
-  );
-  server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    const status =
-      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    return sendPage(
-      reply,
-      status,
-      status === 500 ? 'Something went wrong' : 'Bad request',
-      html`<p>Please try again later.</p>`,
-    );
-  });
+  installErrorAnswers(server);
   server.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send('ok'));
 
   registerTrackingRoutes(server, context);

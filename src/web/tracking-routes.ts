@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { normalizeHttpUrl } from '../stories/story.ts';
 import { type TokenSecrets, verifyClickToken, verifyToken } from '../tracking/token.ts';
 import { html } from './html.ts';
 import { invalidLinkPage, sendPage, type WebContext } from './web-context.ts';
@@ -70,7 +71,11 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
     if (link.kind === 'honeypot') {
       return sendPage(reply, 200, 'Nothing here', html`<p>This link is not meant to be followed.</p>`);
     }
-    return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send();
+    // Stored URLs are already encoded; one from before that (or a collision the migration left alone)
+    // is encoded here, so odd characters can never make an invalid header.
+    const location = normalizeHttpUrl(link.url);
+    if (!location) return invalidLinkPage(reply);
+    return reply.code(302).header('location', location).header('cache-control', 'no-store').send();
   });
 }
 

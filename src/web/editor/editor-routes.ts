@@ -9,6 +9,7 @@ import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
 import { html } from '../html.ts';
 import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
+import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
 import { editorCsp, editorPage } from './editor-layout.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
@@ -22,7 +23,7 @@ export interface EditorRouteOptions {
 
 /**
  * Editor preview, approval and dashboard routes: `/` (the weeks), `/editor/...`. Every one of them
- * passes the access check (loopback only without EDITOR_TOKEN, the token with it); the subscriber
+ * first needs a Host of EDITOR_HOSTS (421 otherwise), then passes the access check (loopback only without EDITOR_TOKEN, the token with it); the subscriber
  * routes registered beside them stay public.
  */
 export async function registerEditorRoutes(
@@ -30,8 +31,24 @@ export async function registerEditorRoutes(
   app: App,
   options: EditorRouteOptions = {},
 ): Promise<void> {
+  const hostsByPort = new Map<number, ReadonlySet<string>>();
+  const secureCookie = app.config.http.editorUrl?.startsWith('https:') ? '; Secure' : '';
   await server.register(async (editor) => {
     editor.addHook('onRequest', async (request, reply) => {
+      // First of all, before any handler or body parser: a name we do not know is a rebinding page.
+      const port = request.socket.localPort ?? app.config.http.port;
+      let allowed = hostsByPort.get(port);
+      if (!allowed) {
+        allowed = allowedEditorHosts(app.config.http, port);
+        hostsByPort.set(port, allowed);
+      }
+      if (!isEditorHost(request.headers.host, allowed)) {
+        return sendEditorPage(
+          reply.code(421),
+          'Not allowed',
+          html`<p>The editor does not answer to this host name. Open it at one of EDITOR_HOSTS.</p>`,
+        );
+      }
       const query = request.query as Record<string, unknown>;
       const access = checkEditorAccess(
         {
@@ -57,7 +74,7 @@ export async function registerEditorRoutes(
         url.searchParams.delete('token');
         reply.header(
           'set-cookie',
-          `${EDITOR_COOKIE}=${encodeURIComponent(app.config.http.editorToken ?? '')}; Path=/; HttpOnly; SameSite=Strict`,
+          `${EDITOR_COOKIE}=${encodeURIComponent(app.config.http.editorToken ?? '')}; Path=/; HttpOnly; SameSite=Strict${secureCookie}`,
         );
         if (request.method === 'GET') return reply.redirect(`${url.pathname}${url.search}`, 303);
       }

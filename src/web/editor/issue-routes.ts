@@ -15,8 +15,10 @@ import { createEditionRenderer, type EditionRenderer } from '../../render/editio
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
+import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field } from '../web-context.ts';
+import { editorBaseUrl } from './editor-hosts.ts';
 import { sendEditorPage, weekParam } from './editor-routes.ts';
 import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
 import { type CandidateView, issueBody } from './issue-page.ts';
@@ -137,7 +139,7 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/build', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     const build = await rebuild(week);
     const filled = build.content.sections.filter((s) => !s.skipped).length;
     return back(reply, request, week, {
@@ -147,12 +149,14 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/overrides', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     const body = request.body;
     const action = field(body, 'action');
     const storyId = field(body, 'story') ?? '';
     const segmentText = field(body, 'segment');
-    const segmentId = segmentText && /^\d+$/.test(segmentText) ? Number(segmentText) : null;
+    if (segmentText && !/^\d{1,9}$/.test(segmentText))
+      return back(reply, request, week, { error: 'That segment does not exist.' });
+    const segmentId = segmentText ? Number(segmentText) : null;
     const story = await db
       .selectFrom('stories')
       .select(['id', 'title'])
@@ -162,8 +166,8 @@ export async function registerIssueRoutes(
     try {
       if (action === 'pin') {
         const position = Number(field(body, 'position') ?? '0');
-        if (!Number.isInteger(position) || position < 0)
-          return back(reply, request, week, { error: 'A position is a whole number from 0.' });
+        if (!Number.isInteger(position) || position < 0 || position > 1_000)
+          return back(reply, request, week, { error: 'A position is a whole number from 0 to 1000.' });
         await pinStory(db, { week, storyId, segmentId, position });
       } else if (action === 'drop') {
         await dropStory(db, { week, storyId, segmentId });
@@ -191,7 +195,7 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/approve', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     try {
       const issue = await approveIssue(db, week, options.now());
       return back(reply, request, week, { notice: `${week} is ${issue.status}: the selection is frozen.` });
@@ -203,7 +207,7 @@ export async function registerIssueRoutes(
 
   editor.post('/editor/issues/:week/test', async (request, reply) => {
     const week = weekParam(request);
-    if (!week) return reply.code(404).send();
+    if (!week) return sendErrorPage(reply, 404);
     const recipient = (field(request.body, 'recipient') ?? '').trim().toLowerCase();
     if (!config.testRecipients.includes(recipient)) {
       return back(reply, request, week, { error: 'Tests go only to the addresses in TEST_RECIPIENTS.' });
@@ -234,7 +238,8 @@ export async function registerIssueRoutes(
     const notice = (await systemTemplates).render('test-notice', {
       week,
       segment: edition.segments.map((s) => s.name).join(' + '),
-      preview_url: `${request.protocol}://${request.headers.host ?? '127.0.0.1'}/editor/issues/${week}?${new URLSearchParams({ segments: segmentKey })}`,
+      // From EDITOR_URL, never from the request: a Host header is the sender's to choose.
+      preview_url: `${editorBaseUrl(config.http, request.socket.localPort ?? config.http.port)}/editor/issues/${week}?${new URLSearchParams({ segments: segmentKey })}`,
       postal_address: config.sender.postalAddress,
     });
     const noticeResult = await mailer().send({
