@@ -51,6 +51,7 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
         batch.map((s) => ({
           id: s.id,
           title: s.title,
+          hook: s.hook ?? null,
           url: s.url,
           canonical_url: s.canonicalUrl,
           source_name: s.source.name,
@@ -67,6 +68,7 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
       .onConflict((oc) =>
         oc.column('id').doUpdateSet((eb) => ({
           title: eb.ref('excluded.title'),
+          hook: eb.ref('excluded.hook'),
           url: eb.ref('excluded.url'),
           canonical_url: eb.ref('excluded.canonical_url'),
           source_name: eb.ref('excluded.source_name'),
@@ -122,6 +124,7 @@ export function storyRowToStory(
   return {
     id: row.id,
     title: row.title,
+    hook: row.hook,
     url: row.url,
     canonicalUrl: row.canonical_url,
     source: { name: row.source_name, url: row.source_url },
