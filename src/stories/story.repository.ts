@@ -230,3 +230,30 @@ export async function loadStoriesBetween(db: Db | Tx, from: Date, to: Date): Pro
     ids.map((r) => r.id),
   );
 }
+
+/**
+ * Fills in the title and link of related entries that name only a story id, from stored stories (one
+ * query for all); an id that names no stored story is left out. Entries with a link stay as given.
+ * Returns new story objects; the input is not changed.
+ */
+export async function resolveRelatedStories(db: Db | Tx, stories: readonly Story[]): Promise<Story[]> {
+  const wanted = [
+    ...new Set(
+      stories.flatMap((story) => story.related.filter((r) => !r.url && r.id).map((r) => r.id as string)),
+    ),
+  ];
+  const rows =
+    wanted.length > 0
+      ? await db.selectFrom('stories').select(['id', 'title', 'url']).where('id', 'in', wanted).execute()
+      : [];
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return stories.map((story) => {
+    if (!story.related.some((r) => !r.url)) return story;
+    const related = story.related.flatMap((entry) => {
+      if (entry.url) return [entry];
+      const found = entry.id ? byId.get(entry.id) : undefined;
+      return found ? [{ id: found.id, title: entry.title ?? found.title, url: found.url }] : [];
+    });
+    return { ...story, related };
+  });
+}
