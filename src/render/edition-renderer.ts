@@ -60,7 +60,10 @@ export interface EditionTemplate {
   minutes: number;
   /** What the reading budget and the size guard left out of this edition. */
   leftOut: LeftOut[];
-  /** Bytes of the HTML of a tracked copy for the longest recipient values: what the size guard checked. */
+  /**
+   * Bytes of the HTML of a tracked copy (with the hidden scanner link) for the longest recipient values:
+   * what the size guard checked, whatever this renderer's tracking settings.
+   */
   htmlBytes: number;
 }
 
@@ -162,15 +165,17 @@ export function createEditionRenderer(options: {
     urls: readonly string[],
     signedPositions: readonly number[],
     recipient: Recipient,
+    /** The size guard measures every copy as tracked, so every renderer (send, editor, archive) decides alike. */
+    measuring = false,
   ): RecipientValues {
     const subscriberId = recipient.subscriberId;
-    const tracking = options.trackingEnabled && recipient.trackingEnabled;
+    const tracking = measuring || (options.trackingEnabled && recipient.trackingEnabled);
     // One AES pass signs every token of the copy; tracking off still needs unsubscribe and preferences.
     const tokens = signRecipientTokens(secrets, subscriberId, issueId, tracking ? signedPositions : []);
     const unsubscribeToken = tokens.unsubscribe;
     const clicks = tracking ? tokens.clicks : null;
     const honeypotToken = clicks?.pop();
-    const withHoneypot = options.honeypot === true && honeypotToken !== undefined;
+    const withHoneypot = (measuring || options.honeypot === true) && honeypotToken !== undefined;
     return {
       greeting: greetingFor(recipient.name),
       unsubscribeUrl: `${publicUrl}/u/${unsubscribeToken}`,
@@ -272,14 +277,20 @@ export function createEditionRenderer(options: {
         leftOut: outline.leftOut,
         htmlBytes: 0,
       };
-      template.htmlBytes = Buffer.byteLength(personalise(template, largestReader).html);
+      template.htmlBytes = Buffer.byteLength(personalise(template, largestReader, true).html);
       return { ...template, extraSteps: outline.extraSteps };
     }
   }
 
-  function personalise(template: EditionTemplate, recipient: Recipient): RenderedMessage {
+  function personalise(template: EditionTemplate, recipient: Recipient, measuring = false): RenderedMessage {
     {
-      const values = valuesFor(template.issueId, template.urls, template.signedPositions, recipient);
+      const values = valuesFor(
+        template.issueId,
+        template.urls,
+        template.signedPositions,
+        recipient,
+        measuring,
+      );
       const escapedGreeting = escapeHtml(values.greeting);
       const htmlValues = [
         escapedGreeting,
@@ -312,7 +323,7 @@ export function createEditionRenderer(options: {
       return template;
     },
 
-    personalise,
+    personalise: (template, recipient) => personalise(template, recipient),
 
     archiveCopy(edition) {
       const extraCuts = guardedTemplate(edition).extraCuts;

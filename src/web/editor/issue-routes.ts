@@ -53,6 +53,7 @@ export async function registerIssueRoutes(
     frame: emailFrameOf(config),
     secrets: config.secrets,
     trackingEnabled: config.trackingEnabled,
+    maxHtmlBytes: config.maxHtmlBytes,
   });
   let ownMailer: Mailer | undefined;
   const mailer = () => {
