@@ -1,10 +1,11 @@
+import { createElement } from 'react';
 import { Head, Html } from 'react-email';
 import type { Edition } from '../src/issues/issue-content.ts';
 import { editionArchiveUrl } from '../src/render/archive-url.ts';
 import { recapOutline } from '../src/render/recap-outline.ts';
 import type { EmailFrame } from '../src/render/rendered-message.ts';
 import { Masthead } from './components/masthead.tsx';
-import { DevelopingList, WatchList } from './components/outlook-list.tsx';
+import { DevelopingList, SectionHeading, WatchList } from './components/outlook-list.tsx';
 import { RecapFooter } from './components/recap-footer.tsx';
 import { StoryCard } from './components/story-card.tsx';
 import { headStyles, styles } from './components/styles.ts';
@@ -31,6 +32,8 @@ export interface Props {
   /** Stand-ins where the pixel and the hidden scanner link go, when one rendering serves many readers. */
   pixelSlot?: string;
   honeypotSlot?: string;
+  /** Further leave-out steps beyond the reading budget, decided by the size guard (see recapOutline). */
+  extraCuts?: number;
 }
 
 /** The Weekly AI Recap for one edition (issue narrowed to a reader's segments). */
@@ -41,8 +44,9 @@ export default function WeeklyRecap({
   hrefs = {},
   pixelSlot,
   honeypotSlot,
+  extraCuts = 0,
 }: Props) {
-  const outline = recapOutline(edition);
+  const outline = recapOutline(edition, { extraCuts });
   const hrefOf = (url: string) => hrefs[url] ?? url;
   const archiveUrl = `${frame.publicUrl}/archive`;
   return (
@@ -58,6 +62,7 @@ export default function WeeklyRecap({
         <div style={styles.preheader}>
           {outline.preheader}
           {honeypotSlot ?? (personal?.honeypotUrl ? <HoneypotLink href={personal.honeypotUrl} /> : null)}
+          <div>{PREVIEW_FILLER.repeat(Math.max(0, PREVIEW_LENGTH - [...outline.preheader].length))}</div>
         </div>
         {pixelSlot ?? (personal?.pixelUrl ? <TrackingPixel src={personal.pixelUrl} /> : null)}
         <table
@@ -72,6 +77,7 @@ export default function WeeklyRecap({
           <tbody>
             <tr>
               <td align="center">
+                {createElement(GHOST_OPEN)}
                 <table
                   role="presentation"
                   width={600}
@@ -95,20 +101,11 @@ export default function WeeklyRecap({
                         />
                         {outline.hero ? (
                           <>
-                            <p
-                              className="ac rl"
-                              style={{
-                                ...styles.label,
-                                marginTop: 28,
-                                paddingTop: 10,
-                                borderTop: styles.rule.borderTop,
-                              }}
-                            >
-                              Top story
-                            </p>
+                            <SectionHeading label>Top story</SectionHeading>
                             <StoryCard
                               card={outline.hero}
                               href={outline.hero.url && hrefOf(outline.hero.url)}
+                              hrefOf={hrefOf}
                               variant="hero"
                             />
                           </>
@@ -119,14 +116,13 @@ export default function WeeklyRecap({
                         )}
                         {outline.sections.map((section) => (
                           <div key={section.title}>
-                            <h2 className="ink rl" style={styles.sectionTitle}>
-                              {section.title}
-                            </h2>
+                            <SectionHeading>{section.title}</SectionHeading>
                             {section.cards.map((card, index) => (
                               <StoryCard
                                 key={card.storyId}
                                 card={card}
                                 href={card.url && hrefOf(card.url)}
+                                hrefOf={hrefOf}
                                 variant={index === 0 ? 'first' : 'rest'}
                               />
                             ))}
@@ -140,18 +136,26 @@ export default function WeeklyRecap({
                     </tr>
                     <tr>
                       <td className="px mu" style={styles.footer}>
-                        <div className="rl" style={{ ...styles.rule, marginBottom: 20 }} />
-                        <RecapFooter
-                          followed={outline.followed}
-                          postalAddress={frame.postalAddress}
-                          unsubscribeUrl={personal?.unsubscribeUrl ?? null}
-                          preferencesUrl={personal?.preferencesUrl ?? null}
-                          archiveUrl={archiveUrl}
-                        />
+                        <table role="presentation" width="100%" cellPadding={0} cellSpacing={0} border={0}>
+                          <tbody>
+                            <tr>
+                              <td className="rl" style={{ ...styles.ruleCell, paddingTop: 20 }}>
+                                <RecapFooter
+                                  followed={outline.followed}
+                                  postalAddress={frame.postalAddress}
+                                  unsubscribeUrl={personal?.unsubscribeUrl ?? null}
+                                  preferencesUrl={personal?.preferencesUrl ?? null}
+                                  archiveUrl={archiveUrl}
+                                />
+                              </td>
+                            </tr>
+                          </tbody>
+                        </table>
                       </td>
                     </tr>
                   </tbody>
                 </table>
+                {createElement(GHOST_CLOSE)}
               </td>
             </tr>
           </tbody>
@@ -159,6 +163,33 @@ export default function WeeklyRecap({
       </body>
     </Html>
   );
+}
+
+/** Preview text length the filler pads to, like React Email's Preview. */
+const PREVIEW_LENGTH = 150;
+/**
+ * Invisible whitespace after the preheader so clients do not pull body text ("Weekly AI Recap…") into
+ * the inbox preview: no-break space and zero-width characters, as React Email's Preview uses.
+ */
+const PREVIEW_FILLER = '\u00a0\u200c\u200b\u200d\ufeff';
+
+// Placeholders for the Outlook-only ghost table, swapped for conditional comments by
+// `withOutlookGhostTable` (React cannot render HTML comments).
+const GHOST_OPEN = 'mso-ghost-open';
+const GHOST_CLOSE = 'mso-ghost-close';
+
+/**
+ * Puts the 600 px MSO ghost table around the content column: Outlook for Windows ignores max-width,
+ * so it gets a fixed-width table that every other client skips as a comment. Story text is escaped,
+ * so the placeholders cannot come from content.
+ */
+export function withOutlookGhostTable(html: string): string {
+  return html
+    .replace(
+      `<${GHOST_OPEN}></${GHOST_OPEN}>`,
+      '<!--[if mso]><table role="presentation" align="center" width="600" cellpadding="0" cellspacing="0" border="0"><tr><td><![endif]-->',
+    )
+    .replace(`<${GHOST_CLOSE}></${GHOST_CLOSE}>`, '<!--[if mso]></td></tr></table><![endif]-->');
 }
 
 /** 1×1 open-tracking image; empty alt text so it is never announced or shown as a broken image label. */

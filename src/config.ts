@@ -63,6 +63,11 @@ const envSchema = z.object({
   SEND_BATCH_SIZE: positiveInt(500),
   SEND_MAX_CONSECUTIVE_FAILURES: positiveInt(50),
   RECAP_OUTBOX_DIR: z.string().default('./outbox'),
+  RECAP_MAX_HTML_BYTES: z.coerce
+    .number({ error: 'expected a whole number of bytes' })
+    .int('expected a whole number of bytes')
+    .min(20_000, 'expected at least 20000 bytes (Gmail clips at about 102000)')
+    .default(90 * 1024),
   PUBLIC_URL: url(['http:', 'https:'], 'an http(s):// URL').default('http://localhost:3000'),
   RECAP_SECRET: optionalString.refine((value) => value === undefined || value.length >= 32, {
     message: 'expected at least 32 characters',
@@ -131,6 +136,8 @@ export interface Config {
   smtp: { url: string | undefined; maxConnections: number; sendRate: number };
   send: { batchSize: number; maxConsecutiveFailures: number };
   outboxDir: string;
+  /** Gmail clip guard: an edition whose tracked HTML would pass this leaves out stories until it fits. */
+  maxHtmlBytes: number;
   publicUrl: string;
   secrets: { current: string; previous: string[] };
   sender: { name: string; email: string; postalAddress: string; bounceDomain: string };
@@ -254,6 +261,7 @@ export function loadConfig(
     smtp: { url: e.SMTP_URL, maxConnections: e.SMTP_MAX_CONNECTIONS, sendRate: e.SEND_RATE },
     send: { batchSize: e.SEND_BATCH_SIZE, maxConsecutiveFailures: e.SEND_MAX_CONSECUTIVE_FAILURES },
     outboxDir: path.resolve(e.RECAP_OUTBOX_DIR),
+    maxHtmlBytes: e.RECAP_MAX_HTML_BYTES,
     publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
     secrets: {
       current: e.RECAP_SECRET ?? generatedSecret(dataDir),

@@ -14,7 +14,7 @@ export interface MastheadProps {
 export function Masthead({ weekRange, summary, viewInBrowserUrl, greeting }: MastheadProps) {
   return (
     <>
-      <p className="ac" style={styles.label}>
+      <p className="ink" style={styles.label}>
         {weekRange}
       </p>
       <Heading as="h1" className="ink mh" style={styles.masthead}>

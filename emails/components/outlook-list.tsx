@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Heading } from 'react-email';
 import type { DevelopingItem, WatchItem } from '../../src/render/recap-outline.ts';
 import { styles } from './styles.ts';
@@ -7,9 +8,7 @@ import { TextLink } from './text-link.tsx';
 export function WatchList({ items }: { items: WatchItem[] }) {
   return (
     <>
-      <Heading as="h2" className="ink rl" style={styles.sectionTitle}>
-        What to watch
-      </Heading>
+      <SectionHeading>What to watch</SectionHeading>
       <ul style={{ ...styles.list, marginTop: 14 }}>
         {items.map((item) => (
           <li key={item.prediction} className="ink" style={styles.item}>
@@ -39,26 +38,58 @@ export function DevelopingList({
 }) {
   return (
     <>
-      <Heading as="h2" className="ink rl" style={styles.sectionTitle}>
-        Developing stories
-      </Heading>
+      <SectionHeading>Developing stories</SectionHeading>
       <ul style={{ ...styles.list, marginTop: 14 }}>
         {items.map((item) => (
           <li key={`${item.title}\u0000${item.date}\u0000${item.event}`} className="ink" style={styles.item}>
             {item.url ? (
-              <TextLink href={hrefOf(item.url)} className="ac" style={styles.link}>
+              <TextLink href={hrefOf(item.url)} className="ac" style={styles.blockTapLink}>
                 {item.title}
               </TextLink>
             ) : (
               <strong>{item.title}</strong>
             )}
+            {item.url ? null : ' '}
             <span className="mu" style={{ color: styles.small.color }}>
-              {item.date ? ` — ${item.date}: ` : ' — '}
+              {item.date ? `${item.date}: ` : ''}
             </span>
             {item.event}
           </li>
         ))}
       </ul>
     </>
+  );
+}
+
+/**
+ * A section title under a 2 px rule. The rule is the border of a table cell: Outlook for Windows
+ * ignores borders on headings, paragraphs and divs.
+ */
+export function SectionHeading({ children, label = false }: { children: ReactNode; label?: boolean }) {
+  return (
+    <table
+      role="presentation"
+      width="100%"
+      cellPadding={0}
+      cellSpacing={0}
+      border={0}
+      style={styles.ruleTable}
+    >
+      <tbody>
+        <tr>
+          <td className="rl" style={styles.ruleCell}>
+            {label ? (
+              <p className="ink" style={styles.label}>
+                {children}
+              </p>
+            ) : (
+              <Heading as="h2" className="ink" style={styles.sectionTitle}>
+                {children}
+              </Heading>
+            )}
+          </td>
+        </tr>
+      </tbody>
+    </table>
   );
 }

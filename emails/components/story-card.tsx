@@ -7,11 +7,17 @@ export interface StoryCardProps {
   card: CardOutline;
   /** The link the reader clicks for the original (tracked or not); null when the story has no http(s) URL. */
   href: string | null;
+  /** Original URL -> the href to use, for the "Related:" links. */
+  hrefOf: (url: string) => string;
   variant: 'hero' | 'first' | 'rest';
 }
 
-/** One story: kicker, linked title, TL;DR lines, takeaways, who should care, other outlets, call to action. */
-export function StoryCard({ card, href, variant }: StoryCardProps) {
+/**
+ * One story. Full card (hero, each section's first story): kicker, linked title, the hook as dek,
+ * labelled TL;DR lines, takeaways, who should care, other outlets, related links, call to action.
+ * Compact card: kicker, linked title, the "What changed" sentence, call to action.
+ */
+export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
   const hero = variant === 'hero';
   return (
     <table role="presentation" width="100%" cellPadding={0} cellSpacing={0} border={0}>
@@ -28,21 +34,32 @@ export function StoryCard({ card, href, variant }: StoryCardProps) {
             ) : null}
             <Heading as={hero ? 'h2' : 'h3'} className="ink" style={hero ? styles.heroTitle : styles.title}>
               {href ? (
-                <TextLink href={href} className="ink" style={styles.titleLink}>
+                <TextLink href={href} className="ink" style={hero ? styles.heroTitleLink : styles.titleLink}>
                   {card.title}
                 </TextLink>
               ) : (
                 card.title
               )}
             </Heading>
-            {card.tldr.map((line) => (
-              <p key={line.label} className="ink" style={styles.text}>
-                <strong className="ac" style={styles.strong}>
-                  {`${line.label}:`}
-                </strong>
-                {` ${line.text}`}
+            {card.hook ? (
+              <p className="ink" style={styles.dek}>
+                {card.hook}
               </p>
-            ))}
+            ) : null}
+            {card.compact
+              ? card.tldr.map((line) => (
+                  <p key={line.label} className="ink" style={styles.text}>
+                    {line.text}
+                  </p>
+                ))
+              : card.tldr.map((line) => (
+                  <p key={line.label} className="ink" style={styles.text}>
+                    <strong className="ink" style={styles.strong}>
+                      {`${line.label}:`}
+                    </strong>
+                    {` ${line.text}`}
+                  </p>
+                ))}
             {card.takeaways.length > 0 ? (
               <p className="mu" style={styles.listLabel}>
                 Key takeaways
@@ -67,6 +84,19 @@ export function StoryCard({ card, href, variant }: StoryCardProps) {
                 {`Also covered by ${card.alsoCoveredBy}`}
               </p>
             ) : null}
+            {card.related.length > 0 ? (
+              <p className="mu" style={styles.related}>
+                {'Related: '}
+                {card.related.map((link, index) => (
+                  <span key={link.url}>
+                    {index > 0 ? ' · ' : null}
+                    <TextLink href={hrefOf(link.url)} className="ac" style={styles.relatedLink}>
+                      {link.title}
+                    </TextLink>
+                  </span>
+                ))}
+              </p>
+            ) : null}
             {href ? (
               hero ? (
                 <HeroButton href={href} label={card.cta} />
@@ -84,14 +114,17 @@ export function StoryCard({ card, href, variant }: StoryCardProps) {
 function CallToAction({ href, label }: { href: string; label: string }) {
   return (
     <p style={styles.cta}>
-      <TextLink href={href} className="ac" style={styles.link}>
+      <TextLink href={href} className="ac" style={styles.tapLink}>
         {`${label} →`}
       </TextLink>
     </p>
   );
 }
 
-/** A link styled as a button: the padding sits on the link inside a coloured cell, 44 px tall. */
+/**
+ * A bulletproof button: a coloured cell that carries the padding for Outlook for Windows
+ * (mso-padding-alt), and a padded inline-block link everywhere else, 44 px tall.
+ */
 function HeroButton({ href, label }: { href: string; label: string }) {
   return (
     <table role="presentation" cellPadding={0} cellSpacing={0} border={0} style={{ marginTop: 12 }}>

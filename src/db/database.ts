@@ -8,6 +8,8 @@ type Json<T> = ColumnType<T, string | T | undefined, string | T>;
 export interface StoriesTable {
   id: string;
   title: string;
+  /** One-line hook (the card's dek); null when the story has none. */
+  hook: ColumnType<string | null, string | null | undefined, string | null>;
   url: string;
   canonical_url: string;
   source_name: string;

@@ -7,6 +7,7 @@ import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_d
 import * as signupThrottle from './migrations/20261130010000_signup_throttle.ts';
 import * as reencodeUrls from './migrations/20261130020000_reencode_urls.ts';
 import * as alerts from './migrations/20261130035000_alerts.ts';
+import * as storyHook from './migrations/20261130040000_story_hook.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '20261130010000_signup_throttle': signupThrottle,
   '20261130035000_alerts': alerts,
   '20261130020000_reencode_urls': reencodeUrls,
+  '20261130040000_story_hook': storyHook,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

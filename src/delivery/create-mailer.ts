@@ -1,17 +1,16 @@
 import type { Config } from '../config.ts';
+import { createMessageComposer } from './compose-mime.ts';
 import type { Mailer } from './mailer.ts';
 import { createOutboxMailer } from './outbox-mailer.ts';
 import { createSmtpMailer, readDkimKey } from './smtp-mailer.ts';
 
 /**
- * The mailer the configuration asks for: pooled SMTP when SMTP_URL is set (with DKIM when configured),
- * otherwise the outbox folder. Throws when the DKIM key file cannot be read.
+ * The mailer the configuration asks for: pooled SMTP when SMTP_URL is set, otherwise the outbox
+ * folder. Both write the bytes of one composer, DKIM-signed when DKIM is configured. Throws when the
+ * DKIM key file cannot be read.
  */
 export function createMailer(config: Config): Mailer {
-  if (!config.smtp.url) return createOutboxMailer(config.outboxDir);
-  return createSmtpMailer({
-    url: config.smtp.url,
-    maxConnections: config.smtp.maxConnections,
+  const composer = createMessageComposer({
     dkim: config.dkim
       ? {
           domain: config.dkim.domain,
@@ -19,5 +18,11 @@ export function createMailer(config: Config): Mailer {
           privateKey: readDkimKey(config.dkim.privateKeyFile),
         }
       : undefined,
+  });
+  if (!config.smtp.url) return createOutboxMailer(config.outboxDir, composer);
+  return createSmtpMailer({
+    url: config.smtp.url,
+    maxConnections: config.smtp.maxConnections,
+    composer,
   });
 }

@@ -29,6 +29,7 @@ export function messageFactoryFor(content: IssueContent, config: Config): Messag
     trackingEnabled: config.trackingEnabled,
     // A hidden link no reader sees: whoever follows it is a scanner (tracked copies only).
     honeypot: true,
+    maxHtmlBytes: config.maxHtmlBytes,
   });
   return {
     forSegmentKey(segmentKey) {

@@ -1,31 +1,30 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import { createMessageComposer, type MessageComposer } from './compose-mime.ts';
 import type { Mailer, OutgoingMessage, SendResult } from './mailer.ts';
 
 /**
- * Writes each message as one .eml file (a complete RFC 5322 message built by nodemailer's composer)
- * into a folder: the zero-setup "send" of a fresh clone. The file name comes from the Message-ID, so
- * sending the same delivery again overwrites its file instead of adding a second one.
+ * Writes each message as one .eml file into a folder: the zero-setup "send" of a fresh clone. The
+ * bytes come from the same composer the SMTP mailer uses (CRLF, base64 parts, DKIM-signed when a key
+ * is configured), so a file is exactly what the wire would carry. The file name comes from the
+ * Message-ID, so sending the same delivery again overwrites its file instead of adding a second one.
  */
-export function createOutboxMailer(outboxDir: string): Mailer {
+export function createOutboxMailer(
+  outboxDir: string,
+  composer: MessageComposer = createMessageComposer(),
+): Mailer {
   let ready: Promise<unknown> | undefined;
   return {
     async send(message: OutgoingMessage): Promise<SendResult> {
+      let raw: Buffer;
+      try {
+        raw = await composer.compose(message);
+      } catch (error) {
+        return { ok: false, kind: 'permanent', message: (error as Error).message };
+      }
       try {
         ready ??= mkdir(outboxDir, { recursive: true });
         await ready;
-        const composer = new MailComposer({
-          from: message.from,
-          to: message.to,
-          subject: message.subject,
-          html: message.html,
-          text: message.text,
-          headers: message.headers,
-          messageId: message.messageId,
-          envelope: { from: message.envelopeFrom ?? message.from, to: [message.to] },
-        });
-        const raw = await composer.compile().build();
         const file = path.join(outboxDir, outboxFileName(message.messageId));
         // Write then rename: a reader never sees half a message.
         const partial = `${file}.${process.pid}.partial`;

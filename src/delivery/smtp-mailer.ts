@@ -1,23 +1,26 @@
 import { readFileSync } from 'node:fs';
 import nodemailer, { type SMTPPoolOptions } from 'nodemailer';
 import { classifySmtpError } from './classify-smtp-error.ts';
-import { composeMime } from './compose-mime.ts';
+import { createMessageComposer, type DkimKey, type MessageComposer } from './compose-mime.ts';
 import type { Mailer, OutgoingMessage, SendResult } from './mailer.ts';
 
 export interface SmtpMailerOptions {
   /** smtp:// (STARTTLS when offered) or smtps:// (TLS from the first byte); credentials in the URL. */
   url: string;
   maxConnections: number;
-  dkim?: { domain: string; selector: string; privateKey: string } | undefined;
+  /** Signs with this key when no `composer` is given. */
+  dkim?: DkimKey | undefined;
+  /** The composer shared with the outbox mailer; built from `dkim` when absent. */
+  composer?: MessageComposer;
   /** Seconds a connection may stay silent before it is dropped and the message retried. */
   socketTimeoutSeconds?: number;
 }
 
 /**
- * A pooled nodemailer transport. Each message is composed into raw bytes by composeMime (not by
- * nodemailer's composer: that would triple the CPU per message) and handed over with its envelope,
- * so nodemailer only streams it and, when configured, DKIM-signs it (List-Unsubscribe and
- * List-Unsubscribe-Post included in the signed headers).
+ * A pooled nodemailer transport. Each message is composed into its final bytes by the shared
+ * MessageComposer (DKIM-signed there when configured, List-Unsubscribe and List-Unsubscribe-Post
+ * included in the signed headers; not by nodemailer's composer, which would triple the CPU per
+ * message) and handed over raw with its envelope, so nodemailer only streams it.
  */
 export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   const timeout = (options.socketTimeoutSeconds ?? 60) * 1000;
@@ -29,16 +32,8 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     socketTimeout: timeout,
     greetingTimeout: Math.min(timeout, 30_000),
     connectionTimeout: Math.min(timeout, 30_000),
-    ...(options.dkim
-      ? {
-          dkim: {
-            domainName: options.dkim.domain,
-            keySelector: options.dkim.selector,
-            privateKey: options.dkim.privateKey,
-          },
-        }
-      : {}),
   } as SMTPPoolOptions & { pool: true });
+  const composer = options.composer ?? createMessageComposer({ dkim: options.dkim });
   // A pool connection that fails between messages emits here; the message it was carrying reports it.
   transport.on('error', () => {});
   let closed = false;
@@ -46,7 +41,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
     async send(message: OutgoingMessage): Promise<SendResult> {
       let raw: Buffer;
       try {
-        raw = composeMime(message);
+        raw = await composer.compose(message);
       } catch (error) {
         return {
           ok: false,

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../db/database.ts';
 import { timelineDateInWeek } from '../selection/timeline-in-week.ts';
-import { listSegments, loadStoriesByIds } from '../stories/story.repository.ts';
+import { listSegments, loadStoriesByIds, resolveRelatedStories } from '../stories/story.repository.ts';
 import { type IsoWeek, parseIsoWeek, weekBounds } from './iso-week.ts';
 import type { DevelopingStory, IssueContent, IssueSection, IssueStory } from './issue-content.ts';
 import type { IssueReport } from './issue-report.ts';
@@ -40,7 +40,7 @@ export async function loadIssueContent(
     loadStoriesByIds(
       db,
       items.map((i) => i.story_id),
-    ),
+    ).then((loaded) => resolveRelatedStories(db, loaded)),
   ]);
   const storyById = new Map(stories.map((s) => [s.id, s]));
   const report = issue.selection_report as IssueReport | null;

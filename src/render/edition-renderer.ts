@@ -1,14 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import WeeklyRecap, { HoneypotLink, type PersonalLinks, TrackingPixel } from '../../emails/weekly-recap.tsx';
+import WeeklyRecap, {
+  HoneypotLink,
+  type PersonalLinks,
+  TrackingPixel,
+  withOutlookGhostTable,
+} from '../../emails/weekly-recap.tsx';
 import type { Edition } from '../issues/issue-content.ts';
 import { signRecipientTokens, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
 import { HONEYPOT_URL, linkPosition } from './issue-links.ts';
 import { plainText } from './plain-text.ts';
-import { recapOutline } from './recap-outline.ts';
+import { type LeftOut, recapOutline } from './recap-outline.ts';
 import type { EmailFrame, Recipient, RenderedMessage } from './rendered-message.ts';
 
 const DOCTYPE =
@@ -51,7 +56,27 @@ export interface EditionTemplate {
   urls: string[];
   /** The positions to sign per recipient: the links' positions, then the hidden scanner link's. */
   signedPositions: number[];
+  /** The read time the masthead shows. */
+  minutes: number;
+  /** What the reading budget and the size guard left out of this edition. */
+  leftOut: LeftOut[];
+  /**
+   * Bytes of the HTML of a tracked copy (with the hidden scanner link) for the longest recipient values:
+   * what the size guard checked, whatever this renderer's tracking settings.
+   */
+  htmlBytes: number;
 }
+
+/** Gmail clips a message whose HTML passes about 102 KB; the default guard leaves room below that. */
+export const DEFAULT_MAX_HTML_BYTES = 90 * 1024;
+
+/** The reader the size guard measures with: the longest values a personal copy can carry. */
+const largestReader: Recipient = {
+  subscriberId: '9'.repeat(19),
+  email: 'size@example.invalid',
+  name: 'W'.repeat(40),
+  trackingEnabled: true,
+};
 
 export interface EditionRenderer {
   /** Renders an edition once (React, synchronous); the result serves every reader of its segment set. */
@@ -121,6 +146,11 @@ export function createEditionRenderer(options: {
    * consumer that follows every `/c/` link of a copy expecting redirects would meet its 200 page.
    */
   honeypot?: boolean;
+  /**
+   * Gmail clip guard: when a tracked copy's HTML would pass this many bytes, the reading budget's
+   * leave-out rule takes further steps until it fits (or nothing is left to take). Default 90 KB.
+   */
+  maxHtmlBytes?: number;
 }): EditionRenderer {
   const { frame, secrets } = options;
   const publicUrl = frame.publicUrl.replace(/\/+$/, '');
@@ -135,15 +165,17 @@ export function createEditionRenderer(options: {
     urls: readonly string[],
     signedPositions: readonly number[],
     recipient: Recipient,
+    /** The size guard measures every copy as tracked, so every renderer (send, editor, archive) decides alike. */
+    measuring = false,
   ): RecipientValues {
     const subscriberId = recipient.subscriberId;
-    const tracking = options.trackingEnabled && recipient.trackingEnabled;
+    const tracking = measuring || (options.trackingEnabled && recipient.trackingEnabled);
     // One AES pass signs every token of the copy; tracking off still needs unsubscribe and preferences.
     const tokens = signRecipientTokens(secrets, subscriberId, issueId, tracking ? signedPositions : []);
     const unsubscribeToken = tokens.unsubscribe;
     const clicks = tracking ? tokens.clicks : null;
     const honeypotToken = clicks?.pop();
-    const withHoneypot = options.honeypot === true && honeypotToken !== undefined;
+    const withHoneypot = (measuring || options.honeypot === true) && honeypotToken !== undefined;
     return {
       greeting: greetingFor(recipient.name),
       unsubscribeUrl: `${publicUrl}/u/${unsubscribeToken}`,
@@ -164,12 +196,33 @@ export function createEditionRenderer(options: {
   }
 
   function renderHtml(props: Parameters<typeof WeeklyRecap>[0]): string {
-    return DOCTYPE + renderToStaticMarkup(createElement(WeeklyRecap, props));
+    return withOutlookGhostTable(DOCTYPE + renderToStaticMarkup(createElement(WeeklyRecap, props)));
   }
 
-  return {
-    template(edition) {
-      const outline = recapOutline(edition);
+  const maxHtmlBytes = options.maxHtmlBytes ?? DEFAULT_MAX_HTML_BYTES;
+  // The size guard's decision per edition, so the template, a full render and the archive copy agree.
+  const templates = new WeakMap<Edition, EditionTemplate & { extraCuts: number }>();
+
+  function guardedTemplate(edition: Edition): EditionTemplate & { extraCuts: number } {
+    const known = templates.get(edition);
+    if (known) return known;
+    let extraCuts = 0;
+    let built = buildTemplate(edition, extraCuts);
+    while (built.htmlBytes > maxHtmlBytes) {
+      const next = buildTemplate(edition, extraCuts + 1);
+      if (next.extraSteps <= extraCuts) break; // nothing left to leave out
+      extraCuts += 1;
+      built = next;
+    }
+    const result = { ...built, extraCuts };
+    delete (result as { extraSteps?: number }).extraSteps;
+    templates.set(edition, result);
+    return result;
+  }
+
+  function buildTemplate(edition: Edition, extraCuts: number): EditionTemplate & { extraSteps: number } {
+    {
+      const outline = recapOutline(edition, { extraCuts });
       let nonce = randomBytes(12).toString('hex');
       const serialized = JSON.stringify(edition);
       while (serialized.includes(nonce)) nonce = randomBytes(12).toString('hex');
@@ -193,6 +246,7 @@ export function createEditionRenderer(options: {
         hrefs,
         pixelSlot: marker(PIXEL),
         honeypotSlot: marker(HONEYPOT),
+        extraCuts,
       });
       const text = plainText(outline, frame.postalAddress, {
         greeting: marker(GREETING),
@@ -207,7 +261,7 @@ export function createEditionRenderer(options: {
         marker(0),
       );
       const slots = FIRST_LINK + urls.length;
-      return {
+      const template: EditionTemplate = {
         issueId: edition.issueId,
         week: edition.week,
         segmentKey: edition.segmentKey,
@@ -219,11 +273,24 @@ export function createEditionRenderer(options: {
         links: urls.map((url) => ({ url, escaped: escapeHtml(url), position: linkPosition(url) })),
         urls: [...urls],
         signedPositions: [...urls.map(linkPosition), honeypotPosition],
+        minutes: outline.minutes,
+        leftOut: outline.leftOut,
+        htmlBytes: 0,
       };
-    },
+      template.htmlBytes = Buffer.byteLength(personalise(template, largestReader, true).html);
+      return { ...template, extraSteps: outline.extraSteps };
+    }
+  }
 
-    personalise(template, recipient) {
-      const values = valuesFor(template.issueId, template.urls, template.signedPositions, recipient);
+  function personalise(template: EditionTemplate, recipient: Recipient, measuring = false): RenderedMessage {
+    {
+      const values = valuesFor(
+        template.issueId,
+        template.urls,
+        template.signedPositions,
+        recipient,
+        measuring,
+      );
       const escapedGreeting = escapeHtml(values.greeting);
       const htmlValues = [
         escapedGreeting,
@@ -247,13 +314,23 @@ export function createEditionRenderer(options: {
         text: fill(template.text, textValues),
         headers: headersFor(values.unsubscribeToken),
       };
+    }
+  }
+
+  return {
+    template(edition) {
+      const { extraCuts: _cuts, ...template } = guardedTemplate(edition);
+      return template;
     },
 
+    personalise: (template, recipient) => personalise(template, recipient),
+
     archiveCopy(edition) {
-      const outline = recapOutline(edition);
+      const extraCuts = guardedTemplate(edition).extraCuts;
+      const outline = recapOutline(edition, { extraCuts });
       return {
         subject: outline.subject,
-        html: renderHtml({ edition, frame: frameProps, personal: null }),
+        html: renderHtml({ edition, frame: frameProps, personal: null, extraCuts }),
         text: plainText(outline, frame.postalAddress, {
           greeting: null,
           viewInBrowserUrl: null,
@@ -267,7 +344,8 @@ export function createEditionRenderer(options: {
     },
 
     renderFor(edition, recipient) {
-      const outline = recapOutline(edition);
+      const extraCuts = guardedTemplate(edition).extraCuts;
+      const outline = recapOutline(edition, { extraCuts });
       const signedPositions = [...outline.urls.map(linkPosition), honeypotPosition];
       const values = valuesFor(edition.issueId, outline.urls, signedPositions, recipient);
       const hrefs: Record<string, string> = {};
@@ -283,7 +361,7 @@ export function createEditionRenderer(options: {
       };
       return {
         subject: outline.subject,
-        html: renderHtml({ edition, frame: frameProps, personal, hrefs }),
+        html: renderHtml({ edition, frame: frameProps, personal, hrefs, extraCuts }),
         text: plainText(outline, frame.postalAddress, {
           greeting: values.greeting,
           viewInBrowserUrl: editionArchiveUrl(publicUrl, edition.week, edition.segmentKey),

@@ -7,7 +7,10 @@ export interface IssueLink {
   position: number;
   url: string;
   storyId: string | null;
-  /** 'story' (original article), 'developing' (under "Developing stories"), 'honeypot' (hidden, see HONEYPOT_URL). */
+  /**
+   * 'story' (original article), 'related' (a story's "Related:" line), 'developing' (under "Developing
+   * stories"), 'honeypot' (hidden, see HONEYPOT_URL).
+   */
   kind: string;
 }
 
@@ -49,6 +52,14 @@ export function issueLinks(content: IssueContent): Array<IssueLink> {
   };
   for (const section of content.sections) {
     for (const item of section.stories) add(item.story.url, item.story.id, 'story');
+  }
+  // Any story can be a full card in some edition, and full cards show their related links.
+  for (const section of content.sections) {
+    for (const item of section.stories) {
+      for (const related of item.story.related ?? []) {
+        if (related.url) add(related.url, item.story.id, 'related');
+      }
+    }
   }
   for (const item of content.developing) add(item.story.url, item.story.id, 'developing');
   const position = linkPosition(HONEYPOT_URL);

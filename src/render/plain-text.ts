@@ -36,8 +36,13 @@ export interface PlainTextLinks {
 function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
   const blocks: string[] = [wrap(outline.title)];
   if (outline.kicker.length > 0) blocks[0] += `\n${wrap(outline.kicker.join(' · '))}`;
+  if (outline.hook) blocks[0] += `\n${wrap(outline.hook)}`;
   if (outline.tldr.length > 0)
-    blocks.push(outline.tldr.map((line) => wrap(`${line.label}: ${line.text}`)).join('\n'));
+    blocks.push(
+      outline.tldr
+        .map((line) => wrap(outline.compact ? line.text : `${line.label}: ${line.text}`))
+        .join('\n'),
+    );
   if (outline.takeaways.length > 0) {
     blocks.push(
       ['Key takeaways:', ...outline.takeaways.map((item) => wrap(item, '  * ', '    '))].join('\n'),
@@ -48,6 +53,14 @@ function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
     outline.alsoCoveredBy ? wrap(`Also covered by ${outline.alsoCoveredBy}`) : null,
   ].filter((note): note is string => note !== null);
   if (notes.length > 0) blocks.push(notes.join('\n'));
+  if (outline.related.length > 0) {
+    blocks.push(
+      [
+        'Related:',
+        ...outline.related.map((link) => `${wrap(link.title, '  * ', '    ')}\n    ${hrefOf(link.url)}`),
+      ].join('\n'),
+    );
+  }
   if (outline.url) blocks.push(`${outline.cta}:\n${hrefOf(outline.url)}`);
   return blocks;
 }

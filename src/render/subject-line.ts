@@ -2,6 +2,8 @@ import type { Edition } from '../issues/issue-content.ts';
 
 const PREFIX = 'Weekly AI Recap: ';
 const SUBJECT_MAX = 70;
+/** A lead headline is kept whole up to this subject length (clients cut long subjects themselves). */
+const SUBJECT_HARD_MAX = 100;
 const PREHEADER_MAX = 110;
 const SEPARATOR = ' · ';
 const MIN_SHARE = 24;
@@ -37,13 +39,8 @@ export function shorten(text: string, max: number): string {
   return `${cut.replace(/[\s,;:.\-–—·]+$/u, '')}…`;
 }
 
-/** The edition's headlines in reading order (hero, then each section), cleaned, without repeats. */
-export function topHeadlines(edition: Edition): string[] {
-  const titles = [
-    edition.hero?.story.title,
-    ...edition.sections.map((section) => section.stories[0]?.story.title),
-    ...edition.sections.flatMap((section) => section.stories.slice(1).map((item) => item.story.title)),
-  ];
+/** Cleaned headlines without repeats (case-insensitive), in the order given. */
+export function distinctHeadlines(titles: ReadonlyArray<string | null | undefined>): string[] {
   const seen = new Set<string>();
   const headlines: string[] = [];
   for (const title of titles) {
@@ -56,40 +53,52 @@ export function topHeadlines(edition: Edition): string[] {
   return headlines;
 }
 
-/**
- * "Weekly AI Recap: " + two or three top headlines, shortened to fit 70 characters. The lead headline is
- * kept whole when the others still get a readable share. Deterministic: the same edition always yields
- * the same subject. `fallback` (e.g. the week range) is used when there is no story.
- */
-export function subjectLine(edition: Edition, fallback: string): string {
-  const headlines = topHeadlines(edition);
-  if (headlines.length === 0) return `${PREFIX}${cleanHeadline(fallback)}`;
-  const budget = SUBJECT_MAX - length(PREFIX);
-  const third = headlines[2];
-  const count =
-    third && length(headlines.slice(0, 3).join(SEPARATOR)) <= budget ? 3 : Math.min(2, headlines.length);
-  let room = budget - SEPARATOR.length * (count - 1);
-  const chosen: string[] = [];
-  headlines.slice(0, count).forEach((headline, index) => {
-    const left = count - index - 1;
-    const fitted = shorten(headline, Math.max(MIN_SHARE, room - MIN_SHARE * left));
-    chosen.push(fitted);
-    room -= length(fitted);
-  });
-  return `${PREFIX}${chosen.join(SEPARATOR)}`;
+/** The edition's headlines in reading order (hero, then each section's stories), cleaned, without repeats. */
+export function topHeadlines(edition: Edition): string[] {
+  return distinctHeadlines([
+    edition.hero?.story.title,
+    ...edition.sections.flatMap((section) => section.stories.map((item) => item.story.title)),
+  ]);
 }
 
-/** Hidden preview text: the top three headlines, shortened to fit 110 characters in total. */
-export function preheaderText(edition: Edition, fallback: string): string {
-  const headlines = topHeadlines(edition).slice(0, 3);
-  if (headlines.length === 0) return cleanHeadline(fallback);
-  const chosen: string[] = [];
-  let room = PREHEADER_MAX - SEPARATOR.length * (headlines.length - 1);
-  headlines.forEach((headline, index) => {
-    const share = Math.floor(room / (headlines.length - index));
-    const fitted = shorten(headline, share);
-    chosen.push(fitted);
-    room -= length(fitted);
-  });
-  return chosen.join(SEPARATOR);
+/**
+ * "Weekly AI Recap: " + the lead headline, whole, + " and N more" (N = the other stories of the
+ * email). Never cuts a second headline: there is none. The count is dropped when it would push the
+ * subject past 70 characters; a lead headline longer than the subject allows is kept whole up to
+ * SUBJECT_HARD_MAX, and only beyond that cut at a word. Deterministic: the same edition always yields
+ * the same subject. `fallback` (e.g. the week range) is used when there is no story.
+ */
+export function subjectLine(headlines: readonly string[], storyCount: number, fallback: string): string {
+  const lead = headlines[0];
+  if (!lead) return `${PREFIX}${cleanHeadline(fallback)}`;
+  const more = storyCount - 1;
+  const withCount = `${PREFIX}${lead} and ${more} more`;
+  if (more > 0 && length(withCount) <= SUBJECT_MAX) return withCount;
+  const alone = `${PREFIX}${lead}`;
+  if (length(alone) <= SUBJECT_HARD_MAX) return alone;
+  return `${PREFIX}${shorten(lead, SUBJECT_MAX - length(PREFIX))}`;
+}
+
+/**
+ * Hidden preview text that complements the subject: the issue's size ("7 stories · 3 min read"), then
+ * the headlines the subject does not name, as many as fit 110 characters (only the last one shown may
+ * be cut). `summary` is the masthead's count line; `fallback` follows it when there is no other story.
+ */
+export function preheaderText(headlines: readonly string[], summary: string, fallback: string): string {
+  const rest = headlines.slice(1);
+  if (rest.length === 0) return shorten(`${summary}. ${cleanHeadline(fallback)}`, PREHEADER_MAX);
+  let text = `${summary}. Also: `;
+  let added = 0;
+  for (const headline of rest) {
+    const joiner = added === 0 ? '' : SEPARATOR;
+    const room = PREHEADER_MAX - length(text) - joiner.length;
+    if (length(headline) <= room) {
+      text += joiner + headline;
+      added++;
+      continue;
+    }
+    if (room >= MIN_SHARE || added === 0) text += joiner + shorten(headline, Math.max(room, 1));
+    break;
+  }
+  return text;
 }

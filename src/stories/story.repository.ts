@@ -51,6 +51,7 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
         batch.map((s) => ({
           id: s.id,
           title: s.title,
+          hook: s.hook ?? null,
           url: s.url,
           canonical_url: s.canonicalUrl,
           source_name: s.source.name,
@@ -67,6 +68,7 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
       .onConflict((oc) =>
         oc.column('id').doUpdateSet((eb) => ({
           title: eb.ref('excluded.title'),
+          hook: eb.ref('excluded.hook'),
           url: eb.ref('excluded.url'),
           canonical_url: eb.ref('excluded.canonical_url'),
           source_name: eb.ref('excluded.source_name'),
@@ -122,6 +124,7 @@ export function storyRowToStory(
   return {
     id: row.id,
     title: row.title,
+    hook: row.hook,
     url: row.url,
     canonicalUrl: row.canonical_url,
     source: { name: row.source_name, url: row.source_url },
@@ -226,4 +229,31 @@ export async function loadStoriesBetween(db: Db | Tx, from: Date, to: Date): Pro
     db,
     ids.map((r) => r.id),
   );
+}
+
+/**
+ * Fills in the title and link of related entries that name only a story id, from stored stories (one
+ * query for all); an id that names no stored story is left out. Entries with a link stay as given.
+ * Returns new story objects; the input is not changed.
+ */
+export async function resolveRelatedStories(db: Db | Tx, stories: readonly Story[]): Promise<Story[]> {
+  const wanted = [
+    ...new Set(
+      stories.flatMap((story) => story.related.filter((r) => !r.url && r.id).map((r) => r.id as string)),
+    ),
+  ];
+  const rows =
+    wanted.length > 0
+      ? await db.selectFrom('stories').select(['id', 'title', 'url']).where('id', 'in', wanted).execute()
+      : [];
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return stories.map((story) => {
+    if (!story.related.some((r) => !r.url)) return story;
+    const related = story.related.flatMap((entry) => {
+      if (entry.url) return [entry];
+      const found = entry.id ? byId.get(entry.id) : undefined;
+      return found ? [{ id: found.id, title: entry.title ?? found.title, url: found.url }] : [];
+    });
+    return { ...story, related };
+  });
 }

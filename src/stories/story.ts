@@ -41,6 +41,16 @@ export const storyInputSchema = z
   .object({
     id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
     title: text.max(500, 'must be at most 500 characters'),
+    hook: z
+      .string()
+      .trim()
+      .max(300, 'must be at most 300 characters')
+      .optional()
+      .transform((value) => (value ? value : undefined))
+      .meta({
+        description:
+          'One-line hook shown under the title (the card\'s dek), e.g. "HK\'s strategy to lead AI outside US-China rivalry unlocks new collab ops"',
+      }),
     url: httpUrl,
     source: z.object({ name: text, url: httpUrl.optional() }),
     region: optionalText.meta({
@@ -107,6 +117,8 @@ export interface RelatedStory {
 export interface Story {
   id: string;
   title: string;
+  /** One-line hook shown under the title; null (or absent, in stories built before it existed) when none. */
+  hook?: string | null;
   url: string;
   /** The url without tracking parameters, fragment, `www.` or trailing slash: same-event clustering keys on it. */
   canonicalUrl: string;
@@ -149,6 +161,7 @@ export function storyFromInput(input: StoryInput): Story {
   return {
     id: input.id,
     title: input.title,
+    hook: input.hook ?? null,
     url: normalized(input.url),
     canonicalUrl: canonicalizeUrl(input.url),
     source: { name: input.source.name, url: input.source.url ? normalized(input.source.url) : null },

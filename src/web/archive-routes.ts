@@ -140,6 +140,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
       frame: emailFrameOf(app.config),
       secrets: app.config.secrets,
       trackingEnabled: false,
+      maxHtmlBytes: app.config.maxHtmlBytes,
     });
     return editionRenderer;
   }

@@ -19,6 +19,19 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('guards the HTML size at 90 KB unless told otherwise, and refuses a limit no email fits', () => {
+    expect(loadConfig({ RECAP_DATA_DIR: dir() }, noDotenv).maxHtmlBytes).toBe(92_160);
+    expect(loadConfig({ RECAP_DATA_DIR: dir(), RECAP_MAX_HTML_BYTES: '70000' }, noDotenv).maxHtmlBytes).toBe(
+      70_000,
+    );
+    expect(() => loadConfig({ RECAP_DATA_DIR: dir(), RECAP_MAX_HTML_BYTES: '90KB' }, noDotenv)).toThrow(
+      /RECAP_MAX_HTML_BYTES: expected a whole number of bytes/,
+    );
+    expect(() => loadConfig({ RECAP_DATA_DIR: dir(), RECAP_MAX_HTML_BYTES: '500' }, noDotenv)).toThrow(
+      /RECAP_MAX_HTML_BYTES: expected at least 20000 bytes/,
+    );
+  });
+
   it('names every bad variable and what it expected', () => {
     const bad = {
       RECAP_DATA_DIR: dir(),

@@ -58,6 +58,16 @@ describe('editor routes over HTTP', () => {
     expect(page).toMatch(/id="subject">Weekly AI Recap/);
     expect(page).toMatch(/id="html-size" class="good">\d+\.\d KB of Gmail’s 102\.0 KB limit/);
     expect(storyOrder(page, 'engineers-developers').length).toBeGreaterThan(2);
+    // Each segment set's read time and what it left out.
+    const budget = page.split('id="reading-budget"')[1]?.split('</table>')[0] ?? '';
+    const rows = [
+      ...budget.matchAll(/<tr data-segments="([^"]+)"><td>[^<]*<\/td><td class="num">(\d+) min<\/td>/g),
+    ];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(Number(row[2])).toBeLessThanOrEqual(3);
+    expect(budget).toMatch(
+      /<li>[^<]+ <span class="muted">\((developing, )?reading time\)<\/span><\/li>|nothing/,
+    );
 
     const email = await fetch(
       `${server.url}/editor/issues/${WEEK}/email?segments=engineers-developers&view=desktop`,

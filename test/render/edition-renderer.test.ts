@@ -108,7 +108,7 @@ describe('edition renderer', () => {
     }
     const honeypot = issueLinks(content).find((link) => link.kind === 'honeypot');
     const hidden =
-      /<div style="display:none[^"]*">[^<]*<a href="https:\/\/recap\.example\.com\/c\/([^"]+)"[^>]*style="display:none"><\/a><\/div>/.exec(
+      /<div style="display:none[^"]*">[^<]*<a href="https:\/\/recap\.example\.com\/c\/([^"]+)"[^>]*style="display:none"><\/a><div>[\u00a0\u200b-\u200d\ufeff]+<\/div><\/div>/.exec(
         message.html,
       );
     expect(verifyClickToken(secrets, hidden?.[1] ?? '')?.link).toBe(honeypot?.position);

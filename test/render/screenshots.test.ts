@@ -59,6 +59,51 @@ describe('rendered email in Chromium', () => {
     }
   });
 
+  it('makes every visible link at least 44 px tall at 375 px, footer included, in light and dark', async () => {
+    for (const scheme of ['light', 'dark'] as const) {
+      const page = await browser.newPage({ viewport: { width: 375, height: 900 } });
+      try {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.route('**/*', (route) => route.abort());
+        await page.setContent(recap.html, { waitUntil: 'domcontentloaded' });
+        const links = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('a'))
+            .map((a) => {
+              const box = a.getBoundingClientRect();
+              const style = getComputedStyle(a);
+              return {
+                text: (a.textContent ?? '').trim(),
+                height: box.height,
+                width: box.width,
+                color: style.color,
+                underline: style.textDecorationLine,
+                footer: a.closest('td.mu') !== null,
+              };
+            })
+            .filter((link) => link.width > 0 && link.height > 0),
+        );
+        expect(links.length).toBeGreaterThanOrEqual(20);
+        expect(links.filter((link) => link.footer).map((link) => link.text)).toEqual([
+          'Manage preferences',
+          'Unsubscribe',
+          'Past issues',
+        ]);
+        const short = links.filter((link) => link.height < 44);
+        expect(short).toEqual([]);
+        const docWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(docWidth).toBeLessThanOrEqual(375);
+        // In-body links (not the titles or the button) are underlined in the accent colour of the palette.
+        const accent = scheme === 'dark' ? 'rgb(96, 165, 250)' : 'rgb(37, 99, 235)';
+        for (const link of links.filter((l) => l.text.startsWith('Read original') || l.footer)) {
+          if (link.color === accent) expect(link.underline).toBe('underline');
+        }
+        expect(links.some((link) => link.color === accent && link.underline === 'underline')).toBe(true);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
   it('keeps a story with a very long unbroken word inside a 375 px screen', async () => {
     const edition = demoEdition();
     const hero = edition.hero;

@@ -9,17 +9,22 @@ import { formatWeekRange } from '../../src/render/week-range.ts';
 const slugs = demoSegments.map((segment) => segment.slug);
 
 describe('subject line and preheader', () => {
-  it('uses the top headlines, fits 70 characters and is the same for the same edition', () => {
-    const subject = subjectLine(demoEdition(), 'fallback');
-    expect(subject).toMatch(/^Weekly AI Recap: HK's AI Beyond/);
-    expect(subject).toContain(' · ');
+  it('names the lead headline whole plus a count, fits 70 characters and is the same for the same edition', () => {
+    const outline = recapOutline(demoEdition());
+    const subject = outline.subject;
+    const count = Number(outline.summary.split(' ')[0]);
+    expect(subject).toBe(`Weekly AI Recap: HK's AI Beyond US-China Rivalry and ${count - 1} more`);
+    expect(subject).not.toContain('…');
     expect([...subject].length).toBeLessThanOrEqual(70);
-    expect([...subject].length).toBeGreaterThanOrEqual(60);
-    expect(subjectLine(demoEdition(), 'fallback')).toBe(subject);
+    expect(recapOutline(demoEdition()).subject).toBe(subject);
     for (const slug of slugs) {
-      const one = subjectLine(editionFor(demoIssue(), [slug]), 'x');
-      expect([...one].length).toBeLessThanOrEqual(70);
-      expect(one).toBe(subjectLine(editionFor(demoIssue(), [slug]), 'x'));
+      const single = recapOutline(editionFor(demoIssue(), [slug]));
+      const one = single.subject;
+      expect(one.startsWith(`Weekly AI Recap: ${single.hero?.title}`)).toBe(true);
+      if ([...`Weekly AI Recap: ${single.hero?.title}`].length <= 70)
+        expect([...one].length).toBeLessThanOrEqual(70);
+      expect(one).not.toContain('…');
+      expect(one).toBe(recapOutline(editionFor(demoIssue(), [slug])).subject);
     }
   });
 
@@ -28,17 +33,32 @@ describe('subject line and preheader', () => {
       'Openai ships a new model bcc: x@example.com',
     );
     const stories = demoStories().map((story) => ({ ...story, title: '🔥🔥 BREAKING: AI 🔥' }));
-    const subject = subjectLine(editionFor(demoIssue(stories), slugs), 'x');
+    const subject = recapOutline(editionFor(demoIssue(stories), slugs)).subject;
     expect(subject).not.toMatch(/\p{Extended_Pictographic}|[\r\n]|BREAKING/u);
-    const empty = editionFor({ ...demoIssue(), sections: [] }, slugs);
-    expect(subjectLine(empty, '23–29 Nov 2026')).toBe('Weekly AI Recap: 23–29 Nov 2026');
+    expect(subjectLine([], 0, '23–29 Nov 2026')).toBe('Weekly AI Recap: 23–29 Nov 2026');
   });
 
-  it('writes a preheader of real text from the top three headlines, at most 110 characters', () => {
-    const preheader = preheaderText(demoEdition(), 'x');
+  it('drops the count before it would cut the lead, and cuts only a lead longer than any subject allows', () => {
+    const lead = `A${' word'.repeat(7)}`; // 36 characters
+    expect(subjectLine([lead, 'Second'], 7, 'x')).toBe(`Weekly AI Recap: ${lead} and 6 more`);
+    const longer = `${lead} and more words`;
+    expect(subjectLine([longer, 'Second'], 7, 'x')).toBe(`Weekly AI Recap: ${longer}`);
+    const huge = 'Word '.repeat(30).trim();
+    const cut = subjectLine([huge], 1, 'x');
+    expect([...cut].length).toBeLessThanOrEqual(70);
+    expect(cut.endsWith('…')).toBe(true);
+  });
+
+  it('writes a preheader that adds to the subject: the count, the read time and the next headlines', () => {
+    const outline = recapOutline(demoEdition());
+    const preheader = outline.preheader;
     expect([...preheader].length).toBeLessThanOrEqual(110);
-    expect(preheader.split(' · ')).toHaveLength(3);
-    expect(preheader).toMatch(/^HK's AI Beyond US-China Rivalry · EU publishes/);
+    expect(preheader.startsWith(`${outline.summary}. Also: `)).toBe(true);
+    expect(preheader).not.toContain("HK's AI Beyond");
+    expect(preheader).toContain('EU publishes final code of practice for general-purpose AI models');
+    expect(preheaderText(['Only one'], '1 story · 1 min read', 'Your AI news for 23–29 Nov 2026')).toBe(
+      '1 story · 1 min read. Your AI news for 23–29 Nov 2026',
+    );
   });
 
   it('says the week as a date range in the issue time zone', () => {

@@ -29,6 +29,17 @@ describe('parseStories', () => {
     expect(story?.implications[1]?.rationale).toMatch(/heterogeneous|resilient/);
     expect(story?.timeline.map((t) => t.date)).toEqual(['2023-10', '2024-05', '2025-02', '2026-01']);
     expect(story?.publishedAt?.toISOString()).toBe('2026-11-23T09:30:00.000Z');
+    expect(story?.hook).toBe("HK's strategy to lead AI outside US-China rivalry unlocks new collab ops");
+  });
+
+  it('keeps the optional hook trimmed, absent as null, and refuses an over-long one', () => {
+    const withHook = parseStories(JSON.stringify(valid('h', { hook: '  A one-line hook  ' })));
+    const without = parseStories(JSON.stringify(valid('n', { hook: '   ' })));
+    const tooLong = parseStories(JSON.stringify(valid('l', { hook: 'x'.repeat(301) })));
+    expect(withHook.stories[0]?.hook).toBe('A one-line hook');
+    expect(without.stories[0]?.hook).toBeNull();
+    expect(tooLong.stories).toHaveLength(0);
+    expect(tooLong.problems.map(formatProblem).join('\n')).toMatch(/hook.*300/);
   });
 
   it('reads JSON arrays and NDJSON alike', () => {

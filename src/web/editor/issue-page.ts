@@ -1,5 +1,6 @@
 import type { IssueStatus } from '../../db/database.ts';
 import type { IssueSection } from '../../issues/issue-content.ts';
+import type { LeftOut } from '../../render/recap-outline.ts';
 import type { AudienceSegmentSet } from '../../reports/segment-sets.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { formatDateTime, statusBadge } from './editor-layout.ts';
@@ -35,6 +36,34 @@ export interface IssuePageData {
   notes: string[];
   testRecipients: string[];
   linkCheck: LinkCheck[] | null;
+  /** Per segment set with stories: the read time its readers see and what the budget or size guard left out. */
+  readingBudget: ReadingBudgetRow[];
+}
+
+export interface ReadingBudgetRow {
+  segmentKey: string;
+  label: string;
+  minutes: number;
+  htmlBytes: number;
+  leftOut: LeftOut[];
+}
+
+/** "Reading time per segment set": read time, HTML size, and every story or developing item left out and why. */
+function readingBudgetTable(rows: ReadingBudgetRow[]): SafeHtml {
+  if (rows.length === 0) return html``;
+  return html`<h3>Reading time per segment set</h3>
+<table id="reading-budget"><thead><tr><th>Segment set</th><th class="num">Read time</th><th class="num">HTML</th><th>Left out</th></tr></thead>
+<tbody>${rows.map(
+    (row) =>
+      html`<tr data-segments="${row.segmentKey}"><td>${row.label}</td><td class="num">${row.minutes} min</td><td class="num">${(row.htmlBytes / 1024).toFixed(1)} KB</td><td>${
+        row.leftOut.length === 0
+          ? html`<span class="muted">nothing</span>`
+          : html`<ul>${row.leftOut.map(
+              (item) =>
+                html`<li>${item.title} <span class="muted">(${item.kind === 'developing' ? 'developing, ' : ''}${item.reason === 'size' ? 'size limit' : 'reading time'})</span></li>`,
+            )}</ul>`
+      }</td></tr>`,
+  )}</tbody></table>`;
 }
 
 const viewLabels: Record<PreviewView, string> = {
@@ -83,6 +112,7 @@ ${data.notes.length > 0 ? html`<ul class="warn">${data.notes.map((note) => html`
 <span>Links</span><span>${data.linkCount} <form class="inline" method="get" action="/editor/issues/${data.week}"><input type="hidden" name="segments" value="${data.segmentKey}"><input type="hidden" name="view" value="${data.view}"><input type="hidden" name="check" value="links"><button type="submit">Check links</button></form></span>
 </div>
 ${data.linkCheck ? linkCheckTable(data.linkCheck) : ''}
+${readingBudgetTable(data.readingBudget)}
 <iframe class="preview ${data.view}" title="The email as ${viewLabels[data.view]}" src="/editor/issues/${data.week}/email?${back}"></iframe>
 </section>
 <section class="col" aria-label="Selection">

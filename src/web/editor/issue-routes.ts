@@ -55,6 +55,7 @@ export async function registerIssueRoutes(
     frame: emailFrameOf(config),
     secrets: config.secrets,
     trackingEnabled: config.trackingEnabled,
+    maxHtmlBytes: config.maxHtmlBytes,
   });
   let ownMailer: Mailer | undefined;
   const mailer = () => {
@@ -119,6 +120,20 @@ export async function registerIssueRoutes(
         notes: report?.notes ?? [],
         testRecipients: config.testRecipients,
         linkCheck,
+        readingBudget: sets.flatMap((set) => {
+          const setEdition = editionFor(content, set.segmentKey.split('+'));
+          if (!setEdition.hero) return [];
+          const template = renderer.template(setEdition);
+          return [
+            {
+              segmentKey: set.segmentKey,
+              label: set.label,
+              minutes: template.minutes,
+              htmlBytes: template.htmlBytes,
+              leftOut: template.leftOut,
+            },
+          ];
+        }),
       }),
       request,
     );
