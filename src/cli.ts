@@ -16,6 +16,7 @@ export function buildProgram(): Command {
   const program = new Command('recap')
     .description("Weekly AI Recap: select, render and send the week's AI news digest")
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   program.addCommand(migrateCommand());
   registerImportCommands(program);

@@ -21,6 +21,8 @@ export function registerDeliveryCommands(program: Command): void {
       "send a week's built issue: freeze its audience, then run a worker here until done (a second run sends nothing new)",
     )
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    // `recap send pause --week W`: the subcommand's own --week, not the parent's, must receive W.
+    .enablePositionalOptions()
     .action((options: WeekOptions) =>
       withApp(async (app) => {
         const week = resolveWeek(app, options.week);
