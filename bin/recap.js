@@ -5,5 +5,5 @@ import { register } from 'tsx/esm/api';
 
 // The project's tsconfig (JSX runtime, module settings) must apply wherever the command is run from.
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-const { main } = await import('../src/cli.ts');
+const { main } = await import('../src/cli/main.ts');
 await main(process.argv);

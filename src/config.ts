@@ -3,12 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { ConfigError, maskUserinfo } from './errors.ts';
 import { describeWeakSecret } from './secret-strength.ts';
 
-/** Thrown when the environment does not describe a usable configuration; the message names each variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './errors.ts';
 
 const optionalString = z
   .string()
@@ -352,11 +350,6 @@ export function maskValue(name: string, value: string | undefined): string | und
   if (value === undefined) return undefined;
   if (secretVariables.has(name) || /SECRET|TOKEN|PASSWORD|KEY$/.test(name)) return '***';
   return maskUserinfo(value);
-}
-
-/** `smtp://user:pass@host` -> `smtp://***@host`; text without user-info is returned unchanged. */
-export function maskUserinfo(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)\S*@/gi, '$1***@');
 }
 
 /** One EDITOR_HOSTS entry as a Host header carries it: `name` or `name:port`, lower-cased; null when malformed. */

@@ -2,16 +2,20 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
+import type { MailerSettings } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
 import { escapeHtml } from '../render/html-escape.ts';
 import { claimAlert, recordAlertDelivery } from './alert.repository.ts';
 
 export type AlertKind = 'send-paused' | 'send-finished' | 'approval-missing' | 'source-failing';
 
+/** What raising an alert reads: ALERT_EMAIL/ALERT_WEBHOOK_URL, the sender, and the mailer's settings. */
+export type AlertSettings = Pick<Config, 'alerts' | 'sender' | 'publicUrl'> & MailerSettings;
+
 /** What raising an alert needs; only `db` and `config` are required. */
 export interface AlertContext {
   db: Db;
-  config: Config;
+  config: AlertSettings;
   /** Carries the alert email; without it one is made from the configuration for the alert and closed. */
   mailer?: Mailer;
   /** Where failures of the alert channels are written; default standard error. */

@@ -4,8 +4,14 @@ import { createEditionRenderer } from '../render/edition-renderer.ts';
 import type { EmailFrame } from '../render/rendered-message.ts';
 import type { MessageFactory } from './message-factory.ts';
 
+/** What rendering a recap edition reads: the sender, PUBLIC_URL, the token secrets, tracking and size limits. */
+export type EditionSettings = Pick<
+  Config,
+  'sender' | 'publicUrl' | 'secrets' | 'trackingEnabled' | 'maxHtmlBytes'
+>;
+
 /** The frame of every recap mail, from the configuration. */
-export function emailFrameOf(config: Config): EmailFrame {
+export function emailFrameOf(config: Pick<Config, 'sender' | 'publicUrl'>): EmailFrame {
   const domain = config.sender.email.split('@')[1] ?? 'localhost';
   return {
     publicUrl: config.publicUrl,
@@ -22,7 +28,7 @@ export function emailFrameOf(config: Config): EmailFrame {
  * renderer, then personalised per recipient by substitution. A segment key whose edition has no story
  * (all its segments were skipped) yields null, and the worker marks those deliveries skipped.
  */
-export function messageFactoryFor(content: IssueContent, config: Config): MessageFactory {
+export function messageFactoryFor(content: IssueContent, config: EditionSettings): MessageFactory {
   const renderer = createEditionRenderer({
     frame: emailFrameOf(config),
     secrets: config.secrets,

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type App, UserError } from '../app.ts';
+import type { Db } from '../db/database.ts';
+import { UserError } from '../errors.ts';
 import { loadIssueContent } from '../issues/issue-content.repository.ts';
 import type { IssueContent } from '../issues/issue-content.ts';
 import { issueLinks } from '../render/issue-links.ts';
-import { createMailer } from './create-mailer.ts';
+import { createMailer, type MailerSettings } from './create-mailer.ts';
 import { messageFactoryFor } from './edition-messages.ts';
 import type { Mailer } from './mailer.ts';
 import type { MessageFactory } from './message-factory.ts';
+import type { SendSettings } from './send-settings.ts';
 import { runWorker, type SendProgress, type SendSummary } from './send-worker.ts';
 import { startSend } from './start-send.ts';
 
@@ -17,6 +19,12 @@ export { type StartSendOptions, startSend } from './start-send.ts';
 /** A worker id unique across machines and processes: host, pid and a random suffix. */
 export function newWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/** The database and the settings a send reads (the mailer's too, used when no mailer is given). */
+export interface SendIssueDeps {
+  db: Db;
+  config: SendSettings & MailerSettings;
 }
 
 export interface SendIssueOptions {
@@ -33,11 +41,11 @@ export interface SendIssueOptions {
  * Throws UserError when the issue does not exist, is paused or cancelled, or a fatal SMTP error stopped it.
  */
 export async function sendIssue(
-  app: App,
+  deps: SendIssueDeps,
   week: string,
   options: SendIssueOptions = {},
 ): Promise<SendSummary> {
-  const { db, config } = app;
+  const { db, config } = deps;
   const issue = await db
     .selectFrom('issues')
     .select(['id', 'status', 'status_reason'])

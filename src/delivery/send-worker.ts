@@ -1,6 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { alertSendFinished, alertSendPaused } from '../alerts/send-alerts.ts';
-import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import {
   type ClaimedDelivery,
@@ -23,6 +22,7 @@ import {
   type SendingIssue,
 } from './send-control.ts';
 import { createSendRateGate } from './send-rate.ts';
+import type { SendSettings } from './send-settings.ts';
 
 export interface SendSummary {
   sent: number;
@@ -59,7 +59,7 @@ export interface SendProgress {
 export interface WorkerDeps {
   db: Db;
   mailer: Mailer;
-  config: Config;
+  config: SendSettings;
   /** Unique among live workers; leases carry it. */
   workerId: string;
   /** Work on this issue only; without it, on every issue being sent, oldest first. */
@@ -418,7 +418,7 @@ async function drainIssue(
   return stop;
 }
 
-function listIdDomain(config: Config): string {
+function listIdDomain(config: SendSettings): string {
   const domain = config.sender.email.split('@')[1] ?? 'localhost';
   return `weekly-ai-recap.${domain}`;
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { UserError } from '../app.ts';
 import type { AudienceCounts, Db } from '../db/database.ts';
+import { UserError } from '../errors.ts';
 import type { IssueLink } from '../render/issue-links.ts';
 import { checkStoredAddresses } from '../subscribers/address-check.ts';
 

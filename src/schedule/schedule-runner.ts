@@ -4,7 +4,6 @@ import cron from 'node-cron';
 import { type CycleResult, runScheduleCycle, type ScheduleCycleOptions } from './schedule-cycle.ts';
 
 export const SCHEDULE_NAME = 'weekly-recap';
-export const DEFAULT_CATCH_UP_WINDOW_MS = 24 * 3_600_000;
 export const LOOKBACK_MS = 8 * 24 * 3_600_000;
 export const LEASE_MS = 10 * 60_000;
 /** How often a running schedule looks again (approval given, a crashed run to resume, a fire missed while busy). */

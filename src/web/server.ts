@@ -1,7 +1,6 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController } from 'fastify';
-import type { App } from '../app.ts';
 import { createMailer } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
@@ -16,7 +15,7 @@ import { addSecurityHeaders } from './security-headers.ts';
 import { registerSignUpRoutes } from './signup-routes.ts';
 import { registerTrackingRoutes } from './tracking-routes.ts';
 import { registerUnsubscribeRoutes } from './unsubscribe-routes.ts';
-import type { SystemMailRenderer, WebContext } from './web-context.ts';
+import type { SystemMailRenderer, WebContext, WebDeps } from './web-context.ts';
 
 export interface ServerOptions {
   /** Defaults to config.http.port; 0 picks a free port. */
@@ -46,7 +45,7 @@ export interface RunningServer {
  * Starts the one HTTP server: tracking pixel and click redirect, one-click unsubscribe, preferences,
  * double opt-in sign-up, archive, plus the editor routes. Security headers on every response.
  */
-export async function startServer(app: App, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(app: WebDeps, options: ServerOptions = {}): Promise<RunningServer> {
   const server = Fastify({
     logger: options.logger ?? false,
     // A line per pixel hit would drown the errors and cost more than the request itself.

@@ -1,5 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../app.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import type { MailerSettings } from '../delivery/create-mailer.ts';
+import type { EditionSettings } from '../delivery/edition-messages.ts';
 import type { Mailer } from '../delivery/mailer.ts';
 import type { SystemTemplates } from '../render/system-mail.ts';
 import type { ConsentContext } from '../subscribers/consent-log.ts';
@@ -12,9 +15,26 @@ import type { RateLimiter } from './rate-limiter.ts';
 /** The short system mails (sign-up confirmation, welcome, goodbye), rendered from their MJML templates. */
 export type SystemMailRenderer = SystemTemplates;
 
+/**
+ * What the web server reads: HTTP and editor settings, sign-up limits, tracking, the edition it previews
+ * and archives, the selection it rebuilds with, the mailer it sends sign-up and test mails with.
+ */
+export type WebSettings = EditionSettings &
+  MailerSettings &
+  Pick<
+    Config,
+    'http' | 'trustProxy' | 'trackingAckAfterWrite' | 'signUp' | 'timeZone' | 'selection' | 'testRecipients'
+  >;
+
+/** The database and the settings: what startServer and every route of the server take. */
+export interface WebDeps {
+  db: Db;
+  config: WebSettings;
+}
+
 /** What every subscriber-facing route needs, built once by startServer. */
 export interface WebContext {
-  app: App;
+  app: WebDeps;
   secrets: TokenSecrets;
   events: EventWriter;
   /** Answer tracking requests only after their event is stored (else right away; flushed on close). */

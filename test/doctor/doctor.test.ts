@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type DoctorCheck, runDoctor } from '../../src/doctor/run-doctor.ts';
 import { signProbeToken } from '../../src/tracking/probe-token.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { listSegments, upsertStories } from '../../src/stories/story.repository.ts';
 import type { Story } from '../../src/stories/story.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { seedWeek, testApp, WEEK } from '../editor/editor-seed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';

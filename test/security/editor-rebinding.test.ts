@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { ConfigError } from '../../src/config.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { seedWeek, TEST_RECIPIENT, testApp, WEEK } from '../editor/editor-seed.ts';

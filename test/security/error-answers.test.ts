@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { signToken } from '../../src/tracking/token.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestApp, SECRET, type Seeded, seedIssue } from '../web/web-fixtures.ts';

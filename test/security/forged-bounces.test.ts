@@ -1,7 +1,7 @@
 import net from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import {
   MAX_CONNECTIONS,
   MAX_RECIPIENTS,

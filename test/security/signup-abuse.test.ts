@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import type { Mailer } from '../../src/delivery/mailer.ts';
 import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { upsertSubscribers } from '../../src/subscribers/subscriber.repository.ts';

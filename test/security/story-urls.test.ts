@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { up as reencodeUrls } from '../../src/db/migrations/20261130020000_reencode_urls.ts';
 import { linkPosition } from '../../src/render/issue-links.ts';
 import { parseStories } from '../../src/stories/parse-stories.ts';

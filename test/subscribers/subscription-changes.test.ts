@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { type EmailAddress, toEmailAddress } from '../../src/subscribers/email-address.ts';
 import { confirmSignUp, requestSignUp } from '../../src/subscribers/sign-up.ts';
 import {

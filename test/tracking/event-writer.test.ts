@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { createEventWriter, type IncomingEvent } from '../../src/tracking/event-writer.ts';
 import { createTestApp, type Seeded, seedIssue } from '../web/web-fixtures.ts';
 

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
-import { runDemo } from '../../src/demo/demo.commands.ts';
+import type { App } from '../../src/cli/app.ts';
+import { runDemo } from '../../src/cli/run-demo.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestApp } from './web-fixtures.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import type { Mailer } from '../../src/delivery/mailer.ts';
 import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { signToken } from '../../src/tracking/token.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/cli/app.ts';
 import { signClickTokens, signToken } from '../../src/tracking/token.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestApp, OLD_SECRET, SECRET, type Seeded, seedIssue } from './web-fixtures.ts';

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import type { App } from '../../app.ts';
-import { handleInbound, type InboundOutcome } from './handle-inbound.ts';
+import { type BounceDeps, handleInbound, type InboundOutcome } from './handle-inbound.ts';
 
 export interface BounceListenerOptions {
   /** Defaults to config.bounceSmtpPort; 0 picks a free port. */
@@ -28,7 +27,7 @@ export const MAX_RECIPIENTS = 5;
  * default), and caps connections (MAX_CONNECTIONS), recipients (MAX_RECIPIENTS) and size.
  */
 export async function startBounceListener(
-  app: App,
+  app: BounceDeps,
   options: BounceListenerOptions = {},
 ): Promise<{ port: number; address: string; close(): Promise<void> }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`bounces: ${line}\n`));

@@ -1,9 +1,16 @@
 import { simpleParser } from 'mailparser';
-import type { App } from '../../app.ts';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/database.ts';
 import { unsubscribeSubscriber } from '../../subscribers/subscription-changes.ts';
 import { recordComplaint, recordHardBounce, recordSoftBounce } from '../../subscribers/suppression.ts';
 import { verifyClickToken, verifyToken } from '../../tracking/token.ts';
 import { classifyInbound, plusToken, type RecipientStatus, tokensInText } from './parse-report.ts';
+
+/** What handling inbound mail needs: the database, the token secrets and SOFT_BOUNCE_LIMIT (the listener's address too). */
+export interface BounceDeps {
+  db: Db;
+  config: Pick<Config, 'secrets' | 'softBounceLimit' | 'bounceSmtpPort' | 'bounceSmtpHost'>;
+}
 
 export type InboundOutcome =
   | { kind: 'unsubscribed'; subscriberId: string; changed: boolean }
@@ -28,7 +35,7 @@ interface Identified {
  * 'dropped'. Throws only on database failure.
  */
 export async function handleInbound(
-  app: App,
+  app: BounceDeps,
   envelopeTo: readonly string[],
   raw: Buffer,
 ): Promise<InboundOutcome[]> {
@@ -104,7 +111,7 @@ function actions(recipients: readonly RecipientStatus[]): string {
   return recipients.map((r) => r.action || '?').join(', ') || 'no recipients';
 }
 
-function identify(app: App, envelopeTo: readonly string[], rawText: string): Identified | null {
+function identify(app: BounceDeps, envelopeTo: readonly string[], rawText: string): Identified | null {
   const { secrets } = app.config;
   const quoted = tokensInText(rawText);
   const bounceTokens = [

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../app.ts';
 import type { Mailer } from '../../delivery/mailer.ts';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek, previousIsoWeek } from '../../issues/iso-week.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
@@ -7,6 +6,7 @@ import { listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
 import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
 import { html } from '../html.ts';
+import type { WebDeps } from '../web-context.ts';
 import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
 import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
@@ -28,7 +28,7 @@ export interface EditorRouteOptions {
  */
 export async function registerEditorRoutes(
   server: FastifyInstance,
-  app: App,
+  app: WebDeps,
   options: EditorRouteOptions = {},
 ): Promise<void> {
   const hostsByPort = new Map<number, ReadonlySet<string>>();

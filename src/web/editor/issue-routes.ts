@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../../app.ts';
 import { formatAddress } from '../../delivery/compose-mime.ts';
 import { createMailer } from '../../delivery/create-mailer.ts';
 import { emailFrameOf } from '../../delivery/edition-messages.ts';
@@ -17,7 +16,7 @@ import { loadSystemTemplates, type SystemTemplates } from '../../render/system-m
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
 import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
-import { field } from '../web-context.ts';
+import { field, type WebDeps } from '../web-context.ts';
 import { editorBaseUrl } from './editor-hosts.ts';
 import { sendEditorPage, weekParam } from './editor-routes.ts';
 import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
@@ -47,7 +46,7 @@ interface IssueRouteOptions {
 /** The issue page, its preview documents and its forms: build, override, send a test, approve. */
 export async function registerIssueRoutes(
   editor: FastifyInstance,
-  app: App,
+  app: WebDeps,
   options: IssueRouteOptions,
 ): Promise<void> {
   const { config, db } = app;
@@ -277,7 +276,7 @@ function previewMessage(renderer: EditionRenderer, edition: Edition): RenderedMe
 }
 
 /** The sets real readers follow (largest first), then each segment with stories alone. */
-async function segmentSetsOf(app: App, content: IssueContent) {
+async function segmentSetsOf(app: WebDeps, content: IssueContent) {
   const names = new Map(content.sections.map((s) => [s.segment.slug, s.segment.name]));
   const label = (key: string) =>
     key
@@ -311,7 +310,7 @@ function chooseSegmentKey(
 }
 
 async function candidatesOf(
-  app: App,
+  app: WebDeps,
   content: IssueContent,
   report: IssueReport | null,
 ): Promise<Map<number, CandidateView[]>> {

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.ts';
+import type { App } from '../../../src/cli/app.ts';
 import { startBounceListener } from '../../../src/delivery/bounces/bounce-listener.ts';
 import type { InboundOutcome } from '../../../src/delivery/bounces/handle-inbound.ts';
 import { signToken, tokenToLocalPart } from '../../../src/tracking/token.ts';

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.ts';
+import type { App } from '../../../src/cli/app.ts';
+import { runDemo } from '../../../src/cli/run-demo.ts';
 import { startBounceListener } from '../../../src/delivery/bounces/bounce-listener.ts';
-import { runDemo } from '../../../src/demo/demo.commands.ts';
 import { signToken, tokenToLocalPart } from '../../../src/tracking/token.ts';
 import { createTestApp, SECRET } from '../../web/web-fixtures.ts';
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { withApp } from '../app.ts';
+import { withApp } from './app.ts';
 
 export function migrateCommand(): Command {
   return new Command('migrate')

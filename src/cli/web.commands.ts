@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { openApp } from '../app.ts';
-import { startBounceListener } from '../delivery/bounces/bounce-listener.ts';
-import { startServer } from './server.ts';
+import { openApp } from './app.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
@@ -12,6 +10,7 @@ export function registerWebCommands(program: Command): void {
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
       const app = await openApp();
+      const { startServer } = await import('../web/server.ts');
       const port = options.port === undefined ? undefined : Number(options.port);
       const server = await startServer(app, {
         ...(port === undefined || Number.isNaN(port) ? {} : { port }),
@@ -21,7 +20,9 @@ export function registerWebCommands(program: Command): void {
       const bounces =
         app.config.bounceSmtpPort === undefined
           ? undefined
-          : await startBounceListener(app, { port: app.config.bounceSmtpPort });
+          : await (await import('../delivery/bounces/bounce-listener.ts')).startBounceListener(app, {
+              port: app.config.bounceSmtpPort,
+            });
       process.stdout.write(`recap: serving on ${server.url}\n`);
       if (bounces)
         process.stdout.write(`recap: bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}\n`);

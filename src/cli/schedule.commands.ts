@@ -1,20 +1,11 @@
 import { type Command, Option } from 'commander';
-import { UserError, withApp } from '../app.ts';
+import { UserError } from '../errors.ts';
 import { parseIsoWeek } from '../issues/iso-week.ts';
-import { formatIssueStats } from '../reports/format-stats.ts';
-import { loadIssueStats } from '../reports/issue-stats.ts';
 import { writeOut } from '../terminal-output.ts';
-import { realScheduleActions } from './schedule-actions.ts';
-import { runScheduleCycle } from './schedule-cycle.ts';
-import {
-  DEFAULT_CATCH_UP_WINDOW_MS,
-  LEASE_MS,
-  LOOKBACK_MS,
-  SCHEDULE_NAME,
-  scheduleOwner,
-  startSchedule,
-} from './schedule-runner.ts';
-import { cronPattern } from './schedule-slot.ts';
+import { withApp } from './app.ts';
+
+/** How late a missed fire is still caught up unless --catch-up-hours says otherwise. */
+const DEFAULT_CATCH_UP_HOURS = 24;
 
 const log = (line: string) => writeOut(`${new Date().toISOString()} schedule: ${line}\n`);
 
@@ -38,7 +29,7 @@ export function registerScheduleCommands(program: Command): void {
     )
     .addOption(
       new Option('--catch-up-hours <hours>', 'how late a missed fire is still caught up')
-        .default(DEFAULT_CATCH_UP_WINDOW_MS / 3_600_000)
+        .default(DEFAULT_CATCH_UP_HOURS)
         .argParser((value) => {
           const hours = Number(value);
           if (!Number.isFinite(hours) || hours < 0)
@@ -48,6 +39,12 @@ export function registerScheduleCommands(program: Command): void {
     )
     .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) =>
       withApp(async (app) => {
+        const { cronPattern } = await import('../schedule/schedule-slot.ts');
+        const { LEASE_MS, LOOKBACK_MS, SCHEDULE_NAME, scheduleOwner, startSchedule } = await import(
+          '../schedule/schedule-runner.ts'
+        );
+        const { realScheduleActions } = await import('../schedule/schedule-actions.ts');
+        const { runScheduleCycle } = await import('../schedule/schedule-cycle.ts');
         let pattern: ReturnType<typeof cronPattern>;
         try {
           pattern = cronPattern(app.config.cron, app.config.timeZone);
@@ -102,6 +99,8 @@ export function registerScheduleCommands(program: Command): void {
       withApp(async (app) => {
         if (!parseIsoWeek(options.week))
           throw new UserError(`--week: expected an ISO week such as 2026-W47, got "${options.week}"`);
+        const { loadIssueStats } = await import('../reports/issue-stats.ts');
+        const { formatIssueStats } = await import('../reports/format-stats.ts');
         const stats = await loadIssueStats(app.db, options.week);
         if (!stats)
           throw new UserError(

@@ -1,19 +1,19 @@
 import { type Command, Option } from 'commander';
-import { type App, UserError, withApp } from '../app.ts';
-import type { Segment } from '../stories/segment.ts';
-import { listSegments } from '../stories/story.repository.ts';
-import { writeOut } from '../terminal-output.ts';
-import { buildIssue } from './build-issue.ts';
-import { formatIsoWeek, isoWeekOf, parseIsoWeek } from './iso-week.ts';
-import { approveIssue, getIssue, IssueStateError, listIssues } from './issue.repository.ts';
+import { UserError } from '../errors.ts';
+import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
+import { approveIssue, getIssue, IssueStateError, listIssues } from '../issues/issue.repository.ts';
 import {
   boostStory,
   clearOverrides,
   dropStory,
   listOverrides,
   pinStory,
-} from './issue-overrides.repository.ts';
-import { formatReport, type IssueReport } from './issue-report.ts';
+} from '../issues/issue-overrides.repository.ts';
+import { formatReport, type IssueReport } from '../issues/issue-report.ts';
+import type { Segment } from '../stories/segment.ts';
+import { listSegments } from '../stories/story.repository.ts';
+import { writeOut } from '../terminal-output.ts';
+import { type App, withApp } from './app.ts';
 
 const DEFAULT_BOOST = 0.2;
 
@@ -253,7 +253,8 @@ async function editorAction<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-function runBuild(app: App, week: string) {
+async function runBuild(app: App, week: string) {
+  const { buildIssue } = await import('../issues/build-issue.ts');
   return buildIssue(app.db, {
     week,
     timeZone: app.config.timeZone,

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
-import { type App, UserError, withApp } from '../app.ts';
+import { deliveryCounts } from '../delivery/delivery.repository.ts';
+import {
+  cancelSend,
+  loadSendingIssue,
+  pauseSend,
+  resumeSend,
+  type SendingIssue,
+} from '../delivery/send-control.ts';
+import { UserError } from '../errors.ts';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
-import { createMailer } from './create-mailer.ts';
-import { deliveryCounts } from './delivery.repository.ts';
-import { cancelSend, loadSendingIssue, pauseSend, resumeSend, type SendingIssue } from './send-control.ts';
-import { newWorkerId, sendIssue } from './send-issue.ts';
-import { createProgressReporter, formatSummary } from './send-progress.ts';
-import { runWorker } from './send-worker.ts';
+import { type App, openMailer, withApp } from './app.ts';
 
 interface WeekOptions {
   week?: string;
@@ -26,6 +29,8 @@ export function registerDeliveryCommands(program: Command): void {
     .action((options: WeekOptions) =>
       withApp(async (app) => {
         const week = resolveWeek(app, options.week);
+        const { sendIssue } = await import('../delivery/send-issue.ts');
+        const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
         const { signal, dispose } = interruptSignal();
         try {
@@ -146,7 +151,9 @@ export function registerDeliveryCommands(program: Command): void {
         if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
           throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
         const issue = options.week ? await requireIssue(app, options.week) : undefined;
-        const mailer = createMailer(app.config);
+        const { newWorkerId, runWorker } = await import('../delivery/send-issue.ts');
+        const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
+        const mailer = await openMailer(app.config);
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
         const { signal, dispose } = interruptSignal();
         try {

@@ -1,16 +1,15 @@
 import { Command, CommanderError } from 'commander';
-import { isUserFacingError } from './app.ts';
-import { maskUserinfo } from './config.ts';
-import { migrateCommand } from './db/migrate.commands.ts';
-import { registerDeliveryCommands } from './delivery/delivery.commands.ts';
-import { registerDemoCommand } from './demo/demo.commands.ts';
-import { registerDoctorCommand } from './doctor/doctor.commands.ts';
-import { registerIssueCommands } from './issues/issue.commands.ts';
-import { registerScheduleCommands } from './schedule/schedule.commands.ts';
-import { registerImportCommands } from './stories/import.commands.ts';
-import { registerSubscriberCommands } from './subscribers/subscriber.commands.ts';
-import { exitQuietlyOnClosedPipe, writeErr } from './terminal-output.ts';
-import { registerWebCommands } from './web/web.commands.ts';
+import { isUserFacingError, maskUserinfo } from '../errors.ts';
+import { exitQuietlyOnClosedPipe, writeErr } from '../terminal-output.ts';
+import { registerDeliveryCommands } from './delivery.commands.ts';
+import { registerDemoCommand } from './demo.commands.ts';
+import { registerDoctorCommand } from './doctor.commands.ts';
+import { registerImportCommands } from './import.commands.ts';
+import { registerIssueCommands } from './issue.commands.ts';
+import { migrateCommand } from './migrate.commands.ts';
+import { registerScheduleCommands } from './schedule.commands.ts';
+import { registerSubscriberCommands } from './subscriber.commands.ts';
+import { registerWebCommands } from './web.commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command('recap')

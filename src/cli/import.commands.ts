@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import { UserError, withApp } from '../app.ts';
-import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
-import { parseSubscribersCsv } from '../subscribers/subscriber-import.ts';
+import { UserError } from '../errors.ts';
+import type { ImportProblem } from '../stories/parse-stories.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
-import { formatProblem, type ImportProblem, parseStories } from './parse-stories.ts';
-import { listSegments, upsertStories } from './story.repository.ts';
+import { withApp } from './app.ts';
 
 async function readInput(file: string): Promise<string> {
   try {
@@ -24,6 +22,7 @@ function checkProblems(
   problems: ImportProblem[],
   total: number,
   skipInvalid: boolean,
+  formatProblem: (problem: ImportProblem) => string,
 ): void {
   if (problems.length === 0) return;
   const fileLevel = problems.some((p) => p.record === 0);
@@ -51,8 +50,10 @@ export function registerImportCommands(program: Command): void {
     .addOption(skipInvalid)
     .action((file: string, options: { skipInvalid?: boolean }) =>
       withApp(async (app) => {
+        const { formatProblem, parseStories } = await import('../stories/parse-stories.ts');
+        const { upsertStories } = await import('../stories/story.repository.ts');
         const { stories, problems, total } = parseStories(await readInput(file));
-        checkProblems('stories', file, problems, total, options.skipInvalid === true);
+        checkProblems('stories', file, problems, total, options.skipInvalid === true, formatProblem);
         await app.db.transaction().execute((trx) => upsertStories(trx, stories));
         writeOut(`imported ${stories.length} ${stories.length === 1 ? 'story' : 'stories'} from ${file}\n`);
       }),
@@ -67,9 +68,13 @@ export function registerImportCommands(program: Command): void {
     .addOption(skipInvalid)
     .action((file: string, options: { skipInvalid?: boolean }) =>
       withApp(async (app) => {
+        const { formatProblem } = await import('../stories/parse-stories.ts');
+        const { listSegments } = await import('../stories/story.repository.ts');
+        const { parseSubscribersCsv } = await import('../subscribers/subscriber-import.ts');
+        const { upsertSubscribers } = await import('../subscribers/subscriber.repository.ts');
         const segments = await listSegments(app.db);
         const { subscribers, problems, total } = parseSubscribersCsv(await readInput(file), segments);
-        checkProblems('subscribers', file, problems, total, options.skipInvalid === true);
+        checkProblems('subscribers', file, problems, total, options.skipInvalid === true, formatProblem);
         const result = await app.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, file));
         writeOut(
           `imported ${subscribers.length} subscribers from ${file} (${result.created} new, ${result.updated} updated)\n`,

@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { UserError } from '../app.ts';
-import { loadConfig } from '../config.ts';
+import { UserError } from '../errors.ts';
 
 /** `recap doctor [--dns SERVER] [--ip ADDRESS]…` */
 export function registerDoctorCommand(program: Command): void {
@@ -20,7 +19,8 @@ export function registerDoctorCommand(program: Command): void {
       },
     )
     .action(async (options: { dns?: string; ip?: string[] }) => {
-      const { runDoctor } = await import('./run-doctor.ts');
+      const { runDoctor } = await import('../doctor/run-doctor.ts');
+      const { loadConfig } = await import('../config.ts');
       const checks = await runDoctor({
         config: loadConfig(),
         ...(options.dns ? { dnsServer: options.dns } : {}),

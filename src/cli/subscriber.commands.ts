@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { withApp } from '../app.ts';
 import { writeOut } from '../terminal-output.ts';
-import { listInvalidAddresses } from './address-check.ts';
+import { withApp } from './app.ts';
 
 /** `recap subscribers invalid`: stored addresses the strict parser refuses (never mailed). */
 export function registerSubscriberCommands(program: Command): void {
@@ -14,6 +13,7 @@ export function registerSubscriberCommands(program: Command): void {
     .option('--json', 'print them as JSON')
     .action((options: { json?: boolean }) =>
       withApp(async (app) => {
+        const { listInvalidAddresses } = await import('../subscribers/address-check.ts');
         const invalid = await listInvalidAddresses(app.db);
         if (options.json) {
           writeOut(`${JSON.stringify(invalid, null, 2)}\n`);

@@ -1,27 +1,20 @@
 import path from 'node:path';
-import type { Command } from 'commander';
-import { type App, openApp, UserError } from '../app.ts';
-import { createMailer } from '../delivery/create-mailer.ts';
 import { sendIssue } from '../delivery/send-issue.ts';
+import { demoStories, demoSubscribers } from '../demo/demo-content.ts';
+import { simulateDemoEngagement } from '../demo/demo-engagement.ts';
+import { demoSegments } from '../demo/demo-events.ts';
+import { UserError } from '../errors.ts';
 import { buildIssue } from '../issues/build-issue.ts';
-import { formatIsoWeek, isoWeekOf, parseIsoWeek, weekDateRange } from '../issues/iso-week.ts';
+import { parseIsoWeek, weekDateRange } from '../issues/iso-week.ts';
 import { approveIssue } from '../issues/issue.repository.ts';
 import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
-import { startServer } from '../web/server.ts';
-import { demoStories, demoSubscribers } from './demo-content.ts';
-import { simulateDemoEngagement } from './demo-engagement.ts';
-import { demoSegments } from './demo-events.ts';
+import { type App, openMailer } from './app.ts';
 
 /** A folder as the user would type it: relative when inside the working directory. */
 function displayPath(folder: string): string {
   const relative = path.relative(process.cwd(), folder);
   return relative === '' ? '.' : relative.startsWith('..') ? folder : relative;
-}
-
-interface DemoOptions {
-  week?: string;
-  serve?: boolean;
 }
 
 /** Seeds the demo week and list (idempotent), builds and approves the issue, sends it; prints what happened. */
@@ -49,7 +42,7 @@ export async function runDemo(
     now: options.now,
   });
   await approveIssue(db, options.week);
-  const mailer = createMailer(config);
+  const mailer = await openMailer(config);
   const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());
   // Only a fresh send gets simulated readers: a second run adds nothing.
   const engagement =
@@ -77,39 +70,4 @@ export async function runDemo(
       : []),
   ];
   return lines.join('\n');
-}
-
-export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
-    .description(
-      "seed demo stories and subscribers, build, approve and send this week's issue to the outbox (idempotent)",
-    )
-    .option('--week <week>', 'ISO week to build (default: the current week in RECAP_TZ)')
-    .option('--serve', 'then serve the editor preview until Ctrl-C')
-    .action(async (options: DemoOptions) => {
-      const app = await openApp();
-      let closing = false;
-      try {
-        const now = new Date();
-        const week = options.week ?? formatIsoWeek(isoWeekOf(now, app.config.timeZone));
-        process.stdout.write(`${await runDemo(app, { week, now })}\n`);
-        if (!options.serve) return;
-        const server = await startServer(app);
-        // 127.0.0.1 is where the server listens; localhost is what people type.
-        const url = server.url.replace('://127.0.0.1', '://localhost');
-        process.stdout.write(`  preview     ${url}  (Ctrl-C to stop)\n`);
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            if (closing) return;
-            closing = true;
-            server.close().then(resolve, resolve);
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-      } finally {
-        await app.close();
-      }
-    });
 }

@@ -1,0 +1,48 @@
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import type { Mailer } from '../delivery/mailer.ts';
+import { redactUrl, UserError } from '../errors.ts';
+
+/**
+ * The composition root's parts, built once per command and only when first needed: the configuration
+ * is read when a command opens the App, the database opened then, the mailer (nodemailer, DKIM key)
+ * only when a command sends. Only src/cli/ knows this object; domain code takes the part it uses.
+ */
+export interface App {
+  config: Config;
+  db: Db;
+  dbKind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+/** Loads the configuration, opens the database (embedded when DATABASE_URL is unset) and migrates it. */
+export async function openApp(config?: Config): Promise<App> {
+  const resolved = config ?? (await import('../config.ts')).loadConfig();
+  const { connectDatabase } = await import('../db/connect.ts');
+  const handle = await connectDatabase({
+    databaseUrl: resolved.databaseUrl,
+    dataDir: resolved.dataDir,
+  }).catch((error) => {
+    const where = resolved.databaseUrl
+      ? `DATABASE_URL ${redactUrl(resolved.databaseUrl)}`
+      : `the embedded database in ${resolved.dataDir}`;
+    throw new UserError(`cannot open ${where}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  return { config: resolved, db: handle.db, dbKind: handle.kind, close: handle.close };
+}
+
+/** Runs a command body with an open App and always closes it. */
+export async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
+  const app = await openApp();
+  try {
+    return await body(app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** The configured mailer (SMTP pool or outbox folder), loaded on first use: listing commands never load nodemailer. */
+export async function openMailer(config: Config): Promise<Mailer> {
+  const { createMailer } = await import('../delivery/create-mailer.ts');
+  return createMailer(config);
+}
