@@ -54,6 +54,13 @@ const benchmarks: Benchmark[] = [
     what: 'pixel and click endpoints vs bare node:http (needs PostgreSQL)',
   },
   {
+    name: 'cli',
+    file: 'bench/cli.ts',
+    nodeFlags: [],
+    production: true,
+    what: 'CLI start-up: recap --help and recap issue list, PostgreSQL and embedded (needs PostgreSQL)',
+  },
+  {
     name: 'dashboard',
     file: 'bench/dashboard-stats.ts',
     nodeFlags: [],

@@ -54,7 +54,10 @@ async function connectEmbedded(dataDir: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const location = dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite');
   if (location !== 'memory://') mkdirSync(location, { recursive: true });
-  const pglite = await PGlite.create(location);
+  // PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
+  // 32 MB keeps a command on the embedded database near 200 MB of RSS instead of 370 MB; the files
+  // stay in the operating system's page cache, so a small list or the demo reads no slower.
+  const pglite = await PGlite.create(location, { postgresqlconf: 'shared_buffers=32MB' });
   return wrapPglite(pglite);
 }
 

@@ -1,0 +1,142 @@
+// Compiles the CLI (src/cli/main.ts and everything it imports) to JavaScript in dist/, so `recap`
+// starts without transpiling TypeScript. Run by `npm ci` (the `prepare` script) and, when a source
+// changed since, by bin/recap.js itself: a stale build never runs.
+//
+// dist/build.json names the build in use and every source file it was made from with its size and
+// modification time; bin/recap.js compares those with the files on disk (a few stat calls) and rebuilds
+// on any difference. Each build goes to its own folder, renamed into place when complete, so processes
+// started together never read a half-written build.
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const distDir = path.join(root, 'dist');
+const manifestFile = path.join(distDir, 'build.json');
+/** Files that change the output without being imported: the bundler's settings and this script. */
+const settingsFiles = ['tsconfig.json', 'package.json', 'scripts/build-cli.js'];
+
+/** Size and mtime of each file, one digest: changes when any file is edited, added to the list or removed. */
+export function fingerprint(files) {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    let line;
+    try {
+      const stat = statSync(path.join(root, file));
+      line = `${file}\t${stat.size}\t${stat.mtimeMs}`;
+    } catch {
+      line = `${file}\tmissing`;
+    }
+    hash.update(`${line}\n`);
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The entry module of an up-to-date build, or null when there is none or a source changed since.
+ * Cheap: one small JSON read and a stat per source file.
+ */
+export function freshEntry() {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  } catch {
+    return null;
+  }
+  if (fingerprint(manifest.inputs) !== manifest.fingerprint) return null;
+  const entry = path.join(distDir, manifest.dir, 'main.js');
+  return existsSync(entry) ? entry : null;
+}
+
+/** Builds dist/ from the sources and makes it the build in use; returns its entry module. */
+export async function buildCli() {
+  const { build } = await import('esbuild');
+  for (;;) {
+    const startedAt = Date.now();
+    const temp = path.join(distDir, `.tmp-${process.pid}-${startedAt}`);
+    mkdirSync(distDir, { recursive: true });
+    const result = await build({
+      absWorkingDir: root,
+      entryPoints: { main: 'src/cli/main.ts' },
+      outdir: temp,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      tsconfig: path.join(root, 'tsconfig.json'),
+      jsx: 'automatic',
+      chunkNames: 'chunks/[name]-[hash]',
+      metafile: true,
+      logLevel: 'warning',
+    });
+    const inputs = [
+      ...Object.keys(result.metafile.inputs).filter((file) => !file.includes('node_modules/')),
+      ...settingsFiles,
+    ].sort();
+    // A file saved while the bundler read it: build again rather than record a mismatched stamp.
+    if (inputs.some((file) => fileTime(file) >= startedAt)) {
+      rmSync(temp, { recursive: true, force: true });
+      continue;
+    }
+    const print = fingerprint(inputs);
+    // Same depth as src/<folder>/, so paths relative to import.meta.url (../../templates/) still resolve.
+    const dir = `build-${print}`;
+    const target = path.join(distDir, dir);
+    if (existsSync(target)) rmSync(temp, { recursive: true, force: true });
+    else {
+      try {
+        renameSync(temp, target);
+      } catch {
+        // Another process put the same build there first.
+        rmSync(temp, { recursive: true, force: true });
+      }
+    }
+    const manifestTemp = `${manifestFile}.${process.pid}`;
+    writeFileSync(manifestTemp, `${JSON.stringify({ fingerprint: print, dir, inputs }, null, 2)}\n`);
+    renameSync(manifestTemp, manifestFile);
+    pruneOldBuilds(dir);
+    return path.join(target, 'main.js');
+  }
+}
+
+function fileTime(file) {
+  try {
+    return statSync(path.join(root, file)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** Removes builds older than an hour (a process started from one an hour ago has loaded what it needs). */
+function pruneOldBuilds(keep) {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of readdirSync(distDir)) {
+    if (name === keep || name === 'build.json' || name.startsWith('build.json.')) continue;
+    const folder = path.join(distDir, name);
+    try {
+      if (statSync(folder).mtimeMs < hourAgo) rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // Already removed by another process.
+    }
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = performance.now();
+  const entry = await buildCli();
+  process.stdout.write(
+    `recap: built ${path.relative(root, entry)} in ${Math.round(performance.now() - started)} ms\n`,
+  );
+}
