@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo/demo.commands.ts';
 import { registerIssueCommands } from './issues/issue.commands.ts';
 import { registerScheduleCommands } from './schedule/schedule.commands.ts';
 import { registerImportCommands } from './stories/import.commands.ts';
+import { registerSubscriberCommands } from './subscribers/subscriber.commands.ts';
 import { registerWebCommands } from './web/web.commands.ts';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDeliveryCommands(program);
   registerWebCommands(program);
   registerScheduleCommands(program);
+  registerSubscriberCommands(program);
   registerDemoCommand(program);
   return program;
 }
