@@ -86,7 +86,11 @@ const envSchema = z.object({
   TRACKING_ENABLED: booleanFlag(true),
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
   TRACKING_DEFAULT: booleanFlag(true),
-  SUNSET_AFTER_ISSUES: z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(0).default(26),
+  SUNSET_AFTER_ISSUES: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0)
+    .default(26),
   SUNSET_GRACE_DAYS: positiveInt(14),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),

@@ -117,7 +117,11 @@ export async function exportSubscriberById(
   return {
     exportedAt: now.toISOString(),
     subscriber: { ...subscriber },
-    subscriptions: subscriptions.map((row) => ({ segmentId: row.id, segment: row.name, since: row.created_at })),
+    subscriptions: subscriptions.map((row) => ({
+      segmentId: row.id,
+      segment: row.name,
+      since: row.created_at,
+    })),
     consent_log: consent.map((row) => ({ ...row })),
     deliveries: deliveries.map((row) => ({ ...row })),
     tracking_events: events.map((row) => ({ ...row })),
@@ -153,7 +157,11 @@ const COUNTED_ACTIONS = ['unsubscribe', 'complaint', 'reengagement-sent', 'sunse
  * address, user agent, Message-ID, error text and any other detail. One transaction; idempotent. The
  * erasure itself is logged on the placeholder, without the address.
  */
-export async function eraseSubscriber(db: Db, email: string, context: ConsentContext): Promise<ErasureResult> {
+export async function eraseSubscriber(
+  db: Db,
+  email: string,
+  context: ConsentContext,
+): Promise<ErasureResult> {
   const normalised = email.normalize('NFC').trim().toLowerCase();
   const hash = erasedAddressHash(normalised);
   return db.transaction().execute(async (trx) => {

@@ -44,7 +44,9 @@ export function registerSubscriberCommands(program: Command): void {
   const subscriber = program.command('subscriber').description("one reader's data: export or erase");
   subscriber
     .command('export')
-    .description('print everything stored about one subscriber as JSON (profile, segments, consent log, deliveries, events)')
+    .description(
+      'print everything stored about one subscriber as JSON (profile, segments, consent log, deliveries, events)',
+    )
     .argument('<email>', 'the address')
     .action((email: string) =>
       withApp(async (app) => {
@@ -61,7 +63,11 @@ export function registerSubscriberCommands(program: Command): void {
     .argument('<email>', 'the address')
     .action((email: string) =>
       withApp(async (app) => {
-        const result = await eraseSubscriber(app.db, address(email), { ip: null, userAgent: null, source: 'cli' });
+        const result = await eraseSubscriber(app.db, address(email), {
+          ip: null,
+          userAgent: null,
+          source: 'cli',
+        });
         // The address is not repeated: this output may end up in logs.
         const line =
           result.outcome === 'erased'

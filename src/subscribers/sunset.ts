@@ -28,8 +28,6 @@ export interface SunsetResult {
   answered: number;
 }
 
-const system: ConsentContext = { ip: null, userAgent: null, source: 'sunset' };
-
 /**
  * Tracked, active readers whose last `afterIssues` delivered (sent, tracked) issues since their last
  * "keep" show no human open or click, and who have not been asked yet. Untracked readers never appear:

@@ -111,7 +111,13 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
     const consent = consentContext(request, 'web');
     // An unticked checkbox sends nothing: only a form that showed the choice may turn tracking off.
     if (field(request.body, 'tracking_shown') === 'yes') {
-      await setTracking(app.db, current.id, field(request.body, 'tracking') === 'yes', consent, TRACKING_CHOICE_TEXT);
+      await setTracking(
+        app.db,
+        current.id,
+        field(request.body, 'tracking') === 'yes',
+        consent,
+        TRACKING_CHOICE_TEXT,
+      );
     }
     const updated = await updatePreferences(app.db, current.id, { segmentIds, pauseWeeks }, consent);
     if (!updated) return invalidLinkPage(reply);
