@@ -192,7 +192,7 @@ export async function eraseSubscriber(
       .executeTakeFirstOrThrow();
     const deliveries = await sql`
       UPDATE deliveries SET subscriber_id = ${placeholder.id},
-        message_id = '<erased.' || id || '@erased.invalid>',
+        message_id = '<erased.d' || id || '@erased.invalid>',
         last_error = NULL, lease_owner = NULL,
         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END
       WHERE subscriber_id = ${subscriber.id}`.execute(trx);

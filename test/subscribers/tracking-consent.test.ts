@@ -131,7 +131,11 @@ describe('tracking chosen by the reader', () => {
       [tracked, 'tracking-off'],
       [untracked, 'tracking-on'],
     ]);
-    expect(log[0]?.detail).toMatchObject({ source: 'web', shown: 'Count my opens and clicks', tracking: false });
+    expect(log[0]?.detail).toMatchObject({
+      source: 'web',
+      shown: 'Count my opens and clicks',
+      tracking: false,
+    });
     expect(log[0]?.ip).toBe('192.0.2.1');
   });
 });
