@@ -31,7 +31,6 @@ export function percent(value: number): string {
 const segmentColumns: Array<[string, (c: EngagementCounts) => string]> = [
   ['recipients', (c) => String(c.recipients)],
   ['delivered', (c) => String(c.delivered)],
-  ['not tracked', (c) => String(c.notTracked)],
   ['opens', (c) => String(c.humanOpeners)],
   ['open rate', (c) => percent(c.openRate)],
   ['clicks', (c) => String(c.humanClickers)],

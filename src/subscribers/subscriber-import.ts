@@ -119,7 +119,7 @@ export function parseSubscribersCsv(text: string, segments: readonly Segment[]):
       name: name || null,
       timeZone: timeZone || null,
       segmentIds: [...new Set(segmentIds)],
-      tracking: tracking ?? null,
+      ...(tracking === null || tracking === undefined ? {} : { tracking }),
     });
   });
   return { subscribers, problems, total: rows.length };

@@ -40,8 +40,8 @@ async function seedReaders(db: Db, issues: number) {
     .values({ name: 'Engineers', slug: 'engineers' })
     .returning('id')
     .execute();
-  const plan = {
-    silent: { tracked: true, weeks: issues, human: [] as number[], machine: [] as number[] },
+  const plan: Record<string, { tracked: boolean; weeks: number; human: number[]; machine: number[] }> = {
+    silent: { tracked: true, weeks: issues, human: [], machine: [] },
     reader: { tracked: true, weeks: issues, human: [2], machine: [] },
     untracked: { tracked: false, weeks: issues, human: [], machine: [] },
     newcomer: { tracked: true, weeks: AFTER - 1, human: [], machine: [] },
@@ -175,7 +175,7 @@ describe('sunsetting inactive readers', () => {
         .insertInto('tracking_events')
         .values({
           kind: 'click',
-          issue_id: 1,
+          issue_id: await firstIssueId(db),
           subscriber_id: ids.silent as string,
           class: 'human',
           occurred_at: new Date(t0.getTime() + 2 * DAY),
@@ -221,7 +221,13 @@ describe('sunsetting inactive readers', () => {
         .executeTakeFirstOrThrow();
       await db
         .insertInto('issue_items')
-        .values({ issue_id: issue.id, segment_id: 1, story_id: await storyId(db), position: 0, score: 1 })
+        .values({
+          issue_id: issue.id,
+          segment_id: await segmentId(db),
+          story_id: await storyId(db),
+          position: 0,
+          score: 1,
+        })
         .execute();
       await startSend(db, issue.id, { messageIdDomain: 'recap.test' });
       const audience = await db
@@ -269,4 +275,18 @@ async function storyId(db: Db): Promise<string> {
     .onConflict((oc) => oc.doNothing())
     .execute();
   return 'sunset-story';
+}
+
+async function firstIssueId(db: Db): Promise<number> {
+  const row = await db.selectFrom('issues').select('id').orderBy('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function segmentId(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('segments')
+    .select('id')
+    .where('slug', '=', 'engineers')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
