@@ -178,7 +178,7 @@ export async function keepSubscription(
   subscriberId: string,
   context: ConsentContext,
   now: Date = new Date(),
-): Promise<{ changed: boolean; found: boolean }> {
+): Promise<{ changed: boolean; found: boolean; receiving: boolean }> {
   return db.transaction().execute(async (trx) => {
     const current = await trx
       .selectFrom('subscribers')
@@ -187,10 +187,10 @@ export async function keepSubscription(
       .forUpdate()
       .executeTakeFirst();
     if (!current || (current.status !== 'active' && current.status !== 'sunset')) {
-      return { changed: false, found: current !== undefined && current.status !== 'erased' };
+      return { changed: false, found: current !== undefined && current.status !== 'erased', receiving: false };
     }
     if (current.status === 'active' && current.reengagement_sent_at === null) {
-      return { changed: false, found: true };
+      return { changed: false, found: true, receiving: true };
     }
     await trx
       .updateTable('subscribers')
@@ -201,7 +201,7 @@ export async function keepSubscription(
       shown: KEEP_PAGE_TEXT,
       wasPaused: current.status === 'sunset',
     });
-    return { changed: true, found: true };
+    return { changed: true, found: true, receiving: true };
   });
 }
 

@@ -30,6 +30,15 @@ export function registerKeepRoutes(server: FastifyInstance, context: WebContext)
     if (!payload) return invalidLinkPage(reply);
     const result = await keepSubscription(app.db, payload.subscriberId, consentContext(request, 'web'));
     if (!result.found) return invalidLinkPage(reply);
+    if (!result.receiving) {
+      // Unsubscribed, bounced or complained since: keeping is not a way back in (the preferences are).
+      return sendPage(
+        reply,
+        200,
+        'You are not receiving the recap',
+        html`<p>This address is not subscribed to the Weekly AI Recap any more, so there is nothing to keep.</p>`,
+      );
+    }
     return sendPage(
       reply,
       200,

@@ -218,5 +218,5 @@ describe('export and erasure', () => {
       "carol@example.test was erased at the person's request (recap subscriber erase): not imported",
     );
     expect(refused.stdout).toContain('imported 0 subscribers');
-  });
+  }, 240_000);
 });

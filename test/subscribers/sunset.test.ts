@@ -212,6 +212,11 @@ describe('sunsetting inactive readers', () => {
       const weeks = await loadSunsetByWeek(db);
       expect(weeks.reduce((sum, w) => sum + w.asked, 0)).toBe(3);
       expect(weeks.reduce((sum, w) => sum + w.paused, 0)).toBe(1);
+      // The editor's dashboard shows them per week.
+      const dashboard = await (await fetch(`${server.url}/editor/dashboard`)).text();
+      expect(dashboard).toContain('<h2>Sunsetting</h2>');
+      expect(dashboard).toContain('data-metric="sunset-paused-now">1<');
+      expect(dashboard).toContain('Not tracked (reader&#39;s choice)');
 
       // Paused, not deleted: left out of the next audience, and shown as such in the preference centre.
       const issue = await db
