@@ -187,7 +187,11 @@ export async function keepSubscription(
       .forUpdate()
       .executeTakeFirst();
     if (!current || (current.status !== 'active' && current.status !== 'sunset')) {
-      return { changed: false, found: current !== undefined && current.status !== 'erased', receiving: false };
+      return {
+        changed: false,
+        found: current !== undefined && current.status !== 'erased',
+        receiving: false,
+      };
     }
     if (current.status === 'active' && current.reengagement_sent_at === null) {
       return { changed: false, found: true, receiving: true };
