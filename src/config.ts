@@ -101,6 +101,13 @@ const envSchema = z.object({
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
+  TRACKING_DEFAULT: booleanFlag(true),
+  SUNSET_AFTER_ISSUES: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0)
+    .default(26),
+  SUNSET_GRACE_DAYS: positiveInt(14),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
   RECAP_SOURCE_AUTHORITY_FILE: optionalString,
@@ -167,6 +174,10 @@ export interface Config {
   trackingEnabled: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
+  /** Whether a new subscriber (sign-up form pre-ticked, import without a tracking column) is tracked. */
+  trackingDefault: boolean;
+  /** A tracked reader with no human open or click in this many sent issues is asked once; 0 turns sunsetting off. */
+  sunset: { afterIssues: number; graceDays: number };
   selection: {
     storiesPerSegment: number;
     minStoriesPerSegment: number;
@@ -286,6 +297,8 @@ export function loadConfig(
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
+    trackingDefault: e.TRACKING_DEFAULT,
+    sunset: { afterIssues: e.SUNSET_AFTER_ISSUES, graceDays: e.SUNSET_GRACE_DAYS },
     selection: {
       storiesPerSegment: e.STORIES_PER_SEGMENT,
       minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT,

@@ -62,7 +62,15 @@ export interface StorySegmentsTable {
   segment_id: number;
 }
 
-export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced' | 'complained';
+/** 'sunset': paused for inactivity; 'erased': anonymous placeholder of an erased person's past deliveries. */
+export type SubscriberStatus =
+  | 'pending'
+  | 'active'
+  | 'unsubscribed'
+  | 'bounced'
+  | 'complained'
+  | 'sunset'
+  | 'erased';
 
 export interface SubscribersTable {
   id: Generated<string>;
@@ -81,6 +89,12 @@ export interface SubscribersTable {
   confirmation_sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Verdict of the strict address parser; null until checked (reset by a trigger when email changes). */
   address_invalid: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  /** When the one re-engagement mail went out; null when none awaits an answer (added by 20261130060000). */
+  reengagement_sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Inactivity counts deliveries after this moment (set when the reader chose to keep the recap). */
+  inactivity_counted_from: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the reader was paused for inactivity (status 'sunset'). */
+  sunset_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface SubscriptionsTable {
@@ -173,6 +187,8 @@ export interface DeliveriesTable {
   /** SMTP reply code and enhanced status of the last failure, e.g. "550 5.1.1". */
   smtp_code: ColumnType<string | null, string | null | undefined, string | null>;
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Whether the message carried the open pixel and tracked links, fixed at the audience freeze. */
+  tracked: Generated<boolean>;
 }
 
 export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
@@ -224,6 +240,12 @@ export interface ScheduleFiresTable {
   updated_at: DefaultedTimestamp;
 }
 
+/** Addresses erased on request, as SHA-256 of the normalised address (src/subscribers/erasure.ts). */
+export interface ErasedAddressesTable {
+  hash: string;
+  erased_at: DefaultedTimestamp;
+}
+
 /** The whole schema as Kysely sees it; kept in step with src/db/migrations by hand. */
 export interface Database {
   stories: StoriesTable;
@@ -244,6 +266,7 @@ export interface Database {
   schedule_fires: ScheduleFiresTable;
   send_rate_slots: SendRateSlotsTable;
   alerts: AlertsTable;
+  erased_addresses: ErasedAddressesTable;
 }
 
 /** One operator alert per cause (primary key kind + cause): the row that wins the insert sends it. */

@@ -61,6 +61,7 @@ export async function sendIssue(
       links: content ? issueLinks(content) : [],
       ...(content ? { segmentIds: content.sections.filter((s) => !s.skipped).map((s) => s.segment.id) } : {}),
       requireApproval: config.requireApproval,
+      trackingEnabled: config.trackingEnabled,
     });
   }
   const mailer = options.mailer ?? createMailer(config);

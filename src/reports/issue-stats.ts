@@ -17,8 +17,12 @@ export interface EngagementCounts {
   pending: number;
   /** Skipped or cancelled before sending (suppressed, unsubscribed meanwhile). */
   skipped: number;
-  /** sent - bounced: the denominator of the rates. */
+  /** sent - bounced. */
   delivered: number;
+  /** Delivery rows sent without pixel or tracked links, as the reader chose: nothing is known of their reading. */
+  notTracked: number;
+  /** Delivered and tracked: the denominator of the rates (fixed when the audience was frozen). */
+  trackedDelivered: number;
   humanOpeners: number;
   machineOpeners: number;
   scannerOpeners: number;
@@ -27,9 +31,9 @@ export interface EngagementCounts {
   humanClicks: number;
   /** Clicks classed machine, scanner or unknown. */
   otherClicks: number;
-  /** humanOpeners / delivered (0 when nothing was delivered). */
+  /** humanOpeners / trackedDelivered (0 when nothing tracked was delivered). */
   openRate: number;
-  /** humanClickers / delivered. */
+  /** humanClickers / trackedDelivered. */
   clickRate: number;
   unsubscribes: number;
   complaints: number;
@@ -100,6 +104,8 @@ interface CountsRow {
   bounced: string;
   pending: string;
   skipped: string;
+  not_tracked: string;
+  tracked_delivered: string;
   human_openers: string;
   machine_openers: string;
   scanner_openers: string;
@@ -139,6 +145,8 @@ export async function loadIssueStats(db: Db, week: string): Promise<IssueStats |
       count(*) FILTER (WHERE d.status = 'bounced') AS bounced,
       count(*) FILTER (WHERE d.status = 'queued') AS pending,
       count(*) FILTER (WHERE d.status IN ('skipped', 'cancelled')) AS skipped,
+      count(*) FILTER (WHERE NOT d.tracked) AS not_tracked,
+      count(*) FILTER (WHERE d.tracked AND d.status = 'sent') AS tracked_delivered,
       count(*) FILTER (WHERE ev.human_open) AS human_openers,
       count(*) FILTER (WHERE ev.machine_open) AS machine_openers,
       count(*) FILTER (WHERE ev.scanner_open) AS scanner_openers,
@@ -210,6 +218,8 @@ export interface WeekPoint {
   /** Recipients of the issue (delivery rows). */
   audience: number;
   delivered: number;
+  /** Delivered with tracking: the rates' denominator. */
+  trackedDelivered: number;
   openRate: number;
   clickRate: number;
   unsubscribes: number;
@@ -224,6 +234,7 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
     status: IssueStatus;
     recipients: string;
     delivered: string;
+    tracked_delivered: string;
     openers: string;
     clickers: string;
     unsubscribes: string;
@@ -234,7 +245,8 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
       WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = i.id)
       ORDER BY i.week DESC LIMIT ${limit}
     ), d AS (
-      SELECT issue_id, count(*) AS recipients, count(*) FILTER (WHERE status = 'sent') AS delivered
+      SELECT issue_id, count(*) AS recipients, count(*) FILTER (WHERE status = 'sent') AS delivered,
+        count(*) FILTER (WHERE status = 'sent' AND tracked) AS tracked_delivered
       FROM deliveries WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
     ), e AS (${humanEngagementByIssue(sql`SELECT id FROM recent`)}
     ), c AS (
@@ -243,7 +255,7 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
     )
     SELECT r.id, r.week, r.status,
       coalesce(d.recipients, 0) AS recipients, coalesce(d.delivered, 0) AS delivered,
-      coalesce(e.openers, 0) AS openers, coalesce(e.clickers, 0) AS clickers,
+      coalesce(d.tracked_delivered, 0) AS tracked_delivered, coalesce(e.openers, 0) AS openers, coalesce(e.clickers, 0) AS clickers,
       coalesce(c.unsubscribes, 0) AS unsubscribes, coalesce(c.complaints, 0) AS complaints
     FROM recent r
     LEFT JOIN d ON d.issue_id = r.id
@@ -251,15 +263,16 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
     LEFT JOIN c ON c.issue_id = r.id
     ORDER BY r.week`.execute(db);
   return result.rows.map((row) => {
-    const delivered = Number(row.delivered);
+    const trackedDelivered = Number(row.tracked_delivered);
     return {
       week: row.week,
       issueId: row.id,
       status: row.status,
       audience: Number(row.recipients),
-      delivered,
-      openRate: rate(Number(row.openers), delivered),
-      clickRate: rate(Number(row.clickers), delivered),
+      delivered: Number(row.delivered),
+      trackedDelivered,
+      openRate: rate(Number(row.openers), trackedDelivered),
+      clickRate: rate(Number(row.clickers), trackedDelivered),
       unsubscribes: Number(row.unsubscribes),
       complaints: Number(row.complaints),
     };
@@ -271,6 +284,7 @@ function countsRowToCounts(row: CountsRow): EngagementCounts {
   const sent = n(row.sent);
   const bounced = n(row.bounced);
   const delivered = sent - bounced;
+  const trackedDelivered = n(row.tracked_delivered);
   return {
     recipients: n(row.recipients),
     sent,
@@ -279,6 +293,8 @@ function countsRowToCounts(row: CountsRow): EngagementCounts {
     pending: n(row.pending),
     skipped: n(row.skipped),
     delivered,
+    notTracked: n(row.not_tracked),
+    trackedDelivered,
     humanOpeners: n(row.human_openers),
     machineOpeners: n(row.machine_openers),
     scannerOpeners: n(row.scanner_openers),
@@ -286,8 +302,8 @@ function countsRowToCounts(row: CountsRow): EngagementCounts {
     humanClickers: n(row.human_clickers),
     humanClicks: n(row.human_clicks),
     otherClicks: n(row.other_clicks),
-    openRate: rate(n(row.human_openers), delivered),
-    clickRate: rate(n(row.human_clickers), delivered),
+    openRate: rate(n(row.human_openers), trackedDelivered),
+    clickRate: rate(n(row.human_clickers), trackedDelivered),
     unsubscribes: n(row.unsubscribes),
     complaints: n(row.complaints),
   };
@@ -303,6 +319,8 @@ function emptyCounts(): EngagementCounts {
     bounced: '0',
     pending: '0',
     skipped: '0',
+    not_tracked: '0',
+    tracked_delivered: '0',
     human_openers: '0',
     machine_openers: '0',
     scanner_openers: '0',

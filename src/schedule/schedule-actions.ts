@@ -2,6 +2,7 @@ import type { App } from '../app.ts';
 import { createMailer } from '../delivery/create-mailer.ts';
 import { sendIssue } from '../delivery/send-issue.ts';
 import { buildIssue } from '../issues/build-issue.ts';
+import { formatSunsetResult, runSunsetFor } from '../subscribers/subscriber.commands.ts';
 import type { ScheduleActions } from './schedule-cycle.ts';
 
 /** The schedule's real work: build the week's issue with the selection, send it with the delivery workers. */
@@ -24,7 +25,13 @@ export function realScheduleActions(app: App, now: () => Date = () => new Date()
       try {
         const summary = await sendIssue(app, week, { mailer });
         if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
-        return `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
+        const sent = `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
+        if (config.sunset.afterIssues === 0) return sent;
+        // After the send, so this week's delivery counts; a failure here never fails the week's send.
+        const sunset = await runSunsetFor(app, mailer, now()).then(formatSunsetResult, (error: unknown) => {
+          return `sunsetting failed: ${error instanceof Error ? error.message : String(error)}`;
+        });
+        return `${sent}; ${sunset}`;
       } finally {
         await mailer.close();
       }

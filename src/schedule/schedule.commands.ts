@@ -1,8 +1,9 @@
 import { type Command, Option } from 'commander';
 import { UserError, withApp } from '../app.ts';
 import { parseIsoWeek } from '../issues/iso-week.ts';
-import { formatIssueStats } from '../reports/format-stats.ts';
+import { formatIssueStats, formatSunsetWeeks } from '../reports/format-stats.ts';
 import { loadIssueStats } from '../reports/issue-stats.ts';
+import { countSunsetReaders, loadSunsetByWeek } from '../subscribers/sunset.ts';
 import { writeOut } from '../terminal-output.ts';
 import { realScheduleActions } from './schedule-actions.ts';
 import { runScheduleCycle } from './schedule-cycle.ts';
@@ -107,7 +108,12 @@ export function registerScheduleCommands(program: Command): void {
           throw new UserError(
             `no issue for ${options.week} (build it with \`recap issue build --week ${options.week}\`)`,
           );
-        writeOut(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatIssueStats(stats));
+        const sunset = { pausedNow: await countSunsetReaders(app.db), weeks: await loadSunsetByWeek(app.db) };
+        writeOut(
+          options.json
+            ? `${JSON.stringify({ ...stats, sunset }, null, 2)}\n`
+            : formatIssueStats(stats) + formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
+        );
       }),
     );
 }

@@ -61,7 +61,7 @@ export function registerImportCommands(program: Command): void {
   importCommand
     .command('subscribers')
     .description(
-      'import subscribers from CSV (email,name,segments[,timezone]; segments separated by ";"); idempotent by address',
+      'import subscribers from CSV (email,name,segments[,timezone][,tracking yes/no]; segments separated by ";"); idempotent by address',
     )
     .argument('<file>', 'CSV file')
     .addOption(skipInvalid)
@@ -70,9 +70,19 @@ export function registerImportCommands(program: Command): void {
         const segments = await listSegments(app.db);
         const { subscribers, problems, total } = parseSubscribersCsv(await readInput(file), segments);
         checkProblems('subscribers', file, problems, total, options.skipInvalid === true);
-        const result = await app.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, file));
+        const result = await app.db
+          .transaction()
+          .execute((trx) =>
+            upsertSubscribers(trx, subscribers, file, { trackingDefault: app.config.trackingDefault }),
+          );
+        for (const email of result.refused) {
+          writeErr(
+            `recap: ${file}: ${email} was erased at the person's request (recap subscriber erase): not imported\n`,
+          );
+        }
+        const imported = subscribers.length - result.refused.length;
         writeOut(
-          `imported ${subscribers.length} subscribers from ${file} (${result.created} new, ${result.updated} updated)\n`,
+          `imported ${imported} subscribers from ${file} (${result.created} new, ${result.updated} updated${result.refused.length > 0 ? `, ${result.refused.length} refused` : ''})\n`,
         );
       }),
     );

@@ -1,11 +1,87 @@
 import type { Command } from 'commander';
-import { withApp } from '../app.ts';
+import { type App, UserError, withApp } from '../app.ts';
+import type { Config } from '../config.ts';
+import { createMailer } from '../delivery/create-mailer.ts';
+import type { Mailer } from '../delivery/mailer.ts';
+import { loadSystemTemplates } from '../render/system-mail.ts';
 import { writeOut } from '../terminal-output.ts';
+import { signToken } from '../tracking/token.ts';
 import { listInvalidAddresses } from './address-check.ts';
+import { eraseSubscriber, exportSubscriberByEmail } from './erasure.ts';
+import { runSunset, type SunsetResult, type SunsetSettings } from './sunset.ts';
 
-/** `recap subscribers invalid`: stored addresses the strict parser refuses (never mailed). */
+/** The sunsetting settings and personal links, from the configuration. */
+export function sunsetSettings(config: Config): SunsetSettings {
+  const { secrets, publicUrl, sender } = config;
+  return {
+    afterIssues: config.sunset.afterIssues,
+    graceDays: config.sunset.graceDays,
+    from: `"${sender.name.replace(/["\\\r\n]/g, '')}" <${sender.email}>`,
+    messageIdDomain: sender.bounceDomain,
+    postalAddress: sender.postalAddress,
+    links: (subscriberId) => ({
+      keepUrl: `${publicUrl}/keep/${signToken(secrets, { kind: 'keep', subscriberId })}`,
+      preferencesUrl: `${publicUrl}/p/${signToken(secrets, { kind: 'preferences', subscriberId })}`,
+    }),
+  };
+}
+
+/** One sunsetting pass with the app's settings (the weekly schedule runs it after each send). */
+export async function runSunsetFor(app: App, mailer: Mailer, now: Date = new Date()): Promise<SunsetResult> {
+  return runSunset(app.db, mailer, await loadSystemTemplates(), sunsetSettings(app.config), now);
+}
+
+export function formatSunsetResult(result: SunsetResult): string {
+  return `sunsetting: ${result.asked} asked "still want the recap?"${result.failed > 0 ? ` (${result.failed} not sent, asked again next run)` : ''}, ${result.paused} paused for inactivity, ${result.answered} answered by reading`;
+}
+
+function address(value: string): string {
+  const email = value.normalize('NFC').trim().toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new UserError(`expected an email address, got "${value}"`);
+  return email;
+}
+
+/** `recap subscriber export|erase EMAIL`, `recap subscribers invalid|sunset`. */
 export function registerSubscriberCommands(program: Command): void {
-  const subscribers = program.command('subscribers').description('inspect the subscriber list');
+  const subscriber = program.command('subscriber').description("one reader's data: export or erase");
+  subscriber
+    .command('export')
+    .description(
+      'print everything stored about one subscriber as JSON (profile, segments, consent log, deliveries, events)',
+    )
+    .argument('<email>', 'the address')
+    .action((email: string) =>
+      withApp(async (app) => {
+        const data = await exportSubscriberByEmail(app.db, address(email));
+        if (!data) throw new UserError('no subscriber with that address');
+        writeOut(`${JSON.stringify(data, null, 2)}\n`);
+      }),
+    );
+  subscriber
+    .command('erase')
+    .description(
+      'erase one subscriber: their data goes, a hash of the address stops re-imports, past numbers stay (idempotent)',
+    )
+    .argument('<email>', 'the address')
+    .action((email: string) =>
+      withApp(async (app) => {
+        const result = await eraseSubscriber(app.db, address(email), {
+          ip: null,
+          userAgent: null,
+          source: 'cli',
+        });
+        // The address is not repeated: this output may end up in logs.
+        const line =
+          result.outcome === 'erased'
+            ? `erased 1 subscriber; ${result.keptDeliveries} deliveries and ${result.keptEvents} events kept anonymously for past numbers; the address can no longer be imported or signed up`
+            : result.outcome === 'already-erased'
+              ? 'already erased: nothing left to remove'
+              : 'no subscriber with that address; it is now on the erased list and can no longer be imported or signed up';
+        writeOut(`${line}\n`);
+      }),
+    );
+
+  const subscribers = program.command('subscribers').description('the whole list');
   subscribers
     .command('invalid')
     .description(
@@ -28,6 +104,25 @@ export function registerSubscriberCommands(program: Command): void {
         writeOut(
           "fix each with: UPDATE subscribers SET email = '…' WHERE id = …; or delete it (it is rechecked at the next send)\n",
         );
+      }),
+    );
+  subscribers
+    .command('sunset')
+    .description(
+      'ask readers inactive for SUNSET_AFTER_ISSUES sent issues "still want the recap?"; pause those who did not answer within SUNSET_GRACE_DAYS',
+    )
+    .action(() =>
+      withApp(async (app) => {
+        if (app.config.sunset.afterIssues === 0) {
+          writeOut('sunsetting is off (SUNSET_AFTER_ISSUES=0)\n');
+          return;
+        }
+        const mailer = createMailer(app.config);
+        try {
+          writeOut(`${formatSunsetResult(await runSunsetFor(app, mailer))}\n`);
+        } finally {
+          await mailer.close();
+        }
       }),
     );
 }

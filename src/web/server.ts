@@ -10,6 +10,8 @@ import { createLinkResolver } from '../tracking/link-resolver.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
 import { registerEditorRoutes } from './editor/editor-routes.ts';
 import { answerClientError, answerFrameworkError, installErrorAnswers } from './error-answers.ts';
+import { html } from './html.ts';
+import { registerKeepRoutes } from './keep-routes.ts';
 import { registerPreferencesRoutes } from './preferences-routes.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { addSecurityHeaders } from './security-headers.ts';
@@ -95,6 +97,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   registerTrackingRoutes(server, context);
   registerUnsubscribeRoutes(server, context);
   registerPreferencesRoutes(server, context);
+  registerKeepRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
   await registerEditorRoutes(server, app, { mailer });

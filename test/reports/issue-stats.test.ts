@@ -148,6 +148,8 @@ describe('issue stats', () => {
       pending: 1,
       skipped: 1,
       delivered: 6,
+      notTracked: 0,
+      trackedDelivered: 6,
       humanOpeners: 3,
       machineOpeners: 1,
       scannerOpeners: 1,
