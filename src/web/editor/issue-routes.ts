@@ -193,7 +193,7 @@ export async function registerIssueRoutes(
     const week = weekParam(request);
     if (!week) return reply.code(404).send();
     try {
-      const issue = await approveIssue(db, week, options.now());
+      const issue = await approveIssue(db, week, options.now(), config.timeZone);
       return back(reply, request, week, { notice: `${week} is ${issue.status}: the selection is frozen.` });
     } catch (error) {
       if (error instanceof IssueStateError) return back(reply, request, week, { error: error.message });
