@@ -52,7 +52,9 @@ export async function sendIssue(
   }
   if (issue.status === 'cancelled') throw new UserError(`the send of ${week} was cancelled`);
   // What goes out is frozen before the first message (if approval did not already freeze it).
-  if (issue.status !== 'sent' && issue.status !== 'sending') await freezeIssueContent(db, week, config.timeZone);
+  const startable = issue.status !== 'sent' && issue.status !== 'sending';
+  if (startable && !(issue.status === 'draft' && config.requireApproval))
+    await freezeIssueContent(db, week, config.timeZone);
   const content = await loadIssueContent(db, week, config.timeZone);
   if (!content && !options.messages)
     throw new UserError(`issue ${week} has no stored content: build it first`);

@@ -118,7 +118,8 @@ function zodProblems(
     record,
     id,
     field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)',
-    reason: issue.code === 'invalid_type' && issue.message.includes('undefined') ? 'is required' : issue.message,
+    reason:
+      issue.code === 'invalid_type' && issue.message.includes('undefined') ? 'is required' : issue.message,
   }));
 }
 

@@ -48,12 +48,22 @@ export async function* readStoryRecords(
   const parse = (text: string): RawRecord | ImportProblem => {
     record += 1;
     if (text.length > MAX_RECORD_CHARS) {
-      return { record, id: undefined, field: '(record)', reason: `larger than ${MAX_RECORD_CHARS} characters` };
+      return {
+        record,
+        id: undefined,
+        field: '(record)',
+        reason: `larger than ${MAX_RECORD_CHARS} characters`,
+      };
     }
     try {
       return { record, value: JSON.parse(text) };
     } catch (error) {
-      return { record, id: undefined, field: '(record)', reason: `invalid JSON: ${(error as Error).message}` };
+      return {
+        record,
+        id: undefined,
+        field: '(record)',
+        reason: `invalid JSON: ${(error as Error).message}`,
+      };
     }
   };
 
@@ -143,7 +153,8 @@ export async function* readStoryRecords(
   for await (const chunk of input) {
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     bytes += size;
-    if (options.maxBytes !== undefined && bytes > options.maxBytes) throw new InputTooLargeError(options.maxBytes);
+    if (options.maxBytes !== undefined && bytes > options.maxBytes)
+      throw new InputTooLargeError(options.maxBytes);
     options.onBytes?.(bytes);
     yield* take(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), false);
   }
@@ -159,12 +170,12 @@ function isWholeValue(line: string): boolean {
     // A line such as `{"id": 1}}` or `{"id": oops}` is still one NDJSON record (an invalid one).
     let depth = 0;
     let inString = false;
-    let escape = false;
+    let escaped = false;
     for (let i = 0; i < line.length; i++) {
       const c = line.charCodeAt(i);
       if (inString) {
-        if (escape) escape = false;
-        else if (c === 92) escape = true;
+        if (escaped) escaped = false;
+        else if (c === 92) escaped = true;
         else if (c === 34) inString = false;
       } else if (c === 34) inString = true;
       else if (c === 123 || c === 91) depth += 1;
@@ -187,7 +198,6 @@ class ArraySplitter {
   private opened = false;
   private closed = false;
   private trailing = false;
-  private elements = 0;
   private commas = 0;
 
   *push(chunk: string): Generator<string> {
@@ -222,13 +232,11 @@ class ArraySplitter {
           this.closed = true;
           start = i + 1;
           if (element.trim() !== '' || this.commas > 0) {
-            this.elements += 1;
             yield element;
           }
         } else this.depth -= 1;
       } else if (c === 44 && this.depth === 0) {
         this.commas += 1;
-        this.elements += 1;
         yield text.slice(start, i);
         start = i + 1;
       }

@@ -81,23 +81,26 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
         })),
       )
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          title: eb.ref('excluded.title'),
-          url: eb.ref('excluded.url'),
-          canonical_url: eb.ref('excluded.canonical_url'),
-          source_name: eb.ref('excluded.source_name'),
-          source_url: eb.ref('excluded.source_url'),
-          region: eb.ref('excluded.region'),
-          published_at: eb.ref('excluded.published_at'),
-          collected_at: eb.ref('excluded.collected_at'),
-          tldr_what_changed: eb.ref('excluded.tldr_what_changed'),
-          tldr_why_it_matters: eb.ref('excluded.tldr_why_it_matters'),
-          tldr_what_to_do_next: eb.ref('excluded.tldr_what_to_do_next'),
-          related: eb.ref('excluded.related'),
-          content_hash: eb.ref('excluded.content_hash'),
-          retracted_at: null,
-          updated_at: sql`now()`,
-        })).where(sql<boolean>`stories.content_hash IS DISTINCT FROM excluded.content_hash`),
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({
+            title: eb.ref('excluded.title'),
+            url: eb.ref('excluded.url'),
+            canonical_url: eb.ref('excluded.canonical_url'),
+            source_name: eb.ref('excluded.source_name'),
+            source_url: eb.ref('excluded.source_url'),
+            region: eb.ref('excluded.region'),
+            published_at: eb.ref('excluded.published_at'),
+            collected_at: eb.ref('excluded.collected_at'),
+            tldr_what_changed: eb.ref('excluded.tldr_what_changed'),
+            tldr_why_it_matters: eb.ref('excluded.tldr_why_it_matters'),
+            tldr_what_to_do_next: eb.ref('excluded.tldr_what_to_do_next'),
+            related: eb.ref('excluded.related'),
+            content_hash: eb.ref('excluded.content_hash'),
+            retracted_at: null,
+            updated_at: sql`now()`,
+          }))
+          .where(sql<boolean>`stories.content_hash IS DISTINCT FROM excluded.content_hash`),
       )
       .returning(['id', sql<boolean>`xmax = 0`.as('inserted')])
       .execute();
