@@ -7,7 +7,7 @@ import { problemSummary, recordIngestRun } from './ingest.repository.ts';
 import { formatProblem, type ImportProblem } from './parse-stories.ts';
 import { listSegments } from './story.repository.ts';
 import { formatCounts, type ImportOutcome, importStories } from './story-import.ts';
-import { formatPull, pullAll, pullSource } from './story-pull.ts';
+import { formatPull, pullAll, pullSettingsFrom, pullSource } from './story-pull.ts';
 import { InputTooLargeError, readStoryRecords } from './story-stream.ts';
 
 async function readInput(file: string): Promise<string> {
@@ -57,7 +57,7 @@ export function pullSettings(app: App) {
 /** `recap import stories URL`: one unconditional pull, all or nothing unless --skip-invalid. */
 async function importUrl(app: App, url: string, skipInvalid: boolean): Promise<void> {
   const result = await pullSource(app.db, url, {
-    ...pullSettings(app),
+    ...pullSettingsFrom(app.config.ingest),
     conditional: false,
     skipInvalid,
     waitForLock: true,
@@ -157,7 +157,7 @@ export function registerImportCommands(program: Command): void {
         const { urls } = app.config.ingest;
         if (urls.length === 0)
           throw new UserError('RECAP_STORIES_URL is not set: nothing to pull (comma-separated http(s) URLs)');
-        const results = await pullAll(app.db, urls, pullSettings(app));
+        const results = await pullAll(app.db, urls, pullSettingsFrom(app.config.ingest));
         for (const result of results) {
           const line = `${formatPull(result)}\n`;
           if (result.status === 'failed' || result.status === 'refused') process.stderr.write(line);

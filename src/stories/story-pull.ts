@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
+import type { IngestConfig } from '../config.ts';
 import type { Db, Tx } from '../db/database.ts';
 import {
   loadValidators,
@@ -289,4 +290,14 @@ export async function pullAll(
   const results: PullResult[] = [];
   for (const url of urls) results.push(await pullSource(db, url, settings));
   return results;
+}
+
+/** The pull settings of the configuration (RECAP_STORIES_AUTH, INGEST_*). */
+export function pullSettingsFrom(ingest: IngestConfig): PullSettings {
+  return {
+    auth: ingest.auth,
+    timeoutMs: ingest.timeoutMs,
+    retries: ingest.retries,
+    maxBytes: ingest.maxBytes,
+  };
 }
