@@ -11,6 +11,7 @@ import { loadIssueContent } from '../../issues/issue-content.repository.ts';
 import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
 import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../issues/issue-report.ts';
+import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
 import { createEditionRenderer, type EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
@@ -117,6 +118,7 @@ export async function registerIssueRoutes(
         notes: report?.notes ?? [],
         testRecipients: config.testRecipients,
         linkCheck,
+        retracted: await retractedStoriesOf(db, issue.id),
       }),
       request,
     );
