@@ -74,6 +74,9 @@ export async function registerIngestRoutes(
         const startedAt = now();
         const maxBytes = config.ingest.maxBytes;
         if (Number(request.headers['content-length']) > maxBytes) return tooLarge(reply, maxBytes);
+        const body = request.body as Readable | undefined;
+        if (!body || typeof body.on !== 'function')
+          return answer(reply, 415, { error: 'send application/json or application/x-ndjson' });
         const query = request.query as Record<string, unknown>;
         const skipInvalid = query.skipInvalid === 'true' || query.skipInvalid === '1';
         const ndjson = /x-ndjson/i.test(String(request.headers['content-type'] ?? ''));
@@ -82,7 +85,7 @@ export async function registerIngestRoutes(
         try {
           outcome = await importStories(
             db,
-            readStoryRecords(withIdleTimeout(request.body as Readable, config.ingest.timeoutMs), {
+            readStoryRecords(withIdleTimeout(body, config.ingest.timeoutMs), {
               format: ndjson ? 'ndjson' : 'auto',
               maxBytes,
               onBytes: (n) => {

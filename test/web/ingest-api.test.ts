@@ -161,6 +161,12 @@ describe('POST /api/stories', () => {
     const response = await post('id=1', { type: 'application/x-www-form-urlencoded' });
     expect(response.status).toBe(415);
     expect(response.headers.get('content-type')).toMatch(/application\/json/);
+    const untyped = await fetch(`${server.url}/api/stories`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(untyped.status).toBe(415);
+    expect(await untyped.json()).toEqual({ error: 'send application/json or application/x-ndjson' });
   });
 
   it('retracts with DELETE and with "retracted": true', async () => {
