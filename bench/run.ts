@@ -60,6 +60,13 @@ const benchmarks: Benchmark[] = [
     production: true,
     what: 'dashboard queries on a large list',
   },
+  {
+    name: 'import',
+    file: 'bench/import.ts',
+    nodeFlags: [],
+    production: true,
+    what: 'peak RSS and records/s of a 50 MB NDJSON story import, from a file and through the API (needs PostgreSQL)',
+  },
 ];
 
 const argv = process.argv.slice(2);

@@ -131,6 +131,17 @@ const envSchema = z.object({
   DKIM_PRIVATE_KEY_FILE: optionalString,
   ALERT_EMAIL: optionalString,
   ALERT_WEBHOOK_URL: url(['http:', 'https:'], 'an http(s):// URL'),
+  INGEST_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 24, {
+    message: 'expected at least 24 characters',
+  }),
+  INGEST_PREVIOUS_TOKENS: optionalString,
+  INGEST_MAX_BYTES: positiveInt(64 * 1024 * 1024),
+  INGEST_RATE_LIMIT: positiveInt(60),
+  RECAP_STORIES_URL: optionalString,
+  RECAP_STORIES_AUTH: optionalString,
+  RECAP_INGEST_CRON: z.string().default('*/15 * * * *'),
+  INGEST_TIMEOUT_SECONDS: positiveInt(30),
+  INGEST_RETRIES: z.coerce.number({ error: 'expected a whole number' }).int().min(0).max(10).default(2),
 });
 
 /** Every environment variable the configuration reads (each is documented in .env.example). */
@@ -199,6 +210,27 @@ export interface Config {
   dkim: { domain: string; selector: string; privateKeyFile: string } | undefined;
   /** Where operator alerts go (paused or finished sends, a missing approval, a failing source); empty: none. */
   alerts: { emails: string[]; webhookUrl: string | undefined };
+  ingest: IngestConfig;
+}
+
+/** Stories that arrive by themselves: the push API and the pulled feeds. */
+export interface IngestConfig {
+  /** Bearer tokens POST /api/stories accepts (the current one first); empty: the API does not exist. */
+  tokens: string[];
+  /** Largest body or feed, in bytes. */
+  maxBytes: number;
+  /** API requests per token and minute. */
+  ratePerMinute: number;
+  /** Feeds pulled by `recap ingest` and the schedule. */
+  urls: string[];
+  /** Value of the Authorization header sent to the feeds. */
+  auth: string | undefined;
+  /** When the schedule (or, on the embedded database, `recap serve`) pulls the feeds. */
+  cron: string;
+  /** No answer, or no data, for this long aborts an attempt. */
+  timeoutMs: number;
+  /** Attempts after the first when a feed fails (network, timeout, 5xx, 429). */
+  retries: number;
 }
 
 /**
@@ -265,6 +297,35 @@ export function loadConfig(
       );
     }
   }
+  const storyUrls = (e.RECAP_STORIES_URL ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  for (const value of storyUrls) {
+    let protocol = '';
+    try {
+      protocol = new URL(value).protocol;
+    } catch {}
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new ConfigError(
+        `invalid configuration:\n  RECAP_STORIES_URL: expected comma-separated http(s) URLs (got "${value}")`,
+      );
+    }
+  }
+  const ingestTokens = e.INGEST_TOKEN
+    ? [
+        e.INGEST_TOKEN,
+        ...(e.INGEST_PREVIOUS_TOKENS ?? '')
+          .split(',')
+          .map((token) => token.trim())
+          .filter(Boolean),
+      ]
+    : [];
+  if (ingestTokens.some((token) => token.length < 24)) {
+    throw new ConfigError(
+      'invalid configuration:\n  INGEST_PREVIOUS_TOKENS: expected comma-separated tokens of at least 24 characters',
+    );
+  }
   const config: Config = {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -317,6 +378,16 @@ export function loadConfig(
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKeyFile: e.DKIM_PRIVATE_KEY_FILE }
         : undefined,
     alerts: { emails: alertEmails, webhookUrl: e.ALERT_WEBHOOK_URL },
+    ingest: {
+      tokens: ingestTokens,
+      maxBytes: e.INGEST_MAX_BYTES,
+      ratePerMinute: e.INGEST_RATE_LIMIT,
+      urls: storyUrls,
+      auth: e.RECAP_STORIES_AUTH,
+      cron: e.RECAP_INGEST_CRON,
+      timeoutMs: e.INGEST_TIMEOUT_SECONDS * 1000,
+      retries: e.INGEST_RETRIES,
+    },
   };
   return Object.freeze(config);
 }

@@ -23,6 +23,10 @@ export interface StoriesTable {
   related: Json<RelatedStoryRef[]>;
   imported_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** sha256 of the story as stored (added by 20261130050000): an identical record changes nothing. */
+  content_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the story was withdrawn; it then leaves every issue not yet sent. */
+  retracted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface RelatedStoryRef {
@@ -125,6 +129,8 @@ export interface IssuesTable {
   audience_counts: Json<AudienceCounts | null>;
   /** The explanation of the last build (src/issues/issue-report.ts), null before the first build. */
   selection_report: Json<unknown | null>;
+  /** The issue's content frozen when it was approved or its send started (added by 20261130050000). */
+  content_snapshot: Json<unknown | null>;
 }
 
 export interface IssueItemsTable {
@@ -246,6 +252,39 @@ export interface ErasedAddressesTable {
   erased_at: DefaultedTimestamp;
 }
 
+/** A pulled story feed (RECAP_STORIES_URL): its HTTP validators and its last pull. */
+export interface IngestSourcesTable {
+  url: string;
+  etag: string | null;
+  last_modified: string | null;
+  last_pull_at: Timestamp | null;
+  last_status: string | null;
+  last_detail: string | null;
+  last_success_at: Timestamp | null;
+  imported: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  retracted: Generated<number>;
+  invalid: Generated<number>;
+}
+
+/** One import of stories: an API batch, a pull, a file. */
+export interface IngestRunsTable {
+  id: Generated<string>;
+  kind: 'api' | 'pull' | 'file';
+  source: string;
+  started_at: DefaultedTimestamp;
+  finished_at: DefaultedTimestamp;
+  status: string;
+  imported: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  retracted: Generated<number>;
+  invalid: Generated<number>;
+  bytes: ColumnType<string, number | string | undefined, number | string>;
+  detail: string | null;
+}
+
 /** The whole schema as Kysely sees it; kept in step with src/db/migrations by hand. */
 export interface Database {
   stories: StoriesTable;
@@ -265,6 +304,8 @@ export interface Database {
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;
   send_rate_slots: SendRateSlotsTable;
+  ingest_sources: IngestSourcesTable;
+  ingest_runs: IngestRunsTable;
   alerts: AlertsTable;
   erased_addresses: ErasedAddressesTable;
 }

@@ -8,6 +8,7 @@ import * as signupThrottle from './migrations/20261130010000_signup_throttle.ts'
 import * as reencodeUrls from './migrations/20261130020000_reencode_urls.ts';
 import * as alerts from './migrations/20261130035000_alerts.ts';
 import * as storyHook from './migrations/20261130040000_story_hook.ts';
+import * as storyIngestion from './migrations/20261130050000_story_ingestion.ts';
 import * as readersDecide from './migrations/20261130060000_readers_decide.ts';
 
 /**
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '20261130020000_reencode_urls': reencodeUrls,
   '20261130040000_story_hook': storyHook,
   '20261130060000_readers_decide': readersDecide,
+  '20261130050000_story_ingestion': storyIngestion,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -4,11 +4,21 @@ import { sendIssue } from '../delivery/send-issue.ts';
 import { buildIssue } from '../issues/build-issue.ts';
 import { formatSunsetResult, runSunsetFor } from '../subscribers/subscriber.commands.ts';
 import type { ScheduleActions } from './schedule-cycle.ts';
+import type { StoryPuller } from './story-pulls.ts';
 
-/** The schedule's real work: build the week's issue with the selection, send it with the delivery workers. */
-export function realScheduleActions(app: App, now: () => Date = () => new Date()): ScheduleActions {
+/**
+ * The schedule's real work: pull the story feeds, build the week's issue with the selection, send it with
+ * the delivery workers.
+ */
+export function realScheduleActions(
+  app: App,
+  now: () => Date = () => new Date(),
+  puller?: StoryPuller,
+): ScheduleActions {
   const { config, db } = app;
   return {
+    // Right before a build, wait for a pull another process may be running: the build then sees its stories.
+    ...(puller ? { pullStories: () => puller.pullNow({ waitForLock: true }) } : {}),
     async buildIssue(week) {
       const { content } = await buildIssue(db, {
         week,

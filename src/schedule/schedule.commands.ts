@@ -16,6 +16,7 @@ import {
   startSchedule,
 } from './schedule-runner.ts';
 import { cronPattern } from './schedule-slot.ts';
+import { createStoryPuller, startStoryPulls } from './story-pulls.ts';
 
 const log = (line: string) => writeOut(`${new Date().toISOString()} schedule: ${line}\n`);
 
@@ -57,6 +58,17 @@ export function registerScheduleCommands(program: Command): void {
             `RECAP_CRON: "${app.config.cron}" is not a valid cron expression (e.g. "0 8 * * 1")`,
           );
         }
+        const ingestCron = app.config.ingest.cron;
+        if (app.config.ingest.urls.length > 0) {
+          try {
+            cronPattern(ingestCron, app.config.timeZone);
+          } catch {
+            throw new UserError(
+              `RECAP_INGEST_CRON: "${ingestCron}" is not a valid cron expression (e.g. "*/15 * * * *")`,
+            );
+          }
+        }
+        const puller = createStoryPuller(app, log);
         const offset = options.now ? options.now.getTime() - Date.now() : 0;
         const now = () => new Date(Date.now() + offset);
         const cycleOptions = {
@@ -66,7 +78,7 @@ export function registerScheduleCommands(program: Command): void {
           owner: scheduleOwner(),
           now,
           requireApproval: app.config.requireApproval,
-          actions: realScheduleActions(app, now),
+          actions: realScheduleActions(app, now, puller),
           log,
           catchUpWindowMs: options.catchUpHours * 3_600_000,
           lookbackMs: LOOKBACK_MS,
@@ -81,10 +93,14 @@ export function registerScheduleCommands(program: Command): void {
           return;
         }
         const running = startSchedule(cycleOptions);
+        const pulls =
+          app.config.ingest.urls.length > 0
+            ? startStoryPulls({ expression: ingestCron, timeZone: app.config.timeZone, puller, log })
+            : undefined;
         await new Promise<void>((resolve) => {
           const stop = () => {
             log('stopping');
-            running.stop().then(resolve, resolve);
+            Promise.all([running.stop(), pulls?.stop()]).then(() => resolve(), resolve);
           };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);

@@ -10,7 +10,7 @@ import { createLinkResolver } from '../tracking/link-resolver.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
 import { registerEditorRoutes } from './editor/editor-routes.ts';
 import { answerClientError, answerFrameworkError, installErrorAnswers } from './error-answers.ts';
-import { html } from './html.ts';
+import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerKeepRoutes } from './keep-routes.ts';
 import { registerPreferencesRoutes } from './preferences-routes.ts';
 import { createRateLimiter } from './rate-limiter.ts';
@@ -100,6 +100,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
   registerKeepRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
+  await registerIngestRoutes(server, app);
   await registerEditorRoutes(server, app, { mailer });
 
   const address = await server.listen({

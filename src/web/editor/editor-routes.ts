@@ -12,6 +12,7 @@ import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
 import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
 import { editorCsp, editorPage } from './editor-layout.ts';
+import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
 
@@ -123,6 +124,7 @@ export async function registerEditorRoutes(
     });
 
     await registerIssueRoutes(editor, app, { mailer: options.mailer, now });
+    registerIngestionRoute(editor, app, now);
   });
 }
 
