@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { alertSourceFailing } from '../alerts/source-alert.ts';
 import { type App, UserError } from '../app.ts';
 import { pullAll, pullSettingsFrom } from '../stories/story-pull.ts';
 
@@ -16,10 +17,16 @@ export function createStoryPuller(app: App, log: (line: string) => void): StoryP
     pullNow(options = {}) {
       if (urls.length === 0) return Promise.resolve('no story feed configured (RECAP_STORIES_URL)');
       running ??= pullAll(app.db, urls, { ...settings, waitForLock: options.waitForLock ?? false })
-        .then((results) => {
+        .then(async (results) => {
           for (const result of results) {
-            if (result.status === 'failed' || result.status === 'refused')
+            if (result.status === 'failed' || result.status === 'refused') {
               log(`story feed ${result.url} ${result.status}: ${result.summary}`);
+              // Once per source and day (the alerts table decides); never fails the pull.
+              await alertSourceFailing(
+                { db: app.db, config: app.config, log },
+                { source: result.url, error: result.summary },
+              ).catch(() => {});
+            }
           }
           return results.map((r) => `${r.url}: ${r.summary}`).join('; ');
         })

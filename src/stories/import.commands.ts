@@ -1,5 +1,6 @@
 import { open, readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
+import { alertSourceFailing } from '../alerts/source-alert.ts';
 import { type App, UserError, withApp } from '../app.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
 import { parseSubscribersCsv } from '../subscribers/subscriber-import.ts';
@@ -157,8 +158,13 @@ export function registerImportCommands(program: Command): void {
         const results = await pullAll(app.db, urls, pullSettingsFrom(app.config.ingest));
         for (const result of results) {
           const line = `${formatPull(result)}\n`;
-          if (result.status === 'failed' || result.status === 'refused') writeErr(line);
-          else writeOut(line);
+          if (result.status === 'failed' || result.status === 'refused') {
+            writeErr(line);
+            await alertSourceFailing(
+              { db: app.db, config: app.config },
+              { source: result.url, error: result.summary },
+            ).catch(() => {});
+          } else writeOut(line);
         }
         if (results.some((r) => r.status === 'failed' || r.status === 'refused')) process.exitCode = 1;
       }),
