@@ -167,6 +167,8 @@ export interface DeliveriesTable {
   /** SMTP reply code and enhanced status of the last failure, e.g. "550 5.1.1". */
   smtp_code: ColumnType<string | null, string | null | undefined, string | null>;
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** False when the message carried no open pixel or click tracking (added by 20261130070000). */
+  tracked: Generated<boolean>;
 }
 
 export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
@@ -192,6 +194,52 @@ export interface TrackingEventsTable {
   user_agent: string | null;
   occurred_at: DefaultedTimestamp;
   reason: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Events per issue × subscriber × kind ('open', 'click', or 'any' for human events of either) × class. */
+export interface EventReaderCountsTable {
+  issue_id: number;
+  subscriber_id: string;
+  kind: 'open' | 'click' | 'any';
+  class: EventClass;
+  events: number;
+}
+
+/** Human clicks per issue × link × subscriber. */
+export interface EventLinkReadersTable {
+  issue_id: number;
+  link_position: number;
+  subscriber_id: string;
+  clicks: number;
+}
+
+/** Events and distinct subscribers per issue × segment set ('' when no delivery was found) × kind × class. */
+export interface IssueEventRollupsTable {
+  issue_id: number;
+  segment_key: string;
+  kind: 'open' | 'click' | 'any';
+  class: EventClass;
+  events: string;
+  readers: string;
+}
+
+/** Clicks per issue × link × class; readers = distinct human clickers (0 for other classes). */
+export interface IssueLinkRollupsTable {
+  issue_id: number;
+  link_position: number;
+  class: EventClass;
+  clicks: string;
+  readers: string;
+}
+
+/** Deliveries per issue × segment set × status × tracked, one row per writing session (summed when read). */
+export interface IssueDeliveryRollupsTable {
+  issue_id: number;
+  segment_key: string;
+  status: DeliveryStatus;
+  tracked: boolean;
+  backend: Generated<number>;
+  deliveries: string;
 }
 
 export interface ConsentLogTable {
@@ -234,6 +282,11 @@ export interface Database {
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
   tracking_events: TrackingEventsTable;
+  event_reader_counts: EventReaderCountsTable;
+  event_link_readers: EventLinkReadersTable;
+  issue_event_rollups: IssueEventRollupsTable;
+  issue_link_rollups: IssueLinkRollupsTable;
+  issue_delivery_rollups: IssueDeliveryRollupsTable;
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;
   send_rate_slots: SendRateSlotsTable;
