@@ -8,7 +8,9 @@ import { type Kysely, sql } from 'kysely';
 // partitions and every rollup is backfilled from them.
 export async function up(db: Kysely<any>): Promise<void> {
   // Another change may add the same column; whichever runs second is a no-op.
-  await sql`ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS tracked boolean NOT NULL DEFAULT true`.execute(db);
+  await sql`ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS tracked boolean NOT NULL DEFAULT true`.execute(
+    db,
+  );
 
   await sql`
     ALTER SEQUENCE tracking_events_id_seq OWNED BY NONE;
