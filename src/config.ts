@@ -85,6 +85,7 @@ const envSchema = z.object({
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
+  TRACKING_RETENTION_DAYS: positiveInt(400),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
   RECAP_SOURCE_AUTHORITY_FILE: optionalString,
@@ -122,6 +123,8 @@ export interface Config {
   trackingEnabled: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
+  /** Raw opens and clicks are kept this many days (whole monthly partitions dropped); rollups stay. */
+  trackingRetentionDays: number;
   selection: {
     storiesPerSegment: number;
     minStoriesPerSegment: number;
@@ -206,6 +209,7 @@ export function loadConfig(
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
+    trackingRetentionDays: e.TRACKING_RETENTION_DAYS,
     selection: {
       storiesPerSegment: e.STORIES_PER_SEGMENT,
       minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT,
