@@ -423,3 +423,58 @@ describe('event and delivery rollups', () => {
     expect(counts.rolled).toEqual(counts.raw);
   });
 });
+
+describe('migration 20261130070000', () => {
+  it('moves existing events into monthly partitions and backfills every rollup from them', async () => {
+    const migration = await import('../../src/db/migrations/20261130070000_event_rollups.ts');
+    const m = await createTestDatabase();
+    try {
+      await migration.down(m.db);
+      const { subscribers, issues } = await seed(m.db, 12);
+      const [first, second] = issues as [{ id: number; sentAt: Date }, { id: number; sentAt: Date }];
+      const rows = subscribers.flatMap((subscriberId, i) => [
+        {
+          kind: 'open',
+          issue_id: first.id,
+          subscriber_id: subscriberId,
+          class: i % 3 ? 'human' : 'machine',
+          occurred_at: '2026-09-01T10:00:00Z',
+        },
+        {
+          kind: 'open',
+          issue_id: second.id,
+          subscriber_id: subscriberId,
+          class: 'human',
+          occurred_at: '2026-11-17T10:00:00Z',
+        },
+        {
+          kind: 'click',
+          issue_id: second.id,
+          subscriber_id: subscriberId,
+          class: i % 4 ? 'human' : 'scanner',
+          link_position: i % 3,
+          occurred_at: '2026-11-17T10:00:00Z',
+        },
+      ]);
+      await sql`
+        INSERT INTO tracking_events (kind, issue_id, subscriber_id, class, link_position, occurred_at)
+        SELECT kind, issue_id, subscriber_id, class, link_position, occurred_at
+        FROM json_populate_recordset(NULL::tracking_events, ${JSON.stringify(rows)}::json)`.execute(m.db);
+      await migration.up(m.db);
+      expect(await partitionOf(m.db, '2026-09-01T10:00:00Z')).toEqual(['tracking_events_p202609']);
+      expect(await partitionOf(m.db, '2026-11-17T10:00:00Z')).toEqual(['tracking_events_p202611']);
+      const rolled = await rollups(m.db);
+      expect(rolled.segments.length).toBeGreaterThan(0);
+      expect(rolled).toEqual(await rawAggregates(m.db));
+      const counts = await deliveryCounts(m.db);
+      expect(counts.rolled).toEqual(counts.raw);
+      // New ids continue after the moved ones.
+      await insertTrackingEvents(m.db, [
+        { kind: 'open', issue_id: first.id, subscriber_id: subscribers[0] as string, class: 'human' },
+      ]);
+      expect((await rollups(m.db)).segments).toEqual((await rawAggregates(m.db)).segments);
+    } finally {
+      await m.close();
+    }
+  });
+});
