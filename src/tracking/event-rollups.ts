@@ -160,38 +160,41 @@ export async function reclassifyEvents(
 }
 
 /**
- * Recomputes every event rollup from the raw events still stored. For data loaded around the event
- * writer (benchmarks, repairs) when every event is still there: rollups of events in dropped
- * partitions would be lost. Runs in one transaction.
+ * Recomputes the event rollups (of one issue, or of all) from the raw events still stored. For data
+ * loaded around the event writer (benchmarks, repairs) when every event is still there: rollups of
+ * events in dropped partitions would be lost. Runs in one transaction.
  */
-export async function rebuildEventRollups(db: Db): Promise<void> {
+export async function rebuildEventRollups(db: Db, issueId?: number): Promise<void> {
+  const only = (column: string) => (issueId === undefined ? sql`true` : sql`${sql.ref(column)} = ${issueId}`);
   await db.transaction().execute(async (trx) => {
-    await sql`
-      TRUNCATE event_reader_counts, event_link_readers, issue_event_rollups, issue_link_rollups;
-    `.execute(trx);
+    for (const table of ['event_reader_counts', 'event_link_readers', 'issue_event_rollups', 'issue_link_rollups'])
+      await sql`DELETE FROM ${sql.table(table)} WHERE ${only('issue_id')}`.execute(trx);
     await sql`
       INSERT INTO event_reader_counts (issue_id, subscriber_id, kind, class, events)
-      SELECT issue_id, subscriber_id, kind, class, count(*) FROM tracking_events GROUP BY 1, 2, 3, 4
+      SELECT issue_id, subscriber_id, kind, class, count(*) FROM tracking_events WHERE ${only('issue_id')} GROUP BY 1, 2, 3, 4
       UNION ALL
-      SELECT issue_id, subscriber_id, 'any', 'human', count(*) FROM tracking_events WHERE class = 'human' GROUP BY 1, 2
+      SELECT issue_id, subscriber_id, 'any', 'human', count(*) FROM tracking_events
+      WHERE class = 'human' AND ${only('issue_id')} GROUP BY 1, 2
     `.execute(trx);
     await sql`
       INSERT INTO event_link_readers (issue_id, link_position, subscriber_id, clicks)
       SELECT issue_id, link_position, subscriber_id, count(*) FROM tracking_events
-      WHERE kind = 'click' AND class = 'human' AND link_position IS NOT NULL GROUP BY 1, 2, 3
+      WHERE kind = 'click' AND class = 'human' AND link_position IS NOT NULL AND ${only('issue_id')} GROUP BY 1, 2, 3
     `.execute(trx);
     await sql`
       INSERT INTO issue_event_rollups (issue_id, segment_key, kind, class, events, readers)
       SELECT r.issue_id, coalesce(d.segment_key, ''), r.kind, r.class, sum(r.events), count(*)
       FROM event_reader_counts r
       LEFT JOIN deliveries d ON d.issue_id = r.issue_id AND d.subscriber_id = r.subscriber_id
+      WHERE ${only('r.issue_id')}
       GROUP BY 1, 2, 3, 4
     `.execute(trx);
     await sql`
       INSERT INTO issue_link_rollups (issue_id, link_position, class, clicks, readers)
       SELECT issue_id, link_position, class, count(*),
         CASE WHEN class = 'human' THEN count(DISTINCT subscriber_id) ELSE 0 END
-      FROM tracking_events WHERE kind = 'click' AND link_position IS NOT NULL GROUP BY 1, 2, 3
+      FROM tracking_events WHERE kind = 'click' AND link_position IS NOT NULL AND ${only('issue_id')}
+      GROUP BY 1, 2, 3
     `.execute(trx);
   });
 }
