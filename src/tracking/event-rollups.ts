@@ -167,7 +167,12 @@ export async function reclassifyEvents(
 export async function rebuildEventRollups(db: Db, issueId?: number): Promise<void> {
   const only = (column: string) => (issueId === undefined ? sql`true` : sql`${sql.ref(column)} = ${issueId}`);
   await db.transaction().execute(async (trx) => {
-    for (const table of ['event_reader_counts', 'event_link_readers', 'issue_event_rollups', 'issue_link_rollups'])
+    for (const table of [
+      'event_reader_counts',
+      'event_link_readers',
+      'issue_event_rollups',
+      'issue_link_rollups',
+    ])
       await sql`DELETE FROM ${sql.table(table)} WHERE ${only('issue_id')}`.execute(trx);
     await sql`
       INSERT INTO event_reader_counts (issue_id, subscriber_id, kind, class, events)
