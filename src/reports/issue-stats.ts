@@ -96,18 +96,28 @@ export function deliveriesByIssue(issueIds: RawBuilder<unknown>): RawBuilder<unk
  * else those made between this issue's send and the next one's by someone it was sent to.
  */
 function attributedConsent(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
+  // Only opt-outs since the earliest send among the issues can count (a partial index holds them),
+  // and each record's named issue is read from its JSON once, not once per issue it is compared with.
   return sql`
     SELECT w.id AS issue_id, c.subscriber_id,
       bool_or(c.action = 'unsubscribe') AS unsubscribed,
       bool_or(c.action = 'complaint') AS complained
-    FROM consent_log c
+    FROM (
+      SELECT subscriber_id, action, occurred_at, detail->>'issueId' AS named_issue
+      FROM consent_log
+      WHERE action IN ('unsubscribe', 'complaint')
+        AND occurred_at >= (
+          SELECT CASE WHEN bool_or(send_started_at IS NULL) THEN '-infinity'::timestamptz ELSE min(send_started_at) END
+          FROM issues WHERE id IN (${issueIds}))
+      OFFSET 0
+    ) c
     JOIN (
       SELECT id, send_started_at AS from_at, lead(send_started_at) OVER (ORDER BY week) AS to_at FROM issues
-    ) w ON (c.detail->>'issueId') = w.id::text
-      OR ((c.detail->>'issueId') IS NULL AND w.from_at IS NOT NULL AND c.occurred_at >= w.from_at
+    ) w ON c.named_issue = w.id::text
+      OR (c.named_issue IS NULL AND w.from_at IS NOT NULL AND c.occurred_at >= w.from_at
           AND (w.to_at IS NULL OR c.occurred_at < w.to_at))
     JOIN deliveries d ON d.issue_id = w.id AND d.subscriber_id = c.subscriber_id
-    WHERE c.action IN ('unsubscribe', 'complaint') AND w.id IN (${issueIds})
+    WHERE w.id IN (${issueIds})
     GROUP BY w.id, c.subscriber_id`;
 }
 

@@ -115,6 +115,10 @@ export async function up(db: Kysely<any>): Promise<void> {
       PRIMARY KEY (issue_id, segment_key, status, tracked, backend)
     );
 
+    -- Unsubscribes and complaints are attributed to issues when reports are read: find them without
+    -- reading every sign-up record.
+    CREATE INDEX consent_log_opt_outs ON consent_log (occurred_at) WHERE action IN ('unsubscribe', 'complaint');
+
     CREATE FUNCTION roll_up_deliveries() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
       IF TG_OP = 'INSERT' THEN
@@ -184,6 +188,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     DROP TRIGGER deliveries_roll_up_update ON deliveries;
     DROP TRIGGER deliveries_roll_up_delete ON deliveries;
     DROP FUNCTION roll_up_deliveries();
+    DROP INDEX consent_log_opt_outs;
     DROP TABLE issue_delivery_rollups, issue_link_rollups, issue_event_rollups, event_link_readers, event_reader_counts;
 
     ALTER SEQUENCE tracking_events_id_seq OWNED BY NONE;
