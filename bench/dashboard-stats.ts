@@ -4,9 +4,9 @@
 // (generate_series), through the same rollup statement the event writer uses.
 //
 // PostgreSQL from TEST_DATABASE_URL or DATABASE_URL: the data set lives in its own database
-// (recap_bench_dashboard on that server), kept between runs and rebuilt only when its size differs
+// (recap_bench_dashboard on that server, or --database NAME), kept between runs and rebuilt only when its size differs
 // or with --rebuild. Without a URL, an in-memory PGlite with --quick.
-// Run: npm run bench -- dashboard [--args --quick | --subscribers N | --rebuild | --keep]
+// Run: npm run bench -- dashboard [--args --quick | --subscribers N | --rebuild | --keep | --database NAME]
 // (--keep times whatever data set is there, e.g. one whose build was interrupted.)
 import { cpus, loadavg } from 'node:os';
 import { sql } from 'kysely';
@@ -33,14 +33,20 @@ if (!Number.isInteger(subscribers) || subscribers < 100) {
   process.exit(2);
 }
 
+const databaseName = option('--database') ?? 'recap_bench_dashboard';
+if (!/^[a-z_][a-z0-9_]*$/.test(databaseName)) {
+  console.error('--database: expected a lower-case database name');
+  process.exit(2);
+}
+
 async function benchDatabaseUrl(url: string): Promise<string> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'recap_bench_dashboard'");
-  if (exists.rowCount === 0) await admin.query('CREATE DATABASE recap_bench_dashboard');
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${databaseName}`);
   await admin.end();
   const target = new URL(url);
-  target.pathname = '/recap_bench_dashboard';
+  target.pathname = `/${databaseName}`;
   return target.toString();
 }
 
