@@ -108,6 +108,7 @@ const envSchema = z.object({
     .min(0)
     .default(26),
   SUNSET_GRACE_DAYS: positiveInt(14),
+  TRACKING_RETENTION_DAYS: positiveInt(400),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
   RECAP_SOURCE_AUTHORITY_FILE: optionalString,
@@ -189,6 +190,8 @@ export interface Config {
   trackingDefault: boolean;
   /** A tracked reader with no human open or click in this many sent issues is asked once; 0 turns sunsetting off. */
   sunset: { afterIssues: number; graceDays: number };
+  /** Raw opens and clicks are kept this many days (whole monthly partitions dropped); rollups stay. */
+  trackingRetentionDays: number;
   selection: {
     storiesPerSegment: number;
     minStoriesPerSegment: number;
@@ -360,6 +363,7 @@ export function loadConfig(
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
     trackingDefault: e.TRACKING_DEFAULT,
     sunset: { afterIssues: e.SUNSET_AFTER_ISSUES, graceDays: e.SUNSET_GRACE_DAYS },
+    trackingRetentionDays: e.TRACKING_RETENTION_DAYS,
     selection: {
       storiesPerSegment: e.STORIES_PER_SEGMENT,
       minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT,

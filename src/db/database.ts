@@ -222,6 +222,52 @@ export interface TrackingEventsTable {
   reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** Events per issue × subscriber × kind ('open', 'click', or 'any' for human events of either) × class. */
+export interface EventReaderCountsTable {
+  issue_id: number;
+  subscriber_id: string;
+  kind: 'open' | 'click' | 'any';
+  class: EventClass;
+  events: number;
+}
+
+/** Human clicks per issue × link × subscriber. */
+export interface EventLinkReadersTable {
+  issue_id: number;
+  link_position: number;
+  subscriber_id: string;
+  clicks: number;
+}
+
+/** Events and distinct subscribers per issue × segment set ('' when no delivery was found) × kind × class. */
+export interface IssueEventRollupsTable {
+  issue_id: number;
+  segment_key: string;
+  kind: 'open' | 'click' | 'any';
+  class: EventClass;
+  events: string;
+  readers: string;
+}
+
+/** Clicks per issue × link × class; readers = distinct human clickers (0 for other classes). */
+export interface IssueLinkRollupsTable {
+  issue_id: number;
+  link_position: number;
+  class: EventClass;
+  clicks: string;
+  readers: string;
+}
+
+/** Deliveries per issue × segment set × status × tracked, one row per writing session (summed when read). */
+export interface IssueDeliveryRollupsTable {
+  issue_id: number;
+  segment_key: string;
+  status: DeliveryStatus;
+  tracked: boolean;
+  backend: Generated<number>;
+  deliveries: string;
+}
+
 export interface ConsentLogTable {
   id: Generated<string>;
   subscriber_id: string;
@@ -301,6 +347,11 @@ export interface Database {
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
   tracking_events: TrackingEventsTable;
+  event_reader_counts: EventReaderCountsTable;
+  event_link_readers: EventLinkReadersTable;
+  issue_event_rollups: IssueEventRollupsTable;
+  issue_link_rollups: IssueLinkRollupsTable;
+  issue_delivery_rollups: IssueDeliveryRollupsTable;
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;
   send_rate_slots: SendRateSlotsTable;

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { UserError, withApp } from '../app.ts';
 import { parseIsoWeek } from '../issues/iso-week.ts';
+import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
 import { formatIssueStats, formatSunsetWeeks } from '../reports/format-stats.ts';
 import { loadIssueStats } from '../reports/issue-stats.ts';
 import { countSunsetReaders, loadSunsetByWeek } from '../subscribers/sunset.ts';
@@ -86,7 +87,15 @@ export function registerScheduleCommands(program: Command): void {
           force: options.force ?? false,
           alerts: { db: app.db, config: app.config, log, now },
         };
+        // Event partitions ahead and retention: the schedule keeps them up even where no server runs.
+        const maintenance = startAnalyticsMaintenance(app.db, {
+          retentionDays: app.config.trackingRetentionDays,
+          now,
+          log,
+        });
+        await maintenance.first;
         if (options.once) {
+          await maintenance.stop();
           const result = await runScheduleCycle(cycleOptions);
           if (result.outcome === 'not-ours' || result.outcome === 'no-slot') log(result.detail);
           if (result.outcome === 'failed') process.exitCode = 1;
@@ -105,6 +114,7 @@ export function registerScheduleCommands(program: Command): void {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        await maintenance.stop();
       }),
     );
 

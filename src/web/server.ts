@@ -5,6 +5,7 @@ import type { App } from '../app.ts';
 import { createMailer } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
+import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
 import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
 import { createLinkResolver } from '../tracking/link-resolver.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
@@ -70,6 +71,10 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
     ...options.events,
     onError: (error, lost) => server.log.error({ err: error, lost }, 'tracking events not stored'),
   });
+  const maintenance = startAnalyticsMaintenance(app.db, {
+    retentionDays: app.config.trackingRetentionDays,
+    log: (line) => server.log.info(line),
+  });
   let systemMail: Promise<SystemMailRenderer> | undefined;
   const context: WebContext = {
     app,
@@ -117,6 +122,7 @@ export async function startServer(app: App, options: ServerOptions = {}): Promis
         await events.close();
         await stopped;
         await events.flush();
+        await maintenance.stop();
         await ownMailer?.close();
       })();
       return closing;

@@ -34,6 +34,8 @@ describe('recap stats text', () => {
       sendStartedAt: null,
       sendFinishedAt: null,
       totals: counts,
+      humanReaders: 3,
+      trackedDelivered: counts.trackedDelivered,
       segments: [],
       links: [],
     });
