@@ -99,6 +99,14 @@ const envSchema = z.object({
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
+  TRACKING_DEFAULT: booleanFlag(true),
+  SUNSET_AFTER_ISSUES: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(0)
+    .default(26),
+  SUNSET_GRACE_DAYS: positiveInt(14),
+  TRACKING_RETENTION_DAYS: positiveInt(400),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
   RECAP_SOURCE_AUTHORITY_FILE: optionalString,
@@ -122,6 +130,17 @@ const envSchema = z.object({
   DKIM_PRIVATE_KEY_FILE: optionalString,
   ALERT_EMAIL: optionalString,
   ALERT_WEBHOOK_URL: url(['http:', 'https:'], 'an http(s):// URL'),
+  INGEST_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 24, {
+    message: 'expected at least 24 characters',
+  }),
+  INGEST_PREVIOUS_TOKENS: optionalString,
+  INGEST_MAX_BYTES: positiveInt(64 * 1024 * 1024),
+  INGEST_RATE_LIMIT: positiveInt(60),
+  RECAP_STORIES_URL: optionalString,
+  RECAP_STORIES_AUTH: optionalString,
+  RECAP_INGEST_CRON: z.string().default('*/15 * * * *'),
+  INGEST_TIMEOUT_SECONDS: positiveInt(30),
+  INGEST_RETRIES: z.coerce.number({ error: 'expected a whole number' }).int().min(0).max(10).default(2),
 });
 
 /** Every environment variable the configuration reads (each is documented in .env.example). */
@@ -165,6 +184,12 @@ export interface Config {
   trackingEnabled: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
+  /** Whether a new subscriber (sign-up form pre-ticked, import without a tracking column) is tracked. */
+  trackingDefault: boolean;
+  /** A tracked reader with no human open or click in this many sent issues is asked once; 0 turns sunsetting off. */
+  sunset: { afterIssues: number; graceDays: number };
+  /** Raw opens and clicks are kept this many days (whole monthly partitions dropped); rollups stay. */
+  trackingRetentionDays: number;
   selection: {
     storiesPerSegment: number;
     minStoriesPerSegment: number;
@@ -186,6 +211,27 @@ export interface Config {
   dkim: { domain: string; selector: string; privateKeyFile: string } | undefined;
   /** Where operator alerts go (paused or finished sends, a missing approval, a failing source); empty: none. */
   alerts: { emails: string[]; webhookUrl: string | undefined };
+  ingest: IngestConfig;
+}
+
+/** Stories that arrive by themselves: the push API and the pulled feeds. */
+export interface IngestConfig {
+  /** Bearer tokens POST /api/stories accepts (the current one first); empty: the API does not exist. */
+  tokens: string[];
+  /** Largest body or feed, in bytes. */
+  maxBytes: number;
+  /** API requests per token and minute. */
+  ratePerMinute: number;
+  /** Feeds pulled by `recap ingest` and the schedule. */
+  urls: string[];
+  /** Value of the Authorization header sent to the feeds. */
+  auth: string | undefined;
+  /** When the schedule (or, on the embedded database, `recap serve`) pulls the feeds. */
+  cron: string;
+  /** No answer, or no data, for this long aborts an attempt. */
+  timeoutMs: number;
+  /** Attempts after the first when a feed fails (network, timeout, 5xx, 429). */
+  retries: number;
 }
 
 /**
@@ -252,6 +298,35 @@ export function loadConfig(
       );
     }
   }
+  const storyUrls = (e.RECAP_STORIES_URL ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  for (const value of storyUrls) {
+    let protocol = '';
+    try {
+      protocol = new URL(value).protocol;
+    } catch {}
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new ConfigError(
+        `invalid configuration:\n  RECAP_STORIES_URL: expected comma-separated http(s) URLs (got "${value}")`,
+      );
+    }
+  }
+  const ingestTokens = e.INGEST_TOKEN
+    ? [
+        e.INGEST_TOKEN,
+        ...(e.INGEST_PREVIOUS_TOKENS ?? '')
+          .split(',')
+          .map((token) => token.trim())
+          .filter(Boolean),
+      ]
+    : [];
+  if (ingestTokens.some((token) => token.length < 24)) {
+    throw new ConfigError(
+      'invalid configuration:\n  INGEST_PREVIOUS_TOKENS: expected comma-separated tokens of at least 24 characters',
+    );
+  }
   const config: Config = {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
@@ -284,6 +359,9 @@ export function loadConfig(
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
+    trackingDefault: e.TRACKING_DEFAULT,
+    sunset: { afterIssues: e.SUNSET_AFTER_ISSUES, graceDays: e.SUNSET_GRACE_DAYS },
+    trackingRetentionDays: e.TRACKING_RETENTION_DAYS,
     selection: {
       storiesPerSegment: e.STORIES_PER_SEGMENT,
       minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT,
@@ -302,6 +380,16 @@ export function loadConfig(
         ? { domain: e.DKIM_DOMAIN, selector: e.DKIM_SELECTOR, privateKeyFile: e.DKIM_PRIVATE_KEY_FILE }
         : undefined,
     alerts: { emails: alertEmails, webhookUrl: e.ALERT_WEBHOOK_URL },
+    ingest: {
+      tokens: ingestTokens,
+      maxBytes: e.INGEST_MAX_BYTES,
+      ratePerMinute: e.INGEST_RATE_LIMIT,
+      urls: storyUrls,
+      auth: e.RECAP_STORIES_AUTH,
+      cron: e.RECAP_INGEST_CRON,
+      timeoutMs: e.INGEST_TIMEOUT_SECONDS * 1000,
+      retries: e.INGEST_RETRIES,
+    },
   };
   return Object.freeze(config);
 }

@@ -180,7 +180,7 @@ export function registerIssueCommands(program: Command): void {
     .action((options: { week?: string }) =>
       withWeek(options.week, async (app) => {
         const week = resolveWeek(app, options.week);
-        const summary = await editorAction(() => approveIssue(app.db, week));
+        const summary = await editorAction(() => approveIssue(app.db, week, new Date(), app.config.timeZone));
         writeOut(
           `issue ${week} is ${summary.status}: ${summary.itemCount} stories in ${summary.segmentCount} segments\n`,
         );

@@ -41,7 +41,7 @@ export async function runDemo(
     authority: config.selection.authority,
     now: options.now,
   });
-  await approveIssue(db, options.week);
+  await approveIssue(db, options.week, options.now, config.timeZone);
   const mailer = await openMailer(config);
   const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());
   // Only a fresh send gets simulated readers: a second run adds nothing.

@@ -45,6 +45,8 @@ export function registerScheduleCommands(program: Command): void {
         );
         const { realScheduleActions } = await import('../schedule/schedule-actions.ts');
         const { runScheduleCycle } = await import('../schedule/schedule-cycle.ts');
+        const { createStoryPuller, startStoryPulls } = await import('../schedule/story-pulls.ts');
+        const { startAnalyticsMaintenance } = await import('../reports/analytics-maintenance.ts');
         let pattern: ReturnType<typeof cronPattern>;
         try {
           pattern = cronPattern(app.config.cron, app.config.timeZone);
@@ -53,6 +55,17 @@ export function registerScheduleCommands(program: Command): void {
             `RECAP_CRON: "${app.config.cron}" is not a valid cron expression (e.g. "0 8 * * 1")`,
           );
         }
+        const ingestCron = app.config.ingest.cron;
+        if (app.config.ingest.urls.length > 0) {
+          try {
+            cronPattern(ingestCron, app.config.timeZone);
+          } catch {
+            throw new UserError(
+              `RECAP_INGEST_CRON: "${ingestCron}" is not a valid cron expression (e.g. "*/15 * * * *")`,
+            );
+          }
+        }
+        const puller = createStoryPuller(app, log);
         const offset = options.now ? options.now.getTime() - Date.now() : 0;
         const now = () => new Date(Date.now() + offset);
         const cycleOptions = {
@@ -62,7 +75,7 @@ export function registerScheduleCommands(program: Command): void {
           owner: scheduleOwner(),
           now,
           requireApproval: app.config.requireApproval,
-          actions: realScheduleActions(app, now),
+          actions: realScheduleActions(app, now, puller),
           log,
           catchUpWindowMs: options.catchUpHours * 3_600_000,
           lookbackMs: LOOKBACK_MS,
@@ -70,21 +83,34 @@ export function registerScheduleCommands(program: Command): void {
           force: options.force ?? false,
           alerts: { db: app.db, config: app.config, log, now },
         };
+        // Event partitions ahead and retention: the schedule keeps them up even where no server runs.
+        const maintenance = startAnalyticsMaintenance(app.db, {
+          retentionDays: app.config.trackingRetentionDays,
+          now,
+          log,
+        });
+        await maintenance.first;
         if (options.once) {
+          await maintenance.stop();
           const result = await runScheduleCycle(cycleOptions);
           if (result.outcome === 'not-ours' || result.outcome === 'no-slot') log(result.detail);
           if (result.outcome === 'failed') process.exitCode = 1;
           return;
         }
         const running = startSchedule(cycleOptions);
+        const pulls =
+          app.config.ingest.urls.length > 0
+            ? startStoryPulls({ expression: ingestCron, timeZone: app.config.timeZone, puller, log })
+            : undefined;
         await new Promise<void>((resolve) => {
           const stop = () => {
             log('stopping');
-            running.stop().then(resolve, resolve);
+            Promise.all([running.stop(), pulls?.stop()]).then(() => resolve(), resolve);
           };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        await maintenance.stop();
       }),
     );
 
@@ -100,13 +126,19 @@ export function registerScheduleCommands(program: Command): void {
         if (!parseIsoWeek(options.week))
           throw new UserError(`--week: expected an ISO week such as 2026-W47, got "${options.week}"`);
         const { loadIssueStats } = await import('../reports/issue-stats.ts');
-        const { formatIssueStats } = await import('../reports/format-stats.ts');
+        const { formatIssueStats, formatSunsetWeeks } = await import('../reports/format-stats.ts');
+        const { countSunsetReaders, loadSunsetByWeek } = await import('../subscribers/sunset.ts');
         const stats = await loadIssueStats(app.db, options.week);
         if (!stats)
           throw new UserError(
             `no issue for ${options.week} (build it with \`recap issue build --week ${options.week}\`)`,
           );
-        writeOut(options.json ? `${JSON.stringify(stats, null, 2)}\n` : formatIssueStats(stats));
+        const sunset = { pausedNow: await countSunsetReaders(app.db), weeks: await loadSunsetByWeek(app.db) };
+        writeOut(
+          options.json
+            ? `${JSON.stringify({ ...stats, sunset }, null, 2)}\n`
+            : formatIssueStats(stats) + formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
+        );
       }),
     );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openApp } from './app.ts';
+import { type App, openApp } from './app.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
@@ -23,6 +23,12 @@ export function registerWebCommands(program: Command): void {
           : await (await import('../delivery/bounces/bounce-listener.ts')).startBounceListener(app, {
               port: app.config.bounceSmtpPort,
             });
+      // On the embedded database no other process can open ./data (no `recap schedule` beside this one):
+      // the server pulls the story feeds itself.
+      const pulls =
+        app.dbKind === 'pglite' && app.config.ingest.urls.length > 0
+          ? await startEmbeddedPulls(app)
+          : undefined;
       process.stdout.write(`recap: serving on ${server.url}\n`);
       if (bounces)
         process.stdout.write(`recap: bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}\n`);
@@ -32,8 +38,20 @@ export function registerWebCommands(program: Command): void {
         process.once('SIGINT', stop);
       });
       // Graceful stop: finish requests in flight and write every queued open and click before exiting.
+      await pulls?.stop();
       await server.close();
       await bounces?.close();
       await app.close();
     });
+}
+
+async function startEmbeddedPulls(app: App) {
+  const { createStoryPuller, startStoryPulls } = await import('../schedule/story-pulls.ts');
+  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ingest: ${line}\n`);
+  return startStoryPulls({
+    expression: app.config.ingest.cron,
+    timeZone: app.config.timeZone,
+    puller: createStoryPuller(app, log),
+    log,
+  });
 }

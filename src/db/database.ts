@@ -23,6 +23,10 @@ export interface StoriesTable {
   related: Json<RelatedStoryRef[]>;
   imported_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
+  /** sha256 of the story as stored (added by 20261130050000): an identical record changes nothing. */
+  content_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the story was withdrawn; it then leaves every issue not yet sent. */
+  retracted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface RelatedStoryRef {
@@ -62,7 +66,15 @@ export interface StorySegmentsTable {
   segment_id: number;
 }
 
-export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced' | 'complained';
+/** 'sunset': paused for inactivity; 'erased': anonymous placeholder of an erased person's past deliveries. */
+export type SubscriberStatus =
+  | 'pending'
+  | 'active'
+  | 'unsubscribed'
+  | 'bounced'
+  | 'complained'
+  | 'sunset'
+  | 'erased';
 
 export interface SubscribersTable {
   id: Generated<string>;
@@ -81,6 +93,12 @@ export interface SubscribersTable {
   confirmation_sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Verdict of the strict address parser; null until checked (reset by a trigger when email changes). */
   address_invalid: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  /** When the one re-engagement mail went out; null when none awaits an answer (added by 20261130060000). */
+  reengagement_sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Inactivity counts deliveries after this moment (set when the reader chose to keep the recap). */
+  inactivity_counted_from: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When the reader was paused for inactivity (status 'sunset'). */
+  sunset_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface SubscriptionsTable {
@@ -111,6 +129,8 @@ export interface IssuesTable {
   audience_counts: Json<AudienceCounts | null>;
   /** The explanation of the last build (src/issues/issue-report.ts), null before the first build. */
   selection_report: Json<unknown | null>;
+  /** The issue's content frozen when it was approved or its send started (added by 20261130050000). */
+  content_snapshot: Json<unknown | null>;
 }
 
 export interface IssueItemsTable {
@@ -173,6 +193,8 @@ export interface DeliveriesTable {
   /** SMTP reply code and enhanced status of the last failure, e.g. "550 5.1.1". */
   smtp_code: ColumnType<string | null, string | null | undefined, string | null>;
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Whether the message carried the open pixel and tracked links, fixed at the audience freeze. */
+  tracked: Generated<boolean>;
 }
 
 export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
@@ -200,6 +222,52 @@ export interface TrackingEventsTable {
   reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** Events per issue × subscriber × kind ('open', 'click', or 'any' for human events of either) × class. */
+export interface EventReaderCountsTable {
+  issue_id: number;
+  subscriber_id: string;
+  kind: 'open' | 'click' | 'any';
+  class: EventClass;
+  events: number;
+}
+
+/** Human clicks per issue × link × subscriber. */
+export interface EventLinkReadersTable {
+  issue_id: number;
+  link_position: number;
+  subscriber_id: string;
+  clicks: number;
+}
+
+/** Events and distinct subscribers per issue × segment set ('' when no delivery was found) × kind × class. */
+export interface IssueEventRollupsTable {
+  issue_id: number;
+  segment_key: string;
+  kind: 'open' | 'click' | 'any';
+  class: EventClass;
+  events: string;
+  readers: string;
+}
+
+/** Clicks per issue × link × class; readers = distinct human clickers (0 for other classes). */
+export interface IssueLinkRollupsTable {
+  issue_id: number;
+  link_position: number;
+  class: EventClass;
+  clicks: string;
+  readers: string;
+}
+
+/** Deliveries per issue × segment set × status × tracked, one row per writing session (summed when read). */
+export interface IssueDeliveryRollupsTable {
+  issue_id: number;
+  segment_key: string;
+  status: DeliveryStatus;
+  tracked: boolean;
+  backend: Generated<number>;
+  deliveries: string;
+}
+
 export interface ConsentLogTable {
   id: Generated<string>;
   subscriber_id: string;
@@ -224,6 +292,45 @@ export interface ScheduleFiresTable {
   updated_at: DefaultedTimestamp;
 }
 
+/** Addresses erased on request, as SHA-256 of the normalised address (src/subscribers/erasure.ts). */
+export interface ErasedAddressesTable {
+  hash: string;
+  erased_at: DefaultedTimestamp;
+}
+
+/** A pulled story feed (RECAP_STORIES_URL): its HTTP validators and its last pull. */
+export interface IngestSourcesTable {
+  url: string;
+  etag: string | null;
+  last_modified: string | null;
+  last_pull_at: Timestamp | null;
+  last_status: string | null;
+  last_detail: string | null;
+  last_success_at: Timestamp | null;
+  imported: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  retracted: Generated<number>;
+  invalid: Generated<number>;
+}
+
+/** One import of stories: an API batch, a pull, a file. */
+export interface IngestRunsTable {
+  id: Generated<string>;
+  kind: 'api' | 'pull' | 'file';
+  source: string;
+  started_at: DefaultedTimestamp;
+  finished_at: DefaultedTimestamp;
+  status: string;
+  imported: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  retracted: Generated<number>;
+  invalid: Generated<number>;
+  bytes: ColumnType<string, number | string | undefined, number | string>;
+  detail: string | null;
+}
+
 /** The whole schema as Kysely sees it; kept in step with src/db/migrations by hand. */
 export interface Database {
   stories: StoriesTable;
@@ -240,10 +347,18 @@ export interface Database {
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
   tracking_events: TrackingEventsTable;
+  event_reader_counts: EventReaderCountsTable;
+  event_link_readers: EventLinkReadersTable;
+  issue_event_rollups: IssueEventRollupsTable;
+  issue_link_rollups: IssueLinkRollupsTable;
+  issue_delivery_rollups: IssueDeliveryRollupsTable;
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;
   send_rate_slots: SendRateSlotsTable;
+  ingest_sources: IngestSourcesTable;
+  ingest_runs: IngestRunsTable;
   alerts: AlertsTable;
+  erased_addresses: ErasedAddressesTable;
 }
 
 /** One operator alert per cause (primary key kind + cause): the row that wins the insert sends it. */

@@ -8,6 +8,9 @@ import * as signupThrottle from './migrations/20261130010000_signup_throttle.ts'
 import * as reencodeUrls from './migrations/20261130020000_reencode_urls.ts';
 import * as alerts from './migrations/20261130035000_alerts.ts';
 import * as storyHook from './migrations/20261130040000_story_hook.ts';
+import * as storyIngestion from './migrations/20261130050000_story_ingestion.ts';
+import * as readersDecide from './migrations/20261130060000_readers_decide.ts';
+import * as eventRollups from './migrations/20261130070000_event_rollups.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -23,6 +26,9 @@ const migrations: Record<string, Migration> = {
   '20261130035000_alerts': alerts,
   '20261130020000_reencode_urls': reencodeUrls,
   '20261130040000_story_hook': storyHook,
+  '20261130060000_readers_decide': readersDecide,
+  '20261130050000_story_ingestion': storyIngestion,
+  '20261130070000_event_rollups': eventRollups,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

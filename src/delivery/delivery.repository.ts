@@ -27,6 +27,7 @@ interface ClaimRow {
   segment_key: string;
   message_id: string;
   attempts: number;
+  tracked: boolean;
 }
 
 interface SubscriberRow {
@@ -66,7 +67,7 @@ export async function claimDeliveries(
       LIMIT ${params.limit}
       FOR UPDATE SKIP LOCKED
     ))
-    RETURNING id, subscriber_id, segment_key, message_id, attempts
+    RETURNING id, subscriber_id, segment_key, message_id, attempts, tracked
   `.execute(db);
   if (rows.length === 0) return { deliveries: [], skipped: 0, lastId: null };
   const subscribers = await sql<SubscriberRow>`
@@ -108,7 +109,8 @@ export async function claimDeliveries(
       attempts: row.attempts,
       email: subscriber.email,
       name: subscriber.name,
-      trackingEnabled: subscriber.tracking_enabled,
+      // The choice frozen with the audience; a reader turning tracking off meanwhile is respected too.
+      trackingEnabled: row.tracked && subscriber.tracking_enabled,
     });
   }
   deliveries.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../db/database.ts';
 import { UserError } from '../errors.ts';
-import { loadIssueContent } from '../issues/issue-content.repository.ts';
+import { freezeIssueContent, loadIssueContent } from '../issues/issue-content.repository.ts';
 import type { IssueContent } from '../issues/issue-content.ts';
 import { issueLinks } from '../render/issue-links.ts';
 import { createMailer, type MailerSettings } from './create-mailer.ts';
@@ -59,6 +59,10 @@ export async function sendIssue(
     );
   }
   if (issue.status === 'cancelled') throw new UserError(`the send of ${week} was cancelled`);
+  // What goes out is frozen before the first message (if approval did not already freeze it).
+  const startable = issue.status !== 'sent' && issue.status !== 'sending';
+  if (startable && !(issue.status === 'draft' && config.requireApproval))
+    await freezeIssueContent(db, week, config.timeZone);
   const content = await loadIssueContent(db, week, config.timeZone);
   if (!content && !options.messages)
     throw new UserError(`issue ${week} has no stored content: build it first`);
@@ -69,6 +73,7 @@ export async function sendIssue(
       links: content ? issueLinks(content) : [],
       ...(content ? { segmentIds: content.sections.filter((s) => !s.skipped).map((s) => s.segment.id) } : {}),
       requireApproval: config.requireApproval,
+      trackingEnabled: config.trackingEnabled,
     });
   }
   const mailer = options.mailer ?? createMailer(config);

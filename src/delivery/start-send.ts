@@ -13,6 +13,8 @@ export interface StartSendOptions {
   segmentIds?: readonly number[];
   /** Refuse an issue that is still a draft. */
   requireApproval?: boolean;
+  /** TRACKING_ENABLED: when false no delivery is tracked; else each follows the reader's choice. Default true. */
+  trackingEnabled?: boolean;
 }
 
 const AUDIENCE_BATCH = 50_000;
@@ -77,9 +79,10 @@ export async function startSend(db: Db, issueId: number, options: StartSendOptio
         const high = low + BigInt(AUDIENCE_BATCH - 1);
         // Slugs sorted bytewise (COLLATE "C") to match segmentKeyOf's JavaScript sort.
         const result = await sql`
-          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id)
+          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked)
           SELECT ${issueId}, s.id, string_agg(g.slug, '+' ORDER BY g.slug COLLATE "C"),
-            '<recap.' || ${issue.week}::text || '.' || s.id || '@' || ${options.messageIdDomain}::text || '>'
+            '<recap.' || ${issue.week}::text || '.' || s.id || '@' || ${options.messageIdDomain}::text || '>',
+            ${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled
           FROM subscribers s
           JOIN subscriptions sub ON sub.subscriber_id = s.id
           JOIN segments g ON g.id = sub.segment_id
@@ -87,7 +90,7 @@ export async function startSend(db: Db, issueId: number, options: StartSendOptio
             AND s.status = 'active' AND (s.paused_until IS NULL OR s.paused_until <= now())
             AND s.address_invalid IS NOT TRUE
             AND sub.segment_id = ANY (${[...segmentIds]}::int[])
-          GROUP BY s.id
+          GROUP BY s.id, s.tracking_enabled
           ON CONFLICT (issue_id, subscriber_id) DO NOTHING
         `.execute(trx);
         eligible += Number(result.numAffectedRows ?? 0);

@@ -106,7 +106,7 @@ export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<Is
     }
     await trx
       .updateTable('issues')
-      .set({ built_at: options.now, selection_report: JSON.stringify(report) })
+      .set({ built_at: options.now, selection_report: JSON.stringify(report), content_snapshot: null })
       .where('id', '=', issue.id)
       .execute();
     return false;

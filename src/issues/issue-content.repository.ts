@@ -5,6 +5,7 @@ import { listSegments, loadStoriesByIds, resolveRelatedStories } from '../storie
 import { type IsoWeek, parseIsoWeek, weekBounds } from './iso-week.ts';
 import type { DevelopingStory, IssueContent, IssueSection, IssueStory } from './issue-content.ts';
 import type { IssueReport } from './issue-report.ts';
+import { contentFromSnapshot, snapshotOf } from './issue-snapshot.ts';
 
 /** At most this many "developing" stories per issue, the latest events first. */
 const DEVELOPING_LIMIT = 10;
@@ -13,6 +14,8 @@ const DEVELOPING_LIMIT = 10;
  * The stored issue of a week as the renderer and the preview receive it: a section per segment (in
  * segment order; a segment without stories is skipped, with the reason the build gave), each story with
  * its explanation, plus the developing stories. Null when the week has no issue. Throws for a malformed week.
+ * Once the issue was approved or its send started, this is the snapshot taken then, whatever happened
+ * to the stories since: every message of a send, the archive and the editor's view read the same content.
  */
 export async function loadIssueContent(
   db: Db | Tx,
@@ -23,10 +26,48 @@ export async function loadIssueContent(
   if (!isoWeek) throw new Error(`not an ISO week: ${week}`);
   const issue = await db
     .selectFrom('issues')
-    .select(['id', 'selection_report'])
+    .select(['id', 'selection_report', 'content_snapshot'])
     .where('week', '=', week)
     .executeTakeFirst();
   if (!issue) return null;
+  if (issue.content_snapshot) return contentFromSnapshot(issue.content_snapshot, issue.id);
+  return loadLiveIssueContent(db, { id: issue.id, selection_report: issue.selection_report }, week, timeZone);
+}
+
+/**
+ * Freezes a built issue's content into its snapshot, once: what the live stories say now is what every
+ * later reader sees. Read in one repeatable-read transaction, so a story updated meanwhile is seen whole
+ * or not at all. Idempotent: an issue with a snapshot (or none at all, or not built) is left as it is.
+ */
+export async function freezeIssueContent(db: Db, week: string, timeZone: string): Promise<void> {
+  await db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const issue = await trx
+        .selectFrom('issues')
+        .select(['id', 'selection_report', 'content_snapshot', 'built_at'])
+        .where('week', '=', week)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!issue || issue.content_snapshot || issue.built_at === null) return;
+      const content = await loadLiveIssueContent(trx, issue, week, timeZone);
+      await trx
+        .updateTable('issues')
+        .set({ content_snapshot: snapshotOf(content) })
+        .where('id', '=', issue.id)
+        .execute();
+    });
+}
+
+async function loadLiveIssueContent(
+  db: Db | Tx,
+  issue: { id: number; selection_report: unknown },
+  week: string,
+  timeZone: string,
+): Promise<IssueContent> {
+  const isoWeek = parseIsoWeek(week);
+  if (!isoWeek) throw new Error(`not an ISO week: ${week}`);
   const { start, end } = weekBounds(isoWeek, timeZone);
   const items = await db
     .selectFrom('issue_items')
@@ -91,6 +132,7 @@ export async function loadDevelopingStories(
     .innerJoin('stories as s', 's.id', 't.story_id')
     .select(['t.story_id', 't.date', 't.event', 't.position'])
     .where(sql`coalesce(s.published_at, s.collected_at)`, '<', start)
+    .where('s.retracted_at', 'is', null)
     .where('t.date', '>=', from)
     .where('t.date', '<=', to)
     .orderBy('t.date', 'desc')

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, IssueStatus, Tx } from '../db/database.ts';
+import { freezeIssueContent } from './issue-content.repository.ts';
 
 /** Thrown when an issue is not in the state an operation needs (e.g. overriding an approved issue). */
 export class IssueStateError extends Error {
@@ -78,10 +79,17 @@ export async function listIssues(db: Db | Tx, limit = 100): Promise<IssueSummary
 
 /**
  * Approves a built draft: its selection is frozen from then on (rebuilds return it unchanged, overrides
- * are refused). Idempotent: an issue already past approval (approved, scheduled, sending, paused, sent)
- * is returned as it is. Throws IssueStateError when the week has no built issue or it was cancelled.
+ * are refused) and its content is snapshotted when `timeZone` is given (else when its send starts), so later
+ * changes to the stories change nothing that goes out. Idempotent: an issue already past approval
+ * (approved, scheduled, sending, paused, sent) is returned as it is. Throws IssueStateError when the week
+ * has no built issue or it was cancelled.
  */
-export async function approveIssue(db: Db, week: string, now: Date = new Date()): Promise<IssueSummary> {
+export async function approveIssue(
+  db: Db,
+  week: string,
+  now: Date = new Date(),
+  timeZone?: string,
+): Promise<IssueSummary> {
   await db
     .updateTable('issues')
     .set({ status: 'approved', approved_at: now })
@@ -92,6 +100,7 @@ export async function approveIssue(db: Db, week: string, now: Date = new Date())
   const issue = await getIssue(db, week);
   if (!issue || issue.builtAt === null) throw new IssueStateError(`issue ${week} has not been built yet`);
   if (issue.status === 'cancelled') throw new IssueStateError(`issue ${week} was cancelled`);
+  if (timeZone !== undefined && issue.status !== 'draft') await freezeIssueContent(db, week, timeZone);
   return issue;
 }
 

@@ -8,9 +8,15 @@ import { escapeHtml } from './html-escape.ts';
 import type { RenderedMessage } from './rendered-message.ts';
 import { safeHttpUrl } from './safe-url.ts';
 
-export type SystemMailKind = 'confirm' | 'welcome' | 'goodbye' | 'test-notice';
+export type SystemMailKind = 'confirm' | 'welcome' | 'goodbye' | 'test-notice' | 'reengage';
 
-export const systemMailKinds: readonly SystemMailKind[] = ['confirm', 'welcome', 'goodbye', 'test-notice'];
+export const systemMailKinds: readonly SystemMailKind[] = [
+  'confirm',
+  'welcome',
+  'goodbye',
+  'test-notice',
+  'reengage',
+];
 
 export interface SystemTemplates {
   /**
@@ -110,7 +116,7 @@ function namesIn(parts: string[]): string[] {
 }
 
 /**
- * Compiles every system mail template (`confirm`, `welcome`, `goodbye`, `test-notice` `.mjml` in `dir`,
+ * Compiles every system mail template (`confirm`, `welcome`, `goodbye`, `test-notice`, `reengage` `.mjml` in `dir`,
  * default the project's templates/) once, with MJML strict validation. Throws at start-up with the file
  * and line of the first invalid template.
  */

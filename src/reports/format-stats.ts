@@ -1,3 +1,4 @@
+import type { SunsetWeek } from '../subscribers/sunset.ts';
 import type { EngagementCounts, IssueStats } from './issue-stats.ts';
 
 const rows: Array<[string, (c: EngagementCounts) => string]> = [
@@ -8,6 +9,8 @@ const rows: Array<[string, (c: EngagementCounts) => string]> = [
   ['pending', (c) => String(c.pending)],
   ['skipped', (c) => String(c.skipped)],
   ['delivered', (c) => String(c.delivered)],
+  ['not tracked', (c) => String(c.notTracked)],
+  ['tracked delivered', (c) => String(c.trackedDelivered)],
   ['unique human opens', (c) => String(c.humanOpeners)],
   ['open rate', (c) => percent(c.openRate)],
   ['machine opens', (c) => String(c.machineOpeners)],
@@ -76,6 +79,21 @@ export function formatIssueStats(stats: IssueStats): string {
       );
     }
   }
-  out.push('', 'Opens and clicks count people; rates are over delivered messages and count humans only.');
+  out.push(
+    '',
+    'Opens and clicks count people; rates are over delivered messages that were tracked (readers who chose',
+    '"not tracked" get no pixel and plain links and are left out of the rates) and count humans only.',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+/** The sunsetting lines of `recap stats`: readers asked "still want the recap?" and paused, per week. */
+export function formatSunsetWeeks(weeks: readonly SunsetWeek[], pausedNow: number): string {
+  const out = ['', `Sunsetting (readers paused for inactivity now: ${pausedNow}):`];
+  if (weeks.length === 0) out.push('  nobody asked or paused yet');
+  for (const week of weeks)
+    out.push(
+      `  ${week.week}  ${String(week.asked).padStart(5)} asked  ${String(week.paused).padStart(5)} paused`,
+    );
   return `${out.join('\n')}\n`;
 }

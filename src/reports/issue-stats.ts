@@ -17,8 +17,12 @@ export interface EngagementCounts {
   pending: number;
   /** Skipped or cancelled before sending (suppressed, unsubscribed meanwhile). */
   skipped: number;
-  /** sent - bounced: the denominator of the rates. */
+  /** sent - bounced. */
   delivered: number;
+  /** Delivery rows sent without pixel or tracked links, as the reader chose: nothing is known of their reading. */
+  notTracked: number;
+  /** Delivered and tracked: the denominator of the rates (fixed when the audience was frozen). */
+  trackedDelivered: number;
   humanOpeners: number;
   machineOpeners: number;
   scannerOpeners: number;
@@ -27,9 +31,9 @@ export interface EngagementCounts {
   humanClicks: number;
   /** Clicks classed machine, scanner or unknown. */
   otherClicks: number;
-  /** humanOpeners / delivered (0 when nothing was delivered). */
+  /** humanOpeners / trackedDelivered (0 when nothing tracked was delivered). */
   openRate: number;
-  /** humanClickers / delivered. */
+  /** humanClickers / trackedDelivered. */
   clickRate: number;
   unsubscribes: number;
   complaints: number;
@@ -58,60 +62,142 @@ export interface IssueStats {
   sendStartedAt: Date | null;
   sendFinishedAt: Date | null;
   totals: EngagementCounts;
+  /** People who opened or clicked as humans (each counted once). */
+  humanReaders: number;
+  /** Delivered messages that carried tracking (the denominator for rates over tracked mail). */
+  trackedDelivered: number;
   segments: SegmentStats[];
   links: LinkStats[];
+}
+
+/**
+ * Unique human openers, clickers and readers (either) per issue of `issueIds` (a subquery of ids), from
+ * the event rollups: the charts' and list's rates. Reads a few rows per issue, never raw events.
+ */
+export function humanEngagementByIssue(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    SELECT issue_id,
+      coalesce(sum(readers) FILTER (WHERE kind = 'open' AND class = 'human'), 0) AS openers,
+      coalesce(sum(readers) FILTER (WHERE kind = 'click' AND class = 'human'), 0) AS clickers,
+      coalesce(sum(readers) FILTER (WHERE kind = 'any' AND class = 'human'), 0) AS human_readers
+    FROM issue_event_rollups WHERE issue_id IN (${issueIds}) GROUP BY issue_id`;
+}
+
+/** Deliveries per issue of `issueIds` from the delivery rollups (recipients, outcomes, tracked delivered). */
+export function deliveriesByIssue(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    SELECT issue_id, sum(deliveries) AS recipients,
+      coalesce(sum(deliveries) FILTER (WHERE status IN ('sent', 'bounced')), 0) AS sent,
+      coalesce(sum(deliveries) FILTER (WHERE status = 'sent'), 0) AS delivered,
+      coalesce(sum(deliveries) FILTER (WHERE status = 'sent' AND tracked), 0) AS tracked_delivered,
+      coalesce(sum(deliveries) FILTER (WHERE status = 'failed'), 0) AS failed,
+      coalesce(sum(deliveries) FILTER (WHERE status = 'queued'), 0) AS pending
+    FROM issue_delivery_rollups WHERE issue_id IN (${issueIds}) GROUP BY issue_id`;
 }
 
 /**
  * Unsubscribes and complaints an issue caused: consent records naming the issue (the link carried its id),
  * else those made between this issue's send and the next one's by someone it was sent to.
  */
-/** Unique human openers and clickers per issue of `issueIds` (a subquery of ids): the charts' and list's rates. */
-export function humanEngagementByIssue(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`
-    SELECT issue_id,
-      count(DISTINCT subscriber_id) FILTER (WHERE kind = 'open' AND class = 'human') AS openers,
-      count(DISTINCT subscriber_id) FILTER (WHERE kind = 'click' AND class = 'human') AS clickers
-    FROM tracking_events WHERE issue_id IN (${issueIds}) GROUP BY issue_id`;
-}
-
 function attributedConsent(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
+  // Only opt-outs since the earliest send among the issues can count (a partial index holds them),
+  // and each record's named issue is read from its JSON once, not once per issue it is compared with.
   return sql`
     SELECT w.id AS issue_id, c.subscriber_id,
       bool_or(c.action = 'unsubscribe') AS unsubscribed,
       bool_or(c.action = 'complaint') AS complained
-    FROM consent_log c
+    FROM (
+      SELECT subscriber_id, action, occurred_at, detail->>'issueId' AS named_issue
+      FROM consent_log
+      WHERE action IN ('unsubscribe', 'complaint')
+        AND occurred_at >= (
+          SELECT CASE WHEN bool_or(send_started_at IS NULL) THEN '-infinity'::timestamptz ELSE min(send_started_at) END
+          FROM issues WHERE id IN (${issueIds}))
+      OFFSET 0
+    ) c
     JOIN (
       SELECT id, send_started_at AS from_at, lead(send_started_at) OVER (ORDER BY week) AS to_at FROM issues
-    ) w ON (c.detail->>'issueId') = w.id::text
-      OR ((c.detail->>'issueId') IS NULL AND w.from_at IS NOT NULL AND c.occurred_at >= w.from_at
+    ) w ON c.named_issue = w.id::text
+      OR (c.named_issue IS NULL AND w.from_at IS NOT NULL AND c.occurred_at >= w.from_at
           AND (w.to_at IS NULL OR c.occurred_at < w.to_at))
     JOIN deliveries d ON d.issue_id = w.id AND d.subscriber_id = c.subscriber_id
-    WHERE c.action IN ('unsubscribe', 'complaint') AND w.id IN (${issueIds})
+    WHERE w.id IN (${issueIds})
     GROUP BY w.id, c.subscriber_id`;
 }
 
 interface CountsRow {
-  segment_key: string | null;
-  is_total: number;
-  recipients: string;
-  sent: string;
-  failed: string;
-  bounced: string;
-  pending: string;
-  skipped: string;
-  human_openers: string;
-  machine_openers: string;
-  scanner_openers: string;
-  unknown_openers: string;
-  human_clickers: string;
-  human_clicks: string;
-  other_clicks: string;
-  unsubscribes: string;
-  complaints: string;
+  recipients: number;
+  sent: number;
+  failed: number;
+  bounced: number;
+  pending: number;
+  skipped: number;
+  human_openers: number;
+  machine_openers: number;
+  scanner_openers: number;
+  unknown_openers: number;
+  human_clickers: number;
+  human_clicks: number;
+  other_clicks: number;
+  unsubscribes: number;
+  complaints: number;
 }
 
-/** The dashboard's numbers for one week's issue, or null when there is no issue for the week. Three queries. */
+type Tally = CountsRow & { human_readers: number; tracked_delivered: number; not_tracked: number };
+
+function emptyTally(): Tally {
+  return {
+    recipients: 0,
+    sent: 0,
+    failed: 0,
+    bounced: 0,
+    pending: 0,
+    skipped: 0,
+    human_openers: 0,
+    machine_openers: 0,
+    scanner_openers: 0,
+    unknown_openers: 0,
+    human_clickers: 0,
+    human_clicks: 0,
+    other_clicks: 0,
+    unsubscribes: 0,
+    complaints: 0,
+    human_readers: 0,
+    tracked_delivered: 0,
+    not_tracked: 0,
+  };
+}
+
+function addDeliveries(tally: Tally, status: string, tracked: boolean, n: number): void {
+  tally.recipients += n;
+  if (status === 'sent' || status === 'bounced') tally.sent += n;
+  if (status === 'sent' && tracked) tally.tracked_delivered += n;
+  if (!tracked) tally.not_tracked += n;
+  if (status === 'failed') tally.failed += n;
+  if (status === 'bounced') tally.bounced += n;
+  if (status === 'queued') tally.pending += n;
+  if (status === 'skipped' || status === 'cancelled') tally.skipped += n;
+}
+
+function addEvents(tally: Tally, kind: string, cls: string, events: number, readers: number): void {
+  if (kind === 'open') {
+    if (cls === 'human') tally.human_openers += readers;
+    else if (cls === 'machine') tally.machine_openers += readers;
+    else if (cls === 'scanner') tally.scanner_openers += readers;
+    else tally.unknown_openers += readers;
+  } else if (kind === 'click') {
+    if (cls === 'human') {
+      tally.human_clickers += readers;
+      tally.human_clicks += events;
+    } else tally.other_clicks += events;
+  } else if (kind === 'any' && cls === 'human') tally.human_readers += readers;
+}
+
+/**
+ * The dashboard's numbers for one week's issue, or null when there is no issue for the week. Reads the
+ * rollups (a few rows per segment set and link), plus the consent records attributed to the issue:
+ * its cost does not grow with the number of deliveries or events.
+ */
 export async function loadIssueStats(db: Db, week: string): Promise<IssueStats | null> {
   const issue = await db
     .selectFrom('issues')
@@ -120,75 +206,77 @@ export async function loadIssueStats(db: Db, week: string): Promise<IssueStats |
     .executeTakeFirst();
   if (!issue) return null;
   const id = issue.id;
-  const counts = await sql<CountsRow>`
-    WITH ev AS (
-      SELECT subscriber_id,
-        bool_or(kind = 'open' AND class = 'human') AS human_open,
-        bool_or(kind = 'open' AND class = 'machine') AS machine_open,
-        bool_or(kind = 'open' AND class = 'scanner') AS scanner_open,
-        bool_or(kind = 'open' AND class = 'unknown') AS unknown_open,
-        bool_or(kind = 'click' AND class = 'human') AS human_click,
-        count(*) FILTER (WHERE kind = 'click' AND class = 'human') AS human_clicks,
-        count(*) FILTER (WHERE kind = 'click' AND class <> 'human') AS other_clicks
-      FROM tracking_events WHERE issue_id = ${id} GROUP BY subscriber_id
-    ), cons AS (${attributedConsent(sql`${id}`)})
-    SELECT d.segment_key, grouping(d.segment_key) AS is_total,
-      count(*) AS recipients,
-      count(*) FILTER (WHERE d.status IN ('sent', 'bounced')) AS sent,
-      count(*) FILTER (WHERE d.status = 'failed') AS failed,
-      count(*) FILTER (WHERE d.status = 'bounced') AS bounced,
-      count(*) FILTER (WHERE d.status = 'queued') AS pending,
-      count(*) FILTER (WHERE d.status IN ('skipped', 'cancelled')) AS skipped,
-      count(*) FILTER (WHERE ev.human_open) AS human_openers,
-      count(*) FILTER (WHERE ev.machine_open) AS machine_openers,
-      count(*) FILTER (WHERE ev.scanner_open) AS scanner_openers,
-      count(*) FILTER (WHERE ev.unknown_open) AS unknown_openers,
-      count(*) FILTER (WHERE ev.human_click) AS human_clickers,
-      coalesce(sum(ev.human_clicks), 0) AS human_clicks,
-      coalesce(sum(ev.other_clicks), 0) AS other_clicks,
-      count(*) FILTER (WHERE cons.unsubscribed) AS unsubscribes,
-      count(*) FILTER (WHERE cons.complained) AS complaints
-    FROM deliveries d
-    LEFT JOIN ev ON ev.subscriber_id = d.subscriber_id
-    LEFT JOIN cons ON cons.subscriber_id = d.subscriber_id
-    WHERE d.issue_id = ${id}
-    GROUP BY GROUPING SETS ((d.segment_key), ())
-    ORDER BY is_total DESC, d.segment_key`.execute(db);
-  const links = await sql<{
-    position: number;
-    url: string;
-    kind: string;
-    story_id: string | null;
-    story_title: string | null;
-    human_clicks: string;
-    human_clickers: string;
-    other_clicks: string;
-  }>`
-    SELECT l.position, l.url, l.kind, l.story_id, s.title AS story_title,
-      count(e.id) FILTER (WHERE e.class = 'human') AS human_clicks,
-      count(DISTINCT e.subscriber_id) FILTER (WHERE e.class = 'human') AS human_clickers,
-      count(e.id) FILTER (WHERE e.class <> 'human') AS other_clicks
-    FROM issue_links l
-    LEFT JOIN stories s ON s.id = l.story_id
-    LEFT JOIN tracking_events e ON e.issue_id = l.issue_id AND e.kind = 'click' AND e.link_position = l.position
-    WHERE l.issue_id = ${id}
-    GROUP BY l.position, l.url, l.kind, l.story_id, s.title
-    ORDER BY human_clicks DESC, l.position`.execute(db);
+  const [deliveries, events, consent, links] = await Promise.all([
+    sql<{ segment_key: string; status: string; tracked: boolean; n: number }>`
+      SELECT segment_key, status, tracked, sum(deliveries) AS n FROM issue_delivery_rollups
+      WHERE issue_id = ${id} GROUP BY segment_key, status, tracked
+      ORDER BY segment_key`.execute(db),
+    sql<{ segment_key: string; kind: string; class: string; events: string; readers: string }>`
+      SELECT segment_key, kind, class, events, readers FROM issue_event_rollups WHERE issue_id = ${id}`.execute(
+      db,
+    ),
+    sql<{ segment_key: string; unsubscribes: string; complaints: string }>`
+      SELECT d.segment_key, count(*) FILTER (WHERE cons.unsubscribed) AS unsubscribes,
+        count(*) FILTER (WHERE cons.complained) AS complaints
+      FROM (${attributedConsent(sql`${id}`)}) cons
+      JOIN deliveries d ON d.issue_id = ${id} AND d.subscriber_id = cons.subscriber_id
+      GROUP BY d.segment_key`.execute(db),
+    sql<{
+      position: number;
+      url: string;
+      kind: string;
+      story_id: string | null;
+      story_title: string | null;
+      human_clicks: number;
+      human_clickers: number;
+      other_clicks: number;
+    }>`
+      SELECT l.position, l.url, l.kind, l.story_id, s.title AS story_title,
+        coalesce(sum(r.clicks) FILTER (WHERE r.class = 'human'), 0) AS human_clicks,
+        coalesce(sum(r.readers) FILTER (WHERE r.class = 'human'), 0) AS human_clickers,
+        coalesce(sum(r.clicks) FILTER (WHERE r.class <> 'human'), 0) AS other_clicks
+      FROM issue_links l
+      LEFT JOIN stories s ON s.id = l.story_id
+      LEFT JOIN issue_link_rollups r ON r.issue_id = l.issue_id AND r.link_position = l.position
+      WHERE l.issue_id = ${id}
+      GROUP BY l.position, l.url, l.kind, l.story_id, s.title
+      ORDER BY human_clicks DESC, l.position`.execute(db),
+  ]);
 
-  const rows = counts.rows.map(countsRowToCounts);
-  const totalIndex = counts.rows.findIndex((row) => Number(row.is_total) === 1);
+  // Segment sets in the database's order of their keys; only those with deliveries are shown and
+  // counted (events of someone without a delivery stay out, as they always did).
+  const bySegment = new Map<string, Tally>();
+  const totals = emptyTally();
+  for (const row of deliveries.rows) {
+    const n = Number(row.n);
+    if (!bySegment.has(row.segment_key)) bySegment.set(row.segment_key, emptyTally());
+    addDeliveries(bySegment.get(row.segment_key) as Tally, row.status, row.tracked, n);
+    addDeliveries(totals, row.status, row.tracked, n);
+  }
+  for (const [key, tally] of bySegment) if (tally.recipients === 0) bySegment.delete(key);
+  for (const row of events.rows) {
+    const tally = bySegment.get(row.segment_key);
+    if (!tally) continue;
+    addEvents(tally, row.kind, row.class, Number(row.events), Number(row.readers));
+    addEvents(totals, row.kind, row.class, Number(row.events), Number(row.readers));
+  }
+  for (const row of consent.rows) {
+    const tally = bySegment.get(row.segment_key);
+    for (const target of tally ? [tally, totals] : [totals]) {
+      target.unsubscribes += Number(row.unsubscribes);
+      target.complaints += Number(row.complaints);
+    }
+  }
   return {
     issueId: id,
     week: issue.week,
     status: issue.status,
     sendStartedAt: issue.send_started_at,
     sendFinishedAt: issue.send_finished_at,
-    totals: totalIndex >= 0 ? (rows[totalIndex] as EngagementCounts) : emptyCounts(),
-    segments: counts.rows.flatMap((row, i) =>
-      Number(row.is_total) === 1
-        ? []
-        : [{ segmentKey: row.segment_key ?? '', ...(rows[i] as EngagementCounts) }],
-    ),
+    totals: countsRowToCounts(totals),
+    humanReaders: totals.human_readers,
+    trackedDelivered: totals.tracked_delivered,
+    segments: [...bySegment].map(([segmentKey, tally]) => ({ segmentKey, ...countsRowToCounts(tally) })),
     links: links.rows.map((row) => ({
       position: row.position,
       url: row.url,
@@ -210,32 +298,36 @@ export interface WeekPoint {
   /** Recipients of the issue (delivery rows). */
   audience: number;
   delivered: number;
+  /** Delivered messages that carried tracking. */
+  trackedDelivered: number;
+  /** People who opened or clicked as humans. */
+  humanReaders: number;
   openRate: number;
   clickRate: number;
   unsubscribes: number;
   complaints: number;
 }
 
-/** The last `limit` issues that have deliveries, oldest first, in one query. */
+/** The last `limit` issues that have deliveries, oldest first, in one query over the rollups. */
 export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]> {
   const result = await sql<{
     id: number;
     week: string;
     status: IssueStatus;
-    recipients: string;
-    delivered: string;
-    openers: string;
-    clickers: string;
+    recipients: number;
+    delivered: number;
+    tracked_delivered: number;
+    openers: number;
+    clickers: number;
+    human_readers: number;
     unsubscribes: string;
     complaints: string;
   }>`
     WITH recent AS (
       SELECT i.id, i.week, i.status FROM issues i
-      WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = i.id)
+      WHERE (SELECT sum(r.deliveries) FROM issue_delivery_rollups r WHERE r.issue_id = i.id) > 0
       ORDER BY i.week DESC LIMIT ${limit}
-    ), d AS (
-      SELECT issue_id, count(*) AS recipients, count(*) FILTER (WHERE status = 'sent') AS delivered
-      FROM deliveries WHERE issue_id IN (SELECT id FROM recent) GROUP BY issue_id
+    ), d AS (${deliveriesByIssue(sql`SELECT id FROM recent`)}
     ), e AS (${humanEngagementByIssue(sql`SELECT id FROM recent`)}
     ), c AS (
       SELECT issue_id, count(*) FILTER (WHERE unsubscribed) AS unsubscribes, count(*) FILTER (WHERE complained) AS complaints
@@ -243,7 +335,9 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
     )
     SELECT r.id, r.week, r.status,
       coalesce(d.recipients, 0) AS recipients, coalesce(d.delivered, 0) AS delivered,
+      coalesce(d.tracked_delivered, 0) AS tracked_delivered,
       coalesce(e.openers, 0) AS openers, coalesce(e.clickers, 0) AS clickers,
+      coalesce(e.human_readers, 0) AS human_readers,
       coalesce(c.unsubscribes, 0) AS unsubscribes, coalesce(c.complaints, 0) AS complaints
     FROM recent r
     LEFT JOIN d ON d.issue_id = r.id
@@ -258,61 +352,42 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
       status: row.status,
       audience: Number(row.recipients),
       delivered,
-      openRate: rate(Number(row.openers), delivered),
-      clickRate: rate(Number(row.clickers), delivered),
+      trackedDelivered: Number(row.tracked_delivered),
+      humanReaders: Number(row.human_readers),
+      // Over tracked deliveries: readers who chose no tracking are neither openers nor non-openers.
+      openRate: rate(Number(row.openers), Number(row.tracked_delivered)),
+      clickRate: rate(Number(row.clickers), Number(row.tracked_delivered)),
       unsubscribes: Number(row.unsubscribes),
       complaints: Number(row.complaints),
     };
   });
 }
 
-function countsRowToCounts(row: CountsRow): EngagementCounts {
-  const n = (value: string) => Number(value);
-  const sent = n(row.sent);
-  const bounced = n(row.bounced);
-  const delivered = sent - bounced;
+function countsRowToCounts(row: Tally): EngagementCounts {
+  const delivered = row.sent - row.bounced;
+  const trackedDelivered = row.tracked_delivered;
   return {
-    recipients: n(row.recipients),
-    sent,
-    failed: n(row.failed),
-    bounced,
-    pending: n(row.pending),
-    skipped: n(row.skipped),
+    recipients: row.recipients,
+    sent: row.sent,
+    failed: row.failed,
+    bounced: row.bounced,
+    pending: row.pending,
+    skipped: row.skipped,
     delivered,
-    humanOpeners: n(row.human_openers),
-    machineOpeners: n(row.machine_openers),
-    scannerOpeners: n(row.scanner_openers),
-    unknownOpeners: n(row.unknown_openers),
-    humanClickers: n(row.human_clickers),
-    humanClicks: n(row.human_clicks),
-    otherClicks: n(row.other_clicks),
-    openRate: rate(n(row.human_openers), delivered),
-    clickRate: rate(n(row.human_clickers), delivered),
-    unsubscribes: n(row.unsubscribes),
-    complaints: n(row.complaints),
+    notTracked: row.not_tracked,
+    trackedDelivered,
+    humanOpeners: row.human_openers,
+    machineOpeners: row.machine_openers,
+    scannerOpeners: row.scanner_openers,
+    unknownOpeners: row.unknown_openers,
+    humanClickers: row.human_clickers,
+    humanClicks: row.human_clicks,
+    otherClicks: row.other_clicks,
+    openRate: rate(row.human_openers, trackedDelivered),
+    clickRate: rate(row.human_clickers, trackedDelivered),
+    unsubscribes: row.unsubscribes,
+    complaints: row.complaints,
   };
-}
-
-function emptyCounts(): EngagementCounts {
-  return countsRowToCounts({
-    segment_key: null,
-    is_total: 1,
-    recipients: '0',
-    sent: '0',
-    failed: '0',
-    bounced: '0',
-    pending: '0',
-    skipped: '0',
-    human_openers: '0',
-    machine_openers: '0',
-    scanner_openers: '0',
-    unknown_openers: '0',
-    human_clickers: '0',
-    human_clicks: '0',
-    other_clicks: '0',
-    unsubscribes: '0',
-    complaints: '0',
-  });
 }
 
 function rate(part: number, whole: number): number {

@@ -1,24 +1,35 @@
 import type { Db } from '../db/database.ts';
-import type { MailerSettings } from '../delivery/create-mailer.ts';
-import { createMailer } from '../delivery/create-mailer.ts';
+import { createMailer, type MailerSettings } from '../delivery/create-mailer.ts';
 import { sendIssue } from '../delivery/send-issue.ts';
 import type { SendSettings } from '../delivery/send-settings.ts';
 import { buildIssue } from '../issues/build-issue.ts';
+import { formatSunsetResult, runSunsetFor, type SunsetConfig } from '../subscribers/sunset-settings.ts';
 import type { ScheduleActions } from './schedule-cycle.ts';
+import type { StoryPuller } from './story-pulls.ts';
 
-/** What the schedule's work reads: the database, the selection's settings and the send's. */
+/** What the schedule's work reads: the database, the selection's, the send's and sunsetting's settings. */
 export interface ScheduleDeps {
   db: Db;
   config: SendSettings &
-    MailerSettings & {
+    MailerSettings &
+    SunsetConfig & {
       selection: { storiesPerSegment: number; minStoriesPerSegment: number };
     };
 }
 
-/** The schedule's real work: build the week's issue with the selection, send it with the delivery workers. */
-export function realScheduleActions(deps: ScheduleDeps, now: () => Date = () => new Date()): ScheduleActions {
+/**
+ * The schedule's real work: pull the story feeds, build the week's issue with the selection, send it with
+ * the delivery workers.
+ */
+export function realScheduleActions(
+  deps: ScheduleDeps,
+  now: () => Date = () => new Date(),
+  puller?: StoryPuller,
+): ScheduleActions {
   const { config, db } = deps;
   return {
+    // Right before a build, wait for a pull another process may be running: the build then sees its stories.
+    ...(puller ? { pullStories: () => puller.pullNow({ waitForLock: true }) } : {}),
     async buildIssue(week) {
       const { content } = await buildIssue(db, {
         week,
@@ -35,7 +46,13 @@ export function realScheduleActions(deps: ScheduleDeps, now: () => Date = () => 
       try {
         const summary = await sendIssue(deps, week, { mailer });
         if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
-        return `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
+        const sent = `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
+        if (config.sunset.afterIssues === 0) return sent;
+        // After the send, so this week's delivery counts; a failure here never fails the week's send.
+        const sunset = await runSunsetFor(deps, mailer, now()).then(formatSunsetResult, (error: unknown) => {
+          return `sunsetting failed: ${error instanceof Error ? error.message : String(error)}`;
+        });
+        return `${sent}; ${sunset}`;
       } finally {
         await mailer.close();
       }

@@ -17,6 +17,11 @@ export interface ScheduleActions {
   buildIssue(week: string): Promise<string>;
   /** Sends the week's issue to its audience and returns a one-line summary; resumable. */
   sendIssue(week: string): Promise<string>;
+  /**
+   * Pulls the story feeds (RECAP_STORIES_URL) once, right before a week is built; returns a one-line
+   * summary. A failure is reported and never stops the build or the send of the stories already in.
+   */
+  pullStories?(): Promise<string>;
 }
 
 export interface ScheduleCycleOptions {
@@ -135,6 +140,15 @@ async function carryIssue(
   let status = await issueStatus(db, week);
   let action = decideIssueAction({ status, requireApproval: options.requireApproval });
   if (action.kind === 'build') {
+    if (options.actions.pullStories) {
+      try {
+        log(`${at}: pulled the story feeds before building: ${await options.actions.pullStories()}`);
+      } catch (error) {
+        log(
+          `${at}: pulling the story feeds failed, building with the stories already in: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
     const summary = await options.actions.buildIssue(week);
     log(`${at}: the issue was not built yet: built it (${summary})`);
     status = await issueStatus(db, week);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type Story, storyFromInput, storyInputSchema } from './story.ts';
 
 /** One reason a record was refused: which record (1-based), its id when known, which field, why. */
@@ -66,9 +67,66 @@ function readRecords(text: string): Array<{ record: number; value: unknown } | I
   return records;
 }
 
+/** A valid record: a story to store, or the withdrawal of one (`"retracted": true`, only `id` needed). */
+export type CheckedRecord = { kind: 'story'; story: Story } | { kind: 'retraction'; id: string };
+
+/**
+ * Validates one raw record against the story schema. `seen` (id -> record number) is updated so a second
+ * record with the same id in one input is refused. Returns the record, or its problems (one per field).
+ */
+export function checkRecord(
+  record: number,
+  value: unknown,
+  seen: Map<string, number>,
+): CheckedRecord | ImportProblem[] {
+  const id =
+    typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string'
+      ? (value as { id: string }).id
+      : undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return [{ record, id, field: '(record)', reason: 'must be a JSON object' }];
+  }
+  let checked: CheckedRecord;
+  if ((value as { retracted?: unknown }).retracted === true) {
+    const parsed = retractionSchema.safeParse(value);
+    if (!parsed.success) return zodProblems(record, id, parsed.error.issues);
+    checked = { kind: 'retraction', id: parsed.data.id };
+  } else {
+    const parsed = storyInputSchema.safeParse(value);
+    if (!parsed.success) return zodProblems(record, id, parsed.error.issues);
+    checked = { kind: 'story', story: storyFromInput(parsed.data) };
+  }
+  const key = checked.kind === 'story' ? checked.story.id : checked.id;
+  const earlier = seen.get(key);
+  if (earlier !== undefined) {
+    return [{ record, id, field: 'id', reason: `duplicate of record ${earlier} in the same file` }];
+  }
+  seen.set(key, record);
+  return checked;
+}
+
+const retractionSchema = z.object({
+  id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+});
+
+function zodProblems(
+  record: number,
+  id: string | undefined,
+  issues: ReadonlyArray<{ path: PropertyKey[]; code: string; message: string }>,
+): ImportProblem[] {
+  return issues.map((issue) => ({
+    record,
+    id,
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(record)',
+    reason:
+      issue.code === 'invalid_type' && issue.message.includes('undefined') ? 'is required' : issue.message,
+  }));
+}
+
 /**
  * Parses and validates a stories file (JSON array or NDJSON). Pure: returns every valid story and one
  * problem per invalid field, so the caller can refuse the whole file or import only the valid records.
+ * Retraction records are not stories and are left out here (the streaming import handles them).
  */
 export function parseStories(text: string): ParsedStories {
   const stories: Story[] = [];
@@ -80,34 +138,9 @@ export function parseStories(text: string): ParsedStories {
       problems.push(entry);
       continue;
     }
-    const { record, value } = entry;
-    const id =
-      typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string'
-        ? (value as { id: string }).id
-        : undefined;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      problems.push({ record, id, field: '(record)', reason: 'must be a JSON object' });
-      continue;
-    }
-    const parsed = storyInputSchema.safeParse(value);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const field = issue.path.length > 0 ? issue.path.join('.') : '(record)';
-        const reason =
-          issue.code === 'invalid_type' && issue.message.includes('undefined')
-            ? 'is required'
-            : issue.message;
-        problems.push({ record, id, field, reason });
-      }
-      continue;
-    }
-    const earlier = seen.get(parsed.data.id);
-    if (earlier !== undefined) {
-      problems.push({ record, id, field: 'id', reason: `duplicate of record ${earlier} in the same file` });
-      continue;
-    }
-    seen.set(parsed.data.id, record);
-    stories.push(storyFromInput(parsed.data));
+    const checked = checkRecord(entry.record, entry.value, seen);
+    if (Array.isArray(checked)) problems.push(...checked);
+    else if (checked.kind === 'story') stories.push(checked.story);
   }
   // A file-level problem (record 0) is not a record.
   return { stories, problems, total: records.filter((r) => r.record > 0).length };

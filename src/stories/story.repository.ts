@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, StoryRow, Tx } from '../db/database.ts';
 import { type Segment, segmentSlug } from './segment.ts';
@@ -32,23 +33,37 @@ export async function listSegments(db: Db | Tx): Promise<Segment[]> {
   return db.selectFrom('segments').select(['id', 'name', 'slug']).orderBy('id').execute();
 }
 
+/** What an upsert did: new stories, changed ones, and those identical to what was stored. */
+export interface UpsertCounts {
+  imported: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** The fingerprint of a story as stored: an identical record changes nothing (and is counted unchanged). */
+export function storyContentHash(story: Story): string {
+  return createHash('sha256').update(JSON.stringify(story)).digest('base64url');
+}
+
 /**
  * Inserts or updates stories by id, replacing their takeaways, implications, timeline and segments,
- * all in set-based statements. Must run in a transaction so a story never appears half-written.
+ * all in set-based statements. A story identical to the stored one (same content hash) is left alone;
+ * a changed one that had been retracted comes back. Must run in a transaction so a story never appears
+ * half-written. Ids must be unique within `stories`.
  */
-export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise<void> {
-  if (stories.length === 0) return;
+export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise<UpsertCounts> {
+  const counts: UpsertCounts = { imported: 0, updated: 0, unchanged: 0 };
+  if (stories.length === 0) return counts;
   const segments = await ensureSegments(
     trx,
     stories.flatMap((s) => s.audiences),
   );
   const segmentId = new Map(segments.map((s) => [s.name, s.id]));
-  for (const batch of chunks(stories)) {
-    const ids = batch.map((s) => s.id);
-    await trx
+  for (const all of chunks(stories)) {
+    const written = await trx
       .insertInto('stories')
       .values(
-        batch.map((s) => ({
+        all.map((s) => ({
           id: s.id,
           title: s.title,
           hook: s.hook ?? null,
@@ -63,27 +78,42 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
           tldr_why_it_matters: s.tldr.whyItMatters,
           tldr_what_to_do_next: s.tldr.whatToDoNext,
           related: JSON.stringify(s.related),
+          content_hash: storyContentHash(s),
         })),
       )
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          title: eb.ref('excluded.title'),
-          hook: eb.ref('excluded.hook'),
-          url: eb.ref('excluded.url'),
-          canonical_url: eb.ref('excluded.canonical_url'),
-          source_name: eb.ref('excluded.source_name'),
-          source_url: eb.ref('excluded.source_url'),
-          region: eb.ref('excluded.region'),
-          published_at: eb.ref('excluded.published_at'),
-          collected_at: eb.ref('excluded.collected_at'),
-          tldr_what_changed: eb.ref('excluded.tldr_what_changed'),
-          tldr_why_it_matters: eb.ref('excluded.tldr_why_it_matters'),
-          tldr_what_to_do_next: eb.ref('excluded.tldr_what_to_do_next'),
-          related: eb.ref('excluded.related'),
-          updated_at: sql`now()`,
-        })),
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({
+            title: eb.ref('excluded.title'),
+            hook: eb.ref('excluded.hook'),
+            url: eb.ref('excluded.url'),
+            canonical_url: eb.ref('excluded.canonical_url'),
+            source_name: eb.ref('excluded.source_name'),
+            source_url: eb.ref('excluded.source_url'),
+            region: eb.ref('excluded.region'),
+            published_at: eb.ref('excluded.published_at'),
+            collected_at: eb.ref('excluded.collected_at'),
+            tldr_what_changed: eb.ref('excluded.tldr_what_changed'),
+            tldr_why_it_matters: eb.ref('excluded.tldr_why_it_matters'),
+            tldr_what_to_do_next: eb.ref('excluded.tldr_what_to_do_next'),
+            related: eb.ref('excluded.related'),
+            content_hash: eb.ref('excluded.content_hash'),
+            retracted_at: null,
+            updated_at: sql`now()`,
+          }))
+          .where(sql<boolean>`stories.content_hash IS DISTINCT FROM excluded.content_hash`),
       )
+      .returning(['id', sql<boolean>`xmax = 0`.as('inserted')])
       .execute();
+    const changed = new Set(written.map((row) => row.id));
+    const inserted = written.filter((row) => row.inserted).length;
+    counts.imported += inserted;
+    counts.updated += written.length - inserted;
+    counts.unchanged += all.length - written.length;
+    const batch = all.filter((s) => changed.has(s.id));
+    if (batch.length === 0) continue;
+    const ids = batch.map((s) => s.id);
     for (const table of [
       'story_takeaways',
       'story_implications',
@@ -115,6 +145,26 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
     for (const rows of chunks(timeline)) await trx.insertInto('story_timeline_events').values(rows).execute();
     for (const rows of chunks(tags)) await trx.insertInto('story_segments').values(rows).execute();
   }
+  return counts;
+}
+
+/**
+ * Marks stories as retracted (withdrawn by their publisher). Returns the ids newly retracted; unknown
+ * or already retracted ids are left alone. The caller takes them out of the issues not yet sent.
+ */
+export async function retractStories(trx: Tx, ids: readonly string[], now: Date): Promise<string[]> {
+  const out: string[] = [];
+  for (const batch of chunks(ids)) {
+    const rows = await trx
+      .updateTable('stories')
+      .set({ retracted_at: now })
+      .where('id', 'in', batch)
+      .where('retracted_at', 'is', null)
+      .returning('id')
+      .execute();
+    out.push(...rows.map((row) => row.id));
+  }
+  return out;
 }
 
 export function storyRowToStory(
@@ -223,6 +273,7 @@ export async function loadStoriesBetween(db: Db | Tx, from: Date, to: Date): Pro
     .select('id')
     .where(sql`coalesce(published_at, collected_at)`, '>=', from)
     .where(sql`coalesce(published_at, collected_at)`, '<', to)
+    .where('retracted_at', 'is', null)
     .orderBy('id')
     .execute();
   return loadStoriesByIds(

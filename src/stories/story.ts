@@ -83,6 +83,9 @@ export const storyInputSchema = z
         ]),
       )
       .default([]),
+    retracted: z.boolean().optional().meta({
+      description: 'true withdraws the story (then only id is needed): it leaves every issue not yet sent',
+    }),
   })
   .refine((story) => story.publishedAt !== undefined || story.collectedAt !== undefined, {
     message: 'needs publishedAt or collectedAt',

@@ -2,11 +2,14 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { appendConsent, type ConsentContext } from './consent-log.ts';
 import type { EmailAddress } from './email-address.ts';
+import { isErased } from './erasure.ts';
 
 /** What the sign-up form showed and what the person asked for: kept verbatim in the consent log. */
 export interface SignUpRequest {
   email: EmailAddress;
   segmentIds: readonly number[];
+  /** "Count my opens and clicks": applied when the address is confirmed. Undefined keeps the current choice. */
+  tracking?: boolean;
   /** The wording of the form and of the confirmation mail, as shown. */
   shown: Record<string, string>;
 }
@@ -35,6 +38,8 @@ export async function requestSignUp(
   context: ConsentContext,
   confirmIntervalSeconds: number,
 ): Promise<{ subscriberId: string; outcome: SignUpOutcome }> {
+  // Erased on request: never recreated from a form (the page answers as for any other address).
+  if (await isErased(db, request.email)) return { subscriberId: '', outcome: 'suppressed' };
   return db.transaction().execute(async (trx) => {
     await trx
       .insertInto('subscribers')
@@ -70,6 +75,7 @@ export async function requestSignUp(
     if (!claimed) return { subscriberId: row.id, outcome: 'throttled' as const };
     await appendConsent(trx, row.id, 'signup-requested', context, {
       segmentIds: [...request.segmentIds],
+      ...(request.tracking === undefined ? {} : { tracking: request.tracking }),
       shown: request.shown,
     });
     return { subscriberId: row.id, outcome: 'confirm' as const };
@@ -120,12 +126,21 @@ export async function confirmSignUp(
         .values(known.map((row) => ({ subscriber_id: subscriberId, segment_id: row.id })))
         .execute();
     }
+    const tracking = typeof latest.detail.tracking === 'boolean' ? latest.detail.tracking : undefined;
     await trx
       .updateTable('subscribers')
-      .set({ status: 'active', confirmed_at: sql<Date>`now()`, unsubscribed_at: null })
+      .set({
+        status: 'active',
+        confirmed_at: sql<Date>`now()`,
+        unsubscribed_at: null,
+        ...(tracking === undefined ? {} : { tracking_enabled: tracking }),
+      })
       .where('id', '=', subscriberId)
       .execute();
-    await appendConsent(trx, subscriberId, 'confirm', context, { segmentIds: known.map((row) => row.id) });
+    await appendConsent(trx, subscriberId, 'confirm', context, {
+      segmentIds: known.map((row) => row.id),
+      ...(tracking === undefined ? {} : { tracking }),
+    });
     return 'confirmed';
   });
 }

@@ -8,6 +8,8 @@ export interface SubscriberInput {
   name: string | null;
   timeZone: string | null;
   segmentIds: number[];
+  /** The optional `tracking` column (yes/no); null when absent or empty: TRACKING_DEFAULT applies. */
+  tracking?: boolean | null;
 }
 
 export interface ParsedSubscribers {
@@ -25,6 +27,12 @@ export function normaliseEmail(raw: string): string {
   return raw.normalize('NFC').trim().toLowerCase();
 }
 
+const trackingChoices = new Map<string, boolean | null>([
+  ['', null],
+  ['yes', true],
+  ['no', false],
+]);
+
 function isTimeZone(value: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
@@ -35,8 +43,8 @@ function isTimeZone(value: string): boolean {
 }
 
 /**
- * Parses a subscribers CSV (header: email,name,segments[,timezone]; segments separated by ';', by name
- * or slug). Pure: validates every row against the known segments and returns the problems per field.
+ * Parses a subscribers CSV (header: email,name,segments[,timezone][,tracking]; segments separated by ';',
+ * by name or slug; tracking yes/no). Pure: validates every row against the known segments and returns the problems per field.
  */
 export function parseSubscribersCsv(text: string, segments: readonly Segment[]): ParsedSubscribers {
   let rows: Record<string, string>[];
@@ -86,6 +94,9 @@ export function parseSubscribersCsv(text: string, segments: readonly Segment[]):
     if (name.length > 200) problem('name', 'must be at most 200 characters');
     const timeZone = (row.timezone ?? '').trim();
     if (timeZone && !isTimeZone(timeZone)) problem('timezone', `unknown time zone "${timeZone}"`);
+    const trackingCell = (row.tracking ?? '').trim().toLowerCase();
+    const tracking = trackingChoices.get(trackingCell);
+    if (tracking === undefined) problem('tracking', `expected yes or no (got "${row.tracking}")`);
     const segmentIds: number[] = [];
     for (const label of (row.segments ?? '')
       .split(';')
@@ -110,6 +121,7 @@ export function parseSubscribersCsv(text: string, segments: readonly Segment[]):
       name: name || null,
       timeZone: timeZone || null,
       segmentIds: [...new Set(segmentIds)],
+      ...(tracking === null || tracking === undefined ? {} : { tracking }),
     });
   });
   return { subscribers, problems, total: rows.length };

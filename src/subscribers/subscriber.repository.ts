@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db/database.ts';
+import { erasedAmong } from './erasure.ts';
 import type { SubscriberInput } from './subscriber-import.ts';
 
 const CHUNK = 1000;
@@ -7,23 +8,35 @@ const CHUNK = 1000;
 export interface UpsertSubscribersResult {
   created: number;
   updated: number;
+  /** Addresses erased on request (recap subscriber erase): never added again. */
+  refused: string[];
 }
 
 /**
  * Inserts new subscribers as active (imported lists are consented lists) and updates name and time zone
  * of known ones, by address. Subscriptions are set to exactly the given segments. A known subscriber's
- * status is never changed: re-importing a list must not resubscribe anyone who left. Set-based, idempotent;
- * must run in a transaction.
+ * status is never changed: re-importing a list must not resubscribe anyone who left. A new subscriber's
+ * tracking follows their `tracking` cell, else `trackingDefault`; a known one keeps their own choice.
+ * Addresses erased on request are refused and returned. Set-based, idempotent; must run in a transaction.
  */
 export async function upsertSubscribers(
   trx: Tx,
   subscribers: readonly SubscriberInput[],
   source: string,
+  options: { trackingDefault?: boolean } = {},
 ): Promise<UpsertSubscribersResult> {
   let created = 0;
   let updated = 0;
+  const refused: string[] = [];
+  const trackingDefault = options.trackingDefault ?? true;
   for (let i = 0; i < subscribers.length; i += CHUNK) {
-    const batch = subscribers.slice(i, i + CHUNK);
+    const erased = await erasedAmong(
+      trx,
+      subscribers.slice(i, i + CHUNK).map((s) => s.email),
+    );
+    refused.push(...erased);
+    const batch = subscribers.slice(i, i + CHUNK).filter((s) => !erased.has(s.email));
+    if (batch.length === 0) continue;
     const rows = await trx
       .insertInto('subscribers')
       .values(
@@ -35,6 +48,7 @@ export async function upsertSubscribers(
           confirmed_at: sql<Date>`now()`,
           // Parsed by the strict address parser on the way in (parseSubscribersCsv).
           address_invalid: false,
+          tracking_enabled: s.tracking ?? trackingDefault,
         })),
       )
       .onConflict((oc) =>
@@ -43,10 +57,11 @@ export async function upsertSubscribers(
           .doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), time_zone: eb.ref('excluded.time_zone') })),
       )
       // xmax = 0 only on rows this statement inserted.
-      .returning(['id', 'email', sql<boolean>`(xmax = 0)`.as('inserted')])
+      .returning(['id', 'email', 'tracking_enabled', sql<boolean>`(xmax = 0)`.as('inserted')])
       .execute();
     const idOf = new Map(rows.map((r) => [r.email, r.id]));
-    const newIds = rows.filter((r) => r.inserted).map((r) => r.id);
+    const inserted = rows.filter((r) => r.inserted);
+    const newIds = inserted.map((r) => r.id);
     created += newIds.length;
     updated += rows.length - newIds.length;
     const ids = rows.map((r) => r.id);
@@ -59,14 +74,14 @@ export async function upsertSubscribers(
       await trx
         .insertInto('consent_log')
         .values(
-          newIds.map((subscriber_id) => ({
-            subscriber_id,
+          inserted.map((row) => ({
+            subscriber_id: row.id,
             action: 'imported',
-            detail: JSON.stringify({ source }),
+            detail: JSON.stringify({ source, tracking: row.tracking_enabled }),
           })),
         )
         .execute();
     }
   }
-  return { created, updated };
+  return { created, updated, refused };
 }

@@ -10,6 +10,8 @@ export interface SubscriberPreferences {
   status: SubscriberStatus;
   pausedUntil: Date | null;
   segmentIds: number[];
+  /** The reader's choice: count opens and clicks (pixel and tracked links) or not. */
+  trackingEnabled: boolean;
 }
 
 /** Loads one subscriber with their followed segments, or null when the id is unknown. */
@@ -19,7 +21,7 @@ export async function loadSubscriberPreferences(
 ): Promise<SubscriberPreferences | null> {
   const row = await db
     .selectFrom('subscribers')
-    .select(['id', 'email', 'status', 'paused_until'])
+    .select(['id', 'email', 'status', 'paused_until', 'tracking_enabled'])
     .where('id', '=', subscriberId)
     .executeTakeFirst();
   if (!row) return null;
@@ -35,6 +37,7 @@ export async function loadSubscriberPreferences(
     status: row.status,
     pausedUntil: row.paused_until,
     segmentIds: subscriptions.map((s) => s.segment_id),
+    trackingEnabled: row.tracking_enabled,
   };
 }
 
@@ -54,7 +57,7 @@ export async function unsubscribeSubscriber(
       .updateTable('subscribers')
       .set({ status: 'unsubscribed', unsubscribed_at: sql<Date>`now()` })
       .where('id', '=', subscriberId)
-      .where('status', 'in', ['active', 'pending'])
+      .where('status', 'in', ['active', 'pending', 'sunset'])
       .returning('id')
       .executeTakeFirst();
     if (!updated) return { changed: false };
@@ -124,12 +127,23 @@ export async function updatePreferences(
     }
     const weeks = Math.max(0, Math.min(52, Math.floor(change.pauseWeeks)));
     const pausedUntil = weeks > 0 ? new Date(now.getTime() + weeks * 7 * 86_400_000) : null;
-    const comesBack = current.status === 'unsubscribed' && current.confirmed_at !== null && known.length > 0;
+    const comesBack =
+      (current.status === 'unsubscribed' || current.status === 'sunset') &&
+      current.confirmed_at !== null &&
+      known.length > 0;
     await trx
       .updateTable('subscribers')
       .set({
         paused_until: pausedUntil,
-        ...(comesBack ? { status: 'active' as const, unsubscribed_at: null } : {}),
+        ...(comesBack
+          ? {
+              status: 'active' as const,
+              unsubscribed_at: null,
+              sunset_at: null,
+              reengagement_sent_at: null,
+              inactivity_counted_from: now,
+            }
+          : {}),
       })
       .where('id', '=', subscriberId)
       .execute();
@@ -140,6 +154,45 @@ export async function updatePreferences(
     });
     return loadSubscriberPreferences(trx, subscriberId);
   });
+}
+
+/**
+ * Records the reader's tracking choice ("Count my opens and clicks") with what they were shown, in one
+ * transaction. Idempotent: an unchanged choice writes nothing. Turning tracking off also marks their
+ * still-queued deliveries untracked, so what the ledger says matches what was sent.
+ */
+export async function setTracking(
+  db: Db | Tx,
+  subscriberId: string,
+  enabled: boolean,
+  context: ConsentContext,
+  shown: string,
+): Promise<{ changed: boolean }> {
+  const run = async (trx: Db | Tx) => {
+    const updated = await trx
+      .updateTable('subscribers')
+      .set({ tracking_enabled: enabled })
+      .where('id', '=', subscriberId)
+      .where('tracking_enabled', '=', !enabled)
+      .where('status', '<>', 'erased')
+      .returning('id')
+      .executeTakeFirst();
+    if (!updated) return { changed: false };
+    if (!enabled) {
+      await trx
+        .updateTable('deliveries')
+        .set({ tracked: false })
+        .where('subscriber_id', '=', subscriberId)
+        .where('status', '=', 'queued')
+        .execute();
+    }
+    await appendConsent(trx, subscriberId, enabled ? 'tracking-on' : 'tracking-off', context, {
+      tracking: enabled,
+      shown,
+    });
+    return { changed: true };
+  };
+  return db.isTransaction ? run(db) : (db as Db).transaction().execute(run);
 }
 
 async function existingSegmentIds(db: Db | Tx, ids: readonly number[]): Promise<number[]> {

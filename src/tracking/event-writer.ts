@@ -6,6 +6,7 @@ import {
   type RawTrackingEvent,
   SCANNER_CLICK_WINDOW_MS,
 } from './classify-event.ts';
+import { reclassifyEvents, withRollups } from './event-rollups.ts';
 
 export type IncomingEvent = Omit<RawTrackingEvent, 'linksClickedWithinSecond'>;
 
@@ -164,17 +165,18 @@ function isConstraintViolation(error: unknown): boolean {
 
 /**
  * Classifies and stores a batch in one statement: an INSERT … SELECT over unnest()ed arrays joined to
- * the deliveries for their send times. The only rule that depends on the send time is "within seconds
- * of delivery", so each event is classified twice here (as if sent just now, and with no send time) and
- * the join picks one. When a subscriber clicked every link within a second, one UPDATE turns that
- * burst's earlier clicks (stored before the burst showed) into scanner clicks.
+ * the deliveries for their send times, whose RETURNING feeds the rollups (src/tracking/event-rollups.ts)
+ * in the same statement. The only rule that depends on the send time is "within seconds of delivery",
+ * so each event is classified twice here (as if sent just now, and with no send time) and the join
+ * picks one. When a subscriber clicked every link within a second, the burst's earlier clicks (stored
+ * before the burst showed) become scanner clicks, their rollups moved with them, in the same transaction.
  */
 export async function writeEvents(db: Db, events: readonly RawTrackingEvent[]): Promise<void> {
   if (events.length === 0) return;
   const early = events.map((event) => classifyEvent(event, event.occurredAt));
   const late = events.map((event) => classifyEvent(event, null));
   const column = <T>(pick: (event: RawTrackingEvent, index: number) => T) => sql.val(events.map(pick));
-  await sql`
+  const insert = withRollups(sql`
     INSERT INTO tracking_events
       (kind, issue_id, subscriber_id, link_position, class, reason, method, ip, user_agent, occurred_at)
     SELECT e.kind, e.issue_id, e.subscriber_id, e.link_position,
@@ -194,23 +196,22 @@ export async function writeEvents(db: Db, events: readonly RawTrackingEvent[]): 
     CROSS JOIN LATERAL (
       SELECT d.sent_at IS NOT NULL AND extract(epoch FROM e.occurred_at - d.sent_at) * 1000 < e.window_ms AS within
     ) w
-  `.execute(db);
+    RETURNING issue_id, subscriber_id, kind, class, link_position, 1 AS delta`);
   const bursts = events.filter((_event, index) => late[index]?.reason === 'all-links-at-once');
-  if (bursts.length > 0) {
-    const since = new Date(Math.min(...bursts.map((event) => event.occurredAt.getTime())) - 1_000);
-    await db
-      .updateTable('tracking_events')
-      .set({ class: 'scanner', reason: 'all-links-at-once' })
-      .where('kind', '=', 'click')
-      .where('class', '<>', 'scanner')
-      .where('occurred_at', '>=', since)
-      .where((eb) =>
-        eb.or(
-          bursts.map((event) =>
-            eb.and([eb('issue_id', '=', event.issueId), eb('subscriber_id', '=', event.subscriberId)]),
-          ),
-        ),
-      )
-      .execute();
+  if (bursts.length === 0) {
+    await insert.execute(db);
+    return;
   }
+  await db.transaction().execute(async (trx) => {
+    await insert.execute(trx);
+    await reclassifyEvents(
+      trx,
+      {
+        kind: 'click',
+        since: new Date(Math.min(...bursts.map((event) => event.occurredAt.getTime())) - 1_000),
+        readers: bursts.map((event) => ({ issueId: event.issueId, subscriberId: event.subscriberId })),
+      },
+      { class: 'scanner', reason: 'all-links-at-once' },
+    );
+  });
 }

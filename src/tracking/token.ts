@@ -4,7 +4,8 @@ import { type Cipher, createCipheriv, createHmac, timingSafeEqual } from 'node:c
  * What a signed token stands for. It never carries an email address: only ids, which are useless
  * without the database and cannot be altered without breaking the signature.
  */
-export type TokenKind = 'open' | 'click' | 'unsubscribe' | 'preferences' | 'confirm' | 'bounce';
+/** 'keep': the one-click answer to the re-engagement mail. */
+export type TokenKind = 'open' | 'click' | 'unsubscribe' | 'preferences' | 'confirm' | 'bounce' | 'keep';
 
 export interface TokenPayload {
   kind: TokenKind;
@@ -29,10 +30,11 @@ const kindCode: Record<TokenKind, string> = {
   preferences: 'p',
   confirm: 'v',
   bounce: 'b',
+  keep: 'r',
 };
 const codeKind = new Map(Object.entries(kindCode).map(([kind, code]) => [code, kind as TokenKind]));
 const SIGNATURE_BYTES = 12;
-const shape = /^[ocupvb]\.[0-9]+\.[0-9a-z]*\.[0-9a-z]*\.[0-9a-z]*\.[A-Za-z0-9_-]{16}$/;
+const shape = /^[ocupvbr]\.[0-9]+\.[0-9a-z]*\.[0-9a-z]*\.[0-9a-z]*\.[A-Za-z0-9_-]{16}$/;
 
 function signature(secret: string, body: string): Buffer {
   return createHmac('sha256', secret).update(body).digest().subarray(0, SIGNATURE_BYTES);

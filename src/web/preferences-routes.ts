@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { listSegments } from '../stories/story.repository.ts';
+import { eraseSubscriber, exportSubscriberById } from '../subscribers/erasure.ts';
 import {
   loadSubscriberPreferences,
   type SubscriberPreferences,
+  setTracking,
   unsubscribeSubscriber,
   updatePreferences,
 } from '../subscribers/subscription-changes.ts';
@@ -20,8 +22,17 @@ import {
 
 const PAUSE_CHOICES = [0, 1, 2, 4, 8, 12];
 const MAX_INT4 = 2_147_483_647;
+/** The tracking choice as the preference centre words it; stored with every change in the consent log. */
+export const TRACKING_CHOICE_TEXT =
+  'Count my opens and clicks (a tiny image and redirecting links tell us which stories you read).';
+const DELETE_CONFIRM_TEXT =
+  'Delete me: erase my address, preferences and reading history for good. This cannot be undone.';
 
-/** GET/POST /p/:token: choose segments, pause for N weeks, or unsubscribe from everything. */
+/**
+ * GET/POST /p/:token: choose segments, pause for N weeks, choose whether opens and clicks are counted, or
+ * unsubscribe from everything. POST /p/:token/export downloads everything stored as JSON; GET
+ * /p/:token/delete asks for confirmation, POST erases (POST only: link scanners only GET).
+ */
 export function registerPreferencesRoutes(server: FastifyInstance, context: WebContext): void {
   const { app, secrets } = context;
 
@@ -31,8 +42,9 @@ export function registerPreferencesRoutes(server: FastifyInstance, context: WebC
     const paused =
       preferences.pausedUntil && preferences.pausedUntil > new Date() ? preferences.pausedUntil : null;
     const subscribed = preferences.status === 'active';
+    const sunset = preferences.status === 'sunset';
     return html`${notice ? html`<p role="status"><strong>${notice}</strong></p>` : ''}
-<p>Preferences for ${maskEmail(preferences.email)}.${subscribed ? '' : html` <strong>You are not receiving the recap</strong>; choosing topics below subscribes you again.`}</p>
+<p>Preferences for ${maskEmail(preferences.email)}.${sunset ? html` <strong>Your recap is paused because you had not opened it for a while</strong>; saving your topics below starts it again.` : subscribed ? '' : html` <strong>You are not receiving the recap</strong>; choosing topics below subscribes you again.`}</p>
 ${paused ? html`<p>Paused until ${paused.toISOString().slice(0, 10)}.</p>` : ''}
 <form method="post" action="/p/${token}">
 <fieldset><legend>Topics</legend>
@@ -46,11 +58,20 @@ ${segments.map(
 ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no pause' : `${weeks} week${weeks > 1 ? 's' : ''}`}</option>`)}
 </select></label>
 </fieldset>
+<fieldset><legend>Privacy</legend>
+<label><input type="checkbox" name="tracking" value="yes"${preferences.trackingEnabled ? html` checked` : ''}> ${TRACKING_CHOICE_TEXT}</label>
+</fieldset>
+<input type="hidden" name="tracking_shown" value="yes">
 <button type="submit" name="action" value="save">Save preferences</button>
 </form>
 <form method="post" action="/p/${token}">
 <button type="submit" name="action" value="unsubscribe">Unsubscribe from all</button>
-</form>`;
+</form>
+<h2>Your data</h2>
+<form method="post" action="/p/${token}/export">
+<button type="submit">Download my data</button>
+</form>
+<p><a href="/p/${token}/delete">Delete me</a>: erase my address and everything stored about me.</p>`;
   }
 
   server.get<{ Params: { token: string } }>('/p/:token', async (request, reply) => {
@@ -93,12 +114,18 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
     if (!PAUSE_CHOICES.includes(pauseWeeks)) {
       return sendPage(reply, 400, 'Nothing to do', html`<p>Choose a pause from the list.</p>`);
     }
-    const updated = await updatePreferences(
-      app.db,
-      current.id,
-      { segmentIds, pauseWeeks },
-      consentContext(request, 'web'),
-    );
+    const consent = consentContext(request, 'web');
+    // An unticked checkbox sends nothing: only a form that showed the choice may turn tracking off.
+    if (field(request.body, 'tracking_shown') === 'yes') {
+      await setTracking(
+        app.db,
+        current.id,
+        field(request.body, 'tracking') === 'yes',
+        consent,
+        TRACKING_CHOICE_TEXT,
+      );
+    }
+    const updated = await updatePreferences(app.db, current.id, { segmentIds, pauseWeeks }, consent);
     if (!updated) return invalidLinkPage(reply);
     const notice =
       updated.segmentIds.length === 0 && updated.status === 'active'
@@ -109,6 +136,62 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
       200,
       'Your recap preferences',
       await render(request.params.token, updated, notice),
+    );
+  });
+
+  server.post<{ Params: { token: string } }>('/p/:token/export', async (request, reply) => {
+    const payload = verifyToken(secrets, request.params.token, 'preferences');
+    const data = payload && (await exportSubscriberById(app.db, payload.subscriberId));
+    if (!data) return invalidLinkPage(reply);
+    return reply
+      .code(200)
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="weekly-ai-recap-my-data.json"')
+      .header('cache-control', 'no-store')
+      .send(JSON.stringify(data, null, 2));
+  });
+
+  server.get<{ Params: { token: string } }>('/p/:token/delete', async (request, reply) => {
+    const payload = verifyToken(secrets, request.params.token, 'preferences');
+    const current = payload && (await loadSubscriberPreferences(app.db, payload.subscriberId));
+    if (!current) return invalidLinkPage(reply);
+    return sendPage(
+      reply,
+      200,
+      'Delete your data?',
+      html`<p>${DELETE_CONFIRM_TEXT}</p>
+<p>Past issues' totals keep counting your deliveries anonymously; nothing links them to you.</p>
+<form method="post" action="/p/${request.params.token}/delete">
+<label><input type="checkbox" name="confirm" value="yes" required> Yes, delete ${maskEmail(current.email)}</label>
+<button type="submit">Delete me</button>
+</form>
+<p><a href="/p/${request.params.token}">Back to my preferences</a></p>`,
+    );
+  });
+
+  server.post<{ Params: { token: string } }>('/p/:token/delete', async (request, reply) => {
+    const payload = verifyToken(secrets, request.params.token, 'preferences');
+    if (!payload) return invalidLinkPage(reply);
+    const current = await loadSubscriberPreferences(app.db, payload.subscriberId);
+    if (!current) {
+      // Already erased (a second click, a reload): say so rather than "invalid link".
+      return sendPage(reply, 200, 'Your data is deleted', html`<p>Nothing is stored about you any more.</p>`);
+    }
+    if (field(request.body, 'confirm') !== 'yes') {
+      return sendPage(
+        reply,
+        400,
+        'Nothing was deleted',
+        html`<p>Tick the box to confirm. <a href="/p/${request.params.token}/delete">Back</a></p>`,
+      );
+    }
+    await eraseSubscriber(app.db, current.email, { ip: null, userAgent: null, source: 'web' });
+    request.log.info({ action: 'erased', source: 'web' }, 'subscriber erased on request');
+    return sendPage(
+      reply,
+      200,
+      'Your data is deleted',
+      html`<p>Your address, preferences and reading history are erased. You will receive nothing more from us.</p>`,
     );
   });
 }

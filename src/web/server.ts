@@ -4,11 +4,14 @@ import Fastify, { LogController } from 'fastify';
 import { createMailer } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
+import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
 import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
 import { createLinkResolver } from '../tracking/link-resolver.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
 import { registerEditorRoutes } from './editor/editor-routes.ts';
 import { answerClientError, answerFrameworkError, installErrorAnswers } from './error-answers.ts';
+import { registerIngestRoutes } from './ingest-routes.ts';
+import { registerKeepRoutes } from './keep-routes.ts';
 import { registerPreferencesRoutes } from './preferences-routes.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { addSecurityHeaders } from './security-headers.ts';
@@ -67,6 +70,10 @@ export async function startServer(app: WebDeps, options: ServerOptions = {}): Pr
     ...options.events,
     onError: (error, lost) => server.log.error({ err: error, lost }, 'tracking events not stored'),
   });
+  const maintenance = startAnalyticsMaintenance(app.db, {
+    retentionDays: app.config.trackingRetentionDays,
+    log: (line) => server.log.info(line),
+  });
   let systemMail: Promise<SystemMailRenderer> | undefined;
   const context: WebContext = {
     app,
@@ -94,8 +101,10 @@ export async function startServer(app: WebDeps, options: ServerOptions = {}): Pr
   registerTrackingRoutes(server, context);
   registerUnsubscribeRoutes(server, context);
   registerPreferencesRoutes(server, context);
+  registerKeepRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
+  await registerIngestRoutes(server, app);
   await registerEditorRoutes(server, app, { mailer });
 
   const address = await server.listen({
@@ -112,6 +121,7 @@ export async function startServer(app: WebDeps, options: ServerOptions = {}): Pr
         await events.close();
         await stopped;
         await events.flush();
+        await maintenance.stop();
         await ownMailer?.close();
       })();
       return closing;

@@ -18,6 +18,9 @@ import {
 export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600;
 const FORM_CONSENT_TEXT =
   'Send me the Weekly AI Recap by email. I can unsubscribe at any time with the link in every issue.';
+/** The tracking choice as the form words it; stored with the request in the consent log. */
+export const SIGNUP_TRACKING_TEXT =
+  'Count my opens and clicks (a tiny image and redirecting links tell us which stories you read).';
 const CHECK_INBOX =
   'If this address can receive the recap, a confirmation link is on its way. Nothing is sent until you click it.';
 /** The hidden field only bots fill in (hidden by CSS and from assistive technology, never autofilled). */
@@ -91,6 +94,8 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
 <fieldset><legend>Topics</legend>
 ${segments.map((segment) => html`<label><input type="checkbox" name="segment" value="${segment.slug}" checked> ${segment.name}</label>`)}
 </fieldset>
+<label><input type="checkbox" name="tracking" value="yes"${app.config.trackingDefault ? html` checked` : ''}> ${SIGNUP_TRACKING_TEXT}</label>
+<input type="hidden" name="tracking_shown" value="yes">
 <p class="muted">${FORM_CONSENT_TEXT}</p>
 <button type="submit">Subscribe</button>
 </form>`,
@@ -134,12 +139,22 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     // No topic ticked (or an API call without any) means every topic, as the form proposes.
     const segments = chosen.length > 0 ? chosen : known;
     const consent = consentContext(request, 'web');
+    // The form shows the choice; a call without it (an API, an old form) gets TRACKING_DEFAULT.
+    const trackingShown = fields(request.body, 'tracking_shown')[0] === 'yes';
+    const tracking = trackingShown
+      ? fields(request.body, 'tracking')[0] === 'yes'
+      : app.config.trackingDefault;
     const { subscriberId, outcome } = await requestSignUp(
       app.db,
       {
         email,
         segmentIds: segments.map((segment) => segment.id),
-        shown: { form: FORM_CONSENT_TEXT, segments: segments.map((segment) => segment.name).join(', ') },
+        tracking,
+        shown: {
+          form: FORM_CONSENT_TEXT,
+          segments: segments.map((segment) => segment.name).join(', '),
+          tracking: trackingShown ? SIGNUP_TRACKING_TEXT : '(not shown: TRACKING_DEFAULT applied)',
+        },
       },
       consent,
       confirmIntervalSeconds,

@@ -37,7 +37,7 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
   server.get<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
     const found = await subscriberOf(request.params.token);
     if (!found) return invalidLinkPage(reply);
-    if (found.subscriber.status !== 'active' && found.subscriber.status !== 'pending') {
+    if (!['active', 'pending', 'sunset'].includes(found.subscriber.status)) {
       return sendPage(
         reply,
         200,

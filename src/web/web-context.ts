@@ -23,7 +23,16 @@ export type WebSettings = EditionSettings &
   MailerSettings &
   Pick<
     Config,
-    'http' | 'trustProxy' | 'trackingAckAfterWrite' | 'signUp' | 'timeZone' | 'selection' | 'testRecipients'
+    | 'http'
+    | 'trustProxy'
+    | 'trackingAckAfterWrite'
+    | 'trackingDefault'
+    | 'trackingRetentionDays'
+    | 'signUp'
+    | 'timeZone'
+    | 'selection'
+    | 'testRecipients'
+    | 'ingest'
   >;
 
 /** The database and the settings: what startServer and every route of the server take. */

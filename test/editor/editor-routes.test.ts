@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
+import { insertTrackingEvents } from '../../src/tracking/event-rollups.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
@@ -219,15 +220,12 @@ describe('the dashboard over HTTP', () => {
       )
       .execute();
     const [a, b, c] = readers.map((r) => r.id) as [string, string, string];
-    await t.db
-      .insertInto('tracking_events')
-      .values([
-        { kind: 'open', issue_id: issue.id, subscriber_id: a, class: 'human' },
-        { kind: 'open', issue_id: issue.id, subscriber_id: b, class: 'human' },
-        { kind: 'open', issue_id: issue.id, subscriber_id: c, class: 'machine' },
-        { kind: 'click', issue_id: issue.id, subscriber_id: a, class: 'human', link_position: 0 },
-      ])
-      .execute();
+    await insertTrackingEvents(t.db, [
+      { kind: 'open', issue_id: issue.id, subscriber_id: a, class: 'human' },
+      { kind: 'open', issue_id: issue.id, subscriber_id: b, class: 'human' },
+      { kind: 'open', issue_id: issue.id, subscriber_id: c, class: 'machine' },
+      { kind: 'click', issue_id: issue.id, subscriber_id: a, class: 'human', link_position: 0 },
+    ]);
     await t.db
       .updateTable('issues')
       .set({ send_started_at: new Date('2026-11-23T08:00:00Z') })

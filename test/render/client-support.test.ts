@@ -66,6 +66,8 @@ describe('email client support (caniemail data)', () => {
         archive_url: 'https://recap.example.com/archive',
         preview_url: 'https://recap.example.com/editor',
         postal_address: 'Street 1',
+        keep_url: 'https://recap.example.com/keep/x',
+        grace_days: '14',
       });
       const result = doIUseEmail(message.html, { emailClients: clients });
       for (const report of [...errorsOf(result), ...result.notes]) {

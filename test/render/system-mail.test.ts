@@ -28,6 +28,8 @@ const vars = {
   week: '2026-W48',
   segment: 'investors',
   postal_address: '1 Example Street, Berlin',
+  keep_url: 'https://recap.example.com/keep/r.1.abc',
+  grace_days: '14',
 };
 
 describe('system mail templates', () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventClass } from '../../src/db/database.ts';
 import { formatIssueStats } from '../../src/reports/format-stats.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../src/reports/issue-stats.ts';
+import { insertTrackingEvents } from '../../src/tracking/event-rollups.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 let t: TestDatabase;
@@ -96,23 +97,20 @@ describe('issue stats', () => {
       ])
       .execute();
     const [a, b, c, d, e, f, g] = subs as [string, string, string, string, string, string, string];
-    await t.db
-      .insertInto('tracking_events')
-      .values([
-        event(issueId, a, 'open', 'human'),
-        event(issueId, a, 'open', 'human'), // twice: one person
-        event(issueId, b, 'open', 'human'),
-        event(issueId, g, 'open', 'human'), // builders+founders
-        event(issueId, c, 'open', 'machine'),
-        event(issueId, d, 'open', 'scanner'),
-        event(issueId, e, 'open', 'unknown'),
-        event(issueId, a, 'click', 'human', 0),
-        event(issueId, a, 'click', 'human', 0),
-        event(issueId, b, 'click', 'human', 1),
-        event(issueId, d, 'click', 'scanner', 0),
-        event(issueId, d, 'click', 'scanner', 1),
-      ])
-      .execute();
+    await insertTrackingEvents(t.db, [
+      event(issueId, a, 'open', 'human'),
+      event(issueId, a, 'open', 'human'), // twice: one person
+      event(issueId, b, 'open', 'human'),
+      event(issueId, g, 'open', 'human'), // builders+founders
+      event(issueId, c, 'open', 'machine'),
+      event(issueId, d, 'open', 'scanner'),
+      event(issueId, e, 'open', 'unknown'),
+      event(issueId, a, 'click', 'human', 0),
+      event(issueId, a, 'click', 'human', 0),
+      event(issueId, b, 'click', 'human', 1),
+      event(issueId, d, 'click', 'scanner', 0),
+      event(issueId, d, 'click', 'scanner', 1),
+    ]);
     await t.db
       .insertInto('consent_log')
       .values([
@@ -148,6 +146,8 @@ describe('issue stats', () => {
       pending: 1,
       skipped: 1,
       delivered: 6,
+      notTracked: 0,
+      trackedDelivered: 6,
       humanOpeners: 3,
       machineOpeners: 1,
       scannerOpeners: 1,
@@ -205,13 +205,10 @@ describe('issue stats', () => {
         })),
       )
       .execute();
-    await t.db
-      .insertInto('tracking_events')
-      .values([
-        event(issueId, subs[0] as string, 'open', 'human'),
-        event(issueId, subs[0] as string, 'click', 'human', 0),
-      ])
-      .execute();
+    await insertTrackingEvents(t.db, [
+      event(issueId, subs[0] as string, 'open', 'human'),
+      event(issueId, subs[0] as string, 'click', 'human', 0),
+    ]);
     // After W48 was sent: belongs to W48, not to W47 (whose window ends at W48's send).
     await t.db
       .insertInto('consent_log')

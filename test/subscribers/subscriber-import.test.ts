@@ -45,20 +45,71 @@ describe('subscriber import', () => {
     expect(lines).toContain('record 5 (id "ada@example.com"): email: duplicate of record 1 in the same file');
   });
 
+  it('reads the optional tracking column (yes/no); TRACKING_DEFAULT fills the gaps for new rows, known ones keep their choice', async () => {
+    const segments = await ensureSegments(t.db, ['Researchers']);
+    const csv = [
+      'email,name,segments,tracking',
+      'yes@example.com,Y,Researchers,Yes',
+      'no@example.com,N,Researchers,no',
+      'blank@example.com,B,Researchers,',
+      'maybe@example.com,M,Researchers,maybe',
+    ].join('\n');
+    const { subscribers, problems } = parseSubscribersCsv(csv, segments);
+    expect(subscribers.map((s) => [s.email, s.tracking])).toEqual([
+      ['yes@example.com', true],
+      ['no@example.com', false],
+      ['blank@example.com', undefined],
+    ]);
+    expect(problems.map(formatProblem)).toEqual([
+      'record 4 (id "maybe@example.com"): tracking: expected yes or no (got "maybe")',
+    ]);
+    await t.db
+      .transaction()
+      .execute((trx) => upsertSubscribers(trx, subscribers, 'a.csv', { trackingDefault: false }));
+    const tracking = async () =>
+      Object.fromEntries(
+        (
+          await t.db
+            .selectFrom('subscribers')
+            .select(['email', 'tracking_enabled'])
+            .where('email', 'in', ['yes@example.com', 'no@example.com', 'blank@example.com'])
+            .execute()
+        ).map((r) => [r.email, r.tracking_enabled]),
+      );
+    expect(await tracking()).toEqual({
+      'yes@example.com': true,
+      'no@example.com': false,
+      'blank@example.com': false,
+    });
+    const flipped = subscribers.map((s) => ({ ...s, tracking: !s.tracking }));
+    await t.db
+      .transaction()
+      .execute((trx) => upsertSubscribers(trx, flipped, 'b.csv', { trackingDefault: true }));
+    expect(await tracking()).toEqual({
+      'yes@example.com': true,
+      'no@example.com': false,
+      'blank@example.com': false,
+    });
+    await t.db
+      .deleteFrom('subscribers')
+      .where('email', 'in', ['yes@example.com', 'no@example.com', 'blank@example.com'])
+      .execute();
+  });
+
   it('is idempotent by address and never resubscribes someone who left', async () => {
     const segments = await ensureSegments(t.db, ['Researchers', 'Investors']);
     const csv =
       'email,name,segments\nkim@example.com,Kim,Researchers\nlee@example.com,Lee,Investors;Researchers\n';
     const { subscribers } = parseSubscribersCsv(csv, segments);
     const first = await t.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, 'a.csv'));
-    expect(first).toEqual({ created: 2, updated: 0 });
+    expect(first).toEqual({ created: 2, updated: 0, refused: [] });
     await t.db
       .updateTable('subscribers')
       .set({ status: 'unsubscribed' })
       .where('email', '=', 'kim@example.com')
       .execute();
     const second = await t.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, 'a.csv'));
-    expect(second).toEqual({ created: 0, updated: 2 });
+    expect(second).toEqual({ created: 0, updated: 2, refused: [] });
     const rows = await t.db
       .selectFrom('subscribers')
       .select(['email', 'status'])

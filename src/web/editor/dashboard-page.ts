@@ -1,5 +1,6 @@
 import { percent } from '../../reports/format-stats.ts';
 import type { EngagementCounts, IssueStats, WeekPoint } from '../../reports/issue-stats.ts';
+import type { SunsetWeek } from '../../subscribers/sunset.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { statusBadge } from './editor-layout.ts';
 import { lineChart } from './svg-chart.ts';
@@ -10,6 +11,8 @@ const counted: Array<[string, (c: EngagementCounts) => string]> = [
   ['Failed', (c) => String(c.failed)],
   ['Bounced', (c) => String(c.bounced)],
   ['Pending', (c) => String(c.pending)],
+  ["Not tracked (reader's choice)", (c) => String(c.notTracked)],
+  ['Delivered with tracking', (c) => String(c.trackedDelivered)],
   ['Unique human opens', (c) => String(c.humanOpeners)],
   ['Open rate', (c) => percent(c.openRate)],
   ['Machine opens', (c) => String(c.machineOpeners)],
@@ -56,6 +59,7 @@ export function issueStatsSection(stats: IssueStats): SafeHtml {
   const segmentColumns: Array<[string, (c: EngagementCounts) => string]> = [
     ['Recipients', (c) => String(c.recipients)],
     ['Delivered', (c) => String(c.delivered)],
+    ['Not tracked', (c) => String(c.notTracked)],
     ['Human opens', (c) => String(c.humanOpeners)],
     ['Open rate', (c) => percent(c.openRate)],
     ['Human clicks', (c) => String(c.humanClickers)],
@@ -68,7 +72,7 @@ export function issueStatsSection(stats: IssueStats): SafeHtml {
     ([label, value]) =>
       html`<tr><th scope="row">${label}</th><td class="num" data-metric="${label}">${value(stats.totals)}</td></tr>`,
   )}</tbody></table>
-<p class="muted">Opens and clicks count people. Rates are over delivered messages (sent minus bounced) and count humans only; machine opens are privacy proxies fetching images, scanners are mail gateways following links.</p>
+<p class="muted">Opens and clicks count people. Rates are over delivered messages (sent minus bounced) that were tracked, and count humans only: readers who chose not to have their opens and clicks counted get no pixel and plain links, and are left out of the rates (whether a message was tracked is fixed when it is sent, so later changes of mind do not move past weeks). Machine opens are privacy proxies fetching images, scanners are mail gateways following links.</p>
 <h3>Per segment set</h3>
 ${
   stats.segments.length === 0
@@ -91,8 +95,25 @@ ${
 }`;
 }
 
-export function dashboardBody(series: readonly WeekPoint[], latest: IssueStats | null): SafeHtml {
+/** Readers asked "still want the recap?" and paused for inactivity, per week. */
+export function sunsetSection(sunset: { weeks: readonly SunsetWeek[]; pausedNow: number }): SafeHtml {
+  return html`<h2>Sunsetting</h2>
+<p class="muted">Tracked readers with no human open or click in SUNSET_AFTER_ISSUES sent issues get one "still want the recap?" mail; without an answer within SUNSET_GRACE_DAYS they are paused (not deleted). Untracked readers are never sunset. Paused for inactivity now: <strong data-metric="sunset-paused-now">${sunset.pausedNow}</strong>.</p>
+${
+  sunset.weeks.length === 0
+    ? html`<p class="muted">Nobody asked or paused yet.</p>`
+    : html`<table class="sunset"><thead><tr><th>Week</th><th class="num">Asked</th><th class="num">Paused</th></tr></thead>
+<tbody>${sunset.weeks.map((w) => html`<tr data-week="${w.week}"><td>${w.week}</td><td class="num">${w.asked}</td><td class="num">${w.paused}</td></tr>`)}</tbody></table>`
+}`;
+}
+
+export function dashboardBody(
+  series: readonly WeekPoint[],
+  latest: IssueStats | null,
+  sunset?: { weeks: readonly SunsetWeek[]; pausedNow: number },
+): SafeHtml {
   return html`<h2>Week over week</h2>
 ${weeklyCharts(series)}
-${latest ? issueStatsSection(latest) : html`<p class="muted">No issue has been sent yet.</p>`}`;
+${latest ? issueStatsSection(latest) : html`<p class="muted">No issue has been sent yet.</p>`}
+${sunset ? sunsetSection(sunset) : ''}`;
 }

@@ -5,12 +5,14 @@ import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
 import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
+import { countSunsetReaders, loadSunsetByWeek } from '../../subscribers/sunset.ts';
 import { html } from '../html.ts';
 import type { WebDeps } from '../web-context.ts';
 import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
 import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
 import { editorCsp, editorPage } from './editor-layout.ts';
+import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
 
@@ -100,7 +102,8 @@ export async function registerEditorRoutes(
       const series = await loadWeeklySeries(app.db, 12);
       const latestWeek = series[series.length - 1]?.week;
       const latest = latestWeek ? await loadIssueStats(app.db, latestWeek) : null;
-      return sendEditorPage(reply, 'Dashboard', dashboardBody(series, latest), request);
+      const sunset = { weeks: await loadSunsetByWeek(app.db), pausedNow: await countSunsetReaders(app.db) };
+      return sendEditorPage(reply, 'Dashboard', dashboardBody(series, latest, sunset), request);
     });
 
     editor.get('/editor/issues/:week/stats', async (request, reply) => {
@@ -121,6 +124,7 @@ export async function registerEditorRoutes(
     });
 
     await registerIssueRoutes(editor, app, { mailer: options.mailer, now });
+    registerIngestionRoute(editor, app, now);
   });
 }
 

@@ -38,6 +38,8 @@ export interface IssuePageData {
   linkCheck: LinkCheck[] | null;
   /** Per segment set with stories: the read time its readers see and what the budget or size guard left out. */
   readingBudget: ReadingBudgetRow[];
+  /** Stories of this (sent) issue withdrawn by their publisher since. */
+  retracted?: ReadonlySet<string>;
 }
 
 export interface ReadingBudgetRow {
@@ -155,7 +157,7 @@ function sectionBlock(
 <summary><strong>${section.segment.name}</strong> <span class="muted">${section.skipped ? `skipped: ${section.skipReason ?? ''}` : `${section.stories.length} stories`}</span></summary>
 <ol class="stories">${section.stories.map(
     (item, index) => html`<li class="story" data-story="${item.story.id}">
-<div class="title">${item.story.title}</div>
+<div class="title">${item.story.title}${data.retracted?.has(item.story.id) ? html` <span class="badge retracted bad" title="withdrawn by its publisher after this issue went out">retracted</span>` : ''}</div>
 <div class="muted">${item.story.source.name} · score ${item.score.toFixed(3)}${item.fallback ? ' · fallback' : ''}${item.alsoCoveredBy.length > 0 ? ` · also covered by ${item.alsoCoveredBy.join(', ')}` : ''}</div>
 <div class="muted">${Object.entries(item.scoreBreakdown)
       .filter(([, value]) => value !== 0)

@@ -10,6 +10,7 @@ import { loadIssueContent } from '../../issues/issue-content.repository.ts';
 import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
 import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../issues/issue-report.ts';
+import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
 import { createEditionRenderer, type EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
@@ -133,6 +134,7 @@ export async function registerIssueRoutes(
             },
           ];
         }),
+        retracted: await retractedStoriesOf(db, issue.id),
       }),
       request,
     );
@@ -211,7 +213,7 @@ export async function registerIssueRoutes(
     const week = weekParam(request);
     if (!week) return sendErrorPage(reply, 404);
     try {
-      const issue = await approveIssue(db, week, options.now());
+      const issue = await approveIssue(db, week, options.now(), config.timeZone);
       return back(reply, request, week, { notice: `${week} is ${issue.status}: the selection is frozen.` });
     } catch (error) {
       if (error instanceof IssueStateError) return back(reply, request, week, { error: error.message });

@@ -1,0 +1,254 @@
+import type { ImportProblem } from './parse-stories.ts';
+
+/** A raw record as read from the input, before validation: 1-based number and the parsed JSON value. */
+export interface RawRecord {
+  record: number;
+  value: unknown;
+}
+
+/** Thrown while reading when the input grows past its byte limit; nothing read so far may be kept. */
+export class InputTooLargeError extends Error {
+  override name = 'InputTooLargeError';
+  constructor(readonly maxBytes: number) {
+    super(`larger than the limit of ${maxBytes} bytes`);
+  }
+}
+
+export interface ReadRecordsOptions {
+  /** 'ndjson' reads one record per line whatever the first character; 'auto' looks (array, object, NDJSON). */
+  format?: 'auto' | 'ndjson';
+  /** Stop with InputTooLargeError past this many bytes. */
+  maxBytes?: number;
+  /** Called with the bytes read so far after every chunk. */
+  onBytes?: (bytes: number) => void;
+}
+
+/** A record longer than this is refused as a record; the rest of the input is still read. */
+const MAX_RECORD_CHARS = 1024 * 1024;
+/** A single pretty-printed object is read whole; past this size the input must be NDJSON or an array. */
+const MAX_PRETTY_CHARS = 8 * 1024 * 1024;
+
+/**
+ * Reads stories input record by record from a byte stream (a file, an HTTP body, a feed): a JSON array
+ * (split element by element without holding the whole array), NDJSON (one record per non-blank line) or
+ * a single, possibly pretty-printed, object. Memory is bounded by the largest record, not the input.
+ * Yields raw records and problems: a record that is not JSON is a record-level problem; an input whose
+ * structure cannot be read (an array never closed) a file-level one (record 0).
+ */
+export async function* readStoryRecords(
+  input: AsyncIterable<Uint8Array | string>,
+  options: ReadRecordsOptions = {},
+): AsyncGenerator<RawRecord | ImportProblem> {
+  const decoder = new TextDecoder('utf-8');
+  let bytes = 0;
+  let mode: 'unknown' | 'array' | 'lines' | 'pretty' = 'unknown';
+  let buffer = '';
+  let record = 0;
+  const array = new ArraySplitter();
+  const parse = (text: string): RawRecord | ImportProblem => {
+    record += 1;
+    if (text.length > MAX_RECORD_CHARS) {
+      return {
+        record,
+        id: undefined,
+        field: '(record)',
+        reason: `larger than ${MAX_RECORD_CHARS} characters`,
+      };
+    }
+    try {
+      return { record, value: JSON.parse(text) };
+    } catch (error) {
+      return {
+        record,
+        id: undefined,
+        field: '(record)',
+        reason: `invalid JSON: ${(error as Error).message}`,
+      };
+    }
+  };
+
+  function* lines(final: boolean): Generator<RawRecord | ImportProblem> {
+    let start = 0;
+    for (;;) {
+      const end = buffer.indexOf('\n', start);
+      if (end === -1) break;
+      const line = buffer.slice(start, end);
+      start = end + 1;
+      if (line.trim() !== '') yield parse(line);
+    }
+    buffer = buffer.slice(start);
+    if (final && buffer.trim() !== '') {
+      yield parse(buffer);
+      buffer = '';
+    }
+    if (buffer.length > MAX_RECORD_CHARS) {
+      // An endless line: refuse it as one record and skip to its end.
+      yield parse(buffer);
+      buffer = '';
+      skipLine = true;
+    }
+  }
+  let skipLine = false;
+
+  const take = function* (text: string, final: boolean): Generator<RawRecord | ImportProblem> {
+    if (mode === 'unknown') {
+      buffer += text;
+      const trimmed = buffer.replace(/^\uFEFF/, '').trimStart();
+      if (trimmed === '' && !final) return;
+      if (trimmed.startsWith('[')) {
+        mode = 'array';
+        text = trimmed;
+        buffer = '';
+      } else if (options.format === 'ndjson' || !trimmed.startsWith('{')) {
+        mode = 'lines';
+        buffer = trimmed;
+        text = '';
+      } else {
+        // NDJSON when the first line is a whole value; else one pretty-printed object, read whole.
+        const newline = trimmed.indexOf('\n');
+        if (newline === -1 && !final) return;
+        const first = newline === -1 ? trimmed : trimmed.slice(0, newline);
+        mode = isWholeValue(first) ? 'lines' : 'pretty';
+        buffer = trimmed;
+        text = '';
+      }
+    }
+    if (mode === 'array') {
+      for (const element of array.push(text)) yield parse(element);
+      if (final) {
+        const problem = array.finish();
+        if (problem) yield { record: 0, id: undefined, field: '(file)', reason: problem };
+      }
+      return;
+    }
+    if (mode === 'lines') {
+      if (skipLine) {
+        const end = text.indexOf('\n');
+        if (end === -1) return;
+        skipLine = false;
+        text = text.slice(end + 1);
+      }
+      buffer += text;
+      yield* lines(final);
+      return;
+    }
+    buffer += text;
+    if (buffer.length > MAX_PRETTY_CHARS) {
+      // Not one object after all (or an absurdly large one): read the rest as NDJSON.
+      mode = 'lines';
+      yield* lines(final);
+      return;
+    }
+    if (final) {
+      try {
+        yield { record: ++record, value: JSON.parse(buffer) };
+        buffer = '';
+      } catch {
+        mode = 'lines';
+        yield* lines(true);
+      }
+    }
+  };
+
+  for await (const chunk of input) {
+    const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    bytes += size;
+    if (options.maxBytes !== undefined && bytes > options.maxBytes)
+      throw new InputTooLargeError(options.maxBytes);
+    options.onBytes?.(bytes);
+    yield* take(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), false);
+  }
+  yield* take(decoder.decode(), true);
+}
+
+/** True when the line holds one complete JSON value (braces balanced outside strings). */
+function isWholeValue(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    // A line such as `{"id": 1}}` or `{"id": oops}` is still one NDJSON record (an invalid one).
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 92) escaped = true;
+        else if (c === 34) inString = false;
+      } else if (c === 34) inString = true;
+      else if (c === 123 || c === 91) depth += 1;
+      else if (c === 125 || c === 93) depth -= 1;
+    }
+    return depth <= 0;
+  }
+}
+
+/**
+ * Splits the text of a JSON array into its elements' texts as chunks arrive, tracking nesting and
+ * strings, so the array is never held whole. The first chunk starts with '['.
+ */
+class ArraySplitter {
+  private text = '';
+  private scanned = 0;
+  private depth = 0;
+  private inString = false;
+  private escape = false;
+  private opened = false;
+  private closed = false;
+  private trailing = false;
+  private commas = 0;
+
+  *push(chunk: string): Generator<string> {
+    this.text += chunk;
+    let start = 0;
+    const text = this.text;
+    let i = this.scanned;
+    if (!this.opened) {
+      // The caller hands the text starting with '['.
+      i = text.indexOf('[') + 1;
+      start = i;
+      this.opened = true;
+    }
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (this.closed) {
+        if (c !== 32 && c !== 10 && c !== 13 && c !== 9) this.trailing = true;
+        continue;
+      }
+      if (this.inString) {
+        if (this.escape) this.escape = false;
+        else if (c === 92) this.escape = true;
+        else if (c === 34) this.inString = false;
+        continue;
+      }
+      if (c === 34) this.inString = true;
+      else if (c === 123 || c === 91) this.depth += 1;
+      else if (c === 125) this.depth = Math.max(0, this.depth - 1);
+      else if (c === 93) {
+        if (this.depth === 0) {
+          const element = text.slice(start, i);
+          this.closed = true;
+          start = i + 1;
+          if (element.trim() !== '' || this.commas > 0) {
+            yield element;
+          }
+        } else this.depth -= 1;
+      } else if (c === 44 && this.depth === 0) {
+        this.commas += 1;
+        yield text.slice(start, i);
+        start = i + 1;
+      }
+    }
+    this.text = text.slice(start);
+    this.scanned = this.text.length;
+  }
+
+  /** The file-level problem once the input ended, if any. */
+  finish(): string | null {
+    if (!this.closed) return 'invalid JSON array: it is not closed with "]"';
+    if (this.trailing) return 'invalid JSON array: text after the closing "]"';
+    return null;
+  }
+}

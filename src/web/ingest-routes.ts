@@ -1,0 +1,226 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { withdrawFromUnsentIssues } from '../issues/issue-snapshot.ts';
+import { problemSummary, recordIngestRun } from '../stories/ingest.repository.ts';
+import { retractStories } from '../stories/story.repository.ts';
+import { type ImportOutcome, importStories } from '../stories/story-import.ts';
+import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
+import type { WebDeps } from './web-context.ts';
+
+export interface IngestRouteOptions {
+  now?: () => Date;
+}
+
+class BodyStalledError extends Error {
+  override name = 'BodyStalledError';
+}
+
+/**
+ * The ingestion API under /api: `POST /api/stories` (a JSON array, one object, or NDJSON, read as a stream
+ * and written in batches; all or nothing unless `?skipInvalid=true`) and `DELETE /api/stories/:id`
+ * (retract). Bearer INGEST_TOKEN (or a previous one) compared in constant time; without INGEST_TOKEN the
+ * routes do not exist. Every answer is JSON, never a page.
+ */
+export async function registerIngestRoutes(
+  server: FastifyInstance,
+  app: WebDeps,
+  options: IngestRouteOptions = {},
+): Promise<void> {
+  const { config, db } = app;
+  const now = options.now ?? (() => new Date());
+  const tokens = config.ingest.tokens.map(digest);
+  const limiter = createTokenLimiter(config.ingest.ratePerMinute, 60_000);
+
+  await server.register(
+    async (api) => {
+      // The body reaches the handler as the raw stream: no size limit of fastify's, no buffering.
+      api.removeAllContentTypeParsers();
+      api.addContentTypeParser(['application/json', 'application/x-ndjson'], (_request, payload, done) =>
+        done(null, payload),
+      );
+      api.setNotFoundHandler((_request, reply) => answer(reply, 404, { error: 'not found' }));
+      api.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+        const status =
+          error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+        if (status === 500) request.log.error({ err: error }, 'ingest request failed');
+        return answer(reply, status, {
+          error:
+            status === 415
+              ? 'send application/json or application/x-ndjson'
+              : status === 500
+                ? 'internal error'
+                : 'bad request',
+        });
+      });
+      if (tokens.length === 0) return;
+
+      api.addHook('onRequest', async (request, reply) => {
+        const which = matchToken(request.headers.authorization, tokens);
+        if (which === null) {
+          return answer(reply.header('www-authenticate', 'Bearer'), 401, { error: 'unauthorized' });
+        }
+        const wait = limiter.take(String(which), now().getTime());
+        if (wait > 0) {
+          return answer(reply.header('retry-after', String(Math.ceil(wait / 1000))), 429, {
+            error: 'too many requests',
+          });
+        }
+        (request as FastifyRequest & { ingestToken?: string }).ingestToken =
+          which === 0 ? 'token' : `previous token ${which}`;
+      });
+
+      api.post('/stories', async (request, reply) => {
+        const startedAt = now();
+        const maxBytes = config.ingest.maxBytes;
+        if (Number(request.headers['content-length']) > maxBytes) return tooLarge(reply, maxBytes);
+        const body = request.body as Readable | undefined;
+        if (!body || typeof body.on !== 'function')
+          return answer(reply, 415, { error: 'send application/json or application/x-ndjson' });
+        const query = request.query as Record<string, unknown>;
+        const skipInvalid = query.skipInvalid === 'true' || query.skipInvalid === '1';
+        const ndjson = /x-ndjson/i.test(String(request.headers['content-type'] ?? ''));
+        let bytes = 0;
+        let outcome: ImportOutcome;
+        try {
+          outcome = await importStories(
+            db,
+            readStoryRecords(withIdleTimeout(body, config.ingest.timeoutMs), {
+              format: ndjson ? 'ndjson' : 'auto',
+              maxBytes,
+              onBytes: (n) => {
+                bytes = n;
+              },
+            }),
+            { skipInvalid, now: startedAt },
+          );
+        } catch (error) {
+          if (error instanceof InputTooLargeError) return tooLarge(reply, maxBytes);
+          if (error instanceof BodyStalledError)
+            return answer(reply.header('connection', 'close'), 408, { error: 'the body stopped arriving' });
+          const code = (error as { code?: unknown }).code;
+          if (code === '40P01' || code === '40001')
+            return answer(reply.header('retry-after', '5'), 503, {
+              error: 'a concurrent import got in the way',
+            });
+          if (typeof code === 'string' && /^(ECONNRESET|ERR_STREAM_PREMATURE_CLOSE|ABORT_ERR)$/.test(code))
+            return answer(reply.header('connection', 'close'), 400, { error: 'the body broke off' });
+          throw error;
+        }
+        await recordIngestRun(db, {
+          kind: 'api',
+          source: `${(request as FastifyRequest & { ingestToken?: string }).ingestToken ?? 'token'} from ${request.ip}`,
+          startedAt,
+          finishedAt: now(),
+          status: outcome.stored ? 'imported' : 'refused',
+          imported: outcome.imported,
+          updated: outcome.updated,
+          unchanged: outcome.unchanged,
+          retracted: outcome.retracted,
+          invalid: outcome.invalid,
+          bytes,
+          detail: problemSummary(outcome),
+        });
+        const errors =
+          outcome.problemCount > 0 ? { errors: outcome.problems, errorCount: outcome.problemCount } : {};
+        if (!outcome.stored) return answer(reply, 422, errors);
+        return answer(reply, 200, {
+          imported: outcome.imported,
+          updated: outcome.updated,
+          unchanged: outcome.unchanged,
+          retracted: outcome.retracted,
+          ...errors,
+        });
+      });
+
+      api.delete<{ Params: { id: string } }>('/stories/:id', async (request, reply) => {
+        const id = request.params.id;
+        const result = await db.transaction().execute(async (trx) => {
+          const exists = await trx.selectFrom('stories').select('id').where('id', '=', id).executeTakeFirst();
+          if (!exists) return null;
+          const retracted = await retractStories(trx, [id], now());
+          await withdrawFromUnsentIssues(trx, retracted);
+          return retracted.length;
+        });
+        if (result === null) return answer(reply, 404, { error: 'no such story' });
+        await recordIngestRun(db, {
+          kind: 'api',
+          source: `${(request as FastifyRequest & { ingestToken?: string }).ingestToken ?? 'token'} from ${request.ip}`,
+          startedAt: now(),
+          finishedAt: now(),
+          status: 'retracted',
+          imported: 0,
+          updated: 0,
+          unchanged: result === 0 ? 1 : 0,
+          retracted: result,
+          invalid: 0,
+          bytes: 0,
+          detail: `DELETE ${id}`,
+        });
+        return answer(reply, 200, { retracted: result, unchanged: result === 0 ? 1 : 0 });
+      });
+    },
+    { prefix: '/api' },
+  );
+}
+
+function answer(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(body);
+}
+
+function tooLarge(reply: FastifyReply, maxBytes: number): FastifyReply {
+  // The client may still be sending: close the connection rather than read the rest.
+  return answer(reply.header('connection', 'close'), 413, { error: 'payload too large', maxBytes });
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** Which token the header carries (0 = current, n = n-th previous), or null. `tokens` are sha256 digests. */
+export function matchToken(header: string | undefined, tokens: readonly Buffer[]): number | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!match?.[1]) return null;
+  const given = digest(match[1]);
+  let found: number | null = null;
+  tokens.forEach((token, index) => {
+    // Digests of equal length, every token compared (no early exit): timing tells nothing about the token.
+    const same = timingSafeEqual(given, token);
+    if (same && found === null) found = index;
+  });
+  return found;
+}
+
+/** A fixed window per token: how long to wait (ms) before the next request is allowed, 0 when it is. */
+function createTokenLimiter(limit: number, windowMs: number) {
+  const windows = new Map<string, { start: number; count: number }>();
+  return {
+    take(key: string, at: number): number {
+      const window = windows.get(key);
+      if (!window || at - window.start >= windowMs) {
+        windows.set(key, { start: at, count: 1 });
+        return 0;
+      }
+      if (window.count >= limit) return window.start + windowMs - at;
+      window.count += 1;
+      return 0;
+    },
+  };
+}
+
+/** The body's chunks, failing with BodyStalledError when none arrives for `ms`. */
+async function* withIdleTimeout(stream: Readable, ms: number): AsyncGenerator<Buffer> {
+  const timer = setTimeout(() => stream.destroy(new BodyStalledError()), ms);
+  try {
+    for await (const chunk of stream) {
+      timer.refresh();
+      yield chunk as Buffer;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { InputTooLargeError, readStoryRecords } from '../../src/stories/story-stream.ts';
+
+async function read(text: string, chunk = 7, options: Parameters<typeof readStoryRecords>[1] = {}) {
+  async function* chunks() {
+    const bytes = new TextEncoder().encode(text);
+    for (let i = 0; i < bytes.length; i += chunk) yield bytes.slice(i, i + chunk);
+  }
+  const out: unknown[] = [];
+  for await (const entry of readStoryRecords(chunks(), options)) out.push(entry);
+  return out;
+}
+
+describe('readStoryRecords', () => {
+  it('splits a JSON array element by element across chunk boundaries, strings and nesting included', async () => {
+    const items = [
+      { id: 'a', title: 'commas, [brackets] and {braces}', tags: [[1, 2], { x: '"]' }] },
+      { id: 'b', title: 'é ünïcödé 🚀 split across bytes' },
+      'not an object',
+    ];
+    for (const chunk of [1, 3, 7, 1000]) {
+      const records = await read(`\uFEFF  ${JSON.stringify(items, null, 2)}\n`, chunk);
+      expect(records).toEqual(items.map((value, i) => ({ record: i + 1, value })));
+    }
+  });
+
+  it('reads NDJSON and a single pretty-printed object', async () => {
+    expect(await read('{"id":"a"}\n\n{"id":"b"}')).toEqual([
+      { record: 1, value: { id: 'a' } },
+      { record: 2, value: { id: 'b' } },
+    ]);
+    expect(await read('{\n  "id": "a",\n  "title": "x"\n}\n')).toEqual([
+      { record: 1, value: { id: 'a', title: 'x' } },
+    ]);
+    expect(await read('[]')).toEqual([]);
+  });
+
+  it('reports a bad NDJSON line as its record and goes on', async () => {
+    const records = await read('{"id":"a"}\n{"id": oops}\n{"id":"c"}\n');
+    expect(records[0]).toEqual({ record: 1, value: { id: 'a' } });
+    expect(records[1]).toMatchObject({
+      record: 2,
+      field: '(record)',
+      reason: expect.stringMatching(/^invalid JSON/),
+    });
+    expect(records[2]).toEqual({ record: 3, value: { id: 'c' } });
+  });
+
+  it('reports an array that is never closed as a file-level problem', async () => {
+    const records = await read('[{"id":"a"},{"id":"b"');
+    expect(records.at(-1)).toMatchObject({
+      record: 0,
+      field: '(file)',
+      reason: expect.stringContaining('not closed'),
+    });
+  });
+
+  it('stops past maxBytes', async () => {
+    await expect(read('{"id":"a"}\n'.repeat(100), 16, { maxBytes: 200 })).rejects.toBeInstanceOf(
+      InputTooLargeError,
+    );
+  });
+});
