@@ -105,6 +105,8 @@ export interface IssuesTable {
   audience_counts: Json<AudienceCounts | null>;
   /** The explanation of the last build (src/issues/issue-report.ts), null before the first build. */
   selection_report: Json<unknown | null>;
+  /** The deliverability guard counts from here: the send's start or its last resume (20261130030000). */
+  guard_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface IssueItemsTable {
@@ -167,11 +169,20 @@ export interface DeliveriesTable {
   /** SMTP reply code and enhanced status of the last failure, e.g. "550 5.1.1". */
   smtp_code: ColumnType<string | null, string | null | undefined, string | null>;
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Local-time delivery: not claimed before this instant; null means at once (20261130030000). */
+  not_before: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
 
 /** Messages all send workers together have used in one second of database time (SEND_RATE). */
+export interface SendDomainSlotsTable {
+  domain: string;
+  slot: string;
+  used: Generated<number>;
+  last_grant: Generated<number>;
+}
+
 export interface SendRateSlotsTable {
   slot: string;
   used: Generated<number>;
@@ -237,6 +248,7 @@ export interface Database {
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;
   send_rate_slots: SendRateSlotsTable;
+  send_domain_slots: SendDomainSlotsTable;
 }
 
 export type Db = Kysely<Database>;

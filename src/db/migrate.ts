@@ -4,6 +4,7 @@ import * as issueSelection from './migrations/20261125100000_issue_selection.ts'
 import * as sendLedger from './migrations/20261125120000_send_ledger.ts';
 import * as subscriberEndpoints from './migrations/20261125130000_subscriber_endpoints.ts';
 import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_detail.ts';
+import * as sendPacingLocalTime from './migrations/20261130030000_send_pacing_local_time.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '20261125120000_send_ledger': sendLedger,
   '20261125130000_subscriber_endpoints': subscriberEndpoints,
   '20261125140000_schedule_fire_detail': scheduleFireDetail,
+  '20261130030000_send_pacing_local_time': sendPacingLocalTime,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { type App, UserError, withApp } from '../app.ts';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
 import { createMailer } from './create-mailer.ts';
-import { deliveryCounts } from './delivery.repository.ts';
+import { deliveryCounts, rolloutByHour } from './delivery.repository.ts';
 import { cancelSend, loadSendingIssue, pauseSend, resumeSend, type SendingIssue } from './send-control.ts';
 import { newWorkerId, sendIssue } from './send-issue.ts';
 import { createProgressReporter, formatSummary } from './send-progress.ts';
-import { runWorker } from './send-worker.ts';
+import { DEFAULT_LEASE_SECONDS, runWorker } from './send-worker.ts';
 
 interface WeekOptions {
   week?: string;
@@ -20,20 +20,32 @@ export function registerDeliveryCommands(program: Command): void {
       "send a week's built issue: freeze its audience, then run a worker here until done (a second run sends nothing new)",
     )
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
-    .action((options: WeekOptions) =>
+    .option(
+      '--wait',
+      'RECAP_DELIVERY=local: keep running until the last time zone has its copy (about a day) instead of exiting once what is due went out',
+    )
+    .action((options: WeekOptions & { wait?: boolean }) =>
       withApp(async (app) => {
         const week = resolveWeek(app, options.week);
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
         const { signal, dispose } = interruptSignal();
         try {
-          const summary = await sendIssue(app, week, { onProgress: (p) => reporter.update(p), signal });
+          const summary = await sendIssue(app, week, {
+            onProgress: (p) => reporter.update(p),
+            signal,
+            wait: Boolean(options.wait),
+          });
           reporter.stop();
           const note =
             summary.sent + summary.failed + summary.bounced + summary.skipped === 0
               ? ' (nothing left to send)'
               : '';
           process.stdout.write(`${week}: ${formatSummary(summary)}${note}\n`);
-          if (summary.stoppedBecause) process.stdout.write(`stopped: ${summary.stoppedBecause}\n`);
+          if (summary.waiting) {
+            process.stdout.write(
+              `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
+            );
+          } else if (summary.stoppedBecause) process.stdout.write(`stopped: ${summary.stoppedBecause}\n`);
         } finally {
           reporter.stop();
           dispose();
@@ -102,9 +114,11 @@ export function registerDeliveryCommands(program: Command): void {
             .where('id', '=', issue.id)
             .executeTakeFirst()
         )?.audience_counts;
+        const hours = await rolloutByHour(app.db, issue.id);
         if (options.json) {
+          const rollout = hours.filter((h) => h.hour !== null);
           process.stdout.write(
-            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts }, null, 2)}\n`,
+            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts, ...(rollout.length > 0 ? { rollout } : {}) }, null, 2)}\n`,
           );
           return;
         }
@@ -119,12 +133,21 @@ export function registerDeliveryCommands(program: Command): void {
               ]
             : []),
           `  queued     ${counts.queued}${counts.retrying ? ` (${counts.retrying} waiting to retry)` : ''}`,
+          `  waiting    ${counts.waiting} (local delivery time not reached yet)`,
+          `  due        ${counts.due}`,
           `  sent       ${counts.sent}`,
           `  failed     ${counts.failed}${failedBy ? ` (${failedBy})` : ''}`,
           `  bounced    ${counts.bounced}`,
           `  skipped    ${counts.skipped}`,
           `  cancelled  ${counts.cancelled}`,
         ];
+        if (hours.some((h) => h.hour !== null)) {
+          lines.push('  rollout by hour (UTC): sent / due then');
+          for (const h of hours)
+            lines.push(
+              `    ${h.hour ? h.hour.toISOString().slice(0, 13).replace('T', ' ') : 'at once      '}  ${h.sent} / ${h.sent + h.queued + h.other}`,
+            );
+        }
         process.stdout.write(`${lines.join('\n')}\n`);
       }),
     );
@@ -136,7 +159,11 @@ export function registerDeliveryCommands(program: Command): void {
     )
     .option('--week <YYYY-Www>', 'only this week (default: every issue being sent, oldest first)')
     .option('--follow', 'keep waiting for new sends instead of exiting')
-    .option('--lease-seconds <n>', 'how long a claimed batch stays reserved without a heartbeat', '120')
+    .option(
+      '--lease-seconds <n>',
+      'how long a claimed batch stays reserved without a heartbeat (renewed every third of it)',
+      String(DEFAULT_LEASE_SECONDS),
+    )
     .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
       withApp(async (app) => {
         const leaseSeconds = Number(options.leaseSeconds);

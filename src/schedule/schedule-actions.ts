@@ -22,7 +22,8 @@ export function realScheduleActions(app: App, now: () => Date = () => new Date()
     async sendIssue(week) {
       const mailer = createMailer(config);
       try {
-        const summary = await sendIssue(app, week, { mailer });
+        // A local-time rollout lasts about a day: the schedule's run carries it to the last zone.
+        const summary = await sendIssue(app, week, { mailer, wait: true });
         if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
         return `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
       } finally {
