@@ -357,11 +357,19 @@ async function drainIssue(
     };
     if (result.kind === 'transient' && isThrottle(result)) {
       // The receiving domain asks us to slow down: back off that domain alone; not a failure of the send.
+      // Refusals of messages already in flight when the first came share its back-off; one that comes after
+      // the back-off ended doubles it (up to 5 minutes). A message accepted for the domain resets it.
       const domain = domainOf(delivery.email);
-      const step = Math.min(5 * 60_000, (backoffStep.get(domain) ?? firstBackoffMs / 2) * 2);
-      backoffStep.set(domain, step);
-      const until = Date.now() + step;
-      backoffUntil.set(domain, Math.max(backoffUntil.get(domain) ?? 0, until));
+      const current = backoffUntil.get(domain);
+      let until: number;
+      if (current !== undefined && current > Date.now()) {
+        until = current;
+      } else {
+        const step = Math.min(5 * 60_000, (backoffStep.get(domain) ?? firstBackoffMs / 2) * 2);
+        backoffStep.set(domain, step);
+        until = Date.now() + step;
+        backoffUntil.set(domain, until);
+      }
       counts.retried++;
       summary.retried++;
       if (until > sendStartedAt.getTime() + retry.deadlineMs) {
