@@ -14,6 +14,8 @@ interface WeekOptions {
 
 /** `recap send [--week W]`, `recap send pause|resume|cancel|status --week W`, `recap worker` */
 export function registerDeliveryCommands(program: Command): void {
+  // `send` and its subcommands both take --week; commander hands it to `send` when it follows a subcommand.
+  const weekOf = (options: WeekOptions) => options.week ?? (send.opts() as WeekOptions).week;
   const send = program
     .command('send')
     .description(
@@ -60,7 +62,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--reason <text>', 'why, shown by status', 'paused by an operator')
     .action((options: WeekOptions & { reason: string }) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         if (!(await pauseSend(app.db, issue.id, options.reason)))
           throw new UserError(`${issue.week} is ${issue.status}, not sending`);
         process.stdout.write(`${issue.week}: paused\n`);
@@ -73,7 +75,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     .action((options: WeekOptions) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         if (!(await resumeSend(app.db, issue.id)))
           throw new UserError(`${issue.week} is ${issue.status}, not paused`);
         process.stdout.write(
@@ -88,7 +90,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     .action((options: WeekOptions) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         const cancelled = await cancelSend(app.db, issue.id, 'cancelled by an operator');
         if (cancelled === null)
           throw new UserError(
@@ -105,7 +107,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: WeekOptions & { json?: boolean }) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         const counts = await deliveryCounts(app.db, issue.id);
         const audience = (
           await app.db
