@@ -411,13 +411,13 @@ async function drainIssue(
     }
   };
 
-  const sendOne = async (delivery: ClaimedDelivery) => {
+  const sendOne = async (delivery: ClaimedDelivery): Promise<{ written?: Promise<void> }> => {
     try {
       await gate.take(signal);
     } catch {
-      return;
+      return {};
     }
-    if (stop) return;
+    if (stop) return {};
     const edition = await editionFor(delivery.segmentKey);
     unsent.delete(delivery.id);
     if (!edition) {
@@ -429,7 +429,7 @@ async function drainIssue(
         status: 'skipped',
         error: `nothing to send for ${delivery.segmentKey}`,
       });
-      return;
+      return {};
     }
     const rendered = edition.personalise({
       subscriberId: delivery.subscriberId,
@@ -438,10 +438,11 @@ async function drainIssue(
       trackingEnabled: config.trackingEnabled && delivery.trackingEnabled,
     });
     await settle(delivery, await mailer.send(outgoingMessage(rendered, delivery, context)));
-    // Group commit: the lane waits until its result is written (with whatever the other lanes finished
-    // meanwhile, one statement) before it sends again. A kill -9 can then repeat only the messages in
-    // flight, at most one per lane, instead of everything finished since the last timed flush.
-    await flush();
+    // Group commit: the result is written with whatever the other lanes finished meanwhile, in one
+    // statement, right away. The lane may send its next message while this write runs, but not the one
+    // after (see work): a kill -9 can then repeat at most two messages per lane, not everything
+    // finished since the last timed flush, and a slow commit does not stall the lane.
+    return { written: flush() };
   };
 
   const lane = async () => {
@@ -476,6 +477,8 @@ async function drainIssue(
 
   let emptyClaimAt = 0;
   const work = async () => {
+    let older: Promise<void> | undefined;
+    let newer: Promise<void> | undefined;
     for (;;) {
       if (stop || signal?.aborted) return;
       const delivery = nextSendable();
@@ -493,7 +496,10 @@ async function drainIssue(
         continue;
       }
       if (local.length < batchSize / 2 && !exhausted && !claiming) void claimOnce();
-      await sendOne(delivery);
+      // The result of the message before the last must be written before this one goes out.
+      await older;
+      older = newer;
+      newer = (await sendOne(delivery)).written;
     }
   };
 
