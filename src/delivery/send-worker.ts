@@ -30,6 +30,9 @@ import { createDomainGate, createSendRateGate, type DomainGate } from './send-ra
  */
 export const DEFAULT_LEASE_SECONDS = 20;
 
+/** Shortest time between two result writes of one worker (the group-commit window). */
+const GROUP_COMMIT_MS = 5;
+
 export interface SendSummary {
   sent: number;
   failed: number;
@@ -251,8 +254,18 @@ async function drainIssue(
     });
   };
 
+  /** The write not yet started: every result pending now goes into it. */
+  let nextWrite: Promise<void> | undefined;
+  let lastWriteAt = 0;
   const flush = (): Promise<void> => {
+    if (nextWrite) return nextWrite;
     flushing = flushing.then(async () => {
+      // Group commit: writes start at most every GROUP_COMMIT_MS, so results that finish together share
+      // one statement instead of keeping the database busy with one tiny write after another.
+      const wait = lastWriteAt + GROUP_COMMIT_MS - performance.now();
+      if (wait > 0) await sleepFor(wait);
+      nextWrite = undefined;
+      lastWriteAt = performance.now();
       const batch = pending.splice(0);
       if (batch.length === 0) return;
       await withRetries(() => recordOutcomes(db, workerId, batch));
@@ -263,7 +276,8 @@ async function drainIssue(
       failure ??= error;
       stop ??= { reason: `cannot record results: ${(error as Error).message}`, fatal: true };
     });
-    return flushing.catch(() => {});
+    nextWrite = flushing.catch(() => {});
+    return nextWrite;
   };
 
   const claim = async (): Promise<void> => {
