@@ -115,7 +115,8 @@ describe.runIf(testDatabaseUrl)('kill -9 during a send', () => {
       figures.push({ crash: index + 1, resent, heldByDead: deadIds.length, resumeMs });
     }
     console.log(`kill -9 figures (${CONNECTIONS} SMTP connections): ${JSON.stringify(figures)}`);
-    // Only messages in flight when the process died can go out twice: about one per connection.
-    for (const figure of figures) expect(figure.resent).toBeLessThanOrEqual(2 * CONNECTIONS);
+    // Only messages in flight when the process died can go out twice: at most two per lane (one on the wire,
+    // one whose result was being written), and a worker runs two lanes per connection.
+    for (const figure of figures) expect(figure.resent).toBeLessThanOrEqual(4 * CONNECTIONS);
   }, 600_000);
 });
