@@ -3,11 +3,11 @@ import { type App, UserError, withApp } from '../app.ts';
 import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import { createMailer } from './create-mailer.ts';
-import { deliveryCounts } from './delivery.repository.ts';
+import { deliveryCounts, rolloutByHour } from './delivery.repository.ts';
 import { cancelSend, loadSendingIssue, pauseSend, resumeSend, type SendingIssue } from './send-control.ts';
 import { newWorkerId, sendIssue } from './send-issue.ts';
 import { createProgressReporter, formatSummary } from './send-progress.ts';
-import { runWorker } from './send-worker.ts';
+import { DEFAULT_LEASE_SECONDS, runWorker } from './send-worker.ts';
 
 interface WeekOptions {
   week?: string;
@@ -15,6 +15,8 @@ interface WeekOptions {
 
 /** `recap send [--week W]`, `recap send pause|resume|cancel|status --week W`, `recap worker` */
 export function registerDeliveryCommands(program: Command): void {
+  // `send` and its subcommands both take --week; commander hands it to `send` when it follows a subcommand.
+  const weekOf = (options: WeekOptions) => options.week ?? (send.opts() as WeekOptions).week;
   const send = program
     .command('send')
     .description(
@@ -23,20 +25,32 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     // `recap send pause --week W`: the subcommand's own --week, not the parent's, must receive W.
     .enablePositionalOptions()
-    .action((options: WeekOptions) =>
+    .option(
+      '--wait',
+      'RECAP_DELIVERY=local: keep running until the last time zone has its copy (about a day) instead of exiting once what is due went out',
+    )
+    .action((options: WeekOptions & { wait?: boolean }) =>
       withApp(async (app) => {
         const week = resolveWeek(app, options.week);
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
         const { signal, dispose } = interruptSignal();
         try {
-          const summary = await sendIssue(app, week, { onProgress: (p) => reporter.update(p), signal });
+          const summary = await sendIssue(app, week, {
+            onProgress: (p) => reporter.update(p),
+            signal,
+            wait: Boolean(options.wait),
+          });
           reporter.stop();
           const note =
             summary.sent + summary.failed + summary.bounced + summary.skipped === 0
               ? ' (nothing left to send)'
               : '';
           writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
-          if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
+          if (summary.waiting) {
+            writeOut(
+              `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
+            );
+          } else if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
         } finally {
           reporter.stop();
           dispose();
@@ -51,7 +65,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--reason <text>', 'why, shown by status', 'paused by an operator')
     .action((options: WeekOptions & { reason: string }) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         if (!(await pauseSend(app.db, issue.id, options.reason)))
           throw new UserError(`${issue.week} is ${issue.status}, not sending`);
         writeOut(`${issue.week}: paused\n`);
@@ -64,7 +78,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     .action((options: WeekOptions) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         if (!(await resumeSend(app.db, issue.id)))
           throw new UserError(`${issue.week} is ${issue.status}, not paused`);
         writeOut(
@@ -79,7 +93,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     .action((options: WeekOptions) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         const cancelled = await cancelSend(app.db, issue.id, 'cancelled by an operator');
         if (cancelled === null)
           throw new UserError(
@@ -96,7 +110,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: WeekOptions & { json?: boolean }) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         const counts = await deliveryCounts(app.db, issue.id);
         const audience = (
           await app.db
@@ -105,9 +119,11 @@ export function registerDeliveryCommands(program: Command): void {
             .where('id', '=', issue.id)
             .executeTakeFirst()
         )?.audience_counts;
+        const hours = await rolloutByHour(app.db, issue.id);
         if (options.json) {
+          const rollout = hours.filter((h) => h.hour !== null);
           writeOut(
-            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts }, null, 2)}\n`,
+            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts, ...(rollout.length > 0 ? { rollout } : {}) }, null, 2)}\n`,
           );
           return;
         }
@@ -122,12 +138,21 @@ export function registerDeliveryCommands(program: Command): void {
               ]
             : []),
           `  queued     ${counts.queued}${counts.retrying ? ` (${counts.retrying} waiting to retry)` : ''}`,
+          `  waiting    ${counts.waiting} (local delivery time not reached yet)`,
+          `  due        ${counts.due}`,
           `  sent       ${counts.sent}`,
           `  failed     ${counts.failed}${failedBy ? ` (${failedBy})` : ''}`,
           `  bounced    ${counts.bounced}`,
           `  skipped    ${counts.skipped}`,
           `  cancelled  ${counts.cancelled}`,
         ];
+        if (hours.some((h) => h.hour !== null)) {
+          lines.push('  rollout by hour (UTC): sent / due then');
+          for (const h of hours)
+            lines.push(
+              `    ${h.hour ? h.hour.toISOString().slice(0, 13).replace('T', ' ') : 'at once      '}  ${h.sent} / ${h.sent + h.queued + h.other}`,
+            );
+        }
         writeOut(`${lines.join('\n')}\n`);
       }),
     );
@@ -139,7 +164,11 @@ export function registerDeliveryCommands(program: Command): void {
     )
     .option('--week <YYYY-Www>', 'only this week (default: every issue being sent, oldest first)')
     .option('--follow', 'keep waiting for new sends instead of exiting')
-    .option('--lease-seconds <n>', 'how long a claimed batch stays reserved without a heartbeat', '120')
+    .option(
+      '--lease-seconds <n>',
+      'how long a claimed batch stays reserved without a heartbeat (renewed every third of it)',
+      String(DEFAULT_LEASE_SECONDS),
+    )
     .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
       withApp(async (app) => {
         const leaseSeconds = Number(options.leaseSeconds);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app.ts';
 import { formatAddress } from '../../delivery/compose-mime.ts';
 import { createMailer } from '../../delivery/create-mailer.ts';
+import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { emailFrameOf } from '../../delivery/edition-messages.ts';
 import type { Mailer } from '../../delivery/mailer.ts';
 import { buildIssue } from '../../issues/build-issue.ts';
@@ -107,6 +108,10 @@ export async function registerIssueRoutes(
         week,
         status: issue.status,
         statusReason: issue.status_reason,
+        rollout:
+          issue.status === 'draft' || issue.status === 'approved'
+            ? []
+            : await rolloutByHour(app.db, issue.id),
         approvedAt: issue.approved_at,
         timeZone: config.timeZone,
         segmentKey,
