@@ -5,7 +5,10 @@
  *   (3) a naive script: React Email render + sendMail per recipient.
  * Also: claim throughput at the start and the end of a long queue (walk-forward vs plain SKIP LOCKED).
  *
- *   NODE_ENV=production npx tsx bench/send.ts [--subscribers 100000] [--raw 20000] [--naive 1500] [--million]
+ *   NODE_ENV=production npx tsx bench/send.ts [--subscribers 100000] [--raw 20000] [--naive 1500] [--million] [--skip-paced]
+ *
+ * (2b) repeats (2) with SEND_DOMAIN_LIMITS set for domains the audience does not use and local-time rows that
+ * are all due: pacing and local-time claims must not slow an unpaced send.
  *
  * Needs PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); creates and drops
  * its own database. --million sends to 1,000,000 subscribers and reports the peak RSS of this process.
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     naive: { type: 'string', default: '1500' },
     million: { type: 'boolean', default: false },
     'skip-claims': { type: 'boolean', default: false },
+    'skip-paced': { type: 'boolean', default: false },
   },
 });
 const subscriberCount = args.million ? 1_000_000 : Number(args.subscribers);
@@ -31,6 +35,7 @@ if (args.million) {
   args.raw = '0';
   args.naive = '0';
   args['skip-claims'] = true;
+  args['skip-paced'] = true;
 }
 const baseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -63,18 +68,16 @@ const port = await freePort();
 const sink = startSink(port);
 await waitForPort(port);
 const smtpUrl = `smtp://127.0.0.1:${port}`;
-const config = loadConfig(
-  {
-    NODE_ENV: 'production',
-    RECAP_SECRET: 'bench-secret-bench-secret-bench-secret-00',
-    PUBLIC_URL: 'https://recap.example.com',
-    RECAP_FROM_EMAIL: 'recap@recap.example.com',
-    SMTP_URL: smtpUrl,
-    SMTP_MAX_CONNECTIONS: '5',
-    RECAP_DATA_DIR: '/tmp/recap-bench',
-  },
-  { dotenvPath: '/nonexistent/.env' },
-);
+const benchEnv = {
+  NODE_ENV: 'production',
+  RECAP_SECRET: 'bench-secret-bench-secret-bench-secret-00',
+  PUBLIC_URL: 'https://recap.example.com',
+  RECAP_FROM_EMAIL: 'recap@recap.example.com',
+  SMTP_URL: smtpUrl,
+  SMTP_MAX_CONNECTIONS: '5',
+  RECAP_DATA_DIR: '/tmp/recap-bench',
+};
+const config = loadConfig(benchEnv, { dotenvPath: '/nonexistent/.env' });
 const content = demoIssue();
 const factory = messageFactoryFor(content, config);
 const allSlugs = demoSegments.map((s) => s.slug).sort();
@@ -229,6 +232,48 @@ try {
       note: `1 worker, 5 connections; audience frozen in ${freezeSeconds.toFixed(1)} s (${counts.eligible} rows); peak RSS ${(peakRss / 1048576).toFixed(0)} MB`,
     });
     process.stderr.write(`seeded ${subscriberCount} subscribers in ${seedSeconds.toFixed(1)} s\n`);
+
+    // (2b) The same pipeline with per-domain pacing configured (for domains this audience does not use) and a
+    // local-time rollout whose every row has come due: neither may slow an unpaced send.
+    if (!args['skip-paced']) {
+      const pacedConfig = loadConfig(
+        {
+          ...benchEnv,
+          SEND_DOMAIN_LIMITS: 'gmail.com=20,yahoo.com=10,outlook.com=10',
+          RECAP_DELIVERY: 'local',
+        },
+        { dotenvPath: '/nonexistent/.env' },
+      );
+      const localIssue = await db
+        .insertInto('issues')
+        .values({ week: '2026-W40', status: 'approved' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await startSend(db, localIssue.id, {
+        messageIdDomain: 'recap.example.com',
+        segmentIds: segments.map((s) => s.id),
+        localTime: { time: pacedConfig.send.localTime, defaultTimeZone: 'UTC' },
+      });
+      await sql`ANALYZE deliveries`.execute(db);
+      const pacedMailer = createSmtpMailer({ url: smtpUrl, maxConnections: 5 });
+      const paced = await runWorker({
+        db,
+        mailer: pacedMailer,
+        config: pacedConfig,
+        workerId: 'bench-paced',
+        issueId: localIssue.id,
+        messages: async () => factory,
+      });
+      await pacedMailer.close();
+      const pacedSeconds = paced.durationMs / 1000;
+      rows.push({
+        path: `(2b) the same with SEND_DOMAIN_LIMITS set (other domains) and local-time rows, all due`,
+        messages: paced.sent,
+        seconds: pacedSeconds,
+        perSecond: paced.sent / pacedSeconds,
+        note: '1 worker, 5 connections; gmail.com=20,yahoo.com=10,outlook.com=10; not_before on every row',
+      });
+    }
 
     if (!args['skip-claims']) await claimBench(db, issue.id);
   } finally {

@@ -51,6 +51,54 @@ const isTimeZone = (value: string): boolean => {
   }
 };
 
+/** A rate written as a percentage, e.g. "5%" or "0.3%", read as a fraction (0.05, 0.003). */
+const percentage = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((value) => /^\d+(\.\d+)?\s*%$/.test(value) && Number.parseFloat(value) <= 100, {
+      message: 'expected a percentage such as 5% or 0.3%',
+    })
+    .transform((value) => Number.parseFloat(value) / 100);
+
+/** `HH:MM`, 24-hour clock. */
+const clockTime = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((value) => /^([01]\d|2[0-3]):[0-5]\d$/.test(value), {
+      message: 'expected a time of day as HH:MM, such as 08:00',
+    })
+    .transform((value) => value);
+
+/** `gmail.com=20,yahoo.com=10`: messages per second per recipient domain. */
+const domainLimits = optionalString
+  .refine(
+    (value) =>
+      value === undefined ||
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+        .every(
+          (part) => /^[a-z0-9.-]+\.[a-z0-9-]+=\d+(\.\d+)?$/i.test(part) && Number(part.split('=')[1]) > 0,
+        ),
+    { message: 'expected domain=messages per second pairs, such as gmail.com=20,yahoo.com=10' },
+  )
+  .transform((value) => {
+    const limits: Record<string, number> = {};
+    for (const part of (value ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const [domain, rate] = part.split('=') as [string, string];
+      limits[domain.toLowerCase()] = Number(rate);
+    }
+    return limits;
+  });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL'),
@@ -60,6 +108,11 @@ const envSchema = z.object({
   SEND_RATE: z.coerce.number({ error: 'expected messages per second' }).nonnegative().default(0),
   SEND_BATCH_SIZE: positiveInt(500),
   SEND_MAX_CONSECUTIVE_FAILURES: positiveInt(50),
+  SEND_DOMAIN_LIMITS: domainLimits,
+  SEND_MAX_BOUNCE_RATE: percentage('5%'),
+  SEND_MAX_COMPLAINT_RATE: percentage('0.3%'),
+  RECAP_DELIVERY: z.enum(['now', 'local'], { error: 'expected now or local' }).default('now'),
+  RECAP_LOCAL_TIME: clockTime('08:00'),
   RECAP_OUTBOX_DIR: z.string().default('./outbox'),
   RECAP_MAX_HTML_BYTES: z.coerce
     .number({ error: 'expected a whole number of bytes' })
@@ -151,7 +204,20 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   smtp: { url: string | undefined; maxConnections: number; sendRate: number };
-  send: { batchSize: number; maxConsecutiveFailures: number };
+  send: {
+    batchSize: number;
+    maxConsecutiveFailures: number;
+    /** Messages per second per recipient domain, across all workers; other domains are not limited. */
+    domainLimits: Record<string, number>;
+    /** Hard bounces / attempts above which a send pauses itself (after at least 500 attempts). */
+    maxBounceRate: number;
+    /** Complaints / attempts above which a send pauses itself (after at least 500 attempts). */
+    maxComplaintRate: number;
+    /** 'now': everyone at once; 'local': each subscriber at `localTime` in their own time zone. */
+    delivery: 'now' | 'local';
+    /** HH:MM, for local-time delivery. */
+    localTime: string;
+  };
   outboxDir: string;
   /** Gmail clip guard: an edition whose tracked HTML would pass this leaves out stories until it fits. */
   maxHtmlBytes: number;
@@ -332,7 +398,15 @@ export function loadConfig(
     databaseUrl: e.DATABASE_URL,
     dataDir,
     smtp: { url: e.SMTP_URL, maxConnections: e.SMTP_MAX_CONNECTIONS, sendRate: e.SEND_RATE },
-    send: { batchSize: e.SEND_BATCH_SIZE, maxConsecutiveFailures: e.SEND_MAX_CONSECUTIVE_FAILURES },
+    send: {
+      batchSize: e.SEND_BATCH_SIZE,
+      maxConsecutiveFailures: e.SEND_MAX_CONSECUTIVE_FAILURES,
+      domainLimits: e.SEND_DOMAIN_LIMITS,
+      maxBounceRate: e.SEND_MAX_BOUNCE_RATE,
+      maxComplaintRate: e.SEND_MAX_COMPLAINT_RATE,
+      delivery: e.RECAP_DELIVERY,
+      localTime: e.RECAP_LOCAL_TIME,
+    },
     outboxDir: path.resolve(e.RECAP_OUTBOX_DIR),
     maxHtmlBytes: e.RECAP_MAX_HTML_BYTES,
     publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),

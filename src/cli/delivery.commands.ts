@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { deliveryCounts } from '../delivery/delivery.repository.ts';
+import { DEFAULT_LEASE_SECONDS, deliveryCounts, rolloutByHour } from '../delivery/delivery.repository.ts';
 import {
   cancelSend,
   loadSendingIssue,
@@ -18,6 +18,8 @@ interface WeekOptions {
 
 /** `recap send [--week W]`, `recap send pause|resume|cancel|status --week W`, `recap worker` */
 export function registerDeliveryCommands(program: Command): void {
+  // `send` and its subcommands both take --week; commander hands it to `send` when it follows a subcommand.
+  const weekOf = (options: WeekOptions) => options.week ?? (send.opts() as WeekOptions).week;
   const send = program
     .command('send')
     .description(
@@ -26,7 +28,11 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     // `recap send pause --week W`: the subcommand's own --week, not the parent's, must receive W.
     .enablePositionalOptions()
-    .action((options: WeekOptions) =>
+    .option(
+      '--wait',
+      'RECAP_DELIVERY=local: keep running until the last time zone has its copy (about a day) instead of exiting once what is due went out',
+    )
+    .action((options: WeekOptions & { wait?: boolean }) =>
       withApp(async (app) => {
         const week = resolveWeek(app, options.week);
         const { sendIssue } = await import('../delivery/send-issue.ts');
@@ -34,14 +40,22 @@ export function registerDeliveryCommands(program: Command): void {
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
         const { signal, dispose } = interruptSignal();
         try {
-          const summary = await sendIssue(app, week, { onProgress: (p) => reporter.update(p), signal });
+          const summary = await sendIssue(app, week, {
+            onProgress: (p) => reporter.update(p),
+            signal,
+            wait: Boolean(options.wait),
+          });
           reporter.stop();
           const note =
             summary.sent + summary.failed + summary.bounced + summary.skipped === 0
               ? ' (nothing left to send)'
               : '';
           writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
-          if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
+          if (summary.waiting) {
+            writeOut(
+              `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
+            );
+          } else if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
         } finally {
           reporter.stop();
           dispose();
@@ -56,7 +70,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--reason <text>', 'why, shown by status', 'paused by an operator')
     .action((options: WeekOptions & { reason: string }) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         if (!(await pauseSend(app.db, issue.id, options.reason)))
           throw new UserError(`${issue.week} is ${issue.status}, not sending`);
         writeOut(`${issue.week}: paused\n`);
@@ -69,7 +83,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     .action((options: WeekOptions) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         if (!(await resumeSend(app.db, issue.id)))
           throw new UserError(`${issue.week} is ${issue.status}, not paused`);
         writeOut(
@@ -84,7 +98,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
     .action((options: WeekOptions) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         const cancelled = await cancelSend(app.db, issue.id, 'cancelled by an operator');
         if (cancelled === null)
           throw new UserError(
@@ -101,7 +115,7 @@ export function registerDeliveryCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: WeekOptions & { json?: boolean }) =>
       withApp(async (app) => {
-        const issue = await requireIssue(app, options.week);
+        const issue = await requireIssue(app, weekOf(options));
         const counts = await deliveryCounts(app.db, issue.id);
         const audience = (
           await app.db
@@ -110,9 +124,11 @@ export function registerDeliveryCommands(program: Command): void {
             .where('id', '=', issue.id)
             .executeTakeFirst()
         )?.audience_counts;
+        const hours = await rolloutByHour(app.db, issue.id);
         if (options.json) {
+          const rollout = hours.filter((h) => h.hour !== null);
           writeOut(
-            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts }, null, 2)}\n`,
+            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts, ...(rollout.length > 0 ? { rollout } : {}) }, null, 2)}\n`,
           );
           return;
         }
@@ -127,12 +143,21 @@ export function registerDeliveryCommands(program: Command): void {
               ]
             : []),
           `  queued     ${counts.queued}${counts.retrying ? ` (${counts.retrying} waiting to retry)` : ''}`,
+          `  waiting    ${counts.waiting} (local delivery time not reached yet)`,
+          `  due        ${counts.due}`,
           `  sent       ${counts.sent}`,
           `  failed     ${counts.failed}${failedBy ? ` (${failedBy})` : ''}`,
           `  bounced    ${counts.bounced}`,
           `  skipped    ${counts.skipped}`,
           `  cancelled  ${counts.cancelled}`,
         ];
+        if (hours.some((h) => h.hour !== null)) {
+          lines.push('  rollout by hour (UTC): sent / due then');
+          for (const h of hours)
+            lines.push(
+              `    ${h.hour ? h.hour.toISOString().slice(0, 13).replace('T', ' ') : 'at once      '}  ${h.sent} / ${h.sent + h.queued + h.other}`,
+            );
+        }
         writeOut(`${lines.join('\n')}\n`);
       }),
     );
@@ -144,7 +169,11 @@ export function registerDeliveryCommands(program: Command): void {
     )
     .option('--week <YYYY-Www>', 'only this week (default: every issue being sent, oldest first)')
     .option('--follow', 'keep waiting for new sends instead of exiting')
-    .option('--lease-seconds <n>', 'how long a claimed batch stays reserved without a heartbeat', '120')
+    .option(
+      '--lease-seconds <n>',
+      'how long a claimed batch stays reserved without a heartbeat (renewed every third of it)',
+      String(DEFAULT_LEASE_SECONDS),
+    )
     .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
       withApp(async (app) => {
         const leaseSeconds = Number(options.leaseSeconds);

@@ -80,6 +80,7 @@ export function registerScheduleCommands(program: Command): void {
           catchUpWindowMs: options.catchUpHours * 3_600_000,
           lookbackMs: LOOKBACK_MS,
           leaseMs: LEASE_MS,
+          delivery: app.config.send.delivery,
           force: options.force ?? false,
           alerts: { db: app.db, config: app.config, log, now },
         };

@@ -131,6 +131,8 @@ export interface IssuesTable {
   selection_report: Json<unknown | null>;
   /** The issue's content frozen when it was approved or its send started (added by 20261130050000). */
   content_snapshot: Json<unknown | null>;
+  /** The deliverability guard counts from here: the send's start or its last resume (20261130030000). */
+  guard_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface IssueItemsTable {
@@ -195,11 +197,20 @@ export interface DeliveriesTable {
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** Whether the message carried the open pixel and tracked links, fixed at the audience freeze. */
   tracked: Generated<boolean>;
+  /** Local-time delivery: not claimed before this instant; null means at once (20261130030000). */
+  not_before: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
 
 /** Messages all send workers together have used in one second of database time (SEND_RATE). */
+export interface SendDomainSlotsTable {
+  domain: string;
+  slot: string;
+  used: Generated<number>;
+  last_grant: Generated<number>;
+}
+
 export interface SendRateSlotsTable {
   slot: string;
   used: Generated<number>;
@@ -359,6 +370,7 @@ export interface Database {
   ingest_runs: IngestRunsTable;
   alerts: AlertsTable;
   erased_addresses: ErasedAddressesTable;
+  send_domain_slots: SendDomainSlotsTable;
 }
 
 /** One operator alert per cause (primary key kind + cause): the row that wins the insert sends it. */

@@ -6,6 +6,7 @@ import * as subscriberEndpoints from './migrations/20261125130000_subscriber_end
 import * as scheduleFireDetail from './migrations/20261125140000_schedule_fire_detail.ts';
 import * as signupThrottle from './migrations/20261130010000_signup_throttle.ts';
 import * as reencodeUrls from './migrations/20261130020000_reencode_urls.ts';
+import * as sendPacingLocalTime from './migrations/20261130030000_send_pacing_local_time.ts';
 import * as alerts from './migrations/20261130035000_alerts.ts';
 import * as storyHook from './migrations/20261130040000_story_hook.ts';
 import * as storyIngestion from './migrations/20261130050000_story_ingestion.ts';
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '20261130060000_readers_decide': readersDecide,
   '20261130050000_story_ingestion': storyIngestion,
   '20261130070000_event_rollups': eventRollups,
+  '20261130030000_send_pacing_local_time': sendPacingLocalTime,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

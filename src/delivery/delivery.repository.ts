@@ -1,6 +1,12 @@
 import { sql } from 'kysely';
 import type { Db, DeliveryStatus, SendFailureKind } from '../db/database.ts';
 
+/**
+ * How long a claimed row stays reserved for a worker that stopped answering. Live workers renew their
+ * leases every third of it, so a crashed worker's rows are free again within this many seconds.
+ */
+export const DEFAULT_LEASE_SECONDS = 20;
+
 /** One delivery handed to a worker: the row plus what personalisation needs from the subscriber. */
 export interface ClaimedDelivery {
   id: string;
@@ -63,6 +69,7 @@ export async function claimDeliveries(
       WHERE issue_id = ${params.issueId} AND status = 'queued' AND id > ${params.afterId}
         AND (lease_expires_at IS NULL OR lease_expires_at < now())
         AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+        AND (not_before IS NULL OR not_before <= now())
       ORDER BY id
       LIMIT ${params.limit}
       FOR UPDATE SKIP LOCKED
@@ -235,24 +242,46 @@ export interface QueueState {
   waiting: number;
   /** Milliseconds until the earliest waiting row becomes claimable (0 when one already is). */
   msUntilNext: number | null;
+  /** Queued rows waiting for their local delivery time (RECAP_DELIVERY=local). */
+  notYetDue: number;
+  /** When the next of those comes due. */
+  nextDueAt: Date | null;
 }
 
 export async function queueState(db: Db, issueId: number): Promise<QueueState> {
-  const { rows } = await sql<{ queued: string; waiting: string; ms: number | null }>`
+  const { rows } = await sql<{
+    queued: string;
+    waiting: string;
+    ms: number | null;
+    not_yet_due: string;
+    next_due_at: Date | null;
+  }>`
     SELECT count(*) AS queued,
-      count(*) FILTER (WHERE lease_expires_at > now() OR next_attempt_at > now()) AS waiting,
-      -- greatest() skips NULLs; a row with neither a lease nor a retry time is claimable now.
-      extract(epoch FROM min(coalesce(greatest(lease_expires_at, next_attempt_at), now())) - now()) * 1000 AS ms
+      count(*) FILTER (WHERE lease_expires_at > now() OR next_attempt_at > now() OR not_before > now()) AS waiting,
+      -- greatest() skips NULLs; a row with neither a lease, a retry time nor a local time is claimable now.
+      extract(epoch FROM min(coalesce(greatest(lease_expires_at, next_attempt_at, not_before), now())) - now()) * 1000 AS ms,
+      count(*) FILTER (WHERE not_before > now()) AS not_yet_due,
+      min(not_before) FILTER (WHERE not_before > now()) AS next_due_at
     FROM deliveries WHERE issue_id = ${issueId} AND status = 'queued'
   `.execute(db);
   const row = rows[0];
   const ms = row?.ms === null || row?.ms === undefined ? null : Math.max(0, Number(row.ms));
-  return { queued: Number(row?.queued ?? 0), waiting: Number(row?.waiting ?? 0), msUntilNext: ms };
+  return {
+    queued: Number(row?.queued ?? 0),
+    waiting: Number(row?.waiting ?? 0),
+    msUntilNext: ms,
+    notYetDue: Number(row?.not_yet_due ?? 0),
+    nextDueAt: row?.next_due_at ? new Date(row.next_due_at) : null,
+  };
 }
 
 export type DeliveryCounts = Record<DeliveryStatus, number> & {
   /** Queued rows that already failed at least once and wait for a retry. */
   retrying: number;
+  /** Queued rows waiting for their local delivery time. */
+  waiting: number;
+  /** Queued rows whose time has come (all queued rows when the send is not local-time). */
+  due: number;
   /** Failures by class: transient (gave up), permanent, policy. */
   failedBy: Partial<Record<SendFailureKind, number>>;
 };
@@ -263,12 +292,14 @@ export async function deliveryCounts(db: Db, issueId: number): Promise<DeliveryC
     status: DeliveryStatus;
     failure_kind: SendFailureKind | null;
     retrying: boolean;
+    waiting: boolean;
     n: string;
   }>`
     SELECT status, CASE WHEN status = 'failed' THEN failure_kind END AS failure_kind,
-      (status = 'queued' AND next_attempt_at IS NOT NULL) AS retrying, count(*) AS n
+      (status = 'queued' AND next_attempt_at IS NOT NULL) AS retrying,
+      (status = 'queued' AND coalesce(not_before > now(), false)) AS waiting, count(*) AS n
     FROM deliveries WHERE issue_id = ${issueId}
-    GROUP BY 1, 2, 3
+    GROUP BY 1, 2, 3, 4
   `.execute(db);
   const counts: DeliveryCounts = {
     queued: 0,
@@ -278,14 +309,43 @@ export async function deliveryCounts(db: Db, issueId: number): Promise<DeliveryC
     skipped: 0,
     cancelled: 0,
     retrying: 0,
+    waiting: 0,
+    due: 0,
     failedBy: {},
   };
   for (const row of rows) {
     const n = Number(row.n);
     counts[row.status] += n;
     if (row.retrying) counts.retrying += n;
+    if (row.status === 'queued') counts[row.waiting ? 'waiting' : 'due'] += n;
     if (row.status === 'failed' && row.failure_kind)
       counts.failedBy[row.failure_kind] = (counts.failedBy[row.failure_kind] ?? 0) + n;
   }
   return counts;
+}
+
+export interface RolloutHour {
+  /** The hour (UTC) deliveries become due; null for deliveries due at once. */
+  hour: Date | null;
+  queued: number;
+  sent: number;
+  other: number;
+}
+
+/** A local-time rollout by hour: how many deliveries come due in each hour and how many of them went out. */
+export async function rolloutByHour(db: Db, issueId: number): Promise<RolloutHour[]> {
+  const { rows } = await sql<{ hour: Date | null; queued: string; sent: string; other: string }>`
+    SELECT date_trunc('hour', not_before) AS hour,
+      count(*) FILTER (WHERE status = 'queued') AS queued,
+      count(*) FILTER (WHERE status = 'sent') AS sent,
+      count(*) FILTER (WHERE status NOT IN ('queued', 'sent')) AS other
+    FROM deliveries WHERE issue_id = ${issueId}
+    GROUP BY 1 ORDER BY 1 NULLS FIRST
+  `.execute(db);
+  return rows.map((row) => ({
+    hour: row.hour ? new Date(row.hour) : null,
+    queued: Number(row.queued),
+    sent: Number(row.sent),
+    other: Number(row.other),
+  }));
 }

@@ -13,6 +13,11 @@ export interface EnvelopeContext {
   publicUrl: string;
   listIdDomain: string;
   secrets: TokenSecrets;
+  /**
+   * Feedback-ID fields (Gmail's feedback loop groups complaints by them): the campaign (the issue's week)
+   * and the sender; the segment set of each message is the middle field.
+   */
+  feedback?: { campaign: string; senderId: string };
 }
 
 /**
@@ -30,9 +35,12 @@ export function outgoingMessage(
     subscriberId: delivery.subscriberId,
     issueId: context.issueId,
   });
-  const headers = hasListUnsubscribe(rendered.headers)
+  const base = hasListUnsubscribe(rendered.headers)
     ? rendered.headers
     : { ...listHeaders(context, delivery.subscriberId), ...rendered.headers };
+  const headers = context.feedback
+    ? { ...base, 'Feedback-ID': feedbackId(context.feedback, delivery.segmentKey) }
+    : base;
   return {
     from: formatAddress(context.fromName, context.fromEmail),
     to: delivery.email,
@@ -57,4 +65,10 @@ export function listHeaders(context: EnvelopeContext, subscriberId: string): Rec
 
 function hasListUnsubscribe(headers: Record<string, string>): boolean {
   return Object.keys(headers).some((name) => name.toLowerCase() === 'list-unsubscribe');
+}
+
+/** `campaign:segment-set:newsletter:sender`: four colon-separated fields, the last one the sender's id. */
+export function feedbackId(feedback: { campaign: string; senderId: string }, segmentKey: string): string {
+  const field = (text: string) => text.replace(/[^A-Za-z0-9._+-]/g, '-').slice(0, 100) || '-';
+  return `${field(feedback.campaign)}:${field(segmentKey)}:newsletter:${field(feedback.senderId)}`;
 }

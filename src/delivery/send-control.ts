@@ -39,14 +39,26 @@ export async function oldestSendingIssue(db: Db): Promise<SendingIssue | null> {
   return row ? loadSendingIssue(db, { id: row.id }) : null;
 }
 
-/** Marks the issue sent if nothing is queued any more; any worker may call it, the first one wins. */
-export async function finishIfDone(db: Db, issueId: number): Promise<boolean> {
+/**
+ * The one place a send becomes 'sent': marks the issue sent if nothing is queued any more. Any worker
+ * may call it; the first one wins and gets true (hook "send finished" notifications here).
+ */
+export async function markSendFinished(db: Db, issueId: number): Promise<boolean> {
   const result = await sql`
     UPDATE issues SET status = 'sent', send_finished_at = now(), status_reason = NULL
     WHERE id = ${issueId} AND status = 'sending'
       AND NOT EXISTS (SELECT 1 FROM deliveries WHERE issue_id = ${issueId} AND status = 'queued')
   `.execute(db);
   return Number(result.numAffectedRows ?? 0) > 0;
+}
+
+/**
+ * The one place a send pauses itself (too many failures, a fatal SMTP answer, the deliverability guard):
+ * records the reason shown by `recap send status` and the editor. Returns true only for the call that
+ * paused it (hook "send paused itself" notifications here).
+ */
+export async function markSendPaused(db: Db, issueId: number, reason: string): Promise<boolean> {
+  return pauseSend(db, issueId, reason);
 }
 
 /** Pauses a send that is running; workers stop before their next claim. Returns false if it was not sending. */
@@ -64,7 +76,8 @@ export async function pauseSend(db: Db, issueId: number, reason: string): Promis
 export async function resumeSend(db: Db, issueId: number): Promise<boolean> {
   const result = await db
     .updateTable('issues')
-    .set({ status: 'sending', status_reason: null })
+    // The deliverability guard judges afresh from here: what paused the send is not held against it again.
+    .set({ status: 'sending', status_reason: null, guard_since: sql`now()` })
     .where('id', '=', issueId)
     .where('status', '=', 'paused')
     .executeTakeFirst();

@@ -33,6 +33,11 @@ export interface SendIssueOptions {
   signal?: AbortSignal;
   /** Messages for the issue; default the edition renderer over its stored content. */
   messages?: MessageFactory;
+  /**
+   * Local-time sends: keep running until the last time zone's delivery went out (hours), instead of
+   * sending what is due and leaving the rest to `recap worker --follow` or the schedule.
+   */
+  wait?: boolean;
 }
 
 /**
@@ -74,6 +79,11 @@ export async function sendIssue(
       ...(content ? { segmentIds: content.sections.filter((s) => !s.skipped).map((s) => s.segment.id) } : {}),
       requireApproval: config.requireApproval,
       trackingEnabled: config.trackingEnabled,
+      ...(config.send.delivery === 'local'
+        ? {
+            localTime: { time: config.send.localTime, defaultTimeZone: config.timeZone },
+          }
+        : {}),
     });
   }
   const mailer = options.mailer ?? createMailer(config);
@@ -85,6 +95,7 @@ export async function sendIssue(
       workerId: newWorkerId(),
       issueId: issue.id,
       messages: async () => factory,
+      leaveWaiting: !options.wait,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

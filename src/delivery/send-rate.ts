@@ -15,6 +15,92 @@ export interface SendRateGate {
 
 export const unlimited: SendRateGate = { take: async () => {} };
 
+/**
+ * A per-recipient-domain limit (SEND_DOMAIN_LIMITS), shared by all workers through send_domain_slots the
+ * way SEND_RATE is through send_rate_slots. Never blocks: a worker asks `tryTake()` and, when the
+ * domain's second is used up, sends to other domains meanwhile; `ready()` resolves when it may ask again.
+ */
+export interface DomainGate {
+  tryTake(): boolean;
+  ready(): Promise<void>;
+}
+
+/** Reserves up to `wanted` tokens of the current second for one recipient domain. */
+export async function reserveDomainTokens(
+  db: Db,
+  domain: string,
+  wanted: number,
+  ratePerSecond: number,
+): Promise<{ granted: number; msLeft: number }> {
+  const { rows } = await sql<{ granted: number; ms_left: number }>`
+    WITH clock AS (SELECT extract(epoch FROM clock_timestamp()) AS t),
+    slot AS (
+      INSERT INTO send_domain_slots (domain, slot, used, last_grant)
+      SELECT ${domain}, floor(t)::bigint, least(${wanted}::int, ${ratePerSecond}::int), least(${wanted}::int, ${ratePerSecond}::int) FROM clock
+      ON CONFLICT (domain, slot) DO UPDATE
+      SET last_grant = least(${wanted}::int, greatest(${ratePerSecond}::int - send_domain_slots.used, 0)),
+          used = send_domain_slots.used + least(${wanted}::int, greatest(${ratePerSecond}::int - send_domain_slots.used, 0))
+      RETURNING slot, last_grant
+    )
+    SELECT slot.last_grant AS granted, ((slot.slot + 1) - clock.t) * 1000 AS ms_left FROM slot, clock
+  `.execute(db);
+  const row = rows[0];
+  return { granted: Number(row?.granted ?? 0), msLeft: Math.max(0, Number(row?.ms_left ?? 1000)) };
+}
+
+export function createDomainGate(db: Db, domain: string, ratePerSecond: number): DomainGate {
+  const rate = Math.max(1, Math.floor(ratePerSecond));
+  const chunk = Math.max(1, Math.ceil(rate / 10));
+  let tokens = 0;
+  let expiresAt = 0;
+  /** No token before this instant: the domain's second is used up. */
+  let nextTryAt = 0;
+  let reserving: Promise<void> | undefined;
+  let calls = 0;
+  const refill = async () => {
+    const { granted, msLeft } = await reserveDomainTokens(db, domain, chunk, rate);
+    if (++calls % 200 === 0) {
+      await sql`DELETE FROM send_domain_slots WHERE slot < extract(epoch FROM clock_timestamp()) - 60`.execute(
+        db,
+      );
+    }
+    if (granted > 0) {
+      tokens = granted;
+      expiresAt = Date.now() + msLeft;
+    } else {
+      nextTryAt = Date.now() + Math.max(5, msLeft);
+    }
+  };
+  const ensure = () => {
+    if (reserving || Date.now() < nextTryAt) return;
+    reserving = refill()
+      .catch(() => {
+        // The database will say it again on the worker's next write; try the domain later.
+        nextTryAt = Date.now() + 200;
+      })
+      .finally(() => {
+        reserving = undefined;
+      });
+  };
+  return {
+    tryTake() {
+      if (tokens > 0 && Date.now() < expiresAt) {
+        tokens--;
+        if (tokens === 0) ensure();
+        return true;
+      }
+      tokens = 0;
+      ensure();
+      return false;
+    },
+    async ready() {
+      if (reserving) await reserving;
+      const wait = nextTryAt - Date.now();
+      if (wait > 0) await sleepFor(wait);
+    },
+  };
+}
+
 /** Reserves up to `wanted` tokens of the current second; returns how many and how long the second lasts. */
 export async function reserveSendTokens(
   db: Db,

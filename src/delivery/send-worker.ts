@@ -1,9 +1,11 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { alertSendFinished, alertSendPaused } from '../alerts/send-alerts.ts';
 import type { Db } from '../db/database.ts';
+import { guardVerdict, readGuard } from './deliverability-guard.ts';
 import {
   type ClaimedDelivery,
   claimDeliveries,
+  DEFAULT_LEASE_SECONDS,
   extendLeases,
   type Outcome,
   queueState,
@@ -15,14 +17,17 @@ import type { EditionMessages, MessageFactory } from './message-factory.ts';
 import { type EnvelopeContext, outgoingMessage } from './outgoing-message.ts';
 import { defaultRetryPolicy, nextAttemptAt, type RetryPolicy } from './retry-policy.ts';
 import {
-  finishIfDone,
   loadSendingIssue,
+  markSendFinished,
+  markSendPaused,
   oldestSendingIssue,
-  pauseSend,
   type SendingIssue,
 } from './send-control.ts';
-import { createSendRateGate } from './send-rate.ts';
+import { createDomainGate, createSendRateGate, type DomainGate } from './send-rate.ts';
 import type { SendSettings } from './send-settings.ts';
+
+/** Shortest time between two result writes of one worker (the group-commit window). */
+const GROUP_COMMIT_MS = 5;
 
 export interface SendSummary {
   sent: number;
@@ -39,6 +44,8 @@ export interface SendSummary {
   stoppedBecause?: string;
   /** Set when the stop needs an operator: authentication, TLS, too many consecutive failures. */
   fatal?: string;
+  /** Local-time deliveries left waiting for their time when the worker stopped (leaveWaiting). */
+  waiting?: { count: number; nextAt: Date | null };
 }
 
 export interface SendProgress {
@@ -70,6 +77,7 @@ export interface WorkerDeps {
   messages?: (issue: { id: number; week: string }) => Promise<MessageFactory>;
   /** Keep waiting for new sends instead of exiting when nothing is left. */
   follow?: boolean;
+  /** Seconds a claimed row stays reserved without a heartbeat (one every third of it); default 20. */
   leaseSeconds?: number;
   retry?: RetryPolicy;
   batchSize?: number;
@@ -77,6 +85,15 @@ export interface WorkerDeps {
   concurrency?: number;
   /** Longest wait between looks at the queue when other workers hold the remaining rows. */
   pollMs?: number;
+  /**
+   * Local-time sends: stop (instead of waiting) once only deliveries whose local time has not come are
+   * left; `recap send` without --wait. The summary says how many wait and until when.
+   */
+  leaveWaiting?: boolean;
+  /** How often the deliverability guard looks at bounces and complaints; default 5 s. */
+  guardIntervalMs?: number;
+  /** First back-off of a domain that answered 421 or 4.7.x (doubling up to 5 minutes); default 5 s. */
+  domainBackoffMs?: number;
 }
 
 /**
@@ -155,7 +172,7 @@ async function drainIssue(
   summary: SendSummary,
 ): Promise<Stop | null> {
   const { db, config, workerId, mailer, signal } = deps;
-  const leaseSeconds = deps.leaseSeconds ?? 120;
+  const leaseSeconds = deps.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const retry = deps.retry ?? defaultRetryPolicy;
   const pollMs = deps.pollMs ?? 1000;
   const rate = config.smtp.sendRate;
@@ -168,6 +185,16 @@ async function drainIssue(
   );
   const concurrency = Math.max(1, deps.concurrency ?? config.smtp.maxConnections * 2);
   const gate = createSendRateGate(db, rate);
+  const domainGates = new Map<string, DomainGate>();
+  for (const [domain, limit] of Object.entries(config.send.domainLimits))
+    domainGates.set(domain, createDomainGate(db, domain, limit));
+  const paced = domainGates.size > 0;
+  /** Domains that answered 421 / 4.7.x: no message to them before this instant (ms). */
+  const backoffUntil = new Map<string, number>();
+  const backoffStep = new Map<string, number>();
+  const firstBackoffMs = deps.domainBackoffMs ?? 5000;
+  /** Rows a worker may hold while paced or backed-off domains wait, so other domains keep flowing. */
+  const maxLocal = batchSize * 4;
   const sendStartedAt = issue.sendStartedAt ?? new Date();
   const context: EnvelopeContext = {
     issueId: issue.id,
@@ -177,6 +204,7 @@ async function drainIssue(
     publicUrl: config.publicUrl,
     listIdDomain: listIdDomain(config),
     secrets: config.secrets,
+    feedback: { campaign: issue.week, senderId: listIdDomain(config) },
   };
   const editions = new Map<string, Promise<EditionMessages | null>>();
   const editionFor = (key: string) => {
@@ -208,7 +236,7 @@ async function drainIssue(
   const halt = async (reason: string, fatal: boolean) => {
     if (stop) return;
     stop = { reason, fatal };
-    if (fatal && (await pauseSend(db, issue.id, reason))) await alertSendPaused(deps, issue, reason);
+    if (fatal && (await markSendPaused(db, issue.id, reason))) await alertSendPaused(deps, issue, reason);
   };
 
   const report = () => {
@@ -222,8 +250,18 @@ async function drainIssue(
     });
   };
 
+  /** The write not yet started: every result pending now goes into it. */
+  let nextWrite: Promise<void> | undefined;
+  let lastWriteAt = 0;
   const flush = (): Promise<void> => {
+    if (nextWrite) return nextWrite;
     flushing = flushing.then(async () => {
+      // Group commit: writes start at most every GROUP_COMMIT_MS, so results that finish together share
+      // one statement instead of keeping the database busy with one tiny write after another.
+      const wait = lastWriteAt + GROUP_COMMIT_MS - performance.now();
+      if (wait > 0) await sleepFor(wait);
+      nextWrite = undefined;
+      lastWriteAt = performance.now();
       const batch = pending.splice(0);
       if (batch.length === 0) return;
       await withRetries(() => recordOutcomes(db, workerId, batch));
@@ -234,7 +272,8 @@ async function drainIssue(
       failure ??= error;
       stop ??= { reason: `cannot record results: ${(error as Error).message}`, fatal: true };
     });
-    return flushing.catch(() => {});
+    nextWrite = flushing.catch(() => {});
+    return nextWrite;
   };
 
   const claim = async (): Promise<void> => {
@@ -268,14 +307,26 @@ async function drainIssue(
       }
       if (result.deliveries.length > 0) return;
       if (result.lastId !== null) continue;
+      // Rows in hand wait for a paced or backed-off domain: let the lanes send them rather than wait here.
+      if (local.length > 0) return;
       await flush();
       const queue = await queueState(db, issue.id);
       if (queue.queued === 0) {
-        if (await finishIfDone(db, issue.id)) await alertSendFinished(deps, issue);
+        if (await markSendFinished(db, issue.id)) await alertSendFinished(deps, issue);
         exhausted = true;
         return;
       }
-      const wait = held.size > 0 ? 20 : Math.min(pollMs, Math.max(20, queue.msUntilNext ?? pollMs));
+      if (deps.leaveWaiting && held.size === 0 && queue.notYetDue > 0 && queue.notYetDue === queue.queued) {
+        // Only local-time rows are left, due over the coming hours: stop, and say so.
+        summary.waiting = { count: queue.notYetDue, nextAt: queue.nextDueAt };
+        stop = {
+          reason: `${queue.notYetDue} deliveries wait for their local delivery time${queue.nextDueAt ? ` (next at ${queue.nextDueAt.toISOString()})` : ''}`,
+          fatal: false,
+        };
+        return;
+      }
+      const longest = queue.notYetDue > 0 ? 30_000 : pollMs;
+      const wait = held.size > 0 ? 20 : Math.min(longest, Math.max(20, queue.msUntilNext ?? pollMs));
       await sleepFor(wait, undefined, { signal }).catch(() => {});
     }
   };
@@ -295,6 +346,7 @@ async function drainIssue(
   const settle = async (delivery: ClaimedDelivery, result: SendResult) => {
     if (result.ok) {
       consecutiveFailures = 0;
+      if (backoffStep.size > 0) backoffStep.delete(domainOf(delivery.email));
       counts.sent++;
       summary.sent++;
       pending.push({ id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent' });
@@ -313,6 +365,32 @@ async function drainIssue(
       error: result.message,
       smtpCode,
     };
+    if (result.kind === 'transient' && isThrottle(result)) {
+      // The receiving domain asks us to slow down: back off that domain alone; not a failure of the send.
+      // Refusals of messages already in flight when the first came share its back-off; one that comes after
+      // the back-off ended doubles it (up to 5 minutes). A message accepted for the domain resets it.
+      const domain = domainOf(delivery.email);
+      const current = backoffUntil.get(domain);
+      let until: number;
+      if (current !== undefined && current > Date.now()) {
+        until = current;
+      } else {
+        const step = Math.min(5 * 60_000, (backoffStep.get(domain) ?? firstBackoffMs / 2) * 2);
+        backoffStep.set(domain, step);
+        until = Date.now() + step;
+        backoffUntil.set(domain, until);
+      }
+      counts.retried++;
+      summary.retried++;
+      if (until > sendStartedAt.getTime() + retry.deadlineMs) {
+        counts.failed++;
+        summary.failed++;
+        pending.push({ ...base, status: 'failed', error: `gave up: ${result.message}` });
+      } else {
+        pending.push({ ...base, status: 'queued', nextAttemptAt: new Date(until) });
+      }
+      return;
+    }
     if (result.kind === 'transient') {
       const at = nextAttemptAt(retry, delivery.attempts, sendStartedAt, new Date());
       if (at) {
@@ -343,13 +421,13 @@ async function drainIssue(
     }
   };
 
-  const sendOne = async (delivery: ClaimedDelivery) => {
+  const sendOne = async (delivery: ClaimedDelivery): Promise<{ written?: Promise<void> }> => {
     try {
       await gate.take(signal);
     } catch {
-      return;
+      return {};
     }
-    if (stop) return;
+    if (stop) return {};
     const edition = await editionFor(delivery.segmentKey);
     unsent.delete(delivery.id);
     if (!edition) {
@@ -361,7 +439,7 @@ async function drainIssue(
         status: 'skipped',
         error: `nothing to send for ${delivery.segmentKey}`,
       });
-      return;
+      return {};
     }
     const rendered = edition.personalise({
       subscriberId: delivery.subscriberId,
@@ -370,7 +448,11 @@ async function drainIssue(
       trackingEnabled: config.trackingEnabled && delivery.trackingEnabled,
     });
     await settle(delivery, await mailer.send(outgoingMessage(rendered, delivery, context)));
-    if (pending.length >= 100) void flush();
+    // Group commit: the result is written with whatever the other lanes finished meanwhile, in one
+    // statement, right away. The lane may send its next message while this write runs, but not the one
+    // after (see work): a kill -9 can then repeat at most two messages per lane, not everything
+    // finished since the last timed flush, and a slow commit does not stall the lane.
+    return { written: flush() };
   };
 
   const lane = async () => {
@@ -383,22 +465,69 @@ async function drainIssue(
     }
   };
 
+  /** The next row in hand whose domain may be sent to now (paced domains take a token here). */
+  const nextSendable = (): ClaimedDelivery | undefined => {
+    if (!paced && backoffUntil.size === 0) return local.shift();
+    const now = Date.now();
+    for (let i = 0; i < local.length; i++) {
+      const delivery = local[i] as ClaimedDelivery;
+      const domain = domainOf(delivery.email);
+      const until = backoffUntil.get(domain);
+      if (until !== undefined) {
+        if (until > now) continue;
+        backoffUntil.delete(domain);
+      }
+      const domainGate = paced ? domainGates.get(domain) : undefined;
+      if (domainGate && !domainGate.tryTake()) continue;
+      local.splice(i, 1);
+      return delivery;
+    }
+    return undefined;
+  };
+
+  let emptyClaimAt = 0;
   const work = async () => {
+    let older: Promise<void> | undefined;
+    let newer: Promise<void> | undefined;
     for (;;) {
       if (stop || signal?.aborted) return;
-      const delivery = local.shift();
+      const delivery = nextSendable();
       if (!delivery) {
-        if (exhausted) return;
-        await claimOnce();
-        if (local.length === 0 && (exhausted || stop)) return;
+        if (exhausted && local.length === 0) return;
+        const before = local.length;
+        if (!exhausted && local.length < maxLocal && Date.now() - emptyClaimAt > 250) {
+          await claimOnce();
+          if (local.length === 0 && (exhausted || stop)) return;
+          if (local.length > before) continue;
+          emptyClaimAt = Date.now();
+        }
+        // Everything in hand waits for a paced or backed-off domain.
+        await sleepFor(25, undefined, { signal }).catch(() => {});
         continue;
       }
       if (local.length < batchSize / 2 && !exhausted && !claiming) void claimOnce();
-      await sendOne(delivery);
+      // The result of the message before the last must be written before this one goes out.
+      await older;
+      older = newer;
+      newer = (await sendOne(delivery)).written;
     }
   };
 
   const flushTimer = setInterval(() => void flush(), 250);
+  let guarding = false;
+  const guardTimer = setInterval(() => {
+    if (guarding || stop) return;
+    guarding = true;
+    readGuard(db, issue.id)
+      .then(async (reading) => {
+        const reason = guardVerdict(reading, config.send);
+        if (reason && !stop) await halt(reason, true);
+      })
+      .catch(() => {})
+      .finally(() => {
+        guarding = false;
+      });
+  }, deps.guardIntervalMs ?? 5000);
   const heartbeat = setInterval(
     () => void extendLeases(db, workerId, [...held], leaseSeconds).catch(() => {}),
     (leaseSeconds * 1000) / 3,
@@ -408,6 +537,7 @@ async function drainIssue(
     await claiming;
   } finally {
     clearInterval(flushTimer);
+    clearInterval(guardTimer);
     clearInterval(heartbeat);
     await flush();
     const back = [...unsent].filter((id) => held.has(id));
@@ -416,6 +546,15 @@ async function drainIssue(
   if (failure) throw failure;
   if (!stop && signal?.aborted) stop = { reason: 'stopped by signal', fatal: false };
   return stop;
+}
+
+function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** 421 (service not available, try later) or 4.7.x (rate or reputation): the receiver asks us to slow down. */
+function isThrottle(result: { code?: number; enhanced?: string }): boolean {
+  return result.code === 421 || Boolean(result.enhanced?.startsWith('4.7.'));
 }
 
 function listIdDomain(config: SendSettings): string {

@@ -3,6 +3,7 @@ import type { AudienceCounts, Db } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import type { IssueLink } from '../render/issue-links.ts';
 import { checkStoredAddresses } from '../subscribers/address-check.ts';
+import { rolloutDay } from './local-time.ts';
 
 export interface StartSendOptions {
   /** Domain part of every Message-ID (the sender's domain). */
@@ -15,6 +16,11 @@ export interface StartSendOptions {
   requireApproval?: boolean;
   /** TRACKING_ENABLED: when false no delivery is tracked; else each follows the reader's choice. Default true. */
   trackingEnabled?: boolean;
+  /**
+   * Local-time delivery: each delivery waits until `time` (HH:MM) on the rollout day (see local-time.ts) in
+   * the subscriber's time zone, else `defaultTimeZone`. Without it every delivery is due at once.
+   */
+  localTime?: { time: string; defaultTimeZone: string };
 }
 
 const AUDIENCE_BATCH = 50_000;
@@ -73,16 +79,28 @@ export async function startSend(db: Db, issueId: number, options: StartSendOptio
       .selectFrom('subscribers')
       .select((eb) => [eb.fn.min('id').as('low'), eb.fn.max('id').as('high')])
       .executeTakeFirstOrThrow();
+    // A subscriber's zone when PostgreSQL knows it (a zone it does not know would fail the whole freeze).
+    const local = options.localTime;
+    const notBefore = local
+      ? sql`(${rolloutDay(issue.week)}::date + ${local.time}::time) AT TIME ZONE
+          CASE WHEN s.time_zone IS NOT NULL AND EXISTS (SELECT 1 FROM zones WHERE zones.name = s.time_zone)
+            THEN s.time_zone ELSE ${local.defaultTimeZone}::text END`
+      : sql`NULL::timestamptz`;
+    if (local) {
+      await sql`CREATE TEMP TABLE zones ON COMMIT DROP AS SELECT name FROM pg_timezone_names`.execute(trx);
+      await sql`CREATE INDEX ON zones (name)`.execute(trx);
+    }
     let eligible = 0;
     if (bounds.low !== null && bounds.high !== null) {
       for (let low = BigInt(bounds.low); low <= BigInt(bounds.high); low += BigInt(AUDIENCE_BATCH)) {
         const high = low + BigInt(AUDIENCE_BATCH - 1);
         // Slugs sorted bytewise (COLLATE "C") to match segmentKeyOf's JavaScript sort.
         const result = await sql`
-          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked)
+          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked, not_before)
           SELECT ${issueId}, s.id, string_agg(g.slug, '+' ORDER BY g.slug COLLATE "C"),
             '<recap.' || ${issue.week}::text || '.' || s.id || '@' || ${options.messageIdDomain}::text || '>',
-            ${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled
+            ${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled,
+            ${notBefore}
           FROM subscribers s
           JOIN subscriptions sub ON sub.subscriber_id = s.id
           JOIN segments g ON g.id = sub.segment_id
@@ -131,6 +149,7 @@ export async function startSend(db: Db, issueId: number, options: StartSendOptio
         status: 'sending',
         status_reason: null,
         send_started_at: sql`now()`,
+        guard_since: sql`now()`,
         audience_counts: JSON.stringify(counts),
       })
       .where('id', '=', issueId)

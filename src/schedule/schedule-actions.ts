@@ -44,7 +44,8 @@ export function realScheduleActions(
     async sendIssue(week) {
       const mailer = createMailer(config);
       try {
-        const summary = await sendIssue(deps, week, { mailer });
+        // A local-time rollout lasts about a day: the schedule's run carries it to the last zone.
+        const summary = await sendIssue(deps, week, { mailer, wait: true });
         if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
         const sent = `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
         if (config.sunset.afterIssues === 0) return sent;

@@ -1,6 +1,7 @@
 import { alertIfUnapprovedBeforeFire } from '../alerts/approval-alert.ts';
 import type { AlertContext } from '../alerts/raise-alert.ts';
 import type { Db, IssueStatus } from '../db/database.ts';
+import { localTimeWeek } from '../delivery/local-time.ts';
 import { claimSlot, heartbeat, loadFire, recordOutcome, takeOverSlot } from './run-coordinator.ts';
 import {
   canTakeOver,
@@ -41,6 +42,8 @@ export interface ScheduleCycleOptions {
   /** A running claim whose heartbeat is older than this is taken over. */
   leaseMs: number;
   force?: boolean;
+  /** Local-time delivery picks the week by the rollout day (src/delivery/local-time.ts). */
+  delivery?: 'now' | 'local';
   /** Start searching for slots after this instant (the previous search); defaults to now minus lookback. */
   searchSince?: Date;
   /** Operator alerts (an issue still unapproved an hour before its fire); none when absent. */
@@ -53,6 +56,8 @@ export interface CycleResult {
   /** 'no-slot' | 'not-ours' | a fire outcome. */
   outcome: FireOutcome | 'no-slot' | 'not-ours';
   detail: string;
+  /** For 'not-ours' while another process's run still beats: when its lease would run out if it died now. */
+  retryInMs?: number;
 }
 
 /**
@@ -74,7 +79,10 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
       detail: `no slot of "${options.pattern.expression}" in the last ${formatDuration(now.getTime() - since.getTime())}`,
     };
   }
-  const week = weekForSlot(slot, options.pattern.timeZone);
+  const week =
+    options.delivery === 'local'
+      ? localTimeWeek(slot, options.pattern.timeZone)
+      : weekForSlot(slot, options.pattern.timeZone);
   const at = `slot ${slot.toISOString()} (issue ${week})`;
   const ref = { scheduleName, slot, owner, now };
 
@@ -96,7 +104,13 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
     log(`${at}: claimed by ${owner}, ${decision.reason}`);
   } else {
     if (!canTakeOver(existing, { now, leaseMs: options.leaseMs, force: options.force ?? false })) {
-      return notOurs(db, scheduleName, slot, week, at);
+      const result = await notOurs(db, scheduleName, slot, week, at);
+      if (existing.outcome === 'running')
+        result.retryInMs = Math.max(
+          1000,
+          existing.updatedAt.getTime() + options.leaseMs - now.getTime() + 1000,
+        );
+      return result;
     }
     const why =
       existing.outcome === 'running'

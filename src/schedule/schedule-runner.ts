@@ -5,7 +5,11 @@ import { type CycleResult, runScheduleCycle, type ScheduleCycleOptions } from '.
 
 export const SCHEDULE_NAME = 'weekly-recap';
 export const LOOKBACK_MS = 8 * 24 * 3_600_000;
-export const LEASE_MS = 10 * 60_000;
+/**
+ * A run whose heartbeat (every third of this) is older than this is taken over: a killed scheduler's send is
+ * resumed by another (or a restarted) process within about this long, plus the send workers' own lease.
+ */
+export const LEASE_MS = 20_000;
 /** How often a running schedule looks again (approval given, a crashed run to resume, a fire missed while busy). */
 export const CHECK_CRON = '*/5 * * * *';
 
@@ -30,11 +34,22 @@ export interface RunningSchedule {
 export function startSchedule(options: RunnerOptions): RunningSchedule {
   let current: Promise<unknown> = Promise.resolve();
   let busy = false;
+  let stopped = false;
+  let recheck: NodeJS.Timeout | undefined;
   const trigger = (why: string) => {
-    if (busy) return;
+    if (busy || stopped) return;
     busy = true;
     current = runScheduleCycle(options)
-      .then((result) => report(result, why, options.log))
+      .then((result) => {
+        report(result, why, options.log);
+        // Another process's run still beats: look again when its lease would have run out, so a run killed
+        // just now is resumed within seconds rather than at the next five-minute check.
+        if (result.retryInMs !== undefined && !stopped) {
+          clearTimeout(recheck);
+          recheck = setTimeout(() => trigger('lease check'), result.retryInMs);
+          recheck.unref();
+        }
+      })
       .catch((error) =>
         options.log(`cycle failed (${why}): ${error instanceof Error ? error.message : String(error)}`),
       )
@@ -53,6 +68,8 @@ export function startSchedule(options: RunnerOptions): RunningSchedule {
   trigger('start-up');
   return {
     async stop() {
+      stopped = true;
+      clearTimeout(recheck);
       await fire.destroy();
       await check.destroy();
       await current;

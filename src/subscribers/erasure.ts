@@ -44,6 +44,9 @@ export interface SubscriberExport {
   consent_log: Array<Record<string, unknown>>;
   deliveries: Array<Record<string, unknown>>;
   tracking_events: Array<Record<string, unknown>>;
+  /** The analytics rollups' per-person counts (events per issue, kind and class; clicks per link). */
+  event_reader_counts: Array<Record<string, unknown>>;
+  event_link_readers: Array<Record<string, unknown>>;
 }
 
 /**
@@ -62,7 +65,7 @@ export async function exportSubscriberById(
     .where('status', '<>', 'erased')
     .executeTakeFirst();
   if (!subscriber) return null;
-  const [subscriptions, consent, deliveries, events] = await Promise.all([
+  const [subscriptions, consent, deliveries, events, readerCounts, linkReaders] = await Promise.all([
     db
       .selectFrom('subscriptions')
       .innerJoin('segments', 'segments.id', 'subscriptions.segment_id')
@@ -113,6 +116,25 @@ export async function exportSubscriberById(
       .orderBy('tracking_events.occurred_at')
       .orderBy('tracking_events.id')
       .execute(),
+    db
+      .selectFrom('event_reader_counts')
+      .innerJoin('issues', 'issues.id', 'event_reader_counts.issue_id')
+      .select([
+        'issues.week',
+        'event_reader_counts.kind',
+        'event_reader_counts.class',
+        'event_reader_counts.events',
+      ])
+      .where('event_reader_counts.subscriber_id', '=', subscriberId)
+      .orderBy('issues.week')
+      .execute(),
+    db
+      .selectFrom('event_link_readers')
+      .innerJoin('issues', 'issues.id', 'event_link_readers.issue_id')
+      .select(['issues.week', 'event_link_readers.link_position', 'event_link_readers.clicks'])
+      .where('event_link_readers.subscriber_id', '=', subscriberId)
+      .orderBy('issues.week')
+      .execute(),
   ]);
   return {
     exportedAt: now.toISOString(),
@@ -125,6 +147,8 @@ export async function exportSubscriberById(
     consent_log: consent.map((row) => ({ ...row })),
     deliveries: deliveries.map((row) => ({ ...row })),
     tracking_events: events.map((row) => ({ ...row })),
+    event_reader_counts: readerCounts.map((row) => ({ ...row })),
+    event_link_readers: linkReaders.map((row) => ({ ...row })),
   };
 }
 
@@ -201,6 +225,14 @@ export async function eraseSubscriber(
       .set({ subscriber_id: placeholder.id, ip: null, user_agent: null })
       .where('subscriber_id', '=', subscriber.id)
       .executeTakeFirst();
+    // The rollups' per-person counts follow the events, so distinct-reader numbers stay exact.
+    for (const table of ['event_reader_counts', 'event_link_readers'] as const) {
+      await trx
+        .updateTable(table)
+        .set({ subscriber_id: placeholder.id })
+        .where('subscriber_id', '=', subscriber.id)
+        .execute();
+    }
     await sql`
       UPDATE consent_log SET subscriber_id = ${placeholder.id}, ip = NULL, user_agent = NULL,
         detail = CASE WHEN detail ? 'issueId' THEN jsonb_build_object('issueId', detail->'issueId') ELSE '{}'::jsonb END

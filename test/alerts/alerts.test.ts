@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertIfUnapprovedBeforeFire } from '../../src/alerts/approval-alert.ts';
 import { raiseAlert } from '../../src/alerts/raise-alert.ts';
@@ -178,7 +179,8 @@ describe('alerts', () => {
     const raw = readFileSync(path.join(outbox, files[1] as string), 'utf8');
     expect(raw).toMatch(/^Subject: \[recap\] Story source arxiv is failing$/m);
     expect(raw).toMatch(/^To: ops@example.test$/m);
-    expect(raw).toContain('Error: HTTP 502');
+    // The outbox holds the wire bytes (base64 parts): read the text as a mail client would.
+    expect((await simpleParser(raw)).text).toContain('Error: HTTP 502');
     expect(logged).toEqual([]);
   });
 

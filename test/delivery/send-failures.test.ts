@@ -137,11 +137,12 @@ describe('sending when the SMTP server pushes back', () => {
 
   it('pauses itself with the reason after the configured number of consecutive failures', async () => {
     const { summary, sink } = await sendThrough(
-      { onRcptTo: () => refusal(451, '4.7.1 greylisted, come back later') },
+      // Not 4.7.x or 421: those ask to slow down and back off the domain instead (send-pacing.test.ts).
+      { onRcptTo: () => refusal(452, '4.3.1 insufficient system storage, come back later') },
       { SEND_MAX_CONSECUTIVE_FAILURES: '5' },
     );
     expect(sink.messages).toHaveLength(0);
-    expect(summary.fatal).toMatch(/paused after 5 consecutive failures; last: .*greylisted/);
+    expect(summary.fatal).toMatch(/paused after 5 consecutive failures; last: .*insufficient system storage/);
     const issue = await test.db
       .selectFrom('issues')
       .select(['status', 'status_reason'])

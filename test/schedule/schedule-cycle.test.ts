@@ -163,4 +163,27 @@ describe('the weekly schedule', () => {
     expect(await next.run()).toMatchObject({ week: '2027-W05', outcome: 'sent' });
     expect(next.lines[0]).toMatch(/dead stopped answering.*taking it over/);
   });
+
+  it('a run killed just now: says when its 20 s lease runs out, and takes it over then', async () => {
+    const slot = new Date('2027-03-01T08:00:00Z');
+    await t.db
+      .insertInto('schedule_fires')
+      .values({
+        schedule_name: 'killed',
+        slot,
+        owner: 'killed-a-moment-ago',
+        outcome: 'running',
+        updated_at: new Date('2027-03-01T08:00:05Z'),
+      })
+      .execute();
+    const clock = { now: new Date('2027-03-01T08:00:10Z') };
+    const restarted = cycle('killed', clock, { leaseMs: 20_000 });
+    const early = await restarted.run();
+    expect(early.outcome).toBe('not-ours');
+    // The last heartbeat was 5 s ago: look again in 15 s (plus a second's margin).
+    expect(early.retryInMs).toBe(16_000);
+    clock.now = new Date(clock.now.getTime() + (early.retryInMs as number));
+    expect(await restarted.run()).toMatchObject({ week: '2027-W08', outcome: 'sent' });
+    expect(restarted.lines[0]).toMatch(/killed-a-moment-ago stopped answering.*taking it over/);
+  });
 });

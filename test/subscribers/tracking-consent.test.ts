@@ -5,6 +5,7 @@ import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../src/reports/issue-stats.ts';
 import { setTracking } from '../../src/subscribers/subscription-changes.ts';
+import { insertTrackingEvents } from '../../src/tracking/event-rollups.ts';
 import { seedSend, testConfig, WEEK } from '../delivery/send-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
@@ -76,10 +77,9 @@ describe('tracking chosen by the reader', () => {
     expect(no?.parsed.html).toMatch(new RegExp(`${base}/p/[A-Za-z0-9._-]+`));
 
     // One human open from the tracked reader: 1 of 1 tracked delivery, whatever the untracked one did.
-    await db
-      .insertInto('tracking_events')
-      .values({ kind: 'open', issue_id: seeded.issueId, subscriber_id: tracked, class: 'human' })
-      .execute();
+    await insertTrackingEvents(db, [
+      { kind: 'open', issue_id: seeded.issueId, subscriber_id: tracked, class: 'human' },
+    ]);
     const before = await loadIssueStats(db, WEEK);
     expect(before?.totals).toMatchObject({
       recipients: 2,

@@ -1,4 +1,5 @@
 import type { IssueStatus } from '../../db/database.ts';
+import type { RolloutHour } from '../../delivery/delivery.repository.ts';
 import type { IssueSection } from '../../issues/issue-content.ts';
 import type { LeftOut } from '../../render/recap-outline.ts';
 import type { AudienceSegmentSet } from '../../reports/segment-sets.ts';
@@ -20,6 +21,8 @@ export interface IssuePageData {
   week: string;
   status: IssueStatus;
   statusReason: string | null;
+  /** Local-time sends: deliveries by the hour (UTC) they come due, and how many of them went out. */
+  rollout?: RolloutHour[];
   approvedAt: Date | null;
   timeZone: string;
   /** The segment set shown, '+'-joined slugs. */
@@ -91,6 +94,7 @@ export function issueBody(data: IssuePageData): SafeHtml {
 ${data.approvedAt ? html` approved ${formatDateTime(data.approvedAt, data.timeZone)}` : ''}
 ${data.statusReason ? html` <span class="muted">${data.statusReason}</span>` : ''}
 · <a href="/editor/issues/${data.week}/stats">Stats</a></p>
+${rolloutTable(data.rollout ?? [])}
 ${data.notes.length > 0 ? html`<ul class="warn">${data.notes.map((note) => html`<li>${note}</li>`)}</ul>` : ''}
 <div class="cols">
 <section class="col" aria-label="Email preview">
@@ -194,4 +198,14 @@ function linkCheckTable(results: readonly LinkCheck[]): SafeHtml {
     (r) =>
       html`<tr><td>${r.url}</td><td class="${r.ok ? 'good' : 'bad'}">${r.ok ? 'ok' : 'failed'}${r.status !== null ? ` ${r.status}` : ''}${r.note ? ` — ${r.note}` : ''}</td></tr>`,
   )}</tbody></table></div>`;
+}
+
+/** The rollout of a local-time send by hour: one row per hour deliveries come due. */
+function rolloutTable(hours: readonly RolloutHour[]) {
+  if (!hours.some((h) => h.hour !== null)) return '';
+  return html`<details id="rollout"><summary>Rollout by hour (UTC): sent / due</summary>
+<table><thead><tr><th>hour</th><th>sent</th><th>due</th></tr></thead><tbody>${hours.map(
+    (h) =>
+      html`<tr><td>${h.hour ? h.hour.toISOString().slice(0, 13).replace('T', ' ') : 'at once'}</td><td>${h.sent}</td><td>${h.sent + h.queued + h.other}</td></tr>`,
+  )}</tbody></table></details>`;
 }

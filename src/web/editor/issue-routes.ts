@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatAddress } from '../../delivery/compose-mime.ts';
 import { createMailer } from '../../delivery/create-mailer.ts';
+import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { emailFrameOf } from '../../delivery/edition-messages.ts';
 import type { Mailer } from '../../delivery/mailer.ts';
 import { buildIssue } from '../../issues/build-issue.ts';
@@ -106,6 +107,10 @@ export async function registerIssueRoutes(
         week,
         status: issue.status,
         statusReason: issue.status_reason,
+        rollout:
+          issue.status === 'draft' || issue.status === 'approved'
+            ? []
+            : await rolloutByHour(app.db, issue.id),
         approvedAt: issue.approved_at,
         timeZone: config.timeZone,
         segmentKey,
