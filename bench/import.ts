@@ -97,7 +97,7 @@ function runChild(mode: string, file: string, databaseUrl: string): Promise<Chil
 
 /** Writes realistic stories (the aggregator's example, varied) until the file reaches `bytes`. */
 async function writeStories(file: string, bytes: number): Promise<number> {
-  const base = JSON.parse(readFileSync(path.join(root, 'test/fixtures/story.json'), 'utf8'));
+  const base = JSON.parse(readFileSync(path.join(root, 'emails/fixtures/story.json'), 'utf8'));
   const out = createWriteStream(file);
   let written = 0;
   let count = 0;

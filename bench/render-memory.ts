@@ -7,7 +7,7 @@
 process.env.NODE_ENV ??= 'production';
 const { createElement } = await import('react');
 const { render } = await import('react-email');
-const { default: WeeklyRecap } = await import('../emails/weekly-recap.tsx');
+const { default: WeeklyRecap } = await import('../emails/preview/weekly-recap.tsx');
 const { demoEdition, demoFrame } = await import('../emails/fixtures/demo-edition.ts');
 const { createEditionRenderer } = await import('../src/render/edition-renderer.ts');
 

@@ -9,7 +9,6 @@ import { DevelopingList, SectionHeading, WatchList } from './components/outlook-
 import { RecapFooter } from './components/recap-footer.tsx';
 import { StoryCard } from './components/story-card.tsx';
 import { headStyles, styles } from './components/styles.ts';
-import { demoEdition, demoFrame } from './fixtures/demo-edition.ts';
 
 /** The per-recipient parts of a recap. */
 export interface PersonalLinks {
@@ -206,14 +205,3 @@ export function HoneypotLink({ href }: { href: string }) {
   // biome-ignore lint/a11y/useAnchorContent: hidden from everyone on purpose (display:none also hides it from screen readers)
   return <a href={href} style={{ display: 'none' }} />;
 }
-
-WeeklyRecap.PreviewProps = {
-  edition: demoEdition(),
-  frame: demoFrame,
-  personal: {
-    greeting: 'Hi Anna,',
-    unsubscribeUrl: `${demoFrame.publicUrl}/u/preview`,
-    preferencesUrl: `${demoFrame.publicUrl}/p/preview`,
-    pixelUrl: null,
-  },
-} satisfies Props;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixturesDir, runCli, tempWorkdir } from '../support/cli.ts';
+import { exampleStoryFile, runCli, tempWorkdir } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 // The CLI runs as a child process: against its own database on the server when one is configured,
@@ -25,7 +25,7 @@ afterAll(() => t?.close());
 
 describe('recap import (child process)', () => {
   it('imports the example story, updates it on re-import, refuses a malformed file whole', async () => {
-    const example = path.join(fixturesDir, 'story.json');
+    const example = exampleStoryFile;
     const first = await runCli(['import', 'stories', example], env);
     expect(first.stderr).toBe('');
     expect(first.stdout).toContain('imported 1 story');

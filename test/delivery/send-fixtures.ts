@@ -43,7 +43,7 @@ export async function seedSend(
   options: { week?: string; offset?: number } = {},
 ): Promise<SeededSend> {
   const week = options.week ?? WEEK;
-  const base = JSON.parse(readFileSync(new URL('../fixtures/story.json', import.meta.url), 'utf8'));
+  const base = JSON.parse(readFileSync(new URL('../../emails/fixtures/story.json', import.meta.url), 'utf8'));
   const names = ['Engineers & Developers', 'Researchers'];
   const stories = [0, 1, 2].map((n) =>
     storyFromInput(

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { formatProblem, parseStories } from '../../src/stories/parse-stories.ts';
 import { canonicalizeUrl } from '../../src/stories/story.ts';
 import { storyJsonSchema } from '../../src/stories/story-json-schema.ts';
-import { fixturesDir } from '../support/cli.ts';
+import { exampleStoryFile, fixturesDir } from '../support/cli.ts';
 
-const example = readFileSync(path.join(fixturesDir, 'story.json'), 'utf8');
+const example = readFileSync(exampleStoryFile, 'utf8');
 const valid = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
   title: `Story ${id}`,

@@ -40,3 +40,6 @@ export function tempWorkdir(prefix = 'recap-test-'): string {
 }
 
 export const fixturesDir = path.join(root, 'test/fixtures');
+
+/** The example story of docs/story.schema.json (also the demo email's fixture). */
+export const exampleStoryFile = path.join(root, 'emails/fixtures/story.json');
