@@ -1,3 +1,5 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseIsoWeek } from '../../issues/iso-week.ts';
 import { html, type SafeHtml } from '../html.ts';
 
 /**
@@ -65,4 +67,33 @@ export function statusBadge(status: string): SafeHtml {
 export function formatDateTime(date: Date | null, timeZone: string): string {
   if (!date) return '';
   return date.toLocaleString('en-GB', { timeZone, dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** A complete editor page with its own security policy (preview iframes allowed) and the form's notice. */
+export function sendEditorPage(
+  reply: FastifyReply,
+  title: string,
+  body: ReturnType<typeof html>,
+  request?: FastifyRequest,
+): FastifyReply {
+  const query = (request?.query ?? {}) as Record<string, unknown>;
+  return (
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', editorCsp)
+      // Same-origin forms then carry their Origin (under no-referrer they would send "null").
+      .header('referrer-policy', 'same-origin')
+      .send(
+        editorPage(title, body, {
+          notice: typeof query.notice === 'string' ? query.notice.slice(0, 300) : undefined,
+          error: typeof query.error === 'string' ? query.error.slice(0, 300) : undefined,
+        }),
+      )
+  );
+}
+
+export function weekParam(request: FastifyRequest): string | null {
+  const week = (request.params as { week?: string }).week ?? '';
+  return parseIsoWeek(week) ? week : null;
 }

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Mailer } from '../../delivery/mailer.ts';
-import { formatIsoWeek, isoWeekOf, parseIsoWeek, previousIsoWeek } from '../../issues/iso-week.ts';
+import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../../issues/iso-week.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
@@ -11,7 +11,7 @@ import type { WebDeps } from '../web-context.ts';
 import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
 import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
-import { editorCsp, editorPage } from './editor-layout.ts';
+import { sendEditorPage, weekParam } from './editor-layout.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
@@ -126,35 +126,6 @@ export async function registerEditorRoutes(
     await registerIssueRoutes(editor, app, { mailer: options.mailer, now });
     registerIngestionRoute(editor, app, now);
   });
-}
-
-/** A complete editor page with its own security policy (preview iframes allowed) and the form's notice. */
-export function sendEditorPage(
-  reply: FastifyReply,
-  title: string,
-  body: ReturnType<typeof html>,
-  request?: FastifyRequest,
-): FastifyReply {
-  const query = (request?.query ?? {}) as Record<string, unknown>;
-  return (
-    reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', editorCsp)
-      // Same-origin forms then carry their Origin (under no-referrer they would send "null").
-      .header('referrer-policy', 'same-origin')
-      .send(
-        editorPage(title, body, {
-          notice: typeof query.notice === 'string' ? query.notice.slice(0, 300) : undefined,
-          error: typeof query.error === 'string' ? query.error.slice(0, 300) : undefined,
-        }),
-      )
-  );
-}
-
-export function weekParam(request: FastifyRequest): string | null {
-  const week = (request.params as { week?: string }).week ?? '';
-  return parseIsoWeek(week) ? week : null;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

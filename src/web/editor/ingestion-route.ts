@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatIsoWeek, isoWeekOf, weekBounds } from '../../issues/iso-week.ts';
 import { countStoriesPerSegment, listIngestRuns, listSources } from '../../stories/ingest.repository.ts';
 import type { WebDeps } from '../web-context.ts';
-import { sendEditorPage } from './editor-routes.ts';
+import { sendEditorPage } from './editor-layout.ts';
 import { ingestionBody } from './ingestion-page.ts';
 
 /** GET /editor/ingestion: the feeds' last pulls, the last API batches, this week's stories per segment. */

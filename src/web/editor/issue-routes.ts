@@ -20,7 +20,7 @@ import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field, type WebDeps } from '../web-context.ts';
 import { editorBaseUrl } from './editor-hosts.ts';
-import { sendEditorPage, weekParam } from './editor-routes.ts';
+import { sendEditorPage, weekParam } from './editor-layout.ts';
 import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
 import { type CandidateView, issueBody } from './issue-page.ts';
 import { checkLinks } from './link-check.ts';
