@@ -8,9 +8,9 @@ import {
   type SendingIssue,
 } from '../delivery/send-control.ts';
 import { UserError } from '../errors.ts';
-import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import { type App, openMailer, withApp } from './app.ts';
+import { resolveWeek } from './week-option.ts';
 
 interface WeekOptions {
   week?: string;
@@ -34,7 +34,7 @@ export function registerDeliveryCommands(program: Command): void {
     )
     .action((options: WeekOptions & { wait?: boolean }) =>
       withApp(async (app) => {
-        const week = resolveWeek(app, options.week);
+        const week = resolveWeek(options.week, app.config.timeZone).key;
         const { sendIssue } = await import('../delivery/send-issue.ts');
         const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
@@ -212,14 +212,8 @@ export function registerDeliveryCommands(program: Command): void {
     );
 }
 
-function resolveWeek(app: App, week: string | undefined): string {
-  if (week === undefined) return formatIsoWeek(isoWeekOf(new Date(), app.config.timeZone));
-  if (!parseIsoWeek(week)) throw new UserError(`--week: expected an ISO week like 2026-W48, got "${week}"`);
-  return week;
-}
-
 async function requireIssue(app: App, week: string | undefined): Promise<SendingIssue> {
-  const resolved = resolveWeek(app, week);
+  const resolved = resolveWeek(week, app.config.timeZone).key;
   const issue = await loadSendingIssue(app.db, { week: resolved });
   if (!issue) throw new UserError(`no issue for ${resolved}`);
   return issue;

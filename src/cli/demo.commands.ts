@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatIsoWeek, isoWeekOf } from '../issues/iso-week.ts';
 import { openApp } from './app.ts';
+import { resolveWeek } from './week-option.ts';
 
 interface DemoOptions {
   week?: string;
@@ -20,7 +20,7 @@ export function registerDemoCommand(program: Command): void {
       let closing = false;
       try {
         const now = new Date();
-        const week = options.week ?? formatIsoWeek(isoWeekOf(now, app.config.timeZone));
+        const week = resolveWeek(options.week, app.config.timeZone, now).key;
         const { runDemo } = await import('./run-demo.ts');
         process.stdout.write(`${await runDemo(app, { week, now })}\n`);
         if (!options.serve) return;

@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
-import { formatIsoWeek, isoWeekOf, parseIsoWeek } from '../issues/iso-week.ts';
 import { approveIssue, getIssue, IssueStateError, listIssues } from '../issues/issue.repository.ts';
 import {
   boostStory,
@@ -14,6 +13,7 @@ import type { Segment } from '../stories/segment.ts';
 import { listSegments } from '../stories/story.repository.ts';
 import { writeOut } from '../terminal-output.ts';
 import { type App, withApp } from './app.ts';
+import { checkWeekOption, resolveWeek } from './week-option.ts';
 
 const DEFAULT_BOOST = 0.2;
 
@@ -34,7 +34,7 @@ export function registerIssueCommands(program: Command): void {
     .option('--json', 'print the selection and its explanation as JSON')
     .action((options: { week?: string; json?: boolean }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(app, options.week);
+        const week = resolveWeek(options.week, app.config.timeZone).key;
         const build = await runBuild(app, week);
         if (options.json) {
           writeOut(`${JSON.stringify(build.report, null, 2)}\n`);
@@ -54,7 +54,7 @@ export function registerIssueCommands(program: Command): void {
     .option('--json', 'print the stored explanation as JSON')
     .action((options: { week?: string; json?: boolean }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(app, options.week);
+        const week = resolveWeek(options.week, app.config.timeZone).key;
         const summary = await getIssue(app.db, week);
         if (!summary) throw new UserError(`no issue for ${week} yet; run: recap issue build --week ${week}`);
         const row = await app.db
@@ -159,7 +159,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(segmentOption())
     .action((storyId: string | undefined, options: { week?: string; segment?: string }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(app, options.week);
+        const week = resolveWeek(options.week, app.config.timeZone).key;
         const segment =
           options.segment === undefined ? undefined : (await resolveSegment(app, options.segment)).id;
         const removed = await editorAction(() =>
@@ -179,7 +179,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(weekOption())
     .action((options: { week?: string }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(app, options.week);
+        const week = resolveWeek(options.week, app.config.timeZone).key;
         const summary = await editorAction(() => approveIssue(app.db, week, new Date(), app.config.timeZone));
         writeOut(
           `issue ${week} is ${summary.status}: ${summary.itemCount} stories in ${summary.segmentCount} segments\n`,
@@ -188,21 +188,9 @@ export function registerIssueCommands(program: Command): void {
     );
 }
 
-function resolveWeek(app: App, week: string | undefined): string {
-  if (week === undefined) return formatIsoWeek(isoWeekOf(new Date(), app.config.timeZone));
-  return checkWeek(week);
-}
-
-/** Validates --week before anything is opened, so a typo fails at once. */
-function checkWeek(week: string): string {
-  if (!parseIsoWeek(week))
-    throw new UserError(`--week: expected an ISO week such as 2026-W48 (got "${week}")`);
-  return week;
-}
-
 /** Runs a command body with the app, after checking the --week option if one was given. */
 async function withWeek<T>(week: string | undefined, body: (app: App) => Promise<T>): Promise<T> {
-  if (week !== undefined) checkWeek(week);
+  checkWeekOption(week);
   return withApp(body);
 }
 
@@ -224,7 +212,7 @@ async function resolveTarget(
   segment: string | undefined,
   storyId: string,
 ) {
-  const resolvedWeek = resolveWeek(app, week);
+  const resolvedWeek = resolveWeek(week, app.config.timeZone).key;
   const story = await app.db.selectFrom('stories').select('id').where('id', '=', storyId).executeTakeFirst();
   if (!story) throw new UserError(`unknown story "${storyId}"`);
   const resolved = segment === undefined ? null : await resolveSegment(app, segment);

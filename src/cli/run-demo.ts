@@ -1,15 +1,15 @@
 import path from 'node:path';
+import { weekDateRange } from '../calendar/iso-week.ts';
 import { sendIssue } from '../delivery/send-issue.ts';
 import { demoStories, demoSubscribers } from '../demo/demo-content.ts';
 import { simulateDemoEngagement } from '../demo/demo-engagement.ts';
 import { demoSegments } from '../demo/demo-events.ts';
-import { UserError } from '../errors.ts';
 import { buildIssue } from '../issues/build-issue.ts';
-import { parseIsoWeek, weekDateRange } from '../issues/iso-week.ts';
 import { approveIssue } from '../issues/issue.repository.ts';
 import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
 import { type App, openMailer } from './app.ts';
+import { resolveWeek } from './week-option.ts';
 
 /** A folder as the user would type it: relative when inside the working directory. */
 function displayPath(folder: string): string {
@@ -22,9 +22,8 @@ export async function runDemo(
   app: App,
   options: { week: string; now: Date; simulateReaders?: boolean },
 ): Promise<string> {
-  const week = parseIsoWeek(options.week);
-  if (!week) throw new UserError(`--week: expected an ISO week like 2026-W48, got "${options.week}"`);
   const { config, db } = app;
+  const week = resolveWeek(options.week, config.timeZone).iso;
   const stories = demoStories(week, config.timeZone);
   const subscribers = await db.transaction().execute(async (trx) => {
     await upsertStories(trx, stories);

@@ -1,8 +1,8 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
-import { parseIsoWeek } from '../issues/iso-week.ts';
 import { writeOut } from '../terminal-output.ts';
 import { withApp } from './app.ts';
+import { resolveWeek } from './week-option.ts';
 
 /** How late a missed fire is still caught up unless --catch-up-hours says otherwise. */
 const DEFAULT_CATCH_UP_HOURS = 24;
@@ -124,8 +124,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .action((options: { week: string; json?: boolean }) =>
       withApp(async (app) => {
-        if (!parseIsoWeek(options.week))
-          throw new UserError(`--week: expected an ISO week such as 2026-W47, got "${options.week}"`);
+        resolveWeek(options.week, app.config.timeZone);
         const { loadIssueStats } = await import('../reports/issue-stats.ts');
         const { formatIssueStats, formatSunsetWeeks } = await import('../reports/format-stats.ts');
         const { countSunsetReaders, loadSunsetByWeek } = await import('../subscribers/sunset.ts');

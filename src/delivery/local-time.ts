@@ -1,4 +1,4 @@
-import { parseIsoWeek, weekBounds } from '../issues/iso-week.ts';
+import { parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import { weekForSlot } from '../schedule/schedule-slot.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { type IsoWeek, previousIsoWeek, weekBounds } from '../issues/iso-week.ts';
+import { type IsoWeek, previousIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import { type Segment, segmentSlug } from '../stories/segment.ts';
 import { canonicalizeUrl, type Story } from '../stories/story.ts';
 import type { SubscriberInput } from '../subscribers/subscriber-import.ts';

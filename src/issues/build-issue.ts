@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import type { Db } from '../db/database.ts';
 import { selectIssue } from '../selection/select-issue.ts';
 import type { SelectionOverride } from '../selection/selection.ts';
@@ -6,7 +7,6 @@ import { selectionConfig } from '../selection/selection-config.ts';
 import type { AuthorityTable } from '../selection/source-authority.ts';
 import { listSegments, loadStoriesBetween, loadStoriesByIds } from '../stories/story.repository.ts';
 import { loadEngagement } from './engagement.repository.ts';
-import { parseIsoWeek, weekBounds } from './iso-week.ts';
 import { loadIssueContent } from './issue-content.repository.ts';
 import type { IssueContent } from './issue-content.ts';
 import { listOverrides } from './issue-overrides.repository.ts';

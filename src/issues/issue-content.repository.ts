@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
+import { type IsoWeek, parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import type { Db, Tx } from '../db/database.ts';
 import { timelineDateInWeek } from '../selection/timeline-in-week.ts';
 import { listSegments, loadStoriesByIds, resolveRelatedStories } from '../stories/story.repository.ts';
-import { type IsoWeek, parseIsoWeek, weekBounds } from './iso-week.ts';
 import type { DevelopingStory, IssueContent, IssueSection, IssueStory } from './issue-content.ts';
 import type { IssueReport } from './issue-report.ts';
 import { contentFromSnapshot, snapshotOf } from './issue-snapshot.ts';

@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../issues/iso-week.ts';
+import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../calendar/iso-week.ts';
 
 /** A cron expression in a time zone, reduced to what the schedule needs: does an instant match, at which seconds. */
 export interface CronPattern {

@@ -1,4 +1,4 @@
-import { parseIsoWeek, weekBounds } from '../issues/iso-week.ts';
+import { parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import type { Segment } from '../stories/segment.ts';
 import type { Story, TimelineEvent } from '../stories/story.ts';
 import { type Clustering, clusterStories, compareIds, type StoryCluster } from './cluster-stories.ts';

@@ -1,4 +1,4 @@
-import { type IsoWeek, isoWeekOf, isoWeekOfCivilDate } from '../issues/iso-week.ts';
+import { type IsoWeek, isoWeekOf, isoWeekOfCivilDate } from '../calendar/iso-week.ts';
 import type { Story } from '../stories/story.ts';
 
 const dayPattern = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { parseIsoWeek } from '../calendar/iso-week.ts';
 import { emailFrameOf } from '../delivery/edition-messages.ts';
-import { parseIsoWeek } from '../issues/iso-week.ts';
 import { loadIssueContent } from '../issues/issue-content.repository.ts';
 import { editionFor } from '../issues/issue-content.ts';
 import { editionArchiveUrl } from '../render/archive-url.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { weekBounds } from '../../src/calendar/iso-week.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/database.ts';
-import { weekBounds } from '../../src/issues/iso-week.ts';
 import type { IssueContent, IssueStory } from '../../src/issues/issue-content.ts';
 import type { Segment } from '../../src/stories/segment.ts';
 import { upsertStories } from '../../src/stories/story.repository.ts';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseIsoWeek } from '../../issues/iso-week.ts';
+import { parseIsoWeek } from '../../calendar/iso-week.ts';
 import { html, type SafeHtml } from '../html.ts';
 
 /**

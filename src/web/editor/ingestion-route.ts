@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { formatIsoWeek, isoWeekOf, weekBounds } from '../../issues/iso-week.ts';
+import { formatIsoWeek, isoWeekOf, weekBounds } from '../../calendar/iso-week.ts';
 import { countStoriesPerSegment, listIngestRuns, listSources } from '../../stories/ingest.repository.ts';
 import type { WebDeps } from '../web-context.ts';
 import { sendEditorPage } from './editor-layout.ts';

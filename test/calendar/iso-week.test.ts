@@ -6,7 +6,7 @@ import {
   previousIsoWeek,
   weekBounds,
   weekDateRange,
-} from '../../src/issues/iso-week.ts';
+} from '../../src/calendar/iso-week.ts';
 
 describe('ISO weeks', () => {
   it('finds the week of an instant, in a zone', () => {
