@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, DeliveryStatus, SendFailureKind } from '../db/database.ts';
+import { segmentSetFromKey } from '../stories/segment-set.ts';
 
 /**
  * How long a claimed row stays reserved for a worker that stopped answering. Live workers renew their
@@ -96,7 +97,7 @@ export async function claimDeliveries(
         ? `subscriber is ${subscriber.status}`
         : subscriber.paused
           ? 'subscriber paused'
-          : row.segment_key.split('+').some((slug) => subscriber.slugs.includes(slug))
+          : segmentSetFromKey(row.segment_key).slugs.some((slug) => subscriber.slugs.includes(slug))
             ? null
             : `no longer follows ${row.segment_key}`;
     if (reason !== null || !subscriber) {

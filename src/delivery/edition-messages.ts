@@ -2,6 +2,7 @@ import type { Config } from '../config.ts';
 import { editionFor, type IssueContent } from '../issues/issue-content.ts';
 import { createEditionRenderer } from '../render/edition-renderer.ts';
 import type { EmailFrame } from '../render/rendered-message.ts';
+import { segmentSetFromKey } from '../stories/segment-set.ts';
 import type { MessageFactory } from './message-factory.ts';
 
 /** What rendering a recap edition reads: the sender, PUBLIC_URL, the token secrets, tracking and size limits. */
@@ -39,7 +40,7 @@ export function messageFactoryFor(content: IssueContent, config: EditionSettings
   });
   return {
     forSegmentKey(segmentKey) {
-      const edition = editionFor(content, segmentKey.split('+'));
+      const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
       if (!edition.hero && edition.sections.length === 0) return null;
       const template = renderer.template(edition);
       return { personalise: (recipient) => renderer.personalise(template, recipient) };

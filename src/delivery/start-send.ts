@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { AudienceCounts, Db } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import type { IssueLink } from '../render/issue-links.ts';
+import { segmentKeySql } from '../stories/segment-set.ts';
 import { checkStoredAddresses } from '../subscribers/address-check.ts';
 import { rolloutDay } from './local-time.ts';
 
@@ -94,10 +95,9 @@ export async function startSend(db: Db, issueId: number, options: StartSendOptio
     if (bounds.low !== null && bounds.high !== null) {
       for (let low = BigInt(bounds.low); low <= BigInt(bounds.high); low += BigInt(AUDIENCE_BATCH)) {
         const high = low + BigInt(AUDIENCE_BATCH - 1);
-        // Slugs sorted bytewise (COLLATE "C") to match segmentKeyOf's JavaScript sort.
         const result = await sql`
           INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked, not_before)
-          SELECT ${issueId}, s.id, string_agg(g.slug, '+' ORDER BY g.slug COLLATE "C"),
+          SELECT ${issueId}, s.id, ${segmentKeySql(sql`g.slug`)},
             '<recap.' || ${issue.week}::text || '.' || s.id || '@' || ${options.messageIdDomain}::text || '>',
             ${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled,
             ${notBefore}

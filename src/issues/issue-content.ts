@@ -1,4 +1,5 @@
 import type { Segment } from '../stories/segment.ts';
+import { segmentSetOf } from '../stories/segment-set.ts';
 import type { Story, TimelineEvent } from '../stories/story.ts';
 
 /** A story as picked for one segment of an issue, with the explanation of the pick. */
@@ -57,7 +58,7 @@ export interface Edition {
 }
 
 export function segmentKeyOf(slugs: readonly string[]): string {
-  return [...new Set(slugs)].sort().join('+');
+  return segmentSetOf(slugs).key;
 }
 
 /**

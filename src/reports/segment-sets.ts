@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { segmentKeySql } from '../stories/segment-set.ts';
 
 export interface AudienceSegmentSet {
   /** Sorted slugs joined by '+', as deliveries.segment_key. */
@@ -14,7 +15,7 @@ export interface AudienceSegmentSet {
 export async function listAudienceSegmentSets(db: Db): Promise<AudienceSegmentSet[]> {
   const result = await sql<{ segment_key: string; subscribers: string }>`
     SELECT segment_key, count(*) AS subscribers FROM (
-      SELECT string_agg(g.slug, '+' ORDER BY g.slug) AS segment_key
+      SELECT ${segmentKeySql(sql`g.slug`)} AS segment_key
       FROM subscriptions s
       JOIN subscribers r ON r.id = s.subscriber_id AND r.status = 'active'
       JOIN segments g ON g.id = s.segment_id

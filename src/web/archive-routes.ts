@@ -6,6 +6,7 @@ import { loadIssueContent } from '../issues/issue-content.repository.ts';
 import { editionFor } from '../issues/issue-content.ts';
 import { editionArchiveUrl } from '../render/archive-url.ts';
 import { createEditionRenderer, type EditionRenderer } from '../render/edition-renderer.ts';
+import { segmentSetFromKey } from '../stories/segment-set.ts';
 import { html } from './html.ts';
 import { sendPage, type WebContext } from './web-context.ts';
 
@@ -59,7 +60,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
             ([week, keys]) =>
               html`<li><strong>${week}</strong>: ${keys.map(
                 (key, index) =>
-                  html`${index > 0 ? ', ' : ''}<a href="${archivePath(week, key)}">${key.split('+').join(', ')}</a>`,
+                  html`${index > 0 ? ', ' : ''}<a href="${archivePath(week, key)}">${segmentSetFromKey(key).slugs.join(', ')}</a>`,
               )}</li>`,
           )}</ul>`;
     return sendPage(reply, 200, 'Weekly AI Recap archive', body).header(
@@ -129,7 +130,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
   async function renderPage(week: string, segment: string): Promise<string | null> {
     const content = await loadIssueContent(app.db, week, app.config.timeZone);
     if (!content) return null;
-    const edition = editionFor(content, segment.split('+'));
+    const edition = editionFor(content, segmentSetFromKey(segment).slugs);
     if (!edition.hero && edition.sections.length === 0) return null;
     return renderer().archiveCopy(edition).html;
   }

@@ -1,5 +1,6 @@
 import { percent } from '../../reports/format-stats.ts';
 import type { EngagementCounts, IssueStats, WeekPoint } from '../../reports/issue-stats.ts';
+import { segmentSetFromKey } from '../../stories/segment-set.ts';
 import type { SunsetWeek } from '../../subscribers/sunset.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { statusBadge } from './editor-layout.ts';
@@ -80,7 +81,7 @@ ${
     : html`<table class="segments"><thead><tr><th>Segment set</th>${segmentColumns.map(([label]) => html`<th class="num">${label}</th>`)}</tr></thead>
 <tbody>${stats.segments.map(
         (s) =>
-          html`<tr data-segment-key="${s.segmentKey}"><td>${s.segmentKey.split('+').join(' + ')}</td>${segmentColumns.map(([, value]) => html`<td class="num">${value(s)}</td>`)}</tr>`,
+          html`<tr data-segment-key="${s.segmentKey}"><td>${segmentSetFromKey(s.segmentKey).slugs.join(' + ')}</td>${segmentColumns.map(([, value]) => html`<td class="num">${value(s)}</td>`)}</tr>`,
       )}</tbody></table>`
 }
 <h3>Clicks per link</h3>

@@ -3,6 +3,7 @@ import type { RolloutHour } from '../../delivery/delivery.repository.ts';
 import type { IssueSection } from '../../issues/issue-content.ts';
 import type { LeftOut } from '../../render/recap-outline.ts';
 import type { AudienceSegmentSet } from '../../reports/segment-sets.ts';
+import { segmentSetFromKey } from '../../stories/segment-set.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { formatDateTime, statusBadge } from './editor-layout.ts';
 import { GMAIL_CLIP_BYTES, type PreviewView, previewViews } from './email-preview.ts';
@@ -89,7 +90,7 @@ export function issueBody(data: IssuePageData): SafeHtml {
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
   const sizeClass =
     data.htmlBytes > GMAIL_CLIP_BYTES ? 'bad' : data.htmlBytes > GMAIL_CLIP_BYTES * 0.8 ? 'warn' : 'good';
-  const shown = new Set(data.segmentKey.split('+'));
+  const shown = new Set(segmentSetFromKey(data.segmentKey).slugs);
   return html`<p>${statusBadge(data.status)}
 ${data.approvedAt ? html` approved ${formatDateTime(data.approvedAt, data.timeZone)}` : ''}
 ${data.statusReason ? html` <span class="muted">${data.statusReason}</span>` : ''}

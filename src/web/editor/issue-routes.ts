@@ -16,6 +16,7 @@ import { createEditionRenderer, type EditionRenderer } from '../../render/editio
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
+import { parseSegmentSet, segmentSetFromKey } from '../../stories/segment-set.ts';
 import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field, type WebDeps } from '../web-context.ts';
@@ -95,7 +96,7 @@ export async function registerIssueRoutes(
     const query = request.query as Record<string, unknown>;
     const sets = await segmentSetsOf(app, content);
     const segmentKey = chooseSegmentKey(query.segments, content, sets);
-    const edition = editionFor(content, segmentKey.split('+'));
+    const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
     const preview = previewMessage(renderer, edition);
     const sized = preview ? renderer.personalise(renderer.template(edition), sizeReader) : null;
     const report = (issue.selection_report ?? null) as IssueReport | null;
@@ -126,7 +127,7 @@ export async function registerIssueRoutes(
         testRecipients: config.testRecipients,
         linkCheck,
         readingBudget: sets.flatMap((set) => {
-          const setEdition = editionFor(content, set.segmentKey.split('+'));
+          const setEdition = editionFor(content, segmentSetFromKey(set.segmentKey).slugs);
           if (!setEdition.hero) return [];
           const template = renderer.template(setEdition);
           return [
@@ -151,7 +152,7 @@ export async function registerIssueRoutes(
     if (!content) return reply.code(404).type('text/plain; charset=utf-8').send('no issue for this week');
     const query = request.query as Record<string, unknown>;
     const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(app, content));
-    const preview = previewMessage(renderer, editionFor(content, segmentKey.split('+')));
+    const preview = previewMessage(renderer, editionFor(content, segmentSetFromKey(segmentKey).slugs));
     if (!preview)
       return reply.type('text/plain; charset=utf-8').send('This segment set has no stories this week.');
     const document = previewDocument(preview, parseView(query.view));
@@ -237,7 +238,7 @@ export async function registerIssueRoutes(
     if (!content) return back(reply, request, week, { error: 'Build the issue first.' });
     const query = request.query as Record<string, unknown>;
     const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(app, content));
-    const edition = editionFor(content, segmentKey.split('+'));
+    const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
     if (!edition.hero && edition.sections.length === 0) {
       return back(reply, request, week, { error: 'This segment set has no stories this week.' });
     }
@@ -286,12 +287,11 @@ function previewMessage(renderer: EditionRenderer, edition: Edition): RenderedMe
 async function segmentSetsOf(app: WebDeps, content: IssueContent) {
   const names = new Map(content.sections.map((s) => [s.segment.slug, s.segment.name]));
   const label = (key: string) =>
-    key
-      .split('+')
-      .map((slug) => names.get(slug) ?? slug)
+    segmentSetFromKey(key)
+      .slugs.map((slug) => names.get(slug) ?? slug)
       .join(' + ');
   const audience = (await listAudienceSegmentSets(app.db)).filter((set) =>
-    set.segmentKey.split('+').every((slug) => names.has(slug)),
+    segmentSetFromKey(set.segmentKey).slugs.every((slug) => names.has(slug)),
   );
   const known = new Set(audience.map((set) => set.segmentKey));
   const singles = content.sections
@@ -306,8 +306,7 @@ function chooseSegmentKey(
   sets: ReadonlyArray<{ segmentKey: string }>,
 ): string {
   const slugs = new Set(content.sections.map((s) => s.segment.slug));
-  if (typeof asked === 'string' && asked !== '' && asked.split('+').every((slug) => slugs.has(slug)))
-    return asked;
+  if (typeof asked === 'string' && parseSegmentSet(asked, slugs)) return asked;
   return (
     sets[0]?.segmentKey ??
     content.sections.find((s) => !s.skipped)?.segment.slug ??
