@@ -8,6 +8,7 @@ import {
   type SendingIssue,
 } from '../delivery/send-control.ts';
 import { UserError } from '../errors.ts';
+import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import { type App, openMailer, withApp } from './app.ts';
 import { resolveWeek } from './week-option.ts';
@@ -117,13 +118,7 @@ export function registerDeliveryCommands(program: Command): void {
       withApp(async (app) => {
         const issue = await requireIssue(app, weekOf(options));
         const counts = await deliveryCounts(app.db, issue.id);
-        const audience = (
-          await app.db
-            .selectFrom('issues')
-            .select('audience_counts')
-            .where('id', '=', issue.id)
-            .executeTakeFirst()
-        )?.audience_counts;
+        const audience = await loadAudienceCounts(app.db, issue.id);
         const hours = await rolloutByHour(app.db, issue.id);
         if (options.json) {
           const rollout = hours.filter((h) => h.hour !== null);

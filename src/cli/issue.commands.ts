@@ -1,6 +1,12 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
-import { approveIssue, getIssue, IssueStateError, listIssues } from '../issues/issue.repository.ts';
+import {
+  approveIssue,
+  getIssue,
+  IssueStateError,
+  listIssues,
+  loadSelectionReport,
+} from '../issues/issue.repository.ts';
 import {
   boostStory,
   clearOverrides,
@@ -57,12 +63,7 @@ export function registerIssueCommands(program: Command): void {
         const week = resolveWeek(options.week, app.config.timeZone).key;
         const summary = await getIssue(app.db, week);
         if (!summary) throw new UserError(`no issue for ${week} yet; run: recap issue build --week ${week}`);
-        const row = await app.db
-          .selectFrom('issues')
-          .select('selection_report')
-          .where('week', '=', week)
-          .executeTakeFirst();
-        const report = row?.selection_report as IssueReport | null;
+        const report = (await loadSelectionReport(app.db, week)) as IssueReport | null;
         if (options.json) {
           writeOut(`${JSON.stringify(report, null, 2)}\n`);
           return;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, DeliveryStatus, SendFailureKind } from '../db/database.ts';
+import type { Db, DeliveryStatus, IssueStatus, SendFailureKind } from '../db/database.ts';
 import { segmentSetFromKey } from '../stories/segment-set.ts';
 
 /**
@@ -349,4 +349,38 @@ export async function rolloutByHour(db: Db, issueId: number): Promise<RolloutHou
     sent: Number(row.sent),
     other: Number(row.other),
   }));
+}
+
+/**
+ * The editions that went out: each week (of an issue in one of `statuses`) and segment key with at least
+ * one message sent, newest week first, at most `limit` rows (the public archive's list).
+ */
+export async function listSentEditions(
+  db: Db,
+  statuses: readonly IssueStatus[],
+  limit: number,
+): Promise<Array<{ week: string; segment_key: string }>> {
+  return db
+    .selectFrom('issues')
+    .innerJoin('deliveries', 'deliveries.issue_id', 'issues.id')
+    .select(['issues.week', 'deliveries.segment_key'])
+    .where('issues.status', 'in', [...statuses])
+    .where('deliveries.status', '=', 'sent')
+    .groupBy(['issues.week', 'deliveries.segment_key'])
+    .orderBy('issues.week', 'desc')
+    .orderBy('deliveries.segment_key')
+    .limit(limit)
+    .execute();
+}
+
+/** The segment keys of an issue with at least one message sent. */
+export async function sentSegmentKeys(db: Db, issueId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .select('segment_key')
+    .distinct()
+    .where('issue_id', '=', issueId)
+    .where('status', '=', 'sent')
+    .execute();
+  return rows.map((row) => row.segment_key);
 }

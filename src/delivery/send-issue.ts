@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../db/database.ts';
 import { UserError } from '../errors.ts';
+import { findIssueState } from '../issues/issue.repository.ts';
 import { freezeIssueContent, loadIssueContent } from '../issues/issue-content.repository.ts';
 import type { IssueContent } from '../issues/issue-content.ts';
 import { issueLinks } from '../render/issue-links.ts';
@@ -51,16 +52,12 @@ export async function sendIssue(
   options: SendIssueOptions = {},
 ): Promise<SendSummary> {
   const { db, config } = deps;
-  const issue = await db
-    .selectFrom('issues')
-    .select(['id', 'status', 'status_reason'])
-    .where('week', '=', week)
-    .executeTakeFirst();
+  const issue = await findIssueState(db, week);
   if (!issue)
     throw new UserError(`no issue for ${week}: build it first with "recap issue build --week ${week}"`);
   if (issue.status === 'paused') {
     throw new UserError(
-      `the send of ${week} is paused (${issue.status_reason ?? 'by an operator'}): "recap send resume --week ${week}" continues it`,
+      `the send of ${week} is paused (${issue.statusReason ?? 'by an operator'}): "recap send resume --week ${week}" continues it`,
     );
   }
   if (issue.status === 'cancelled') throw new UserError(`the send of ${week} was cancelled`);

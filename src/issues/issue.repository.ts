@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, IssueStatus, Tx } from '../db/database.ts';
+import type { AudienceCounts, Db, IssueRow, IssueStatus, Tx } from '../db/database.ts';
 import { freezeIssueContent } from './issue-content.repository.ts';
 
 /** Thrown when an issue is not in the state an operation needs (e.g. overriding an approved issue). */
@@ -69,6 +69,46 @@ function summaryRowToSummary(row: SummaryRow): IssueSummary {
 export async function getIssue(db: Db | Tx, week: string): Promise<IssueSummary | null> {
   const row = await summaryQuery(db).where('issues.week', '=', week).executeTakeFirst();
   return row ? summaryRowToSummary(row) : null;
+}
+
+/** The stored row of a week's issue (every column), or undefined when there is none. */
+export async function findIssueRow(db: Db | Tx, week: string): Promise<IssueRow | undefined> {
+  return db.selectFrom('issues').selectAll().where('week', '=', week).executeTakeFirst();
+}
+
+/** The id, status and status reason of a week's issue, and when it was built; undefined when there is none. */
+export async function findIssueState(
+  db: Db | Tx,
+  week: string,
+): Promise<
+  { id: number; status: IssueStatus; statusReason: string | null; builtAt: Date | null } | undefined
+> {
+  const row = await db
+    .selectFrom('issues')
+    .select(['id', 'status', 'status_reason', 'built_at'])
+    .where('week', '=', week)
+    .executeTakeFirst();
+  return row && { id: row.id, status: row.status, statusReason: row.status_reason, builtAt: row.built_at };
+}
+
+/** The explanation of a week's selection as stored by the last build (null before one). */
+export async function loadSelectionReport(db: Db | Tx, week: string): Promise<unknown> {
+  const row = await db
+    .selectFrom('issues')
+    .select('selection_report')
+    .where('week', '=', week)
+    .executeTakeFirst();
+  return row?.selection_report ?? null;
+}
+
+/** The audience frozen when the issue's send started (null before). */
+export async function loadAudienceCounts(db: Db | Tx, issueId: number): Promise<AudienceCounts | null> {
+  const row = await db
+    .selectFrom('issues')
+    .select('audience_counts')
+    .where('id', '=', issueId)
+    .executeTakeFirst();
+  return row?.audience_counts ?? null;
 }
 
 /** Every issue, newest week first, with status and counts (for the editor's list). */

@@ -2,6 +2,7 @@ import { alertIfUnapprovedBeforeFire } from '../alerts/approval-alert.ts';
 import type { AlertContext } from '../alerts/raise-alert.ts';
 import type { Db, IssueStatus } from '../db/database.ts';
 import { localTimeWeek } from '../delivery/local-time.ts';
+import { findIssueState } from '../issues/issue.repository.ts';
 import { claimSlot, heartbeat, loadFire, recordOutcome, takeOverSlot } from './run-coordinator.ts';
 import {
   canTakeOver,
@@ -203,10 +204,6 @@ async function notOurs(
 }
 
 async function issueStatus(db: Db, week: string): Promise<IssueStatus | null> {
-  const row = await db
-    .selectFrom('issues')
-    .select(['status', 'built_at'])
-    .where('week', '=', week)
-    .executeTakeFirst();
-  return row && row.built_at !== null ? row.status : null;
+  const row = await findIssueState(db, week);
+  return row && row.builtAt !== null ? row.status : null;
 }

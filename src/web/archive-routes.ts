@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { parseIsoWeek } from '../calendar/iso-week.ts';
+import { listSentEditions, sentSegmentKeys } from '../delivery/delivery.repository.ts';
 import { emailFrameOf } from '../delivery/edition-messages.ts';
+import { findIssueState } from '../issues/issue.repository.ts';
 import { loadIssueContent } from '../issues/issue-content.repository.ts';
 import { editionFor } from '../issues/issue-content.ts';
 import { editionArchiveUrl } from '../render/archive-url.ts';
@@ -40,17 +42,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
   const sentSets = new LRUCache<string, SentSets>({ max: SENT_SETS_ENTRIES });
 
   server.get('/archive', async (_request, reply) => {
-    const rows = await app.db
-      .selectFrom('issues')
-      .innerJoin('deliveries', 'deliveries.issue_id', 'issues.id')
-      .select(['issues.week', 'deliveries.segment_key'])
-      .where('issues.status', 'in', [...PUBLISHED])
-      .where('deliveries.status', '=', 'sent')
-      .groupBy(['issues.week', 'deliveries.segment_key'])
-      .orderBy('issues.week', 'desc')
-      .orderBy('deliveries.segment_key')
-      .limit(2_000)
-      .execute();
+    const rows = await listSentEditions(app.db, PUBLISHED, 2_000);
     const weeks = new Map<string, string[]>();
     for (const row of rows) weeks.set(row.week, [...(weeks.get(row.week) ?? []), row.segment_key]);
     const body =
@@ -108,20 +100,9 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
   async function sentSetsOf(week: string): Promise<SentSets | null> {
     const cached = sentSets.get(week);
     if (cached) return cached;
-    const issue = await app.db
-      .selectFrom('issues')
-      .select(['id', 'status'])
-      .where('week', '=', week)
-      .executeTakeFirst();
+    const issue = await findIssueState(app.db, week);
     if (!issue || !(PUBLISHED as readonly string[]).includes(issue.status)) return null;
-    const rows = await app.db
-      .selectFrom('deliveries')
-      .select('segment_key')
-      .distinct()
-      .where('issue_id', '=', issue.id)
-      .where('status', '=', 'sent')
-      .execute();
-    const sets: SentSets = { keys: new Set(rows.map((row) => row.segment_key)) };
+    const sets: SentSets = { keys: new Set(await sentSegmentKeys(app.db, issue.id)) };
     // A finished issue's sets are final; while sending, a set appears once its first message went out.
     sentSets.set(week, sets, { ttl: issue.status === 'sent' ? SENT_SETS_TTL_MS : SENDING_SETS_TTL_MS });
     return sets;

@@ -6,7 +6,7 @@ import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { emailFrameOf } from '../../delivery/edition-messages.ts';
 import type { Mailer } from '../../delivery/mailer.ts';
 import { buildIssue } from '../../issues/build-issue.ts';
-import { approveIssue, IssueStateError } from '../../issues/issue.repository.ts';
+import { approveIssue, findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
 import { loadIssueContent } from '../../issues/issue-content.repository.ts';
 import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
 import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
@@ -82,7 +82,7 @@ export async function registerIssueRoutes(
   editor.get('/editor/issues/:week', async (request, reply) => {
     const week = weekParam(request);
     if (!week) return sendEditorPage(reply.code(404), 'No such week', html`<p>Weeks look like 2026-W47.</p>`);
-    const issue = await db.selectFrom('issues').selectAll().where('week', '=', week).executeTakeFirst();
+    const issue = await findIssueRow(db, week);
     const content = issue?.built_at ? await loadIssueContent(db, week, config.timeZone) : null;
     if (!issue || !content) {
       return sendEditorPage(
