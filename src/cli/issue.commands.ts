@@ -16,7 +16,7 @@ import {
 } from '../issues/issue-overrides.repository.ts';
 import { formatReport, type IssueReport } from '../issues/issue-report.ts';
 import type { Segment } from '../stories/segment.ts';
-import { listSegments } from '../stories/story.repository.ts';
+import { findStory, listSegments } from '../stories/story.repository.ts';
 import { writeOut } from '../terminal-output.ts';
 import { type App, withApp } from './app.ts';
 import { checkWeekOption, resolveWeek } from './week-option.ts';
@@ -214,7 +214,7 @@ async function resolveTarget(
   storyId: string,
 ) {
   const resolvedWeek = resolveWeek(week, app.config.timeZone).key;
-  const story = await app.db.selectFrom('stories').select('id').where('id', '=', storyId).executeTakeFirst();
+  const story = await findStory(app.db, storyId);
   if (!story) throw new UserError(`unknown story "${storyId}"`);
   const resolved = segment === undefined ? null : await resolveSegment(app, segment);
   return {

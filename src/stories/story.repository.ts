@@ -308,3 +308,19 @@ export async function resolveRelatedStories(db: Db | Tx, stories: readonly Story
     return { ...story, related };
   });
 }
+
+/** A story's id and title, or undefined when there is no such story. */
+export async function findStory(db: Db | Tx, id: string): Promise<{ id: string; title: string } | undefined> {
+  return db.selectFrom('stories').select(['id', 'title']).where('id', '=', id).executeTakeFirst();
+}
+
+/** The source name of each of these stories that exists, by id. */
+export async function sourceNamesOf(db: Db | Tx, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('stories')
+    .select(['id', 'source_name'])
+    .where('id', 'in', [...ids])
+    .execute();
+  return new Map(rows.map((row) => [row.id, row.source_name]));
+}

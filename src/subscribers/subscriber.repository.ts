@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Tx } from '../db/database.ts';
+import type { Db, SubscriberStatus, Tx } from '../db/database.ts';
 import { erasedAmong } from './erasure.ts';
 import type { SubscriberInput } from './subscriber-import.ts';
 
@@ -84,4 +84,28 @@ export async function upsertSubscribers(
     }
   }
   return { created, updated, refused };
+}
+
+/** A subscriber's id, address and status, or undefined when there is none with this id. */
+export async function findSubscriber(
+  db: Db | Tx,
+  id: string,
+): Promise<{ id: string; email: string; status: SubscriberStatus } | undefined> {
+  return db
+    .selectFrom('subscribers')
+    .select(['id', 'email', 'status'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** The names of the segments a subscriber follows, in segment order. */
+export async function followedSegmentNames(db: Db | Tx, subscriberId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('subscriptions')
+    .innerJoin('segments', 'segments.id', 'subscriptions.segment_id')
+    .select('segments.name')
+    .where('subscriptions.subscriber_id', '=', subscriberId)
+    .orderBy('segments.id')
+    .execute();
+  return rows.map((row) => row.name);
 }

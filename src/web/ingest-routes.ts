@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withdrawFromUnsentIssues } from '../issues/issue-snapshot.ts';
 import { problemSummary, recordIngestRun } from '../stories/ingest.repository.ts';
-import { retractStories } from '../stories/story.repository.ts';
+import { findStory, retractStories } from '../stories/story.repository.ts';
 import { type ImportOutcome, importStories } from '../stories/story-import.ts';
 import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
 import type { WebDeps } from './web-context.ts';
@@ -136,7 +136,7 @@ export async function registerIngestRoutes(
       api.delete<{ Params: { id: string } }>('/stories/:id', async (request, reply) => {
         const id = request.params.id;
         const result = await db.transaction().execute(async (trx) => {
-          const exists = await trx.selectFrom('stories').select('id').where('id', '=', id).executeTakeFirst();
+          const exists = await findStory(trx, id);
           if (!exists) return null;
           const retracted = await retractStories(trx, [id], now());
           await withdrawFromUnsentIssues(trx, retracted);

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listSegments } from '../stories/story.repository.ts';
 import { toEmailAddress } from '../subscribers/email-address.ts';
 import { confirmSignUp, requestSignUp } from '../subscribers/sign-up.ts';
+import { findSubscriber, followedSegmentNames } from '../subscribers/subscriber.repository.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { formStampAge, signFormStamp } from './form-stamp.ts';
 import { html } from './html.ts';
@@ -55,19 +56,9 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
     sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
 
   async function sendWelcome(subscriberId: string, preferencesToken: string, log: FastifyRequest['log']) {
-    const subscriber = await app.db
-      .selectFrom('subscribers')
-      .select('email')
-      .where('id', '=', subscriberId)
-      .executeTakeFirst();
+    const subscriber = await findSubscriber(app.db, subscriberId);
     if (!subscriber) return;
-    const segments = await app.db
-      .selectFrom('subscriptions')
-      .innerJoin('segments', 'segments.id', 'subscriptions.segment_id')
-      .select('segments.name')
-      .where('subscriptions.subscriber_id', '=', subscriberId)
-      .orderBy('segments.id')
-      .execute();
+    const segments = await followedSegmentNames(app.db, subscriberId);
     await sendSystemMail(
       context,
       log,
@@ -76,7 +67,7 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
       {
         archive_url: `${app.config.publicUrl}/archive`,
         preferences_url: `${app.config.publicUrl}/p/${preferencesToken}`,
-        segments: segmentList(segments.map((segment) => segment.name)),
+        segments: segmentList(segments),
       },
     );
   }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { findSubscriber } from '../subscribers/subscriber.repository.ts';
 import { resubscribeSubscriber, unsubscribeSubscriber } from '../subscribers/subscription-changes.ts';
 import { PROBE_SUBSCRIBER_ID } from '../tracking/probe-token.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
@@ -26,11 +27,7 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
   async function subscriberOf(token: string) {
     const payload = verifyToken(secrets, token, 'unsubscribe');
     if (!payload) return null;
-    const subscriber = await app.db
-      .selectFrom('subscribers')
-      .select(['id', 'email', 'status'])
-      .where('id', '=', payload.subscriberId)
-      .executeTakeFirst();
+    const subscriber = await findSubscriber(app.db, payload.subscriberId);
     return subscriber ? { payload, subscriber } : null;
   }
 

@@ -17,6 +17,7 @@ import type { Recipient, RenderedMessage } from '../../render/rendered-message.t
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
 import { parseSegmentSet, segmentSetFromKey } from '../../stories/segment-set.ts';
+import { findStory, sourceNamesOf } from '../../stories/story.repository.ts';
 import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field, type WebDeps } from '../web-context.ts';
@@ -179,11 +180,7 @@ export async function registerIssueRoutes(
     if (segmentText && !/^\d{1,9}$/.test(segmentText))
       return back(reply, request, week, { error: 'That segment does not exist.' });
     const segmentId = segmentText ? Number(segmentText) : null;
-    const story = await db
-      .selectFrom('stories')
-      .select(['id', 'title'])
-      .where('id', '=', storyId)
-      .executeTakeFirst();
+    const story = await findStory(db, storyId);
     if (!story) return back(reply, request, week, { error: 'That story does not exist.' });
     try {
       if (action === 'pin') {
@@ -322,19 +319,10 @@ async function candidatesOf(
 ): Promise<Map<number, CandidateView[]>> {
   const byName = new Map(content.sections.map((s) => [s.segment.name, s.segment.id]));
   const all = (report?.segments ?? []).flatMap((s) => s.candidates ?? []);
-  const sources =
-    all.length === 0
-      ? []
-      : await app.db
-          .selectFrom('stories')
-          .select(['id', 'source_name'])
-          .where(
-            'id',
-            'in',
-            all.map((c) => c.id),
-          )
-          .execute();
-  const sourceOf = new Map(sources.map((s) => [s.id, s.source_name]));
+  const sourceOf = await sourceNamesOf(
+    app.db,
+    all.map((c) => c.id),
+  );
   const out = new Map<number, CandidateView[]>();
   for (const segment of report?.segments ?? []) {
     const id = byName.get(segment.segment);
