@@ -305,6 +305,7 @@ export interface IngestConfig {
  * returns a frozen Config. Throws ConfigError naming every bad variable and what it expected.
  * Without RECAP_SECRET outside production, a secret is generated once and kept in the data directory.
  */
+// Long: one mapping from the parsed variables to the frozen Config, a line or two per setting.
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: { dotenvPath?: string } = {},

@@ -18,6 +18,7 @@ interface WeekOptions {
 }
 
 /** `recap send [--week W]`, `recap send pause|resume|cancel|status --week W`, `recap worker` */
+// Long: the table of `recap send …` and `recap worker`; each action is short and reads best beside its options.
 export function registerDeliveryCommands(program: Command): void {
   // `send` and its subcommands both take --week; commander hands it to `send` when it follows a subcommand.
   const weekOf = (options: WeekOptions) => options.week ?? (send.opts() as WeekOptions).week;

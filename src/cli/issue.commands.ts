@@ -24,6 +24,7 @@ import { checkWeekOption, resolveWeek } from './week-option.ts';
 const DEFAULT_BOOST = 0.2;
 
 /** `recap issue build|show|list|pin|drop|boost|clear|approve` */
+// Long: the table of `recap issue …` subcommands; each action is short and reads best beside its options.
 export function registerIssueCommands(program: Command): void {
   const issue = program.command('issue').description("build, inspect, adjust and approve a week's issue");
   const weekOption = () =>

@@ -10,6 +10,7 @@ const DEFAULT_CATCH_UP_HOURS = 24;
 const log = (line: string) => writeOut(`${new Date().toISOString()} schedule: ${line}\n`);
 
 /** `recap schedule [--once] [--force]`, `recap stats --week W [--json]` */
+// Long: `recap schedule` wires the cycle, the pulls and the upkeep in order, next to `recap stats`.
 export function registerScheduleCommands(program: Command): void {
   program
     .command('schedule')

@@ -11,6 +11,7 @@ function address(value: string): string {
 }
 
 /** `recap subscriber export|erase EMAIL`, `recap subscribers invalid|sunset`. */
+// Long: the table of `recap subscriber(s) …` subcommands, each a few lines.
 export function registerSubscriberCommands(program: Command): void {
   const subscriber = program.command('subscriber').description("one reader's data: export or erase");
   subscriber

@@ -35,6 +35,7 @@ const AUDIENCE_BATCH = 50_000;
  * recorded counts. Throws UserError for a missing issue, a draft when approval is required, or an
  * issue without content.
  */
+// Long: one transaction under the issue's row lock; its steps (check, freeze the audience in batches, count, mark sending) must run in this order inside it.
 export async function startSend(db: Db, issueId: number, options: StartSendOptions): Promise<AudienceCounts> {
   // The first check after an upgrade may cover the whole list: done in its own batches, outside the
   // transaction that holds the issue; the one inside only sees addresses written meanwhile.

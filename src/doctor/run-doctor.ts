@@ -59,6 +59,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
 }
 
 /** SPF, DKIM and DMARC as a receiver evaluates them, over a message signed here and never sent. */
+// Long: the SPF, DKIM and DMARC checks share one probe message and one resolver and report in the order a receiver applies them.
 async function mailAuthentication(
   config: Config,
   resolver: DNSResolver,

@@ -137,6 +137,7 @@ function fill(text: SlottedText, values: readonly string[]): string {
  * Builds the renderer of recap editions. Link positions come from `linkPosition`, the same function the
  * issue-wide registry (`issueLinks`) uses, so click tokens resolve to the registered URLs.
  */
+// Long: a factory whose closures share the compiled template, the link table and the size budget of one edition.
 export function createEditionRenderer(options: {
   frame: EmailFrame;
   secrets: TokenSecrets;

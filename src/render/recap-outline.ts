@@ -244,6 +244,7 @@ const minutesOf = (words: number): number => Math.max(1, Math.round(words / WORD
  * compact; else "What to watch" loses its last item (down to two). Pinned stories and the hero are
  * never left out. `extraCuts` takes that many further steps of the same rule: the size guard's lever.
  */
+// Long: one reading-budget pass: which stories keep a full card, which go compact, which are left out, decided together.
 export function recapOutline(edition: Edition, options: { extraCuts?: number } = {}): RecapOutline {
   const extraCuts = options.extraCuts ?? 0;
   const tz = edition.timeZone;

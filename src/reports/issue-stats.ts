@@ -198,6 +198,7 @@ function addEvents(tally: Tally, kind: string, cls: string, events: number, read
  * rollups (a few rows per segment set and link), plus the consent records attributed to the issue:
  * its cost does not grow with the number of deliveries or events.
  */
+// Long: one report assembled from the rollup queries it runs side by side.
 export async function loadIssueStats(db: Db, week: string): Promise<IssueStats | null> {
   const issue = await db
     .selectFrom('issues')

@@ -32,6 +32,7 @@ const MAX_BLOCKING_FREQUENCY = 100;
  * Deterministic: the result depends on the set of stories, not their order. `references` (e.g. the
  * previous issue's stories) are matched against the week's clusters but never join or merge them.
  */
+// Long: one union-find pass over the week's stories; its steps share the token index and the parents.
 export function clusterStories(
   stories: readonly Story[],
   threshold: number,

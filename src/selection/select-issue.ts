@@ -89,6 +89,7 @@ export function selectIssue(input: SelectionInput): Selection {
   };
 }
 
+// Long: one pass of the per-segment selection; pins, drops, caps, diversity and fallbacks share its running picks and explanation, and splitting them would pass that state around.
 function selectForSegment(
   segment: Segment,
   clustering: Clustering,

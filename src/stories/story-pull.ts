@@ -142,6 +142,7 @@ async function recordRun(db: Db, result: PullResult, startedAt: Date, finishedAt
   });
 }
 
+// Long: one pull of a feed: conditional request, retries with backoff, streaming import and its record, each step needing the previous one's result.
 async function pullOnce(
   trx: Tx,
   url: string,

@@ -35,6 +35,7 @@ const MAX_PRETTY_CHARS = 8 * 1024 * 1024;
  * Yields raw records and problems: a record that is not JSON is a record-level problem; an input whose
  * structure cannot be read (an array never closed) a file-level one (record 0).
  */
+// Long: one streaming parser (JSON array or NDJSON) whose state lives across chunks.
 export async function* readStoryRecords(
   input: AsyncIterable<Uint8Array | string>,
   options: ReadRecordsOptions = {},

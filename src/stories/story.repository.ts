@@ -51,6 +51,7 @@ export function storyContentHash(story: Story): string {
  * a changed one that had been retracted comes back. Must run in a transaction so a story never appears
  * half-written. Ids must be unique within `stories`.
  */
+// Long: one set-based upsert of stories and their parts, statement after statement in one transaction.
 export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise<UpsertCounts> {
   const counts: UpsertCounts = { imported: 0, updated: 0, unchanged: 0 };
   if (stories.length === 0) return counts;

@@ -53,6 +53,7 @@ export interface SubscriberExport {
  * Everything stored about the subscriber with this id: profile, followed segments, consent log (with
  * what they were shown), deliveries and tracking events. Null when the id is unknown or erased.
  */
+// Long: the person's data gathered table by table into one export document.
 export async function exportSubscriberById(
   db: Db,
   subscriberId: string,

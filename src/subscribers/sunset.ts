@@ -66,6 +66,7 @@ export async function findInactiveReaders(db: Db | Tx, afterIssues: number): Pro
  * goes out (one UPDATE … RETURNING for all), so two concurrent runs never mail anyone twice; a mail the
  * server refuses is unmarked and asked again next run. Every step is in the consent log.
  */
+// Long: one sunsetting pass: find, ask, pause and record, in that order, in batches.
 export async function runSunset(
   db: Db,
   mailer: Mailer,

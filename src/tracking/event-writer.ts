@@ -49,6 +49,7 @@ const RETRY_DELAYS_MS = [50, 250, 1_000];
  * multi-row INSERT. A request is answered after its event is stored, so nothing acknowledged is lost;
  * close() flushes what is queued.
  */
+// Long: a batching writer whose closures share its queue, timer and flush state.
 export function createEventWriter(db: Db, options: EventWriterOptions = {}): EventWriter {
   const maxBatch = options.maxBatch ?? 1_000;
   const maxDelayMs = options.maxDelayMs ?? 5;

@@ -30,6 +30,7 @@ interface SentSets {
  * issue was sent with exist (others are 404 before any rendering). An issue's content is frozen once it
  * sends, so rendered pages, of issues sent or still sending, are kept in a bounded LRU cache.
  */
+// Long: the archive's route table; its handlers share the render and sent-sets caches.
 export function registerArchiveRoutes(server: FastifyInstance, context: WebContext): void {
   const { app } = context;
   // Bounded by count and by size: a flood of keys cannot grow memory, and only real pages get in.

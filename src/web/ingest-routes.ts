@@ -22,6 +22,7 @@ class BodyStalledError extends Error {
  * (retract). Bearer INGEST_TOKEN (or a previous one) compared in constant time; without INGEST_TOKEN the
  * routes do not exist. Every answer is JSON, never a page.
  */
+// Long: the ingestion API's route table; its handlers share the token check and the rate limiter.
 export async function registerIngestRoutes(
   server: FastifyInstance,
   app: WebDeps,

@@ -33,6 +33,7 @@ const DELETE_CONFIRM_TEXT =
  * unsubscribe from everything. POST /p/:token/export downloads everything stored as JSON; GET
  * /p/:token/delete asks for confirmation, POST erases (POST only: link scanners only GET).
  */
+// Long: the preferences page's route table (show, save, unsubscribe, resubscribe), each handler short.
 export function registerPreferencesRoutes(server: FastifyInstance, context: WebContext): void {
   const { app, secrets } = context;
 

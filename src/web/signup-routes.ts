@@ -38,6 +38,7 @@ export const FORM_STAMP_FIELD = 'form_stamp';
  * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed). An address the strict parser refuses and
  * a missing or expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token activates.
  */
+// Long: the sign-up route table (form, submit, confirm) and the welcome mail they share.
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
   const { app, secrets, signUpLimiter } = context;
   const { confirmIntervalSeconds, minFillSeconds } = app.config.signUp;

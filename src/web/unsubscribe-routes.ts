@@ -21,6 +21,7 @@ const CONFIRM_QUESTION = 'Unsubscribe from the weekly recap?';
  * URL, so a GET never unsubscribes). POST /u/:token with `List-Unsubscribe=One-Click` (urlencoded or
  * multipart) unsubscribes at once, idempotently, with 200 and no redirect; `action=resubscribe` undoes it.
  */
+// Long: the unsubscribe route table (page, one-click POST, resubscribe), each handler short.
 export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebContext): void {
   const { app, secrets } = context;
 

@@ -28,6 +28,7 @@ export interface EditorRouteOptions {
  * first needs a Host of EDITOR_HOSTS (421 otherwise), then passes the access check (loopback only without EDITOR_TOKEN, the token with it); the subscriber
  * routes registered beside them stay public.
  */
+// Long: the editor's guard (host, access) and its route table, registered in one plugin scope.
 export async function registerEditorRoutes(
   server: FastifyInstance,
   app: WebDeps,

@@ -48,6 +48,7 @@ interface IssueRouteOptions {
 }
 
 /** The issue page, its preview documents and its forms: build, override, send a test, approve. */
+// Long: the issue page's route table (page, previews, build, overrides, test send, approve); the handlers share one renderer and one mailer.
 export async function registerIssueRoutes(
   editor: FastifyInstance,
   app: WebDeps,
