@@ -1,0 +1,41 @@
+import { statSync, utimesSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
+
+// bin/recap.js runs dist/ only while it matches the sources: an edited source makes the next start
+// rebuild first, so a stale build never runs silently.
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const buildScript = pathToFileURL(path.join(root, 'scripts/build-cli.js')).href;
+
+interface BuildModule {
+  buildCli(): Promise<string>;
+  freshEntry(): string | null;
+}
+
+describe('the compiled CLI', () => {
+  it('is rebuilt by the next start when a source file changed after the build', async () => {
+    const build = (await import(buildScript)) as BuildModule;
+    const entry = await build.buildCli();
+    expect(build.freshEntry()).toBe(entry);
+
+    const source = path.join(root, 'src/errors.ts');
+    const before = statSync(source);
+    try {
+      // As if saved by an editor a moment ago: same content, new mtime.
+      const later = new Date(Math.max(Date.now(), before.mtimeMs) + 2_000);
+      utimesSync(source, later, later);
+      expect(build.freshEntry()).toBeNull();
+      const result = await runCli(['--help'], {});
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage: recap');
+      // The start rebuilt dist/ for the new stamp.
+      const rebuilt = build.freshEntry();
+      expect(rebuilt).not.toBeNull();
+      expect(rebuilt).not.toBe(entry);
+    } finally {
+      utimesSync(source, before.atime, before.mtime);
+    }
+  });
+});
