@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import DKIM from 'nodemailer/lib/dkim';
+import { base64Lines, base64SlottedLines } from './base64-lines.ts';
 import type { OutgoingMessage } from './mailer.ts';
 
 /** The key a composer signs with (RFC 6376, relaxed/relaxed, rsa-sha256). */
@@ -80,12 +81,16 @@ export function composeMime(message: OutgoingMessage, date: Date = new Date()): 
         'Content-Transfer-Encoding: base64\r\n\r\n',
       'latin1',
     ),
-    Buffer.from(base64Lines(message.text), 'latin1'),
+    ...(message.parts
+      ? base64SlottedLines(message.parts.text.text, message.parts.text.values)
+      : base64Lines(message.text)),
     Buffer.from(
       `\r\n--${boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n`,
       'latin1',
     ),
-    Buffer.from(base64Lines(message.html), 'latin1'),
+    ...(message.parts
+      ? base64SlottedLines(message.parts.html.text, message.parts.html.values)
+      : base64Lines(message.html)),
     Buffer.from(`\r\n--${boundary}--\r\n`, 'latin1'),
   ]);
 }
@@ -142,13 +147,6 @@ export function encodeWords(text: string): string {
   }
   if (chunk) words.push(chunk);
   return words.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`).join(' ');
-}
-
-function base64Lines(content: string): string {
-  const encoded = Buffer.from(content, 'utf8').toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < encoded.length; i += 76) lines.push(encoded.slice(i, i + 76));
-  return lines.join('\r\n');
 }
 
 const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
