@@ -2,7 +2,6 @@ import type { SlottedText } from '../render/rendered-message.ts';
 
 /** Base64 body lines are 76 characters (RFC 2045): 57 bytes of content each. */
 const LINE = 76;
-const CRLF = Buffer.from('\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -14,6 +13,7 @@ const EMPTY = Buffer.alloc(0);
  */
 interface EncodedLiterals {
   bytes: Buffer[];
+  totalBytes: number;
   variants: Array<Array<Buffer | undefined>>;
 }
 
@@ -22,44 +22,100 @@ const encodedTemplates = new WeakMap<SlottedText, EncodedLiterals>();
 function encodedLiterals(text: SlottedText): EncodedLiterals {
   let known = encodedTemplates.get(text);
   if (!known) {
-    known = { bytes: text.literals.map((literal) => Buffer.from(literal, 'utf8')), variants: [] };
+    const bytes = text.literals.map((literal) => Buffer.from(literal, 'utf8'));
+    known = { bytes, totalBytes: bytes.reduce((sum, piece) => sum + piece.length, 0), variants: [] };
     encodedTemplates.set(text, known);
   }
   return known;
 }
 
+const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
+const EQUALS = 61;
+
 /**
- * Writes base64 of a byte stream given in pieces, exactly as encoding the whole stream at once and
- * cutting it into 76-character lines joined by CRLF (no CRLF after the last line). Bytes that do not
- * fill a 3-byte group wait in `pending` for the next piece.
+ * Writes base64 of a byte stream given in pieces into one buffer, exactly as encoding the whole stream
+ * at once and cutting it into 76-character lines joined by CRLF (no CRLF after the last line). Bytes
+ * that do not fill a 3-byte group wait for the next piece. Personal values are UTF-8- and
+ * base64-encoded here in plain JavaScript: they are short, and a native call per value would cost more
+ * than the encoding itself.
  */
 class Base64LineWriter {
-  readonly out: Buffer[] = [];
+  private readonly out: Buffer;
+  private pos: number;
   /** Base64 characters written so far (CRLFs not counted). */
   private chars = 0;
-  private pending: Buffer = EMPTY;
+  private pending = 0;
+  private first = 0;
+  private second = 0;
 
-  /** Any bytes: encoded now, except up to 2 that wait for the next piece. */
-  write(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    const joined = this.pending.length > 0 ? Buffer.concat([this.pending, bytes]) : bytes;
-    const whole = joined.length - (joined.length % 3);
-    if (whole > 0) this.emit(joined.toString('base64', 0, whole));
-    this.pending = joined.subarray(whole);
+  /** Writes into `out` from `pos`, which must have room for `base64Capacity` of the content. */
+  constructor(out: Buffer, pos: number) {
+    this.out = out;
+    this.pos = pos;
   }
 
-  /** A literal of a template: the aligned middle comes from the cache of its encoded variants. */
+  /** A string's UTF-8 bytes (a lone surrogate becomes U+FFFD, as Buffer.from does). */
+  writeString(value: string): void {
+    let i = 0;
+    while (this.pending !== 0 && i < value.length && value.charCodeAt(i) < 0x80)
+      this.byte(value.charCodeAt(i++));
+    // Plain ASCII, three characters to a group: what URLs and tokens are made of.
+    const out = this.out;
+    while (this.pending === 0 && i + 2 < value.length) {
+      const a = value.charCodeAt(i);
+      const b = value.charCodeAt(i + 1);
+      const c = value.charCodeAt(i + 2);
+      if ((a | b | c) >= 0x80) break;
+      if (this.chars > 0 && this.chars % LINE === 0) this.crlf();
+      const pos = this.pos;
+      out[pos] = ALPHABET[a >> 2] as number;
+      out[pos + 1] = ALPHABET[((a & 3) << 4) | (b >> 4)] as number;
+      out[pos + 2] = ALPHABET[((b & 15) << 2) | (c >> 6)] as number;
+      out[pos + 3] = ALPHABET[c & 63] as number;
+      this.pos = pos + 4;
+      this.chars += 4;
+      i += 3;
+    }
+    for (; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code < 0x80) this.byte(code);
+      else if (code < 0x800) {
+        this.byte(0xc0 | (code >> 6));
+        this.byte(0x80 | (code & 63));
+      } else if (code >= 0xd800 && code < 0xe000) {
+        const next = code < 0xdc00 ? value.charCodeAt(i + 1) : Number.NaN;
+        if (next >= 0xdc00 && next < 0xe000) {
+          const point = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+          this.byte(0xf0 | (point >> 18));
+          this.byte(0x80 | ((point >> 12) & 63));
+          this.byte(0x80 | ((point >> 6) & 63));
+          this.byte(0x80 | (point & 63));
+          i++;
+        } else {
+          this.byte(0xef);
+          this.byte(0xbf);
+          this.byte(0xbd);
+        }
+      } else {
+        this.byte(0xe0 | (code >> 12));
+        this.byte(0x80 | ((code >> 6) & 63));
+        this.byte(0x80 | (code & 63));
+      }
+    }
+  }
+
+  /** A literal of a template: its aligned middle comes from the cache of its encoded variants. */
   writeLiteral(literals: EncodedLiterals, index: number): void {
     const bytes = literals.bytes[index] ?? EMPTY;
-    const head = (3 - this.pending.length) % 3;
+    const head = (3 - this.pending) % 3;
     if (bytes.length < head + 3) {
-      this.write(bytes);
+      for (let i = 0; i < bytes.length; i++) this.byte(bytes[i] as number);
       return;
     }
-    this.write(bytes.subarray(0, head));
+    for (let i = 0; i < head; i++) this.byte(bytes[i] as number);
     const tail = (bytes.length - head) % 3;
     const column = this.chars % LINE;
-    if (this.chars > 0 && column === 0) this.out.push(CRLF);
+    if (this.chars > 0 && column === 0) this.crlf();
     let perLiteral = literals.variants[index];
     if (!perLiteral) {
       perLiteral = [];
@@ -71,23 +127,48 @@ class Base64LineWriter {
       encoded = Buffer.from(wrap(bytes.toString('base64', head, bytes.length - tail), column), 'latin1');
       perLiteral[key] = encoded;
     }
-    this.out.push(encoded);
+    this.out.set(encoded, this.pos);
+    this.pos += encoded.length;
     this.chars += ((bytes.length - head - tail) / 3) * 4;
-    this.pending = bytes.subarray(bytes.length - tail);
+    for (let i = bytes.length - tail; i < bytes.length; i++) this.byte(bytes[i] as number);
   }
 
-  /** Encodes what waits, with its padding. */
-  end(): Buffer[] {
-    if (this.pending.length > 0) this.emit(this.pending.toString('base64'));
-    this.pending = EMPTY;
-    return this.out;
+  /** Encodes what waits, with its padding, and returns the position after the last byte written. */
+  end(): number {
+    if (this.pending === 1) this.group(this.first, 0, 0, 2);
+    else if (this.pending === 2) this.group(this.first, this.second, 0, 1);
+    this.pending = 0;
+    return this.pos;
   }
 
-  private emit(encoded: string): void {
-    const column = this.chars % LINE;
-    if (this.chars > 0 && column === 0) this.out.push(CRLF);
-    this.out.push(Buffer.from(wrap(encoded, column), 'latin1'));
-    this.chars += encoded.length;
+  private byte(value: number): void {
+    if (this.pending === 0) {
+      this.first = value;
+      this.pending = 1;
+    } else if (this.pending === 1) {
+      this.second = value;
+      this.pending = 2;
+    } else {
+      this.group(this.first, this.second, value, 0);
+      this.pending = 0;
+    }
+  }
+
+  private group(a: number, b: number, c: number, padding: number): void {
+    if (this.chars > 0 && this.chars % LINE === 0) this.crlf();
+    const out = this.out;
+    out[this.pos] = ALPHABET[a >> 2] as number;
+    out[this.pos + 1] = ALPHABET[((a & 3) << 4) | (b >> 4)] as number;
+    out[this.pos + 2] = padding === 2 ? EQUALS : (ALPHABET[((b & 15) << 2) | (c >> 6)] as number);
+    out[this.pos + 3] = padding > 0 ? EQUALS : (ALPHABET[c & 63] as number);
+    this.pos += 4;
+    this.chars += 4;
+  }
+
+  private crlf(): void {
+    this.out[this.pos] = 13;
+    this.out[this.pos + 1] = 10;
+    this.pos += 2;
   }
 }
 
@@ -100,29 +181,48 @@ function wrap(encoded: string, column: number): string {
   return lines.join('\r\n');
 }
 
-/**
- * A whole text as base64 lines (76 characters, CRLF between lines). The reference every other path
- * must equal.
- */
-export function base64Lines(content: string): Buffer[] {
-  const writer = new Base64LineWriter();
-  writer.write(Buffer.from(content, 'utf8'));
-  return writer.end();
+/** The most bytes `writeBase64Slotted` may write for these values (exact size is known only after). */
+export function base64SlottedCapacity(text: SlottedText, values: readonly string[]): number {
+  let maxBytes = encodedLiterals(text).totalBytes;
+  for (const slot of text.slots) maxBytes += 3 * (values[slot]?.length ?? 0);
+  const chars = Math.ceil(maxBytes / 3) * 4;
+  return chars + 2 * Math.floor(chars / LINE);
 }
 
 /**
- * The same bytes as `base64Lines(fill(text, values))`, but the template's literals are encoded once per
- * position and reused: per reader only the personal values are encoded. `values[slot]` is the text of
- * a slot; a missing value is empty.
+ * Writes into `out` at `pos` the same bytes as `base64Lines(fill(text, values))`, and returns the
+ * position after them. The template's literals are encoded once per position and reused: per reader
+ * only the personal values are encoded. `values[slot]` is the text of a slot (missing: empty); literals
+ * and values must be whole strings (no surrogate pair cut between two of them). `out` must have
+ * `base64SlottedCapacity` bytes of room from `pos`.
  */
-export function base64SlottedLines(text: SlottedText, values: readonly string[]): Buffer[] {
+export function writeBase64Slotted(
+  out: Buffer,
+  pos: number,
+  text: SlottedText,
+  values: readonly string[],
+): number {
   const literals = encodedLiterals(text);
-  const writer = new Base64LineWriter();
+  const writer = new Base64LineWriter(out, pos);
   writer.writeLiteral(literals, 0);
   for (let i = 0; i < text.slots.length; i++) {
     const value = values[text.slots[i] as number];
-    if (value) writer.write(Buffer.from(value, 'utf8'));
+    if (value) writer.writeString(value);
     writer.writeLiteral(literals, i + 1);
   }
   return writer.end();
+}
+
+/** `writeBase64Slotted` into a buffer of its own. */
+export function base64SlottedLines(text: SlottedText, values: readonly string[]): Buffer {
+  const out = Buffer.allocUnsafe(base64SlottedCapacity(text, values));
+  return out.subarray(0, writeBase64Slotted(out, 0, text, values));
+}
+
+/**
+ * A whole text as base64 lines (76 characters, CRLF between lines, none after the last): the encoding
+ * of every message part, which `writeBase64Slotted` equals byte for byte.
+ */
+export function base64Lines(content: string): string {
+  return wrap(Buffer.from(content, 'utf8').toString('base64'), 0);
 }

@@ -31,7 +31,7 @@ function referenceBase64(content: string): string {
   return lines.join('\r\n');
 }
 
-const joined = (pieces: Buffer[]) => Buffer.concat(pieces).toString('latin1');
+const joined = (bytes: Buffer) => bytes.toString('latin1');
 
 function fill(text: SlottedText, values: readonly string[]): string {
   let out = text.literals[0] ?? '';
@@ -50,7 +50,7 @@ function randomFrom(seed: number) {
   };
 }
 
-const alphabet = ['a', 'Z', '0', ' ', '<', '"', 'é', 'ß', '€', '漢', '😀', '\n'];
+const alphabet = ['a', 'Z', '0', ' ', '<', '"', 'é', 'ß', '€', '漢', '😀', '\n', '\ud800x', 'y\udfff'];
 
 function randomText(random: (n: number) => number, max: number): string {
   let out = '';
@@ -62,7 +62,7 @@ function randomText(random: (n: number) => number, max: number): string {
 describe('encoded-chunk base64', () => {
   it('encodes a whole text exactly as one base64 pass cut into 76-character lines', () => {
     for (const content of ['', 'a', 'ab', 'abc', 'x'.repeat(57), 'x'.repeat(58), 'Grüße 😀 '.repeat(300)]) {
-      expect(joined(base64Lines(content))).toBe(referenceBase64(content));
+      expect(base64Lines(content)).toBe(referenceBase64(content));
     }
   });
 
