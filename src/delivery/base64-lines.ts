@@ -60,21 +60,36 @@ class Base64LineWriter {
     while (this.pending !== 0 && i < value.length && value.charCodeAt(i) < 0x80)
       this.byte(value.charCodeAt(i++));
     // Plain ASCII, three characters to a group: what URLs and tokens are made of.
-    const out = this.out;
-    while (this.pending === 0 && i + 2 < value.length) {
-      const a = value.charCodeAt(i);
-      const b = value.charCodeAt(i + 1);
-      const c = value.charCodeAt(i + 2);
-      if ((a | b | c) >= 0x80) break;
-      if (this.chars > 0 && this.chars % LINE === 0) this.crlf();
-      const pos = this.pos;
-      out[pos] = ALPHABET[a >> 2] as number;
-      out[pos + 1] = ALPHABET[((a & 3) << 4) | (b >> 4)] as number;
-      out[pos + 2] = ALPHABET[((b & 15) << 2) | (c >> 6)] as number;
-      out[pos + 3] = ALPHABET[c & 63] as number;
-      this.pos = pos + 4;
-      this.chars += 4;
-      i += 3;
+    if (this.pending === 0) {
+      const out = this.out;
+      const last = value.length - 2;
+      let pos = this.pos;
+      let column = this.chars % LINE;
+      let chars = this.chars;
+      while (i < last) {
+        const a = value.charCodeAt(i);
+        const b = value.charCodeAt(i + 1);
+        const c = value.charCodeAt(i + 2);
+        if ((a | b | c) >= 0x80) break;
+        if (column === LINE) {
+          out[pos++] = 13;
+          out[pos++] = 10;
+          column = 0;
+        } else if (column === 0 && chars > 0) {
+          out[pos++] = 13;
+          out[pos++] = 10;
+        }
+        out[pos] = ALPHABET[a >> 2] as number;
+        out[pos + 1] = ALPHABET[((a & 3) << 4) | (b >> 4)] as number;
+        out[pos + 2] = ALPHABET[((b & 15) << 2) | (c >> 6)] as number;
+        out[pos + 3] = ALPHABET[c & 63] as number;
+        pos += 4;
+        column += 4;
+        chars += 4;
+        i += 3;
+      }
+      this.pos = pos;
+      this.chars = chars;
     }
     for (; i < value.length; i++) {
       const code = value.charCodeAt(i);
