@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import DKIM from 'nodemailer/lib/dkim';
+import dkimSign from 'nodemailer/lib/dkim/sign';
 import { base64Lines, base64SlottedCapacity, writeBase64Slotted } from './base64-lines.ts';
 import type { OutgoingMessage } from './mailer.ts';
 
@@ -35,12 +36,69 @@ export function createMessageComposer(
         privateKey: options.dkim.privateKey,
       })
     : null;
+  const key = options.dkim
+    ? {
+        domainName: options.dkim.domain,
+        keySelector: options.dkim.selector,
+        // Parsed once: signing with the PEM text would parse it again for every message.
+        privateKey: createPrivateKey(options.dkim.privateKey),
+      }
+    : null;
   return {
     async compose(message) {
       const raw = composeMime(message, now());
-      return signer ? signMessage(signer, raw) : raw;
+      if (!signer || !key) return raw;
+      return signComposed(key, raw) ?? signMessage(signer, raw);
     },
   };
+}
+
+const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/**
+ * The same DKIM-Signature nodemailer's streaming signer prepends (its own `sign` over the same parsed
+ * headers, relaxed/relaxed, rsa-sha256), without its byte-by-byte pass over the body: the body this
+ * composer writes is already in relaxed canonical form (CRLF lines, no tab, no run of spaces, no
+ * trailing space, no empty line at the end), so its body hash is a native SHA-256 of the bytes. Null
+ * when the body is not in that form, and the caller signs it the slow way.
+ */
+function signComposed(
+  key: { domainName: string; keySelector: string; privateKey: KeyObject },
+  raw: Buffer,
+): Buffer | null {
+  const split = raw.indexOf(CRLF_CRLF);
+  if (split < 0) return null;
+  const body = raw.subarray(split + 4);
+  const canonical =
+    body.length >= 2 &&
+    body[body.length - 2] === 13 &&
+    body[body.length - 1] === 10 &&
+    !(body.length >= 4 && body[body.length - 4] === 13 && body[body.length - 3] === 10) &&
+    body.indexOf('\t', 0, 'latin1') < 0 &&
+    body.indexOf('  ', 0, 'latin1') < 0 &&
+    body.indexOf(' \r\n', 0, 'latin1') < 0;
+  if (!canonical) return null;
+  const bodyHash = createHash('sha256').update(body).digest('base64');
+  const field = dkimSign(parseHeaderLines(raw.toString('latin1', 0, split)), 'sha256', bodyHash, key);
+  if (!field) return null;
+  return Buffer.concat([Buffer.from(`${field}\r\n`), raw]);
+}
+
+/** Header lines as nodemailer's DKIM message parser gives them: unfolded, keyed by lower-case name. */
+function parseHeaderLines(block: string): Array<{ key: string; line: string }> {
+  const lines: string[] = [];
+  for (const rawLine of block.split('\r\n')) {
+    if (lines.length > 0 && (rawLine.startsWith(' ') || rawLine.startsWith('\t'))) {
+      lines[lines.length - 1] += `\n${rawLine}`;
+    } else lines.push(rawLine);
+  }
+  return lines
+    .filter((line) => /[^ \t\r]/.test(line))
+    .map((line) => {
+      const colon = line.indexOf(':');
+      const name = colon < 0 ? '' : line.slice(0, colon);
+      return { key: name.replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase(), line };
+    });
 }
 
 /** Prepends the DKIM-Signature header; the rest of the bytes stay exactly as composed. */

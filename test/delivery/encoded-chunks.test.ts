@@ -1,10 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
+import DKIM from 'nodemailer/lib/dkim';
 import { describe, expect, it } from 'vitest';
 import { demoEdition, demoFrame } from '../../emails/fixtures/demo-edition.ts';
 import { base64Lines, base64SlottedLines } from '../../src/delivery/base64-lines.ts';
-import { createMessageComposer } from '../../src/delivery/compose-mime.ts';
+import { composeMime, createMessageComposer } from '../../src/delivery/compose-mime.ts';
 import type { OutgoingMessage } from '../../src/delivery/mailer.ts';
 import { outgoingMessage } from '../../src/delivery/outgoing-message.ts';
 import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
@@ -163,6 +164,28 @@ describe('the encoded-chunk composer', () => {
       }
     });
   }
+
+  it("signs with the very DKIM-Signature nodemailer's streaming signer gives the same bytes", async () => {
+    const date = new Date('2026-11-30T08:00:00Z');
+    const composer = createMessageComposer({ dkim, now: () => date });
+    const reference = new DKIM({
+      domainName: dkim.domain,
+      keySelector: dkim.selector,
+      privateKey: dkim.privateKey,
+    });
+    for (const reader of readers.slice(0, 6)) {
+      const message = copyFor(reader);
+      const signed = await composer.compose(message);
+      const slow = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const stream = reference.sign(composeMime(message, date));
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.once('error', reject);
+        stream.once('end', () => resolve(Buffer.concat(chunks)));
+      });
+      expect(signed.toString('latin1')).toBe(slow.toString('latin1'));
+    }
+  });
 
   it('keeps tracked and untracked copies apart: the untracked one has no pixel and no /c/ links', async () => {
     const composer = createMessageComposer({ now: () => new Date('2026-11-30T08:00:00Z') });
