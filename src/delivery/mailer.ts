@@ -1,3 +1,5 @@
+import type { RenderedMessage } from '../render/rendered-message.ts';
+
 /**
  * The edge between the send pipeline and the world: the worker hands over finished messages and gets a
  * classified result back; it never knows whether they go to an SMTP server or into a folder.
@@ -12,6 +14,8 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
   /** With angle brackets: `<recap.2026-W48.42@example.com>`. Stable per issue and subscriber. */
   messageId: string;
+  /** The html and text as template parts and personal values (see RenderedMessage.parts; not enumerable). */
+  readonly parts?: RenderedMessage['parts'];
   /** SMTP envelope sender (VERP return path); defaults to the address in `from`. */
   envelopeFrom?: string;
 }

@@ -1,4 +1,4 @@
-import type { RenderedMessage } from '../render/rendered-message.ts';
+import { type RenderedMessage, withParts } from '../render/rendered-message.ts';
 import { signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
 import { formatAddress } from './compose-mime.ts';
 import type { ClaimedDelivery } from './delivery.repository.ts';
@@ -41,16 +41,19 @@ export function outgoingMessage(
   const headers = context.feedback
     ? { ...base, 'Feedback-ID': feedbackId(context.feedback, delivery.segmentKey) }
     : base;
-  return {
-    from: formatAddress(context.fromName, context.fromEmail),
-    to: delivery.email,
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
-    headers,
-    messageId: delivery.messageId,
-    envelopeFrom: `bounces+${tokenToLocalPart(bounceToken)}@${context.bounceDomain}`,
-  };
+  return withParts(
+    {
+      from: formatAddress(context.fromName, context.fromEmail),
+      to: delivery.email,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      headers,
+      messageId: delivery.messageId,
+      envelopeFrom: `bounces+${tokenToLocalPart(bounceToken)}@${context.bounceDomain}`,
+    },
+    rendered.parts,
+  );
 }
 
 /** List-Unsubscribe with an https one-click URL and a mailto address, List-Unsubscribe-Post and List-Id. */

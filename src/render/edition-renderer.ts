@@ -14,7 +14,13 @@ import { escapeHtml } from './html-escape.ts';
 import { HONEYPOT_URL, linkPosition } from './issue-links.ts';
 import { plainText } from './plain-text.ts';
 import { type LeftOut, recapOutline } from './recap-outline.ts';
-import type { EmailFrame, Recipient, RenderedMessage } from './rendered-message.ts';
+import {
+  type EmailFrame,
+  type Recipient,
+  type RenderedMessage,
+  type SlottedText,
+  withParts,
+} from './rendered-message.ts';
 
 const DOCTYPE =
   '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">';
@@ -27,12 +33,6 @@ const PIXEL = 3;
 const HONEYPOT = 4;
 const FIRST_LINK = 5;
 const honeypotPosition = linkPosition(HONEYPOT_URL);
-
-/** Rendered text cut at the per-recipient slots: literals[0] slot[0] literals[1] ... literals[n]. */
-interface SlottedText {
-  literals: string[];
-  slots: number[];
-}
 
 /**
  * One edition rendered once for every reader of the same (issue, segment set): the HTML and the text
@@ -309,12 +309,18 @@ export function createEditionRenderer(options: {
         htmlValues.push(tracked ? escapeHtml(href) : link.escaped);
         textValues.push(href);
       });
-      return {
-        subject: template.subject,
-        html: fill(template.html, htmlValues),
-        text: fill(template.text, textValues),
-        headers: headersFor(values.unsubscribeToken),
-      };
+      return withParts(
+        {
+          subject: template.subject,
+          html: fill(template.html, htmlValues),
+          text: fill(template.text, textValues),
+          headers: headersFor(values.unsubscribeToken),
+        },
+        {
+          html: { text: template.html, values: htmlValues },
+          text: { text: template.text, values: textValues },
+        },
+      );
     }
   }
 

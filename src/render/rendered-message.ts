@@ -9,6 +9,40 @@ export interface RenderedMessage {
   text: string;
   /** Header name -> value, e.g. List-Unsubscribe, List-Unsubscribe-Post, List-Id. */
   headers: Record<string, string>;
+  /**
+   * The same html and text as the template's literal parts and this reader's slot values, when the copy
+   * was personalised from a template: lets the composer encode the shared parts once per segment set.
+   * Must fill to exactly `html` and `text`. Attached with `withParts` (not enumerable), so a copy made
+   * by spreading (`{ ...message, html }`) drops it and is encoded from its strings: never stale.
+   */
+  readonly parts?: MessageParts;
+}
+
+export interface MessageParts {
+  html: SlottedFill;
+  text: SlottedFill;
+}
+
+/**
+ * Attaches `parts` as a non-enumerable property (see RenderedMessage.parts) and returns the same object.
+ * Equality checks and spreads see only the strings.
+ */
+export function withParts<T extends object>(message: T, parts: MessageParts | undefined): T {
+  if (parts) Object.defineProperty(message, 'parts', { value: parts, enumerable: false });
+  return message;
+}
+
+/** Rendered text cut at the per-recipient slots: literals[0] slot[0] literals[1] ... literals[n]. */
+export interface SlottedText {
+  literals: string[];
+  slots: number[];
+}
+
+/** One reader's copy of a slotted text: `values[slot]` goes where `slot` appears. */
+export interface SlottedFill {
+  /** Shared by every reader of the template (its identity keys the composer's cache). */
+  text: SlottedText;
+  values: readonly string[];
 }
 
 /** Who one personalised copy is for. */
