@@ -18,21 +18,21 @@ export interface StoryPullDeps {
   config: AlertSettings & Pick<Config, 'ingest'>;
 }
 
-export function createStoryPuller(app: StoryPullDeps, log: (line: string) => void): StoryPuller {
+export function createStoryPuller(deps: StoryPullDeps, log: (line: string) => void): StoryPuller {
   let running: Promise<string> | null = null;
-  const settings = pullSettingsFrom(app.config.ingest);
-  const urls = app.config.ingest.urls;
+  const settings = pullSettingsFrom(deps.config.ingest);
+  const urls = deps.config.ingest.urls;
   return {
     pullNow(options = {}) {
       if (urls.length === 0) return Promise.resolve('no story feed configured (RECAP_STORIES_URL)');
-      running ??= pullAll(app.db, urls, { ...settings, waitForLock: options.waitForLock ?? false })
+      running ??= pullAll(deps.db, urls, { ...settings, waitForLock: options.waitForLock ?? false })
         .then(async (results) => {
           for (const result of results) {
             if (result.status === 'failed' || result.status === 'refused') {
               log(`story feed ${result.url} ${result.status}: ${result.summary}`);
               // Once per source and day (the alerts table decides); never fails the pull.
               await alertSourceFailing(
-                { db: app.db, config: app.config, log },
+                { db: deps.db, config: deps.config, log },
                 { source: result.url, error: result.summary },
               ).catch(() => {});
             }

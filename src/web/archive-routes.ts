@@ -32,7 +32,7 @@ interface SentSets {
  */
 // Long: the archive's route table; its handlers share the render and sent-sets caches.
 export function registerArchiveRoutes(server: FastifyInstance, context: WebContext): void {
-  const { app } = context;
+  const { deps } = context;
   // Bounded by count and by size: a flood of keys cannot grow memory, and only real pages get in.
   const pages = new LRUCache<string, string>({
     max: PAGE_CACHE_ENTRIES,
@@ -43,7 +43,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
   const sentSets = new LRUCache<string, SentSets>({ max: SENT_SETS_ENTRIES });
 
   server.get('/archive', async (_request, reply) => {
-    const rows = await listSentEditions(app.db, PUBLISHED, 2_000);
+    const rows = await listSentEditions(deps.db, PUBLISHED, 2_000);
     const weeks = new Map<string, string[]>();
     for (const row of rows) weeks.set(row.week, [...(weeks.get(row.week) ?? []), row.segment_key]);
     const body =
@@ -101,16 +101,16 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
   async function sentSetsOf(week: string): Promise<SentSets | null> {
     const cached = sentSets.get(week);
     if (cached) return cached;
-    const issue = await findIssueState(app.db, week);
+    const issue = await findIssueState(deps.db, week);
     if (!issue || !(PUBLISHED as readonly string[]).includes(issue.status)) return null;
-    const sets: SentSets = { keys: new Set(await sentSegmentKeys(app.db, issue.id)) };
+    const sets: SentSets = { keys: new Set(await sentSegmentKeys(deps.db, issue.id)) };
     // A finished issue's sets are final; while sending, a set appears once its first message went out.
     sentSets.set(week, sets, { ttl: issue.status === 'sent' ? SENT_SETS_TTL_MS : SENDING_SETS_TTL_MS });
     return sets;
   }
 
   async function renderPage(week: string, segment: string): Promise<string | null> {
-    const content = await loadIssueContent(app.db, week, app.config.timeZone);
+    const content = await loadIssueContent(deps.db, week, deps.config.timeZone);
     if (!content) return null;
     const edition = editionFor(content, segmentSetFromKey(segment).slugs);
     if (!edition.hero && edition.sections.length === 0) return null;
@@ -120,10 +120,10 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
   let editionRenderer: EditionRenderer | undefined;
   function renderer(): EditionRenderer {
     editionRenderer ??= createEditionRenderer({
-      frame: emailFrameOf(app.config),
-      secrets: app.config.secrets,
+      frame: emailFrameOf(deps.config),
+      secrets: deps.config.secrets,
       trackingEnabled: false,
-      maxHtmlBytes: app.config.maxHtmlBytes,
+      maxHtmlBytes: deps.config.maxHtmlBytes,
     });
     return editionRenderer;
   }

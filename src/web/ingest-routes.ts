@@ -25,10 +25,10 @@ class BodyStalledError extends Error {
 // Long: the ingestion API's route table; its handlers share the token check and the rate limiter.
 export async function registerIngestRoutes(
   server: FastifyInstance,
-  app: WebDeps,
+  deps: WebDeps,
   options: IngestRouteOptions = {},
 ): Promise<void> {
-  const { config, db } = app;
+  const { config, db } = deps;
   const now = options.now ?? (() => new Date());
   const tokens = config.ingest.tokens.map(digest);
   const limiter = createTokenLimiter(config.ingest.ratePerMinute, 60_000);

@@ -10,7 +10,7 @@ import { consentContext, invalidLinkPage, sendPage, type WebContext } from './we
  * coming and, for a reader already paused for inactivity, starts it again. Idempotent.
  */
 export function registerKeepRoutes(server: FastifyInstance, context: WebContext): void {
-  const { app, secrets } = context;
+  const { deps, secrets } = context;
 
   server.get<{ Params: { token: string } }>('/keep/:token', async (request, reply) => {
     if (!verifyToken(secrets, request.params.token, 'keep')) return invalidLinkPage(reply);
@@ -28,7 +28,7 @@ export function registerKeepRoutes(server: FastifyInstance, context: WebContext)
   server.post<{ Params: { token: string } }>('/keep/:token', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'keep');
     if (!payload) return invalidLinkPage(reply);
-    const result = await keepSubscription(app.db, payload.subscriberId, consentContext(request, 'web'));
+    const result = await keepSubscription(deps.db, payload.subscriberId, consentContext(request, 'web'));
     if (!result.found) return invalidLinkPage(reply);
     if (!result.receiving) {
       // Unsubscribed, bounced or complained since: keeping is not a way back in (the preferences are).

@@ -35,10 +35,10 @@ const DELETE_CONFIRM_TEXT =
  */
 // Long: the preferences page's route table (show, save, unsubscribe, resubscribe), each handler short.
 export function registerPreferencesRoutes(server: FastifyInstance, context: WebContext): void {
-  const { app, secrets } = context;
+  const { deps, secrets } = context;
 
   async function render(token: string, preferences: SubscriberPreferences, notice: string | null) {
-    const segments = await listSegments(app.db);
+    const segments = await listSegments(deps.db);
     const followed = new Set(preferences.segmentIds);
     const paused =
       preferences.pausedUntil && preferences.pausedUntil > new Date() ? preferences.pausedUntil : null;
@@ -77,7 +77,7 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
 
   server.get<{ Params: { token: string } }>('/p/:token', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'preferences');
-    const preferences = payload && (await loadSubscriberPreferences(app.db, payload.subscriberId));
+    const preferences = payload && (await loadSubscriberPreferences(deps.db, payload.subscriberId));
     if (!preferences) return invalidLinkPage(reply);
     return sendPage(
       reply,
@@ -89,14 +89,14 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
 
   server.post<{ Params: { token: string } }>('/p/:token', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'preferences');
-    const current = payload && (await loadSubscriberPreferences(app.db, payload.subscriberId));
+    const current = payload && (await loadSubscriberPreferences(deps.db, payload.subscriberId));
     if (!payload || !current) return invalidLinkPage(reply);
     const action = field(request.body, 'action') ?? 'save';
     if (action === 'unsubscribe') {
-      await unsubscribeSubscriber(app.db, current.id, consentContext(request, 'web'), {
+      await unsubscribeSubscriber(deps.db, current.id, consentContext(request, 'web'), {
         shown: 'Unsubscribe from all (preferences page)',
       });
-      const after = (await loadSubscriberPreferences(app.db, current.id)) ?? current;
+      const after = (await loadSubscriberPreferences(deps.db, current.id)) ?? current;
       return sendPage(
         reply,
         200,
@@ -119,14 +119,14 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
     // An unticked checkbox sends nothing: only a form that showed the choice may turn tracking off.
     if (field(request.body, 'tracking_shown') === 'yes') {
       await setTracking(
-        app.db,
+        deps.db,
         current.id,
         field(request.body, 'tracking') === 'yes',
         consent,
         TRACKING_CHOICE_TEXT,
       );
     }
-    const updated = await updatePreferences(app.db, current.id, { segmentIds, pauseWeeks }, consent);
+    const updated = await updatePreferences(deps.db, current.id, { segmentIds, pauseWeeks }, consent);
     if (!updated) return invalidLinkPage(reply);
     const notice =
       updated.segmentIds.length === 0 && updated.status === 'active'
@@ -142,7 +142,7 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
 
   server.post<{ Params: { token: string } }>('/p/:token/export', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'preferences');
-    const data = payload && (await exportSubscriberById(app.db, payload.subscriberId));
+    const data = payload && (await exportSubscriberById(deps.db, payload.subscriberId));
     if (!data) return invalidLinkPage(reply);
     return reply
       .code(200)
@@ -154,7 +154,7 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
 
   server.get<{ Params: { token: string } }>('/p/:token/delete', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'preferences');
-    const current = payload && (await loadSubscriberPreferences(app.db, payload.subscriberId));
+    const current = payload && (await loadSubscriberPreferences(deps.db, payload.subscriberId));
     if (!current) return invalidLinkPage(reply);
     return sendPage(
       reply,
@@ -173,7 +173,7 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
   server.post<{ Params: { token: string } }>('/p/:token/delete', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'preferences');
     if (!payload) return invalidLinkPage(reply);
-    const current = await loadSubscriberPreferences(app.db, payload.subscriberId);
+    const current = await loadSubscriberPreferences(deps.db, payload.subscriberId);
     if (!current) {
       // Already erased (a second click, a reload): say so rather than "invalid link".
       return sendPage(reply, 200, 'Your data is deleted', html`<p>Nothing is stored about you any more.</p>`);
@@ -186,7 +186,7 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
         html`<p>Tick the box to confirm. <a href="/p/${request.params.token}/delete">Back</a></p>`,
       );
     }
-    await eraseSubscriber(app.db, current.email, { ip: null, userAgent: null, source: 'web' });
+    await eraseSubscriber(deps.db, current.email, { ip: null, userAgent: null, source: 'web' });
     request.log.info({ action: 'erased', source: 'web' }, 'subscriber erased on request');
     return sendPage(
       reply,

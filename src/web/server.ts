@@ -48,39 +48,39 @@ export interface RunningServer {
  * Starts the one HTTP server: tracking pixel and click redirect, one-click unsubscribe, preferences,
  * double opt-in sign-up, archive, plus the editor routes. Security headers on every response.
  */
-export async function startServer(app: WebDeps, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(deps: WebDeps, options: ServerOptions = {}): Promise<RunningServer> {
   const server = Fastify({
     logger: options.logger ?? false,
     // A line per pixel hit would drown the errors and cost more than the request itself.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
-    trustProxy: trustProxyOption(app.config.trustProxy),
+    trustProxy: trustProxyOption(deps.config.trustProxy),
     routerOptions: { maxParamLength: 200 },
     // fastify's own answers (bad %-encoding, over-long parameters) and the HTTP parser's (malformed
     // request, headers too large) carry the same short page and security headers as every other.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
-  const ownMailer = options.mailer ? undefined : createMailer(app.config);
+  const ownMailer = options.mailer ? undefined : createMailer(deps.config);
   const mailer = options.mailer ?? (ownMailer as Mailer);
-  const ackAfterWrite = options.ackAfterWrite ?? app.config.trackingAckAfterWrite;
-  const events = createEventWriter(app.db, {
+  const ackAfterWrite = options.ackAfterWrite ?? deps.config.trackingAckAfterWrite;
+  const events = createEventWriter(deps.db, {
     // Nobody waits for a batch unless answers wait for the write: then fewer, larger commits.
     maxDelayMs: ackAfterWrite ? 5 : 50,
     ...options.events,
     onError: (error, lost) => server.log.error({ err: error, lost }, 'tracking events not stored'),
   });
-  const maintenance = startAnalyticsMaintenance(app.db, {
-    retentionDays: app.config.trackingRetentionDays,
+  const maintenance = startAnalyticsMaintenance(deps.db, {
+    retentionDays: deps.config.trackingRetentionDays,
     log: (line) => server.log.info(line),
   });
   let systemMail: Promise<SystemMailRenderer> | undefined;
   const context: WebContext = {
-    app,
-    secrets: app.config.secrets,
+    deps,
+    secrets: deps.config.secrets,
     events,
     ackAfterWrite,
-    links: createLinkResolver(app.db),
+    links: createLinkResolver(deps.db),
     mailer,
     systemMail: () => {
       systemMail ??= options.systemMail ? Promise.resolve(options.systemMail) : loadDefaultSystemMail();
@@ -104,12 +104,12 @@ export async function startServer(app: WebDeps, options: ServerOptions = {}): Pr
   registerKeepRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
-  await registerIngestRoutes(server, app);
-  await registerEditorRoutes(server, app, { mailer });
+  await registerIngestRoutes(server, deps);
+  await registerEditorRoutes(server, deps, { mailer });
 
   const address = await server.listen({
-    port: options.port ?? app.config.http.port,
-    host: options.host ?? app.config.http.host,
+    port: options.port ?? deps.config.http.port,
+    host: options.host ?? deps.config.http.host,
   });
   let closing: Promise<void> | undefined;
   return {

@@ -40,8 +40,8 @@ export const FORM_STAMP_FIELD = 'form_stamp';
  */
 // Long: the sign-up route table (form, submit, confirm) and the welcome mail they share.
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
-  const { app, secrets, signUpLimiter } = context;
-  const { confirmIntervalSeconds, minFillSeconds } = app.config.signUp;
+  const { deps, secrets, signUpLimiter } = context;
+  const { confirmIntervalSeconds, minFillSeconds } = deps.config.signUp;
   // Confirmation mails go out after their answer; closing the server waits for them.
   const mailing = new Set<Promise<void>>();
   server.addHook('onClose', async () => {
@@ -57,24 +57,24 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
     sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
 
   async function sendWelcome(subscriberId: string, preferencesToken: string, log: FastifyRequest['log']) {
-    const subscriber = await findSubscriber(app.db, subscriberId);
+    const subscriber = await findSubscriber(deps.db, subscriberId);
     if (!subscriber) return;
-    const segments = await followedSegmentNames(app.db, subscriberId);
+    const segments = await followedSegmentNames(deps.db, subscriberId);
     await sendSystemMail(
       context,
       log,
       'welcome',
       { subscriberId, email: subscriber.email },
       {
-        archive_url: `${app.config.publicUrl}/archive`,
-        preferences_url: `${app.config.publicUrl}/p/${preferencesToken}`,
+        archive_url: `${deps.config.publicUrl}/archive`,
+        preferences_url: `${deps.config.publicUrl}/p/${preferencesToken}`,
         segments: segmentList(segments),
       },
     );
   }
 
   server.get('/subscribe', async (_request, reply) => {
-    const segments = await listSegments(app.db);
+    const segments = await listSegments(deps.db);
     return sendPage(
       reply,
       200,
@@ -86,7 +86,7 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
 <fieldset><legend>Topics</legend>
 ${segments.map((segment) => html`<label><input type="checkbox" name="segment" value="${segment.slug}" checked> ${segment.name}</label>`)}
 </fieldset>
-<label><input type="checkbox" name="tracking" value="yes"${app.config.trackingDefault ? html` checked` : ''}> ${SIGNUP_TRACKING_TEXT}</label>
+<label><input type="checkbox" name="tracking" value="yes"${deps.config.trackingDefault ? html` checked` : ''}> ${SIGNUP_TRACKING_TEXT}</label>
 <input type="hidden" name="tracking_shown" value="yes">
 <p class="muted">${FORM_CONSENT_TEXT}</p>
 <button type="submit">Subscribe</button>
@@ -124,7 +124,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     const wanted = [...fields(request.body, 'segment'), ...fields(request.body, 'segments')].flatMap(
       (value) => value.split(','),
     );
-    const known = await listSegments(app.db);
+    const known = await listSegments(deps.db);
     const chosen = known.filter(
       (segment) => wanted.includes(segment.slug) || wanted.includes(String(segment.id)),
     );
@@ -135,9 +135,9 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     const trackingShown = fields(request.body, 'tracking_shown')[0] === 'yes';
     const tracking = trackingShown
       ? fields(request.body, 'tracking')[0] === 'yes'
-      : app.config.trackingDefault;
+      : deps.config.trackingDefault;
     const { subscriberId, outcome } = await requestSignUp(
-      app.db,
+      deps.db,
       {
         email,
         segmentIds: segments.map((segment) => segment.id),
@@ -165,7 +165,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
           'confirm',
           { subscriberId, email },
           {
-            confirm_url: `${app.config.publicUrl}/confirm/${token}`,
+            confirm_url: `${deps.config.publicUrl}/confirm/${token}`,
             segments: segmentList(segments.map((segment) => segment.name)),
           },
         ),
@@ -177,7 +177,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
   server.get<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'confirm');
     if (!payload || payload.expiresAt === undefined) return invalidLinkPage(reply);
-    const outcome = await confirmSignUp(app.db, payload.subscriberId, consentContext(request, 'web'));
+    const outcome = await confirmSignUp(deps.db, payload.subscriberId, consentContext(request, 'web'));
     if (outcome === 'confirmed' || outcome === 'already-active') {
       const preferences = signToken(secrets, { kind: 'preferences', subscriberId: payload.subscriberId });
       if (outcome === 'confirmed') await sendWelcome(payload.subscriberId, preferences, request.log);

@@ -19,12 +19,12 @@ function agentOf(request: FastifyRequest): string | null {
  * event is queued, written within milliseconds, and flushed by close()).
  */
 export function registerTrackingRoutes(server: FastifyInstance, context: WebContext): void {
-  const { secrets, events, links, app, ackAfterWrite } = context;
+  const { secrets, events, links, deps, ackAfterWrite } = context;
 
   server.get<{ Params: { token: string } }>('/o/:token', async (request, reply) => {
     const token = request.params.token.replace(/\.gif$/, '');
     const payload = verifyToken(secrets, token, 'open');
-    if (payload?.issueId !== undefined && app.config.trackingEnabled) {
+    if (payload?.issueId !== undefined && deps.config.trackingEnabled) {
       const stored = events
         .record({
           kind: 'open',
@@ -52,7 +52,7 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
     if (!payload) return invalidLinkPage(reply);
     const link = await links.resolve(payload.issueId, payload.link);
     if (!link) return invalidLinkPage(reply);
-    if (app.config.trackingEnabled) {
+    if (deps.config.trackingEnabled) {
       const stored = events
         .record({
           kind: 'click',

@@ -23,12 +23,12 @@ const CONFIRM_QUESTION = 'Unsubscribe from the weekly recap?';
  */
 // Long: the unsubscribe route table (page, one-click POST, resubscribe), each handler short.
 export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebContext): void {
-  const { app, secrets } = context;
+  const { deps, secrets } = context;
 
   async function subscriberOf(token: string) {
     const payload = verifyToken(secrets, token, 'unsubscribe');
     if (!payload) return null;
-    const subscriber = await findSubscriber(app.db, payload.subscriberId);
+    const subscriber = await findSubscriber(deps.db, payload.subscriberId);
     return subscriber ? { payload, subscriber } : null;
   }
 
@@ -72,10 +72,15 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
     const action = field(request.body, 'action');
     const oneClick = field(request.body, 'List-Unsubscribe') === 'One-Click';
     if (action === 'resubscribe') {
-      const { changed } = await resubscribeSubscriber(app.db, subscriber.id, consentContext(request, 'web'), {
-        issueId: payload.issueId ?? null,
-        shown: 'undo button on the unsubscribe page',
-      });
+      const { changed } = await resubscribeSubscriber(
+        deps.db,
+        subscriber.id,
+        consentContext(request, 'web'),
+        {
+          issueId: payload.issueId ?? null,
+          shown: 'undo button on the unsubscribe page',
+        },
+      );
       if (!changed && subscriber.status !== 'active') {
         return sendPage(
           reply,
@@ -100,7 +105,7 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
       );
     }
     const { changed } = await unsubscribeSubscriber(
-      app.db,
+      deps.db,
       subscriber.id,
       consentContext(request, action === 'unsubscribe' ? 'web' : 'one-click'),
       {
@@ -117,7 +122,7 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
         'goodbye',
         { subscriberId: subscriber.id, email: subscriber.email },
         {
-          preferences_url: `${app.config.publicUrl}/p/${preferencesToken(subscriber.id)}`,
+          preferences_url: `${deps.config.publicUrl}/p/${preferencesToken(subscriber.id)}`,
         },
       );
     }

@@ -43,7 +43,7 @@ export interface WebDeps {
 
 /** What every subscriber-facing route needs, built once by startServer. */
 export interface WebContext {
-  app: WebDeps;
+  deps: WebDeps;
   secrets: TokenSecrets;
   events: EventWriter;
   /** Answer tracking requests only after their event is stored (else right away; flushed on close). */
@@ -108,7 +108,7 @@ export async function sendSystemMail(
   to: { subscriberId: string; email: string },
   vars: Record<string, string>,
 ): Promise<void> {
-  const { config } = context.app;
+  const { config } = context.deps;
   try {
     const message = (await context.systemMail()).render(kind, {
       postal_address: config.sender.postalAddress,

@@ -27,7 +27,7 @@ export const MAX_RECIPIENTS = 5;
  * default), and caps connections (MAX_CONNECTIONS), recipients (MAX_RECIPIENTS) and size.
  */
 export async function startBounceListener(
-  app: BounceDeps,
+  deps: BounceDeps,
   options: BounceListenerOptions = {},
 ): Promise<{ port: number; address: string; close(): Promise<void> }> {
   const log = options.log ?? ((line: string) => process.stderr.write(`bounces: ${line}\n`));
@@ -57,7 +57,7 @@ export async function startBounceListener(
           return callback(Object.assign(new Error('message too large'), { responseCode: 552 }));
         }
         const to = session.envelope.rcptTo.map((rcpt) => rcpt.address);
-        handleInbound(app, to, Buffer.concat(chunks))
+        handleInbound(deps, to, Buffer.concat(chunks))
           .then((outcomes) => {
             for (const outcome of outcomes) {
               if (outcome.kind === 'dropped') log(`dropped mail to ${to.join(', ')}: ${outcome.reason}`);
@@ -74,10 +74,10 @@ export async function startBounceListener(
     },
   });
   server.on('error', (error) => log(`listener error: ${error.message}`));
-  const port = options.port ?? app.config.bounceSmtpPort ?? 0;
+  const port = options.port ?? deps.config.bounceSmtpPort ?? 0;
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(port, options.host ?? app.config.bounceSmtpHost, () => {
+    server.listen(port, options.host ?? deps.config.bounceSmtpHost, () => {
       server.server.off('error', reject);
       resolve();
     });

@@ -35,18 +35,18 @@ interface Identified {
  * 'dropped'. Throws only on database failure.
  */
 export async function handleInbound(
-  app: BounceDeps,
+  deps: BounceDeps,
   envelopeTo: readonly string[],
   raw: Buffer,
 ): Promise<InboundOutcome[]> {
-  const { secrets } = app.config;
+  const { secrets } = deps.config;
   const outcomes: InboundOutcome[] = [];
   for (const address of envelopeTo) {
     const token = plusToken(address, 'unsubscribe');
     const payload = token ? verifyToken(secrets, token, 'unsubscribe') : null;
     if (!payload) continue;
     const { changed } = await unsubscribeSubscriber(
-      app.db,
+      deps.db,
       payload.subscriberId,
       { ip: null, userAgent: null, source: 'mailto' },
       { issueId: payload.issueId ?? null, shown: 'List-Unsubscribe mailto' },
@@ -70,7 +70,7 @@ export async function handleInbound(
   if (report.type === 'other')
     return [{ kind: 'dropped', reason: 'neither a delivery status notification nor a feedback report' }];
 
-  const who = identify(app, envelopeTo, raw.toString('latin1'));
+  const who = identify(deps, envelopeTo, raw.toString('latin1'));
   if (!who)
     return [
       {
@@ -80,7 +80,7 @@ export async function handleInbound(
     ];
 
   if (report.type === 'complaint') {
-    await recordComplaint(app.db, who.subscriberId, {
+    await recordComplaint(deps.db, who.subscriberId, {
       issueId: who.issueId,
       feedbackType: report.feedbackType,
     });
@@ -94,16 +94,16 @@ export async function handleInbound(
     if (who.issueId === null)
       return [{ kind: 'dropped', reason: 'soft bounce not tied to an issue (counted once per issue)' }];
     const result = await recordSoftBounce(
-      app.db,
+      deps.db,
       who.subscriberId,
       who.issueId,
-      app.config.softBounceLimit,
+      deps.config.softBounceLimit,
       detail,
     );
     return [{ kind: 'soft-bounce', subscriberId: who.subscriberId, status: failed.status, ...result }];
   }
   // A failed action without a usable status is treated as permanent: the MTA gave up on the address.
-  await recordHardBounce(app.db, who.subscriberId, who.issueId, detail);
+  await recordHardBounce(deps.db, who.subscriberId, who.issueId, detail);
   return [{ kind: 'hard-bounce', subscriberId: who.subscriberId, status: failed.status || '5.0.0' }];
 }
 
@@ -111,8 +111,8 @@ function actions(recipients: readonly RecipientStatus[]): string {
   return recipients.map((r) => r.action || '?').join(', ') || 'no recipients';
 }
 
-function identify(app: BounceDeps, envelopeTo: readonly string[], rawText: string): Identified | null {
-  const { secrets } = app.config;
+function identify(deps: BounceDeps, envelopeTo: readonly string[], rawText: string): Identified | null {
+  const { secrets } = deps.config;
   const quoted = tokensInText(rawText);
   const bounceTokens = [
     ...envelopeTo.map((address) => plusToken(address, 'bounces')).filter((t): t is string => t !== null),

@@ -31,18 +31,18 @@ export interface EditorRouteOptions {
 // Long: the editor's guard (host, access) and its route table, registered in one plugin scope.
 export async function registerEditorRoutes(
   server: FastifyInstance,
-  app: WebDeps,
+  deps: WebDeps,
   options: EditorRouteOptions = {},
 ): Promise<void> {
   const hostsByPort = new Map<number, ReadonlySet<string>>();
-  const secureCookie = app.config.http.editorUrl?.startsWith('https:') ? '; Secure' : '';
+  const secureCookie = deps.config.http.editorUrl?.startsWith('https:') ? '; Secure' : '';
   await server.register(async (editor) => {
     editor.addHook('onRequest', async (request, reply) => {
       // First of all, before any handler or body parser: a name we do not know is a rebinding page.
-      const port = request.socket.localPort ?? app.config.http.port;
+      const port = request.socket.localPort ?? deps.config.http.port;
       let allowed = hostsByPort.get(port);
       if (!allowed) {
-        allowed = allowedEditorHosts(app.config.http, port);
+        allowed = allowedEditorHosts(deps.config.http, port);
         hostsByPort.set(port, allowed);
       }
       if (!isEditorHost(request.headers.host, allowed)) {
@@ -66,7 +66,7 @@ export async function registerEditorRoutes(
           forwarded:
             request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined,
         },
-        app.config.http.editorToken,
+        deps.config.http.editorToken,
       );
       if (!access.ok) {
         return sendEditorPage(reply.code(access.status), 'Not allowed', html`<p>${access.reason}</p>`);
@@ -77,7 +77,7 @@ export async function registerEditorRoutes(
         url.searchParams.delete('token');
         reply.header(
           'set-cookie',
-          `${EDITOR_COOKIE}=${encodeURIComponent(app.config.http.editorToken ?? '')}; Path=/; HttpOnly; SameSite=Strict${secureCookie}`,
+          `${EDITOR_COOKIE}=${encodeURIComponent(deps.config.http.editorToken ?? '')}; Path=/; HttpOnly; SameSite=Strict${secureCookie}`,
         );
         if (request.method === 'GET') return reply.redirect(`${url.pathname}${url.search}`, 303);
       }
@@ -86,30 +86,30 @@ export async function registerEditorRoutes(
     const now = options.now ?? (() => new Date());
 
     editor.get('/', async (request, reply) => {
-      const issues = await listIssueSummaries(app.db);
-      const current = isoWeekOf(now(), app.config.timeZone);
+      const issues = await listIssueSummaries(deps.db);
+      const current = isoWeekOf(now(), deps.config.timeZone);
       const candidates = [formatIsoWeek(current), formatIsoWeek(previousIsoWeek(current))];
       const unbuilt = candidates.filter((week) => !issues.some((i) => i.week === week && i.builtAt !== null));
-      const fires = await listFires(app.db, SCHEDULE_NAME, 5);
+      const fires = await listFires(deps.db, SCHEDULE_NAME, 5);
       return sendEditorPage(
         reply,
         'Weeks',
-        html`${weeksBody(issues, unbuilt, app.config.timeZone)}${scheduleBody(fires, app.config.timeZone)}`,
+        html`${weeksBody(issues, unbuilt, deps.config.timeZone)}${scheduleBody(fires, deps.config.timeZone)}`,
         request,
       );
     });
 
     editor.get('/editor/dashboard', async (request, reply) => {
-      const series = await loadWeeklySeries(app.db, 12);
+      const series = await loadWeeklySeries(deps.db, 12);
       const latestWeek = series[series.length - 1]?.week;
-      const latest = latestWeek ? await loadIssueStats(app.db, latestWeek) : null;
-      const sunset = { weeks: await loadSunsetByWeek(app.db), pausedNow: await countSunsetReaders(app.db) };
+      const latest = latestWeek ? await loadIssueStats(deps.db, latestWeek) : null;
+      const sunset = { weeks: await loadSunsetByWeek(deps.db), pausedNow: await countSunsetReaders(deps.db) };
       return sendEditorPage(reply, 'Dashboard', dashboardBody(series, latest, sunset), request);
     });
 
     editor.get('/editor/issues/:week/stats', async (request, reply) => {
       const week = weekParam(request);
-      const stats = week ? await loadIssueStats(app.db, week) : null;
+      const stats = week ? await loadIssueStats(deps.db, week) : null;
       if (!stats)
         return sendEditorPage(
           reply.code(404),
@@ -124,8 +124,8 @@ export async function registerEditorRoutes(
       );
     });
 
-    await registerIssueRoutes(editor, app, { mailer: options.mailer, now });
-    registerIngestionRoute(editor, app, now);
+    await registerIssueRoutes(editor, deps, { mailer: options.mailer, now });
+    registerIngestionRoute(editor, deps, now);
   });
 }
 

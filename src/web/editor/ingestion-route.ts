@@ -6,9 +6,9 @@ import { sendEditorPage } from './editor-layout.ts';
 import { ingestionBody } from './ingestion-page.ts';
 
 /** GET /editor/ingestion: the feeds' last pulls, the last API batches, this week's stories per segment. */
-export function registerIngestionRoute(editor: FastifyInstance, app: WebDeps, now: () => Date): void {
+export function registerIngestionRoute(editor: FastifyInstance, deps: WebDeps, now: () => Date): void {
   editor.get('/editor/ingestion', async (request, reply) => {
-    const { config, db } = app;
+    const { config, db } = deps;
     const current = isoWeekOf(now(), config.timeZone);
     const { start, end } = weekBounds(current, config.timeZone);
     const [states, apiRuns, pulls, files, perSegment] = await Promise.all([

@@ -51,10 +51,10 @@ interface IssueRouteOptions {
 // Long: the issue page's route table (page, previews, build, overrides, test send, approve); the handlers share one renderer and one mailer.
 export async function registerIssueRoutes(
   editor: FastifyInstance,
-  app: WebDeps,
+  deps: WebDeps,
   options: IssueRouteOptions,
 ): Promise<void> {
-  const { config, db } = app;
+  const { config, db } = deps;
   const renderer = createEditionRenderer({
     frame: emailFrameOf(config),
     secrets: config.secrets,
@@ -96,7 +96,7 @@ export async function registerIssueRoutes(
       );
     }
     const query = request.query as Record<string, unknown>;
-    const sets = await segmentSetsOf(app, content);
+    const sets = await segmentSetsOf(deps, content);
     const segmentKey = chooseSegmentKey(query.segments, content, sets);
     const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
     const preview = previewMessage(renderer, edition);
@@ -113,7 +113,7 @@ export async function registerIssueRoutes(
         rollout:
           issue.status === 'draft' || issue.status === 'approved'
             ? []
-            : await rolloutByHour(app.db, issue.id),
+            : await rolloutByHour(deps.db, issue.id),
         approvedAt: issue.approved_at,
         timeZone: config.timeZone,
         segmentKey,
@@ -124,7 +124,7 @@ export async function registerIssueRoutes(
         htmlBytes: sized ? Buffer.byteLength(sized.html) : 0,
         linkCount: preview ? linksOf(preview.html).length : 0,
         sections: content.sections,
-        candidates: await candidatesOf(app, content, report),
+        candidates: await candidatesOf(deps, content, report),
         notes: report?.notes ?? [],
         testRecipients: config.testRecipients,
         linkCheck,
@@ -153,7 +153,7 @@ export async function registerIssueRoutes(
     const content = week ? await loadIssueContent(db, week, config.timeZone) : null;
     if (!content) return reply.code(404).type('text/plain; charset=utf-8').send('no issue for this week');
     const query = request.query as Record<string, unknown>;
-    const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(app, content));
+    const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(deps, content));
     const preview = previewMessage(renderer, editionFor(content, segmentSetFromKey(segmentKey).slugs));
     if (!preview)
       return reply.type('text/plain; charset=utf-8').send('This segment set has no stories this week.');
@@ -235,7 +235,7 @@ export async function registerIssueRoutes(
     const content = await loadIssueContent(db, week, config.timeZone);
     if (!content) return back(reply, request, week, { error: 'Build the issue first.' });
     const query = request.query as Record<string, unknown>;
-    const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(app, content));
+    const segmentKey = chooseSegmentKey(query.segments, content, await segmentSetsOf(deps, content));
     const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
     if (!edition.hero && edition.sections.length === 0) {
       return back(reply, request, week, { error: 'This segment set has no stories this week.' });
@@ -282,13 +282,13 @@ function previewMessage(renderer: EditionRenderer, edition: Edition): RenderedMe
 }
 
 /** The sets real readers follow (largest first), then each segment with stories alone. */
-async function segmentSetsOf(app: WebDeps, content: IssueContent) {
+async function segmentSetsOf(deps: WebDeps, content: IssueContent) {
   const names = new Map(content.sections.map((s) => [s.segment.slug, s.segment.name]));
   const label = (key: string) =>
     segmentSetFromKey(key)
       .slugs.map((slug) => names.get(slug) ?? slug)
       .join(' + ');
-  const audience = (await listAudienceSegmentSets(app.db)).filter((set) =>
+  const audience = (await listAudienceSegmentSets(deps.db)).filter((set) =>
     segmentSetFromKey(set.segmentKey).slugs.every((slug) => names.has(slug)),
   );
   const known = new Set(audience.map((set) => set.segmentKey));
@@ -314,14 +314,14 @@ function chooseSegmentKey(
 }
 
 async function candidatesOf(
-  app: WebDeps,
+  deps: WebDeps,
   content: IssueContent,
   report: IssueReport | null,
 ): Promise<Map<number, CandidateView[]>> {
   const byName = new Map(content.sections.map((s) => [s.segment.name, s.segment.id]));
   const all = (report?.segments ?? []).flatMap((s) => s.candidates ?? []);
   const sourceOf = await sourceNamesOf(
-    app.db,
+    deps.db,
     all.map((c) => c.id),
   );
   const out = new Map<number, CandidateView[]>();
