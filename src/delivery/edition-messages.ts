@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import { editionFor, type IssueContent } from '../issues/issue-content.ts';
-import { createEditionRenderer } from '../render/edition-renderer.ts';
+import { createEditionRenderer, type EditionRenderer } from '../render/edition-renderer.ts';
 import type { EmailFrame } from '../render/rendered-message.ts';
 import { segmentSetFromKey } from '../stories/segment-set.ts';
 import type { MessageFactory } from './message-factory.ts';
@@ -25,19 +25,31 @@ export function emailFrameOf(config: Pick<Config, 'sender' | 'publicUrl'>): Emai
 }
 
 /**
+ * The edition renderer of the configuration: one place maps the settings to the renderer's options.
+ * `honeypot` adds the hidden scanner trap (the sender's tracked copies); `trackingEnabled: false` renders
+ * untracked copies whatever TRACKING says (the public archive).
+ */
+export function editionRendererFor(
+  config: EditionSettings,
+  options: { honeypot?: boolean; trackingEnabled?: boolean } = {},
+): EditionRenderer {
+  return createEditionRenderer({
+    frame: emailFrameOf(config),
+    secrets: config.secrets,
+    trackingEnabled: options.trackingEnabled ?? config.trackingEnabled,
+    ...(options.honeypot ? { honeypot: true } : {}),
+    maxHtmlBytes: config.maxHtmlBytes,
+  });
+}
+
+/**
  * Messages of an issue from its content: each segment key is rendered once (React) by the edition
  * renderer, then personalised per recipient by substitution. A segment key whose edition has no story
  * (all its segments were skipped) yields null, and the worker marks those deliveries skipped.
  */
 export function messageFactoryFor(content: IssueContent, config: EditionSettings): MessageFactory {
-  const renderer = createEditionRenderer({
-    frame: emailFrameOf(config),
-    secrets: config.secrets,
-    trackingEnabled: config.trackingEnabled,
-    // A hidden link no reader sees: whoever follows it is a scanner (tracked copies only).
-    honeypot: true,
-    maxHtmlBytes: config.maxHtmlBytes,
-  });
+  // A hidden link no reader sees: whoever follows it is a scanner (tracked copies only).
+  const renderer = editionRendererFor(config, { honeypot: true });
   return {
     forSegmentKey(segmentKey) {
       const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);

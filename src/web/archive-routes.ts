@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { parseIsoWeek } from '../calendar/iso-week.ts';
 import { listSentEditions, sentSegmentKeys } from '../delivery/delivery.repository.ts';
-import { emailFrameOf } from '../delivery/edition-messages.ts';
+import { editionRendererFor } from '../delivery/edition-messages.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
 import { loadIssueContent } from '../issues/issue-content.repository.ts';
 import { editionFor } from '../issues/issue-content.ts';
 import { editionArchiveUrl } from '../render/archive-url.ts';
-import { createEditionRenderer, type EditionRenderer } from '../render/edition-renderer.ts';
+import type { EditionRenderer } from '../render/edition-renderer.ts';
 import { segmentSetFromKey } from '../stories/segment-set.ts';
 import { html } from './html.ts';
 import { sendPage, type WebContext } from './web-context.ts';
@@ -119,12 +119,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
 
   let editionRenderer: EditionRenderer | undefined;
   function renderer(): EditionRenderer {
-    editionRenderer ??= createEditionRenderer({
-      frame: emailFrameOf(deps.config),
-      secrets: deps.config.secrets,
-      trackingEnabled: false,
-      maxHtmlBytes: deps.config.maxHtmlBytes,
-    });
+    editionRenderer ??= editionRendererFor(deps.config, { trackingEnabled: false });
     return editionRenderer;
   }
 

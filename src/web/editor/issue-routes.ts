@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatAddress } from '../../delivery/compose-mime.ts';
 import { createMailer } from '../../delivery/create-mailer.ts';
 import { rolloutByHour } from '../../delivery/delivery.repository.ts';
-import { emailFrameOf } from '../../delivery/edition-messages.ts';
+import { editionRendererFor } from '../../delivery/edition-messages.ts';
 import type { Mailer } from '../../delivery/mailer.ts';
 import { buildIssue } from '../../issues/build-issue.ts';
 import { approveIssue, findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
@@ -12,7 +12,7 @@ import { type Edition, editionFor, type IssueContent } from '../../issues/issue-
 import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../issues/issue-report.ts';
 import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
-import { createEditionRenderer, type EditionRenderer } from '../../render/edition-renderer.ts';
+import type { EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
@@ -55,12 +55,7 @@ export async function registerIssueRoutes(
   options: IssueRouteOptions,
 ): Promise<void> {
   const { config, db } = deps;
-  const renderer = createEditionRenderer({
-    frame: emailFrameOf(config),
-    secrets: config.secrets,
-    trackingEnabled: config.trackingEnabled,
-    maxHtmlBytes: config.maxHtmlBytes,
-  });
+  const renderer = editionRendererFor(config);
   let ownMailer: Mailer | undefined;
   const mailer = () => {
     if (options.mailer) return options.mailer;
