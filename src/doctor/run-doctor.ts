@@ -18,8 +18,14 @@ export interface DoctorCheck {
   detail: string;
 }
 
+/** What the checks read: the database, SMTP and DKIM settings, the sender, PUBLIC_URL and the secrets. */
+export type DoctorSettings = Pick<
+  Config,
+  'databaseUrl' | 'dataDir' | 'smtp' | 'dkim' | 'sender' | 'publicUrl' | 'secrets'
+>;
+
 export interface DoctorOptions {
-  config: Config;
+  config: DoctorSettings;
   /** DNS server to ask (`ip` or `ip:port`); default the system's. */
   dnsServer?: string;
   /** Addresses that hand mail to receivers; default the addresses of SMTP_URL's host. */
@@ -61,7 +67,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
 /** SPF, DKIM and DMARC as a receiver evaluates them, over a message signed here and never sent. */
 // Long: the SPF, DKIM and DMARC checks share one probe message and one resolver and report in the order a receiver applies them.
 async function mailAuthentication(
-  config: Config,
+  config: DoctorSettings,
   resolver: DNSResolver,
   givenIps: string[] | undefined,
 ): Promise<DoctorCheck[]> {
@@ -164,7 +170,7 @@ async function mailAuthentication(
   return checks;
 }
 
-async function publicUrlChecks(config: Config, timeoutMs: number): Promise<DoctorCheck[]> {
+async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const base = config.publicUrl;
   const https = base.startsWith('https://');
@@ -213,7 +219,7 @@ async function publicUrlChecks(config: Config, timeoutMs: number): Promise<Docto
   return checks;
 }
 
-async function databaseCheck(config: Config): Promise<[string, boolean, string]> {
+async function databaseCheck(config: DoctorSettings): Promise<[string, boolean, string]> {
   const where = config.databaseUrl
     ? `PostgreSQL at ${redactUrl(config.databaseUrl)}`
     : `embedded database in ${config.dataDir}`;
@@ -235,7 +241,7 @@ async function databaseCheck(config: Config): Promise<[string, boolean, string]>
   }
 }
 
-async function smtpCheck(config: Config, timeoutMs: number): Promise<[string, boolean, string]> {
+async function smtpCheck(config: DoctorSettings, timeoutMs: number): Promise<[string, boolean, string]> {
   if (!config.smtp.url)
     return ['SMTP reachable', false, 'SMTP_URL is not set: mail goes to the outbox folder'];
   const where = redactUrl(config.smtp.url);
@@ -260,7 +266,7 @@ async function smtpCheck(config: Config, timeoutMs: number): Promise<[string, bo
 }
 
 /** A message like the recap's headers, signed here only to check the DNS key; it is never sent. */
-function probeMessage(config: Config): string {
+function probeMessage(config: DoctorSettings): string {
   const domain = domainOf(config.sender.email);
   return [
     `From: "${config.sender.name.replace(/["\\]/g, '')}" <${config.sender.email}>`,
