@@ -286,7 +286,8 @@ async function drainIssue(
       if (stop || signal?.aborted) return;
       const current = await loadSendingIssue(db, { id: issue.id });
       if (current?.status !== 'sending') {
-        stop = {
+        // `??=`: a fatal stop set meanwhile (this worker's own pause, awaited above) must not be overwritten.
+        stop ??= {
           reason: current ? describeStatus(current) : `issue ${issue.week} was deleted`,
           fatal: false,
         };
@@ -324,7 +325,7 @@ async function drainIssue(
       if (deps.leaveWaiting && held.size === 0 && queue.notYetDue > 0 && queue.notYetDue === queue.queued) {
         // Only local-time rows are left, due over the coming hours: stop, and say so.
         summary.waiting = { count: queue.notYetDue, nextAt: queue.nextDueAt };
-        stop = {
+        stop ??= {
           reason: `${queue.notYetDue} deliveries wait for their local delivery time${queue.nextDueAt ? ` (next at ${queue.nextDueAt.toISOString()})` : ''}`,
           fatal: false,
         };
