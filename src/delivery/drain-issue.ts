@@ -254,7 +254,8 @@ async function claim(d: Drain): Promise<void> {
     if (d.stop || signal?.aborted) return;
     const current = await loadSendingIssue(db, { id: issue.id });
     if (current?.status !== 'sending') {
-      d.stop = {
+      // `??=`: a fatal stop set meanwhile (this worker's own pause, awaited above) must not be overwritten.
+      d.stop ??= {
         reason: current ? describeStatus(current) : `issue ${issue.week} was deleted`,
         fatal: false,
       };
@@ -302,7 +303,7 @@ async function queueDrained(d: Drain): Promise<boolean> {
   if (d.deps.leaveWaiting && d.held.size === 0 && queue.notYetDue > 0 && queue.notYetDue === queue.queued) {
     // Only local-time rows are left, due over the coming hours: stop, and say so.
     d.summary.waiting = { count: queue.notYetDue, nextAt: queue.nextDueAt };
-    d.stop = {
+    d.stop ??= {
       reason: `${queue.notYetDue} deliveries wait for their local delivery time${queue.nextDueAt ? ` (next at ${queue.nextDueAt.toISOString()})` : ''}`,
       fatal: false,
     };
