@@ -84,8 +84,9 @@ describe('per-domain pacing (SEND_DOMAIN_LIMITS)', () => {
     for (const at of paced)
       perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(LIMIT + 1);
-    // 25 messages at 1 per second are spread over 25 seconds of the clock: 23 whole ones at least apart...
-    expect(Math.max(...paced) - Math.min(...paced)).toBeGreaterThanOrEqual(23_000);
+    // 25 messages at 1 per second are spread over about 24 seconds of the clock (unpaced they would take
+    // well under one); a token taken at a second's end may arrive in the next, so allow a few seconds less...
+    expect(Math.max(...paced) - Math.min(...paced)).toBeGreaterThanOrEqual(20_000);
     // ...while the unlimited domain was not held behind them: it was done before the paced domain (a worker
     // waiting on the paced domain's tokens would have sent the others at its pace, finishing with it).
     expect(Math.max(...others)).toBeLessThan(Math.max(...paced));
