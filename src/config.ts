@@ -343,43 +343,12 @@ export function loadConfig(
     );
   }
   const dataDir = path.resolve(e.RECAP_DATA_DIR);
-  const testRecipients = (e.TEST_RECIPIENTS ?? '')
-    .split(',')
-    .map((address) => address.trim().toLowerCase())
-    .filter(Boolean);
-  for (const address of testRecipients) {
-    if (!z.email().safeParse(address).success) {
-      throw new ConfigError(
-        `invalid configuration:\n  TEST_RECIPIENTS: expected comma-separated email addresses (got "${address}")`,
-      );
-    }
-  }
-  const alertEmails = (e.ALERT_EMAIL ?? '')
-    .split(',')
-    .map((address) => address.trim())
-    .filter(Boolean);
-  for (const address of alertEmails) {
-    if (!z.email().safeParse(address).success) {
-      throw new ConfigError(
-        `invalid configuration:\n  ALERT_EMAIL: expected comma-separated email addresses (got "${address}")`,
-      );
-    }
-  }
-  const storyUrls = (e.RECAP_STORIES_URL ?? '')
-    .split(',')
-    .map((value) => value.trim())
-    .filter(Boolean);
-  for (const value of storyUrls) {
-    let protocol = '';
-    try {
-      protocol = new URL(value).protocol;
-    } catch {}
-    if (protocol !== 'http:' && protocol !== 'https:') {
-      throw new ConfigError(
-        `invalid configuration:\n  RECAP_STORIES_URL: expected comma-separated http(s) URLs (got "${value}")`,
-      );
-    }
-  }
+  const isEmail = (value: string) => z.email().safeParse(value).success;
+  const testRecipients = commaList('TEST_RECIPIENTS', e.TEST_RECIPIENTS, isEmail, 'email addresses').map(
+    (address) => address.toLowerCase(),
+  );
+  const alertEmails = commaList('ALERT_EMAIL', e.ALERT_EMAIL, isEmail, 'email addresses');
+  const storyUrls = commaList('RECAP_STORIES_URL', e.RECAP_STORIES_URL, isHttpUrl, 'http(s) URLs');
   const ingestTokens = e.INGEST_TOKEN
     ? [
         e.INGEST_TOKEN,
@@ -467,6 +436,34 @@ export function loadConfig(
     },
   };
   return Object.freeze(config);
+}
+
+/** A comma-separated setting's entries, trimmed; ConfigError naming the variable and the first bad entry. */
+function commaList(
+  name: string,
+  value: string | undefined,
+  valid: (entry: string) => boolean,
+  what: string,
+): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const bad = entries.find((entry) => !valid(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${name}: expected comma-separated ${what} (got "${maskValue(name, bad)}")`,
+    );
+  }
+  return entries;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** A JSON object of source name (or host) to authority 0..1; ConfigError naming the variable otherwise. */

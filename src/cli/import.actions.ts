@@ -2,7 +2,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { alertSourceFailing } from '../alerts/source-alert.ts';
 import { UserError } from '../errors.ts';
-import { problemSummary, recordIngestRun } from '../stories/ingest.repository.ts';
+import { recordIngestRun, runOfOutcome } from '../stories/ingest.repository.ts';
 import { formatProblem, type ImportProblem } from '../stories/parse-stories.ts';
 import { listSegments } from '../stories/story.repository.ts';
 import { formatCounts, type ImportOutcome, importStories } from '../stories/story-import.ts';
@@ -121,20 +121,10 @@ export async function importStoriesAction(
   } finally {
     await handle.close().catch(() => {});
   }
-  await recordIngestRun(app.db, {
-    kind: 'file',
-    source: file,
-    startedAt,
-    finishedAt: new Date(),
-    status: outcome.stored ? 'imported' : 'refused',
-    imported: outcome.imported,
-    updated: outcome.updated,
-    unchanged: outcome.unchanged,
-    retracted: outcome.retracted,
-    invalid: outcome.invalid,
-    bytes,
-    detail: problemSummary(outcome),
-  });
+  await recordIngestRun(
+    app.db,
+    runOfOutcome(outcome, { kind: 'file', source: file, startedAt, finishedAt: new Date(), bytes }),
+  );
   reportOutcome(file, outcome, skip);
 }
 

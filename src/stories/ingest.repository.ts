@@ -29,6 +29,23 @@ export function problemSummary(outcome: ImportOutcome, limit = 5): string | null
   return `${lines.join('\n')}${more > 0 ? `\n… and ${more} more` : ''}`;
 }
 
+/** The run record of an import's outcome: counts, status and the first problems. */
+export function runOfOutcome(
+  outcome: ImportOutcome,
+  run: Pick<IngestRun, 'kind' | 'source' | 'startedAt' | 'finishedAt' | 'bytes'>,
+): IngestRun {
+  return {
+    ...run,
+    status: outcome.stored ? 'imported' : 'refused',
+    imported: outcome.imported,
+    updated: outcome.updated,
+    unchanged: outcome.unchanged,
+    retracted: outcome.retracted,
+    invalid: outcome.invalid,
+    detail: problemSummary(outcome),
+  };
+}
+
 /** Records one import (never throws for a full table: old rows are pruned). */
 export async function recordIngestRun(db: Db | Tx, run: IngestRun): Promise<void> {
   const row = await db

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withdrawFromUnsentIssues } from '../issues/issue-snapshot.ts';
-import { problemSummary, recordIngestRun } from '../stories/ingest.repository.ts';
+import { recordIngestRun, runOfOutcome } from '../stories/ingest.repository.ts';
 import { findStory, retractStories } from '../stories/story.repository.ts';
 import { type ImportOutcome, importStories } from '../stories/story-import.ts';
 import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
@@ -108,20 +108,16 @@ export async function registerIngestRoutes(
             return answer(reply.header('connection', 'close'), 400, { error: 'the body broke off' });
           throw error;
         }
-        await recordIngestRun(db, {
-          kind: 'api',
-          source: `${(request as FastifyRequest & { ingestToken?: string }).ingestToken ?? 'token'} from ${request.ip}`,
-          startedAt,
-          finishedAt: now(),
-          status: outcome.stored ? 'imported' : 'refused',
-          imported: outcome.imported,
-          updated: outcome.updated,
-          unchanged: outcome.unchanged,
-          retracted: outcome.retracted,
-          invalid: outcome.invalid,
-          bytes,
-          detail: problemSummary(outcome),
-        });
+        await recordIngestRun(
+          db,
+          runOfOutcome(outcome, {
+            kind: 'api',
+            source: sourceOf(request),
+            startedAt,
+            finishedAt: now(),
+            bytes,
+          }),
+        );
         const errors =
           outcome.problemCount > 0 ? { errors: outcome.problems, errorCount: outcome.problemCount } : {};
         if (!outcome.stored) return answer(reply, 422, errors);
@@ -146,7 +142,7 @@ export async function registerIngestRoutes(
         if (result === null) return answer(reply, 404, { error: 'no such story' });
         await recordIngestRun(db, {
           kind: 'api',
-          source: `${(request as FastifyRequest & { ingestToken?: string }).ingestToken ?? 'token'} from ${request.ip}`,
+          source: sourceOf(request),
           startedAt: now(),
           finishedAt: now(),
           status: 'retracted',
@@ -224,4 +220,9 @@ async function* withIdleTimeout(stream: Readable, ms: number): AsyncGenerator<Bu
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Who sent an API batch, for the editor's list of runs: the token's label and the client address. */
+function sourceOf(request: FastifyRequest): string {
+  return `${(request as FastifyRequest & { ingestToken?: string }).ingestToken ?? 'token'} from ${request.ip}`;
 }
