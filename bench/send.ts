@@ -15,19 +15,24 @@
  * are all due: pacing and local-time claims must not slow an unpaced send.
  *
  * Needs PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); creates and drops
- * its own database. --million sends to 1,000,000 subscribers (5 connections, no DKIM, pipeline only) and
- * reports msg/s sustained and the peak RSS of this process.
+ * its own database. --million sends to 1,000,000 subscribers (or --subscribers N) with a real `recap worker`
+ * process (the compiled CLI, 5 connections, no DKIM) and reports msg/s sustained and that process's peak
+ * RSS: the memory an operator's worker needs, without this harness's own modules and buffers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 process.env.NODE_ENV ??= 'production';
 
 const { values: args } = parseArgs({
   options: {
-    subscribers: { type: 'string', default: '30000' },
+    subscribers: { type: 'string' },
     'dkim-subscribers': { type: 'string', default: '5000' },
     raw: { type: 'string', default: '10000' },
     naive: { type: 'string', default: '1500' },
@@ -36,7 +41,7 @@ const { values: args } = parseArgs({
     'skip-paced': { type: 'boolean', default: false },
   },
 });
-const subscriberCount = args.million ? 1_000_000 : Number(args.subscribers);
+const subscriberCount = Number(args.subscribers ?? (args.million ? 1_000_000 : 30_000));
 // The million run measures the pipeline alone, so its peak RSS is not inflated by the other paths.
 if (args.million) {
   args.raw = '0';
@@ -64,6 +69,8 @@ const { claimDeliveries, recordOutcomes } = await import('../src/delivery/delive
 const { demoIssue, demoSegments } = await import('../emails/fixtures/demo-edition.ts');
 const { editionFor } = await import('../src/issues/issue-content.ts');
 const { default: WeeklyRecap } = await import('../emails/weekly-recap.tsx');
+const { snapshotOf } = await import('../src/issues/issue-snapshot.ts');
+const binRecap = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/recap.js');
 
 type Row = { path: string; messages: number; seconds: number; perSecond: number; note: string };
 const rows: Row[] = [];
@@ -327,14 +334,84 @@ try {
       };
     }
 
+    /**
+     * The million: the audience frozen here, then one `recap worker` process (the compiled CLI an operator
+     * runs) sends the whole queue; its RSS is read from /proc while it runs (VmHWM: the kernel's own peak).
+     */
+    async function workerProcessRun(week: string, connections: number) {
+      const freezeStarted = performance.now();
+      const counts = await startSend(db, issue.id, {
+        messageIdDomain: 'recap.example.com',
+        segmentIds: segments.map((s) => s.id),
+      });
+      const freezeSeconds = (performance.now() - freezeStarted) / 1000;
+      await db
+        .updateTable('issues')
+        .set({ content_snapshot: snapshotOf(content) })
+        .where('id', '=', issue.id)
+        .execute();
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        ...benchEnv,
+        DATABASE_URL: url.toString(),
+        SMTP_MAX_CONNECTIONS: String(connections),
+      };
+      const started = performance.now();
+      const child = spawn(process.execPath, [binRecap, 'worker', '--week', week], {
+        cwd: tmpdir(),
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        output = (output + chunk.toString()).slice(-4000);
+      });
+      let peakKb = 0;
+      let lastBucket = -1;
+      const sampler = setInterval(() => {
+        const status = procStatus(child.pid);
+        if (!status) return;
+        peakKb = Math.max(peakKb, status.hwmKb);
+        const elapsed = (performance.now() - started) / 1000;
+        const bucket = Math.floor(elapsed / 60);
+        if (bucket !== lastBucket) {
+          lastBucket = bucket;
+          rssSamples.push(`${elapsed.toFixed(0)} s: ${(status.rssKb / 1024).toFixed(0)} MB`);
+          process.stderr.write(
+            `  worker process: ${elapsed.toFixed(0)} s, RSS ${(status.rssKb / 1024).toFixed(0)} MB\n`,
+          );
+        }
+      }, 100);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      clearInterval(sampler);
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) throw new Error(`recap worker exited with ${code}:\n${output}`);
+      const sent = await db
+        .selectFrom('deliveries')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('issue_id', '=', issue.id)
+        .where('status', '=', 'sent')
+        .executeTakeFirstOrThrow();
+      return {
+        sent: Number(sent.n),
+        seconds,
+        freezeSeconds,
+        eligible: counts.eligible,
+        peakMb: peakKb / 1024,
+      };
+    }
+
     if (args.million) {
-      const run = await pipelineRun('2026-W48', 5, false, null);
+      const run = await workerProcessRun('2026-W48', 5);
       rows.push({
         path: `(2) our pipeline: ${subscriberCount.toLocaleString('en')} subscribers from PostgreSQL`,
         messages: run.sent,
         seconds: run.seconds,
-        perSecond: run.perSecond,
-        note: `1 worker, 5 connections, no DKIM; audience frozen in ${run.freezeSeconds.toFixed(1)} s (${run.eligible} rows); peak RSS ${(peakRss / 1048576).toFixed(0)} MB`,
+        perSecond: run.sent / run.seconds,
+        note: `one \`recap worker\` process, 5 connections, no DKIM; audience frozen in ${run.freezeSeconds.toFixed(1)} s (${run.eligible} rows); peak RSS ${run.peakMb.toFixed(0)} MB`,
       });
     } else {
       const runs = [
@@ -343,6 +420,10 @@ try {
         { week: '2026-W45', connections: 5, dkim: true },
         { week: '2026-W46', connections: 10, dkim: true },
       ];
+      // A short send first, not counted: the measured runs then all start with the code compiled and the
+      // editions' encoded chunks built, as in the long run of a real send (the ceiling's own warm-up is
+      // the 'before' run of each pair).
+      await pipelineRun('2026-W39', 10, false, 3000);
       for (const { week, connections, dkim } of runs) {
         const before = await rawCeiling(connections, dkim);
         const limit = dkim ? Math.min(Number(args['dkim-subscribers']), subscriberCount) : null;
@@ -506,12 +587,12 @@ try {
   console.log('|---|---:|---:|---:|---:|---:|---|');
   for (const row of rows) {
     console.log(
-      `| ${row.path} | ${row.messages.toLocaleString('en')} | ${row.seconds.toFixed(1)} | ${Math.round(row.perSecond).toLocaleString('en')} | ${Math.round((row.perSecond / raw) * 100)} % | ${(row.perSecond / naive).toFixed(1)}× | ${row.note} |`,
+      `| ${row.path} | ${row.messages.toLocaleString('en')} | ${row.seconds.toFixed(1)} | ${Math.round(row.perSecond).toLocaleString('en')} | ${Number.isFinite(raw) ? `${Math.round((row.perSecond / raw) * 100)} %` : '–'} | ${Number.isFinite(naive) ? `${(row.perSecond / naive).toFixed(1)}×` : '–'} | ${row.note} |`,
     );
   }
   for (const line of claimLines) console.log(line);
   if (rssSamples.length > 0) {
-    console.log(`\nRSS during the pipeline (deliveries done: RSS): ${rssSamples.join(', ')}`);
+    console.log(`\nRSS of the worker process (time: RSS): ${rssSamples.join(', ')}`);
   }
 } finally {
   sink.kill('SIGTERM');
@@ -635,4 +716,16 @@ async function waitForPort(port: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error('smtp-sink did not start');
+}
+
+/** VmRSS and VmHWM (peak) of a live process, in kB; null once it is gone. */
+function procStatus(pid: number | undefined): { rssKb: number; hwmKb: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+    return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
+  } catch {
+    return null;
+  }
 }

@@ -17,8 +17,12 @@ export interface DkimKey {
  * parts, same DKIM-Signature when a key is configured.
  */
 export interface MessageComposer {
-  /** The final bytes of one message, signed when a key is configured. Throws on header injection. */
-  compose(message: OutgoingMessage): Promise<Buffer>;
+  /**
+   * The final bytes of one message, signed when a key is configured. Throws on header injection.
+   * `scratch`, when given and large enough, holds the bytes (the result is then a view of it), so a
+   * sender that reuses its buffers allocates no new memory per message.
+   */
+  compose(message: OutgoingMessage, scratch?: Buffer): Promise<Buffer>;
 }
 
 /**
@@ -45,8 +49,8 @@ export function createMessageComposer(
       }
     : null;
   return {
-    async compose(message) {
-      const raw = composeMime(message, now());
+    async compose(message, scratch) {
+      const raw = composeMime(message, now(), scratch);
       if (!signer || !key) return raw;
       return signComposed(key, raw) ?? signMessage(signer, raw);
     },
@@ -120,17 +124,20 @@ function signMessage(signer: DKIM, raw: Buffer): Promise<Buffer> {
  * same bytes (the boundary derives from the Message-ID). Throws on a header value with a line break
  * (header injection). Mailers call `MessageComposer.compose`, never this directly.
  */
-export function composeMime(message: OutgoingMessage, date: Date = new Date()): Buffer {
+export function composeMime(message: OutgoingMessage, date: Date = new Date(), scratch?: Buffer): Buffer {
   const boundary = boundaryFor(message.messageId);
   const head = [
-    header('From', message.from),
+    sharedHeader('From', message.from),
     header('To', message.to),
-    header('Subject', encodeWords(message.subject)),
+    sharedHeader('Subject', message.subject),
     header('Date', rfc2822Date(date)),
     header('Message-ID', message.messageId),
     'MIME-Version: 1.0',
   ];
-  for (const [name, value] of Object.entries(message.headers)) head.push(header(name, value));
+  for (const name in message.headers) {
+    const value = message.headers[name] as string;
+    head.push(sharedHeaderNames.has(name) ? sharedHeader(name, value) : header(name, value));
+  }
   head.push(`Content-Type: multipart/alternative; boundary="${boundary}"`);
   const textHead =
     `${head.join('\r\n')}\r\n\r\n--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
@@ -146,13 +153,13 @@ export function composeMime(message: OutgoingMessage, date: Date = new Date()): 
   }
   // A copy personalised from a template: the shared literals' base64 is reused (see base64-lines.ts),
   // and the whole message is written into one buffer, without a concatenation of pieces.
-  const out = Buffer.allocUnsafe(
+  const capacity =
     textHead.length +
-      base64SlottedCapacity(parts.text.text, parts.text.values) +
-      htmlHead.length +
-      base64SlottedCapacity(parts.html.text, parts.html.values) +
-      tail.length,
-  );
+    base64SlottedCapacity(parts.text.text, parts.text.values) +
+    htmlHead.length +
+    base64SlottedCapacity(parts.html.text, parts.html.values) +
+    tail.length;
+  const out = scratch && scratch.length >= capacity ? scratch : Buffer.allocUnsafe(capacity);
   let pos = out.write(textHead, 0, 'latin1');
   pos = writeBase64Slotted(out, pos, parts.text.text, parts.text.values);
   pos += out.write(htmlHead, pos, 'latin1');
@@ -168,9 +175,34 @@ export function formatAddress(name: string | null | undefined, address: string):
   return `${display} <${address}>`;
 }
 
-// Base64 never contains "_" or "=" mid-line, so this boundary cannot occur inside a part.
+// Base64 never contains "_" or "=" mid-line, so no boundary of this shape can occur inside a part:
+// the hash only makes it differ per message. FNV-1a (two 32-bit lanes), as a native hash call would
+// cost more than the rest of the head.
 function boundaryFor(messageId: string): string {
-  return `=_recap_${createHash('sha256').update(messageId).digest('hex').slice(0, 24)}`;
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ messageId.length;
+  for (let i = 0; i < messageId.length; i++) {
+    const code = messageId.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return `=_recap_${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** Headers every copy of an edition shares: their checked, folded lines are kept, not rebuilt per copy. */
+const sharedHeaderNames = new Set(['List-Id', 'List-Unsubscribe-Post', 'Feedback-ID']);
+const sharedHeaderLines = new Map<string, string>();
+const SHARED_HEADER_LIMIT = 256;
+
+function sharedHeader(name: string, value: string): string {
+  const key = `${name}\n${value}`;
+  let line = sharedHeaderLines.get(key);
+  if (line === undefined) {
+    line = header(name, name === 'Subject' ? encodeWords(value) : value);
+    if (sharedHeaderLines.size >= SHARED_HEADER_LIMIT) sharedHeaderLines.clear();
+    sharedHeaderLines.set(key, line);
+  }
+  return line;
 }
 
 function header(name: string, value: string): string {
@@ -218,7 +250,16 @@ export function encodeWords(text: string): string {
 const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+let lastDate = { second: Number.NaN, text: '' };
+
+/** The Date header's text, made once per second (a send writes a thousand messages a second). */
 function rfc2822Date(date: Date): string {
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastDate.second) lastDate = { second, text: formatDate(date) };
+  return lastDate.text;
+}
+
+function formatDate(date: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${days[date.getUTCDay()]}, ${two(date.getUTCDate())} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 }

@@ -1,5 +1,5 @@
 import { type RenderedMessage, withParts } from '../render/rendered-message.ts';
-import { signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
+import { signBounceToken, signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
 import { formatAddress } from './compose-mime.ts';
 import type { ClaimedDelivery } from './delivery.repository.ts';
 import type { OutgoingMessage } from './mailer.ts';
@@ -30,11 +30,7 @@ export function outgoingMessage(
   delivery: ClaimedDelivery,
   context: EnvelopeContext,
 ): OutgoingMessage {
-  const bounceToken = signToken(context.secrets, {
-    kind: 'bounce',
-    subscriberId: delivery.subscriberId,
-    issueId: context.issueId,
-  });
+  const bounceToken = signBounceToken(context.secrets, delivery.subscriberId, context.issueId);
   const base = hasListUnsubscribe(rendered.headers)
     ? rendered.headers
     : { ...listHeaders(context, delivery.subscriberId), ...rendered.headers };

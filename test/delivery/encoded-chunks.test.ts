@@ -8,8 +8,10 @@ import { base64Lines, base64SlottedLines } from '../../src/delivery/base64-lines
 import { composeMime, createMessageComposer } from '../../src/delivery/compose-mime.ts';
 import type { OutgoingMessage } from '../../src/delivery/mailer.ts';
 import { outgoingMessage } from '../../src/delivery/outgoing-message.ts';
+import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
-import type { Recipient, SlottedText } from '../../src/render/rendered-message.ts';
+import { type Recipient, type SlottedText, withParts } from '../../src/render/rendered-message.ts';
+import { startSmtpSink } from '../support/smtp-sink.ts';
 
 const secrets = { current: 'a-test-secret-that-is-long-enough-0123456789', previous: [] };
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -196,5 +198,47 @@ describe('the encoded-chunk composer', () => {
     expect(untracked.html).not.toMatch(/\/o\//);
     expect(untracked.html).not.toMatch(/\/c\//);
     expect(untracked.text).toContain('Hi there,');
+  });
+
+  it('sends copies in parallel through reused buffers, each arriving whole and as its own', async () => {
+    const sink = await startSmtpSink();
+    const composer = createMessageComposer({ now: () => new Date('2026-11-30T08:00:00Z') });
+    const mailer = createSmtpMailer({ url: sink.url, maxConnections: 3, composer });
+    try {
+      // Copies of 1 MB with personal values all through them: more than a socket takes at once, so bytes
+      // of one copy wait in the process while other lanes compose theirs; a buffer handed to the next
+      // copy before its message was on the server would show as another reader's values.
+      const chunk = `</p>${'<i>bulk</i> '.repeat(10_000)}<p>`;
+      const big: SlottedText = {
+        literals: ['<p>', ...Array.from({ length: 8 }, () => chunk), '</p>'],
+        slots: Array.from({ length: 9 }, () => 0),
+      };
+      const copies = Array.from({ length: 36 }, (_, n) => {
+        const copy = copyFor(readers[n % readers.length] as Recipient);
+        const values = [`reader ${n}`];
+        return withParts(
+          { ...copy, to: `copy${n}@example.test`, html: fill(big, values) },
+          { html: { text: big, values }, text: { text: { literals: [`copy ${n}`], slots: [] }, values: [] } },
+        );
+      });
+      // Six lanes, as a worker runs them: each lane's next copy is composed while the others are on the wire.
+      const queue = [...copies];
+      const results = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const mine = [];
+          for (let copy = queue.shift(); copy; copy = queue.shift()) mine.push(await mailer.send(copy));
+          return mine;
+        }),
+      );
+      expect(results.flat().every((r) => r.ok)).toBe(true);
+      expect(sink.messages).toHaveLength(copies.length);
+      for (const received of sink.messages) {
+        const copy = copies.find((c) => c.to === received.envelopeTo[0]) as OutgoingMessage;
+        expect(received.raw.equals(await composer.compose(copy))).toBe(true);
+      }
+    } finally {
+      await mailer.close();
+      await sink.close();
+    }
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { signRecipientTokens, signToken, verifyClickToken, verifyToken } from '../../src/tracking/token.ts';
+import {
+  signBounceToken,
+  signRecipientTokens,
+  signToken,
+  tokenFromLocalPart,
+  tokenToLocalPart,
+  verifyClickToken,
+  verifyToken,
+} from '../../src/tracking/token.ts';
 
 const secrets = { current: 'a'.repeat(43), previous: [] };
 
@@ -39,5 +47,23 @@ describe('recipient tokens signed in one pass', () => {
     expect(
       verifyToken(secrets, signToken(secrets, { kind: 'open', subscriberId: '42', issueId: 7 }), 'open'),
     ).not.toBeNull();
+  });
+
+  it('bounce tokens: tagged, mail-safe, their own kind; HMAC bounce tokens of earlier sends still verify', () => {
+    const bounce = signBounceToken(secrets, '42', 7);
+    expect(bounce).toMatch(/^k\.42\.7\.[0-9a-z]+\.[A-Za-z0-9_-]{16}$/);
+    const local = tokenToLocalPart(bounce);
+    expect(local).not.toContain('.');
+    expect(verifyToken(secrets, tokenFromLocalPart(local), 'bounce')).toEqual({
+      kind: 'bounce',
+      subscriberId: '42',
+      issueId: 7,
+    });
+    expect(verifyToken(secrets, bounce, 'unsubscribe')).toBeNull();
+    expect(verifyClickToken(secrets, bounce)).toBeNull();
+    expect(verifyToken(secrets, tokens.unsubscribe, 'bounce')).toBeNull();
+    expect(verifyToken(secrets, bounce.replace('k.42.', 'k.43.'), 'bounce')).toBeNull();
+    const earlier = signToken(secrets, { kind: 'bounce', subscriberId: '42', issueId: 7 });
+    expect(verifyToken(secrets, earlier, 'bounce')?.subscriberId).toBe('42');
   });
 });
