@@ -244,15 +244,8 @@ async function editorAction<T>(body: () => Promise<T>): Promise<T> {
 }
 
 async function runBuild(app: App, week: string) {
-  const { buildIssue } = await import('../issues/build-issue.ts');
-  return buildIssue(app.db, {
-    week,
-    timeZone: app.config.timeZone,
-    storiesPerSegment: app.config.selection.storiesPerSegment,
-    minStoriesPerSegment: app.config.selection.minStoriesPerSegment,
-    authority: app.config.selection.authority,
-    now: new Date(),
-  });
+  const { buildIssue, buildSettingsOf } = await import('../issues/build-issue.ts');
+  return buildIssue(app.db, { ...buildSettingsOf(app.config), week, now: new Date() });
 }
 
 /** After an override: rebuild a draft that exists so the stored issue and preview show the change at once. */

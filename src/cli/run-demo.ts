@@ -4,7 +4,7 @@ import { sendIssue } from '../delivery/send-issue.ts';
 import { demoStories, demoSubscribers } from '../demo/demo-content.ts';
 import { simulateDemoEngagement } from '../demo/demo-engagement.ts';
 import { demoSegments } from '../demo/demo-events.ts';
-import { buildIssue } from '../issues/build-issue.ts';
+import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
 import { approveIssue } from '../issues/issue.repository.ts';
 import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
@@ -32,14 +32,7 @@ export async function runDemo(
     await upsertSubscribers(trx, list, 'demo');
     return list.length;
   });
-  const build = await buildIssue(db, {
-    week: options.week,
-    timeZone: config.timeZone,
-    storiesPerSegment: config.selection.storiesPerSegment,
-    minStoriesPerSegment: config.selection.minStoriesPerSegment,
-    authority: config.selection.authority,
-    now: options.now,
-  });
+  const build = await buildIssue(db, { ...buildSettingsOf(config), week: options.week, now: options.now });
   await approveIssue(db, options.week, options.now, config.timeZone);
   const mailer = await openMailer(config);
   const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());

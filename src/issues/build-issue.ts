@@ -22,6 +22,26 @@ export interface BuildIssueOptions {
   authority?: AuthorityTable;
 }
 
+/** The part of the configuration a build reads (Config has it). */
+export interface BuildSettings {
+  timeZone: string;
+  selection: { storiesPerSegment: number; minStoriesPerSegment: number; authority?: AuthorityTable | undefined };
+}
+
+/**
+ * The build options every caller takes from the configuration: one place, so no caller leaves one out
+ * (the schedule and the editor's Rebuild once built without RECAP_SOURCE_AUTHORITY_FILE).
+ */
+export function buildSettingsOf(config: BuildSettings): Omit<BuildIssueOptions, 'week' | 'now'> {
+  const { storiesPerSegment, minStoriesPerSegment, authority } = config.selection;
+  return {
+    timeZone: config.timeZone,
+    storiesPerSegment,
+    minStoriesPerSegment,
+    ...(authority ? { authority } : {}),
+  };
+}
+
 export interface IssueBuild {
   content: IssueContent;
   report: IssueReport;

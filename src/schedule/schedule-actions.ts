@@ -2,7 +2,7 @@ import type { Db } from '../db/database.ts';
 import { createMailer, type MailerSettings } from '../delivery/create-mailer.ts';
 import { sendIssue } from '../delivery/send-issue.ts';
 import type { SendSettings } from '../delivery/send-settings.ts';
-import { buildIssue } from '../issues/build-issue.ts';
+import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
 import { formatSunsetResult, runSunsetFor, type SunsetConfig } from '../subscribers/sunset-settings.ts';
 import type { ScheduleActions } from './schedule-cycle.ts';
 import type { StoryPuller } from './story-pulls.ts';
@@ -31,13 +31,7 @@ export function realScheduleActions(
     // Right before a build, wait for a pull another process may be running: the build then sees its stories.
     ...(puller ? { pullStories: () => puller.pullNow({ waitForLock: true }) } : {}),
     async buildIssue(week) {
-      const { content } = await buildIssue(db, {
-        week,
-        timeZone: config.timeZone,
-        storiesPerSegment: config.selection.storiesPerSegment,
-        minStoriesPerSegment: config.selection.minStoriesPerSegment,
-        now: now(),
-      });
+      const { content } = await buildIssue(db, { ...buildSettingsOf(config), week, now: now() });
       const filled = content.sections.filter((s) => !s.skipped);
       return `${filled.length} of ${content.sections.length} segments with stories`;
     },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
-import { buildIssue } from '../../src/issues/build-issue.ts';
+import { buildIssue, buildSettingsOf } from '../../src/issues/build-issue.ts';
 import { approveIssue, getIssue, IssueStateError, listIssues } from '../../src/issues/issue.repository.ts';
 import { loadIssueContent } from '../../src/issues/issue-content.repository.ts';
 import { editionFor } from '../../src/issues/issue-content.ts';
@@ -232,5 +232,40 @@ describe('across weeks', () => {
 
   it('returns null for a week without an issue', async () => {
     expect(await loadIssueContent(db, '2026-W10', 'UTC')).toBeNull();
+  });
+});
+
+describe('build settings from the configuration', () => {
+  it('carry the source authority table, so every caller ranks with RECAP_SOURCE_AUTHORITY_FILE', async () => {
+    const selection = { storiesPerSegment: 7, minStoriesPerSegment: 3 };
+    const zeroes = { Reuters: 0, 'Financial Times': 0, Nature: 0, 'The Verge': 0 };
+    const settings = buildSettingsOf({ timeZone: 'UTC', selection: { ...selection, authority: zeroes } });
+    expect(settings).toEqual({ timeZone: 'UTC', ...selection, authority: zeroes });
+    expect(buildSettingsOf({ timeZone: 'UTC', selection })).not.toHaveProperty('authority');
+    // A week of its own (2026-W50), still a draft: rebuilt once per settings.
+    const outlets = ['Reuters', 'Financial Times', 'Nature', 'The Verge'];
+    await seed(
+      outlets.map((name, i) =>
+        makeStory({
+          id: `authority-${i}`,
+          title: `Distinct event number ${i} about ${name}`,
+          source: { name, url: null },
+          publishedAt: new Date(`2026-12-${String(8 + i).padStart(2, '0')}T10:00:00Z`),
+        }),
+      ),
+    );
+    const authorityScores = async (from: typeof settings) => {
+      const built = await buildIssue(db, {
+        ...from,
+        week: '2026-W50',
+        now: new Date('2026-12-14T07:00:00Z'),
+      });
+      return built.report.segments.flatMap((s) => s.stories.map((i) => i.scoreBreakdown.authority));
+    };
+    const ranked = await authorityScores(buildSettingsOf({ timeZone: 'UTC', selection }));
+    expect(ranked.some((score) => score > 0)).toBe(true);
+    const flattened = await authorityScores(settings);
+    expect(flattened.length).toBeGreaterThan(0);
+    expect(flattened.every((score) => score === 0)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { createMailer } from '../../delivery/create-mailer.ts';
 import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { editionRendererFor } from '../../delivery/edition-messages.ts';
 import type { Mailer } from '../../delivery/mailer.ts';
-import { buildIssue } from '../../issues/build-issue.ts';
+import { buildIssue, buildSettingsOf } from '../../issues/build-issue.ts';
 import { approveIssue, findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
 import { loadIssueContent } from '../../issues/issue-content.repository.ts';
 import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
@@ -68,13 +68,7 @@ export async function registerIssueRoutes(
   });
 
   const rebuild = (week: string) =>
-    buildIssue(db, {
-      week,
-      timeZone: config.timeZone,
-      storiesPerSegment: config.selection.storiesPerSegment,
-      minStoriesPerSegment: config.selection.minStoriesPerSegment,
-      now: options.now(),
-    });
+    buildIssue(db, { ...buildSettingsOf(config), week, now: options.now() });
 
   editor.get('/editor/issues/:week', async (request, reply) => {
     const week = weekParam(request);
