@@ -263,7 +263,7 @@ describe('build settings from the configuration', () => {
       return built.report.segments.flatMap((s) => s.stories.map((i) => i.scoreBreakdown.authority));
     };
     const ranked = await authorityScores(buildSettingsOf({ timeZone: 'UTC', selection }));
-    expect(ranked.some((score) => score > 0)).toBe(true);
+    expect(ranked.some((score) => (score ?? 0) > 0)).toBe(true);
     const flattened = await authorityScores(settings);
     expect(flattened.length).toBeGreaterThan(0);
     expect(flattened.every((score) => score === 0)).toBe(true);
