@@ -116,12 +116,19 @@ function clickTags(
   issueId: number,
   positions: readonly number[],
 ): Buffer {
-  const blocks = Buffer.alloc(16 * positions.length);
-  positions.forEach((position, index) => {
-    blocks.writeBigUInt64BE(subscriberId, index * 16);
-    blocks.writeUInt32BE(issueId, index * 16 + 8);
-    blocks.writeUInt32BE(position, index * 16 + 12);
-  });
+  if (positions.length === 0) return Buffer.alloc(0);
+  const blocks = Buffer.allocUnsafe(16 * positions.length);
+  // The subscriber's 8 bytes are the same in every block: made from the BigInt once, then copied as words.
+  blocks.writeBigUInt64BE(subscriberId, 0);
+  const high = blocks.readUInt32BE(0);
+  const low = blocks.readUInt32BE(4);
+  for (let index = 0; index < positions.length; index++) {
+    const at = index * 16;
+    blocks.writeUInt32BE(high, at);
+    blocks.writeUInt32BE(low, at + 4);
+    blocks.writeUInt32BE(issueId, at + 8);
+    blocks.writeUInt32BE(positions[index] as number, at + 12);
+  }
   // ECB keeps no state between blocks, so one cipher object serves every call.
   return clickCipher(secret).update(blocks);
 }
