@@ -279,6 +279,19 @@ export interface IssueDeliveryRollupsTable {
   deliveries: string;
 }
 
+/**
+ * Unsubscribes and complaints per issue × subscriber, attributed when the consent record is written
+ * (trigger on consent_log): the issue the record names, else the one whose send window it fell in, and
+ * only if that issue was addressed to the subscriber. segment_key is that delivery's segment set.
+ */
+export interface IssueOptOutsTable {
+  issue_id: number;
+  subscriber_id: string;
+  segment_key: string;
+  unsubscribed: boolean;
+  complained: boolean;
+}
+
 export interface ConsentLogTable {
   id: Generated<string>;
   subscriber_id: string;
@@ -362,6 +375,7 @@ export interface Database {
   event_link_readers: EventLinkReadersTable;
   issue_event_rollups: IssueEventRollupsTable;
   issue_link_rollups: IssueLinkRollupsTable;
+  issue_opt_outs: IssueOptOutsTable;
   issue_delivery_rollups: IssueDeliveryRollupsTable;
   consent_log: ConsentLogTable;
   schedule_fires: ScheduleFiresTable;

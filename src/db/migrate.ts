@@ -12,6 +12,7 @@ import * as storyHook from './migrations/20261130040000_story_hook.ts';
 import * as storyIngestion from './migrations/20261130050000_story_ingestion.ts';
 import * as readersDecide from './migrations/20261130060000_readers_decide.ts';
 import * as eventRollups from './migrations/20261130070000_event_rollups.ts';
+import * as optOutRollups from './migrations/20261130080000_opt_out_rollups.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '20261130050000_story_ingestion': storyIngestion,
   '20261130070000_event_rollups': eventRollups,
   '20261130030000_send_pacing_local_time': sendPacingLocalTime,
+  '20261130080000_opt_out_rollups': optOutRollups,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -96,33 +96,14 @@ export function deliveriesByIssue(issueIds: RawBuilder<unknown>): RawBuilder<unk
 }
 
 /**
- * Unsubscribes and complaints an issue caused: consent records naming the issue (the link carried its id),
- * else those made between this issue's send and the next one's by someone it was sent to.
+ * Unsubscribes and complaints per issue of `issueIds`, from issue_opt_outs (attributed when the consent
+ * record was written: see migration 20261130080000). A few rows per issue.
  */
-function attributedConsent(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
-  // Only opt-outs since the earliest send among the issues can count (a partial index holds them),
-  // and each record's named issue is read from its JSON once, not once per issue it is compared with.
+function optOutsByIssue(issueIds: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`
-    SELECT w.id AS issue_id, c.subscriber_id,
-      bool_or(c.action = 'unsubscribe') AS unsubscribed,
-      bool_or(c.action = 'complaint') AS complained
-    FROM (
-      SELECT subscriber_id, action, occurred_at, detail->>'issueId' AS named_issue
-      FROM consent_log
-      WHERE action IN ('unsubscribe', 'complaint')
-        AND occurred_at >= (
-          SELECT CASE WHEN bool_or(send_started_at IS NULL) THEN '-infinity'::timestamptz ELSE min(send_started_at) END
-          FROM issues WHERE id IN (${issueIds}))
-      OFFSET 0
-    ) c
-    JOIN (
-      SELECT id, send_started_at AS from_at, lead(send_started_at) OVER (ORDER BY week) AS to_at FROM issues
-    ) w ON c.named_issue = w.id::text
-      OR (c.named_issue IS NULL AND w.from_at IS NOT NULL AND c.occurred_at >= w.from_at
-          AND (w.to_at IS NULL OR c.occurred_at < w.to_at))
-    JOIN deliveries d ON d.issue_id = w.id AND d.subscriber_id = c.subscriber_id
-    WHERE w.id IN (${issueIds})
-    GROUP BY w.id, c.subscriber_id`;
+    SELECT issue_id, count(*) FILTER (WHERE unsubscribed) AS unsubscribes,
+      count(*) FILTER (WHERE complained) AS complaints
+    FROM issue_opt_outs WHERE issue_id IN (${issueIds}) GROUP BY issue_id`;
 }
 
 interface CountsRow {
@@ -195,8 +176,8 @@ function addEvents(tally: Tally, kind: string, cls: string, events: number, read
 
 /**
  * The dashboard's numbers for one week's issue, or null when there is no issue for the week. Reads the
- * rollups (a few rows per segment set and link), plus the consent records attributed to the issue:
- * its cost does not grow with the number of deliveries or events.
+ * rollups (a few rows per segment set, link and opt-out): its cost does not grow with the number of
+ * deliveries or events.
  */
 // Long: one report assembled from the rollup queries it runs side by side.
 export async function loadIssueStats(db: Db, week: string): Promise<IssueStats | null> {
@@ -217,11 +198,9 @@ export async function loadIssueStats(db: Db, week: string): Promise<IssueStats |
       db,
     ),
     sql<{ segment_key: string; unsubscribes: string; complaints: string }>`
-      SELECT d.segment_key, count(*) FILTER (WHERE cons.unsubscribed) AS unsubscribes,
-        count(*) FILTER (WHERE cons.complained) AS complaints
-      FROM (${attributedConsent(sql`${id}`)}) cons
-      JOIN deliveries d ON d.issue_id = ${id} AND d.subscriber_id = cons.subscriber_id
-      GROUP BY d.segment_key`.execute(db),
+      SELECT segment_key, count(*) FILTER (WHERE unsubscribed) AS unsubscribes,
+        count(*) FILTER (WHERE complained) AS complaints
+      FROM issue_opt_outs WHERE issue_id = ${id} GROUP BY segment_key`.execute(db),
     sql<{
       position: number;
       url: string;
@@ -330,9 +309,7 @@ export async function loadWeeklySeries(db: Db, limit = 12): Promise<WeekPoint[]>
       ORDER BY i.week DESC LIMIT ${limit}
     ), d AS (${deliveriesByIssue(sql`SELECT id FROM recent`)}
     ), e AS (${humanEngagementByIssue(sql`SELECT id FROM recent`)}
-    ), c AS (
-      SELECT issue_id, count(*) FILTER (WHERE unsubscribed) AS unsubscribes, count(*) FILTER (WHERE complained) AS complaints
-      FROM (${attributedConsent(sql`SELECT id FROM recent`)}) attributed GROUP BY issue_id
+    ), c AS (${optOutsByIssue(sql`SELECT id FROM recent`)}
     )
     SELECT r.id, r.week, r.status,
       coalesce(d.recipients, 0) AS recipients, coalesce(d.delivered, 0) AS delivered,

@@ -47,6 +47,8 @@ export interface SubscriberExport {
   /** The analytics rollups' per-person counts (events per issue, kind and class; clicks per link). */
   event_reader_counts: Array<Record<string, unknown>>;
   event_link_readers: Array<Record<string, unknown>>;
+  /** The issues whose unsubscribes or complaints count this person (per issue: which of the two). */
+  issue_opt_outs: Array<Record<string, unknown>>;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function exportSubscriberById(
     .where('status', '<>', 'erased')
     .executeTakeFirst();
   if (!subscriber) return null;
-  const [subscriptions, consent, deliveries, events, readerCounts, linkReaders] = await Promise.all([
+  const [subscriptions, consent, deliveries, events, readerCounts, linkReaders, optOuts] = await Promise.all([
     db
       .selectFrom('subscriptions')
       .innerJoin('segments', 'segments.id', 'subscriptions.segment_id')
@@ -136,6 +138,13 @@ export async function exportSubscriberById(
       .where('event_link_readers.subscriber_id', '=', subscriberId)
       .orderBy('issues.week')
       .execute(),
+    db
+      .selectFrom('issue_opt_outs')
+      .innerJoin('issues', 'issues.id', 'issue_opt_outs.issue_id')
+      .select(['issues.week', 'issue_opt_outs.unsubscribed', 'issue_opt_outs.complained'])
+      .where('issue_opt_outs.subscriber_id', '=', subscriberId)
+      .orderBy('issues.week')
+      .execute(),
   ]);
   return {
     exportedAt: now.toISOString(),
@@ -150,6 +159,7 @@ export async function exportSubscriberById(
     tracking_events: events.map((row) => ({ ...row })),
     event_reader_counts: readerCounts.map((row) => ({ ...row })),
     event_link_readers: linkReaders.map((row) => ({ ...row })),
+    issue_opt_outs: optOuts.map((row) => ({ ...row })),
   };
 }
 
@@ -226,8 +236,9 @@ export async function eraseSubscriber(
       .set({ subscriber_id: placeholder.id, ip: null, user_agent: null })
       .where('subscriber_id', '=', subscriber.id)
       .executeTakeFirst();
-    // The rollups' per-person counts follow the events, so distinct-reader numbers stay exact.
-    for (const table of ['event_reader_counts', 'event_link_readers'] as const) {
+    // The rollups' per-person rows follow the events and deliveries, so distinct-reader and opt-out
+    // numbers stay exact.
+    for (const table of ['event_reader_counts', 'event_link_readers', 'issue_opt_outs'] as const) {
       await trx
         .updateTable(table)
         .set({ subscriber_id: placeholder.id })
