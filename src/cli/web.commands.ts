@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type App, openApp } from './app.ts';
+import { tuneHeapForStreamingImport } from './import-heap.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
@@ -9,6 +10,8 @@ export function registerWebCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (default PORT or 3000)')
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
+      // The server takes streamed story imports (POST /api/stories).
+      tuneHeapForStreamingImport();
       const app = await openApp();
       const { startServer } = await import('../web/server.ts');
       const port = options.port === undefined ? undefined : Number(options.port);

@@ -25,6 +25,8 @@ export interface ReadRecordsOptions {
 
 /** A record longer than this is refused as a record; the rest of the input is still read. */
 const MAX_RECORD_CHARS = 1024 * 1024;
+/** Bytes decoded at a time: the text held between records stays a small, young string. */
+const DECODE_BYTES = 32 * 1024;
 /** A single pretty-printed object is read whole; past this size the input must be NDJSON or an array. */
 const MAX_PRETTY_CHARS = 8 * 1024 * 1024;
 
@@ -157,7 +159,16 @@ export async function* readStoryRecords(
     if (options.maxBytes !== undefined && bytes > options.maxBytes)
       throw new InputTooLargeError(options.maxBytes);
     options.onBytes?.(bytes);
-    yield* take(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }), false);
+    if (typeof chunk === 'string') {
+      yield* take(chunk, false);
+      continue;
+    }
+    // Decoded piece by piece: a string past V8's large-object size (128 KiB) is only ever freed by a full
+    // collection, and one held across the consumer's awaits would be kept until then, chunk after chunk.
+    for (let start = 0; start < chunk.byteLength; start += DECODE_BYTES) {
+      const piece = chunk.subarray(start, Math.min(start + DECODE_BYTES, chunk.byteLength));
+      yield* take(decoder.decode(piece, { stream: true }), false);
+    }
   }
   yield* take(decoder.decode(), true);
 }

@@ -61,92 +61,167 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
   );
   const segmentId = new Map(segments.map((s) => [s.name, s.id]));
   for (const all of chunks(stories)) {
-    const written = await trx
-      .insertInto('stories')
-      .values(
-        all.map((s) => ({
-          id: s.id,
-          title: s.title,
-          hook: s.hook ?? null,
-          url: s.url,
-          canonical_url: s.canonicalUrl,
-          source_name: s.source.name,
-          source_url: s.source.url,
-          region: s.region,
-          published_at: s.publishedAt,
-          collected_at: s.collectedAt,
-          tldr_what_changed: s.tldr.whatChanged,
-          tldr_why_it_matters: s.tldr.whyItMatters,
-          tldr_what_to_do_next: s.tldr.whatToDoNext,
-          related: JSON.stringify(s.related),
-          content_hash: storyContentHash(s),
-        })),
-      )
-      .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet((eb) => ({
-            title: eb.ref('excluded.title'),
-            hook: eb.ref('excluded.hook'),
-            url: eb.ref('excluded.url'),
-            canonical_url: eb.ref('excluded.canonical_url'),
-            source_name: eb.ref('excluded.source_name'),
-            source_url: eb.ref('excluded.source_url'),
-            region: eb.ref('excluded.region'),
-            published_at: eb.ref('excluded.published_at'),
-            collected_at: eb.ref('excluded.collected_at'),
-            tldr_what_changed: eb.ref('excluded.tldr_what_changed'),
-            tldr_why_it_matters: eb.ref('excluded.tldr_why_it_matters'),
-            tldr_what_to_do_next: eb.ref('excluded.tldr_what_to_do_next'),
-            related: eb.ref('excluded.related'),
-            content_hash: eb.ref('excluded.content_hash'),
-            retracted_at: null,
-            updated_at: sql`now()`,
-          }))
-          .where(sql<boolean>`stories.content_hash IS DISTINCT FROM excluded.content_hash`),
-      )
-      .returning(['id', sql<boolean>`xmax = 0`.as('inserted')])
-      .execute();
-    const changed = new Set(written.map((row) => row.id));
-    const inserted = written.filter((row) => row.inserted).length;
-    counts.imported += inserted;
-    counts.updated += written.length - inserted;
+    const written = await insertStoryRows(trx, all);
+    const inserted = new Set<string>();
+    const changed = new Set<string>();
+    for (const row of written) {
+      changed.add(row.id);
+      if (row.inserted) inserted.add(row.id);
+    }
+    counts.imported += inserted.size;
+    counts.updated += written.length - inserted.size;
     counts.unchanged += all.length - written.length;
     const batch = all.filter((s) => changed.has(s.id));
     if (batch.length === 0) continue;
-    const ids = batch.map((s) => s.id);
-    for (const table of [
-      'story_takeaways',
-      'story_implications',
-      'story_timeline_events',
-      'story_segments',
-    ] as const) {
-      await trx.deleteFrom(table).where('story_id', 'in', ids).execute();
+    // A story just inserted has no parts yet: only the updated ones need theirs cleared.
+    const updatedIds = batch.filter((s) => !inserted.has(s.id)).map((s) => s.id);
+    if (updatedIds.length > 0) {
+      for (const table of [
+        'story_takeaways',
+        'story_implications',
+        'story_timeline_events',
+        'story_segments',
+      ] as const) {
+        await trx.deleteFrom(table).where('story_id', 'in', updatedIds).execute();
+      }
     }
-    const takeaways = batch.flatMap((s) =>
-      s.keyTakeaways.map((text, position) => ({ story_id: s.id, position, text })),
-    );
-    const implications = batch.flatMap((s) =>
-      s.implications.map((i, position) => ({
-        story_id: s.id,
-        position,
-        prediction: i.prediction,
-        rationale: i.rationale,
-      })),
-    );
-    const timeline = batch.flatMap((s) =>
-      s.timeline.map((t, position) => ({ story_id: s.id, position, date: t.date, event: t.event })),
-    );
-    const tags = batch.flatMap((s) =>
-      s.audiences.map((name) => ({ story_id: s.id, segment_id: segmentId.get(name) as number })),
-    );
-    for (const rows of chunks(takeaways)) await trx.insertInto('story_takeaways').values(rows).execute();
-    for (const rows of chunks(implications))
-      await trx.insertInto('story_implications').values(rows).execute();
-    for (const rows of chunks(timeline)) await trx.insertInto('story_timeline_events').values(rows).execute();
-    for (const rows of chunks(tags)) await trx.insertInto('story_segments').values(rows).execute();
+    await insertStoryParts(trx, batch, segmentId);
   }
   return counts;
+}
+
+/**
+ * The rows of a json parameter. A lone surrogate (JSON.stringify writes it as an escape such as
+ * `\ud800`) becomes U+FFFD, as it did when each value was a text parameter encoded as UTF-8:
+ * PostgreSQL refuses it in json.
+ */
+export function jsonParameter(rows: unknown): string {
+  const json = JSON.stringify(rows);
+  return json.includes('\\ud') ? json.replace(LONE_SURROGATE_ESCAPE, '$1\\ufffd') : json;
+}
+
+/** `\udXXX` (a surrogate: only a lone one is escaped) not itself behind an escaped backslash. */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/**
+ * Inserts or updates one chunk of stories in one statement whose rows arrive as one JSON document
+ * (json_to_recordset), not one parameter per cell: serialising a batch then makes little garbage, which
+ * keeps a long import's memory flat. Returns the rows written (new or changed) and whether each was new.
+ */
+async function insertStoryRows(
+  trx: Tx,
+  stories: readonly Story[],
+): Promise<Array<{ id: string; inserted: boolean }>> {
+  const rows = stories.map((s) => ({
+    id: s.id,
+    title: s.title,
+    hook: s.hook ?? null,
+    url: s.url,
+    canonical_url: s.canonicalUrl,
+    source_name: s.source.name,
+    source_url: s.source.url,
+    region: s.region,
+    published_at: s.publishedAt,
+    collected_at: s.collectedAt,
+    tldr_what_changed: s.tldr.whatChanged,
+    tldr_why_it_matters: s.tldr.whyItMatters,
+    tldr_what_to_do_next: s.tldr.whatToDoNext,
+    related: s.related,
+    content_hash: storyContentHash(s),
+  }));
+  return trx
+    .insertInto('stories')
+    .columns([
+      'id',
+      'title',
+      'hook',
+      'url',
+      'canonical_url',
+      'source_name',
+      'source_url',
+      'region',
+      'published_at',
+      'collected_at',
+      'tldr_what_changed',
+      'tldr_why_it_matters',
+      'tldr_what_to_do_next',
+      'related',
+      'content_hash',
+    ])
+    .expression(
+      sql`SELECT * FROM json_to_recordset(${jsonParameter(rows)}::json) AS r(
+        id text, title text, hook text, url text, canonical_url text, source_name text, source_url text,
+        region text, published_at timestamptz, collected_at timestamptz, tldr_what_changed text,
+        tldr_why_it_matters text, tldr_what_to_do_next text, related jsonb, content_hash text
+      )`,
+    )
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet((eb) => ({
+          title: eb.ref('excluded.title'),
+          hook: eb.ref('excluded.hook'),
+          url: eb.ref('excluded.url'),
+          canonical_url: eb.ref('excluded.canonical_url'),
+          source_name: eb.ref('excluded.source_name'),
+          source_url: eb.ref('excluded.source_url'),
+          region: eb.ref('excluded.region'),
+          published_at: eb.ref('excluded.published_at'),
+          collected_at: eb.ref('excluded.collected_at'),
+          tldr_what_changed: eb.ref('excluded.tldr_what_changed'),
+          tldr_why_it_matters: eb.ref('excluded.tldr_why_it_matters'),
+          tldr_what_to_do_next: eb.ref('excluded.tldr_what_to_do_next'),
+          related: eb.ref('excluded.related'),
+          content_hash: eb.ref('excluded.content_hash'),
+          retracted_at: null,
+          updated_at: sql`now()`,
+        }))
+        .where(sql<boolean>`stories.content_hash IS DISTINCT FROM excluded.content_hash`),
+    )
+    .returning(['id', sql<boolean>`xmax = 0`.as('inserted')])
+    .execute();
+}
+
+/** Writes the takeaways, implications, timeline and segment tags of stories, each table's rows as one JSON document. */
+async function insertStoryParts(
+  trx: Tx,
+  stories: readonly Story[],
+  segmentId: ReadonlyMap<string, number>,
+): Promise<void> {
+  const takeaways = stories.flatMap((s) =>
+    s.keyTakeaways.map((text, position) => ({ story_id: s.id, position, text })),
+  );
+  const implications = stories.flatMap((s) =>
+    s.implications.map((i, position) => ({
+      story_id: s.id,
+      position,
+      prediction: i.prediction,
+      rationale: i.rationale,
+    })),
+  );
+  const timeline = stories.flatMap((s) =>
+    s.timeline.map((t, position) => ({ story_id: s.id, position, date: t.date, event: t.event })),
+  );
+  const tags = stories.flatMap((s) =>
+    s.audiences.map((name) => ({ story_id: s.id, segment_id: segmentId.get(name) as number })),
+  );
+  if (takeaways.length > 0)
+    await sql`INSERT INTO story_takeaways (story_id, position, text)
+      SELECT * FROM json_to_recordset(${jsonParameter(takeaways)}::json)
+        AS r(story_id text, position int, text text)`.execute(trx);
+  if (implications.length > 0)
+    await sql`INSERT INTO story_implications (story_id, position, prediction, rationale)
+      SELECT * FROM json_to_recordset(${jsonParameter(implications)}::json)
+        AS r(story_id text, position int, prediction text, rationale text)`.execute(trx);
+  if (timeline.length > 0)
+    await sql`INSERT INTO story_timeline_events (story_id, position, date, event)
+      SELECT * FROM json_to_recordset(${jsonParameter(timeline)}::json)
+        AS r(story_id text, position int, date text, event text)`.execute(trx);
+  if (tags.length > 0)
+    await sql`INSERT INTO story_segments (story_id, segment_id)
+      SELECT * FROM json_to_recordset(${jsonParameter(tags)}::json) AS r(story_id text, segment_id int)`.execute(
+      trx,
+    );
 }
 
 /**

@@ -24,6 +24,15 @@ describe('readStoryRecords', () => {
     }
   });
 
+  it('reads a chunk far larger than it decodes at a time, multi-byte characters split between pieces', async () => {
+    // 20,000 lines of 'é🚀' text in one 300 KB chunk: piece boundaries (every 32 KiB) fall inside characters.
+    const lines = Array.from({ length: 20_000 }, (_, i) => ({ id: `s${i}`, t: 'é🚀'.repeat(i % 3) }));
+    const text = lines.map((line) => JSON.stringify(line)).join('\n');
+    const records = await read(text, 300 * 1024);
+    expect(records).toHaveLength(lines.length);
+    expect(records).toEqual(lines.map((value, i) => ({ record: i + 1, value })));
+  });
+
   it('reads NDJSON and a single pretty-printed object', async () => {
     expect(await read('{"id":"a"}\n\n{"id":"b"}')).toEqual([
       { record: 1, value: { id: 'a' } },
