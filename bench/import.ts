@@ -153,8 +153,8 @@ async function writeStories(file: string, bytes: number): Promise<number> {
 
 async function child(mode: 'idle' | 'file' | 'api', file: string): Promise<void> {
   // As `recap import stories`, `recap ingest` and `recap serve` do, before the app loads; the idle child too.
-  const { tuneHeapForStreamingImport } = await import('../src/cli/import-heap.ts');
-  tuneHeapForStreamingImport();
+  const { collectOldGarbageSooner } = await import('../src/cli/heap-tuning.ts');
+  collectOldGarbageSooner();
   const { openApp } = await import('../src/cli/app.ts');
   const { importStories } = await import('../src/stories/story-import.ts');
   const { readStoryRecords } = await import('../src/stories/story-stream.ts');

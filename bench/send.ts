@@ -9,10 +9,12 @@
  * composing one copy, and claim throughput at the start and the end of a long queue.
  *
  *   NODE_ENV=production npx tsx bench/send.ts [--subscribers 30000] [--dkim-subscribers 5000]
- *     [--raw 10000] [--naive 1500] [--million] [--skip-paced]
+ *     [--raw 10000] [--naive 1500] [--million] [--skip-paced] [--skip-scale-out]
  *
  * (2b) repeats (2) with SEND_DOMAIN_LIMITS set for domains the audience does not use and local-time rows that
  * are all due: pacing and local-time claims must not slow an unpaced send.
+ * (2c) scale-out: two `recap worker` processes (5 connections each) share one issue, beside the one-process
+ * ceiling at 10 connections: what an operator gets by adding a worker.
  *
  * Needs PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); creates and drops
  * its own database. --million sends to 1,000,000 subscribers (or --subscribers N) with a real `recap worker`
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     million: { type: 'boolean', default: false },
     'skip-claims': { type: 'boolean', default: false },
     'skip-paced': { type: 'boolean', default: false },
+    'skip-scale-out': { type: 'boolean', default: false },
   },
 });
 const subscriberCount = Number(args.subscribers ?? (args.million ? 1_000_000 : 30_000));
@@ -338,17 +341,25 @@ try {
      * The million: the audience frozen here, then one `recap worker` process (the compiled CLI an operator
      * runs) sends the whole queue; its RSS is read from /proc while it runs (VmHWM: the kernel's own peak).
      */
-    async function workerProcessRun(week: string, connections: number) {
+    async function workerProcessRun(week: string, connections: number, processes = 1) {
+      const runIssue =
+        week === '2026-W48'
+          ? issue
+          : await db
+              .insertInto('issues')
+              .values({ week, status: 'approved' })
+              .returning('id')
+              .executeTakeFirstOrThrow();
       const freezeStarted = performance.now();
-      const counts = await startSend(db, issue.id, {
+      const counts = await startSend(db, runIssue.id, {
         messageIdDomain: 'recap.example.com',
         segmentIds: segments.map((s) => s.id),
       });
       const freezeSeconds = (performance.now() - freezeStarted) / 1000;
       await db
         .updateTable('issues')
-        .set({ content_snapshot: snapshotOf(content) })
-        .where('id', '=', issue.id)
+        .set({ content_snapshot: snapshotOf({ ...content, issueId: runIssue.id }) })
+        .where('id', '=', runIssue.id)
         .execute();
       const env: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,
@@ -357,26 +368,33 @@ try {
         SMTP_MAX_CONNECTIONS: String(connections),
       };
       const started = performance.now();
-      const child = spawn(process.execPath, [binRecap, 'worker', '--week', week], {
-        cwd: tmpdir(),
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        output = (output + chunk.toString()).slice(-4000);
+      const children = Array.from({ length: processes }, () => {
+        const child = spawn(process.execPath, [binRecap, 'worker', '--week', week], {
+          cwd: tmpdir(),
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        const keep = (chunk: Buffer) => {
+          output = (output + chunk.toString()).slice(-4000);
+        };
+        child.stdout?.on('data', keep);
+        child.stderr?.on('data', keep);
+        const exited = new Promise<void>((resolve, reject) =>
+          child.on('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`recap worker exited with ${code}:\n${output}`)),
+          ),
+        );
+        return { child, exited };
       });
       let peakKb = 0;
       let lastBucket = -1;
       const sampler = setInterval(() => {
-        const status = procStatus(child.pid);
+        const status = procStatus(children[0]?.child.pid);
         if (!status) return;
         peakKb = Math.max(peakKb, status.hwmKb);
         const elapsed = (performance.now() - started) / 1000;
-        const bucket = Math.floor(elapsed / 60);
+        const bucket = process.env.RSS_EVERY ? Math.floor(elapsed / Number(process.env.RSS_EVERY)) : Math.floor(elapsed / 60);
         if (bucket !== lastBucket) {
           lastBucket = bucket;
           rssSamples.push(`${elapsed.toFixed(0)} s: ${(status.rssKb / 1024).toFixed(0)} MB`);
@@ -385,14 +403,16 @@ try {
           );
         }
       }, 100);
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      clearInterval(sampler);
+      try {
+        await Promise.all(children.map((c) => c.exited));
+      } finally {
+        clearInterval(sampler);
+      }
       const seconds = (performance.now() - started) / 1000;
-      if (code !== 0) throw new Error(`recap worker exited with ${code}:\n${output}`);
       const sent = await db
         .selectFrom('deliveries')
         .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('issue_id', '=', issue.id)
+        .where('issue_id', '=', runIssue.id)
         .where('status', '=', 'sent')
         .executeTakeFirstOrThrow();
       return {
@@ -460,6 +480,31 @@ try {
           );
         }
       }
+    }
+
+    // (2c) Scale-out, as an operator adds workers when one process is not enough: two `recap worker`
+    // processes (the compiled CLI) on one issue, 5 connections each, beside the one-process ceiling at
+    // 10 connections. Timed from the first result recorded to the last (process start-up not counted).
+    if (!args.million && !args['skip-scale-out']) {
+      const before = await rawCeiling(10, false);
+      const scaled = await workerProcessRun('2026-W43', 5, 2);
+      const after = await rawCeiling(10, false);
+      const span = await sql<{ seconds: number }>`
+        SELECT extract(epoch FROM max(sent_at) - min(sent_at))::float8 AS seconds
+        FROM deliveries d JOIN issues i ON i.id = d.issue_id WHERE i.week = '2026-W43'`.execute(db);
+      const seconds = span.rows[0]?.seconds ?? scaled.seconds;
+      const perSecond = scaled.sent / seconds;
+      const ceiling = (before + after) / 2;
+      process.stderr.write(
+        `  scale-out: ${Math.round(perSecond)} msg/s; ceiling 10 connections ${Math.round(before)} before, ${Math.round(after)} after\n`,
+      );
+      rows.push({
+        path: '(2c) scale-out: two `recap worker` processes × 5 connections, one issue',
+        messages: scaled.sent,
+        seconds,
+        perSecond,
+        note: `${Math.round((perSecond / ceiling) * 100)} % of the one-process ceiling at 10 connections (${Math.round(before).toLocaleString('en')} before, ${Math.round(after).toLocaleString('en')} after); first to last result, start-up not counted`,
+      });
     }
 
     // (2b) The same pipeline with per-domain pacing configured (for domains this audience does not use) and a

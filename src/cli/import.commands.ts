@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { withApp } from './app.ts';
-import { tuneHeapForStreamingImport } from './import-heap.ts';
+import { collectOldGarbageSooner } from './heap-tuning.ts';
 
 export function registerImportCommands(program: Command): void {
   const importCommand = program.command('import').description('import enriched stories or subscribers');
@@ -14,7 +14,7 @@ export function registerImportCommands(program: Command): void {
     .argument('<file>', 'stories file, or an http(s) URL')
     .addOption(skipInvalid)
     .action((file: string, options: { skipInvalid?: boolean }) => {
-      tuneHeapForStreamingImport();
+      collectOldGarbageSooner();
       return withApp(async (app) =>
         (await import('./import.actions.ts')).importStoriesAction(app, file, options),
       );
@@ -26,7 +26,7 @@ export function registerImportCommands(program: Command): void {
       'pull every RECAP_STORIES_URL once (conditional requests: an unchanged feed is not read again) and print a line per URL',
     )
     .action(() => {
-      tuneHeapForStreamingImport();
+      collectOldGarbageSooner();
       return withApp(async (app) => (await import('./import.actions.ts')).ingestAction(app));
     });
 

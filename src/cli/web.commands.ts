@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { type App, openApp } from './app.ts';
-import { tuneHeapForStreamingImport } from './import-heap.ts';
+import { collectOldGarbageSooner } from './heap-tuning.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
@@ -11,7 +11,7 @@ export function registerWebCommands(program: Command): void {
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
       // The server takes streamed story imports (POST /api/stories).
-      tuneHeapForStreamingImport();
+      collectOldGarbageSooner();
       const app = await openApp();
       const { startServer } = await import('../web/server.ts');
       const port = options.port === undefined ? undefined : Number(options.port);
