@@ -276,8 +276,8 @@ try {
 
     process.stderr.write(`seeded ${subscriberCount} subscribers in ${seedSeconds.toFixed(1)} s\n`);
 
-    /** One send of a fresh issue to `limit` deliveries (all when null) by one worker. */
-    async function pipelineRun(week: string, connections: number, dkim: boolean, limit: number | null) {
+    /** The issue of `week` (W48 is the seeded one, others are made), its audience frozen: the send started. */
+    async function frozenIssue(week: string) {
       const runIssue =
         week === '2026-W48'
           ? issue
@@ -291,7 +291,12 @@ try {
         messageIdDomain: 'recap.example.com',
         segmentIds: segments.map((s) => s.id),
       });
-      const freezeSeconds = (performance.now() - freezeStarted) / 1000;
+      return { runIssue, counts, freezeSeconds: (performance.now() - freezeStarted) / 1000 };
+    }
+
+    /** One send of a fresh issue to `limit` deliveries (all when null) by one worker. */
+    async function pipelineRun(week: string, connections: number, dkim: boolean, limit: number | null) {
+      const { runIssue, counts, freezeSeconds } = await frozenIssue(week);
       if (limit !== null) {
         // A shorter queue for the slower signed runs: the first `limit` deliveries, the rest removed.
         await sql`
@@ -338,24 +343,12 @@ try {
     }
 
     /**
-     * The million: the audience frozen here, then one `recap worker` process (the compiled CLI an operator
-     * runs) sends the whole queue; its RSS is read from /proc while it runs (VmHWM: the kernel's own peak).
+     * The million (and the scale-out row): the audience frozen here, then `processes` real `recap worker`
+     * processes (the compiled CLI an operator runs) send the whole queue; the first one's RSS is read from
+     * /proc while it runs (VmHWM: the kernel's own peak).
      */
     async function workerProcessRun(week: string, connections: number, processes = 1) {
-      const runIssue =
-        week === '2026-W48'
-          ? issue
-          : await db
-              .insertInto('issues')
-              .values({ week, status: 'approved' })
-              .returning('id')
-              .executeTakeFirstOrThrow();
-      const freezeStarted = performance.now();
-      const counts = await startSend(db, runIssue.id, {
-        messageIdDomain: 'recap.example.com',
-        segmentIds: segments.map((s) => s.id),
-      });
-      const freezeSeconds = (performance.now() - freezeStarted) / 1000;
+      const { runIssue, counts, freezeSeconds } = await frozenIssue(week);
       await db
         .updateTable('issues')
         .set({ content_snapshot: snapshotOf({ ...content, issueId: runIssue.id }) })
