@@ -387,7 +387,9 @@ try {
         if (!status) return;
         peakKb = Math.max(peakKb, status.hwmKb);
         const elapsed = (performance.now() - started) / 1000;
-        const bucket = process.env.RSS_EVERY ? Math.floor(elapsed / Number(process.env.RSS_EVERY)) : Math.floor(elapsed / 60);
+        const bucket = process.env.RSS_EVERY
+          ? Math.floor(elapsed / Number(process.env.RSS_EVERY))
+          : Math.floor(elapsed / 60);
         if (bucket !== lastBucket) {
           lastBucket = bucket;
           rssSamples.push(`${elapsed.toFixed(0)} s: ${(status.rssKb / 1024).toFixed(0)} MB`);

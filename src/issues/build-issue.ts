@@ -25,7 +25,11 @@ export interface BuildIssueOptions {
 /** The part of the configuration a build reads (Config has it). */
 export interface BuildSettings {
   timeZone: string;
-  selection: { storiesPerSegment: number; minStoriesPerSegment: number; authority?: AuthorityTable | undefined };
+  selection: {
+    storiesPerSegment: number;
+    minStoriesPerSegment: number;
+    authority?: AuthorityTable | undefined;
+  };
 }
 
 /**

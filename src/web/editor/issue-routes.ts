@@ -67,8 +67,7 @@ export async function registerIssueRoutes(
     await ownMailer?.close();
   });
 
-  const rebuild = (week: string) =>
-    buildIssue(db, { ...buildSettingsOf(config), week, now: options.now() });
+  const rebuild = (week: string) => buildIssue(db, { ...buildSettingsOf(config), week, now: options.now() });
 
   editor.get('/editor/issues/:week', async (request, reply) => {
     const week = weekParam(request);
