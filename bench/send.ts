@@ -20,6 +20,7 @@
  * its own database. --million sends to 1,000,000 subscribers (or --subscribers N) with a real `recap worker`
  * process (the compiled CLI, 5 connections, no DKIM) and reports msg/s sustained and that process's peak
  * RSS: the memory an operator's worker needs, without this harness's own modules and buffers.
+ * RSS_EVERY=S prints the worker's RSS every S seconds (default 60).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
