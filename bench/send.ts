@@ -112,18 +112,7 @@ const benchEnv = {
   SMTP_MAX_CONNECTIONS: '5',
   RECAP_DATA_DIR: '/tmp/recap-bench',
 };
-const config = loadConfig(
-  {
-    NODE_ENV: 'production',
-    RECAP_SECRET: 'bench-secret-bench-secret-bench-secret-00',
-    PUBLIC_URL: 'https://recap.example.com',
-    RECAP_FROM_EMAIL: 'recap@recap.example.com',
-    SMTP_URL: smtpUrl,
-    SMTP_MAX_CONNECTIONS: '5',
-    RECAP_DATA_DIR: '/tmp/recap-bench',
-  },
-  { dotenvPath: '/nonexistent/.env' },
-);
+const config = loadConfig(benchEnv, { dotenvPath: '/nonexistent/.env' });
 const content = demoIssue();
 const factory = messageFactoryFor(content, config);
 const allSlugs = demoSegments.map((s) => s.slug).sort();

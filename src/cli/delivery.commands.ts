@@ -11,7 +11,6 @@ import { UserError } from '../errors.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import { type App, openMailer, withApp } from './app.ts';
-import { collectOldGarbageSooner } from './heap-tuning.ts';
 import { resolveWeek } from './week-option.ts';
 
 interface WeekOptions {
@@ -35,9 +34,8 @@ export function registerDeliveryCommands(program: Command): void {
       '--wait',
       'RECAP_DELIVERY=local: keep running until the last time zone has its copy (about a day) instead of exiting once what is due went out',
     )
-    .action((options: WeekOptions & { wait?: boolean }) => {
-      collectOldGarbageSooner();
-      return withApp(async (app) => {
+    .action((options: WeekOptions & { wait?: boolean }) =>
+      withApp(async (app) => {
         const week = resolveWeek(options.week, app.config.timeZone).key;
         const { sendIssue } = await import('../delivery/send-issue.ts');
         const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
@@ -64,8 +62,8 @@ export function registerDeliveryCommands(program: Command): void {
           reporter.stop();
           dispose();
         }
-      });
-    });
+      }),
+    );
 
   send
     .command('pause')
@@ -172,9 +170,8 @@ export function registerDeliveryCommands(program: Command): void {
       'how long a claimed batch stays reserved without a heartbeat (renewed every third of it)',
       String(DEFAULT_LEASE_SECONDS),
     )
-    .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) => {
-      collectOldGarbageSooner();
-      return withApp(async (app) => {
+    .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
+      withApp(async (app) => {
         const leaseSeconds = Number(options.leaseSeconds);
         if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
           throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
@@ -207,8 +204,8 @@ export function registerDeliveryCommands(program: Command): void {
           dispose();
           await mailer.close();
         }
-      });
-    });
+      }),
+    );
 }
 
 async function requireIssue(app: App, week: string | undefined): Promise<SendingIssue> {

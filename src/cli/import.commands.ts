@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import { withApp } from './app.ts';
-import { collectOldGarbageSooner } from './heap-tuning.ts';
 
 export function registerImportCommands(program: Command): void {
   const importCommand = program.command('import').description('import enriched stories or subscribers');
@@ -13,22 +12,16 @@ export function registerImportCommands(program: Command): void {
     )
     .argument('<file>', 'stories file, or an http(s) URL')
     .addOption(skipInvalid)
-    .action((file: string, options: { skipInvalid?: boolean }) => {
-      collectOldGarbageSooner();
-      return withApp(async (app) =>
-        (await import('./import.actions.ts')).importStoriesAction(app, file, options),
-      );
-    });
+    .action((file: string, options: { skipInvalid?: boolean }) =>
+      withApp(async (app) => (await import('./import.actions.ts')).importStoriesAction(app, file, options)),
+    );
 
   program
     .command('ingest')
     .description(
       'pull every RECAP_STORIES_URL once (conditional requests: an unchanged feed is not read again) and print a line per URL',
     )
-    .action(() => {
-      collectOldGarbageSooner();
-      return withApp(async (app) => (await import('./import.actions.ts')).ingestAction(app));
-    });
+    .action(() => withApp(async (app) => (await import('./import.actions.ts')).ingestAction(app)));
 
   importCommand
     .command('subscribers')

@@ -4,6 +4,7 @@ import { exitQuietlyOnClosedPipe, writeErr } from '../terminal-output.ts';
 import { registerDeliveryCommands } from './delivery.commands.ts';
 import { registerDemoCommand } from './demo.commands.ts';
 import { registerDoctorCommand } from './doctor.commands.ts';
+import { collectOldGarbageSooner } from './heap-tuning.ts';
 import { registerImportCommands } from './import.commands.ts';
 import { registerIssueCommands } from './issue.commands.ts';
 import { migrateCommand } from './migrate.commands.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
 
 /** Entry point of the `recap` binary: one clear line and a non-zero exit for every expected failure. */
 export async function main(argv: string[]): Promise<void> {
+  collectOldGarbageSooner();
   exitQuietlyOnClosedPipe();
   try {
     await buildProgram().parseAsync(argv);

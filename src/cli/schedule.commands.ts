@@ -2,7 +2,6 @@ import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { writeOut } from '../terminal-output.ts';
 import { withApp } from './app.ts';
-import { collectOldGarbageSooner } from './heap-tuning.ts';
 import { resolveWeek } from './week-option.ts';
 
 /** How late a missed fire is still caught up unless --catch-up-hours says otherwise. */
@@ -39,9 +38,8 @@ export function registerScheduleCommands(program: Command): void {
           return hours;
         }),
     )
-    .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) => {
-      collectOldGarbageSooner();
-      return withApp(async (app) => {
+    .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) =>
+      withApp(async (app) => {
         const { cronPattern } = await import('../schedule/schedule-slot.ts');
         const { LEASE_MS, LOOKBACK_MS, SCHEDULE_NAME, scheduleOwner, startSchedule } = await import(
           '../schedule/schedule-runner.ts'
@@ -115,8 +113,8 @@ export function registerScheduleCommands(program: Command): void {
           process.once('SIGTERM', stop);
         });
         await maintenance.stop();
-      });
-    });
+      }),
+    );
 
   program
     .command('stats')

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { type App, openApp } from './app.ts';
-import { collectOldGarbageSooner } from './heap-tuning.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
@@ -10,8 +9,6 @@ export function registerWebCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (default PORT or 3000)')
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
-      // The server takes streamed story imports (POST /api/stories).
-      collectOldGarbageSooner();
       const app = await openApp();
       const { startServer } = await import('../web/server.ts');
       const port = options.port === undefined ? undefined : Number(options.port);
