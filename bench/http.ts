@@ -13,9 +13,10 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import pg from 'pg';
-import type { App } from '../src/cli/app.ts';
+import { type App, assembleApp } from '../src/cli/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { connectDatabase } from '../src/db/connect.ts';
+import type { Mailer } from '../src/mail/mailer.ts';
 import { signClickTokens, signToken } from '../src/tracking/token.ts';
 import { startServer } from '../src/web/server.ts';
 import { PIXEL_GIF } from '../src/web/tracking-routes.ts';
@@ -74,13 +75,9 @@ async function serveRecap(databaseUrl: string, ackAfterWrite: boolean): Promise<
     },
     { dotenvPath: '/nonexistent/.env' },
   );
-  const app: App = { config, db: handle.db, dbKind: 'postgres', close: handle.close };
-  const server = await startServer(app, {
-    port: 0,
-    host: '127.0.0.1',
-    ackAfterWrite,
-    mailer: { send: async () => ({ ok: true }), close: async () => {} },
-  });
+  const app: App = assembleApp(config, handle.db, 'postgres', handle.close);
+  const mailer: Mailer = { send: async () => ({ ok: true }), close: async () => {} };
+  const server = await startServer({ ...app, mailer }, { port: 0, host: '127.0.0.1', ackAfterWrite });
   process.stdout.write(`READY ${new URL(server.url).port}\n`);
   process.once('SIGTERM', async () => {
     await server.close();

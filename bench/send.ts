@@ -63,9 +63,9 @@ const [{ default: nodemailer }, pg, { sql }, { createElement }, { render }] = aw
 ]);
 const { loadConfig } = await import('../src/config.ts');
 const { connectDatabase } = await import('../src/db/connect.ts');
-const { composeMime, createMessageComposer } = await import('../src/delivery/compose-mime.ts');
+const { composeMime, createMessageComposer } = await import('../src/mail/compose-mime.ts');
 const { messageFactoryFor, emailFrameOf } = await import('../src/delivery/edition-messages.ts');
-const { createSmtpMailer } = await import('../src/delivery/smtp-mailer.ts');
+const { createSmtpMailer } = await import('../src/mail/smtp-mailer.ts');
 const { startSend } = await import('../src/delivery/start-send.ts');
 const { runWorker } = await import('../src/delivery/send-worker.ts');
 const { outgoingMessage } = await import('../src/delivery/outgoing-message.ts');

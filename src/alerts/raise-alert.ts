@@ -2,22 +2,21 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { MailerSettings } from '../delivery/create-mailer.ts';
-import type { Mailer } from '../delivery/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { escapeHtml } from '../render/html-escape.ts';
 import { claimAlert, recordAlertDelivery } from './alert.repository.ts';
 
 export type AlertKind = 'send-paused' | 'send-finished' | 'approval-missing' | 'source-failing';
 
-/** What raising an alert reads: ALERT_EMAIL/ALERT_WEBHOOK_URL, the sender, and the mailer's settings. */
-export type AlertSettings = Pick<Config, 'alerts' | 'sender' | 'publicUrl'> & MailerSettings;
+/** What raising an alert reads: ALERT_EMAIL/ALERT_WEBHOOK_URL, the sender and PUBLIC_URL. */
+export type AlertSettings = Pick<Config, 'alerts' | 'sender' | 'publicUrl'>;
 
-/** What raising an alert needs; only `db` and `config` are required. */
+/** What raising an alert needs: the database (once per cause), the settings, the mailer of ALERT_EMAIL. */
 export interface AlertContext {
   db: Db;
   config: AlertSettings;
-  /** Carries the alert email; without it one is made from the configuration for the alert and closed. */
-  mailer?: Mailer;
+  /** Carries the alert email (the caller's, never closed here). */
+  mailer: Mailer;
   /** Where failures of the alert channels are written; default standard error. */
   log?: (line: string) => void;
   /** For tests: the clock stamped on the alert. */
@@ -122,15 +121,8 @@ async function postWebhook(
 }
 
 async function emailAlert(context: AlertContext, alert: Alert, at: Date): Promise<string | null> {
-  const { config } = context;
-  let mailer = context.mailer;
-  let own: Mailer | undefined;
+  const { config, mailer } = context;
   try {
-    if (!mailer) {
-      const { createMailer } = await import('../delivery/create-mailer.ts');
-      own = createMailer(config);
-      mailer = own;
-    }
     const domain = config.sender.email.split('@')[1] ?? 'localhost';
     const digest = createHash('sha256').update(`${alert.kind}\n${alert.cause}`).digest('hex').slice(0, 16);
     const text = `${alert.subject}\n\n${alert.lines.join('\n')}\n\n${at.toISOString()} · ${config.publicUrl}\n`;
@@ -155,8 +147,6 @@ ${alert.lines.map((line) => `<p style="margin:0 0 6px">${escapeHtml(line)}</p>`)
     return failures.length > 0 ? failures.join('; ') : null;
   } catch (error) {
     return messageOf(error);
-  } finally {
-    await own?.close().catch(() => {});
   }
 }
 

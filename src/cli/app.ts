@@ -1,7 +1,9 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { Mailer } from '../delivery/mailer.ts';
 import { redactUrl, UserError } from '../errors.ts';
+import type { MailerSettings } from '../mail/create-mailer.ts';
+import { lazyMailer } from '../mail/lazy-mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
 
 /**
  * The composition root's parts, built once per command and only when first needed: the configuration
@@ -12,6 +14,14 @@ export interface App {
   config: Config;
   db: Db;
   dbKind: 'postgres' | 'pglite';
+  /**
+   * The one mailer of the process (SMTP pool or outbox folder), handed to everything that sends. Built
+   * on its first message, so commands that never send never load nodemailer; closed with the App.
+   */
+  mailer: Mailer;
+  /** Builds the mailer now: a command that will send fails at its start on a bad DKIM key, not mid-send. */
+  openMailer(): Promise<Mailer>;
+  /** Closes the mailer (if it was built), then the database. */
   close(): Promise<void>;
 }
 
@@ -28,7 +38,28 @@ export async function openApp(config?: Config): Promise<App> {
       : `the embedded database in ${resolved.dataDir}`;
     throw new UserError(`cannot open ${where}: ${error instanceof Error ? error.message : String(error)}`);
   });
-  return { config: resolved, db: handle.db, dbKind: handle.kind, close: handle.close };
+  return assembleApp(resolved, handle.db, handle.kind, handle.close);
+}
+
+/** An App over an open database, with its lazily built mailer (tests assemble theirs the same way). */
+export function assembleApp(
+  config: Config,
+  db: Db,
+  dbKind: App['dbKind'],
+  closeDb: () => Promise<void>,
+): App {
+  const mailer = mailerFor(config);
+  return {
+    config,
+    db,
+    dbKind,
+    mailer,
+    openMailer: () => mailer.open(),
+    async close() {
+      await mailer.close();
+      await closeDb();
+    },
+  };
 }
 
 /** Runs a command body with an open App and always closes it. */
@@ -42,7 +73,9 @@ export async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
 }
 
 /** The configured mailer (SMTP pool or outbox folder), loaded on first use: listing commands never load nodemailer. */
-export async function openMailer(config: Config): Promise<Mailer> {
-  const { createMailer } = await import('../delivery/create-mailer.ts');
-  return createMailer(config);
+function mailerFor(config: MailerSettings) {
+  return lazyMailer(async () => {
+    const { createMailer } = await import('../mail/create-mailer.ts');
+    return createMailer(config);
+  });
 }

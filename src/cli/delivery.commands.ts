@@ -10,7 +10,7 @@ import {
 import { UserError } from '../errors.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
-import { type App, openMailer, withApp } from './app.ts';
+import { type App, withApp } from './app.ts';
 import { resolveWeek } from './week-option.ts';
 
 interface WeekOptions {
@@ -37,6 +37,7 @@ export function registerDeliveryCommands(program: Command): void {
     .action((options: WeekOptions & { wait?: boolean }) =>
       withApp(async (app) => {
         const week = resolveWeek(options.week, app.config.timeZone).key;
+        await app.openMailer(); // a bad DKIM key stops here, before the audience is frozen
         const { sendIssue } = await import('../delivery/send-issue.ts');
         const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
@@ -178,7 +179,7 @@ export function registerDeliveryCommands(program: Command): void {
         const issue = options.week ? await requireIssue(app, options.week) : undefined;
         const { newWorkerId, runWorker } = await import('../delivery/send-issue.ts');
         const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
-        const mailer = await openMailer(app.config);
+        const mailer = await app.openMailer();
         const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
         const { signal, dispose } = interruptSignal();
         try {
@@ -202,7 +203,6 @@ export function registerDeliveryCommands(program: Command): void {
         } finally {
           reporter.stop();
           dispose();
-          await mailer.close();
         }
       }),
     );

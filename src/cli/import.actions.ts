@@ -139,7 +139,7 @@ export async function ingestAction(app: App): Promise<void> {
     if (result.status === 'failed' || result.status === 'refused') {
       writeErr(line);
       await alertSourceFailing(
-        { db: app.db, config: app.config },
+        { db: app.db, config: app.config, mailer: app.mailer },
         { source: result.url, error: result.summary },
       ).catch(() => {});
     } else writeOut(line);

@@ -8,7 +8,7 @@ import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
 import { approveIssue } from '../issues/issue.repository.ts';
 import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
-import { type App, openMailer } from './app.ts';
+import type { App } from './app.ts';
 import { resolveWeek } from './week-option.ts';
 
 /** A folder as the user would type it: relative when inside the working directory. */
@@ -34,8 +34,7 @@ export async function runDemo(
   });
   const build = await buildIssue(db, { ...buildSettingsOf(config), week: options.week, now: options.now });
   await approveIssue(db, options.week, options.now, config.timeZone);
-  const mailer = await openMailer(config);
-  const summary = await sendIssue(app, options.week, { mailer }).finally(() => mailer.close());
+  const summary = await sendIssue(app, options.week);
   // Only a fresh send gets simulated readers: a second run adds nothing.
   const engagement =
     summary.sent > 0 && options.simulateReaders !== false

@@ -66,6 +66,7 @@ export function registerScheduleCommands(program: Command): void {
             );
           }
         }
+        await app.openMailer(); // a bad DKIM key stops the start, not the week's send
         const puller = createStoryPuller(app, log);
         const offset = options.now ? options.now.getTime() - Date.now() : 0;
         const now = () => new Date(Date.now() + offset);
@@ -83,7 +84,7 @@ export function registerScheduleCommands(program: Command): void {
           leaseMs: LEASE_MS,
           delivery: app.config.send.delivery,
           force: options.force ?? false,
-          alerts: { db: app.db, config: app.config, log, now },
+          alerts: { db: app.db, config: app.config, mailer: app.mailer, log, now },
         };
         // Event partitions ahead and retention: the schedule keeps them up even where no server runs.
         const maintenance = startAnalyticsMaintenance(app.db, {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { formatSunsetResult, runSunsetFor } from '../subscribers/sunset-settings.ts';
 import { writeOut } from '../terminal-output.ts';
-import { openMailer, withApp } from './app.ts';
+import { withApp } from './app.ts';
 
 function address(value: string): string {
   const email = value.normalize('NFC').trim().toLowerCase();
@@ -90,12 +90,7 @@ export function registerSubscriberCommands(program: Command): void {
           writeOut('sunsetting is off (SUNSET_AFTER_ISSUES=0)\n');
           return;
         }
-        const mailer = await openMailer(app.config);
-        try {
-          writeOut(`${formatSunsetResult(await runSunsetFor(app, mailer))}\n`);
-        } finally {
-          await mailer.close();
-        }
+        writeOut(`${formatSunsetResult(await runSunsetFor(app, await app.openMailer()))}\n`);
       }),
     );
 }

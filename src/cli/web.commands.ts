@@ -12,6 +12,7 @@ export function registerWebCommands(program: Command): void {
       const app = await openApp();
       const { startServer } = await import('../web/server.ts');
       const port = options.port === undefined ? undefined : Number(options.port);
+      await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
       const server = await startServer(app, {
         ...(port === undefined || Number.isNaN(port) ? {} : { port }),
         ...(options.host ? { host: options.host } : {}),

@@ -1,5 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { alertSendFinished, alertSendPaused } from '../alerts/send-alerts.ts';
+import type { SendResult } from '../mail/mailer.ts';
 import { guardVerdict, readGuard } from './deliverability-guard.ts';
 import {
   type ClaimedDelivery,
@@ -11,7 +12,6 @@ import {
   recordOutcomes,
   releaseDeliveries,
 } from './delivery.repository.ts';
-import type { SendResult } from './mailer.ts';
 import type { EditionMessages, MessageFactory } from './message-factory.ts';
 import { type EnvelopeContext, outgoingMessage } from './outgoing-message.ts';
 import { defaultRetryPolicy, nextAttemptAt, type RetryPolicy } from './retry-policy.ts';

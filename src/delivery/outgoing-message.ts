@@ -1,8 +1,8 @@
+import { formatAddress } from '../mail/compose-mime.ts';
+import type { OutgoingMessage } from '../mail/mailer.ts';
 import { type RenderedMessage, withParts } from '../render/rendered-message.ts';
 import { signBounceToken, signToken, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
-import { formatAddress } from './compose-mime.ts';
 import type { ClaimedDelivery } from './delivery.repository.ts';
-import type { OutgoingMessage } from './mailer.ts';
 
 export interface EnvelopeContext {
   issueId: number;

@@ -5,10 +5,9 @@ import { UserError } from '../errors.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
 import { freezeIssueContent, loadIssueContent } from '../issues/issue-content.repository.ts';
 import type { IssueContent } from '../issues/issue-content.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { issueLinks } from '../render/issue-links.ts';
-import { createMailer, type MailerSettings } from './create-mailer.ts';
 import { messageFactoryFor } from './edition-messages.ts';
-import type { Mailer } from './mailer.ts';
 import type { MessageFactory } from './message-factory.ts';
 import type { SendSettings } from './send-settings.ts';
 import { runWorker, type SendProgress, type SendSummary } from './send-worker.ts';
@@ -22,14 +21,14 @@ export function newWorkerId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-/** The database and the settings a send reads (the mailer's too, used when no mailer is given). */
+/** The database, the settings a send reads and the mailer it sends with (the caller closes it). */
 export interface SendIssueDeps {
   db: Db;
-  config: SendSettings & MailerSettings;
+  config: SendSettings;
+  mailer: Mailer;
 }
 
 export interface SendIssueOptions {
-  mailer?: Mailer;
   onProgress?: (progress: SendProgress) => void;
   signal?: AbortSignal;
   /** Messages for the issue; default the edition renderer over its stored content. */
@@ -51,7 +50,7 @@ export async function sendIssue(
   week: string,
   options: SendIssueOptions = {},
 ): Promise<SendSummary> {
-  const { db, config } = deps;
+  const { db, config, mailer } = deps;
   const issue = await findIssueState(db, week);
   if (!issue)
     throw new UserError(`no issue for ${week}: build it first with "recap issue build --week ${week}"`);
@@ -83,22 +82,17 @@ export async function sendIssue(
         : {}),
     });
   }
-  const mailer = options.mailer ?? createMailer(config);
-  try {
-    const summary = await runWorker({
-      db,
-      mailer,
-      config,
-      workerId: newWorkerId(),
-      issueId: issue.id,
-      messages: async () => factory,
-      leaveWaiting: !options.wait,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    if (summary.fatal) throw new UserError(`send of ${week} stopped: ${summary.fatal}`);
-    return summary;
-  } finally {
-    if (!options.mailer) await mailer.close();
-  }
+  const summary = await runWorker({
+    db,
+    mailer,
+    config,
+    workerId: newWorkerId(),
+    issueId: issue.id,
+    messages: async () => factory,
+    leaveWaiting: !options.wait,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (summary.fatal) throw new UserError(`send of ${week} stopped: ${summary.fatal}`);
+  return summary;
 }

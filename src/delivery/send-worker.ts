@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Db } from '../db/database.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { describeStatus, drainIssue } from './drain-issue.ts';
-import type { Mailer } from './mailer.ts';
 import type { MessageFactory } from './message-factory.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import { loadSendingIssue, oldestSendingIssue } from './send-control.ts';

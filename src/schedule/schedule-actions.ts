@@ -1,20 +1,20 @@
 import type { Db } from '../db/database.ts';
-import { createMailer, type MailerSettings } from '../delivery/create-mailer.ts';
 import { sendIssue } from '../delivery/send-issue.ts';
 import type { SendSettings } from '../delivery/send-settings.ts';
 import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { formatSunsetResult, runSunsetFor, type SunsetConfig } from '../subscribers/sunset-settings.ts';
 import type { ScheduleActions } from './schedule-cycle.ts';
 import type { StoryPuller } from './story-pulls.ts';
 
-/** What the schedule's work reads: the database, the selection's, the send's and sunsetting's settings. */
+/** What the schedule's work reads: the database, the selection's, the send's and sunsetting's settings, the mailer. */
 export interface ScheduleDeps {
   db: Db;
   config: SendSettings &
-    MailerSettings &
     SunsetConfig & {
       selection: { storiesPerSegment: number; minStoriesPerSegment: number };
     };
+  mailer: Mailer;
 }
 
 /**
@@ -36,21 +36,19 @@ export function realScheduleActions(
       return `${filled.length} of ${content.sections.length} segments with stories`;
     },
     async sendIssue(week) {
-      const mailer = createMailer(config);
-      try {
-        // A local-time rollout lasts about a day: the schedule's run carries it to the last zone.
-        const summary = await sendIssue(deps, week, { mailer, wait: true });
-        if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
-        const sent = `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
-        if (config.sunset.afterIssues === 0) return sent;
-        // After the send, so this week's delivery counts; a failure here never fails the week's send.
-        const sunset = await runSunsetFor(deps, mailer, now()).then(formatSunsetResult, (error: unknown) => {
+      // A local-time rollout lasts about a day: the schedule's run carries it to the last zone.
+      const summary = await sendIssue(deps, week, { wait: true });
+      if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
+      const sent = `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
+      if (config.sunset.afterIssues === 0) return sent;
+      // After the send, so this week's delivery counts; a failure here never fails the week's send.
+      const sunset = await runSunsetFor(deps, deps.mailer, now()).then(
+        formatSunsetResult,
+        (error: unknown) => {
           return `sunsetting failed: ${error instanceof Error ? error.message : String(error)}`;
-        });
-        return `${sent}; ${sunset}`;
-      } finally {
-        await mailer.close();
-      }
+        },
+      );
+      return `${sent}; ${sunset}`;
     },
   };
 }

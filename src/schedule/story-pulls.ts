@@ -4,6 +4,7 @@ import { alertSourceFailing } from '../alerts/source-alert.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { UserError } from '../errors.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { pullAll, pullSettingsFrom } from '../stories/story-pull.ts';
 
 /** Pulls the configured story feeds; one pull at a time in this process (a second caller joins it). */
@@ -12,10 +13,11 @@ export interface StoryPuller {
   pullNow(options?: { waitForLock?: boolean }): Promise<string>;
 }
 
-/** What pulling the feeds reads: RECAP_STORIES_URL and INGEST_*, and the alerts' settings. */
+/** What pulling the feeds reads: RECAP_STORIES_URL and INGEST_*, and the alerts' settings and mailer. */
 export interface StoryPullDeps {
   db: Db;
   config: AlertSettings & Pick<Config, 'ingest'>;
+  mailer: Mailer;
 }
 
 export function createStoryPuller(deps: StoryPullDeps, log: (line: string) => void): StoryPuller {
@@ -32,7 +34,7 @@ export function createStoryPuller(deps: StoryPullDeps, log: (line: string) => vo
               log(`story feed ${result.url} ${result.status}: ${result.summary}`);
               // Once per source and day (the alerts table decides); never fails the pull.
               await alertSourceFailing(
-                { db: deps.db, config: deps.config, log },
+                { db: deps.db, config: deps.config, mailer: deps.mailer, log },
                 { source: result.url, error: result.summary },
               ).catch(() => {});
             }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { Mailer } from '../delivery/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { signToken } from '../tracking/token.ts';
 import { runSunset, type SunsetResult, type SunsetSettings } from './sunset.ts';
 

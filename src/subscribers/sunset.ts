@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../db/database.ts';
-import type { Mailer } from '../delivery/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import type { SystemTemplates } from '../render/system-mail.ts';
 import { appendConsent, type ConsentContext } from './consent-log.ts';
 

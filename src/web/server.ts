@@ -1,8 +1,7 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController } from 'fastify';
-import { createMailer } from '../delivery/create-mailer.ts';
-import type { Mailer } from '../delivery/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
 import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
 import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
@@ -20,13 +19,16 @@ import { registerTrackingRoutes } from './tracking-routes.ts';
 import { registerUnsubscribeRoutes } from './unsubscribe-routes.ts';
 import type { SystemMailRenderer, WebContext, WebDeps } from './web-context.ts';
 
+/** The database, the settings, and the mailer of sign-up, welcome, goodbye and test mails (the caller closes it). */
+export interface ServerDeps extends WebDeps {
+  mailer: Mailer;
+}
+
 export interface ServerOptions {
   /** Defaults to config.http.port; 0 picks a free port. */
   port?: number;
   /** Defaults to config.http.host (127.0.0.1 unless HOST says otherwise). */
   host?: string;
-  /** Sends the sign-up mails; defaults to createMailer(config) and is then closed with the server. */
-  mailer?: Mailer;
   /** Fastify's request log (off by default). */
   logger?: boolean;
   /** Renders the system mails; defaults to the MJML templates of src/render/system-mail.ts. */
@@ -48,7 +50,7 @@ export interface RunningServer {
  * Starts the one HTTP server: tracking pixel and click redirect, one-click unsubscribe, preferences,
  * double opt-in sign-up, archive, plus the editor routes. Security headers on every response.
  */
-export async function startServer(deps: WebDeps, options: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(deps: ServerDeps, options: ServerOptions = {}): Promise<RunningServer> {
   const server = Fastify({
     logger: options.logger ?? false,
     // A line per pixel hit would drown the errors and cost more than the request itself.
@@ -61,8 +63,7 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
-  const ownMailer = options.mailer ? undefined : createMailer(deps.config);
-  const mailer = options.mailer ?? (ownMailer as Mailer);
+  const { mailer } = deps;
   const ackAfterWrite = options.ackAfterWrite ?? deps.config.trackingAckAfterWrite;
   const events = createEventWriter(deps.db, {
     // Nobody waits for a batch unless answers wait for the write: then fewer, larger commits.
@@ -122,7 +123,6 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
         await stopped;
         await events.flush();
         await maintenance.stop();
-        await ownMailer?.close();
       })();
       return closing;
     },

@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import type { MailerSettings } from '../delivery/create-mailer.ts';
 import type { EditionSettings } from '../delivery/edition-messages.ts';
-import type { Mailer } from '../delivery/mailer.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import type { SystemTemplates } from '../render/system-mail.ts';
 import type { ConsentContext } from '../subscribers/consent-log.ts';
 import type { EventWriter } from '../tracking/event-writer.ts';
@@ -17,10 +16,9 @@ export type SystemMailRenderer = SystemTemplates;
 
 /**
  * What the web server reads: HTTP and editor settings, sign-up limits, tracking, the edition it previews
- * and archives, the selection it rebuilds with, the mailer it sends sign-up and test mails with.
+ * and archives, the selection it rebuilds with.
  */
 export type WebSettings = EditionSettings &
-  MailerSettings &
   Pick<
     Config,
     | 'http'

@@ -11,8 +11,10 @@ import type { Config } from '../../src/config.ts';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { resumeSend } from '../../src/delivery/send-control.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { createMailer } from '../../src/mail/create-mailer.ts';
+import type { Mailer } from '../../src/mail/mailer.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { runScheduleCycle } from '../../src/schedule/schedule-cycle.ts';
 import { cronPattern } from '../../src/schedule/schedule-slot.ts';
 import { type SeededSend, seedSend, testConfig, WEEK } from '../delivery/send-fixtures.ts';
@@ -26,6 +28,13 @@ describe('alerts', () => {
   let sink: SmtpSink | undefined;
   const logged: string[] = [];
   const log = (line: string) => logged.push(line);
+  // The alerts' mailer, as the composition root builds it; closed before the sink stops.
+  const mailers: Mailer[] = [];
+  const mailerFor = (config: Config) => {
+    const mailer = createMailer(config);
+    mailers.push(mailer);
+    return mailer;
+  };
 
   beforeEach(async () => {
     test = await createTestDatabase();
@@ -33,6 +42,7 @@ describe('alerts', () => {
     logged.length = 0;
   });
   afterEach(async () => {
+    await Promise.all(mailers.splice(0).map((mailer) => mailer.close()));
     await sink?.close();
     sink = undefined;
     await receiver?.close();
@@ -90,7 +100,10 @@ describe('alerts', () => {
     expect(sink.messages).toHaveLength(13);
 
     // The same cause again (a late worker, a re-run) sends nothing more.
-    await alertSendFinished({ db: test.db, config, log }, { id: seeded.issueId, week: WEEK });
+    await alertSendFinished(
+      { db: test.db, config, mailer: mailerFor(config), log },
+      { id: seeded.issueId, week: WEEK },
+    );
     expect(kinds()).toEqual(['send-finished']);
     const row = await test.db.selectFrom('alerts').selectAll().executeTakeFirstOrThrow();
     expect(row).toMatchObject({ kind: 'send-finished', cause: WEEK, error: null });
@@ -126,7 +139,7 @@ describe('alerts', () => {
     expect(row.error).toMatch(/^email: ops@example.test: .*greylisted/);
     expect(row.delivered_at).toBeNull();
 
-    const context = { db: test.db, config, log };
+    const context = { db: test.db, config, mailer: mailerFor(config), log };
     const ref = { id: seeded.issueId, week: WEEK };
     await alertSendPaused(context, ref, issue.status_reason as string);
     expect(kinds()).toEqual(['send-paused']);
@@ -140,7 +153,13 @@ describe('alerts', () => {
   it('retries a failing webhook a bounded number of times, gives up on a hanging one, and logs both', async () => {
     const config = testConfig({ ALERT_WEBHOOK_URL: receiver.url });
     receiver.answer = () => 503;
-    const context = { db: test.db, config, log, webhook: { attempts: 3, backoffMs: 5, timeoutMs: 300 } };
+    const context = {
+      db: test.db,
+      config,
+      mailer: mailerFor(config),
+      log,
+      webhook: { attempts: 3, backoffMs: 5, timeoutMs: 300 },
+    };
     const alert = { kind: 'source-failing' as const, subject: 'x', lines: [], details: {} };
     expect(await raiseAlert(context, { ...alert, cause: 'down' })).toBe(true);
     expect(receiver.bodies).toHaveLength(3);
@@ -173,7 +192,10 @@ describe('alerts', () => {
     });
     const now = new Date('2026-11-30T10:00:00Z');
     expect(
-      await alertSourceFailing({ db: test.db, config, log }, { source: 'arxiv', error: 'HTTP 502', now }),
+      await alertSourceFailing(
+        { db: test.db, config, mailer: mailerFor(config), log },
+        { source: 'arxiv', error: 'HTTP 502', now },
+      ),
     ).toBe(true);
     const files = readdirSync(outbox).sort();
     expect(files).toHaveLength(2);
@@ -187,7 +209,7 @@ describe('alerts', () => {
 
   it('a failing story source alerts once per source and day', async () => {
     const config = testConfig({ ALERT_WEBHOOK_URL: receiver.url });
-    const context = { db: test.db, config, log };
+    const context = { db: test.db, config, mailer: mailerFor(config), log };
     const at = (iso: string) => new Date(iso);
     expect(
       await alertSourceFailing(context, {
@@ -224,7 +246,7 @@ describe('alerts', () => {
     // Monday 08:00 in Berlin is 07:00 UTC on 2026-11-30; that fire sends 2026-W48.
     const pattern = cronPattern('0 8 * * 1', 'Europe/Berlin');
     const config = testConfig({ ALERT_WEBHOOK_URL: receiver.url, REQUIRE_APPROVAL: 'true' });
-    const context = { db: test.db, config, log };
+    const context = { db: test.db, config, mailer: mailerFor(config), log };
     const check = (iso: string, requireApproval = true) =>
       alertIfUnapprovedBeforeFire(context, { pattern, now: new Date(iso), requireApproval });
 
@@ -283,7 +305,7 @@ describe('alerts', () => {
       catchUpWindowMs: 3_600_000,
       lookbackMs: 8 * 24 * 3_600_000,
       leaseMs: 600_000,
-      alerts: { db: test.db, config, log, now },
+      alerts: { db: test.db, config, mailer: mailerFor(config), log, now },
     });
     // Last week's fire is long past the catch-up window: the cycle itself does nothing.
     expect(result.outcome).toBe('skipped-stale');
@@ -294,9 +316,12 @@ describe('alerts', () => {
 
   it('sends nothing and records nothing when no alert channel is configured', async () => {
     const config = testConfig();
-    expect(await alertSourceFailing({ db: test.db, config, log }, { source: 'arxiv', error: 'x' })).toBe(
-      false,
-    );
+    expect(
+      await alertSourceFailing(
+        { db: test.db, config, mailer: mailerFor(config), log },
+        { source: 'arxiv', error: 'x' },
+      ),
+    ).toBe(false);
     expect(await test.db.selectFrom('alerts').selectAll().execute()).toEqual([]);
   });
 });

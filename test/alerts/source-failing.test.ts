@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/cli/app.ts';
+import { assembleApp } from '../../src/cli/app.ts';
 import { createStoryPuller } from '../../src/schedule/story-pulls.ts';
 import { testConfig } from '../delivery/send-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -35,7 +35,7 @@ describe('a failing story feed', () => {
       INGEST_RETRIES: '0',
       ALERT_WEBHOOK_URL: receiver.url,
     });
-    const app = { config, db: test.db, dbKind: test.kind, close: async () => {} } as App;
+    const app = assembleApp(config, test.db, test.kind, async () => {});
     const logged: string[] = [];
     const puller = createStoryPuller(app, (line) => logged.push(line));
     await puller.pullNow();

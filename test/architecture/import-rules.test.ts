@@ -66,6 +66,20 @@ describe('import rules', () => {
     ).toEqual([]);
   });
 
+  it('only src/cli/ builds the mailer: everything else is handed one', () => {
+    expect(violations((e) => e.to === 'src/mail/create-mailer.ts' && !inside(e.from, 'src/cli'))).toEqual([]);
+  });
+
+  it('src/mail/ knows nothing of the send pipeline, the database or the configuration beyond its settings', () => {
+    expect(
+      violations(
+        (e) =>
+          inside(e.from, 'src/mail') &&
+          inside(e.to, 'src/db', 'src/delivery', 'src/issues', 'src/subscribers', 'src/web', 'src/schedule'),
+      ),
+    ).toEqual([]);
+  });
+
   it('nothing in src/ or emails/ imports test/', () => {
     expect(violations((e) => inside(e.to, 'test'))).toEqual([]);
   });

@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
-import { createMailer } from '../../src/delivery/create-mailer.ts';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { createMailer } from '../../src/mail/create-mailer.ts';
 import {
   createTestDatabase,
   secondConnection,

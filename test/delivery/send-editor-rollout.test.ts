@@ -19,6 +19,7 @@ describe('the editor shows a local-time rollout and why a send paused itself', (
   });
   afterAll(async () => {
     await server?.close();
+    await app?.close();
     await t?.close();
   });
 

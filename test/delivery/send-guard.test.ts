@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.ts';
-import { createMailer } from '../../src/delivery/create-mailer.ts';
 import { guardVerdict } from '../../src/delivery/deliverability-guard.ts';
 import { deliveryCounts } from '../../src/delivery/delivery.repository.ts';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { loadSendingIssue, resumeSend } from '../../src/delivery/send-control.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { createMailer } from '../../src/mail/create-mailer.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 import { type SeededSend, seedSend, testConfig } from './send-fixtures.ts';

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMailer } from '../../src/delivery/create-mailer.ts';
 import { deliveryCounts } from '../../src/delivery/delivery.repository.ts';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { localTimeWeek, rolloutDay } from '../../src/delivery/local-time.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { createMailer } from '../../src/mail/create-mailer.ts';
 import { weekForSlot } from '../../src/schedule/schedule-slot.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { tokenFromLocalPart, verifyToken } from '../../src/tracking/token.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/cli/app.ts';
 import { buildIssue } from '../../src/issues/build-issue.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { launchChromium } from '../support/chromium.ts';
@@ -13,6 +14,7 @@ const artifacts = path.resolve('test-artifacts/editor');
 let t: TestDatabase;
 let sink: SmtpSink;
 let server: RunningServer;
+let app: App;
 let browser: Browser;
 let page: Page;
 
@@ -21,7 +23,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   sink = await startSmtpSink();
   await seedWeek(t);
-  const app = testApp(t, { SMTP_URL: sink.url });
+  app = testApp(t, { SMTP_URL: sink.url });
   await buildIssue(t.db, {
     week: WEEK,
     timeZone: 'UTC',
@@ -36,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await app?.close();
   await sink?.close();
   await t?.close();
 });

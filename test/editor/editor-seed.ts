@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { App } from '../../src/cli/app.ts';
+import { type App, assembleApp } from '../../src/cli/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { listSegments, upsertStories } from '../../src/stories/story.repository.ts';
 import type { Story } from '../../src/stories/story.ts';
@@ -77,5 +77,6 @@ export function testApp(t: TestDatabase, env: Record<string, string> = {}): App 
     },
     { dotenvPath: '/nonexistent/.env' },
   );
-  return { config, db: t.db, dbKind: t.kind, close: async () => {} };
+  // Closing it closes its mailer only: the test closes its database.
+  return assembleApp(config, t.db, t.kind, async () => {});
 }

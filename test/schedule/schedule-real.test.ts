@@ -70,6 +70,7 @@ describe('the schedule with the real build and send', () => {
     expect(lines.join('\n')).toMatch(
       /not built yet: built it[\s\S]*waiting for an editor[\s\S]*sending: the issue is approved[\s\S]*sent: 4 sent/,
     );
+    await app.close();
   });
 
   it('lets one of two coordinators run a slot: two processes on a server, two in-process runs on PGlite', async () => {
@@ -162,5 +163,5 @@ async function twoInProcess(slot: Date): Promise<string[]> {
       lookbackMs: 8 * 24 * hour,
       leaseMs: 10 * 60_000,
     }).then((r) => (r.outcome === 'failed' ? r.detail : r.outcome));
-  return Promise.all([cycle('a'), cycle('b')]);
+  return Promise.all([cycle('a'), cycle('b')]).finally(() => app.close());
 }

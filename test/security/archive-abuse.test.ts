@@ -48,6 +48,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  await app?.close();
   await sink?.close();
   await t?.close();
 });

@@ -2,8 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
-import type { Mailer } from '../../src/delivery/mailer.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import type { Mailer } from '../../src/mail/mailer.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { upsertSubscribers } from '../../src/subscribers/subscriber.repository.ts';
 import { parseSubscribersCsv } from '../../src/subscribers/subscriber-import.ts';
 import { signFormStamp } from '../../src/web/form-stamp.ts';
@@ -26,8 +26,8 @@ beforeAll(async () => {
   await app.db.insertInto('segments').values({ name: 'Engineers', slug: 'engineers' }).execute();
   sink = await startSmtpSink();
   mailer = createSmtpMailer({ url: sink.url, maxConnections: 1 });
-  first = await startServer(app, { port: 0, host: '127.0.0.1', mailer, signUpsPerHour: 1000 });
-  second = await startServer(app, { port: 0, host: '127.0.0.1', mailer, signUpsPerHour: 1000 });
+  first = await startServer({ ...app, mailer }, { port: 0, host: '127.0.0.1', signUpsPerHour: 1000 });
+  second = await startServer({ ...app, mailer }, { port: 0, host: '127.0.0.1', signUpsPerHour: 1000 });
 });
 afterAll(async () => {
   await first?.close();
@@ -112,7 +112,7 @@ describe('sign-up abuse', () => {
       url: `smtp://127.0.0.1:${(slow.server.address() as AddressInfo).port}`,
       maxConnections: 1,
     });
-    const server = await startServer(app, { port: 0, host: '127.0.0.1', mailer: slowMailer });
+    const server = await startServer({ ...app, mailer: slowMailer }, { port: 0, host: '127.0.0.1' });
     try {
       const response = await post(server, { email: 'held@example.org' });
       expect(response.status).toBe(200);

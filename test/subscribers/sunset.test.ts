@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
 import type { Db } from '../../src/db/database.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { loadSystemTemplates } from '../../src/render/system-mail.ts';
 import {
   countSunsetReaders,

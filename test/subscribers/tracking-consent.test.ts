@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../src/reports/issue-stats.ts';
 import { setTracking } from '../../src/subscribers/subscription-changes.ts';
 import { insertTrackingEvents } from '../../src/tracking/event-rollups.ts';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
-import type { Mailer, OutgoingMessage } from '../../src/delivery/mailer.ts';
 import { newWorkerId, runWorker, sendIssue } from '../../src/delivery/send-issue.ts';
 import { buildIssue } from '../../src/issues/build-issue.ts';
 import { approveIssue } from '../../src/issues/issue.repository.ts';
+import type { Mailer, OutgoingMessage } from '../../src/mail/mailer.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestApp } from './web-fixtures.ts';
 
@@ -91,7 +91,7 @@ describe('what was sent stays as sent', () => {
       },
       async close() {},
     };
-    await sendIssue(app, WEEK, { mailer: first, signal: stop.signal });
+    await sendIssue({ ...app, mailer: first }, WEEK, { signal: stop.signal });
     expect(updated).toBe(true);
     const live = await app.db.selectFrom('stories').select('title').where('id', '=', 's1').executeTakeFirst();
     expect(live?.title).toBe('Rewritten title after the send started');

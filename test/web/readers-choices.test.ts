@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
-import type { Mailer } from '../../src/delivery/mailer.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import type { Mailer } from '../../src/mail/mailer.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { erasedAddressHash } from '../../src/subscribers/erasure.ts';
 import { signToken } from '../../src/tracking/token.ts';
 import { TRACKING_CHOICE_TEXT } from '../../src/web/preferences-routes.ts';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   seed = await seedIssue(app.db);
   sink = await startSmtpSink();
   mailer = createSmtpMailer({ url: sink.url, maxConnections: 1 });
-  server = await startServer(app, { port: 0, host: '127.0.0.1', mailer });
+  server = await startServer({ ...app, mailer }, { port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await server?.close();

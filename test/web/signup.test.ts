@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
-import type { Mailer } from '../../src/delivery/mailer.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import type { Mailer } from '../../src/mail/mailer.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { signToken } from '../../src/tracking/token.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
@@ -24,7 +24,7 @@ beforeAll(async () => {
     .execute();
   sink = await startSmtpSink();
   mailer = createSmtpMailer({ url: sink.url, maxConnections: 1 });
-  server = await startServer(app, { port: 0, host: '127.0.0.1', mailer, signUpsPerHour: 5 });
+  server = await startServer({ ...app, mailer }, { port: 0, host: '127.0.0.1', signUpsPerHour: 5 });
 });
 afterAll(async () => {
   await server?.close();

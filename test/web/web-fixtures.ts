@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { App } from '../../src/cli/app.ts';
+import { type App, assembleApp } from '../../src/cli/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/database.ts';
 import { createTestDatabase } from '../support/database.ts';
@@ -25,7 +25,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<A
     },
     { dotenvPath: '/nonexistent/.env' },
   );
-  return { config, db: database.db, dbKind: database.kind, close: database.close };
+  return assembleApp(config, database.db, database.kind, database.close);
 }
 
 export interface Seeded {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../../calendar/iso-week.ts';
-import type { Mailer } from '../../delivery/mailer.ts';
+import type { Mailer } from '../../mail/mailer.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
@@ -17,8 +17,8 @@ import { registerIssueRoutes } from './issue-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
 
 export interface EditorRouteOptions {
-  /** Sends the "Send test" mails; defaults to createMailer(config), closed with the server. */
-  mailer?: Mailer;
+  /** Sends the "Send test" mails. */
+  mailer: Mailer;
   /** The clock of "this week" and of rebuilds. */
   now?: () => Date;
 }
@@ -32,7 +32,7 @@ export interface EditorRouteOptions {
 export async function registerEditorRoutes(
   server: FastifyInstance,
   deps: WebDeps,
-  options: EditorRouteOptions = {},
+  options: EditorRouteOptions,
 ): Promise<void> {
   const hostsByPort = new Map<number, ReadonlySet<string>>();
   const secureCookie = deps.config.http.editorUrl?.startsWith('https:') ? '; Secure' : '';

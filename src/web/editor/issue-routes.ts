@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { formatAddress } from '../../delivery/compose-mime.ts';
-import { createMailer } from '../../delivery/create-mailer.ts';
 import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { editionRendererFor } from '../../delivery/edition-messages.ts';
-import type { Mailer } from '../../delivery/mailer.ts';
 import { buildIssue, buildSettingsOf } from '../../issues/build-issue.ts';
 import { approveIssue, findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
 import { loadIssueContent } from '../../issues/issue-content.repository.ts';
@@ -12,6 +9,8 @@ import { type Edition, editionFor, type IssueContent } from '../../issues/issue-
 import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../issues/issue-report.ts';
 import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
+import { formatAddress } from '../../mail/compose-mime.ts';
+import type { Mailer } from '../../mail/mailer.ts';
 import type { EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
@@ -43,7 +42,7 @@ const sizeReader: Recipient = {
 };
 
 interface IssueRouteOptions {
-  mailer: Mailer | undefined;
+  mailer: Mailer;
   now: () => Date;
 }
 
@@ -56,16 +55,8 @@ export async function registerIssueRoutes(
 ): Promise<void> {
   const { config, db } = deps;
   const renderer = editionRendererFor(config);
-  let ownMailer: Mailer | undefined;
-  const mailer = () => {
-    if (options.mailer) return options.mailer;
-    ownMailer ??= createMailer(config);
-    return ownMailer;
-  };
+  const { mailer } = options;
   let systemTemplates: Promise<SystemTemplates> | undefined;
-  editor.addHook('onClose', async () => {
-    await ownMailer?.close();
-  });
 
   const rebuild = (week: string) => buildIssue(db, { ...buildSettingsOf(config), week, now: options.now() });
 
@@ -231,7 +222,7 @@ export async function registerIssueRoutes(
     // Tracking off and no delivery row: a test is not counted anywhere and cannot stop the real send.
     const message = renderer.personalise(renderer.template(edition), { ...previewReader, email: recipient });
     const domain = config.sender.email.split('@')[1] ?? 'localhost';
-    const result = await mailer().send({
+    const result = await mailer.send({
       from: formatAddress(config.sender.name, config.sender.email),
       to: recipient,
       subject: `[TEST] ${message.subject}`,
@@ -250,7 +241,7 @@ export async function registerIssueRoutes(
       preview_url: `${editorBaseUrl(config.http, request.socket.localPort ?? config.http.port)}/editor/issues/${week}?${new URLSearchParams({ segments: segmentKey })}`,
       postal_address: config.sender.postalAddress,
     });
-    const noticeResult = await mailer().send({
+    const noticeResult = await mailer.send({
       from: formatAddress(config.sender.name, config.sender.email),
       to: recipient,
       subject: notice.subject,

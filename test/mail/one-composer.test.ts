@@ -6,10 +6,10 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoEdition, demoFrame } from '../../emails/fixtures/demo-edition.ts';
-import { createMessageComposer, formatAddress } from '../../src/delivery/compose-mime.ts';
-import type { OutgoingMessage } from '../../src/delivery/mailer.ts';
-import { createOutboxMailer, outboxFileName } from '../../src/delivery/outbox-mailer.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import { createMessageComposer, formatAddress } from '../../src/mail/compose-mime.ts';
+import type { OutgoingMessage } from '../../src/mail/mailer.ts';
+import { createOutboxMailer, outboxFileName } from '../../src/mail/outbox-mailer.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { classifySmtpError } from '../../src/delivery/classify-smtp-error.ts';
-import { composeMime } from '../../src/delivery/compose-mime.ts';
-import type { OutgoingMessage } from '../../src/delivery/mailer.ts';
-import { createOutboxMailer, outboxFileName } from '../../src/delivery/outbox-mailer.ts';
 import { nextAttemptAt } from '../../src/delivery/retry-policy.ts';
-import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import { classifySmtpError } from '../../src/mail/classify-smtp-error.ts';
+import { composeMime } from '../../src/mail/compose-mime.ts';
+import type { OutgoingMessage } from '../../src/mail/mailer.ts';
+import { createOutboxMailer, outboxFileName } from '../../src/mail/outbox-mailer.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 
 const message: OutgoingMessage = {
