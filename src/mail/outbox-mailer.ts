@@ -1,4 +1,4 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createMessageComposer, type MessageComposer } from './compose-mime.ts';
 import type { Mailer, OutgoingMessage, SendResult } from './mailer.ts';
@@ -22,16 +22,18 @@ export function createOutboxMailer(
       } catch (error) {
         return { ok: false, kind: 'permanent', message: (error as Error).message };
       }
+      const file = path.join(outboxDir, outboxFileName(message.messageId));
+      // Write then rename: a reader never sees half a message.
+      const partial = `${file}.${process.pid}.partial`;
       try {
         ready ??= mkdir(outboxDir, { recursive: true });
         await ready;
-        const file = path.join(outboxDir, outboxFileName(message.messageId));
-        // Write then rename: a reader never sees half a message.
-        const partial = `${file}.${process.pid}.partial`;
         await writeFile(partial, raw);
         await rename(partial, file);
         return { ok: true };
       } catch (error) {
+        // A full disk or a refused rename leaves no half message behind (the send pauses on this answer).
+        await rm(partial, { force: true }).catch(() => {});
         return {
           ok: false,
           kind: 'fatal',

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -90,6 +90,34 @@ describe('the outbox mailer', () => {
         'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
       );
       await mailer.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no .partial file when the disk fills mid-write', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'recap-outbox-'));
+    try {
+      // The partial file's name leads to /dev/full: every write to it fails with ENOSPC, as on a full disk.
+      const target = path.join(dir, outboxFileName(message.messageId));
+      await symlink('/dev/full', `${target}.${process.pid}.partial`);
+      const result = await createOutboxMailer(dir).send(message);
+      expect(result).toMatchObject({ ok: false, kind: 'fatal', message: expect.stringMatching(/ENOSPC/) });
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no .partial file when the finished file cannot take its name', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'recap-outbox-'));
+    try {
+      // A folder where the message's file should go: the rename after a complete write fails.
+      const name = outboxFileName(message.messageId);
+      await mkdir(path.join(dir, name));
+      const result = await createOutboxMailer(dir).send(message);
+      expect(result).toMatchObject({ ok: false, kind: 'fatal', message: expect.stringMatching(/EISDIR/) });
+      expect(await readdir(dir)).toEqual([name]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
