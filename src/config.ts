@@ -8,6 +8,9 @@ import { describeWeakSecret } from './secret-strength.ts';
 
 export { ConfigError } from './errors.ts';
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const optionalString = z
   .string()
   .trim()
@@ -194,6 +197,11 @@ const envSchema = z.object({
   RECAP_INGEST_CRON: z.string().default('*/15 * * * *'),
   INGEST_TIMEOUT_SECONDS: positiveInt(30),
   INGEST_RETRIES: z.coerce.number({ error: 'expected a whole number' }).int().min(0).max(10).default(2),
+  LOG_FORMAT: z
+    .enum(['json', 'pretty', ''], { error: 'expected json or pretty' })
+    .optional()
+    .transform((value) => value || undefined),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
 /** Every environment variable the configuration reads (each is documented in .env.example). */
@@ -278,6 +286,12 @@ export interface Config {
   /** Where operator alerts go (paused or finished sends, a missing approval, a failing source); empty: none. */
   alerts: { emails: string[]; webhookUrl: string | undefined };
   ingest: IngestConfig;
+  /**
+   * The long-running services' log (serve, schedule, worker --follow): one JSON line per event, or a
+   * human line per event (`format` undefined: human on a terminal, JSON otherwise). Stack traces only
+   * at `debug`.
+   */
+  log: { format: 'json' | 'pretty' | undefined; level: LogLevel };
 }
 
 /** Stories that arrive by themselves: the push API and the pulled feeds. */
@@ -434,6 +448,7 @@ export function loadConfig(
       timeoutMs: e.INGEST_TIMEOUT_SECONDS * 1000,
       retries: e.INGEST_RETRIES,
     },
+    log: { format: e.LOG_FORMAT, level: e.LOG_LEVEL },
   };
   return Object.freeze(config);
 }
@@ -527,6 +542,15 @@ function parseTrustProxy(value: string | undefined): boolean | number | string[]
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+}
+
+/**
+ * Whether LOG_LEVEL=debug (environment, then `.env`) asks for stack traces: read alone, because the
+ * error that may print one can be the configuration's own.
+ */
+export function stackTracesWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  const level = env.LOG_LEVEL ?? readDotenv('.env').LOG_LEVEL;
+  return level?.trim() === 'debug';
 }
 
 function readDotenv(file: string): Record<string, string> {

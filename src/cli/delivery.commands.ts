@@ -11,6 +11,7 @@ import { UserError } from '../errors.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import { type App, withApp } from './app.ts';
+import { createServiceLogger } from './service-logger.ts';
 import { resolveWeek } from './week-option.ts';
 
 interface WeekOptions {
@@ -180,7 +181,16 @@ export function registerDeliveryCommands(program: Command): void {
         const { newWorkerId, runWorker } = await import('../delivery/send-issue.ts');
         const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
         const mailer = await app.openMailer();
-        const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
+        // Following, the worker is a service: its progress and results are log records, not a bar.
+        const logger = options.follow
+          ? createServiceLogger(app.config.log).child({ component: 'worker' })
+          : undefined;
+        const reporter = createProgressReporter(
+          process.stderr,
+          app.config.send.batchSize,
+          logger && ((progress) => logger.info(progress, 'send progress')),
+        );
+        const say = (line: string) => (logger ? logger.info(line) : writeOut(`${line}\n`));
         const { signal, dispose } = interruptSignal();
         try {
           const summary = await runWorker({
@@ -196,10 +206,8 @@ export function registerDeliveryCommands(program: Command): void {
           });
           reporter.stop();
           if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
-          writeOut(
-            `worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}\n`,
-          );
-          if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
+          say(`worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}`);
+          if (summary.stoppedBecause) say(`stopped: ${summary.stoppedBecause}`);
         } finally {
           reporter.stop();
           dispose();

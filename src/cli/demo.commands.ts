@@ -25,7 +25,10 @@ export function registerDemoCommand(program: Command): void {
         process.stdout.write(`${await runDemo(app, { week, now })}\n`);
         if (!options.serve) return;
         const { startServer } = await import('../web/server.ts');
-        const server = await startServer(app);
+        const { createServiceLogger } = await import('./service-logger.ts');
+        // The preview's log says only what went wrong (warnings and errors) below the demo's summary.
+        const level = app.config.log.level === 'debug' ? 'debug' : 'warn';
+        const server = await startServer(app, { logger: createServiceLogger({ ...app.config.log, level }) });
         // 127.0.0.1 is where the server listens; localhost is what people type.
         const url = server.url.replace('://127.0.0.1', '://localhost');
         process.stdout.write(`  preview     ${url}  (Ctrl-C to stop)\n`);

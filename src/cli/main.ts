@@ -44,9 +44,11 @@ export async function main(argv: string[]): Promise<void> {
     if (isUserFacingError(error)) {
       writeErr(`recap: ${maskUserinfo(error.message)}\n`);
     } else {
-      writeErr(
-        `recap: unexpected error: ${maskUserinfo(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
-      );
+      // The stack is for whoever debugs recap (LOG_LEVEL=debug), not the operator's terminal or log.
+      const { stackTracesWanted } = await import('../config.ts');
+      const detail =
+        error instanceof Error ? (stackTracesWanted() && error.stack) || error.message : String(error);
+      writeErr(`recap: unexpected error: ${maskUserinfo(detail)}\n`);
     }
     process.exitCode = 1;
   }

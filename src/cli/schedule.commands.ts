@@ -2,12 +2,11 @@ import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { writeOut } from '../terminal-output.ts';
 import { withApp } from './app.ts';
+import { createServiceLogger } from './service-logger.ts';
 import { resolveWeek } from './week-option.ts';
 
 /** How late a missed fire is still caught up unless --catch-up-hours says otherwise. */
 const DEFAULT_CATCH_UP_HOURS = 24;
-
-const log = (line: string) => writeOut(`${new Date().toISOString()} schedule: ${line}\n`);
 
 /** `recap schedule [--once] [--force]`, `recap stats --week W [--json]` */
 // Long: `recap schedule` wires the cycle, the pulls and the upkeep in order, next to `recap stats`.
@@ -40,6 +39,8 @@ export function registerScheduleCommands(program: Command): void {
     )
     .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) =>
       withApp(async (app) => {
+        const logger = createServiceLogger(app.config.log).child({ component: 'schedule' });
+        const log = (line: string) => logger.info(line);
         const { cronPattern } = await import('../schedule/schedule-slot.ts');
         const { LEASE_MS, LOOKBACK_MS, SCHEDULE_NAME, scheduleOwner, startSchedule } = await import(
           '../schedule/schedule-runner.ts'

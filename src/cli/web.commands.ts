@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type App, openApp } from './app.ts';
+import { createServiceLogger, type Logger } from './service-logger.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
@@ -10,29 +11,35 @@ export function registerWebCommands(program: Command): void {
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
       const app = await openApp();
+      // One JSON line per event (a human line on a terminal): the server's, the listener's, the pulls'.
+      const logger = createServiceLogger(app.config.log);
       const { startServer } = await import('../web/server.ts');
       const port = options.port === undefined ? undefined : Number(options.port);
       await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
       const server = await startServer(app, {
         ...(port === undefined || Number.isNaN(port) ? {} : { port }),
         ...(options.host ? { host: options.host } : {}),
-        logger: true,
+        logger,
       });
       const bounces =
         app.config.bounceSmtpPort === undefined
           ? undefined
           : await (await import('../delivery/bounces/bounce-listener.ts')).startBounceListener(app, {
               port: app.config.bounceSmtpPort,
+              log: (line) => logger.warn({ component: 'bounces' }, line),
             });
       // On the embedded database no other process can open ./data (no `recap schedule` beside this one):
       // the server pulls the story feeds itself.
       const pulls =
         app.dbKind === 'pglite' && app.config.ingest.urls.length > 0
-          ? await startEmbeddedPulls(app)
+          ? await startEmbeddedPulls(app, logger)
           : undefined;
-      process.stdout.write(`recap: serving on ${server.url}\n`);
+      logger.info({ url: server.url }, `serving on ${server.url}`);
       if (bounces)
-        process.stdout.write(`recap: bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}\n`);
+        logger.info(
+          { host: app.config.bounceSmtpHost, port: bounces.port },
+          `bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}`,
+        );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGTERM', stop);
@@ -46,9 +53,9 @@ export function registerWebCommands(program: Command): void {
     });
 }
 
-async function startEmbeddedPulls(app: App) {
+async function startEmbeddedPulls(app: App, logger: Logger) {
   const { createStoryPuller, startStoryPulls } = await import('../schedule/story-pulls.ts');
-  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ingest: ${line}\n`);
+  const log = (line: string) => logger.info({ component: 'ingest' }, line);
   return startStoryPulls({
     expression: app.config.ingest.cron,
     timeZone: app.config.timeZone,

@@ -8,10 +8,15 @@ export interface ProgressReporter {
 
 /**
  * On a terminal, a progress bar with rate and ETA; otherwise one JSON line per batch of `batchSize`
- * deliveries (at most one a second), for logs. Writes to stderr so stdout stays for results.
+ * deliveries (at most one a second), for logs. Writes to stderr so stdout stays for results. With
+ * `record` (a service's log), each of those records goes there instead, terminal or not.
  */
-export function createProgressReporter(stream: NodeJS.WriteStream, batchSize: number): ProgressReporter {
-  if (stream.isTTY) {
+export function createProgressReporter(
+  stream: NodeJS.WriteStream,
+  batchSize: number,
+  record?: (progress: Record<string, unknown>) => void,
+): ProgressReporter {
+  if (stream.isTTY && !record) {
     const bar = new cliProgress.SingleBar(
       {
         stream,
@@ -47,7 +52,9 @@ export function createProgressReporter(stream: NodeJS.WriteStream, batchSize: nu
       if (batch === lastBatch || now - lastAt < 1000) return;
       lastBatch = batch;
       lastAt = now;
-      stream.write(`${JSON.stringify({ event: 'send.progress', ...p, perSecond: rate(p) })}\n`);
+      const progress = { event: 'send.progress', ...p, perSecond: rate(p) };
+      if (record) record(progress);
+      else stream.write(`${JSON.stringify(progress)}\n`);
     },
     stop() {},
   };

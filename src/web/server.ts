@@ -1,6 +1,6 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Mailer } from '../mail/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
 import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
@@ -29,8 +29,8 @@ export interface ServerOptions {
   port?: number;
   /** Defaults to config.http.host (127.0.0.1 unless HOST says otherwise). */
   host?: string;
-  /** Fastify's request log (off by default). */
-  logger?: boolean;
+  /** The service's logger (built by the CLI): errors and events as log records. Default: no log. */
+  logger?: FastifyBaseLogger;
   /** Renders the system mails; defaults to the MJML templates of src/render/system-mail.ts. */
   systemMail?: SystemMailRenderer;
   events?: EventWriterOptions;
@@ -52,7 +52,7 @@ export interface RunningServer {
  */
 export async function startServer(deps: ServerDeps, options: ServerOptions = {}): Promise<RunningServer> {
   const server = Fastify({
-    logger: options.logger ?? false,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // A line per pixel hit would drown the errors and cost more than the request itself.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,

@@ -40,7 +40,7 @@ describe('recap serve (child process)', () => {
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /serving on (http:\/\/[^\s]+)/.exec(output);
+        const match = /serving on (http:\/\/[^\s"]+)/.exec(output);
         if (match?.[1]) resolve(match[1]);
       });
       child.stderr.on('data', (chunk: Buffer) => {
