@@ -91,7 +91,8 @@ export function openEventSpool(options: EventSpoolOptions): EventSpool {
   }
 
   async function rotate(): Promise<void> {
-    if (!handle || activeBytes === 0) return;
+    // While older files wait (the database still away), appends keep going to the one active file.
+    if (!handle || activeBytes === 0 || waiting.length > 0) return;
     await handle.close();
     handle = undefined;
     const file = path.join(options.dir, `${instance}.${++segment}.ndjson`);
