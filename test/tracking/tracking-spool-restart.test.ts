@@ -28,12 +28,13 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-async function serve(dataDir: string): Promise<ServeProcess> {
+async function serve(dataDir: string, env: Record<string, string> = {}): Promise<ServeProcess> {
   const server = await startServe({
     RECAP_SECRET: SECRET,
     RECAP_DATA_DIR: dataDir,
     RECAP_OUTBOX_DIR: path.join(dataDir, 'outbox'),
     DATABASE_URL: cluster.url,
+    ...env,
   });
   servers.push(server);
   return server;
@@ -110,4 +111,40 @@ describe('tracking spool across restarts of recap serve', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 120_000);
+
+  it('keeps answering readers when the spool is full, and says so in its log and /healthz', async () => {
+    const dataDir = path.join(tempWorkdir(), 'data');
+    const secrets = { current: SECRET, previous: [] };
+    const pixel = signToken(secrets, { kind: 'open', subscriberId: seed.alice, issueId: seed.issueId });
+    const click = signClickTokens(secrets, seed.alice, seed.issueId, [3])[0] as string;
+    const server = await serve(dataDir, { TRACKING_SPOOL_MAX_BYTES: '4000' });
+    expect((await fetch(`${server.url}/c/${click}`, { redirect: 'manual' })).status).toBe(302);
+    await cluster.stop('immediate');
+    try {
+      const load = await sendTrackingLoad({
+        url: server.url,
+        pixel,
+        click,
+        perSecond: 100,
+        durationMs: 2_000,
+        userAgent: 'spool-full',
+      });
+      expect(load.failed).toEqual([]);
+      expect(load.answered).toBe(load.sent);
+      let health = { tracking: { spooled: 0, notKept: 0, spoolBytes: 0 } };
+      await until(async () => {
+        health = (await (await fetch(`${server.url}/healthz`)).json()) as typeof health;
+        return health.tracking.spooled + health.tracking.notKept === load.answered;
+      });
+      expect(health.tracking.notKept).toBeGreaterThan(0);
+      expect(health.tracking.spoolBytes).toBeLessThanOrEqual(4000);
+      expect(server.output()).toMatch(/tracking spool full \(TRACKING_SPOOL_MAX_BYTES\)/);
+      expect(server.child.exitCode).toBeNull();
+    } finally {
+      await cluster.start();
+    }
+    server.child.kill('SIGTERM');
+
+    expect(await server.exited).toBe(0);
+  }, 90_000);
 });
