@@ -47,17 +47,14 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   await run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   const serverOptions = `-p ${port} -k ${dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  const logFile = path.join(dataDir, 'server.log');
   const start = () =>
-    run('pg_ctl', [
-      '-D',
-      dataDir,
-      '-o',
-      serverOptions,
-      '-l',
-      path.join(dataDir, 'server.log'),
-      '-w',
-      'start',
-    ]);
+    run('pg_ctl', ['-D', dataDir, '-o', serverOptions, '-l', logFile, '-w', '-t', '30', 'start']).catch(
+      (error: unknown) => {
+        const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2_000) : '';
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${log}`);
+      },
+    );
   const stop = (mode = 'fast') =>
     run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', 'stop']).then(() => undefined);
   await start();
