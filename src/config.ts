@@ -163,6 +163,7 @@ const envSchema = z.object({
     .default(26),
   SUNSET_GRACE_DAYS: positiveInt(14),
   TRACKING_RETENTION_DAYS: positiveInt(400),
+  TRACKING_SPOOL_MAX_BYTES: positiveInt(256 * 1024 * 1024),
   STORIES_PER_SEGMENT: positiveInt(7),
   MIN_STORIES_PER_SEGMENT: positiveInt(3),
   RECAP_SOURCE_AUTHORITY_FILE: optionalString,
@@ -264,6 +265,8 @@ export interface Config {
   sunset: { afterIssues: number; graceDays: number };
   /** Raw opens and clicks are kept this many days (whole monthly partitions dropped); rollups stay. */
   trackingRetentionDays: number;
+  /** Bound of each server process's spool of events the database could not take (RECAP_DATA_DIR/tracking-spool). */
+  trackingSpoolMaxBytes: number;
   selection: {
     storiesPerSegment: number;
     minStoriesPerSegment: number;
@@ -420,6 +423,7 @@ export function loadConfig(
     trackingDefault: e.TRACKING_DEFAULT,
     sunset: { afterIssues: e.SUNSET_AFTER_ISSUES, graceDays: e.SUNSET_GRACE_DAYS },
     trackingRetentionDays: e.TRACKING_RETENTION_DAYS,
+    trackingSpoolMaxBytes: e.TRACKING_SPOOL_MAX_BYTES,
     selection: {
       storiesPerSegment: e.STORIES_PER_SEGMENT,
       minStoriesPerSegment: e.MIN_STORIES_PER_SEGMENT,

@@ -178,7 +178,7 @@ export function registerDeliveryCommands(program: Command): void {
         if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
           throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
         const issue = options.week ? await requireIssue(app, options.week) : undefined;
-        const { newWorkerId, runWorker } = await import('../delivery/send-issue.ts');
+        const { newWorkerId } = await import('../delivery/send-issue.ts');
         const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
         const mailer = await app.openMailer();
         // Following, the worker is a service: its progress and results are log records, not a bar.
@@ -193,17 +193,21 @@ export function registerDeliveryCommands(program: Command): void {
         const say = (line: string) => (logger ? logger.info(line) : writeOut(`${line}\n`));
         const { signal, dispose } = interruptSignal();
         try {
-          const summary = await runWorker({
-            db: app.db,
-            mailer,
-            config: app.config,
-            workerId: newWorkerId(),
-            ...(issue ? { issueId: issue.id } : {}),
-            follow: Boolean(options.follow),
-            leaseSeconds,
-            signal,
-            onProgress: (p) => reporter.update(p),
-          });
+          const { runWorkerThroughOutages } = await import('../delivery/worker-through-outages.ts');
+          const summary = await runWorkerThroughOutages(
+            {
+              db: app.db,
+              mailer,
+              config: app.config,
+              workerId: newWorkerId(),
+              ...(issue ? { issueId: issue.id } : {}),
+              follow: Boolean(options.follow),
+              leaseSeconds,
+              signal,
+              onProgress: (p) => reporter.update(p),
+            },
+            (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+          );
           reporter.stop();
           if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
           say(`worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}`);

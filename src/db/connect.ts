@@ -43,9 +43,13 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
 }
 
 function connectServer(url: string, max: number): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max });
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  // keepAlive: a server that vanished without closing the connection (host down) is noticed.
+  const pool = new pg.Pool({ connectionString: url, max, keepAlive: true });
+  // A client that loses its server must not crash the process, idle (the pool's 'error') or checked
+  // out (the client's own 'error', emitted besides failing the query in flight): the query, or the
+  // next one, fails its operation and the pool replaces the broken client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', close: () => db.destroy() };
 }

@@ -231,6 +231,8 @@ export interface TrackingEventsTable {
   user_agent: string | null;
   occurred_at: DefaultedTimestamp;
   reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The id the server gave the event when it answered (null for events stored before ids): stored once. */
+  event_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Events per issue × subscriber × kind ('open', 'click', or 'any' for human events of either) × class. */

@@ -13,6 +13,7 @@ import * as storyIngestion from './migrations/20261130050000_story_ingestion.ts'
 import * as readersDecide from './migrations/20261130060000_readers_decide.ts';
 import * as eventRollups from './migrations/20261130070000_event_rollups.ts';
 import * as optOutRollups from './migrations/20261130080000_opt_out_rollups.ts';
+import * as trackingEventIds from './migrations/20261207020000_tracking_event_ids.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '20261130070000_event_rollups': eventRollups,
   '20261130030000_send_pacing_local_time': sendPacingLocalTime,
   '20261130080000_opt_out_rollups': optOutRollups,
+  '20261207020000_tracking_event_ids': trackingEventIds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -14,7 +14,8 @@ export interface LinkResolver {
 /**
  * Reads an issue's registered links (issue_links) once and keeps them for `ttlMs`: a burst of clicks
  * costs one query per issue, not one per click. Links are written before an issue is sent and never
- * change afterwards, so a short cache cannot redirect anywhere unregistered.
+ * change afterwards, so a short cache cannot redirect anywhere unregistered; for the same reason a
+ * reload that fails (the database away) keeps answering from the links loaded before.
  */
 export function createLinkResolver(db: Db, ttlMs = 60_000): LinkResolver {
   const cache = new Map<number, { loadedAt: number; links: Promise<Map<number, RegisteredLink>> }>();
@@ -23,12 +24,16 @@ export function createLinkResolver(db: Db, ttlMs = 60_000): LinkResolver {
       const now = Date.now();
       let entry = cache.get(issueId);
       if (!entry || now - entry.loadedAt > ttlMs) {
+        const before = entry?.links;
         const links = db
           .selectFrom('issue_links')
           .select(['position', 'url', 'kind'])
           .where('issue_id', '=', issueId)
           .execute()
-          .then(linksByPosition);
+          .then(linksByPosition, (error: unknown) => {
+            if (!before) throw error;
+            return before;
+          });
         entry = { loadedAt: now, links };
         cache.set(issueId, entry);
         links.catch(() => cache.delete(issueId));

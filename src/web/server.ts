@@ -1,10 +1,16 @@
+import path from 'node:path';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Mailer } from '../mail/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
 import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
-import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
+import { openEventSpool } from '../tracking/event-spool.ts';
+import {
+  createEventWriter,
+  type EventWriterOptions,
+  TrackingSpoolFullError,
+} from '../tracking/event-writer.ts';
 import { createLinkResolver } from '../tracking/link-resolver.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
 import { registerEditorRoutes } from './editor/editor-routes.ts';
@@ -34,6 +40,8 @@ export interface ServerOptions {
   /** Renders the system mails; defaults to the MJML templates of src/render/system-mail.ts. */
   systemMail?: SystemMailRenderer;
   events?: EventWriterOptions;
+  /** Folder of this server's spool of events the database could not take; default RECAP_DATA_DIR/tracking-spool. */
+  spoolDir?: string;
   /** Defaults to config.trackingAckAfterWrite (TRACKING_ACK_AFTER_WRITE). */
   ackAfterWrite?: boolean;
   /** Sign-ups allowed per IP address and hour, per process (default 10). */
@@ -42,7 +50,7 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
-  /** Stops accepting requests, answers those in flight, then writes every queued event. */
+  /** Stops accepting requests, answers those in flight, then writes (or spools) every queued event. */
   close(): Promise<void>;
 }
 
@@ -65,11 +73,46 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   });
   const { mailer } = deps;
   const ackAfterWrite = options.ackAfterWrite ?? deps.config.trackingAckAfterWrite;
+  const spool = openEventSpool({
+    dir: options.spoolDir ?? path.join(deps.config.dataDir, 'tracking-spool'),
+    maxBytes: deps.config.trackingSpoolMaxBytes,
+  });
+  let lastFullLog = 0;
+  let lastWaitLog = 0;
   const events = createEventWriter(deps.db, {
     // Nobody waits for a batch unless answers wait for the write: then fewer, larger commits.
     maxDelayMs: ackAfterWrite ? 5 : 50,
+    spool,
     ...options.events,
-    onError: (error, lost) => server.log.error({ err: error, lost }, 'tracking events not stored'),
+    onError: (error, lost) => {
+      if (!(error instanceof TrackingSpoolFullError)) {
+        server.log.error({ err: error, lost }, 'tracking events not stored');
+        return;
+      }
+      // Full for as long as the database stays away: a line every 10 s, not one per batch.
+      if (Date.now() - lastFullLog < 10_000) return;
+      lastFullLog = Date.now();
+      const { notKept, spoolBytes } = events.stats();
+      server.log.error(
+        { notKept, spoolBytes, maxBytes: deps.config.trackingSpoolMaxBytes },
+        `tracking spool full (TRACKING_SPOOL_MAX_BYTES): ${notKept} answered events not kept so far`,
+      );
+    },
+    onReplay: (result) => {
+      if (result.error && result.replayed === 0 && result.claimed.length === 0) {
+        if (Date.now() - lastWaitLog < 30_000) return;
+        lastWaitLog = Date.now();
+        const reason = result.error instanceof Error ? result.error.message : String(result.error);
+        server.log.warn(`tracking spool: ${spool.bytes} bytes of events wait for the database (${reason})`);
+        return;
+      }
+      const claimed =
+        result.claimed.length > 0 ? `; taken over from stopped servers: ${result.claimed.join(', ')}` : '';
+      const unreadable = result.unreadable > 0 ? `; ${result.unreadable} unreadable lines skipped` : '';
+      server.log.info(
+        `tracking spool: ${result.replayed} events written to the database${claimed}${unreadable}`,
+      );
+    },
   });
   const maintenance = startAnalyticsMaintenance(deps.db, {
     retentionDays: deps.config.trackingRetentionDays,
@@ -97,7 +140,10 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   });
   addSecurityHeaders(server);
   installErrorAnswers(server);
-  server.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send('ok'));
+  // Up, and how tracking copes: events waiting for the database, and any answered but not kept.
+  server.get('/healthz', async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok', tracking: events.stats() }),
+  );
 
   registerTrackingRoutes(server, context);
   registerUnsubscribeRoutes(server, context);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeHttpUrl } from '../stories/story.ts';
 import { type TokenSecrets, verifyClickToken, verifyToken } from '../tracking/token.ts';
 import { html } from './html.ts';
@@ -16,7 +16,8 @@ function agentOf(request: FastifyRequest): string | null {
  * GET /o/:token: always the pixel with 200 (a bad token records nothing). GET /c/:token: 302 to the
  * link registered for (issue, position); anything forged or unknown gets a 404 page, never a redirect.
  * Events go to the batch writer; the answer waits for the write only with ackAfterWrite (else the
- * event is queued, written within milliseconds, and flushed by close()).
+ * event is queued, written within milliseconds, and flushed by close()). With ackAfterWrite the answer
+ * comes once the event is in PostgreSQL or fsynced to the spool, else it is a 503 with Retry-After.
  */
 export function registerTrackingRoutes(server: FastifyInstance, context: WebContext): void {
   const { secrets, events, links, deps, ackAfterWrite } = context;
@@ -25,20 +26,20 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
     const token = request.params.token.replace(/\.gif$/, '');
     const payload = verifyToken(secrets, token, 'open');
     if (payload?.issueId !== undefined && deps.config.trackingEnabled) {
-      const stored = events
-        .record({
-          kind: 'open',
-          issueId: payload.issueId,
-          subscriberId: payload.subscriberId,
-          linkPosition: null,
-          linkKind: null,
-          method: request.method,
-          ip: request.ip,
-          userAgent: agentOf(request),
-          occurredAt: new Date(),
-        })
-        .catch((error: unknown) => request.log.error({ err: error }, 'open not stored'));
-      if (ackAfterWrite) await stored;
+      const stored = events.record({
+        kind: 'open',
+        issueId: payload.issueId,
+        subscriberId: payload.subscriberId,
+        linkPosition: null,
+        linkKind: null,
+        method: request.method,
+        ip: request.ip,
+        userAgent: agentOf(request),
+        occurredAt: new Date(),
+      });
+      if (ackAfterWrite) {
+        if (!(await kept(stored))) return notKeptAnswer(reply);
+      } else stored.catch(countedByWriter);
     }
     return reply
       .header('content-type', 'image/gif')
@@ -53,20 +54,20 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
     const link = await links.resolve(payload.issueId, payload.link);
     if (!link) return invalidLinkPage(reply);
     if (deps.config.trackingEnabled) {
-      const stored = events
-        .record({
-          kind: 'click',
-          issueId: payload.issueId,
-          subscriberId: payload.subscriberId,
-          linkPosition: payload.link,
-          linkKind: link.kind,
-          method: request.method,
-          ip: request.ip,
-          userAgent: agentOf(request),
-          occurredAt: new Date(),
-        })
-        .catch((error: unknown) => request.log.error({ err: error }, 'click not stored'));
-      if (ackAfterWrite) await stored;
+      const stored = events.record({
+        kind: 'click',
+        issueId: payload.issueId,
+        subscriberId: payload.subscriberId,
+        linkPosition: payload.link,
+        linkKind: link.kind,
+        method: request.method,
+        ip: request.ip,
+        userAgent: agentOf(request),
+        occurredAt: new Date(),
+      });
+      if (ackAfterWrite) {
+        if (!(await kept(stored))) return notKeptAnswer(reply);
+      } else stored.catch(countedByWriter);
     }
     if (link.kind === 'honeypot') {
       return sendPage(reply, 200, 'Nothing here', html`<p>This link is not meant to be followed.</p>`);
@@ -77,6 +78,27 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
     if (!location) return invalidLinkPage(reply);
     return reply.code(302).header('location', location).header('cache-control', 'no-store').send();
   });
+}
+
+/** Whether the event is stored or fsynced to the spool. */
+function kept(stored: Promise<void>): Promise<boolean> {
+  return stored.then(
+    () => true,
+    () => false,
+  );
+}
+
+// The writer logs and counts every event it could not keep (GET /healthz shows the count).
+function countedByWriter(): void {}
+
+/** TRACKING_ACK_AFTER_WRITE: an event neither stored nor spooled is never answered with a success. */
+function notKeptAnswer(reply: FastifyReply): FastifyReply {
+  return sendPage(
+    reply.header('retry-after', '10'),
+    503,
+    'Please try again',
+    html`<p>This could not be recorded just now. Please try the link again in a moment.</p>`,
+  );
 }
 
 /** Click tokens come in the per-recipient batch format (`k.…`) or the generic one (kind click). */

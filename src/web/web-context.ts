@@ -26,6 +26,8 @@ export type WebSettings = EditionSettings &
     | 'trackingAckAfterWrite'
     | 'trackingDefault'
     | 'trackingRetentionDays'
+    | 'trackingSpoolMaxBytes'
+    | 'dataDir'
     | 'signUp'
     | 'timeZone'
     | 'selection'
