@@ -250,7 +250,7 @@ export interface Config {
   trackingEnabled: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
-  /** Whether a new subscriber (sign-up form pre-ticked, import without a tracking column) is tracked. */
+  /** Whether a new subscriber imported without a tracking cell is tracked (never the sign-up form's box). */
   trackingDefault: boolean;
   /** A tracked reader with no human open or click in this many sent issues is asked once; 0 turns sunsetting off. */
   sunset: { afterIssues: number; graceDays: number };
