@@ -35,34 +35,37 @@ export function registerDeliveryCommands(program: Command): void {
       'RECAP_DELIVERY=local: keep running until the last time zone has its copy (about a day) instead of exiting once what is due went out',
     )
     .action((options: WeekOptions & { wait?: boolean }) =>
-      withApp(async (app) => {
-        const week = resolveWeek(options.week, app.config.timeZone).key;
-        const { sendIssue } = await import('../delivery/send-issue.ts');
-        const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
-        const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
-        const { signal, dispose } = interruptSignal();
-        try {
-          const summary = await sendIssue(app, week, {
-            onProgress: (p) => reporter.update(p),
-            signal,
-            wait: Boolean(options.wait),
-          });
-          reporter.stop();
-          const note =
-            summary.sent + summary.failed + summary.bounced + summary.skipped === 0
-              ? ' (nothing left to send)'
-              : '';
-          writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
-          if (summary.waiting) {
-            writeOut(
-              `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
-            );
-          } else if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
-        } finally {
-          reporter.stop();
-          dispose();
-        }
-      }),
+      withApp(
+        async (app) => {
+          const week = resolveWeek(options.week, app.config.timeZone).key;
+          const { sendIssue } = await import('../delivery/send-issue.ts');
+          const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
+          const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
+          const { signal, dispose } = interruptSignal();
+          try {
+            const summary = await sendIssue(app, week, {
+              onProgress: (p) => reporter.update(p),
+              signal,
+              wait: Boolean(options.wait),
+            });
+            reporter.stop();
+            const note =
+              summary.sent + summary.failed + summary.bounced + summary.skipped === 0
+                ? ' (nothing left to send)'
+                : '';
+            writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
+            if (summary.waiting) {
+              writeOut(
+                `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
+              );
+            } else if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
+          } finally {
+            reporter.stop();
+            dispose();
+          }
+        },
+        { mailsLinks: true },
+      ),
     );
 
   send
@@ -171,40 +174,43 @@ export function registerDeliveryCommands(program: Command): void {
       String(DEFAULT_LEASE_SECONDS),
     )
     .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
-      withApp(async (app) => {
-        const leaseSeconds = Number(options.leaseSeconds);
-        if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
-          throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
-        const issue = options.week ? await requireIssue(app, options.week) : undefined;
-        const { newWorkerId, runWorker } = await import('../delivery/send-issue.ts');
-        const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
-        const mailer = await openMailer(app.config);
-        const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
-        const { signal, dispose } = interruptSignal();
-        try {
-          const summary = await runWorker({
-            db: app.db,
-            mailer,
-            config: app.config,
-            workerId: newWorkerId(),
-            ...(issue ? { issueId: issue.id } : {}),
-            follow: Boolean(options.follow),
-            leaseSeconds,
-            signal,
-            onProgress: (p) => reporter.update(p),
-          });
-          reporter.stop();
-          if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
-          writeOut(
-            `worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}\n`,
-          );
-          if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
-        } finally {
-          reporter.stop();
-          dispose();
-          await mailer.close();
-        }
-      }),
+      withApp(
+        async (app) => {
+          const leaseSeconds = Number(options.leaseSeconds);
+          if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
+            throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
+          const issue = options.week ? await requireIssue(app, options.week) : undefined;
+          const { newWorkerId, runWorker } = await import('../delivery/send-issue.ts');
+          const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
+          const mailer = await openMailer(app.config);
+          const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
+          const { signal, dispose } = interruptSignal();
+          try {
+            const summary = await runWorker({
+              db: app.db,
+              mailer,
+              config: app.config,
+              workerId: newWorkerId(),
+              ...(issue ? { issueId: issue.id } : {}),
+              follow: Boolean(options.follow),
+              leaseSeconds,
+              signal,
+              onProgress: (p) => reporter.update(p),
+            });
+            reporter.stop();
+            if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
+            writeOut(
+              `worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}\n`,
+            );
+            if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
+          } finally {
+            reporter.stop();
+            dispose();
+            await mailer.close();
+          }
+        },
+        { mailsLinks: true },
+      ),
     );
 }
 

@@ -85,17 +85,20 @@ export function registerSubscriberCommands(program: Command): void {
       'ask readers inactive for SUNSET_AFTER_ISSUES sent issues "still want the recap?"; pause those who did not answer within SUNSET_GRACE_DAYS',
     )
     .action(() =>
-      withApp(async (app) => {
-        if (app.config.sunset.afterIssues === 0) {
-          writeOut('sunsetting is off (SUNSET_AFTER_ISSUES=0)\n');
-          return;
-        }
-        const mailer = await openMailer(app.config);
-        try {
-          writeOut(`${formatSunsetResult(await runSunsetFor(app, mailer))}\n`);
-        } finally {
-          await mailer.close();
-        }
-      }),
+      withApp(
+        async (app) => {
+          if (app.config.sunset.afterIssues === 0) {
+            writeOut('sunsetting is off (SUNSET_AFTER_ISSUES=0)\n');
+            return;
+          }
+          const mailer = await openMailer(app.config);
+          try {
+            writeOut(`${formatSunsetResult(await runSunsetFor(app, mailer))}\n`);
+          } finally {
+            await mailer.close();
+          }
+        },
+        { mailsLinks: true },
+      ),
     );
 }

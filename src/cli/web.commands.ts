@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { isWildcardHost } from '../http-address.ts';
 import { type App, openApp } from './app.ts';
+import { linksLine, parseListenFlags } from './server-address.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
 export function registerWebCommands(program: Command): void {
@@ -9,14 +11,13 @@ export function registerWebCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (default PORT or 3000)')
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
-      const app = await openApp();
+      // The flags replace PORT and HOST before the configuration derives anything from them, so the
+      // address served and the links mailed (PUBLIC_URL unset) name the same port.
+      const { loadConfig } = await import('../config.ts');
+      const config = loadConfig(process.env, { listen: parseListenFlags(options) });
+      const app = await openApp({ config, mailsLinks: true });
       const { startServer } = await import('../web/server.ts');
-      const port = options.port === undefined ? undefined : Number(options.port);
-      const server = await startServer(app, {
-        ...(port === undefined || Number.isNaN(port) ? {} : { port }),
-        ...(options.host ? { host: options.host } : {}),
-        logger: true,
-      });
+      const server = await startServer(app, { logger: true });
       const bounces =
         app.config.bounceSmtpPort === undefined
           ? undefined
@@ -29,7 +30,11 @@ export function registerWebCommands(program: Command): void {
         app.dbKind === 'pglite' && app.config.ingest.urls.length > 0
           ? await startEmbeddedPulls(app)
           : undefined;
-      process.stdout.write(`recap: serving on ${server.url}\n`);
+      const wildcard = isWildcardHost(app.config.http.host);
+      process.stdout.write(
+        `recap: serving on ${server.url}${wildcard ? ` (bound to ${server.boundTo}: every interface)` : ''}\n`,
+      );
+      process.stdout.write(`recap: links in mail start at ${linksLine(app.config, server.publicUrl)}\n`);
       if (bounces)
         process.stdout.write(`recap: bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}\n`);
       await new Promise<void>((resolve) => {

@@ -1,8 +1,10 @@
+import type { AddressInfo } from 'node:net';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController } from 'fastify';
 import { createMailer } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
+import { defaultLinkBase, reachableUrl } from '../http-address.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
 import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
 import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
@@ -39,7 +41,12 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
+  /** Where to open it on this machine: the bound address, or localhost for a wildcard bind. */
   url: string;
+  /** The address and port really bound, e.g. `0.0.0.0:3930`, `[::]:3930`, `127.0.0.1:3930`. */
+  boundTo: string;
+  /** The base of the links this server mails (PUBLIC_URL, else its own address with the bound port). */
+  publicUrl: string;
   /** Stops accepting requests, answers those in flight, then writes every queued event. */
   close(): Promise<void>;
 }
@@ -75,8 +82,11 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
     log: (line) => server.log.info(line),
   });
   let systemMail: Promise<SystemMailRenderer> | undefined;
+  // Routes read `served.config` on every request: with PUBLIC_URL unset, links follow the port really
+  // bound once it is known (PORT=0 picks one at listen; a test may pass another port than PORT).
+  const served: WebDeps = { db: deps.db, config: deps.config };
   const context: WebContext = {
-    deps,
+    deps: served,
     secrets: deps.config.secrets,
     events,
     ackAfterWrite,
@@ -104,16 +114,21 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
   registerKeepRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
-  await registerIngestRoutes(server, deps);
-  await registerEditorRoutes(server, deps, { mailer });
+  await registerIngestRoutes(server, served);
+  await registerEditorRoutes(server, served, { mailer });
 
-  const address = await server.listen({
-    port: options.port ?? deps.config.http.port,
-    host: options.host ?? deps.config.http.host,
-  });
+  const host = options.host ?? deps.config.http.host;
+  await server.listen({ port: options.port ?? deps.config.http.port, host });
+  // fastify's own answer names the first interface (127.0.0.1 for 0.0.0.0); the socket says what was bound.
+  const bound = server.server.address() as AddressInfo;
+  if (!deps.config.publicUrlSet) {
+    served.config = { ...deps.config, publicUrl: defaultLinkBase(host, bound.port) };
+  }
   let closing: Promise<void> | undefined;
   return {
-    url: address,
+    url: reachableUrl(bound.address, bound.port),
+    boundTo: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
+    publicUrl: served.config.publicUrl,
     close() {
       closing ??= (async () => {
         // Requests in flight wait for their event to be stored: drain the writer while the server closes.

@@ -24,6 +24,7 @@ export type WebSettings = EditionSettings &
   Pick<
     Config,
     | 'http'
+    | 'publicUrlSet'
     | 'trustProxy'
     | 'trackingAckAfterWrite'
     | 'trackingDefault'
