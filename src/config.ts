@@ -4,6 +4,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { ConfigError, maskUserinfo } from './errors.ts';
+import { defaultLinkBase } from './http-address.ts';
 import { describeWeakSecret } from './secret-strength.ts';
 
 export { ConfigError } from './errors.ts';
@@ -122,7 +123,7 @@ const envSchema = z.object({
     .int('expected a whole number of bytes')
     .min(20_000, 'expected at least 20000 bytes (Gmail clips at about 102000)')
     .default(90 * 1024),
-  PUBLIC_URL: url(['http:', 'https:'], 'an http(s):// URL').default('http://localhost:3000'),
+  PUBLIC_URL: url(['http:', 'https:'], 'an http(s):// URL'),
   RECAP_SECRET: optionalString.refine((value) => value === undefined || value.length >= 32, {
     message: 'expected at least 32 characters',
   }),
@@ -139,7 +140,7 @@ const envSchema = z.object({
     .refine(isTimeZone, { message: 'expected an IANA time zone such as Europe/Berlin' }),
   RECAP_CRON: z.string().default('0 8 * * 1'),
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
-  HOST: z.string().default('127.0.0.1'),
+  HOST: optionalString.transform((value) => value ?? '127.0.0.1'),
   TRUST_PROXY: optionalString,
   EDITOR_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 24, {
     message: 'expected at least 24 characters (e.g. openssl rand -base64 24); shorter tokens can be guessed',
@@ -230,7 +231,13 @@ export interface Config {
   outboxDir: string;
   /** Gmail clip guard: an edition whose tracked HTML would pass this leaves out stories until it fits. */
   maxHtmlBytes: number;
+  /**
+   * Base of every link in mail (no trailing slash): PUBLIC_URL, else the server this configuration
+   * starts (`http://localhost:PORT`, or `http://HOST:PORT` for a HOST that is not loopback or wildcard).
+   */
   publicUrl: string;
+  /** Whether PUBLIC_URL was set; when not, commands that mail links refuse to run in production. */
+  publicUrlSet: boolean;
   secrets: { current: string; previous: string[] };
   sender: { name: string; email: string; postalAddress: string; bounceDomain: string };
   timeZone: string;
@@ -241,12 +248,12 @@ export interface Config {
     editorToken: string | undefined;
     /**
      * Where editors open the editor (EDITOR_URL, no trailing slash): links to it (the test-send notice)
-     * start here. Undefined: http://localhost:<the port the server listens on>.
+     * start here. Undefined: the server's own address as for PUBLIC_URL, with the port it listens on.
      */
     editorUrl: string | undefined;
     /**
      * Host header values the editor answers (EDITOR_HOSTS, lower-cased, `name` or `name:port`). Undefined:
-     * localhost, 127.0.0.1 and [::1] with the server's port, plus the host of EDITOR_URL.
+     * localhost, 127.0.0.1 and [::1] and a non-wildcard HOST with the server's port, plus EDITOR_URL's host.
      */
     editorHosts: string[] | undefined;
   };
@@ -259,7 +266,7 @@ export interface Config {
   trackingEnabled: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
-  /** Whether a new subscriber (sign-up form pre-ticked, import without a tracking column) is tracked. */
+  /** Whether a new subscriber imported without a tracking cell is tracked (never the sign-up form's box). */
   trackingDefault: boolean;
   /** A tracked reader with no human open or click in this many sent issues is asked once; 0 turns sunsetting off. */
   sunset: { afterIssues: number; graceDays: number };
@@ -317,17 +324,31 @@ export interface IngestConfig {
   retries: number;
 }
 
+/** What a command line says about where the server listens (`recap serve --port --host`): it wins over PORT and HOST. */
+export interface ListenOverrides {
+  port?: number;
+  host?: string;
+}
+
 /**
  * Reads the environment (and `.env` in the working directory when present) once, validates it and
  * returns a frozen Config. Throws ConfigError naming every bad variable and what it expected.
  * Without RECAP_SECRET outside production, a secret is generated once and kept in the data directory.
+ * `listen` (already validated by the CLI) replaces PORT and HOST before anything follows them, so an
+ * unset PUBLIC_URL points at the address the server really listens on.
  */
 // Long: one mapping from the parsed variables to the frozen Config, a line or two per setting.
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
-  options: { dotenvPath?: string } = {},
+  options: { dotenvPath?: string; listen?: ListenOverrides } = {},
 ): Config {
-  const merged = { ...readDotenv(options.dotenvPath ?? '.env'), ...env };
+  const listen = options.listen ?? {};
+  const merged: Record<string, string | undefined> = {
+    ...readDotenv(options.dotenvPath ?? '.env'),
+    ...env,
+    ...(listen.port === undefined ? {} : { PORT: String(listen.port) }),
+    ...(listen.host === undefined ? {} : { HOST: listen.host }),
+  };
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -396,7 +417,8 @@ export function loadConfig(
     },
     outboxDir: path.resolve(e.RECAP_OUTBOX_DIR),
     maxHtmlBytes: e.RECAP_MAX_HTML_BYTES,
-    publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? defaultLinkBase(e.HOST, e.PORT),
+    publicUrlSet: e.PUBLIC_URL !== undefined,
     secrets: {
       current: e.RECAP_SECRET ?? generatedSecret(dataDir),
       previous: previousSecrets,
@@ -455,6 +477,15 @@ export function loadConfig(
     log: { format: e.LOG_FORMAT, level: e.LOG_LEVEL },
   };
   return Object.freeze(config);
+}
+
+/**
+ * The one line that refuses a command mailing links in production while PUBLIC_URL is unset (the links
+ * would point at this machine's localhost); null when it may run. Pure.
+ */
+export function missingPublicUrl(config: Pick<Config, 'env' | 'publicUrl' | 'publicUrlSet'>): string | null {
+  if (config.env !== 'production' || config.publicUrlSet) return null;
+  return `PUBLIC_URL: required in production (links in mail would point at ${config.publicUrl}); set the address readers open, e.g. https://recap.example.com`;
 }
 
 /** A comma-separated setting's entries, trimmed; ConfigError naming the variable and the first bad entry. */

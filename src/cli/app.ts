@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import { redactUrl, UserError } from '../errors.ts';
+import { ConfigError, redactUrl, UserError } from '../errors.ts';
 import type { MailerSettings } from '../mail/create-mailer.ts';
 import { lazyMailer } from '../mail/lazy-mailer.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -25,9 +25,22 @@ export interface App {
   close(): Promise<void>;
 }
 
+export interface OpenAppOptions {
+  /** Already loaded (e.g. with `recap serve --port`); default: loadConfig() from the environment. */
+  config?: Config;
+  /**
+   * The command mails links (send, worker, schedule, demo, serve, sunset): in production it stops with
+   * one line, before opening anything, while PUBLIC_URL is unset.
+   */
+  mailsLinks?: boolean;
+}
+
 /** Loads the configuration, opens the database (embedded when DATABASE_URL is unset) and migrates it. */
-export async function openApp(config?: Config): Promise<App> {
-  const resolved = config ?? (await import('../config.ts')).loadConfig();
+export async function openApp(options: OpenAppOptions = {}): Promise<App> {
+  const { loadConfig, missingPublicUrl } = await import('../config.ts');
+  const resolved = options.config ?? loadConfig();
+  const refusal = options.mailsLinks ? missingPublicUrl(resolved) : null;
+  if (refusal) throw new ConfigError(refusal);
   const { connectDatabase } = await import('../db/connect.ts');
   const handle = await connectDatabase({
     databaseUrl: resolved.databaseUrl,
@@ -63,8 +76,8 @@ export function assembleApp(
 }
 
 /** Runs a command body with an open App and always closes it. */
-export async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
-  const app = await openApp();
+export async function withApp<T>(body: (app: App) => Promise<T>, options: OpenAppOptions = {}): Promise<T> {
+  const app = await openApp(options);
   try {
     return await body(app);
   } finally {

@@ -36,35 +36,38 @@ export function registerDeliveryCommands(program: Command): void {
       'RECAP_DELIVERY=local: keep running until the last time zone has its copy (about a day) instead of exiting once what is due went out',
     )
     .action((options: WeekOptions & { wait?: boolean }) =>
-      withApp(async (app) => {
-        const week = resolveWeek(options.week, app.config.timeZone).key;
-        await app.openMailer(); // a bad DKIM key stops here, before the audience is frozen
-        const { sendIssue } = await import('../delivery/send-issue.ts');
-        const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
-        const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
-        const { signal, dispose } = interruptSignal();
-        try {
-          const summary = await sendIssue(app, week, {
-            onProgress: (p) => reporter.update(p),
-            signal,
-            wait: Boolean(options.wait),
-          });
-          reporter.stop();
-          const note =
-            summary.sent + summary.failed + summary.bounced + summary.skipped === 0
-              ? ' (nothing left to send)'
-              : '';
-          writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
-          if (summary.waiting) {
-            writeOut(
-              `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
-            );
-          } else if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
-        } finally {
-          reporter.stop();
-          dispose();
-        }
-      }),
+      withApp(
+        async (app) => {
+          const week = resolveWeek(options.week, app.config.timeZone).key;
+          await app.openMailer(); // a bad DKIM key stops here, before the audience is frozen
+          const { sendIssue } = await import('../delivery/send-issue.ts');
+          const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
+          const reporter = createProgressReporter(process.stderr, app.config.send.batchSize);
+          const { signal, dispose } = interruptSignal();
+          try {
+            const summary = await sendIssue(app, week, {
+              onProgress: (p) => reporter.update(p),
+              signal,
+              wait: Boolean(options.wait),
+            });
+            reporter.stop();
+            const note =
+              summary.sent + summary.failed + summary.bounced + summary.skipped === 0
+                ? ' (nothing left to send)'
+                : '';
+            writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
+            if (summary.waiting) {
+              writeOut(
+                `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
+              );
+            } else if (summary.stoppedBecause) writeOut(`stopped: ${summary.stoppedBecause}\n`);
+          } finally {
+            reporter.stop();
+            dispose();
+          }
+        },
+        { mailsLinks: true },
+      ),
     );
 
   send
@@ -173,50 +176,53 @@ export function registerDeliveryCommands(program: Command): void {
       String(DEFAULT_LEASE_SECONDS),
     )
     .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
-      withApp(async (app) => {
-        const leaseSeconds = Number(options.leaseSeconds);
-        if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
-          throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
-        const issue = options.week ? await requireIssue(app, options.week) : undefined;
-        const { newWorkerId } = await import('../delivery/send-issue.ts');
-        const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
-        const mailer = await app.openMailer();
-        // Following, the worker is a service: its progress and results are log records, not a bar.
-        const logger = options.follow
-          ? createServiceLogger(app.config.log).child({ component: 'worker' })
-          : undefined;
-        const reporter = createProgressReporter(
-          process.stderr,
-          app.config.send.batchSize,
-          logger && ((progress) => logger.info(progress, 'send progress')),
-        );
-        const say = (line: string) => (logger ? logger.info(line) : writeOut(`${line}\n`));
-        const { signal, dispose } = interruptSignal();
-        try {
-          const { runWorkerThroughOutages } = await import('../delivery/worker-through-outages.ts');
-          const summary = await runWorkerThroughOutages(
-            {
-              db: app.db,
-              mailer,
-              config: app.config,
-              workerId: newWorkerId(),
-              ...(issue ? { issueId: issue.id } : {}),
-              follow: Boolean(options.follow),
-              leaseSeconds,
-              signal,
-              onProgress: (p) => reporter.update(p),
-            },
-            (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      withApp(
+        async (app) => {
+          const leaseSeconds = Number(options.leaseSeconds);
+          if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
+            throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');
+          const issue = options.week ? await requireIssue(app, options.week) : undefined;
+          const { newWorkerId } = await import('../delivery/send-issue.ts');
+          const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
+          const mailer = await app.openMailer();
+          // Following, the worker is a service: its progress and results are log records, not a bar.
+          const logger = options.follow
+            ? createServiceLogger(app.config.log).child({ component: 'worker' })
+            : undefined;
+          const reporter = createProgressReporter(
+            process.stderr,
+            app.config.send.batchSize,
+            logger && ((progress) => logger.info(progress, 'send progress')),
           );
-          reporter.stop();
-          if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
-          say(`worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}`);
-          if (summary.stoppedBecause) say(`stopped: ${summary.stoppedBecause}`);
-        } finally {
-          reporter.stop();
-          dispose();
-        }
-      }),
+          const say = (line: string) => (logger ? logger.info(line) : writeOut(`${line}\n`));
+          const { signal, dispose } = interruptSignal();
+          try {
+            const { runWorkerThroughOutages } = await import('../delivery/worker-through-outages.ts');
+            const summary = await runWorkerThroughOutages(
+              {
+                db: app.db,
+                mailer,
+                config: app.config,
+                workerId: newWorkerId(),
+                ...(issue ? { issueId: issue.id } : {}),
+                follow: Boolean(options.follow),
+                leaseSeconds,
+                signal,
+                onProgress: (p) => reporter.update(p),
+              },
+              (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+            );
+            reporter.stop();
+            if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
+            say(`worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}`);
+            if (summary.stoppedBecause) say(`stopped: ${summary.stoppedBecause}`);
+          } finally {
+            reporter.stop();
+            dispose();
+          }
+        },
+        { mailsLinks: true },
+      ),
     );
 }
 

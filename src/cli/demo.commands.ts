@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openApp } from './app.ts';
+import { linksLine } from './server-address.ts';
 import { resolveWeek } from './week-option.ts';
 
 interface DemoOptions {
@@ -16,7 +17,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--week <week>', 'ISO week to build (default: the current week in RECAP_TZ)')
     .option('--serve', 'then serve the editor preview until Ctrl-C')
     .action(async (options: DemoOptions) => {
-      const app = await openApp();
+      const app = await openApp({ mailsLinks: true });
       let closing = false;
       try {
         const now = new Date();
@@ -32,6 +33,7 @@ export function registerDemoCommand(program: Command): void {
         // 127.0.0.1 is where the server listens; localhost is what people type.
         const url = server.url.replace('://127.0.0.1', '://localhost');
         process.stdout.write(`  preview     ${url}  (Ctrl-C to stop)\n`);
+        process.stdout.write(`  links       ${linksLine(app.config, server.publicUrl)}\n`);
         await new Promise<void>((resolve) => {
           const stop = () => {
             if (closing) return;

@@ -85,12 +85,15 @@ export function registerSubscriberCommands(program: Command): void {
       'ask readers inactive for SUNSET_AFTER_ISSUES sent issues "still want the recap?"; pause those who did not answer within SUNSET_GRACE_DAYS',
     )
     .action(() =>
-      withApp(async (app) => {
-        if (app.config.sunset.afterIssues === 0) {
-          writeOut('sunsetting is off (SUNSET_AFTER_ISSUES=0)\n');
-          return;
-        }
-        writeOut(`${formatSunsetResult(await runSunsetFor(app, await app.openMailer()))}\n`);
-      }),
+      withApp(
+        async (app) => {
+          if (app.config.sunset.afterIssues === 0) {
+            writeOut('sunsetting is off (SUNSET_AFTER_ISSUES=0)\n');
+            return;
+          }
+          writeOut(`${formatSunsetResult(await runSunsetFor(app, await app.openMailer()))}\n`);
+        },
+        { mailsLinks: true },
+      ),
     );
 }

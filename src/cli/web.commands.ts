@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { isWildcardHost } from '../http-address.ts';
 import { type App, openApp } from './app.ts';
+import { linksLine, parseListenFlags } from './server-address.ts';
 import { createServiceLogger, type Logger } from './service-logger.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
@@ -10,17 +12,16 @@ export function registerWebCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (default PORT or 3000)')
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
-      const app = await openApp();
+      // The flags replace PORT and HOST before the configuration derives anything from them, so the
+      // address served and the links mailed (PUBLIC_URL unset) name the same port.
+      const { loadConfig } = await import('../config.ts');
+      const config = loadConfig(process.env, { listen: parseListenFlags(options) });
+      const app = await openApp({ config, mailsLinks: true });
       // One JSON line per event (a human line on a terminal): the server's, the listener's, the pulls'.
       const logger = createServiceLogger(app.config.log);
       const { startServer } = await import('../web/server.ts');
-      const port = options.port === undefined ? undefined : Number(options.port);
       await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
-      const server = await startServer(app, {
-        ...(port === undefined || Number.isNaN(port) ? {} : { port }),
-        ...(options.host ? { host: options.host } : {}),
-        logger,
-      });
+      const server = await startServer(app, { logger });
       const bounces =
         app.config.bounceSmtpPort === undefined
           ? undefined
@@ -34,7 +35,12 @@ export function registerWebCommands(program: Command): void {
         app.dbKind === 'pglite' && app.config.ingest.urls.length > 0
           ? await startEmbeddedPulls(app, logger)
           : undefined;
-      logger.info({ url: server.url }, `serving on ${server.url}`);
+      const wildcard = isWildcardHost(app.config.http.host);
+      logger.info(
+        { url: server.url, boundTo: server.boundTo, publicUrl: server.publicUrl },
+        `serving on ${server.url}${wildcard ? ` (bound to ${server.boundTo}: every interface)` : ''}`,
+      );
+      logger.info(`links in mail start at ${linksLine(app.config, server.publicUrl)}`);
       if (bounces)
         logger.info(
           { host: app.config.bounceSmtpHost, port: bounces.port },

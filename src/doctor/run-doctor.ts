@@ -21,7 +21,7 @@ export interface DoctorCheck {
 /** What the checks read: the database, SMTP and DKIM settings, the sender, PUBLIC_URL and the secrets. */
 export type DoctorSettings = Pick<
   Config,
-  'databaseUrl' | 'dataDir' | 'smtp' | 'dkim' | 'sender' | 'publicUrl' | 'secrets'
+  'databaseUrl' | 'dataDir' | 'smtp' | 'dkim' | 'sender' | 'publicUrl' | 'publicUrlSet' | 'secrets'
 >;
 
 export interface DoctorOptions {
@@ -37,7 +37,7 @@ export interface DoctorOptions {
 /**
  * Runs every check `recap doctor` reports, in order, and returns one result per line. Checks what a
  * receiving mail server checks (SPF of the envelope domain for the sending host, the DKIM key in DNS
- * against the private key, DMARC alignment with From) and what the operator needs (https PUBLIC_URL,
+ * against the private key, DMARC alignment with From) and what the operator needs (PUBLIC_URL set and https,
  * one-click unsubscribe answering POST with a probe that unsubscribes nobody, secret strength, database,
  * SMTP). Never throws: a failing check is a line with `ok: false`.
  */
@@ -173,6 +173,13 @@ async function mailAuthentication(
 async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const base = config.publicUrl;
+  checks.push({
+    name: 'PUBLIC_URL set',
+    ok: config.publicUrlSet,
+    detail: config.publicUrlSet
+      ? base
+      : `unset: links in mail point at ${base} on this machine; set the address readers open (required with NODE_ENV=production)`,
+  });
   const https = base.startsWith('https://');
   checks.push({
     name: 'PUBLIC_URL uses https',

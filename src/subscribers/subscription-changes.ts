@@ -94,12 +94,12 @@ export async function resubscribeSubscriber(
 export interface PreferenceChange {
   /** Segments to follow from now on; unknown ids are ignored. At least one is needed to stay subscribed. */
   segmentIds: readonly number[];
-  /** Skip the recap for this many weeks from `now`; 0 resumes at once. */
-  pauseWeeks: number;
+  /** Skip the recap for this many weeks from `now`; 0 resumes at once; undefined keeps the stored pause. */
+  pauseWeeks: number | undefined;
 }
 
 /**
- * Replaces the followed segments and sets or clears the pause, in one transaction with a consent record.
+ * Replaces the followed segments and sets, clears or keeps the pause, in one transaction with a consent record.
  * An unsubscribed (not bounced or complained) address choosing segments again becomes active.
  */
 export async function updatePreferences(
@@ -112,7 +112,7 @@ export async function updatePreferences(
   return db.transaction().execute(async (trx) => {
     const current = await trx
       .selectFrom('subscribers')
-      .select(['status', 'confirmed_at'])
+      .select(['status', 'confirmed_at', 'paused_until'])
       .where('id', '=', subscriberId)
       .forUpdate()
       .executeTakeFirst();
@@ -125,8 +125,8 @@ export async function updatePreferences(
         .values(known.map((segment_id) => ({ subscriber_id: subscriberId, segment_id })))
         .execute();
     }
-    const weeks = Math.max(0, Math.min(52, Math.floor(change.pauseWeeks)));
-    const pausedUntil = weeks > 0 ? new Date(now.getTime() + weeks * 7 * 86_400_000) : null;
+    const pausedUntil =
+      change.pauseWeeks === undefined ? current.paused_until : pauseEnd(change.pauseWeeks, now);
     const comesBack =
       (current.status === 'unsubscribed' || current.status === 'sunset') &&
       current.confirmed_at !== null &&
@@ -154,6 +154,11 @@ export async function updatePreferences(
     });
     return loadSubscriberPreferences(trx, subscriberId);
   });
+}
+
+function pauseEnd(pauseWeeks: number, now: Date): Date | null {
+  const weeks = Math.max(0, Math.min(52, Math.floor(pauseWeeks)));
+  return weeks > 0 ? new Date(now.getTime() + weeks * 7 * 86_400_000) : null;
 }
 
 /**

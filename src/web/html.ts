@@ -54,6 +54,8 @@ export function page(title: string, body: SafeHtml): string {
 body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.5rem}button{font:inherit;padding:.5rem 1rem;cursor:pointer}fieldset{border:1px solid #ccc;margin:1rem 0}
 label{display:block;margin:.25rem 0}.muted{color:#555}form{margin:1rem 0}
+:root{color-scheme:light dark}
+@media (prefers-color-scheme:dark){body{color:#e6e6e6;background:#161616}.muted{color:#a8a8a8}fieldset{border-color:#444}a{color:#8ab4f8}}
 </style>
 </head>
 <body>

@@ -21,6 +21,8 @@ import {
 } from './web-context.ts';
 
 const PAUSE_CHOICES = [0, 1, 2, 4, 8, 12];
+/** The pause menu's entry for "as it is now". */
+const KEEP_PAUSE = 'keep';
 const MAX_INT4 = 2_147_483_647;
 /** The tracking choice as the preference centre words it; stored with every change in the consent log. */
 export const TRACKING_CHOICE_TEXT =
@@ -56,7 +58,8 @@ ${segments.map(
 </fieldset>
 <fieldset><legend>Take a break</legend>
 <label>Pause for <select name="pause_weeks">
-${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no pause' : `${weeks} week${weeks > 1 ? 's' : ''}`}</option>`)}
+${paused ? html`<option value="${KEEP_PAUSE}" selected>paused until ${paused.toISOString().slice(0, 10)}</option>` : ''}
+${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}"${weeks === 0 && !paused ? html` selected` : ''}>${weeks === 0 ? (paused ? 'no pause (resume now)' : 'no pause') : `${weeks} week${weeks > 1 ? 's' : ''}`}</option>`)}
 </select></label>
 </fieldset>
 <fieldset><legend>Privacy</legend>
@@ -111,8 +114,11 @@ ${PAUSE_CHOICES.map((weeks) => html`<option value="${weeks}">${weeks === 0 ? 'no
       return sendPage(reply, 400, 'Nothing to do', html`<p>Choose topics from the list.</p>`);
     }
     const segmentIds = segmentTexts.map(Number);
-    const pauseWeeks = Number(field(request.body, 'pause_weeks') ?? 0);
-    if (!PAUSE_CHOICES.includes(pauseWeeks)) {
+    // The menu starts on the stored pause: saving topics or tracking keeps it unless the reader picked
+    // another entry. A form without the menu (an old page, a script) keeps it too.
+    const pauseChoice = field(request.body, 'pause_weeks') ?? KEEP_PAUSE;
+    const pauseWeeks = pauseChoice === KEEP_PAUSE ? undefined : Number(pauseChoice);
+    if (pauseWeeks !== undefined && !PAUSE_CHOICES.includes(pauseWeeks)) {
       return sendPage(reply, 400, 'Nothing to do', html`<p>Choose a pause from the list.</p>`);
     }
     const consent = consentContext(request, 'web');

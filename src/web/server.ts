@@ -1,7 +1,9 @@
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { defaultLinkBase, reachableUrl } from '../http-address.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
 import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
@@ -49,7 +51,12 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
+  /** Where to open it on this machine: the bound address, or localhost for a wildcard bind. */
   url: string;
+  /** The address and port really bound, e.g. `0.0.0.0:3930`, `[::]:3930`, `127.0.0.1:3930`. */
+  boundTo: string;
+  /** The base of the links this server mails (PUBLIC_URL, else its own address with the bound port). */
+  publicUrl: string;
   /** Stops accepting requests, answers those in flight, then writes (or spools) every queued event. */
   close(): Promise<void>;
 }
@@ -119,8 +126,11 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     log: (line) => server.log.info(line),
   });
   let systemMail: Promise<SystemMailRenderer> | undefined;
+  // Routes read `served.config` on every request: with PUBLIC_URL unset, links follow the port really
+  // bound once it is known (PORT=0 picks one at listen; a test may pass another port than PORT).
+  const served: ServerDeps = { ...deps };
   const context: WebContext = {
-    deps,
+    deps: served,
     secrets: deps.config.secrets,
     events,
     ackAfterWrite,
@@ -151,16 +161,21 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   registerKeepRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
-  await registerIngestRoutes(server, deps);
-  await registerEditorRoutes(server, deps, { mailer });
+  await registerIngestRoutes(server, served);
+  await registerEditorRoutes(server, served, { mailer });
 
-  const address = await server.listen({
-    port: options.port ?? deps.config.http.port,
-    host: options.host ?? deps.config.http.host,
-  });
+  const host = options.host ?? deps.config.http.host;
+  await server.listen({ port: options.port ?? deps.config.http.port, host });
+  // fastify's own answer names the first interface (127.0.0.1 for 0.0.0.0); the socket says what was bound.
+  const bound = server.server.address() as AddressInfo;
+  if (!deps.config.publicUrlSet) {
+    served.config = { ...deps.config, publicUrl: defaultLinkBase(host, bound.port) };
+  }
   let closing: Promise<void> | undefined;
   return {
-    url: address,
+    url: reachableUrl(bound.address, bound.port),
+    boundTo: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
+    publicUrl: served.config.publicUrl,
     close() {
       closing ??= (async () => {
         // Requests in flight wait for their event to be stored: drain the writer while the server closes.

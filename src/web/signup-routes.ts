@@ -10,6 +10,7 @@ import {
   consentContext,
   fields,
   invalidLinkPage,
+  maskEmail,
   sendPage,
   sendSystemMail,
   type WebContext,
@@ -22,6 +23,7 @@ const FORM_CONSENT_TEXT =
 /** The tracking choice as the form words it; stored with the request in the consent log. */
 export const SIGNUP_TRACKING_TEXT =
   'Count my opens and clicks (a tiny image and redirecting links tell us which stories you read).';
+const CONFIRM_QUESTION = 'Confirm your subscription';
 const CHECK_INBOX =
   'If this address can receive the recap, a confirmation link is on its way. Nothing is sent until you click it.';
 /** The hidden field only bots fill in (hidden by CSS and from assistive technology, never autofilled). */
@@ -36,7 +38,8 @@ export const FORM_STAMP_FIELD = 'form_stamp';
  * SIGNUP_CONFIRM_INTERVAL. The answer is the same page whatever the address's state (new, pending,
  * active, suppressed, throttled) and for a filled honeypot or a form sent faster than
  * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed). An address the strict parser refuses and
- * a missing or expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token activates.
+ * a missing or expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token shows a
+ * button (link scanners fetch every link); POST /confirm/:token activates.
  */
 // Long: the sign-up route table (form, submit, confirm) and the welcome mail they share.
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
@@ -86,7 +89,7 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
 <fieldset><legend>Topics</legend>
 ${segments.map((segment) => html`<label><input type="checkbox" name="segment" value="${segment.slug}" checked> ${segment.name}</label>`)}
 </fieldset>
-<label><input type="checkbox" name="tracking" value="yes"${deps.config.trackingDefault ? html` checked` : ''}> ${SIGNUP_TRACKING_TEXT}</label>
+<label><input type="checkbox" name="tracking" value="yes"> ${SIGNUP_TRACKING_TEXT}</label>
 <input type="hidden" name="tracking_shown" value="yes">
 <p class="muted">${FORM_CONSENT_TEXT}</p>
 <button type="submit">Subscribe</button>
@@ -131,11 +134,10 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     // No topic ticked (or an API call without any) means every topic, as the form proposes.
     const segments = chosen.length > 0 ? chosen : known;
     const consent = consentContext(request, 'web');
-    // The form shows the choice; a call without it (an API, an old form) gets TRACKING_DEFAULT.
+    // Consent is a box the person ticked (CJEU Planet49): a call that never showed the choice (an API,
+    // an old form) is untracked, whatever TRACKING_DEFAULT says (that applies to CSV imports only).
     const trackingShown = fields(request.body, 'tracking_shown')[0] === 'yes';
-    const tracking = trackingShown
-      ? fields(request.body, 'tracking')[0] === 'yes'
-      : deps.config.trackingDefault;
+    const tracking = trackingShown && fields(request.body, 'tracking')[0] === 'yes';
     const { subscriberId, outcome } = await requestSignUp(
       deps.db,
       {
@@ -145,7 +147,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         shown: {
           form: FORM_CONSENT_TEXT,
           segments: segments.map((segment) => segment.name).join(', '),
-          tracking: trackingShown ? SIGNUP_TRACKING_TEXT : '(not shown: TRACKING_DEFAULT applied)',
+          tracking: trackingShown ? SIGNUP_TRACKING_TEXT : '(not shown: untracked)',
         },
       },
       consent,
@@ -174,22 +176,49 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     return checkInbox(reply);
   });
 
+  // Link scanners GET and HEAD every link of a mail: the link only shows a button; the POST confirms.
   server.get<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {
+    const payload = verifyToken(secrets, request.params.token, 'confirm');
+    if (!payload || payload.expiresAt === undefined) return invalidLinkPage(reply);
+    const subscriber = await findSubscriber(deps.db, payload.subscriberId);
+    if (!subscriber) return invalidLinkPage(reply);
+    if (subscriber.status === 'active') return subscribedPage(reply, payload.subscriberId);
+    return sendPage(
+      reply,
+      200,
+      CONFIRM_QUESTION,
+      html`<p>Confirm that ${maskEmail(subscriber.email)} wants the Weekly AI Recap every week.</p>
+<form method="post" action="/confirm/${request.params.token}">
+<button type="submit">Confirm my subscription</button>
+</form>
+<p class="muted">Did not ask for it? Ignore the mail: nothing is sent until you confirm.</p>`,
+    );
+  });
+
+  server.post<{ Params: { token: string } }>('/confirm/:token', async (request, reply) => {
     const payload = verifyToken(secrets, request.params.token, 'confirm');
     if (!payload || payload.expiresAt === undefined) return invalidLinkPage(reply);
     const outcome = await confirmSignUp(deps.db, payload.subscriberId, consentContext(request, 'web'));
     if (outcome === 'confirmed' || outcome === 'already-active') {
-      const preferences = signToken(secrets, { kind: 'preferences', subscriberId: payload.subscriberId });
-      if (outcome === 'confirmed') await sendWelcome(payload.subscriberId, preferences, request.log);
-      return sendPage(
-        reply,
-        200,
-        'You are subscribed',
-        html`<p>The Weekly AI Recap will arrive every week.</p><p><a href="/p/${preferences}">Choose your topics</a>.</p>`,
-      );
+      if (outcome === 'confirmed')
+        await sendWelcome(payload.subscriberId, preferencesToken(payload.subscriberId), request.log);
+      return subscribedPage(reply, payload.subscriberId);
     }
     return invalidLinkPage(reply);
   });
+
+  function preferencesToken(subscriberId: string): string {
+    return signToken(secrets, { kind: 'preferences', subscriberId });
+  }
+
+  function subscribedPage(reply: FastifyReply, subscriberId: string): FastifyReply {
+    return sendPage(
+      reply,
+      200,
+      'You are subscribed',
+      html`<p>The Weekly AI Recap will arrive every week.</p><p><a href="/p/${preferencesToken(subscriberId)}">Choose your topics</a>.</p>`,
+    );
+  }
 }
 
 function segmentList(names: readonly string[]): string {

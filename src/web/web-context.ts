@@ -22,6 +22,7 @@ export type WebSettings = EditionSettings &
   Pick<
     Config,
     | 'http'
+    | 'publicUrlSet'
     | 'trustProxy'
     | 'trackingAckAfterWrite'
     | 'trackingDefault'

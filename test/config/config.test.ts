@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configVariables, loadConfig } from '../../src/config.ts';
+import { ConfigError, configVariables, loadConfig, missingPublicUrl } from '../../src/config.ts';
 
 const dir = () => mkdtempSync(path.join(tmpdir(), 'recap-config-'));
 const noDotenv = { dotenvPath: '/nonexistent/.env' };
@@ -62,6 +62,37 @@ describe('config', () => {
     const config = loadConfig({ RECAP_DATA_DIR: folder, PORT: '5000' }, { dotenvPath });
     expect(config.timeZone).toBe('Europe/Berlin');
     expect(config.http.port).toBe(5000);
+  });
+
+  it('points links at the server PORT and HOST start while PUBLIC_URL and EDITOR_URL are unset', () => {
+    const load = (env: Record<string, string>, listen = {}) =>
+      loadConfig({ RECAP_DATA_DIR: dir(), ...env }, { ...noDotenv, listen });
+    expect(load({})).toMatchObject({ publicUrl: 'http://localhost:3000', publicUrlSet: false });
+    expect(load({ PORT: '3930' }).publicUrl).toBe('http://localhost:3930');
+    expect(load({ PORT: '3930', HOST: '0.0.0.0' }).publicUrl).toBe('http://localhost:3930');
+    expect(load({ PORT: '3930', HOST: '::' }).publicUrl).toBe('http://localhost:3930');
+    expect(load({ PORT: '3930', HOST: '192.168.1.20' }).publicUrl).toBe('http://192.168.1.20:3930');
+    expect(load({ HOST: '::1' }).publicUrl).toBe('http://[::1]:3000');
+    // `recap serve --port --host` feed the same derivation, and win over PORT and HOST.
+    const flagged = load({ PORT: '3930' }, { port: 4100, host: '10.0.0.5' });
+    expect(flagged.http).toMatchObject({ port: 4100, host: '10.0.0.5', editorUrl: undefined });
+    expect(flagged.publicUrl).toBe('http://10.0.0.5:4100');
+    const set = load({ PORT: '3930', PUBLIC_URL: 'https://recap.example.com/' }, { port: 4100 });
+    expect(set).toMatchObject({ publicUrl: 'https://recap.example.com', publicUrlSet: true });
+  });
+
+  it('refuses an unset PUBLIC_URL in production, with one line, only where links are mailed', () => {
+    const production = loadConfig(
+      { NODE_ENV: 'production', RECAP_SECRET: 'Kq3vX9pL2mN8rT5wY7zB4cF6hJ1dG0sA', RECAP_DATA_DIR: dir() },
+      noDotenv,
+    );
+    const refusal = missingPublicUrl(production);
+    expect(refusal).toMatch(
+      /^PUBLIC_URL: required in production \(links in mail would point at http:\/\/localhost:3000\)/,
+    );
+    expect(refusal).not.toContain('\n');
+    expect(missingPublicUrl({ ...production, publicUrlSet: true })).toBeNull();
+    expect(missingPublicUrl(loadConfig({ RECAP_DATA_DIR: dir() }, noDotenv))).toBeNull();
   });
 
   it('documents every variable in .env.example', () => {

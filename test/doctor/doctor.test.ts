@@ -168,6 +168,15 @@ describe('recap doctor: what a receiver checks', () => {
     expect(dmarc.detail).toMatch(/^fail: neither .* aligns with misaligned.test/);
   });
 
+  it('reports an unset PUBLIC_URL as a failed check', async () => {
+    const checks = await doctor({ ...env('good.test'), PUBLIC_URL: '' });
+    expect(byName(checks, /^PUBLIC_URL set$/)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^unset: links in mail point at http:\/\/localhost:3000 /),
+    });
+    expect(byName(await doctor(env('good.test')), /^PUBLIC_URL set$/).ok).toBe(true);
+  });
+
   it('reports missing DKIM, a weak secret, http PUBLIC_URL and an unreachable SMTP server', async () => {
     const checks = await doctor({
       NODE_ENV: 'test',

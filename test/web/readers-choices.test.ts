@@ -74,7 +74,7 @@ describe('the reader decides', () => {
     expect(answer.status).toBe(200);
     const mail = await mailTo('dana@example.org');
     const confirm = /\/confirm\/\S+/.exec(mail?.parsed.text ?? '')?.[0] as string;
-    expect((await fetch(`${server.url}${confirm}`)).status).toBe(200);
+    expect((await fetch(`${server.url}${confirm}`, { method: 'POST' })).status).toBe(200);
     const dana = await app.db
       .selectFrom('subscribers')
       .select(['id', 'tracking_enabled', 'status'])

@@ -56,7 +56,7 @@ describe('double opt-in sign-up', () => {
     expect(page).toContain('value="founders"');
   });
 
-  it('creates a pending subscriber, mails a confirmation link, and activates it on GET /confirm', async () => {
+  it('creates a pending subscriber, mails a confirmation link, and activates it on POST /confirm only', async () => {
     const response = await subscribe(
       new URLSearchParams([
         ['email', ' Carol@Example.org '],
@@ -82,8 +82,20 @@ describe('double opt-in sign-up', () => {
     expect(requested[0]?.ip).toBe('127.0.0.1');
     expect(requested[0]?.detail).toMatchObject({ source: 'web', shown: { segments: 'Founders' } });
 
-    const confirmed = await fetch(`${server.url}${link}`);
+    // A mail gateway's scanner GETs and HEADs every link: the page shows a button and nothing changes.
+    expect((await fetch(`${server.url}${link}`, { method: 'HEAD' })).status).toBe(200);
+    const page = await fetch(`${server.url}${link}`);
+    expect(page.status).toBe(200);
+    const pageText = await page.text();
+    expect(pageText).toContain(`<form method="post" action="${link}">`);
+    expect(pageText).toContain('<button type="submit">Confirm my subscription</button>');
+    expect((await subscriberByEmail('carol@example.org'))?.status).toBe('pending');
+    expect(sink.messages.filter((m) => m.envelopeTo.includes('carol@example.org'))).toHaveLength(1);
+
+    // The button: a plain form POST of the link, no JavaScript, no body needed.
+    const confirmed = await fetch(`${server.url}${link}`, { method: 'POST' });
     expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toContain('You are subscribed');
     const active = await subscriberByEmail('carol@example.org');
     expect(active?.status).toBe('active');
     expect(active?.confirmed_at).toBeInstanceOf(Date);
@@ -98,7 +110,8 @@ describe('double opt-in sign-up', () => {
     expect(welcome).toHaveLength(2);
     expect(welcome[1]?.parsed.text).toContain('Founders');
     expect(welcome[1]?.parsed.text).toMatch(/http:\/\/recap\.test\/p\/p\./);
-    expect((await fetch(`${server.url}${link}`)).status).toBe(200);
+    expect((await fetch(`${server.url}${link}`, { method: 'POST' })).status).toBe(200);
+    expect(await (await fetch(`${server.url}${link}`)).text()).toContain('You are subscribed');
     expect(sink.messages.filter((m) => m.envelopeTo.includes('carol@example.org'))).toHaveLength(2);
     const actions = await app.db
       .selectFrom('consent_log')
@@ -127,6 +140,7 @@ describe('double opt-in sign-up', () => {
     const noExpiry = signToken(secrets, { kind: 'confirm', subscriberId: id });
     for (const token of [expired, swapped, valid.slice(0, -1), noExpiry]) {
       expect((await fetch(`${server.url}/confirm/${token}`)).status, token).toBe(404);
+      expect((await fetch(`${server.url}/confirm/${token}`, { method: 'POST' })).status, token).toBe(404);
     }
     expect((await subscriberByEmail('dave@example.org'))?.status).toBe('pending');
   });

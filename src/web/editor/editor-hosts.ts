@@ -1,3 +1,5 @@
+import { defaultLinkBase } from '../../http-address.ts';
+
 /**
  * The Host header values the editor answers. A page on another site can make the browser of someone who
  * can reach the editor send requests to it (DNS rebinding: its own name is made to resolve to 127.0.0.1),
@@ -9,6 +11,8 @@ export interface EditorHostSettings {
   editorHosts: string[] | undefined;
   /** EDITOR_URL; its host is always allowed. */
   editorUrl: string | undefined;
+  /** HOST, the address the server binds: a specific one (not loopback, not wildcard) is how it is reached. */
+  host: string;
 }
 
 /**
@@ -26,6 +30,8 @@ export function allowedEditorHosts(settings: EditorHostSettings, port: number): 
     }
   }
   if (settings.editorUrl) allowed.add(new URL(settings.editorUrl).host.toLowerCase());
+  // Bound to one LAN address, the server can only be opened there: the printed address must answer.
+  if (!settings.editorHosts) allowed.add(new URL(defaultLinkBase(settings.host, port)).host.toLowerCase());
   return allowed;
 }
 
@@ -35,7 +41,10 @@ export function isEditorHost(host: string | undefined, allowed: ReadonlySet<stri
   return allowed.has(host.trim().toLowerCase());
 }
 
-/** The editor's own address: EDITOR_URL, else http://localhost:<port>. No trailing slash. */
+/**
+ * The editor's own address: EDITOR_URL, else the server's as PUBLIC_URL's default is built
+ * (http://localhost:<port>, or http://HOST:<port> for a specific HOST). No trailing slash.
+ */
 export function editorBaseUrl(settings: EditorHostSettings, port: number): string {
-  return settings.editorUrl ?? `http://localhost:${port}`;
+  return settings.editorUrl ?? defaultLinkBase(settings.host, port);
 }

@@ -1,0 +1,32 @@
+import type { Config, ListenOverrides } from '../config.ts';
+import { UserError } from '../errors.ts';
+
+/** `recap serve --port --host` as loadConfig takes them: validated here, one line per bad flag. */
+export function parseListenFlags(options: { port?: string; host?: string }): ListenOverrides {
+  const overrides: ListenOverrides = {};
+  if (options.port !== undefined) {
+    const port = options.port.trim();
+    if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535)
+      throw new UserError(`--port: expected a port number from 0 to 65535 (got "${options.port}")`);
+    overrides.port = Number(port);
+  }
+  if (options.host !== undefined) {
+    const host = options.host.trim();
+    if (host === '' || /[\s/]/.test(host))
+      throw new UserError(
+        `--host: expected an address or host name to bind, such as 0.0.0.0 (got "${options.host}")`,
+      );
+    overrides.host = host;
+  }
+  return overrides;
+}
+
+/** Where links in mail point, and why: the operator sees at start-up what readers will click. */
+export function linksLine(
+  config: Pick<Config, 'publicUrl' | 'publicUrlSet'>,
+  publicUrl = config.publicUrl,
+): string {
+  return config.publicUrlSet
+    ? `${publicUrl} (PUBLIC_URL)`
+    : `${publicUrl} (PUBLIC_URL unset: this server's address; set it to the address readers open)`;
+}
