@@ -10,6 +10,7 @@ import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
 import { openEventSpool } from '../tracking/event-spool.ts';
 import {
   createEventWriter,
+  type EventWriter,
   type EventWriterOptions,
   TrackingSpoolFullError,
 } from '../tracking/event-writer.ts';
@@ -80,47 +81,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   });
   const { mailer } = deps;
   const ackAfterWrite = options.ackAfterWrite ?? deps.config.trackingAckAfterWrite;
-  const spool = openEventSpool({
-    dir: options.spoolDir ?? path.join(deps.config.dataDir, 'tracking-spool'),
-    maxBytes: deps.config.trackingSpoolMaxBytes,
-  });
-  let lastFullLog = 0;
-  let lastWaitLog = 0;
-  const events = createEventWriter(deps.db, {
-    // Nobody waits for a batch unless answers wait for the write: then fewer, larger commits.
-    maxDelayMs: ackAfterWrite ? 5 : 50,
-    spool,
-    ...options.events,
-    onError: (error, lost) => {
-      if (!(error instanceof TrackingSpoolFullError)) {
-        server.log.error({ err: error, lost }, 'tracking events not stored');
-        return;
-      }
-      // Full for as long as the database stays away: a line every 10 s, not one per batch.
-      if (Date.now() - lastFullLog < 10_000) return;
-      lastFullLog = Date.now();
-      const { notKept, spoolBytes } = events.stats();
-      server.log.error(
-        { notKept, spoolBytes, maxBytes: deps.config.trackingSpoolMaxBytes },
-        `tracking spool full (TRACKING_SPOOL_MAX_BYTES): ${notKept} answered events not kept so far`,
-      );
-    },
-    onReplay: (result) => {
-      if (result.error && result.replayed === 0 && result.claimed.length === 0) {
-        if (Date.now() - lastWaitLog < 30_000) return;
-        lastWaitLog = Date.now();
-        const reason = result.error instanceof Error ? result.error.message : String(result.error);
-        server.log.warn(`tracking spool: ${spool.bytes} bytes of events wait for the database (${reason})`);
-        return;
-      }
-      const claimed =
-        result.claimed.length > 0 ? `; taken over from stopped servers: ${result.claimed.join(', ')}` : '';
-      const unreadable = result.unreadable > 0 ? `; ${result.unreadable} unreadable lines skipped` : '';
-      server.log.info(
-        `tracking spool: ${result.replayed} events written to the database${claimed}${unreadable}`,
-      );
-    },
-  });
+  const events = createTrackingWriter(deps, options, ackAfterWrite, server.log);
   const maintenance = startAnalyticsMaintenance(deps.db, {
     retentionDays: deps.config.trackingRetentionDays,
     log: (line) => server.log.info(line),
@@ -188,6 +149,58 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
       return closing;
     },
   };
+}
+
+/**
+ * The event writer of the tracking routes, with this process's spool of events the database could not
+ * take (RECAP_DATA_DIR/tracking-spool): a full spool is logged every 10 s, a replay when it wrote.
+ */
+function createTrackingWriter(
+  deps: WebDeps,
+  options: ServerOptions,
+  ackAfterWrite: boolean,
+  log: FastifyBaseLogger,
+): EventWriter {
+  const spool = openEventSpool({
+    dir: options.spoolDir ?? path.join(deps.config.dataDir, 'tracking-spool'),
+    maxBytes: deps.config.trackingSpoolMaxBytes,
+  });
+  let lastFullLog = 0;
+  let lastWaitLog = 0;
+  const events = createEventWriter(deps.db, {
+    // Nobody waits for a batch unless answers wait for the write: then fewer, larger commits.
+    maxDelayMs: ackAfterWrite ? 5 : 50,
+    spool,
+    ...options.events,
+    onError: (error, lost) => {
+      if (!(error instanceof TrackingSpoolFullError)) {
+        log.error({ err: error, lost }, 'tracking events not stored');
+        return;
+      }
+      // Full for as long as the database stays away: a line every 10 s, not one per batch.
+      if (Date.now() - lastFullLog < 10_000) return;
+      lastFullLog = Date.now();
+      const { notKept, spoolBytes } = events.stats();
+      log.error(
+        { notKept, spoolBytes, maxBytes: deps.config.trackingSpoolMaxBytes },
+        `tracking spool full (TRACKING_SPOOL_MAX_BYTES): ${notKept} answered events not kept so far`,
+      );
+    },
+    onReplay: (result) => {
+      if (result.error && result.replayed === 0 && result.claimed.length === 0) {
+        if (Date.now() - lastWaitLog < 30_000) return;
+        lastWaitLog = Date.now();
+        const reason = result.error instanceof Error ? result.error.message : String(result.error);
+        log.warn(`tracking spool: ${spool.bytes} bytes of events wait for the database (${reason})`);
+        return;
+      }
+      const claimed =
+        result.claimed.length > 0 ? `; taken over from stopped servers: ${result.claimed.join(', ')}` : '';
+      const unreadable = result.unreadable > 0 ? `; ${result.unreadable} unreadable lines skipped` : '';
+      log.info(`tracking spool: ${result.replayed} events written to the database${claimed}${unreadable}`);
+    },
+  });
+  return events;
 }
 
 function loadDefaultSystemMail(): Promise<SystemMailRenderer> {

@@ -81,12 +81,13 @@ describe('tracking spool across restarts of recap serve', () => {
     });
     expect(load.failed).toEqual([]);
     expect(load.answered).toBe(load.sent);
-    // Answered before being written: give the last batch its 50 ms and its retries to reach the spool.
+    // Answered before being written: give the last batch its 50 ms and its retries to reach the spool
+    // (the click that loaded the links may be spooled too, if the stop came within its 50 ms).
     await until(async () => {
       const health = (await (await fetch(`${first.url}/healthz`)).json()) as {
         tracking: { spooled: number };
       };
-      return health.tracking.spooled === load.answered;
+      return health.tracking.spooled >= load.answered;
     });
     first.child.kill('SIGKILL');
     await first.exited;
@@ -134,7 +135,7 @@ describe('tracking spool across restarts of recap serve', () => {
       let health = { tracking: { spooled: 0, notKept: 0, spoolBytes: 0 } };
       await until(async () => {
         health = (await (await fetch(`${server.url}/healthz`)).json()) as typeof health;
-        return health.tracking.spooled + health.tracking.notKept === load.answered;
+        return health.tracking.spooled + health.tracking.notKept >= load.answered;
       });
       expect(health.tracking.notKept).toBeGreaterThan(0);
       expect(health.tracking.spoolBytes).toBeLessThanOrEqual(4000);
