@@ -37,7 +37,8 @@ afterAll(() => server?.close());
 describe('recap issue (child process)', () => {
   it('builds, prints the JSON explanation, takes an editor pin and shows it', async () => {
     const build = await runCli(['issue', 'build', '--week', '2026-W48', '--json'], env);
-    expect(build.stderr).toBe('');
+    // The week goes to standard error with --json; standard output is the JSON alone.
+    expect(build.stderr).toBe('week 2026-W48 (23–29 Nov 2026): given with --week\n');
     expect(build.code).toBe(0);
     const report = JSON.parse(build.stdout) as IssueReport;
     expect(report.week).toBe('2026-W48');
