@@ -1,4 +1,5 @@
 import { alertIfUnapprovedBeforeFire } from '../alerts/approval-alert.ts';
+import { alertIfSendingEmptySegments } from '../alerts/empty-segments-alert.ts';
 import type { AlertContext } from '../alerts/raise-alert.ts';
 import type { Db, IssueStatus } from '../db/database.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
@@ -179,6 +180,7 @@ async function carryIssue(
       return { outcome: action.outcome, detail: action.reason };
     case 'send': {
       log(`${at}: sending: ${action.reason}`);
+      if (status === 'draft' && options.alerts) await alertIfSendingEmptySegments(options.alerts, week);
       const summary = await options.actions.sendIssue(week);
       log(`${at}: sent: ${summary}`);
       return { outcome: 'sent', detail: `${action.reason}; ${summary}` };
