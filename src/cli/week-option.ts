@@ -71,9 +71,9 @@ export function resolveWeek(
   const fire = scheduled.slot ? formatFire(scheduled.slot, settings.timeZone) : '';
   const why =
     scheduled.which === 'latest'
-      ? `sent by the schedule's latest fire, ${fire}`
+      ? `sent by the schedule's latest fire, ${fire} ${settings.timeZone}`
       : scheduled.which === 'next'
-        ? `the issue the schedule's next fire sends, ${fire}`
+        ? `the issue the schedule's next fire sends, ${fire} ${settings.timeZone}`
         : 'the current week: RECAP_CRON never fires';
   return { ...week, why };
 }
