@@ -28,7 +28,7 @@ export interface ResolvedWeek extends Week {
 }
 
 /** The help text of every --week that defaults to the schedule's week. */
-export const WEEK_OPTION_HELP = "ISO week (default: the week the schedule acts on now, see README 'Weeks')";
+export const WEEK_OPTION_HELP = 'ISO week (default: the issue the schedule is sending now or sends next)';
 
 function formatFire(slot: Date, timeZone: string): string {
   return new Intl.DateTimeFormat('en-GB', {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AudienceCounts, Db, IssueStatus, Tx } from '../db/database.ts';
+import type { AudienceCounts, Db, Tx } from '../db/database.ts';
 import { retryTransaction } from '../db/retry-transaction.ts';
 import { getIssue, IssueStateError, type IssueSummary } from './issue.repository.ts';
 import { freezeIssueContent } from './issue-content.repository.ts';
@@ -17,9 +17,6 @@ import { freezeIssueContent } from './issue-content.repository.ts';
  * A draft may be sent as it is when REQUIRE_APPROVAL is off. The CLI, the editor and the schedule call
  * these functions; a refused transition throws IssueStateError (a UserError: one line, no stack).
  */
-
-/** States from which a send has started: the audience is frozen and the issue can no longer change. */
-const STARTED: readonly IssueStatus[] = ['sending', 'paused', 'sent', 'cancelled'];
 
 export interface ApproveOptions {
   now?: Date;
@@ -135,11 +132,6 @@ export async function unapproveIssue(db: Db, week: string): Promise<IssueSummary
   throw new IssueStateError(
     `issue ${week} is ${issue.status}: its send has started, so it can no longer return to draft`,
   );
-}
-
-/** True when the status means the send has started (the audience is frozen). */
-export function sendStarted(status: IssueStatus): boolean {
-  return STARTED.includes(status);
 }
 
 /** Marks an issue 'sending' with its frozen audience. Must run in the transaction that froze the audience. */
