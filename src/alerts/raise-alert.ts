@@ -6,7 +6,12 @@ import type { Mailer } from '../mail/mailer.ts';
 import { escapeHtml } from '../render/html-escape.ts';
 import { claimAlert, recordAlertDelivery } from './alert.repository.ts';
 
-export type AlertKind = 'send-paused' | 'send-finished' | 'approval-missing' | 'source-failing';
+export type AlertKind =
+  | 'send-paused'
+  | 'send-finished'
+  | 'approval-missing'
+  | 'empty-segments'
+  | 'source-failing';
 
 /** What raising an alert reads: ALERT_EMAIL/ALERT_WEBHOOK_URL, the sender and PUBLIC_URL. */
 export type AlertSettings = Pick<Config, 'alerts' | 'sender' | 'publicUrl'>;

@@ -12,7 +12,7 @@ import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import { type App, withApp } from './app.ts';
 import { createServiceLogger } from './service-logger.ts';
-import { resolveWeek } from './week-option.ts';
+import { describeWeek, resolveWeek, WEEK_OPTION_HELP } from './week-option.ts';
 
 interface WeekOptions {
   week?: string;
@@ -28,7 +28,7 @@ export function registerDeliveryCommands(program: Command): void {
     .description(
       "send a week's built issue: freeze its audience, then run a worker here until done (a second run sends nothing new)",
     )
-    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     // `recap send pause --week W`: the subcommand's own --week, not the parent's, must receive W.
     .enablePositionalOptions()
     .option(
@@ -38,7 +38,9 @@ export function registerDeliveryCommands(program: Command): void {
     .action((options: WeekOptions & { wait?: boolean }) =>
       withApp(
         async (app) => {
-          const week = resolveWeek(options.week, app.config.timeZone).key;
+          const resolved = resolveWeek(options.week, app.config);
+          const week = resolved.key;
+          writeOut(`${describeWeek(resolved)}\n`);
           await app.openMailer(); // a bad DKIM key stops here, before the audience is frozen
           const { sendIssue } = await import('../delivery/send-issue.ts');
           const { createProgressReporter, formatSummary } = await import('../delivery/send-progress.ts');
@@ -73,7 +75,7 @@ export function registerDeliveryCommands(program: Command): void {
   send
     .command('pause')
     .description('pause a running send; workers stop before their next batch')
-    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     .option('--reason <text>', 'why, shown by status', 'paused by an operator')
     .action((options: WeekOptions & { reason: string }) =>
       withApp(async (app) => {
@@ -87,7 +89,7 @@ export function registerDeliveryCommands(program: Command): void {
   send
     .command('resume')
     .description('resume a paused send (then run "recap worker" or "recap send" to work on it)')
-    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     .action((options: WeekOptions) =>
       withApp(async (app) => {
         const issue = await requireIssue(app, weekOf(options));
@@ -102,7 +104,7 @@ export function registerDeliveryCommands(program: Command): void {
   send
     .command('cancel')
     .description('cancel a send: queued deliveries are cancelled, messages already handed over finish')
-    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     .action((options: WeekOptions) =>
       withApp(async (app) => {
         const issue = await requireIssue(app, weekOf(options));
@@ -118,7 +120,7 @@ export function registerDeliveryCommands(program: Command): void {
   send
     .command('status')
     .description('counts of deliveries per state')
-    .option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)')
+    .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     .option('--json', 'print JSON')
     .action((options: WeekOptions & { json?: boolean }) =>
       withApp(async (app) => {
@@ -227,7 +229,7 @@ export function registerDeliveryCommands(program: Command): void {
 }
 
 async function requireIssue(app: App, week: string | undefined): Promise<SendingIssue> {
-  const resolved = resolveWeek(week, app.config.timeZone).key;
+  const resolved = resolveWeek(week, app.config).key;
   const issue = await loadSendingIssue(app.db, { week: resolved });
   if (!issue) throw new UserError(`no issue for ${resolved}`);
   return issue;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openApp } from './app.ts';
 import { linksLine } from './server-address.ts';
-import { resolveWeek } from './week-option.ts';
+import { describeWeek, resolveWeek, WEEK_OPTION_HELP } from './week-option.ts';
 
 interface DemoOptions {
   week?: string;
@@ -12,16 +12,18 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      "seed demo stories and subscribers, build, approve and send this week's issue to the outbox (idempotent)",
+      "seed demo stories and subscribers, build, approve and send the schedule's week's issue to the outbox (idempotent)",
     )
-    .option('--week <week>', 'ISO week to build (default: the current week in RECAP_TZ)')
+    .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     .option('--serve', 'then serve the editor preview until Ctrl-C')
     .action(async (options: DemoOptions) => {
       const app = await openApp({ mailsLinks: true });
       let closing = false;
       try {
         const now = new Date();
-        const week = resolveWeek(options.week, app.config.timeZone, now).key;
+        const resolved = resolveWeek(options.week, app.config, now);
+        const week = resolved.key;
+        process.stdout.write(`${describeWeek(resolved)}\n`);
         const { runDemo } = await import('./run-demo.ts');
         process.stdout.write(`${await runDemo(app, { week, now })}\n`);
         if (!options.serve) return;

@@ -1,12 +1,8 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
-import {
-  approveIssue,
-  getIssue,
-  IssueStateError,
-  listIssues,
-  loadSelectionReport,
-} from '../issues/issue.repository.ts';
+import { getIssue, IssueStateError, listIssues, loadSelectionReport } from '../issues/issue.repository.ts';
+import type { IssueContent } from '../issues/issue-content.ts';
+import { approveIssue, unapproveIssue } from '../issues/issue-lifecycle.ts';
 import {
   boostStory,
   clearOverrides,
@@ -17,18 +13,17 @@ import {
 import { formatReport, type IssueReport } from '../issues/issue-report.ts';
 import type { Segment } from '../stories/segment.ts';
 import { findStory, listSegments } from '../stories/story.repository.ts';
-import { writeOut } from '../terminal-output.ts';
+import { writeErr, writeOut } from '../terminal-output.ts';
 import { type App, withApp } from './app.ts';
-import { checkWeekOption, resolveWeek } from './week-option.ts';
+import { checkWeekOption, describeWeek, resolveWeek, WEEK_OPTION_HELP } from './week-option.ts';
 
 const DEFAULT_BOOST = 0.2;
 
-/** `recap issue build|show|list|pin|drop|boost|clear|approve` */
+/** `recap issue build|show|list|pin|drop|boost|clear|approve|unapprove` */
 // Long: the table of `recap issue …` subcommands; each action is short and reads best beside its options.
 export function registerIssueCommands(program: Command): void {
   const issue = program.command('issue').description("build, inspect, adjust and approve a week's issue");
-  const weekOption = () =>
-    new Option('--week <YYYY-Www>', 'ISO week (default: the current week in RECAP_TZ)');
+  const weekOption = () => new Option('--week <YYYY-Www>', WEEK_OPTION_HELP);
   const segmentOption = () =>
     new Option('--segment <name-or-slug>', 'only this segment (default: every segment)');
 
@@ -41,16 +36,24 @@ export function registerIssueCommands(program: Command): void {
     .option('--json', 'print the selection and its explanation as JSON')
     .action((options: { week?: string; json?: boolean }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(options.week, app.config.timeZone).key;
+        const resolved = resolveWeek(options.week, app.config);
+        const week = resolved.key;
+        // With --json the week line goes to standard error, so standard output stays one JSON document.
+        (options.json ? writeErr : writeOut)(`${describeWeek(resolved)}\n`);
         const build = await runBuild(app, week);
-        if (options.json) {
-          writeOut(`${JSON.stringify(build.report, null, 2)}\n`);
-          return;
+        const shortfall = segmentShortfall(build.content, app.config.selection.minStoriesPerSegment);
+        if (options.json) writeOut(`${JSON.stringify(build.report, null, 2)}\n`);
+        else {
+          const summary = await getIssue(app.db, week);
+          writeOut(`${formatReport(build.report, summary?.status)}\n`);
+          if (!build.rebuilt)
+            writeOut(`\nissue ${week} is ${summary?.status}: selection frozen, not rebuilt\n`);
         }
-        const summary = await getIssue(app.db, week);
-        writeOut(`${formatReport(build.report, summary?.status)}\n`);
-        if (!build.rebuilt)
-          writeOut(`\nissue ${week} is ${summary?.status}: selection frozen, not rebuilt\n`);
+        for (const line of shortfall.lines) writeErr(`${line}\n`);
+        if (shortfall.allEmpty)
+          throw new UserError(
+            `issue ${week} has no stories in any segment: import stories for ${week} (recap import stories FILE), then build again`,
+          );
       }),
     );
 
@@ -61,7 +64,7 @@ export function registerIssueCommands(program: Command): void {
     .option('--json', 'print the stored explanation as JSON')
     .action((options: { week?: string; json?: boolean }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(options.week, app.config.timeZone).key;
+        const week = resolveWeek(options.week, app.config).key;
         const summary = await getIssue(app.db, week);
         if (!summary) throw new UserError(`no issue for ${week} yet; run: recap issue build --week ${week}`);
         const report = (await loadSelectionReport(app.db, week)) as IssueReport | null;
@@ -161,7 +164,7 @@ export function registerIssueCommands(program: Command): void {
     .addOption(segmentOption())
     .action((storyId: string | undefined, options: { week?: string; segment?: string }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(options.week, app.config.timeZone).key;
+        const week = resolveWeek(options.week, app.config).key;
         const segment =
           options.segment === undefined ? undefined : (await resolveSegment(app, options.segment)).id;
         const removed = await editorAction(() =>
@@ -177,17 +180,59 @@ export function registerIssueCommands(program: Command): void {
 
   issue
     .command('approve')
-    .description("freeze the week's selection for sending")
+    .description("freeze the week's selection for sending (refused while a segment has no stories)")
     .addOption(weekOption())
-    .action((options: { week?: string }) =>
+    .option('--allow-empty', 'approve although some segments have no stories (they are left out)')
+    .option('--reason <text>', 'why empty segments are acceptable (kept with the issue)')
+    .action((options: { week?: string; allowEmpty?: boolean; reason?: string }) =>
       withWeek(options.week, async (app) => {
-        const week = resolveWeek(options.week, app.config.timeZone).key;
-        const summary = await editorAction(() => approveIssue(app.db, week, new Date(), app.config.timeZone));
+        const resolved = resolveWeek(options.week, app.config);
+        const week = resolved.key;
+        writeOut(`${describeWeek(resolved)}\n`);
+        const summary = await approveIssue(app.db, week, {
+          now: new Date(),
+          timeZone: app.config.timeZone,
+          allowEmpty: Boolean(options.allowEmpty),
+          ...(options.reason !== undefined ? { reason: options.reason } : {}),
+        });
         writeOut(
           `issue ${week} is ${summary.status}: ${summary.itemCount} stories in ${summary.segmentCount} segments\n`,
         );
       }),
     );
+
+  issue
+    .command('unapprove')
+    .description('return an approved issue to draft (until its send starts), so it can be rebuilt')
+    .addOption(weekOption())
+    .action((options: { week?: string }) =>
+      withWeek(options.week, async (app) => {
+        const resolved = resolveWeek(options.week, app.config);
+        writeOut(`${describeWeek(resolved)}\n`);
+        await unapproveIssue(app.db, resolved.key);
+        writeOut(
+          `issue ${resolved.key} is a draft again: rebuild it with "recap issue build --week ${resolved.key}"\n`,
+        );
+      }),
+    );
+}
+
+/**
+ * The segments a build left empty or short of MIN_STORIES_PER_SEGMENT, one line each, and whether every
+ * segment is empty (a week without stories).
+ */
+function segmentShortfall(content: IssueContent, minStories: number): { lines: string[]; allEmpty: boolean } {
+  const lines: string[] = [];
+  for (const section of content.sections) {
+    const count = section.stories.length;
+    if (count === 0)
+      lines.push(`empty segment: ${section.segment.name} (${section.skipReason ?? 'no stories'})`);
+    else if (count < minStories)
+      lines.push(
+        `short segment: ${section.segment.name} has ${count} ${count === 1 ? 'story' : 'stories'}, under MIN_STORIES_PER_SEGMENT (${minStories})`,
+      );
+  }
+  return { lines, allEmpty: content.sections.every((section) => section.stories.length === 0) };
 }
 
 /** Runs a command body with the app, after checking the --week option if one was given. */
@@ -214,7 +259,7 @@ async function resolveTarget(
   segment: string | undefined,
   storyId: string,
 ) {
-  const resolvedWeek = resolveWeek(week, app.config.timeZone).key;
+  const resolvedWeek = resolveWeek(week, app.config).key;
   const story = await findStory(app.db, storyId);
   if (!story) throw new UserError(`unknown story "${storyId}"`);
   const resolved = segment === undefined ? null : await resolveSegment(app, segment);

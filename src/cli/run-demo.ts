@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { weekDateRange } from '../calendar/iso-week.ts';
+import { parseIsoWeek, weekDateRange } from '../calendar/iso-week.ts';
 import { sendIssue } from '../delivery/send-issue.ts';
 import { demoStories, demoSubscribers } from '../demo/demo-content.ts';
 import { simulateDemoEngagement } from '../demo/demo-engagement.ts';
 import { demoSegments } from '../demo/demo-events.ts';
 import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
-import { approveIssue } from '../issues/issue.repository.ts';
+import { approveIssue } from '../issues/issue-lifecycle.ts';
 import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
 import type { App } from './app.ts';
@@ -23,7 +23,8 @@ export async function runDemo(
   options: { week: string; now: Date; simulateReaders?: boolean },
 ): Promise<string> {
   const { config, db } = app;
-  const week = resolveWeek(options.week, config.timeZone).iso;
+  const week = parseIsoWeek(options.week);
+  if (!week) throw new Error(`not an ISO week: ${options.week}`);
   const stories = demoStories(week, config.timeZone);
   const subscribers = await db.transaction().execute(async (trx) => {
     await upsertStories(trx, stories);
@@ -33,7 +34,7 @@ export async function runDemo(
     return list.length;
   });
   const build = await buildIssue(db, { ...buildSettingsOf(config), week: options.week, now: options.now });
-  await approveIssue(db, options.week, options.now, config.timeZone);
+  await approveIssue(db, options.week, { now: options.now, timeZone: config.timeZone });
   const summary = await sendIssue(app, options.week);
   // Only a fresh send gets simulated readers: a second run adds nothing.
   const engagement =

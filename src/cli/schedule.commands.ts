@@ -1,12 +1,10 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
+import { DEFAULT_CATCH_UP_HOURS } from '../schedule/schedule-week.ts';
 import { writeOut } from '../terminal-output.ts';
 import { withApp } from './app.ts';
 import { createServiceLogger } from './service-logger.ts';
 import { resolveWeek } from './week-option.ts';
-
-/** How late a missed fire is still caught up unless --catch-up-hours says otherwise. */
-const DEFAULT_CATCH_UP_HOURS = 24;
 
 /** `recap schedule [--once] [--force]`, `recap stats --week W [--json]` */
 // Long: `recap schedule` wires the cycle, the pulls and the upkeep in order, next to `recap stats`.
@@ -130,7 +128,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .action((options: { week: string; json?: boolean }) =>
       withApp(async (app) => {
-        resolveWeek(options.week, app.config.timeZone);
+        resolveWeek(options.week, app.config);
         const { loadIssueStats } = await import('../reports/issue-stats.ts');
         const { formatIssueStats, formatSunsetWeeks } = await import('../reports/format-stats.ts');
         const { countSunsetReaders, loadSunsetByWeek } = await import('../subscribers/sunset.ts');

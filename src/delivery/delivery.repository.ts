@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, DeliveryStatus, IssueStatus, SendFailureKind } from '../db/database.ts';
+import { retryTransaction } from '../db/retry-transaction.ts';
 import { segmentSetFromKey } from '../stories/segment-set.ts';
 
 /**
@@ -60,7 +61,8 @@ export async function claimDeliveries(
   params: { issueId: number; workerId: string; afterId: string; limit: number; leaseSeconds: number },
 ): Promise<ClaimResult> {
   // ARRAY(subquery) makes the planner look the rows up by primary key instead of hashing the table.
-  const { rows } = await sql<ClaimRow>`
+  const { rows } = await retryTransaction(() =>
+    sql<ClaimRow>`
     UPDATE deliveries
     SET lease_owner = ${params.workerId},
         lease_expires_at = now() + make_interval(secs => ${params.leaseSeconds}),
@@ -76,7 +78,8 @@ export async function claimDeliveries(
       FOR UPDATE SKIP LOCKED
     ))
     RETURNING id, subscriber_id, segment_key, message_id, attempts, tracked
-  `.execute(db);
+  `.execute(db),
+  );
   if (rows.length === 0) return { deliveries: [], skipped: 0, lastId: null };
   const subscribers = await sql<SubscriberRow>`
     SELECT s.id, s.email, s.name, s.tracking_enabled, s.status, coalesce(s.paused_until > now(), false) AS paused,
@@ -189,13 +192,15 @@ export async function recordOutcomes(
     return rows;
   };
   const bounced = outcomes.filter((o) => o.status === 'bounced');
-  if (bounced.length === 0) return (await write(db)).length;
-  return db.transaction().execute(async (trx) => {
-    const rows = await write(trx as unknown as Db);
-    const written = new Set(rows.filter((r) => r.status === 'bounced').map((r) => r.subscriber_id));
-    const suppress = bounced.filter((o) => written.has(o.subscriberId));
-    if (suppress.length > 0) {
-      await sql`
+  // Writing the same outcomes again is harmless, so a deadlock with another worker's write just runs again.
+  if (bounced.length === 0) return retryTransaction(async () => (await write(db)).length);
+  return retryTransaction(() =>
+    db.transaction().execute(async (trx) => {
+      const rows = await write(trx as unknown as Db);
+      const written = new Set(rows.filter((r) => r.status === 'bounced').map((r) => r.subscriber_id));
+      const suppress = bounced.filter((o) => written.has(o.subscriberId));
+      if (suppress.length > 0) {
+        await sql`
         WITH changed AS (
           UPDATE subscribers s SET status = 'bounced'
           FROM unnest(${suppress.map((o) => o.subscriberId)}::bigint[], ${suppress.map((o) => o.error ?? null)}::text[],
@@ -207,9 +212,10 @@ export async function recordOutcomes(
         SELECT id, 'suppressed-hard-bounce', jsonb_build_object('source', 'smtp', 'status', code, 'message', error)
         FROM changed
       `.execute(trx);
-    }
-    return rows.length;
-  });
+      }
+      return rows.length;
+    }),
+  );
 }
 
 /** Extends the leases a worker still holds; returns how many it still holds. */

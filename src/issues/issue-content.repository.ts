@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type IsoWeek, parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import type { Db, Tx } from '../db/database.ts';
+import { retryTransaction } from '../db/retry-transaction.ts';
 import { timelineDateInWeek } from '../selection/timeline-in-week.ts';
 import { listSegments, loadStoriesByIds, resolveRelatedStories } from '../stories/story.repository.ts';
 import type { DevelopingStory, IssueContent, IssueSection, IssueStory } from './issue-content.ts';
@@ -40,24 +41,27 @@ export async function loadIssueContent(
  * or not at all. Idempotent: an issue with a snapshot (or none at all, or not built) is left as it is.
  */
 export async function freezeIssueContent(db: Db, week: string, timeZone: string): Promise<void> {
-  await db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .execute(async (trx) => {
-      const issue = await trx
-        .selectFrom('issues')
-        .select(['id', 'selection_report', 'content_snapshot', 'built_at'])
-        .where('week', '=', week)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!issue || issue.content_snapshot || issue.built_at === null) return;
-      const content = await loadLiveIssueContent(trx, issue, week, timeZone);
-      await trx
-        .updateTable('issues')
-        .set({ content_snapshot: snapshotOf(content) })
-        .where('id', '=', issue.id)
-        .execute();
-    });
+  // Two racing sends both freeze: the second one's repeatable read fails (40001) and, run again, finds the snapshot.
+  await retryTransaction(() =>
+    db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const issue = await trx
+          .selectFrom('issues')
+          .select(['id', 'selection_report', 'content_snapshot', 'built_at'])
+          .where('week', '=', week)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!issue || issue.content_snapshot || issue.built_at === null) return;
+        const content = await loadLiveIssueContent(trx, issue, week, timeZone);
+        await trx
+          .updateTable('issues')
+          .set({ content_snapshot: snapshotOf(content) })
+          .where('id', '=', issue.id)
+          .execute();
+      }),
+  );
 }
 
 async function loadLiveIssueContent(

@@ -1,9 +1,12 @@
 import { sql } from 'kysely';
 import type { AudienceCounts, Db, IssueRow, IssueStatus, Tx } from '../db/database.ts';
-import { freezeIssueContent } from './issue-content.repository.ts';
+import { UserError } from '../errors.ts';
 
-/** Thrown when an issue is not in the state an operation needs (e.g. overriding an approved issue). */
-export class IssueStateError extends Error {
+/**
+ * Thrown when an issue is not in the state an operation needs (e.g. overriding an approved issue): a
+ * UserError, so the CLI prints its one line; the editor shows it on the page.
+ */
+export class IssueStateError extends UserError {
   override name = 'IssueStateError';
 }
 
@@ -115,33 +118,6 @@ export async function loadAudienceCounts(db: Db | Tx, issueId: number): Promise<
 export async function listIssues(db: Db | Tx, limit = 100): Promise<IssueSummary[]> {
   const rows = await summaryQuery(db).orderBy('issues.week', 'desc').limit(limit).execute();
   return rows.map(summaryRowToSummary);
-}
-
-/**
- * Approves a built draft: its selection is frozen from then on (rebuilds return it unchanged, overrides
- * are refused) and its content is snapshotted when `timeZone` is given (else when its send starts), so later
- * changes to the stories change nothing that goes out. Idempotent: an issue already past approval
- * (approved, scheduled, sending, paused, sent) is returned as it is. Throws IssueStateError when the week
- * has no built issue or it was cancelled.
- */
-export async function approveIssue(
-  db: Db,
-  week: string,
-  now: Date = new Date(),
-  timeZone?: string,
-): Promise<IssueSummary> {
-  await db
-    .updateTable('issues')
-    .set({ status: 'approved', approved_at: now })
-    .where('week', '=', week)
-    .where('status', '=', 'draft')
-    .where('built_at', 'is not', null)
-    .execute();
-  const issue = await getIssue(db, week);
-  if (!issue || issue.builtAt === null) throw new IssueStateError(`issue ${week} has not been built yet`);
-  if (issue.status === 'cancelled') throw new IssueStateError(`issue ${week} was cancelled`);
-  if (timeZone !== undefined && issue.status !== 'draft') await freezeIssueContent(db, week, timeZone);
-  return issue;
 }
 
 /** Throws IssueStateError unless the week's issue is missing or still a draft: only drafts change. */

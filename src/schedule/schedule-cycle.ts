@@ -1,7 +1,7 @@
 import { alertIfUnapprovedBeforeFire } from '../alerts/approval-alert.ts';
+import { alertIfSendingEmptySegments } from '../alerts/empty-segments-alert.ts';
 import type { AlertContext } from '../alerts/raise-alert.ts';
 import type { Db, IssueStatus } from '../db/database.ts';
-import { localTimeWeek } from '../delivery/local-time.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
 import { claimSlot, heartbeat, loadFire, recordOutcome, takeOverSlot } from './run-coordinator.ts';
 import {
@@ -11,7 +11,8 @@ import {
   type FireOutcome,
   formatDuration,
 } from './schedule-decision.ts';
-import { type CronPattern, latestSlot, weekForSlot } from './schedule-slot.ts';
+import { type CronPattern, latestSlot } from './schedule-slot.ts';
+import { slotWeek } from './schedule-week.ts';
 
 /** The work a cycle triggers; the real ones build with selection and send with the delivery workers. */
 export interface ScheduleActions {
@@ -80,10 +81,7 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
       detail: `no slot of "${options.pattern.expression}" in the last ${formatDuration(now.getTime() - since.getTime())}`,
     };
   }
-  const week =
-    options.delivery === 'local'
-      ? localTimeWeek(slot, options.pattern.timeZone)
-      : weekForSlot(slot, options.pattern.timeZone);
+  const week = slotWeek(slot, options.pattern.timeZone, options.delivery);
   const at = `slot ${slot.toISOString()} (issue ${week})`;
   const ref = { scheduleName, slot, owner, now };
 
@@ -182,6 +180,7 @@ async function carryIssue(
       return { outcome: action.outcome, detail: action.reason };
     case 'send': {
       log(`${at}: sending: ${action.reason}`);
+      if (status === 'draft' && options.alerts) await alertIfSendingEmptySegments(options.alerts, week);
       const summary = await options.actions.sendIssue(week);
       log(`${at}: sent: ${summary}`);
       return { outcome: 'sent', detail: `${action.reason}; ${summary}` };

@@ -51,17 +51,14 @@ export function cronPattern(expression: string, timeZone: string): CronPattern {
 }
 
 /**
- * The latest instant in (since, now] the pattern fires at, or null. The slot is the scheduled instant,
- * not the moment a process noticed it, so every process computes the same key for the same fire.
+ * A cheap test of a minute (its start in ms) against the pattern's local minutes, hours and months, before
+ * the full match. The zone's offset is read once per UTC hour (per minute only across a change), so a week's
+ * search costs a few hundred conversions instead of ten thousand.
  */
-export function latestSlot(pattern: CronPattern, now: Date, since: Date): Date | null {
-  const nowMs = now.getTime();
-  const minute = nowMs - (nowMs % 60_000);
-  // The zone's offset is read once per UTC hour (per minute only across a change), so a week's search
-  // costs a few hundred conversions instead of ten thousand.
+function minuteFilter(pattern: CronPattern): (start: number) => boolean {
   let blockHour = Number.NaN;
   let blockOffset: number | null = null;
-  for (let start = minute; start > since.getTime() - 60_000; start -= 60_000) {
+  return (start) => {
     const hourStart = start - (start % 3_600_000);
     if (hourStart !== blockHour) {
       blockHour = hourStart;
@@ -69,16 +66,44 @@ export function latestSlot(pattern: CronPattern, now: Date, since: Date): Date |
       blockOffset = first === pattern.offsetAt(hourStart + 3_540_000) ? first : null;
     }
     const local = new Date(start + (blockOffset ?? pattern.offsetAt(start)));
-    if (
-      !pattern.minutes.has(local.getUTCMinutes()) ||
-      !pattern.hours.has(local.getUTCHours()) ||
-      !pattern.months.has(local.getUTCMonth() + 1)
-    ) {
-      continue;
-    }
+    return (
+      pattern.minutes.has(local.getUTCMinutes()) &&
+      pattern.hours.has(local.getUTCHours()) &&
+      pattern.months.has(local.getUTCMonth() + 1)
+    );
+  };
+}
+
+/**
+ * The latest instant in (since, now] the pattern fires at, or null. The slot is the scheduled instant,
+ * not the moment a process noticed it, so every process computes the same key for the same fire.
+ */
+export function latestSlot(pattern: CronPattern, now: Date, since: Date): Date | null {
+  const nowMs = now.getTime();
+  const minute = nowMs - (nowMs % 60_000);
+  const mayMatch = minuteFilter(pattern);
+  for (let start = minute; start > since.getTime() - 60_000; start -= 60_000) {
+    if (!mayMatch(start)) continue;
     for (const second of pattern.seconds) {
       const candidate = start + second * 1000;
       if (candidate > nowMs || candidate <= since.getTime()) continue;
+      const instant = new Date(candidate);
+      if (pattern.matches(instant)) return instant;
+    }
+  }
+  return null;
+}
+
+/** The first instant in (after, until] the pattern fires at, or null. */
+export function nextSlot(pattern: CronPattern, after: Date, until: Date): Date | null {
+  const afterMs = after.getTime();
+  const mayMatch = minuteFilter(pattern);
+  const ascending = [...pattern.seconds].reverse();
+  for (let start = afterMs - (afterMs % 60_000); start <= until.getTime(); start += 60_000) {
+    if (!mayMatch(start)) continue;
+    for (const second of ascending) {
+      const candidate = start + second * 1000;
+      if (candidate <= afterMs || candidate > until.getTime()) continue;
       const instant = new Date(candidate);
       if (pattern.matches(instant)) return instant;
     }

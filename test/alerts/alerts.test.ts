@@ -17,7 +17,9 @@ import type { Mailer } from '../../src/mail/mailer.ts';
 import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { runScheduleCycle } from '../../src/schedule/schedule-cycle.ts';
 import { cronPattern } from '../../src/schedule/schedule-slot.ts';
+import { ensureSegments, upsertStories } from '../../src/stories/story.repository.ts';
 import { type SeededSend, seedSend, testConfig, WEEK } from '../delivery/send-fixtures.ts';
+import { makeStory } from '../selection/story-factory.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
@@ -312,6 +314,63 @@ describe('alerts', () => {
     expect(receiver.bodies.map((b) => `${b.kind} ${b.week} ${b.fireAt}`)).toEqual([
       'approval-missing 2026-W48 2026-11-30T07:00:00.000Z',
     ]);
+  });
+
+  it('the schedule sending an unapproved draft with an empty segment raises an alert (REQUIRE_APPROVAL off)', async () => {
+    const pattern = cronPattern('0 8 * * 1', 'UTC');
+    const config = testConfig({ ALERT_WEBHOOK_URL: receiver.url, REQUIRE_APPROVAL: 'false' });
+    await test.db
+      .transaction()
+      .execute((trx) =>
+        upsertStories(trx, [
+          makeStory({ id: 'alpha-only', audiences: ['Alpha'] }),
+          makeStory({ id: 'beta-1', audiences: ['Beta'] }),
+        ]),
+      );
+    const [alpha] = await ensureSegments(test.db, ['Alpha', 'Beta']);
+    const issue = await test.db
+      .insertInto('issues')
+      .values({ week: '2026-W48', status: 'draft', built_at: new Date() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await test.db
+      .insertInto('issue_items')
+      .values({
+        issue_id: issue.id,
+        segment_id: alpha?.id as number,
+        story_id: 'alpha-only',
+        position: 0,
+        score: 1,
+      })
+      .execute();
+    const sent: string[] = [];
+    const cycle = (requireApproval: boolean) =>
+      runScheduleCycle({
+        db: test.db,
+        scheduleName: `weekly-recap-${requireApproval}`,
+        pattern,
+        owner: 'test',
+        now: () => new Date('2026-11-30T08:00:30Z'),
+        requireApproval,
+        actions: {
+          buildIssue: async () => 'built',
+          sendIssue: async (week) => {
+            sent.push(week);
+            return 'sent';
+          },
+        },
+        log,
+        catchUpWindowMs: 3_600_000,
+        lookbackMs: 8 * 24 * 3_600_000,
+        leaseMs: 600_000,
+        alerts: { db: test.db, config, mailer: mailerFor(config), log },
+      });
+    expect((await cycle(false)).outcome).toBe('sent');
+    expect(sent).toEqual(['2026-W48']);
+    const alerts = receiver.bodies.filter((b) => b.kind === 'empty-segments');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ week: '2026-W48', emptySegments: ['Beta'] });
+    expect(alerts[0]?.subject).toBe('Issue 2026-W48 goes out unapproved with 1 empty segment');
   });
 
   it('sends nothing and records nothing when no alert channel is configured', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
+import { ensureSegments } from '../../src/stories/story.repository.ts';
 import { insertTrackingEvents } from '../../src/tracking/event-rollups.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -178,6 +179,31 @@ describe('editor routes over HTTP', () => {
       .where('week', '=', WEEK)
       .executeTakeFirstOrThrow();
     expect(issue.status).toBe('draft');
+  });
+
+  it('refuses to approve with an empty segment unless the box is ticked, and keeps the reason', async () => {
+    await ensureSegments(t.db, ['Astronomers']);
+    await post(`/editor/issues/${WEEK}/build`);
+    const page = await (await fetch(`${server.url}/editor/issues/${WEEK}`)).text();
+    expect(page).toContain('id="allow-empty"');
+    const refused = await post(`/editor/issues/${WEEK}/approve`);
+    expect(said(refused)).toContain('"Astronomers" has no stories');
+    const status = () =>
+      t.db
+        .selectFrom('issues')
+        .select(['status', 'status_reason'])
+        .where('week', '=', WEEK)
+        .executeTakeFirstOrThrow();
+    expect((await status()).status).toBe('draft');
+    const approved = await post(`/editor/issues/${WEEK}/approve`, {
+      allow_empty: 'on',
+      empty_reason: 'no astronomy news this week',
+    });
+    expect(said(approved)).toMatch(/is approved: the selection is frozen/);
+    expect(await status()).toEqual({
+      status: 'approved',
+      status_reason: 'approved with empty segments (Astronomers): no astronomy news this week',
+    });
   });
 
   it('approves, after which the selection is frozen', async () => {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
 import { buildIssue, buildSettingsOf } from '../../src/issues/build-issue.ts';
-import { approveIssue, getIssue, IssueStateError, listIssues } from '../../src/issues/issue.repository.ts';
+import { getIssue, IssueStateError, listIssues } from '../../src/issues/issue.repository.ts';
 import { loadIssueContent } from '../../src/issues/issue-content.repository.ts';
 import { editionFor } from '../../src/issues/issue-content.ts';
+import { approveIssue } from '../../src/issues/issue-lifecycle.ts';
 import {
   boostStory,
   clearOverrides,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/connect.ts';
 import type { IssueReport } from '../../src/issues/issue-report.ts';
 import { upsertStories } from '../../src/stories/story.repository.ts';
+import { makeStory } from '../selection/story-factory.ts';
 import { generateWeek } from '../selection/week-generator.ts';
 import { runCli, tempWorkdir } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -12,6 +13,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 let server: TestDatabase | undefined;
 let env: Record<string, string | undefined>;
 const week = generateWeek({ seed: 7, events: 25 });
+// The only story of 2026-W30, for Researchers: the other segments of that week have none.
+const solo = makeStory({ id: 'solo', publishedAt: new Date('2026-07-22T10:00:00Z') });
 
 beforeAll(async () => {
   const dir = tempWorkdir();
@@ -24,11 +27,11 @@ beforeAll(async () => {
   if (candidate.url) {
     server = candidate;
     env.DATABASE_URL = candidate.url;
-    await candidate.db.transaction().execute((trx) => upsertStories(trx, week.stories));
+    await candidate.db.transaction().execute((trx) => upsertStories(trx, [...week.stories, solo]));
   } else {
     await candidate.close();
     const handle = await connectDatabase({ databaseUrl: undefined, dataDir: env.RECAP_DATA_DIR as string });
-    await handle.db.transaction().execute((trx) => upsertStories(trx, week.stories));
+    await handle.db.transaction().execute((trx) => upsertStories(trx, [...week.stories, solo]));
     await handle.close();
   }
 });
@@ -37,7 +40,8 @@ afterAll(() => server?.close());
 describe('recap issue (child process)', () => {
   it('builds, prints the JSON explanation, takes an editor pin and shows it', async () => {
     const build = await runCli(['issue', 'build', '--week', '2026-W48', '--json'], env);
-    expect(build.stderr).toBe('');
+    // The week goes to standard error with --json; standard output is the JSON alone.
+    expect(build.stderr).toBe('week 2026-W48 (23–29 Nov 2026): given with --week\n');
     expect(build.code).toBe(0);
     const report = JSON.parse(build.stdout) as IssueReport;
     expect(report.week).toBe('2026-W48');
@@ -65,6 +69,63 @@ describe('recap issue (child process)', () => {
     expect(show.stdout).toContain('pinned by editor at position 2');
     expect(show.stdout).toContain(`pin ${extra.id} at position 2 (Researchers)`);
   });
+
+  it('names empty and short segments, refuses a week without stories, and approves empty segments only when allowed', async () => {
+    const nothing = await runCli(['issue', 'build', '--week', '2026-W10'], env);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stdout).toContain('week 2026-W10 (2–8 Mar 2026): given with --week');
+    expect(nothing.stderr).toContain('empty segment: Researchers');
+    expect(nothing.stderr).toMatch(
+      /recap: issue 2026-W10 has no stories in any segment: import stories for 2026-W10 .*\n$/,
+    );
+    const approveNothing = await runCli(['issue', 'approve', '--week', '2026-W10', '--allow-empty'], env);
+    expect(approveNothing.code).toBe(1);
+    expect(approveNothing.stderr).toMatch(
+      /^recap: issue 2026-W10 has no stories in any segment: nothing to approve .*\n$/,
+    );
+
+    const built = await runCli(['issue', 'build', '--week', '2026-W30'], env);
+    expect(built.code).toBe(0);
+    expect(built.stderr).toContain(
+      'short segment: Researchers has 1 story, under MIN_STORIES_PER_SEGMENT (3)',
+    );
+    const refused = await runCli(['issue', 'approve', '--week', '2026-W30'], env);
+    expect(refused.code).toBe(1);
+    // Only Researchers has the week's one story; the fallback finds nothing else to give the others.
+    expect(refused.stderr).toMatch(
+      /^recap: issue 2026-W30 not approved: ("[^"]+", ){3}"[^"]+" have no stories; import stories and rebuild, or approve with empty segments allowed \(recap issue approve --allow-empty\)\n$/,
+    );
+    expect(refused.stderr).toContain('"Investors"');
+    expect(refused.stderr).not.toContain('"Researchers"');
+    const allowed = await runCli(
+      ['issue', 'approve', '--week', '2026-W30', '--allow-empty', '--reason', 'quiet summer week'],
+      env,
+    );
+    expect(allowed.stderr).toBe('');
+    expect(allowed.stdout).toContain('issue 2026-W30 is approved: 1 stories in 1 segments');
+    const unapproved = await runCli(['issue', 'unapprove', '--week', '2026-W30'], env);
+    expect(unapproved.code).toBe(0);
+    expect(unapproved.stdout).toContain('issue 2026-W30 is a draft again');
+    const again = await runCli(['issue', 'unapprove', '--week', '2026-W30'], env);
+    expect(again.stderr).toBe('recap: issue 2026-W30 is already a draft\n');
+  }, 240_000);
+
+  it('build, approve and send without --week name one week, the one the schedule acts on', async () => {
+    // The embedded database has one user at a time: the commands run one after the other.
+    const badCron = await runCli(['issue', 'show'], { ...env, RECAP_CRON: 'not a cron' });
+    expect(badCron.stderr).toBe(
+      'recap: RECAP_CRON: "not a cron" is not a valid cron expression (e.g. "0 8 * * 1"); or give --week\n',
+    );
+    const build = await runCli(['issue', 'build'], env);
+    const line =
+      /^week (\d{4}-W\d{2}) \([^)]*\): (the issue the schedule's next fire sends|sent by the schedule's latest fire), /;
+    const built = line.exec(build.stdout);
+    expect(built, build.stdout + build.stderr).not.toBeNull();
+    const approve = await runCli(['issue', 'approve'], env);
+    expect(line.exec(approve.stdout)?.[1]).toBe(built?.[1]);
+    const send = await runCli(['send'], env);
+    expect(line.exec(send.stdout)?.[1]).toBe(built?.[1]);
+  }, 240_000);
 
   it('refuses bad input with one line and a non-zero exit', async () => {
     const badWeek = await runCli(['issue', 'build', '--week', '2026-48'], env);

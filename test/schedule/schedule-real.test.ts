@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveIssue } from '../../src/issues/issue.repository.ts';
+import { approveIssue } from '../../src/issues/issue-lifecycle.ts';
 import { realScheduleActions } from '../../src/schedule/schedule-actions.ts';
 import { runScheduleCycle } from '../../src/schedule/schedule-cycle.ts';
 import { cronPattern } from '../../src/schedule/schedule-slot.ts';
@@ -53,7 +53,7 @@ describe('the schedule with the real build and send', () => {
     expect(issue.status).toBe('draft');
     expect(sink.messages).toHaveLength(0);
 
-    await approveIssue(t.db, '2026-W47', clock.now);
+    await approveIssue(t.db, '2026-W47', { now: clock.now });
     clock.now = new Date('2026-11-23T08:05:00Z');
     const sent = await cycle();
     expect(sent).toMatchObject({ outcome: 'sent', detail: expect.stringMatching(/4 sent, 0 failed/) });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
 import { newWorkerId, runWorker, sendIssue } from '../../src/delivery/send-issue.ts';
 import { buildIssue } from '../../src/issues/build-issue.ts';
-import { approveIssue } from '../../src/issues/issue.repository.ts';
+import { approveIssue } from '../../src/issues/issue-lifecycle.ts';
 import type { Mailer, OutgoingMessage } from '../../src/mail/mailer.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestApp } from './web-fixtures.ts';
@@ -159,7 +159,7 @@ describe('what was sent stays as sent', () => {
       minStoriesPerSegment: 1,
       now: new Date('2026-12-07T07:00:00Z'),
     });
-    await approveIssue(app.db, '2026-W49', new Date('2026-12-07T07:10:00Z'), 'UTC');
+    await approveIssue(app.db, '2026-W49', { now: new Date('2026-12-07T07:10:00Z'), timeZone: 'UTC' });
     const before = await (await fetch(`${server.url}/editor/issues/2026-W49`)).text();
     expect(before).toContain('Regulators publish audit rules for models');
     const pushed = await push({ id: 'u2', retracted: true });

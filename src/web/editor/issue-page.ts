@@ -127,7 +127,8 @@ ${readingBudgetTable(data.readingBudget)}
 ${
   frozen
     ? html`<p>This issue is ${data.status}: its selection is frozen.</p>`
-    : html`<form method="post" action="/editor/issues/${data.week}/approve?${back}"><button type="submit" id="approve">Approve ${data.week}</button> <span class="muted">freezes the selection; with REQUIRE_APPROVAL the schedule sends only approved issues</span></form>`
+    : html`<form method="post" action="/editor/issues/${data.week}/approve?${back}"><button type="submit" id="approve">Approve ${data.week}</button> <span class="muted">freezes the selection; with REQUIRE_APPROVAL the schedule sends only approved issues</span>
+${data.sections.some((section) => section.skipped) ? html`<br><label><input type="checkbox" name="allow_empty" id="allow-empty"> approve with empty segments</label> <label>reason <input name="empty_reason" maxlength="300"></label>` : ''}</form>`
 }
 ${
   data.testRecipients.length === 0

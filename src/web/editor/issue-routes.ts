@@ -3,9 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { editionRendererFor } from '../../delivery/edition-messages.ts';
 import { buildIssue, buildSettingsOf } from '../../issues/build-issue.ts';
-import { approveIssue, findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
+import { findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
 import { loadIssueContent } from '../../issues/issue-content.repository.ts';
 import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
+import { approveIssue } from '../../issues/issue-lifecycle.ts';
 import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../issues/issue-report.ts';
 import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
@@ -196,7 +197,13 @@ export async function registerIssueRoutes(
     const week = weekParam(request);
     if (!week) return sendErrorPage(reply, 404);
     try {
-      const issue = await approveIssue(db, week, options.now(), config.timeZone);
+      const body = request.body;
+      const issue = await approveIssue(db, week, {
+        now: options.now(),
+        timeZone: config.timeZone,
+        allowEmpty: field(body, 'allow_empty') === 'on',
+        reason: field(body, 'empty_reason') ?? '',
+      });
       return back(reply, request, week, { notice: `${week} is ${issue.status}: the selection is frozen.` });
     } catch (error) {
       if (error instanceof IssueStateError) return back(reply, request, week, { error: error.message });
