@@ -1,5 +1,5 @@
 // The bodies of the import commands, loaded only when one of them runs (import.commands.ts defines them).
-import { open, readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { alertSourceFailing } from '../alerts/source-alert.ts';
 import { UserError } from '../errors.ts';
 import { recordIngestRun, runOfOutcome } from '../stories/ingest.repository.ts';
@@ -9,18 +9,37 @@ import { formatCounts, type ImportOutcome, importStories } from '../stories/stor
 import { formatPull, pullAll, pullSettingsFrom, pullSource } from '../stories/story-pull.ts';
 import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
-import { parseSubscribersCsv } from '../subscribers/subscriber-import.ts';
+import { readSubscribersCsv } from '../subscribers/subscriber-import.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import type { App } from './app.ts';
 
-async function readInput(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
+/** Problems printed for one import; the rest are counted ("… and 12 more problems"). */
+const PROBLEMS_SHOWN = 20;
+
+function openInput(file: string): Promise<FileHandle> {
+  return open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(`cannot read ${file}: ${error.code ?? error.message}`);
+  });
+}
+
+/** A read error of the input as one line (a directory opens, then fails to read with EISDIR). */
+function readFailure(file: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && /^E[A-Z]+$/.test(code) ? new UserError(`cannot read ${file}: ${code}`) : error;
+}
+
+/** The first PROBLEMS_SHOWN problems, one line each, then how many more there were. */
+function problemLines(problems: readonly ImportProblem[], count = problems.length): string {
+  const shown = problems.slice(0, PROBLEMS_SHOWN).map(formatProblem);
+  const more = count - shown.length;
+  return `${shown.join('\n')}${more > 0 ? `\n… and ${more} more ${more === 1 ? 'problem' : 'problems'}` : ''}`;
+}
+
+/** An input refused as a whole for one reason (empty, binary, not CSV) is one line. */
+function refuseUnreadable(source: string, problems: readonly ImportProblem[]): void {
+  const [only] = problems;
+  if (problems.length === 1 && only?.record === 0)
+    throw new UserError(`${source}: nothing imported, ${formatProblem(only)}`);
 }
 
 /** Refuses the whole file on any problem unless --skip-invalid; then reports what was left out. */
@@ -32,8 +51,9 @@ function checkProblems(
   skipInvalid: boolean,
 ): void {
   if (problems.length === 0) return;
+  refuseUnreadable(file, problems);
   const fileLevel = problems.some((p) => p.record === 0);
-  const lines = problems.map(formatProblem).join('\n');
+  const lines = problemLines(problems);
   if (!skipInvalid || fileLevel) {
     const records = new Set(problems.map((p) => p.record)).size;
     const what = fileLevel ? 'the file cannot be read' : `${records} of ${total} records are invalid`;
@@ -70,10 +90,9 @@ async function importUrl(app: App, url: string, skipInvalid: boolean): Promise<v
 
 /** Prints an import's line, or refuses it with a line per problem (as the file import always has). */
 function reportOutcome(source: string, outcome: ImportOutcome, skipInvalid: boolean): void {
-  const lines = outcome.problems.map(formatProblem).join('\n');
-  const more = outcome.problemCount - outcome.problems.length;
-  const list = `${lines}${more > 0 ? `\n… and ${more} more problems` : ''}`;
+  const list = problemLines(outcome.problems, outcome.problemCount);
   if (!outcome.stored) {
+    refuseUnreadable(source, outcome.problems);
     const what = outcome.unreadable
       ? 'the file cannot be read'
       : `${outcome.invalid} of ${outcome.total} records are invalid`;
@@ -97,9 +116,7 @@ export async function importStoriesAction(
   const skip = options.skipInvalid === true;
   if (/^https?:\/\//i.test(file)) return importUrl(app, file, skip);
   const startedAt = new Date();
-  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(`cannot read ${file}: ${error.code ?? error.message}`);
-  });
+  const handle = await openInput(file);
   let bytes = 0;
   let outcome: ImportOutcome;
   try {
@@ -115,12 +132,14 @@ export async function importStoriesAction(
     );
   } catch (error) {
     if (error instanceof InputTooLargeError) throw new UserError(`${file}: ${error.message}`);
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR')
-      throw new UserError(`cannot read ${file}: EISDIR`);
-    throw error;
+    throw readFailure(file, error);
   } finally {
     await handle.close().catch(() => {});
   }
+  if (outcome.total === 0 && outcome.problemCount === 0)
+    throw new UserError(
+      `${file}: nothing imported, ${bytes === 0 ? 'the file is empty' : 'the file holds no stories'}`,
+    );
   await recordIngestRun(
     app.db,
     runOfOutcome(outcome, { kind: 'file', source: file, startedAt, finishedAt: new Date(), bytes }),
@@ -154,7 +173,15 @@ export async function importSubscribersAction(
   options: { skipInvalid?: boolean },
 ): Promise<void> {
   const segments = await listSegments(app.db);
-  const { subscribers, problems, total } = parseSubscribersCsv(await readInput(file), segments);
+  const handle = await openInput(file);
+  const { subscribers, problems, total } = await readSubscribersCsv(
+    handle.createReadStream({ highWaterMark: 64 * 1024 }),
+    segments,
+  )
+    .catch((error: unknown) => {
+      throw readFailure(file, error);
+    })
+    .finally(() => handle.close().catch(() => {}));
   checkProblems('subscribers', file, problems, total, options.skipInvalid === true);
   const result = await app.db
     .transaction()
@@ -167,7 +194,13 @@ export async function importSubscribersAction(
     );
   }
   const imported = subscribers.length - result.refused.length;
+  const counts = [
+    result.created > 0 ? `${result.created} new` : '',
+    result.updated > 0 ? `${result.updated} updated` : '',
+    result.unchanged > 0 ? `${result.unchanged} unchanged` : '',
+    result.refused.length > 0 ? `${result.refused.length} refused` : '',
+  ].filter(Boolean);
   writeOut(
-    `imported ${imported} subscribers from ${file} (${result.created} new, ${result.updated} updated${result.refused.length > 0 ? `, ${result.refused.length} refused` : ''})\n`,
+    `imported ${imported} ${imported === 1 ? 'subscriber' : 'subscribers'} from ${file} (${counts.join(', ') || 'nothing'})\n`,
   );
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { isUserFacingError, maskUserinfo } from '../errors.ts';
 import { exitQuietlyOnClosedPipe, writeErr } from '../terminal-output.ts';
 import { registerDeliveryCommands } from './delivery.commands.ts';
@@ -15,7 +16,7 @@ import { registerWebCommands } from './web.commands.ts';
 export function buildProgram(): Command {
   const program = new Command('recap')
     .description("Weekly AI Recap: select, render and send the week's AI news digest")
-    .showHelpAfterError()
+    .version(packageJson.version, '-V, --version', 'print the version')
     .enablePositionalOptions()
     .exitOverride();
   program.addCommand(migrateCommand());
@@ -27,7 +28,35 @@ export function buildProgram(): Command {
   registerScheduleCommands(program);
   registerDemoCommand(program);
   registerDoctorCommand(program);
+  for (const command of allCommands(program)) quietErrors(command);
   return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
+/**
+ * A usage error is one line, with commander's "did you mean" folded in, and a pointer to the help
+ * instead of the whole help: a typo should not scroll the mistake off the screen.
+ */
+function quietErrors(command: Command): void {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  command
+    .showSuggestionAfterError(true)
+    .showHelpAfterError(`(run '${names.join(' ')} --help' for usage)`)
+    .configureOutput({
+      writeErr: (text) => writeErr(text),
+      outputError: (text, write) => write(formatUsageError(text)),
+    });
+}
+
+/** "error: unknown command 'x'\n(Did you mean y?)\n" -> "recap: unknown command 'x' (did you mean y?)\n". Pure. */
+export function formatUsageError(text: string): string {
+  const [first = '', ...rest] = text.trimEnd().split('\n');
+  const suggestion = rest.map((line) => line.trim().replace(/^\(Did you mean/, '(did you mean'));
+  return `${[first.replace(/^error: /, 'recap: '), ...suggestion].filter(Boolean).join(' ')}\n`;
 }
 
 /** Entry point of the `recap` binary: one clear line and a non-zero exit for every expected failure. */

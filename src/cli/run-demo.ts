@@ -6,7 +6,7 @@ import { simulateDemoEngagement } from '../demo/demo-engagement.ts';
 import { demoSegments } from '../demo/demo-events.ts';
 import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
 import { approveIssue } from '../issues/issue-lifecycle.ts';
-import { ensureSegments, upsertStories } from '../stories/story.repository.ts';
+import { ensureSegments, insertMissingStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
 import type { App } from './app.ts';
 import { resolveWeek } from './week-option.ts';
@@ -17,7 +17,11 @@ function displayPath(folder: string): string {
   return relative === '' ? '.' : relative.startsWith('..') ? folder : relative;
 }
 
-/** Seeds the demo week and list (idempotent), builds and approves the issue, sends it; prints what happened. */
+/**
+ * Seeds the demo week and list, builds and approves the issue, sends it; prints what happened. Seeding
+ * only adds what is missing: a run again leaves every story, reader (topics, unsubscribes) and editor's
+ * choice as it was.
+ */
 export async function runDemo(
   app: App,
   options: { week: string; now: Date; simulateReaders?: boolean },
@@ -26,13 +30,18 @@ export async function runDemo(
   const week = parseIsoWeek(options.week);
   if (!week) throw new Error(`not an ISO week: ${options.week}`);
   const stories = demoStories(week, config.timeZone);
-  const subscribers = await db.transaction().execute(async (trx) => {
-    await upsertStories(trx, stories);
+  const seeded = await db.transaction().execute(async (trx) => {
+    const newStories = await insertMissingStories(trx, stories);
     const segments = await ensureSegments(trx, demoSegments);
     const list = demoSubscribers(segments);
-    await upsertSubscribers(trx, list, 'demo');
-    return list.length;
+    const result = await upsertSubscribers(trx, list, 'demo', { insertOnly: true });
+    return { subscribers: list.length, added: newStories + result.created };
   });
+  const subscribers = seeded.subscribers;
+  const seededNote =
+    seeded.added === stories.length + subscribers
+      ? ''
+      : ` (${seeded.added} added; what was there is kept as it is)`;
   const build = await buildIssue(db, { ...buildSettingsOf(config), week: options.week, now: options.now });
   await approveIssue(db, options.week, { now: options.now, timeZone: config.timeZone });
   const summary = await sendIssue(app, options.week);
@@ -48,7 +57,7 @@ export async function runDemo(
   const lines = [
     `Weekly AI Recap ${options.week} (${weekDateRange(week)}, ${config.timeZone})`,
     `  database    ${app.dbKind === 'pglite' ? `embedded PGlite in ${displayPath(config.dataDir)}/` : 'PostgreSQL from DATABASE_URL'}`,
-    `  seeded      ${stories.length} stories, ${subscribers} subscribers`,
+    `  seeded      ${stories.length} stories, ${subscribers} subscribers${seededNote}`,
     '  segments',
     ...build.content.sections.map(
       (section) =>

@@ -1,9 +1,14 @@
 import { z } from 'zod';
+import { escapeControlCharacters } from '../terminal-output.ts';
 import { type Story, storyFromInput, storyInputSchema } from './story.ts';
 
-/** One reason a record was refused: which record (1-based), its id when known, which field, why. */
+/**
+ * One reason a record was refused: which record (1-based; 0 for the file as a whole), the line of the
+ * input it starts on when known (1-based, a CSV header is line 1), its id when known, which field, why.
+ */
 export interface ImportProblem {
   record: number;
+  line?: number;
   id: string | undefined;
   field: string;
   reason: string;
@@ -16,13 +21,23 @@ export interface ParsedStories {
   total: number;
 }
 
+/**
+ * "record 2, line 3 (id "x"): url: must be an http(s) URL"; a problem of the whole file (record 0) is its
+ * reason, after its line when known ("line 1: invalid CSV: …"). Input quoted in the reason (a parser's message quotes raw bytes) has its
+ * control characters escaped, so a binary file prints visible `\x00`s, never terminal controls.
+ */
 export function formatProblem(problem: ImportProblem): string {
   const id = problem.id === undefined ? '' : ` (id ${JSON.stringify(problem.id)})`;
-  return `record ${problem.record}${id}: ${problem.field}: ${problem.reason}`;
+  const line = problem.line === undefined ? '' : `line ${problem.line}`;
+  const text =
+    problem.record > 0
+      ? `record ${problem.record}${line ? `, ${line}` : ''}${id}: ${problem.field}: ${problem.reason}`
+      : `${line ? `${line}: ` : ''}${problem.field === '(file)' ? '' : `${problem.field}: `}${problem.reason}`;
+  return escapeControlCharacters(text).replace(/\n/g, '\\n');
 }
 
 /** Splits a file into raw records: a JSON array, a single JSON object, or NDJSON (one object per non-blank line). */
-function readRecords(text: string): Array<{ record: number; value: unknown } | ImportProblem> {
+function readRecords(text: string): Array<{ record: number; line?: number; value: unknown } | ImportProblem> {
   const trimmed = text.trimStart().replace(/^\uFEFF/, '');
   if (trimmed.startsWith('[')) {
     try {
@@ -48,16 +63,17 @@ function readRecords(text: string): Array<{ record: number; value: unknown } | I
       // Not one object: read it as NDJSON below.
     }
   }
-  const records: Array<{ record: number; value: unknown } | ImportProblem> = [];
+  const records: Array<{ record: number; line?: number; value: unknown } | ImportProblem> = [];
   let record = 0;
-  for (const line of text.split(/\r?\n/)) {
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
     if (line.trim() === '') continue;
     record += 1;
     try {
-      records.push({ record, value: JSON.parse(line) });
+      records.push({ record, line: index + 1, value: JSON.parse(line) });
     } catch (error) {
       records.push({
         record,
+        line: index + 1,
         id: undefined,
         field: '(record)',
         reason: `invalid JSON: ${(error as Error).message}`,
@@ -72,9 +88,21 @@ export type CheckedRecord = { kind: 'story'; story: Story } | { kind: 'retractio
 
 /**
  * Validates one raw record against the story schema. `seen` (id -> record number) is updated so a second
- * record with the same id in one input is refused. Returns the record, or its problems (one per field).
+ * record with the same id in one input is refused. Returns the record, or its problems (one per field,
+ * each with `line` when given).
  */
 export function checkRecord(
+  record: number,
+  value: unknown,
+  seen: Map<string, number>,
+  line?: number,
+): CheckedRecord | ImportProblem[] {
+  const checked = checkValue(record, value, seen);
+  if (!Array.isArray(checked) || line === undefined) return checked;
+  return checked.map(({ record: at, ...rest }) => ({ record: at, line, ...rest }));
+}
+
+function checkValue(
   record: number,
   value: unknown,
   seen: Map<string, number>,
@@ -138,7 +166,7 @@ export function parseStories(text: string): ParsedStories {
       problems.push(entry);
       continue;
     }
-    const checked = checkRecord(entry.record, entry.value, seen);
+    const checked = checkRecord(entry.record, entry.value, seen, entry.line);
     if (Array.isArray(checked)) problems.push(...checked);
     else if (checked.kind === 'story') stories.push(checked.story);
   }

@@ -102,7 +102,7 @@ export async function importStoryRecords(
       continue;
     }
     outcome.total += 1;
-    const checked = checkRecord(entry.record, entry.value, seen);
+    const checked = checkRecord(entry.record, entry.value, seen, entry.line);
     if (Array.isArray(checked)) {
       for (const found of checked) problem(found);
       continue;

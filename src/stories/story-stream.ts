@@ -1,8 +1,9 @@
 import type { ImportProblem } from './parse-stories.ts';
 
-/** A raw record as read from the input, before validation: 1-based number and the parsed JSON value. */
+/** A raw record as read from the input, before validation: 1-based number, first line, parsed JSON value. */
 export interface RawRecord {
   record: number;
+  line?: number;
   value: unknown;
 }
 
@@ -47,22 +48,26 @@ export async function* readStoryRecords(
   let mode: 'unknown' | 'array' | 'lines' | 'pretty' = 'unknown';
   let buffer = '';
   let record = 0;
-  const array = new ArraySplitter();
-  const parse = (text: string): RawRecord | ImportProblem => {
+  // The line of the input where `buffer` starts (lines and pretty modes).
+  let bufferLine = 1;
+  let array = new ArraySplitter(1);
+  const parse = (text: string, line: number): RawRecord | ImportProblem => {
     record += 1;
     if (text.length > MAX_RECORD_CHARS) {
       return {
         record,
+        line,
         id: undefined,
         field: '(record)',
         reason: `larger than ${MAX_RECORD_CHARS} characters`,
       };
     }
     try {
-      return { record, value: JSON.parse(text) };
+      return { record, line, value: JSON.parse(text) };
     } catch (error) {
       return {
         record,
+        line,
         id: undefined,
         field: '(record)',
         reason: `invalid JSON: ${(error as Error).message}`,
@@ -77,30 +82,47 @@ export async function* readStoryRecords(
       if (end === -1) break;
       const line = buffer.slice(start, end);
       start = end + 1;
-      if (line.trim() !== '') yield parse(line);
+      if (line.trim() !== '') yield parse(line, bufferLine);
+      bufferLine += 1;
     }
     buffer = buffer.slice(start);
     if (final && buffer.trim() !== '') {
-      yield parse(buffer);
+      yield parse(buffer, bufferLine);
       buffer = '';
     }
     if (buffer.length > MAX_RECORD_CHARS) {
       // An endless line: refuse it as one record and skip to its end.
-      yield parse(buffer);
+      yield parse(buffer, bufferLine);
       buffer = '';
       skipLine = true;
     }
   }
   let skipLine = false;
+  // Set once the input is refused as a whole: nothing more is read.
+  let stopped = false;
 
   const take = function* (text: string, final: boolean): Generator<RawRecord | ImportProblem> {
     if (mode === 'unknown') {
       buffer += text;
       const trimmed = buffer.replace(/^\uFEFF/, '').trimStart();
       if (trimmed === '' && !final) return;
+      // JSON never holds a raw NUL: this is a binary file, and each of its "lines" is not worth a report.
+      const nul = buffer.indexOf('\u0000');
+      if (nul !== -1) {
+        stopped = true;
+        yield {
+          record: 0,
+          id: undefined,
+          field: '(file)',
+          reason: `not JSON or NDJSON text: binary data (a NUL byte near character ${nul + 1})`,
+        };
+        return;
+      }
+      bufferLine = 1 + countNewlines(buffer, buffer.length - trimmed.length);
       if (trimmed.startsWith('[')) {
         mode = 'array';
         text = trimmed;
+        array = new ArraySplitter(bufferLine);
         buffer = '';
       } else if (options.format === 'ndjson' || !trimmed.startsWith('{')) {
         mode = 'lines';
@@ -117,7 +139,7 @@ export async function* readStoryRecords(
       }
     }
     if (mode === 'array') {
-      for (const element of array.push(text)) yield parse(element);
+      for (const element of array.push(text)) yield parse(element.text, element.line);
       if (final) {
         const problem = array.finish();
         if (problem) yield { record: 0, id: undefined, field: '(file)', reason: problem };
@@ -129,6 +151,7 @@ export async function* readStoryRecords(
         const end = text.indexOf('\n');
         if (end === -1) return;
         skipLine = false;
+        bufferLine += 1;
         text = text.slice(end + 1);
       }
       buffer += text;
@@ -144,7 +167,7 @@ export async function* readStoryRecords(
     }
     if (final) {
       try {
-        yield { record: ++record, value: JSON.parse(buffer) };
+        yield { record: ++record, line: bufferLine, value: JSON.parse(buffer) };
         buffer = '';
       } catch {
         mode = 'lines';
@@ -154,6 +177,7 @@ export async function* readStoryRecords(
   };
 
   for await (const chunk of input) {
+    if (stopped) return;
     const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     bytes += size;
     if (options.maxBytes !== undefined && bytes > options.maxBytes)
@@ -165,12 +189,19 @@ export async function* readStoryRecords(
     }
     // Decoded piece by piece: a string past V8's large-object size (128 KiB) is only ever freed by a full
     // collection, and one held across the consumer's awaits would be kept until then, chunk after chunk.
-    for (let start = 0; start < chunk.byteLength; start += DECODE_BYTES) {
+    for (let start = 0; start < chunk.byteLength && !stopped; start += DECODE_BYTES) {
       const piece = chunk.subarray(start, Math.min(start + DECODE_BYTES, chunk.byteLength));
       yield* take(decoder.decode(piece, { stream: true }), false);
     }
   }
-  yield* take(decoder.decode(), true);
+  if (!stopped) yield* take(decoder.decode(), true);
+}
+
+/** Newlines among the first `end` characters of `text`. */
+function countNewlines(text: string, end: number): number {
+  let count = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count += 1;
+  return count;
 }
 
 /** True when the line holds one complete JSON value (braces balanced outside strings). */
@@ -199,10 +230,13 @@ function isWholeValue(line: string): boolean {
 
 /**
  * Splits the text of a JSON array into its elements' texts as chunks arrive, tracking nesting and
- * strings, so the array is never held whole. The first chunk starts with '['.
+ * strings, so the array is never held whole, and the line each element starts on. The first chunk
+ * starts with '[', on line `line`.
  */
 class ArraySplitter {
   private text = '';
+  // The line of the character being scanned, and of the current element's first character.
+  private startLine: number;
   private scanned = 0;
   private depth = 0;
   private inString = false;
@@ -212,7 +246,17 @@ class ArraySplitter {
   private trailing = false;
   private commas = 0;
 
-  *push(chunk: string): Generator<string> {
+  constructor(private line: number) {
+    this.startLine = line;
+  }
+
+  /** The element's text with the line of its first non-blank character. */
+  private element(text: string): { text: string; line: number } {
+    return { text, line: this.startLine + countNewlines(text, text.length - text.trimStart().length) };
+  }
+
+  // Long: one character loop whose state (depth, string, escape, line) lives across chunks.
+  *push(chunk: string): Generator<{ text: string; line: number }> {
     this.text += chunk;
     let start = 0;
     const text = this.text;
@@ -225,6 +269,7 @@ class ArraySplitter {
     }
     for (; i < text.length; i++) {
       const c = text.charCodeAt(i);
+      if (c === 10) this.line += 1;
       if (this.closed) {
         if (c !== 32 && c !== 10 && c !== 13 && c !== 9) this.trailing = true;
         continue;
@@ -244,13 +289,14 @@ class ArraySplitter {
           this.closed = true;
           start = i + 1;
           if (element.trim() !== '' || this.commas > 0) {
-            yield element;
+            yield this.element(element);
           }
         } else this.depth -= 1;
       } else if (c === 44 && this.depth === 0) {
         this.commas += 1;
-        yield text.slice(start, i);
+        yield this.element(text.slice(start, i));
         start = i + 1;
+        this.startLine = this.line;
       }
     }
     this.text = text.slice(start);

@@ -91,6 +91,28 @@ export async function upsertStories(trx: Tx, stories: readonly Story[]): Promise
 }
 
 /**
+ * Inserts the stories whose ids are not stored yet; stored ones (edited, retracted or not) are left
+ * exactly as they are. Returns how many were inserted. Must run in a transaction.
+ */
+export async function insertMissingStories(trx: Tx, stories: readonly Story[]): Promise<number> {
+  const stored = new Set<string>();
+  for (const batch of chunks(stories)) {
+    const rows = await trx
+      .selectFrom('stories')
+      .select('id')
+      .where(
+        'id',
+        'in',
+        batch.map((s) => s.id),
+      )
+      .execute();
+    for (const row of rows) stored.add(row.id);
+  }
+  const missing = stories.filter((s) => !stored.has(s.id));
+  return (await upsertStories(trx, missing)).imported;
+}
+
+/**
  * The rows of a json parameter. A lone surrogate (JSON.stringify writes it as an escape such as
  * `\ud800`) becomes U+FFFD, as it did when each value was a text parameter encoded as UTF-8:
  * PostgreSQL refuses it in json.

@@ -8,34 +8,92 @@ const CHUNK = 1000;
 export interface UpsertSubscribersResult {
   created: number;
   updated: number;
+  /** Known addresses whose name, time zone and segments were already the ones given: not written. */
+  unchanged: number;
   /** Addresses erased on request (recap subscriber erase): never added again. */
   refused: string[];
 }
 
+export interface UpsertSubscribersOptions {
+  trackingDefault?: boolean;
+  /** Only add addresses not stored yet; a known subscriber (their name, segments, status) is left alone. */
+  insertOnly?: boolean;
+}
+
+interface StoredSubscriber {
+  name: string | null;
+  timeZone: string | null;
+  segmentIds: Set<number>;
+}
+
+/** Name, time zone and followed segments of the known addresses among `emails`. */
+async function storedByEmail(trx: Tx, emails: readonly string[]): Promise<Map<string, StoredSubscriber>> {
+  const rows = await trx
+    .selectFrom('subscribers')
+    .leftJoin('subscriptions', 'subscriptions.subscriber_id', 'subscribers.id')
+    .select(['subscribers.email', 'subscribers.name', 'subscribers.time_zone', 'subscriptions.segment_id'])
+    .where('subscribers.email', 'in', emails)
+    .execute();
+  const stored = new Map<string, StoredSubscriber>();
+  for (const row of rows) {
+    let entry = stored.get(row.email);
+    if (!entry) {
+      entry = { name: row.name, timeZone: row.time_zone, segmentIds: new Set() };
+      stored.set(row.email, entry);
+    }
+    if (row.segment_id !== null) entry.segmentIds.add(row.segment_id);
+  }
+  return stored;
+}
+
+function sameAsStored(input: SubscriberInput, stored: StoredSubscriber): boolean {
+  return (
+    input.name === stored.name &&
+    input.timeZone === stored.timeZone &&
+    input.segmentIds.length === stored.segmentIds.size &&
+    input.segmentIds.every((id) => stored.segmentIds.has(id))
+  );
+}
+
 /**
  * Inserts new subscribers as active (imported lists are consented lists) and updates name and time zone
- * of known ones, by address. Subscriptions are set to exactly the given segments. A known subscriber's
- * status is never changed: re-importing a list must not resubscribe anyone who left. A new subscriber's
- * tracking follows their `tracking` cell, else `trackingDefault`; a known one keeps their own choice.
+ * of known ones, by address. Subscriptions are set to exactly the given segments. A known subscriber
+ * identical to the input (name, time zone, segments) is not written and counted unchanged. A known
+ * subscriber's status is never changed: re-importing a list must not resubscribe anyone who left. A new
+ * subscriber's tracking follows their `tracking` cell, else `trackingDefault`; a known one keeps their
+ * own choice. With `insertOnly`, known subscribers are left exactly as they are (counted unchanged).
  * Addresses erased on request are refused and returned. Set-based, idempotent; must run in a transaction.
  */
+// Long: one set-based upsert per chunk: compare with what is stored, write the difference, log consent.
 export async function upsertSubscribers(
   trx: Tx,
   subscribers: readonly SubscriberInput[],
   source: string,
-  options: { trackingDefault?: boolean } = {},
+  options: UpsertSubscribersOptions = {},
 ): Promise<UpsertSubscribersResult> {
   let created = 0;
   let updated = 0;
+  let unchanged = 0;
   const refused: string[] = [];
   const trackingDefault = options.trackingDefault ?? true;
   for (let i = 0; i < subscribers.length; i += CHUNK) {
+    const chunk = subscribers.slice(i, i + CHUNK);
     const erased = await erasedAmong(
       trx,
-      subscribers.slice(i, i + CHUNK).map((s) => s.email),
+      chunk.map((s) => s.email),
     );
     refused.push(...erased);
-    const batch = subscribers.slice(i, i + CHUNK).filter((s) => !erased.has(s.email));
+    const allowed = chunk.filter((s) => !erased.has(s.email));
+    if (allowed.length === 0) continue;
+    const stored = await storedByEmail(
+      trx,
+      allowed.map((s) => s.email),
+    );
+    const batch = allowed.filter((s) => {
+      const known = stored.get(s.email);
+      return !known || (!options.insertOnly && !sameAsStored(s, known));
+    });
+    unchanged += allowed.length - batch.length;
     if (batch.length === 0) continue;
     const rows = await trx
       .insertInto('subscribers')
@@ -52,9 +110,12 @@ export async function upsertSubscribers(
         })),
       )
       .onConflict((oc) =>
-        oc
-          .column('email')
-          .doUpdateSet((eb) => ({ name: eb.ref('excluded.name'), time_zone: eb.ref('excluded.time_zone') })),
+        options.insertOnly
+          ? oc.column('email').doNothing()
+          : oc.column('email').doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              time_zone: eb.ref('excluded.time_zone'),
+            })),
       )
       // xmax = 0 only on rows this statement inserted.
       .returning(['id', 'email', 'tracking_enabled', sql<boolean>`(xmax = 0)`.as('inserted')])
@@ -64,11 +125,15 @@ export async function upsertSubscribers(
     const newIds = inserted.map((r) => r.id);
     created += newIds.length;
     updated += rows.length - newIds.length;
+    // Added by someone else between the look and the insert (insertOnly): theirs stands.
+    unchanged += batch.length - rows.length;
     const ids = rows.map((r) => r.id);
-    await trx.deleteFrom('subscriptions').where('subscriber_id', 'in', ids).execute();
-    const subscriptions = batch.flatMap((s) =>
-      s.segmentIds.map((segment_id) => ({ subscriber_id: idOf.get(s.email) as string, segment_id })),
-    );
+    if (ids.length > 0) await trx.deleteFrom('subscriptions').where('subscriber_id', 'in', ids).execute();
+    const subscriptions = batch
+      .filter((s) => idOf.has(s.email))
+      .flatMap((s) =>
+        s.segmentIds.map((segment_id) => ({ subscriber_id: idOf.get(s.email) as string, segment_id })),
+      );
     if (subscriptions.length > 0) await trx.insertInto('subscriptions').values(subscriptions).execute();
     if (newIds.length > 0) {
       await trx
@@ -83,7 +148,7 @@ export async function upsertSubscribers(
         .execute();
     }
   }
-  return { created, updated, refused };
+  return { created, updated, unchanged, refused };
 }
 
 /** A subscriber's id, address and status, or undefined when there is none with this id. */

@@ -1,7 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type IsoWeek, parseIsoWeek } from '../../src/calendar/iso-week.ts';
+import { connectDatabase } from '../../src/db/connect.ts';
+import type { Db } from '../../src/db/database.ts';
+import { demoStories } from '../../src/demo/demo-content.ts';
+import { findStory } from '../../src/stories/story.repository.ts';
+import type { Story } from '../../src/stories/story.ts';
+import { unsubscribeSubscriber, updatePreferences } from '../../src/subscribers/subscription-changes.ts';
 import { runCli, tempWorkdir } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -9,6 +16,19 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 let t: TestDatabase | undefined;
 let env: Record<string, string | undefined>;
 let outbox: string;
+
+/** Opens the database the CLI used (once it has exited), for what a reader does on the web pages. */
+async function withDatabase<T>(use: (db: Db) => Promise<T>): Promise<T> {
+  const handle = await connectDatabase({
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.RECAP_DATA_DIR as string,
+  });
+  try {
+    return await use(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
 
 beforeAll(async () => {
   const dir = tempWorkdir();
@@ -26,7 +46,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('recap demo (child process)', () => {
-  it('writes one parseable email per subscriber, and nothing more on a second run', async () => {
+  it('writes one parseable email per subscriber; a second run mails nobody and keeps what readers and the editor chose', async () => {
     const first = await runCli(['demo', '--week', '2026-W48'], env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -66,11 +86,49 @@ describe('recap demo (child process)', () => {
 
     const stats = async () =>
       JSON.parse((await runCli(['stats', '--week', '2026-W48', '--json'], env)).stdout).totals;
+    const firstStats = await stats();
+    expect(firstStats.sent).toBe(220);
+    expect(firstStats.humanOpeners).toBeGreaterThan(0);
+    expect(firstStats.humanClickers).toBeGreaterThan(0);
+    expect(firstStats.machineOpeners).toBeGreaterThan(0);
+
+    // Between the runs, readers and the editor choose: one reader clears their topics, another
+    // unsubscribes, and the editor corrects a demo story's headline by importing it again.
+    const story = demoStories(parseIsoWeek('2026-W48') as IsoWeek, 'UTC')[0] as Story;
+    const edited = path.join(path.dirname(outbox), 'edited.json');
+    writeFileSync(edited, JSON.stringify({ ...story, title: 'Corrected headline' }));
+    expect((await runCli(['import', 'stories', edited], env)).stdout).toContain('1 updated');
+    const readers = await withDatabase(async (db) => {
+      const [cleared, leaver] = await db
+        .selectFrom('subscribers')
+        .select(['id', 'email'])
+        .orderBy('email')
+        .limit(2)
+        .execute();
+      if (!cleared || !leaver) throw new Error('the demo seeded no subscribers');
+      const context = { ip: null, userAgent: null, source: 'web' };
+      await updatePreferences(db, cleared.id, { segmentIds: [], pauseWeeks: 0 }, context);
+      await unsubscribeSubscriber(db, leaver.id, context);
+      return [cleared.id, leaver.id];
+    });
+    const choices = () =>
+      withDatabase(async (db) => ({
+        readers: await db
+          .selectFrom('subscribers')
+          .leftJoin('subscriptions', 'subscriptions.subscriber_id', 'subscribers.id')
+          .select(['subscribers.id', 'status', 'subscriptions.segment_id'])
+          .where('subscribers.id', 'in', readers)
+          .orderBy('subscribers.id')
+          .orderBy('subscriptions.segment_id')
+          .execute(),
+        title: (await findStory(db, story.id))?.title,
+      }));
+    const chosen = await choices();
+    expect(chosen.title).toBe('Corrected headline');
+    expect(chosen.readers.find((r) => r.id === readers[0])?.segment_id).toBeNull();
+    expect(chosen.readers.find((r) => r.id === readers[1])?.status).toBe('unsubscribed');
+
     const before = await stats();
-    expect(before.sent).toBe(220);
-    expect(before.humanOpeners).toBeGreaterThan(0);
-    expect(before.humanClickers).toBeGreaterThan(0);
-    expect(before.machineOpeners).toBeGreaterThan(0);
 
     const second = await runCli(['demo', '--week', '2026-W48'], env);
     expect(second.code).toBe(0);
@@ -79,5 +137,7 @@ describe('recap demo (child process)', () => {
     expect(second.stdout).not.toContain('simulated');
     expect(readdirSync(outbox).filter((f) => f.endsWith('.eml'))).toHaveLength(220);
     expect(await stats()).toEqual(before);
+    // The second run put back nobody's topics, nobody's subscription and no story of its own.
+    expect(await choices()).toEqual(chosen);
   });
 });

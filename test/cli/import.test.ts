@@ -54,13 +54,13 @@ describe('recap import (child process)', () => {
     const refused = await runCli(['import', 'stories', bad], env);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('nothing imported');
-    expect(refused.stderr).toContain('record 2 (id "evil"): url: must be an http(s) URL');
+    expect(refused.stderr).toContain('record 2, line 2 (id "evil"): url: must be an http(s) URL');
     expect(refused.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
     const partial = await runCli(['import', 'stories', bad, '--skip-invalid'], env);
     expect(partial.code).toBe(0);
     expect(partial.stdout).toContain('imported 1 story');
-    expect(partial.stderr).toContain('record 2 (id "evil")');
+    expect(partial.stderr).toContain('record 2, line 2 (id "evil")');
 
     const csv = path.join(dir, 'subs.csv');
     writeFileSync(
@@ -69,7 +69,7 @@ describe('recap import (child process)', () => {
     );
     const subs = await runCli(['import', 'subscribers', csv], env);
     expect(subs.code).not.toBe(0);
-    expect(subs.stderr).toContain('record 2 (id "bad address"): email: is not a valid email address');
+    expect(subs.stderr).toContain('record 2, line 3 (id "bad address"): email: is not a valid email address');
     const missing = await runCli(['import', 'stories', path.join(dir, 'nope.json')], env);
     expect(missing.stderr).toBe(`recap: cannot read ${path.join(dir, 'nope.json')}: ENOENT\n`);
   });

@@ -75,8 +75,8 @@ describe('sign-up abuse', () => {
     const csv = [
       'email,name,segments',
       '"x,someone@example.org",X,Engineers',
-      'a;b@example.org,A,',
-      '"Jane <jane@example.org>",Jane,',
+      'a;b@example.org,A,Engineers',
+      '"Jane <jane@example.org>",Jane,Engineers',
       'ok@example.org,Ok,Engineers',
     ].join('\n');
     const segments = [{ id: 1, name: 'Engineers', slug: 'engineers' }];

@@ -63,13 +63,13 @@ describe('parseStories', () => {
     expect(total).toBe(7);
     expect(stories.map((s) => s.id)).toEqual(['ok']);
     const lines = problems.map(formatProblem);
-    expect(lines).toContain('record 2 (id "bad-url"): url: must be an http(s) URL');
-    expect(lines).toContain('record 2 (id "bad-url"): source.url: must be an http(s) URL');
-    expect(lines.some((l) => l.startsWith('record 3: (record): invalid JSON'))).toBe(true);
-    expect(lines).toContain('record 4: id: is required');
-    expect(lines).toContain('record 5 (id "no-time"): publishedAt: needs publishedAt or collectedAt');
-    expect(lines).toContain('record 6 (id "ok"): id: duplicate of record 1 in the same file');
-    expect(lines).toContain('record 7: (record): must be a JSON object');
+    expect(lines).toContain('record 2, line 2 (id "bad-url"): url: must be an http(s) URL');
+    expect(lines).toContain('record 2, line 2 (id "bad-url"): source.url: must be an http(s) URL');
+    expect(lines.some((l) => l.startsWith('record 3, line 3: (record): invalid JSON'))).toBe(true);
+    expect(lines).toContain('record 4, line 4: id: is required');
+    expect(lines).toContain('record 5, line 5 (id "no-time"): publishedAt: needs publishedAt or collectedAt');
+    expect(lines).toContain('record 6, line 6 (id "ok"): id: duplicate of record 1 in the same file');
+    expect(lines).toContain('record 7, line 7: (record): must be a JSON object');
   });
 
   it('canonicalises URLs for same-event matching', () => {

@@ -18,7 +18,7 @@ import { upsertSubscribers } from '../../src/subscribers/subscriber.repository.t
 import { parseSubscribersCsv } from '../../src/subscribers/subscriber-import.ts';
 import { insertTrackingEvents } from '../../src/tracking/event-rollups.ts';
 import { seedSend, WEEK } from '../delivery/send-fixtures.ts';
-import { runCli, tempWorkdir } from '../support/cli.ts';
+import { exampleStoryFile, runCli, tempWorkdir } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const cli = { ip: null, userAgent: null, source: 'cli' };
@@ -161,13 +161,14 @@ describe('export and erasure', () => {
     expect(await listIssueSummaries(db)).toEqual(summaries);
 
     // A re-import of the address is refused; the other rows of the file go in.
-    const csv = `email,name,segments,tracking\n${email},Again,,yes\nnew@example.test,New,,no\n`;
+    const segment = seeded.segments[0]?.name;
+    const csv = `email,name,segments,tracking\n${email},Again,${segment},yes\nnew@example.test,New,${segment},no\n`;
     const parsed = parseSubscribersCsv(csv, seeded.segments);
     expect(parsed.problems).toEqual([]);
     const result = await db
       .transaction()
       .execute((trx) => upsertSubscribers(trx, parsed.subscribers, 'again.csv'));
-    expect(result).toEqual({ created: 1, updated: 0, refused: [email] });
+    expect(result).toEqual({ created: 1, updated: 0, unchanged: 0, refused: [email] });
     expect(await db.selectFrom('subscribers').select('email').where('email', '=', email).execute()).toEqual(
       [],
     );
@@ -194,9 +195,14 @@ describe('export and erasure', () => {
       DATABASE_URL: test.url,
     };
     const file = path.join(dir, 'list.csv');
-    writeFileSync(file, 'email,name,segments,tracking\nCarol@Example.test,Carol,,no\n');
+    // The segment comes with the example story (the server database may hold others already).
+    expect((await runCli(['import', 'stories', exampleStoryFile], env)).code).toBe(0);
+    writeFileSync(
+      file,
+      'email,name,segments,tracking\nCarol@Example.test,Carol,Founders & Product Leaders,no\n',
+    );
     const imported = await runCli(['import', 'subscribers', file], env);
-    expect(imported.stdout).toContain('imported 1 subscribers');
+    expect(imported.stdout).toContain('imported 1 subscriber from');
 
     const exported = await runCli(['subscriber', 'export', 'carol@example.test'], env);
     expect(exported.code).toBe(0);

@@ -33,16 +33,20 @@ describe('subscriber import', () => {
     ]);
     const lines = problems.map(formatProblem);
     expect(lines).toContain(
-      'record 2 (id "not-an-address"): email: is not a valid email address: has no "@"',
+      'record 2, line 3 (id "not-an-address"): email: is not a valid email address: has no "@"',
     );
-    expect(lines).toContain('record 3 (id "eve@example.com"): name: contains control characters');
+    expect(lines).toContain('record 3, line 4 (id "eve@example.com"): name: contains control characters');
     expect(
       lines.some((l) =>
-        l.startsWith('record 4 (id "zed@example.com"): segments: unknown segment "Astrologers"'),
+        l.startsWith('record 4, line 5 (id "zed@example.com"): segments: unknown segment "Astrologers"'),
       ),
     ).toBe(true);
-    expect(lines).toContain('record 4 (id "zed@example.com"): timezone: unknown time zone "Mars/Olympus"');
-    expect(lines).toContain('record 5 (id "ada@example.com"): email: duplicate of record 1 in the same file');
+    expect(lines).toContain(
+      'record 4, line 5 (id "zed@example.com"): timezone: unknown time zone "Mars/Olympus"',
+    );
+    expect(lines).toContain(
+      'record 5, line 6 (id "ada@example.com"): email: duplicate of line 2 in the same file',
+    );
   });
 
   it('reads the optional tracking column (yes/no); TRACKING_DEFAULT fills the gaps for new rows, known ones keep their choice', async () => {
@@ -61,7 +65,7 @@ describe('subscriber import', () => {
       ['blank@example.com', undefined],
     ]);
     expect(problems.map(formatProblem)).toEqual([
-      'record 4 (id "maybe@example.com"): tracking: expected yes or no (got "maybe")',
+      'record 4, line 5 (id "maybe@example.com"): tracking: expected yes or no (got "maybe")',
     ]);
     await t.db
       .transaction()
@@ -102,14 +106,15 @@ describe('subscriber import', () => {
       'email,name,segments\nkim@example.com,Kim,Researchers\nlee@example.com,Lee,Investors;Researchers\n';
     const { subscribers } = parseSubscribersCsv(csv, segments);
     const first = await t.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, 'a.csv'));
-    expect(first).toEqual({ created: 2, updated: 0, refused: [] });
+    expect(first).toEqual({ created: 2, updated: 0, unchanged: 0, refused: [] });
     await t.db
       .updateTable('subscribers')
       .set({ status: 'unsubscribed' })
       .where('email', '=', 'kim@example.com')
       .execute();
     const second = await t.db.transaction().execute((trx) => upsertSubscribers(trx, subscribers, 'a.csv'));
-    expect(second).toEqual({ created: 0, updated: 2, refused: [] });
+    // Identical rows are not written again: counted unchanged, like stories.
+    expect(second).toEqual({ created: 0, updated: 0, unchanged: 2, refused: [] });
     const rows = await t.db
       .selectFrom('subscribers')
       .select(['email', 'status'])

@@ -109,9 +109,10 @@ describe('POST /api/stories', () => {
     expect(response.status).toBe(422);
     const answer = (await response.json()) as { errors: Array<Record<string, unknown>>; errorCount: number };
     expect(answer.errors).toEqual([
-      { record: 2, id: 'v2', field: 'url', reason: 'must be an http(s) URL' },
-      { record: 3, field: '(record)', reason: expect.stringMatching(/^invalid JSON/) },
-      { record: 4, id: 'v1', field: 'id', reason: 'duplicate of record 1 in the same file' },
+      // `record` counts records; `line` is where each starts in the body.
+      { record: 2, line: 2, id: 'v2', field: 'url', reason: 'must be an http(s) URL' },
+      { record: 3, line: 3, field: '(record)', reason: expect.stringMatching(/^invalid JSON/) },
+      { record: 4, line: 4, id: 'v1', field: 'id', reason: 'duplicate of record 1 in the same file' },
     ]);
     expect(answer.errorCount).toBe(3);
     expect(await storedIds()).toEqual(before);
