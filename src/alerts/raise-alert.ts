@@ -7,7 +7,12 @@ import type { Mailer } from '../delivery/mailer.ts';
 import { escapeHtml } from '../render/html-escape.ts';
 import { claimAlert, recordAlertDelivery } from './alert.repository.ts';
 
-export type AlertKind = 'send-paused' | 'send-finished' | 'approval-missing' | 'source-failing';
+export type AlertKind =
+  | 'send-paused'
+  | 'send-finished'
+  | 'approval-missing'
+  | 'source-failing'
+  | 'relay-unreachable';
 
 /** What raising an alert reads: ALERT_EMAIL/ALERT_WEBHOOK_URL, the sender, and the mailer's settings. */
 export type AlertSettings = Pick<Config, 'alerts' | 'sender' | 'publicUrl'> & MailerSettings;

@@ -46,6 +46,7 @@ export function registerDeliveryCommands(program: Command): void {
             onProgress: (p) => reporter.update(p),
             signal,
             wait: Boolean(options.wait),
+            log: (line) => writeErr(`${line}\n`),
           });
           reporter.stop();
           const note =
@@ -192,6 +193,7 @@ export function registerDeliveryCommands(program: Command): void {
             leaseSeconds,
             signal,
             onProgress: (p) => reporter.update(p),
+            log: (line) => writeErr(`${line}\n`),
           });
           reporter.stop();
           if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);

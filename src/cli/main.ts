@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import { isUserFacingError, maskUserinfo } from '../errors.ts';
 import { exitQuietlyOnClosedPipe, writeErr } from '../terminal-output.ts';
 import { registerDeliveryCommands } from './delivery.commands.ts';
@@ -43,6 +44,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (isUserFacingError(error)) {
       writeErr(`recap: ${maskUserinfo(error.message)}\n`);
+    } else if (isDatabaseUnavailable(error)) {
+      writeErr(`recap: the database does not answer: ${maskUserinfo(describeDatabaseError(error))}\n`);
     } else {
       writeErr(
         `recap: unexpected error: ${maskUserinfo(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,

@@ -46,6 +46,9 @@ function connectServer(url: string, max: number): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max });
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  // A client in use that loses its server emits 'error' too (besides failing its query): without a
+  // listener that event would end the process instead of the query.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', close: () => db.destroy() };
 }

@@ -72,6 +72,10 @@ export interface WorkerDeps {
   guardIntervalMs?: number;
   /** First back-off of a domain that answered 421 or 4.7.x (doubling up to 5 minutes); default 5 s. */
   domainBackoffMs?: number;
+  /** How long the SMTP relay may stay unreachable before an alert is raised; default 5 minutes. */
+  relayAlertAfterMs?: number;
+  /** Where the worker says what it waits for (the database or the relay away, and back); default silent. */
+  log?: (line: string) => void;
 }
 
 /**
