@@ -1,5 +1,6 @@
 import { alertIfUnapprovedBeforeFire } from '../alerts/approval-alert.ts';
 import type { AlertContext } from '../alerts/raise-alert.ts';
+import { isDatabaseUnavailable } from '../db/connection-errors.ts';
 import type { Db, IssueStatus } from '../db/database.ts';
 import { localTimeWeek } from '../delivery/local-time.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
@@ -104,7 +105,7 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
     }
     log(`${at}: claimed by ${owner}, ${decision.reason}`);
   } else {
-    if (!canTakeOver(existing, { now, leaseMs: options.leaseMs, force: options.force ?? false })) {
+    if (!canTakeOver(existing, { now, leaseMs: options.leaseMs, force: options.force ?? false, owner })) {
       const result = await notOurs(db, scheduleName, slot, week, at);
       if (existing.outcome === 'running')
         result.retryInMs = Math.max(
@@ -136,6 +137,9 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
     await recordOutcome(db, { ...ref, now: options.now() }, outcome, detail);
     return { slot, week, outcome, detail };
   } catch (error) {
+    // No database: the fire is left running (its heartbeat stops), so the retry after the outage takes it
+    // up again by itself, rather than recording a failure that only --force would retry.
+    if (isDatabaseUnavailable(error)) throw error;
     const detail = `failed: ${error instanceof Error ? error.message : String(error)} (run \`recap schedule --once --force\` to retry)`;
     log(`${at}: ${detail}`);
     await recordOutcome(db, { ...ref, now: options.now() }, 'failed', detail);
