@@ -65,7 +65,9 @@ export interface CycleResult {
 /**
  * One check of the schedule: find the latest slot, claim it (or take up one waiting for approval), and
  * carry it as far as the issue's state allows: build, wait for approval, or send. Idempotent: any number of
- * processes may run it at any time; a slot is carried by one of them at a time and sent once.
+ * processes may run it at any time; a slot is carried by one of them at a time and sent once. Throws
+ * when the database does not answer: the fire is then left running (its heartbeat stops), so the
+ * runner's retry after the outage takes it up again, rather than recording a failure only --force retries.
  */
 export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<CycleResult> {
   const { db, scheduleName, owner, log } = options;
@@ -137,8 +139,6 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
     await recordOutcome(db, { ...ref, now: options.now() }, outcome, detail);
     return { slot, week, outcome, detail };
   } catch (error) {
-    // No database: the fire is left running (its heartbeat stops), so the retry after the outage takes it
-    // up again by itself, rather than recording a failure that only --force would retry.
     if (isDatabaseUnavailable(error)) throw error;
     const detail = `failed: ${error instanceof Error ? error.message : String(error)} (run \`recap schedule --once --force\` to retry)`;
     log(`${at}: ${detail}`);
