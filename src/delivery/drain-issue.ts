@@ -80,7 +80,17 @@ interface Drain {
   leasesMayHaveLapsed: boolean;
   readonly outageMaxMs: number;
   /** The relay could not be reached: no message before `until` (ms); readers are not to blame. */
-  readonly relay: { downSince: number | null; until: number; step: number; cause: string; alerted: boolean };
+  readonly relay: {
+    downSince: number | null;
+    until: number;
+    step: number;
+    cause: string;
+    alerted: boolean;
+    /** Messages the relay took: a message that fails "as the relay" while others go through is suspect. */
+    delivered: number;
+  };
+  /** Per delivery: relay failures that came while the relay carried other messages meanwhile. */
+  readonly relayStrikes: Map<string, { delivered: number; strikes: number }>;
   readonly relayAlertAfterMs: number;
   /** The pause (and its alert) of a fatal stop, once started: awaited before the pass returns. */
   halting: Promise<void>;
@@ -202,7 +212,8 @@ async function startDrain(
     outage: null,
     leasesMayHaveLapsed: false,
     outageMaxMs: config.send.dbOutageMaxMs,
-    relay: { downSince: null, until: 0, step: 0, cause: '', alerted: false },
+    relay: { downSince: null, until: 0, step: 0, cause: '', alerted: false, delivered: 0 },
+    relayStrikes: new Map(),
     relayAlertAfterMs: deps.relayAlertAfterMs ?? 5 * 60_000,
     halting: Promise.resolve(),
     backoffUntil: new Map(),
@@ -399,8 +410,10 @@ async function queueDrained(d: Drain): Promise<boolean> {
 function claimOnce(d: Drain): Promise<void> {
   d.claiming ??= claim(d)
     .catch((error) => {
-      // Waited SEND_DB_OUTAGE_MAX for the database: the send is pausing itself (see untilDatabaseAnswers).
+      // Waited SEND_DB_OUTAGE_MAX for the database (the send is pausing itself, see untilDatabaseAnswers),
+      // or stopped by an operator while it was away: neither is a failure of the worker.
       if (error instanceof DatabaseOutageError) return;
+      if (d.deps.signal?.aborted && isDatabaseUnavailable(error)) return;
       d.failure ??= error;
       d.stop ??= { reason: `database error: ${(error as Error).message}`, fatal: true };
     })
@@ -415,7 +428,9 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
   const { counts, summary, pending } = d;
   if (result.ok) {
     d.consecutiveFailures = 0;
+    d.relay.delivered++;
     if (d.relay.downSince !== null) relayBack(d);
+    if (d.relayStrikes.size > 0) d.relayStrikes.delete(delivery.id);
     if (d.backoffStep.size > 0) d.backoffStep.delete(domainOf(delivery.email));
     counts.sent++;
     summary.sent++;
@@ -427,7 +442,7 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
     await halt(d, result.message, true);
     return;
   }
-  if (result.relay) {
+  if (result.relay && !failsAlone(d, delivery)) {
     relayDown(d, delivery, result.message);
     return;
   }
@@ -534,6 +549,17 @@ function relayDown(d: Drain, delivery: ClaimedDelivery, message: string): void {
     relay.alerted = true;
     void alertRelayUnreachable(d.deps, d.issue, { since: new Date(relay.downSince), cause: message });
   }
+}
+
+/**
+ * A message whose connection broke three times while the relay carried other messages in between is the
+ * message's problem (one the relay drops), not the relay's: it is then retried and counted as a failure.
+ */
+function failsAlone(d: Drain, delivery: ClaimedDelivery): boolean {
+  const seen = d.relayStrikes.get(delivery.id);
+  const strikes = (seen?.strikes ?? 0) + (seen && seen.delivered < d.relay.delivered ? 1 : 0);
+  d.relayStrikes.set(delivery.id, { delivered: d.relay.delivered, strikes });
+  return strikes >= 3;
 }
 
 function relayBack(d: Drain): void {
