@@ -77,6 +77,21 @@ const clockTime = (fallback: string) =>
     })
     .transform((value) => value);
 
+/** A span of time: `90s`, `10m`, `1h`, or a bare number of seconds; read as milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((value) => /^\d+(\.\d+)?\s*(ms|s|m|min|h)?$/.test(value) && Number.parseFloat(value) > 0, {
+      message: 'expected a duration such as 90s, 10m or 1h',
+    })
+    .transform((value) => {
+      const unit = /(ms|s|m|min|h)$/.exec(value)?.[1] ?? 's';
+      const scale: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+      return Math.round(Number.parseFloat(value) * (scale[unit] ?? 1000));
+    });
+
 /** `gmail.com=20,yahoo.com=10`: messages per second per recipient domain. */
 const domainLimits = optionalString
   .refine(
@@ -115,6 +130,7 @@ const envSchema = z.object({
   SEND_DOMAIN_LIMITS: domainLimits,
   SEND_MAX_BOUNCE_RATE: percentage('5%'),
   SEND_MAX_COMPLAINT_RATE: percentage('0.3%'),
+  SEND_DB_OUTAGE_MAX: duration('10m'),
   RECAP_DELIVERY: z.enum(['now', 'local'], { error: 'expected now or local' }).default('now'),
   RECAP_LOCAL_TIME: clockTime('08:00'),
   RECAP_OUTBOX_DIR: z.string().default('./outbox'),
@@ -223,6 +239,8 @@ export interface Config {
     maxBounceRate: number;
     /** Complaints / attempts above which a send pauses itself (after at least 500 attempts). */
     maxComplaintRate: number;
+    /** How long a send waits for PostgreSQL to come back before it pauses itself (ms). */
+    dbOutageMaxMs: number;
     /** 'now': everyone at once; 'local': each subscriber at `localTime` in their own time zone. */
     delivery: 'now' | 'local';
     /** HH:MM, for local-time delivery. */
@@ -412,6 +430,7 @@ export function loadConfig(
       domainLimits: e.SEND_DOMAIN_LIMITS,
       maxBounceRate: e.SEND_MAX_BOUNCE_RATE,
       maxComplaintRate: e.SEND_MAX_COMPLAINT_RATE,
+      dbOutageMaxMs: e.SEND_DB_OUTAGE_MAX,
       delivery: e.RECAP_DELIVERY,
       localTime: e.RECAP_LOCAL_TIME,
     },

@@ -11,7 +11,8 @@ export type AlertKind =
   | 'send-finished'
   | 'approval-missing'
   | 'empty-segments'
-  | 'source-failing';
+  | 'source-failing'
+  | 'relay-unreachable';
 
 /** What raising an alert reads: ALERT_EMAIL/ALERT_WEBHOOK_URL, the sender and PUBLIC_URL. */
 export type AlertSettings = Pick<Config, 'alerts' | 'sender' | 'publicUrl'>;

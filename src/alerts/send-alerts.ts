@@ -30,6 +30,39 @@ export async function alertSendPaused(context: AlertContext, issue: IssueRef, re
   }
 }
 
+/**
+ * The SMTP relay could not be reached for a while (refused, timed out, TLS): the send is not paused, it
+ * keeps trying; this tells an operator. Once per issue and outage start. Never throws.
+ */
+export async function alertRelayUnreachable(
+  context: AlertContext,
+  issue: IssueRef,
+  outage: { since: Date; cause: string },
+): Promise<void> {
+  if (!alertsEnabled(context.config)) return;
+  try {
+    const minutes = Math.max(1, Math.round((Date.now() - outage.since.getTime()) / 60_000));
+    await raiseAlert(context, {
+      kind: 'relay-unreachable',
+      cause: `${issue.week}: ${outage.since.toISOString()}`,
+      subject: `The send of ${issue.week} cannot reach the SMTP relay`,
+      lines: [
+        `The relay has not answered for ${minutes} min: ${outage.cause}`,
+        'The send is not paused: it keeps trying, and goes on by itself once the relay answers.',
+        'Check SMTP_URL, the relay and the network between them.',
+      ],
+      details: {
+        week: issue.week,
+        issueId: issue.id,
+        since: outage.since.toISOString(),
+        cause: outage.cause,
+      },
+    });
+  } catch (error) {
+    logFailure(context, 'relay-unreachable', error);
+  }
+}
+
 /** A send finished: every delivery is sent, failed, bounced, skipped or cancelled. Once per issue. Never throws. */
 export async function alertSendFinished(context: AlertContext, issue: IssueRef): Promise<void> {
   if (!alertsEnabled(context.config)) return;

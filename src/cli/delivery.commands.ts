@@ -51,6 +51,7 @@ export function registerDeliveryCommands(program: Command): void {
               onProgress: (p) => reporter.update(p),
               signal,
               wait: Boolean(options.wait),
+              log: (line) => writeErr(`${line}\n`),
             });
             reporter.stop();
             const note =
@@ -211,6 +212,7 @@ export function registerDeliveryCommands(program: Command): void {
                 leaseSeconds,
                 signal,
                 onProgress: (p) => reporter.update(p),
+                log: (line) => (logger ? logger.warn(line) : writeErr(`${line}\n`)),
               },
               (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
             );

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import { isUserFacingError, maskUserinfo } from '../errors.ts';
 import { exitQuietlyOnClosedPipe, writeErr } from '../terminal-output.ts';
 import { registerDeliveryCommands } from './delivery.commands.ts';
@@ -72,6 +73,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (isUserFacingError(error)) {
       writeErr(`recap: ${maskUserinfo(error.message)}\n`);
+    } else if (isDatabaseUnavailable(error)) {
+      writeErr(`recap: the database does not answer: ${maskUserinfo(describeDatabaseError(error))}\n`);
     } else {
       // The stack is for whoever debugs recap (LOG_LEVEL=debug), not the operator's terminal or log.
       const { stackTracesWanted } = await import('../config.ts');

@@ -1,5 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { alertSendFinished, alertSendPaused } from '../alerts/send-alerts.ts';
+import { alertRelayUnreachable, alertSendFinished, alertSendPaused } from '../alerts/send-alerts.ts';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import type { SendResult } from '../mail/mailer.ts';
 import { guardVerdict, readGuard } from './deliverability-guard.ts';
 import {
@@ -22,6 +23,17 @@ import type { SendSummary, WorkerDeps } from './send-worker.ts';
 
 /** Shortest time between two result writes of one worker (the group-commit window). */
 const GROUP_COMMIT_MS = 5;
+/** Back-off between looks for a database that went away: doubling from the first, capped, with jitter. */
+const DB_RETRY_FIRST_MS = 250;
+const DB_RETRY_CAP_MS = 5000;
+/** Back-off of a relay that cannot be reached: doubling from the first, capped, with jitter. */
+const RELAY_RETRY_FIRST_MS = 500;
+const RELAY_RETRY_CAP_MS = 5000;
+
+/** The database stayed away longer than SEND_DB_OUTAGE_MAX: the send stops and pauses itself. */
+class DatabaseOutageError extends Error {
+  override name = 'DatabaseOutageError';
+}
 
 export interface Stop {
   reason: string;
@@ -62,6 +74,26 @@ interface Drain {
   readonly unsent: Set<string>;
   /** Results not yet written. */
   readonly pending: Outcome[];
+  /** Set while PostgreSQL does not answer: no claim and no new message until it does. */
+  outage: { since: number; cause: string } | null;
+  /** An outage may have let this worker's leases lapse: they are renewed before the next claim. */
+  leasesMayHaveLapsed: boolean;
+  readonly outageMaxMs: number;
+  /** The relay could not be reached: no message before `until` (ms); readers are not to blame. */
+  readonly relay: {
+    downSince: number | null;
+    until: number;
+    step: number;
+    cause: string;
+    alerted: boolean;
+    /** Messages the relay took: a message that fails "as the relay" while others go through is suspect. */
+    delivered: number;
+  };
+  /** Per delivery: relay failures that came while the relay carried other messages meanwhile. */
+  readonly relayStrikes: Map<string, { delivered: number; strikes: number }>;
+  readonly relayAlertAfterMs: number;
+  /** The pause (and its alert) of a fatal stop, once started: awaited before the pass returns. */
+  halting: Promise<void>;
   /** Domains that answered 421 / 4.7.x: no message to them before this instant (ms). */
   readonly backoffUntil: Map<string, number>;
   readonly backoffStep: Map<string, number>;
@@ -114,6 +146,7 @@ export async function drainIssue(
     clearInterval(guardTimer);
     clearInterval(heartbeat);
     await flush(d);
+    await d.halting;
     const back = [...d.unsent].filter((id) => d.held.has(id));
     await releaseDeliveries(db, workerId, back).catch(() => {});
   }
@@ -176,6 +209,13 @@ async function startDrain(
     held: new Set(),
     unsent: new Set(),
     pending: [],
+    outage: null,
+    leasesMayHaveLapsed: false,
+    outageMaxMs: config.send.dbOutageMaxMs,
+    relay: { downSince: null, until: 0, step: 0, cause: '', alerted: false, delivered: 0 },
+    relayStrikes: new Map(),
+    relayAlertAfterMs: deps.relayAlertAfterMs ?? 5 * 60_000,
+    halting: Promise.resolve(),
     backoffUntil: new Map(),
     backoffStep: new Map(),
     lastId: '0',
@@ -200,11 +240,56 @@ function editionFor(d: Drain, key: string): Promise<EditionMessages | null> {
   return edition;
 }
 
-async function halt(d: Drain, reason: string, fatal: boolean): Promise<void> {
-  if (d.stop) return;
+/** Stops the pass; a fatal stop pauses the send (waiting for the database if it is away) and alerts. */
+function halt(d: Drain, reason: string, fatal: boolean): Promise<void> {
+  if (d.stop) return d.halting;
   d.stop = { reason, fatal };
-  if (fatal && (await markSendPaused(d.deps.db, d.issue.id, reason)))
+  if (fatal) d.halting = pauseAndAlert(d, reason);
+  return d.halting;
+}
+
+async function pauseAndAlert(d: Drain, reason: string): Promise<void> {
+  if (await untilDatabaseAnswers(d, () => markSendPaused(d.deps.db, d.issue.id, reason), true))
     await alertSendPaused(d.deps, d.issue, reason);
+}
+
+/**
+ * Runs a database step, waiting out an outage: while PostgreSQL does not answer (connection refused or
+ * lost, shutting down, starting up), the step is tried again with capped, jittered back-off, and the
+ * lanes send nothing new. After SEND_DB_OUTAGE_MAX the send stops and pauses itself; an impatient step
+ * then throws, a `patient` one (writing results already sent, or the pause) keeps trying until the
+ * database answers, as dropping it would send those messages again. Other errors are thrown at once.
+ */
+async function untilDatabaseAnswers<T>(d: Drain, step: () => Promise<T>, patient = false): Promise<T> {
+  const { signal, log } = d.deps;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const value = await step();
+      if (d.outage) {
+        log?.(`PostgreSQL answers again after ${formatMs(Date.now() - d.outage.since)}; sending on`);
+        d.outage = null;
+      }
+      return value;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      if (!d.outage) {
+        d.outage = { since: Date.now(), cause: describeDatabaseError(error) };
+        d.leasesMayHaveLapsed = true;
+        log?.(
+          `PostgreSQL does not answer (${d.outage.cause}): holding the results of messages already sent and sending nothing new until it does (at most SEND_DB_OUTAGE_MAX, ${formatMs(d.outageMaxMs)})`,
+        );
+      }
+      if (Date.now() - d.outage.since >= d.outageMaxMs) {
+        const reason = `PostgreSQL unreachable for more than ${formatMs(d.outageMaxMs)} (SEND_DB_OUTAGE_MAX): ${d.outage.cause}`;
+        void halt(d, reason, true);
+        if (!patient) throw new DatabaseOutageError(reason);
+      }
+      // An operator's stop ends the wait of a step that holds nothing; results already sent are still kept.
+      if (!patient && signal?.aborted) throw error;
+      const backoff = Math.min(DB_RETRY_CAP_MS, DB_RETRY_FIRST_MS * 2 ** Math.min(attempt, 10));
+      await sleepFor(backoff / 2 + (backoff / 2) * Math.random());
+    }
+  }
 }
 
 function report(d: Drain): void {
@@ -231,7 +316,9 @@ function flush(d: Drain): Promise<void> {
     d.lastWriteAt = performance.now();
     const batch = d.pending.splice(0);
     if (batch.length === 0) return;
-    await withRetries(() => recordOutcomes(d.deps.db, d.deps.workerId, batch));
+    await withRetries(() =>
+      untilDatabaseAnswers(d, () => recordOutcomes(d.deps.db, d.deps.workerId, batch), true),
+    );
     for (const outcome of batch) d.held.delete(outcome.id);
     report(d);
   });
@@ -252,7 +339,8 @@ async function claim(d: Drain): Promise<void> {
   const { issue } = d;
   for (;;) {
     if (d.stop || signal?.aborted) return;
-    const current = await loadSendingIssue(db, { id: issue.id });
+    if (d.leasesMayHaveLapsed) await renewLeases(d);
+    const current = await untilDatabaseAnswers(d, () => loadSendingIssue(db, { id: issue.id }));
     if (current?.status !== 'sending') {
       // `??=`: a fatal stop set meanwhile (this worker's own pause, awaited above) must not be overwritten.
       d.stop ??= {
@@ -262,11 +350,11 @@ async function claim(d: Drain): Promise<void> {
       return;
     }
     const params = { issueId: issue.id, workerId, limit: d.batchSize, leaseSeconds: d.leaseSeconds };
-    let result = await claimDeliveries(db, { ...params, afterId: d.lastId });
+    let result = await untilDatabaseAnswers(d, () => claimDeliveries(db, { ...params, afterId: d.lastId }));
     if (result.lastId === null && d.lastId !== '0') {
       // The end of the queue: sweep once from the start for retries that came due and expired leases.
       d.lastId = '0';
-      result = await claimDeliveries(db, { ...params, afterId: d.lastId });
+      result = await untilDatabaseAnswers(d, () => claimDeliveries(db, { ...params, afterId: d.lastId }));
     }
     if (result.lastId !== null) d.lastId = result.lastId;
     if (result.skipped > 0) {
@@ -275,6 +363,8 @@ async function claim(d: Drain): Promise<void> {
       report(d);
     }
     for (const delivery of result.deliveries) {
+      // A lease of ours that lapsed in an outage, taken again: the row is in hand (or its result pending).
+      if (d.held.has(delivery.id)) continue;
       d.local.push(delivery);
       d.held.add(delivery.id);
       d.unsent.add(delivery.id);
@@ -294,9 +384,10 @@ async function claim(d: Drain): Promise<void> {
 async function queueDrained(d: Drain): Promise<boolean> {
   const { db, signal } = d.deps;
   await flush(d);
-  const queue = await queueState(db, d.issue.id);
+  const queue = await untilDatabaseAnswers(d, () => queueState(db, d.issue.id));
   if (queue.queued === 0) {
-    if (await markSendFinished(db, d.issue.id)) await alertSendFinished(d.deps, d.issue);
+    if (await untilDatabaseAnswers(d, () => markSendFinished(db, d.issue.id)))
+      await alertSendFinished(d.deps, d.issue);
     d.exhausted = true;
     return true;
   }
@@ -319,6 +410,10 @@ async function queueDrained(d: Drain): Promise<boolean> {
 function claimOnce(d: Drain): Promise<void> {
   d.claiming ??= claim(d)
     .catch((error) => {
+      // Waited SEND_DB_OUTAGE_MAX for the database (the send is pausing itself, see untilDatabaseAnswers),
+      // or stopped by an operator while it was away: neither is a failure of the worker.
+      if (error instanceof DatabaseOutageError) return;
+      if (d.deps.signal?.aborted && isDatabaseUnavailable(error)) return;
       d.failure ??= error;
       d.stop ??= { reason: `database error: ${(error as Error).message}`, fatal: true };
     })
@@ -333,6 +428,9 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
   const { counts, summary, pending } = d;
   if (result.ok) {
     d.consecutiveFailures = 0;
+    d.relay.delivered++;
+    if (d.relay.downSince !== null) relayBack(d);
+    if (d.relayStrikes.size > 0) d.relayStrikes.delete(delivery.id);
     if (d.backoffStep.size > 0) d.backoffStep.delete(domainOf(delivery.email));
     counts.sent++;
     summary.sent++;
@@ -342,6 +440,10 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
   if (result.kind === 'fatal') {
     d.unsent.add(delivery.id);
     await halt(d, result.message, true);
+    return;
+  }
+  if (result.relay && !failsAlone(d, delivery)) {
+    relayDown(d, delivery, result.message);
     return;
   }
   const smtpCode = [result.code, result.enhanced].filter(Boolean).join(' ') || undefined;
@@ -423,11 +525,69 @@ function settleThrottled(
   }
 }
 
+/**
+ * The relay could not be reached (refused, timed out, TLS, 421 at the greeting): the message goes back in
+ * hand for after a back-off of the relay (shared by the messages in flight when it began, doubling up to
+ * RELAY_RETRY_CAP_MS, with jitter). Not a reader's failure: it counts toward no pause; an alert is raised
+ * once the relay has been away longer than relayAlertAfterMs.
+ */
+function relayDown(d: Drain, delivery: ClaimedDelivery, message: string): void {
+  const { relay } = d;
+  const now = Date.now();
+  d.local.unshift(delivery);
+  d.unsent.add(delivery.id);
+  relay.cause = message;
+  if (relay.downSince === null) {
+    relay.downSince = now;
+    d.deps.log?.(`the SMTP relay cannot be reached (${message}): holding messages and trying again`);
+  }
+  if (relay.until <= now) {
+    relay.step = Math.min(RELAY_RETRY_CAP_MS, relay.step > 0 ? relay.step * 2 : RELAY_RETRY_FIRST_MS);
+    relay.until = now + relay.step / 2 + (relay.step / 2) * Math.random();
+  }
+  if (!relay.alerted && now - relay.downSince >= d.relayAlertAfterMs) {
+    relay.alerted = true;
+    void alertRelayUnreachable(d.deps, d.issue, { since: new Date(relay.downSince), cause: message });
+  }
+}
+
+/**
+ * A message whose connection broke three times while the relay carried other messages in between is the
+ * message's problem (one the relay drops), not the relay's: it is then retried and counted as a failure.
+ */
+function failsAlone(d: Drain, delivery: ClaimedDelivery): boolean {
+  const seen = d.relayStrikes.get(delivery.id);
+  const strikes = (seen?.strikes ?? 0) + (seen && seen.delivered < d.relay.delivered ? 1 : 0);
+  d.relayStrikes.set(delivery.id, { delivered: d.relay.delivered, strikes });
+  return strikes >= 3;
+}
+
+function relayBack(d: Drain): void {
+  const { relay } = d;
+  if (relay.downSince !== null)
+    d.deps.log?.(`the SMTP relay answers again after ${formatMs(Date.now() - relay.downSince)}`);
+  relay.downSince = null;
+  relay.step = 0;
+  relay.until = 0;
+  relay.alerted = false;
+}
+
+/** After an outage: writes the results held and renews the leases of the rows still in hand. */
+async function renewLeases(d: Drain): Promise<void> {
+  await flush(d);
+  const ids = [...d.held];
+  await untilDatabaseAnswers(d, () => extendLeases(d.deps.db, d.deps.workerId, ids, d.leaseSeconds));
+  d.leasesMayHaveLapsed = false;
+}
+
 /** Send step: one message through the rate gate and the mailer, then its result settled and flushed. */
 async function sendOne(d: Drain, delivery: ClaimedDelivery): Promise<{ written?: Promise<void> }> {
   try {
-    await d.gate.take(d.deps.signal);
+    // SEND_RATE's tokens live in PostgreSQL: an outage here waits like any other step.
+    await untilDatabaseAnswers(d, () => d.gate.take(d.deps.signal));
   } catch {
+    // Stopped (or the database stayed away too long): the row goes back in hand, to be released.
+    d.local.unshift(delivery);
     return {};
   }
   if (d.stop) return {};
@@ -496,6 +656,12 @@ async function work(d: Drain): Promise<void> {
   let newer: Promise<void> | undefined;
   for (;;) {
     if (d.stop || signal?.aborted) return;
+    // PostgreSQL away (nothing new goes out that could not be recorded) or the relay backing off.
+    const pausedUntil = d.outage ? Date.now() + 100 : d.relay.until;
+    if (pausedUntil > Date.now()) {
+      await sleepFor(Math.min(250, pausedUntil - Date.now()), undefined, { signal }).catch(() => {});
+      continue;
+    }
     const delivery = nextSendable(d);
     if (!delivery) {
       if (d.exhausted && d.local.length === 0) return;
@@ -520,6 +686,12 @@ async function work(d: Drain): Promise<void> {
 
 export function describeStatus(issue: SendingIssue): string {
   return `issue ${issue.week} is ${issue.status}${issue.statusReason ? `: ${issue.statusReason}` : ''}`;
+}
+
+function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }
 
 function domainOf(email: string): string {

@@ -38,6 +38,8 @@ export interface SendIssueOptions {
    * sending what is due and leaving the rest to `recap worker --follow` or the schedule.
    */
   wait?: boolean;
+  /** Where the worker says what it waits for (the database or the relay away); default silent. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function sendIssue(
     leaveWaiting: !options.wait,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
   if (summary.fatal) throw new UserError(`send of ${week} stopped: ${summary.fatal}`);
   return summary;

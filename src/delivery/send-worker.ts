@@ -1,10 +1,11 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import type { Db } from '../db/database.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { describeStatus, drainIssue } from './drain-issue.ts';
 import type { MessageFactory } from './message-factory.ts';
 import type { RetryPolicy } from './retry-policy.ts';
-import { loadSendingIssue, oldestSendingIssue } from './send-control.ts';
+import { loadSendingIssue, oldestSendingIssue, type SendingIssue } from './send-control.ts';
 import type { SendSettings } from './send-settings.ts';
 
 export interface SendSummary {
@@ -72,6 +73,10 @@ export interface WorkerDeps {
   guardIntervalMs?: number;
   /** First back-off of a domain that answered 421 or 4.7.x (doubling up to 5 minutes); default 5 s. */
   domainBackoffMs?: number;
+  /** How long the SMTP relay may stay unreachable before an alert is raised; default 5 minutes. */
+  relayAlertAfterMs?: number;
+  /** Where the worker says what it waits for (the database or the relay away, and back); default silent. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -96,10 +101,7 @@ export async function runWorker(deps: WorkerDeps): Promise<SendSummary> {
   const messages = deps.messages ?? (await defaultMessages(deps));
   for (;;) {
     if (deps.signal?.aborted) break;
-    const issue =
-      deps.issueId !== undefined
-        ? await loadSendingIssue(deps.db, { id: deps.issueId })
-        : await oldestSendingIssue(deps.db);
+    const issue = await findIssue(deps);
     if (issue?.status !== 'sending') {
       if (deps.issueId !== undefined) {
         if (issue && issue.status !== 'sent') summary.stoppedBecause = describeStatus(issue);
@@ -124,6 +126,30 @@ export async function runWorker(deps: WorkerDeps): Promise<SendSummary> {
   summary.perSecond =
     summary.durationMs > 0 ? Math.round((processed / summary.durationMs) * 1000 * 10) / 10 : 0;
   return summary;
+}
+
+/**
+ * The issue to work on next, waiting out a database outage: for as long as it lasts with --follow (a
+ * long-running worker outlives it), else for at most SEND_DB_OUTAGE_MAX; then the error is thrown.
+ */
+async function findIssue(deps: WorkerDeps): Promise<SendingIssue | null> {
+  const since = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return deps.issueId !== undefined
+        ? await loadSendingIssue(deps.db, { id: deps.issueId })
+        : await oldestSendingIssue(deps.db);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || deps.signal?.aborted) throw error;
+      if (!deps.follow && Date.now() - since >= deps.config.send.dbOutageMaxMs) throw error;
+      if (attempt === 0)
+        deps.log?.(`PostgreSQL does not answer (${describeDatabaseError(error)}): waiting for it`);
+      const backoff = Math.min(30_000, 500 * 2 ** Math.min(attempt, 10));
+      await sleepFor(backoff / 2 + (backoff / 2) * Math.random(), undefined, { signal: deps.signal }).catch(
+        () => {},
+      );
+    }
+  }
 }
 
 async function defaultMessages(

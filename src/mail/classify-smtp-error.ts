@@ -14,6 +14,17 @@ export interface SmtpErrorLike {
 const enhancedPattern = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/;
 const unknownUser =
   /user unknown|unknown user|no such (user|mailbox|recipient)|mailbox (not found|unavailable|does not exist)|does not exist|recipient (address )?rejected: user/i;
+/** Failures of the connection to the relay, not of a recipient (TLS included: a handshake that failed). */
+const relayCodes = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETLS',
+]);
 const connectionCodes = new Set([
   'ECONNECTION',
   'ETIMEDOUT',
@@ -27,8 +38,10 @@ const connectionCodes = new Set([
 ]);
 
 /**
- * Classifies an SMTP failure. Pure. Rules, in order: authentication and TLS problems are fatal (every
- * message would fail the same way); 4xx replies and connection errors are transient; 5.7.x is a policy
+ * Classifies an SMTP failure. Pure. Rules, in order: authentication problems are fatal (every message
+ * would fail the same way); a relay that cannot be reached (refused, timed out, TLS handshake, 4xx at the
+ * greeting) is transient and marked `relay`; a relay that demands TLS or authentication we do not offer is
+ * fatal; other 4xx replies and connection errors are transient; 5.7.x is a policy
  * refusal; any other 5xx is permanent, and its enhanced code (inferred as 5.1.1 from an "unknown user"
  * text when the server gives none) tells the caller whether the address itself is bad.
  */
@@ -55,7 +68,15 @@ export function classifySmtpError(error: SmtpErrorLike): Failure {
       message: `SMTP authentication failed: ${message}`,
     };
   }
-  if (error.code === 'ETLS' || error.code === 'EREQUIRETLS' || (code === 530 && /tls/i.test(response))) {
+  // The relay cannot be reached or talked to (refused, timed out, TLS failed, 421 at the greeting):
+  // nothing is wrong with the recipient, and the relay may come back.
+  if (
+    (error.code && relayCodes.has(error.code)) ||
+    (error.command === 'CONN' && (code === undefined || (code >= 400 && code < 500)))
+  ) {
+    return { ok: false, kind: 'transient', ...base, ...(enhanced ? { enhanced } : {}), relay: true };
+  }
+  if (error.code === 'EREQUIRETLS' || (code === 530 && /tls/i.test(response))) {
     return {
       ok: false,
       kind: 'fatal',

@@ -29,7 +29,15 @@ export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
  */
 export type SendResult =
   | { ok: true }
-  | { ok: false; kind: SendFailureKind; code?: number; enhanced?: string; message: string };
+  | {
+      ok: false;
+      kind: SendFailureKind;
+      code?: number;
+      enhanced?: string;
+      message: string;
+      /** The relay itself could not be reached or talked to: says nothing about the recipient. */
+      relay?: true;
+    };
 
 export interface Mailer {
   /** Sends one message. Never throws for delivery problems: they come back classified. */

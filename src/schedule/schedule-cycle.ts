@@ -1,6 +1,7 @@
 import { alertIfUnapprovedBeforeFire } from '../alerts/approval-alert.ts';
 import { alertIfSendingEmptySegments } from '../alerts/empty-segments-alert.ts';
 import type { AlertContext } from '../alerts/raise-alert.ts';
+import { isDatabaseUnavailable } from '../db/connection-errors.ts';
 import type { Db, IssueStatus } from '../db/database.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
 import { claimSlot, heartbeat, loadFire, recordOutcome, takeOverSlot } from './run-coordinator.ts';
@@ -65,7 +66,9 @@ export interface CycleResult {
 /**
  * One check of the schedule: find the latest slot, claim it (or take up one waiting for approval), and
  * carry it as far as the issue's state allows: build, wait for approval, or send. Idempotent: any number of
- * processes may run it at any time; a slot is carried by one of them at a time and sent once.
+ * processes may run it at any time; a slot is carried by one of them at a time and sent once. Throws
+ * when the database does not answer: the fire is then left running (its heartbeat stops), so the
+ * runner's retry after the outage takes it up again, rather than recording a failure only --force retries.
  */
 export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<CycleResult> {
   const { db, scheduleName, owner, log } = options;
@@ -102,7 +105,7 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
     }
     log(`${at}: claimed by ${owner}, ${decision.reason}`);
   } else {
-    if (!canTakeOver(existing, { now, leaseMs: options.leaseMs, force: options.force ?? false })) {
+    if (!canTakeOver(existing, { now, leaseMs: options.leaseMs, force: options.force ?? false, owner })) {
       const result = await notOurs(db, scheduleName, slot, week, at);
       if (existing.outcome === 'running')
         result.retryInMs = Math.max(
@@ -134,6 +137,7 @@ export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<C
     await recordOutcome(db, { ...ref, now: options.now() }, outcome, detail);
     return { slot, week, outcome, detail };
   } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error;
     const detail = `failed: ${error instanceof Error ? error.message : String(error)} (run \`recap schedule --once --force\` to retry)`;
     log(`${at}: ${detail}`);
     await recordOutcome(db, { ...ref, now: options.now() }, 'failed', detail);

@@ -49,8 +49,15 @@ export function decideSlot(input: {
  * Whether a process may take over a slot another run already recorded: a slot waiting for approval is
  * checked again, a run whose heartbeat stopped (crashed) is resumed, and --force re-runs anything not live.
  */
-export function canTakeOver(fire: FireState, input: { now: Date; leaseMs: number; force: boolean }): boolean {
-  const live = fire.outcome === 'running' && input.now.getTime() - fire.updatedAt.getTime() < input.leaseMs;
+export function canTakeOver(
+  fire: FireState,
+  input: { now: Date; leaseMs: number; force: boolean; owner?: string },
+): boolean {
+  // This process's own run, left running by a cycle that failed for lack of a database: cycles of one
+  // process never overlap, so nothing carries it now and its lease need not run out first.
+  const ours = input.owner !== undefined && fire.owner === input.owner;
+  const live =
+    !ours && fire.outcome === 'running' && input.now.getTime() - fire.updatedAt.getTime() < input.leaseMs;
   if (live) return false;
   if (fire.outcome === 'waiting-approval' || fire.outcome === 'running') return true;
   return input.force;

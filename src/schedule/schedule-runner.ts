@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import cron from 'node-cron';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import { type CycleResult, runScheduleCycle, type ScheduleCycleOptions } from './schedule-cycle.ts';
 
 export const SCHEDULE_NAME = 'weekly-recap';
@@ -36,23 +37,37 @@ export function startSchedule(options: RunnerOptions): RunningSchedule {
   let busy = false;
   let stopped = false;
   let recheck: NodeJS.Timeout | undefined;
+  let outageRetries = 0;
+  const retryLater = (why: string, ms: number) => {
+    clearTimeout(recheck);
+    recheck = setTimeout(() => trigger(why), ms);
+    recheck.unref();
+  };
   const trigger = (why: string) => {
     if (busy || stopped) return;
     busy = true;
     current = runScheduleCycle(options)
       .then((result) => {
+        outageRetries = 0;
         report(result, why, options.log);
         // Another process's run still beats: look again when its lease would have run out, so a run killed
         // just now is resumed within seconds rather than at the next five-minute check.
-        if (result.retryInMs !== undefined && !stopped) {
-          clearTimeout(recheck);
-          recheck = setTimeout(() => trigger('lease check'), result.retryInMs);
-          recheck.unref();
-        }
+        if (result.retryInMs !== undefined && !stopped) retryLater('lease check', result.retryInMs);
       })
-      .catch((error) =>
-        options.log(`cycle failed (${why}): ${error instanceof Error ? error.message : String(error)}`),
-      )
+      .catch((error) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!isDatabaseUnavailable(error) || stopped) {
+          options.log(`cycle failed (${why}): ${message}`);
+          return;
+        }
+        // The database is away: look again soon, backing off, so a fire it failed is carried within
+        // about DB_RETRY_CAP_MS of its return rather than at the next five-minute check.
+        const ms = outageRetryMs(outageRetries++);
+        options.log(
+          `cycle failed (${why}): the database does not answer (${describeDatabaseError(error)}); trying again in ${Math.ceil(ms / 1000)} s`,
+        );
+        retryLater('retry after a database outage', ms);
+      })
       .finally(() => {
         busy = false;
       });
@@ -76,6 +91,15 @@ export function startSchedule(options: RunnerOptions): RunningSchedule {
     },
     idle: () => current.then(() => undefined),
   };
+}
+
+/** First and longest wait between cycles while the database does not answer; jittered. */
+const DB_RETRY_FIRST_MS = 1000;
+export const DB_RETRY_CAP_MS = 30_000;
+
+function outageRetryMs(attempt: number, random = Math.random()): number {
+  const backoff = Math.min(DB_RETRY_CAP_MS, DB_RETRY_FIRST_MS * 2 ** Math.min(attempt, 10));
+  return Math.round(backoff / 2 + (backoff / 2) * random);
 }
 
 function report(result: CycleResult, why: string, log: (line: string) => void): void {

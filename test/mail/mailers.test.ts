@@ -154,7 +154,8 @@ describe('classifying SMTP errors', () => {
       'fatal',
       '5.7.8',
     ],
-    [{ code: 'ETLS', message: 'Error initiating TLS' }, 'fatal', undefined],
+    // A failed TLS handshake is the relay's (send-relay-outage.test.ts): retried after a back-off, never a pause.
+    [{ code: 'ETLS', message: 'Error initiating TLS' }, 'transient', undefined],
     [{ responseCode: 530, response: '530 5.7.0 Must issue a STARTTLS command first' }, 'fatal', '5.7.0'],
   ])('%j is %s', (error, kind, enhanced) => {
     const result = classifySmtpError(error);

@@ -14,6 +14,13 @@ export interface SmtpSink {
   port: number;
   messages: ReceivedMessage[];
   close(): Promise<void>;
+  /**
+   * The relay goes away: stops listening (connections are refused) and ends the open ones with
+   * "421 Server shutting down", as a restarting relay does.
+   */
+  goDown(): Promise<void>;
+  /** The relay is back, on the same port. */
+  comeBack(): Promise<void>;
 }
 
 export interface SmtpSinkOptions {
@@ -27,6 +34,45 @@ export interface SmtpSinkOptions {
 /** A real SMTP server in this process that keeps every accepted message, parsed with mailparser. */
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
+  let server = newSmtpServer(options, messages);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    port,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    async goDown() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Rather than after smtp-server's 30 s of grace: each open connection is told 421 and closed as
+      // soon as its current message is through, so no message is both kept here and failed there.
+      const open = (server as unknown as { connections: Set<OpenConnection> }).connections;
+      const done = new Set<OpenConnection>();
+      while ([...open].some((connection) => !done.has(connection))) {
+        for (const connection of open) {
+          if (done.has(connection) || connection.session?.envelope?.mailFrom) continue;
+          done.add(connection);
+          connection.send(421, 'Server shutting down');
+          connection.close();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      await closed;
+    },
+    async comeBack() {
+      server = newSmtpServer(options, messages);
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
+  };
+}
+
+interface OpenConnection {
+  session?: { envelope?: { mailFrom?: unknown } };
+  send(code: number, text: string): void;
+  close(): void;
+}
+
+function newSmtpServer(options: SmtpSinkOptions, messages: ReceivedMessage[]): SMTPServer {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -59,12 +105,5 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   });
   // A client killed mid-conversation (crash tests) resets its socket; the server reports that as an error event.
   server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    port,
-    messages,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return server;
 }
