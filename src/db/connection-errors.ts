@@ -25,7 +25,7 @@ const unavailableStates = new Set(['57P01', '57P02', '57P03']);
 
 /** What pg says when the socket closes under a query or a connect, without a code. */
 const unavailableMessages =
-  /connection terminated|terminating connection|connection ended|client has encountered a connection error|timeout exceeded when trying to connect|server closed the connection unexpectedly|the database system is (starting up|shutting down|in recovery mode)/i;
+  /connection terminated|terminating connection|not queryable|connection ended|client has encountered a connection error|timeout exceeded when trying to connect|server closed the connection unexpectedly|the database system is (starting up|shutting down|in recovery mode)/i;
 
 /**
  * True when `error` (or an error it wraps: `cause`, or the `errors` of an AggregateError, as a connect

@@ -1,5 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { isConnectionLoss } from '../db/connection-loss.ts';
+import { isDatabaseUnavailable } from '../db/connection-errors.ts';
 import { runWorker, type SendSummary, type WorkerDeps } from './send-worker.ts';
 
 /**
@@ -18,7 +18,7 @@ export async function runWorkerThroughOutages(
     try {
       return await run(deps);
     } catch (error) {
-      if (!deps.follow || !isConnectionLoss(error) || deps.signal?.aborted) throw error;
+      if (!deps.follow || !isDatabaseUnavailable(error) || deps.signal?.aborted) throw error;
       waitMs = Math.min(Math.max(waitMs * 2, 1_000), 30_000);
       log(
         `worker: database unavailable (${error instanceof Error ? error.message : String(error)}); trying again in ${Math.round(waitMs / 1000)} s`,

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { isConnectionLoss } from '../../src/db/connection-loss.ts';
+import { isDatabaseUnavailable } from '../../src/db/connection-errors.ts';
 import type { SendSummary, WorkerDeps } from '../../src/delivery/send-worker.ts';
 import { runWorkerThroughOutages } from '../../src/delivery/worker-through-outages.ts';
 
@@ -21,13 +21,13 @@ async function refusedError(): Promise<unknown> {
   );
 }
 
-describe('isConnectionLoss', () => {
+describe('isDatabaseUnavailable', () => {
   it('tells a database that cannot be reached from a query that is wrong', async () => {
-    expect(isConnectionLoss(await refusedError())).toBe(true);
+    expect(isDatabaseUnavailable(await refusedError())).toBe(true);
     const wrong = Object.assign(new Error('relation "no_such_table" does not exist'), { code: '42P01' });
-    expect(isConnectionLoss(wrong)).toBe(false);
-    expect(isConnectionLoss(Object.assign(new Error('x'), { code: '57P01' }))).toBe(true);
-    expect(isConnectionLoss(Object.assign(new Error('x'), { code: '23505' }))).toBe(false);
+    expect(isDatabaseUnavailable(wrong)).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '57P01' }))).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '23505' }))).toBe(false);
   });
 });
 
