@@ -15,13 +15,22 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Loads the configuration, opens the database (embedded when DATABASE_URL is unset) and migrates it. */
-export async function openApp(config?: Config): Promise<App> {
+export interface OpenAppOptions {
+  /** A long-running command: if it opens the embedded database, it serves it to other `recap` commands. */
+  shareEmbedded?: boolean;
+}
+
+/**
+ * Loads the configuration, opens the database (embedded when DATABASE_URL is unset: through the
+ * process that holds its folder, if one does) and migrates it.
+ */
+export async function openApp(config?: Config, options: OpenAppOptions = {}): Promise<App> {
   const resolved = config ?? (await import('../config.ts')).loadConfig();
   const { connectDatabase } = await import('../db/connect.ts');
   const handle = await connectDatabase({
     databaseUrl: resolved.databaseUrl,
     dataDir: resolved.dataDir,
+    shareEmbedded: options.shareEmbedded ?? false,
   }).catch((error) => {
     const where = resolved.databaseUrl
       ? `DATABASE_URL ${redactUrl(resolved.databaseUrl)}`
@@ -32,13 +41,18 @@ export async function openApp(config?: Config): Promise<App> {
 }
 
 /** Runs a command body with an open App and always closes it. */
-export async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
-  const app = await openApp();
+export async function withApp<T>(body: (app: App) => Promise<T>, options: OpenAppOptions = {}): Promise<T> {
+  const app = await openApp(undefined, options);
   try {
     return await body(app);
   } finally {
     await app.close();
   }
+}
+
+/** Like withApp, for a long-running command: if it opens the embedded database, it serves it to other `recap` commands. */
+export function withSharedApp<T>(body: (app: App) => Promise<T>): Promise<T> {
+  return withApp(body, { shareEmbedded: true });
 }
 
 /** The configured mailer (SMTP pool or outbox folder), loaded on first use: listing commands never load nodemailer. */

@@ -10,7 +10,7 @@ import {
 import { UserError } from '../errors.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
-import { type App, openMailer, withApp } from './app.ts';
+import { type App, openMailer, withApp, withSharedApp } from './app.ts';
 import { resolveWeek } from './week-option.ts';
 
 interface WeekOptions {
@@ -171,7 +171,7 @@ export function registerDeliveryCommands(program: Command): void {
       String(DEFAULT_LEASE_SECONDS),
     )
     .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
-      withApp(async (app) => {
+      (options.follow ? withSharedApp : withApp)(async (app) => {
         const leaseSeconds = Number(options.leaseSeconds);
         if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)
           throw new UserError('--lease-seconds: expected a number of seconds ≥ 1');

@@ -16,7 +16,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--week <week>', 'ISO week to build (default: the current week in RECAP_TZ)')
     .option('--serve', 'then serve the editor preview until Ctrl-C')
     .action(async (options: DemoOptions) => {
-      const app = await openApp();
+      const app = await openApp(undefined, { shareEmbedded: Boolean(options.serve) });
       let closing = false;
       try {
         const now = new Date();

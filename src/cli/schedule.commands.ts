@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { writeOut } from '../terminal-output.ts';
-import { withApp } from './app.ts';
+import { withApp, withSharedApp } from './app.ts';
 import { resolveWeek } from './week-option.ts';
 
 /** How late a missed fire is still caught up unless --catch-up-hours says otherwise. */
@@ -39,7 +39,7 @@ export function registerScheduleCommands(program: Command): void {
         }),
     )
     .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) =>
-      withApp(async (app) => {
+      (options.once ? withApp : withSharedApp)(async (app) => {
         const { cronPattern } = await import('../schedule/schedule-slot.ts');
         const { LEASE_MS, LOOKBACK_MS, SCHEDULE_NAME, scheduleOwner, startSchedule } = await import(
           '../schedule/schedule-runner.ts'

@@ -9,7 +9,7 @@ export function registerWebCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (default PORT or 3000)')
     .option('--host <host>', 'address to bind (default HOST or 127.0.0.1)')
     .action(async (options: { port?: string; host?: string }) => {
-      const app = await openApp();
+      const app = await openApp(undefined, { shareEmbedded: true });
       const { startServer } = await import('../web/server.ts');
       const port = options.port === undefined ? undefined : Number(options.port);
       const server = await startServer(app, {
@@ -23,8 +23,8 @@ export function registerWebCommands(program: Command): void {
           : await (await import('../delivery/bounces/bounce-listener.ts')).startBounceListener(app, {
               port: app.config.bounceSmtpPort,
             });
-      // On the embedded database no other process can open ./data (no `recap schedule` beside this one):
-      // the server pulls the story feeds itself.
+      // On the embedded database the quick start runs no `recap schedule` beside the server: the server
+      // pulls the story feeds itself (a pull twice over imports nothing twice).
       const pulls =
         app.dbKind === 'pglite' && app.config.ingest.urls.length > 0
           ? await startEmbeddedPulls(app)
