@@ -61,7 +61,7 @@ export async function openEmbeddedFolder(options: OpenFolderOptions): Promise<Em
     const taken = await claimOrFindHolder(options.dataDir, deadline);
     if (taken.kind === 'claimed') return openAsHolder(options, taken.server, taken.socketPath);
     const client = await connectThrough(taken.socketPath);
-    if (client) return { role: 'client', pool: client, close: () => client.end() };
+    if (client) return { role: 'client', pool: client, close: () => endPool(client) };
     // The holder stopped between our probe and our connection: look again.
     if (Date.now() > deadline)
       throw new DatabaseHeldError(`cannot reach the embedded database in ${options.dataDir}`);
@@ -172,6 +172,11 @@ function removeFile(file: string): void {
   }
 }
 
+/** Kysely's destroy() may have ended the pool already. */
+async function endPool(pool: pg.Pool): Promise<void> {
+  if (!pool.ending && !pool.ended) await pool.end().catch(() => {});
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A pool whose one connection goes to the holder's socket. */
@@ -253,7 +258,7 @@ async function openAsHolder(
     role: options.share ? 'holder' : 'exclusive',
     pool,
     close: async () => {
-      await pool.end().catch(() => {});
+      await endPool(pool);
       await giveUp();
     },
   };

@@ -47,14 +47,14 @@ export function hostEmbedded(server: Server, answer: BusyAnswer | ServeMode): Em
   const gate = new TurnGate();
   const sessions = new Set<Session>();
   let draining = false;
-  let startupReply: Promise<Uint8Array> | undefined;
+  let startupReply: Promise<Buffer> | undefined;
   const serve = answer.mode === 'serve' ? answer : undefined;
 
   // Every connection shares PGlite's one session: its start-up reply is asked once and replayed, so
   // connecting never waits for another connection's transaction.
   const replyToStartup = (message: Uint8Array) => {
     if (!serve) throw new Error('not serving');
-    startupReply ??= serve.pglite.then((db) => gate.run(() => db.execProtocolRaw(message)));
+    startupReply ??= serve.pglite.then((db) => gate.run(() => execute(db, message)));
     return startupReply;
   };
 
@@ -139,7 +139,7 @@ class Session {
     private readonly socket: Socket,
     private readonly serve: ServeMode,
     private readonly gate: TurnGate,
-    private readonly replyToStartup: (message: Uint8Array) => Promise<Uint8Array>,
+    private readonly replyToStartup: (message: Uint8Array) => Promise<Buffer>,
     private readonly onFinished: () => void,
   ) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -240,9 +240,9 @@ class Session {
         if (this.closed) return;
       }
       clearTimeout(this.idleTimer);
-      let reply: Uint8Array;
+      let reply: Buffer;
       try {
-        reply = await db.execProtocolRaw(new Uint8Array(message));
+        reply = await execute(db, message);
       } catch (error) {
         // PGlite itself failed (not an SQL error, which comes back as ErrorResponse): end this
         // connection only; finish() gives the turn back so other connections carry on.
@@ -298,10 +298,10 @@ class Session {
       try {
         const db = await this.serve.pglite;
         if (this.openBatch) {
-          const status = lastReadyStatus(await db.execProtocolRaw(SYNC));
+          const status = lastReadyStatus(await execute(db, SYNC));
           if (status) this.status = status;
         }
-        if (this.status !== 'I') await db.execProtocolRaw(simpleQuery('ROLLBACK'));
+        if (this.status !== 'I') await execute(db, simpleQuery('ROLLBACK'));
       } catch {
         // Nothing more to undo: PGlite failed, and the next statement reports it.
       } finally {
@@ -311,6 +311,14 @@ class Session {
     this.socket.destroy();
     this.onFinished();
   }
+}
+
+/**
+ * Runs one protocol message and copies the reply: PGlite returns a view of memory its next message
+ * overwrites, while a socket may still be writing it (and the start-up reply is kept for replay).
+ */
+async function execute(db: PGlite, message: Uint8Array): Promise<Buffer> {
+  return Buffer.from(await db.execProtocolRaw(new Uint8Array(message)));
 }
 
 function takeStartupMessage(session: Session): Buffer | undefined {
