@@ -62,9 +62,10 @@ export async function openEmbeddedFolder(options: OpenFolderOptions): Promise<Em
     if (taken.kind === 'claimed') return openAsHolder(options, taken.server, taken.socketPath);
     const client = await connectThrough(taken.socketPath);
     if (client) return { role: 'client', pool: client, close: () => endPool(client) };
-    // The holder stopped between our probe and our connection: look again.
+    // The holder stopped (or is stopping) between our probe and our connection: look again.
     if (Date.now() > deadline)
       throw new DatabaseHeldError(`cannot reach the embedded database in ${options.dataDir}`);
+    await sleep(50);
   }
 }
 
@@ -216,7 +217,9 @@ async function connectThrough(socketPath: string): Promise<pg.Pool | undefined> 
   } catch (error) {
     await pool.end().catch(() => {});
     const code = (error as { code?: string }).code;
-    if (code === '55006' || code === '57P03') throw new DatabaseHeldError((error as Error).message);
+    if (code === '55006') throw new DatabaseHeldError((error as Error).message);
+    // 57P03: the holder is stopping; once it has closed PGlite its socket refuses and the folder is free.
+    if (code === '57P03') return undefined;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET') return undefined;
     if (/Connection terminated/i.test((error as Error).message)) return undefined;
     throw error;
@@ -237,7 +240,7 @@ async function openAsHolder(
       ? { mode: 'serve', pglite }
       : {
           mode: 'busy',
-          message: `the embedded database in ${options.dataDir} is in use by \`${options.command}\` (pid ${process.pid}); run this again when it has finished, or keep \`recap serve\` running to share it`,
+          message: `in use by \`${options.command}\` (pid ${process.pid}), which does not share it: run this again when it has finished (a running \`recap serve\`, \`recap schedule\` or \`npm start\` shares it)`,
         },
   );
   const giveUp = async () => {

@@ -33,8 +33,6 @@ export interface ServeMode {
 export interface EmbeddedHost {
   /** Refuses new connections, ends open ones (rolling back their work) and waits until no turn is running. Never throws. */
   drain(): Promise<void>;
-  /** Connections currently attached (for tests and diagnostics). */
-  connectionCount(): number;
 }
 
 const SSL_REQUEST = 80877103;
@@ -74,7 +72,6 @@ export function hostEmbedded(server: Server, answer: BusyAnswer | ServeMode): Em
   });
 
   return {
-    connectionCount: () => sessions.size,
     async drain() {
       draining = true;
       await Promise.all([...sessions].map((session) => session.end()));
