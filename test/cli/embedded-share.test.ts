@@ -19,6 +19,7 @@ afterAll(() => stopServer?.());
 describe('recap commands beside `recap serve` on the embedded database', () => {
   it('list, report and send through the server, which sees what they write', async () => {
     const demo = await runCli(['demo', '--week', '2026-W48'], env);
+    expect(demo.stderr).toBe('');
     expect(demo.code).toBe(0);
 
     const server = spawn(process.execPath, [path.join(root, 'bin/recap.js'), 'serve', '--port', '0'], {
