@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../../src/db/connect.ts';
+import { socketPathFor } from '../../src/db/embedded-folder.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { tempWorkdir } from '../support/cli.ts';
 
@@ -238,6 +239,18 @@ describe('a lock never outlives its holder', () => {
     expect(await alone.exited).toBe(0);
     expect(existsSync(path.join(dataDir, 'recap.sock'))).toBe(false);
   }, 300_000);
+});
+
+describe('the socket path', () => {
+  it('is in the data folder when it fits a socket address, else a short path in the temp folder', () => {
+    expect(socketPathFor('/srv/recap/data')).toBe('/srv/recap/data/recap.sock');
+    const deep = `/srv/${'nested/'.repeat(20)}data`;
+    const fallback = socketPathFor(deep);
+    expect(Buffer.byteLength(fallback)).toBeLessThan(104);
+    expect(fallback).toMatch(/\/recap-[0-9a-f]{16}\.sock$/);
+    expect(socketPathFor(deep)).toBe(fallback);
+    expect(socketPathFor(`${deep}2`)).not.toBe(fallback);
+  });
 });
 
 /** The state letter of /proc/PID/stat: R, S, Z (zombie)… */
