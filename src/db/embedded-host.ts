@@ -305,7 +305,9 @@ class Session {
         this.giveBackTurn();
       }
     }
-    this.socket.destroy();
+    // end(), not destroy(): a FATAL error written by fail() still reaches the client.
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1_000).unref();
     this.onFinished();
   }
 }
