@@ -33,6 +33,8 @@ export interface OpenAppOptions {
    * one line, before opening anything, while PUBLIC_URL is unset.
    */
   mailsLinks?: boolean;
+  /** A long-running command: if it opens the embedded database, it serves it to other `recap` commands. */
+  shareEmbedded?: boolean;
 }
 
 /** Loads the configuration, opens the database (embedded when DATABASE_URL is unset) and migrates it. */
@@ -45,6 +47,7 @@ export async function openApp(options: OpenAppOptions = {}): Promise<App> {
   const handle = await connectDatabase({
     databaseUrl: resolved.databaseUrl,
     dataDir: resolved.dataDir,
+    shareEmbedded: options.shareEmbedded ?? false,
   }).catch((error) => {
     const where = resolved.databaseUrl
       ? `DATABASE_URL ${redactUrl(resolved.databaseUrl)}`
@@ -83,6 +86,11 @@ export async function withApp<T>(body: (app: App) => Promise<T>, options: OpenAp
   } finally {
     await app.close();
   }
+}
+
+/** Like withApp, for a long-running command: if it opens the embedded database, it serves it to other `recap` commands. */
+export function withSharedApp<T>(body: (app: App) => Promise<T>, options: OpenAppOptions = {}): Promise<T> {
+  return withApp(body, { ...options, shareEmbedded: true });
 }
 
 /** The configured mailer (SMTP pool or outbox folder), loaded on first use: listing commands never load nodemailer. */

@@ -10,7 +10,7 @@ import {
 import { UserError } from '../errors.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
-import { type App, withApp } from './app.ts';
+import { type App, withApp, withSharedApp } from './app.ts';
 import { createServiceLogger } from './service-logger.ts';
 import { describeWeek, resolveWeek, WEEK_OPTION_HELP } from './week-option.ts';
 
@@ -179,7 +179,7 @@ export function registerDeliveryCommands(program: Command): void {
       String(DEFAULT_LEASE_SECONDS),
     )
     .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
-      withApp(
+      (options.follow ? withSharedApp : withApp)(
         async (app) => {
           const leaseSeconds = Number(options.leaseSeconds);
           if (!Number.isFinite(leaseSeconds) || leaseSeconds < 1)

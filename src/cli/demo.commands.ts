@@ -17,7 +17,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     .option('--serve', 'then serve the editor preview until Ctrl-C')
     .action(async (options: DemoOptions) => {
-      const app = await openApp({ mailsLinks: true });
+      const app = await openApp({ mailsLinks: true, shareEmbedded: Boolean(options.serve) });
       let closing = false;
       try {
         const now = new Date();

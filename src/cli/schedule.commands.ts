@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { DEFAULT_CATCH_UP_HOURS } from '../schedule/schedule-week.ts';
 import { writeOut } from '../terminal-output.ts';
-import { withApp } from './app.ts';
+import { withApp, withSharedApp } from './app.ts';
 import { createServiceLogger } from './service-logger.ts';
 import { resolveWeek } from './week-option.ts';
 
@@ -36,7 +36,7 @@ export function registerScheduleCommands(program: Command): void {
         }),
     )
     .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) =>
-      withApp(
+      (options.once ? withApp : withSharedApp)(
         async (app) => {
           const logger = createServiceLogger(app.config.log).child({ component: 'schedule' });
           const log = (line: string) => logger.info(line);

@@ -16,7 +16,7 @@ export function registerWebCommands(program: Command): void {
       // address served and the links mailed (PUBLIC_URL unset) name the same port.
       const { loadConfig } = await import('../config.ts');
       const config = loadConfig(process.env, { listen: parseListenFlags(options) });
-      const app = await openApp({ config, mailsLinks: true });
+      const app = await openApp({ config, mailsLinks: true, shareEmbedded: true });
       // One JSON line per event (a human line on a terminal): the server's, the listener's, the pulls'.
       const logger = createServiceLogger(app.config.log);
       const { startServer } = await import('../web/server.ts');
@@ -29,8 +29,8 @@ export function registerWebCommands(program: Command): void {
               port: app.config.bounceSmtpPort,
               log: (line) => logger.warn({ component: 'bounces' }, line),
             });
-      // On the embedded database no other process can open ./data (no `recap schedule` beside this one):
-      // the server pulls the story feeds itself.
+      // On the embedded database the quick start runs no `recap schedule` beside the server: the server
+      // pulls the story feeds itself (a pull twice over imports nothing twice).
       const pulls =
         app.dbKind === 'pglite' && app.config.ingest.urls.length > 0
           ? await startEmbeddedPulls(app, logger)

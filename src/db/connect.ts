@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -21,16 +21,30 @@ export interface ConnectOptions {
   dataDir: string;
   poolSize?: number;
   migrate?: boolean;
+  /**
+   * Long-running commands (serve, schedule, a following worker, demo --serve): when this process opens
+   * the embedded folder, it serves it to other `recap` processes over its Unix socket. Short commands
+   * leave it false: they go through a holder, or hold the folder alone and answer "busy" while they run.
+   */
+  shareEmbedded?: boolean;
+  /** Names this process in another command's "busy" message; defaults to `recap <command>`. */
+  command?: string;
 }
 
 /**
- * Opens Kysely over `pg` when a URL is given, else over an embedded PGlite through its node-postgres
- * adapter, so both run the same dialect and the same queries. Applies pending migrations unless told not to.
+ * Opens Kysely over `pg` when a URL is given, else over the embedded PGlite folder: opened by this
+ * process, or reached through the process that holds it (see embedded-folder.ts); every way runs
+ * the same dialect and the same queries. Applies pending migrations unless told not to (through a
+ * holder they are no-ops: it migrated when it opened the folder, and transactions take turns).
  */
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
   const handle = options.databaseUrl
     ? connectServer(options.databaseUrl, options.poolSize ?? 10)
-    : await connectEmbedded(options.dataDir);
+    : await connectEmbedded(
+        options.dataDir,
+        options.shareEmbedded ?? false,
+        options.command ?? `recap ${process.argv.slice(2, 3).join(' ')}`.trim(),
+      );
   if (options.migrate !== false) {
     try {
       await migrateToLatest(handle.db);
@@ -54,12 +68,9 @@ function connectServer(url: string, max: number): DatabaseHandle {
   return { db, kind: 'postgres', close: () => db.destroy() };
 }
 
-/** The embedded database's folder is open in another live process: PGlite allows one process only. */
-export class DatabaseHeldError extends Error {
-  override name = 'DatabaseHeldError';
-}
+export { DatabaseHeldError } from './embedded-folder.ts';
 
-async function connectEmbedded(dataDir: string): Promise<DatabaseHandle> {
+async function connectEmbedded(dataDir: string, share: boolean, command: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const location = dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite');
   // PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
@@ -67,85 +78,37 @@ async function connectEmbedded(dataDir: string): Promise<DatabaseHandle> {
   // stay in the operating system's page cache, so a small list or the demo reads no slower.
   const options = { postgresqlconf: 'shared_buffers=32MB' };
   if (location === 'memory://') return wrapPglite(await PGlite.create(location, options));
-  mkdirSync(location, { recursive: true });
-  const release = holdDataDir(dataDir);
-  try {
-    const handle = await wrapPglite(await PGlite.create(location, options));
-    return {
-      ...handle,
-      close: async () => {
-        try {
-          await handle.close();
-        } finally {
-          release();
-        }
-      },
-    };
-  } catch (error) {
-    release();
-    throw error;
-  }
+  const { openEmbeddedFolder } = await import('./embedded-folder.ts');
+  const folder = await openEmbeddedFolder({
+    dataDir,
+    share,
+    command,
+    openPglite: async () => {
+      mkdirSync(location, { recursive: true });
+      return PGlite.create(location, options);
+    },
+    directPool: pgliteDirectPool,
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: folder.pool }) });
+  return {
+    db,
+    kind: 'pglite',
+    close: async () => {
+      await db.destroy().catch(() => {});
+      await folder.close();
+    },
+  };
 }
 
-/**
- * Claims the embedded database's folder for this process with a lock file naming its pid: a second
- * process would corrupt it (PGlite has no locking of its own). A lock left by a dead process is taken
- * over. Throws DatabaseHeldError naming the live holder.
- */
-function holdDataDir(dataDir: string): () => void {
-  const file = path.join(dataDir, 'recap.lock');
-  const mine = `${process.pid} ${process.argv.slice(2, 3).join(' ') || 'node'}\n`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, mine);
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(file, 'utf8') === mine) unlinkSync(file);
-        } catch {
-          // Already gone.
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let holder = '';
-    try {
-      holder = readFileSync(file, 'utf8').trim();
-    } catch {
-      continue;
-    }
-    const pid = Number(holder.split(' ')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-      const command = holder.split(' ').slice(1).join(' ');
-      throw new DatabaseHeldError(
-        `the embedded database is held by another process (pid ${pid}${command ? `, recap ${command}` : ''}); only one process can open ${dataDir} at a time: stop it, or set DATABASE_URL to share a PostgreSQL server`,
-      );
-    }
-    // The holder is gone: its lock is stale.
-    try {
-      unlinkSync(file);
-    } catch {}
-  }
-  throw new DatabaseHeldError(`cannot lock the embedded database in ${dataDir}`);
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** A pool of one connection straight into PGlite, for a process that serves no other. */
+async function pgliteDirectPool(pglite: import('@electric-sql/pglite').PGlite): Promise<pg.Pool> {
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  return new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
 }
 
 /** Wraps an already open PGlite (tests clone one per file) in the same Kysely dialect as production. */
 export async function wrapPglite(pglite: import('@electric-sql/pglite').PGlite): Promise<DatabaseHandle> {
-  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
-  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 } as pg.PoolConfig);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: await pgliteDirectPool(pglite) }) });
   return {
     db,
     kind: 'pglite',

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase } from '../../src/db/connect.ts';
 import { runCli, tempWorkdir } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -31,23 +31,26 @@ afterAll(async () => {
 });
 
 describe('recap ingest (child process)', () => {
-  it('says clearly when the embedded database is held by another process', async () => {
+  it('says clearly when a command that does not share the embedded database holds it', async () => {
     const dir = tempWorkdir();
     const data = path.join(dir, 'data');
-    await import('node:fs').then((fs) => fs.mkdirSync(data, { recursive: true }));
-    // This test process plays `recap serve` holding ./data.
-    writeFileSync(path.join(data, 'recap.lock'), `${process.pid} serve\n`);
-    const result = await runCli(['ingest'], {
-      RECAP_DATA_DIR: data,
-      RECAP_OUTBOX_DIR: path.join(dir, 'outbox'),
-      RECAP_STORIES_URL: feedUrl,
-    });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(
-      `the embedded database is held by another process (pid ${process.pid}, recap serve)`,
-    );
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
+    // This test process plays a `recap demo` holding ./data for itself.
+    const holder = await connectDatabase({ databaseUrl: undefined, dataDir: data, command: 'recap demo' });
+    try {
+      const result = await runCli(['ingest'], {
+        RECAP_DATA_DIR: data,
+        RECAP_OUTBOX_DIR: path.join(dir, 'outbox'),
+        RECAP_STORIES_URL: feedUrl,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `cannot open the embedded database in ${data}: in use by \`recap demo\` (pid ${process.pid}), which does not share it`,
+      );
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await holder.close();
+    }
+  }, 120_000);
 
   it('pulls every configured URL and prints a line each; the second run is unchanged', async () => {
     const candidate = await createTestDatabase();
