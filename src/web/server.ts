@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { LogController } from 'fastify';
 import { createMailer } from '../delivery/create-mailer.ts';
 import type { Mailer } from '../delivery/mailer.ts';
+import { UserError } from '../errors.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
 import { startAnalyticsMaintenance } from '../reports/analytics-maintenance.ts';
 import { createEventWriter, type EventWriterOptions } from '../tracking/event-writer.ts';
@@ -29,8 +30,10 @@ export interface ServerOptions {
   mailer?: Mailer;
   /** Fastify's request log (off by default). */
   logger?: boolean;
-  /** Renders the system mails; defaults to the MJML templates of src/render/system-mail.ts. */
+  /** Renders the system mails; defaults to the project's MJML templates, loaded before the server starts. */
   systemMail?: SystemMailRenderer;
+  /** Loads the system mail templates from this folder instead of the project's templates/. */
+  templatesDir?: string;
   events?: EventWriterOptions;
   /** Defaults to config.trackingAckAfterWrite (TRACKING_ACK_AFTER_WRITE). */
   ackAfterWrite?: boolean;
@@ -46,9 +49,13 @@ export interface RunningServer {
 
 /**
  * Starts the one HTTP server: tracking pixel and click redirect, one-click unsubscribe, preferences,
- * double opt-in sign-up, archive, plus the editor routes. Security headers on every response.
+ * double opt-in sign-up, archive, plus the editor routes. Security headers on every response. Refuses to
+ * start (a UserError naming the template) when a system mail template cannot be loaded.
  */
 export async function startServer(deps: WebDeps, options: ServerOptions = {}): Promise<RunningServer> {
+  // First, before anything that holds a socket or a timer: a server that cannot mail its readers'
+  // confirmations must not start and answer "a confirmation link is on its way".
+  const systemMail = options.systemMail ?? (await loadSystemMail(options.templatesDir));
   const server = Fastify({
     logger: options.logger ?? false,
     // A line per pixel hit would drown the errors and cost more than the request itself.
@@ -74,7 +81,6 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
     retentionDays: deps.config.trackingRetentionDays,
     log: (line) => server.log.info(line),
   });
-  let systemMail: Promise<SystemMailRenderer> | undefined;
   const context: WebContext = {
     deps,
     secrets: deps.config.secrets,
@@ -82,10 +88,7 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
     ackAfterWrite,
     links: createLinkResolver(deps.db),
     mailer,
-    systemMail: () => {
-      systemMail ??= options.systemMail ? Promise.resolve(options.systemMail) : loadDefaultSystemMail();
-      return systemMail;
-    },
+    systemMail,
     signUpLimiter: createRateLimiter(options.signUpsPerHour ?? 10, 3_600_000),
   };
 
@@ -105,7 +108,7 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
   await registerIngestRoutes(server, deps);
-  await registerEditorRoutes(server, deps, { mailer });
+  await registerEditorRoutes(server, deps, { mailer, systemMail });
 
   const address = await server.listen({
     port: options.port ?? deps.config.http.port,
@@ -129,8 +132,13 @@ export async function startServer(deps: WebDeps, options: ServerOptions = {}): P
   };
 }
 
-function loadDefaultSystemMail(): Promise<SystemMailRenderer> {
-  return loadSystemTemplates();
+async function loadSystemMail(dir: string | undefined): Promise<SystemMailRenderer> {
+  try {
+    return await loadSystemTemplates(dir);
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new UserError(`cannot start: a system mail template cannot be loaded: ${reason}`);
+  }
 }
 
 /** TRUST_PROXY as fastify takes it: a hop count becomes "trust the nearest N hops". */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listSegments } from '../stories/story.repository.ts';
 import { toEmailAddress } from '../subscribers/email-address.ts';
-import { confirmSignUp, requestSignUp } from '../subscribers/sign-up.ts';
+import { confirmSignUp, releaseConfirmationSlot, requestSignUp } from '../subscribers/sign-up.ts';
 import { findSubscriber, followedSegmentNames } from '../subscribers/subscriber.repository.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { formStampAge, signFormStamp } from './form-stamp.ts';
@@ -32,27 +32,18 @@ export const FORM_STAMP_FIELD = 'form_stamp';
 /**
  * Double opt-in. GET /subscribe: the form, with a honeypot field and a signed time stamp. POST
  * /subscribe (email, segment ids or slugs, the stamp): creates a pending subscriber, records what was
- * shown, and mails the confirmation link after the answer has gone out, at most once per address per
+ * shown, and mails the confirmation link before answering, at most once per address per
  * SIGNUP_CONFIRM_INTERVAL. The answer is the same page whatever the address's state (new, pending,
  * active, suppressed, throttled) and for a filled honeypot or a form sent faster than
- * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed). An address the strict parser refuses and
- * a missing or expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token activates.
+ * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed), except when the confirmation could not be
+ * handed to the mailer: then the slot is given back and the answer is a 503 asking to try again later.
+ * An address the strict parser refuses and a missing or expired stamp get 400. Rate-limited per IP in
+ * this process. GET /confirm/:token activates.
  */
 // Long: the sign-up route table (form, submit, confirm) and the welcome mail they share.
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
   const { deps, secrets, signUpLimiter } = context;
   const { confirmIntervalSeconds, minFillSeconds } = deps.config.signUp;
-  // Confirmation mails go out after their answer; closing the server waits for them.
-  const mailing = new Set<Promise<void>>();
-  server.addHook('onClose', async () => {
-    await Promise.allSettled([...mailing]);
-  });
-  const afterAnswer = (reply: FastifyReply, work: () => Promise<void>) => {
-    reply.raw.once('close', () => {
-      const running = work().finally(() => mailing.delete(running));
-      mailing.add(running);
-    });
-  };
   const checkInbox = (reply: FastifyReply) =>
     sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
 
@@ -136,7 +127,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     const tracking = trackingShown
       ? fields(request.body, 'tracking')[0] === 'yes'
       : deps.config.trackingDefault;
-    const { subscriberId, outcome } = await requestSignUp(
+    const { subscriberId, outcome, slot } = await requestSignUp(
       deps.db,
       {
         email,
@@ -157,19 +148,29 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         subscriberId,
         expiresAt: Math.floor(Date.now() / 1000) + CONFIRM_TTL_SECONDS,
       });
-      // Mailed once the answer is out: the answer takes as long for a new address as for a known one.
-      afterAnswer(reply, () =>
-        sendSystemMail(
-          context,
-          request.log,
-          'confirm',
-          { subscriberId, email },
-          {
-            confirm_url: `${deps.config.publicUrl}/confirm/${token}`,
-            segments: segmentList(segments.map((segment) => segment.name)),
-          },
-        ),
+      // Mailed before answering, so the answer can be honest when it fails. The price: a new address
+      // is answered one mail hand-off later than a known one.
+      const handedOver = await sendSystemMail(
+        context,
+        request.log,
+        'confirm',
+        { subscriberId, email },
+        {
+          confirm_url: `${deps.config.publicUrl}/confirm/${token}`,
+          segments: segmentList(segments.map((segment) => segment.name)),
+        },
       );
+      if (!handedOver) {
+        // Not mailed: the address must not wait SIGNUP_CONFIRM_INTERVAL for a mail that never left.
+        if (slot) await releaseConfirmationSlot(deps.db, slot);
+        reply.header('retry-after', '300');
+        return sendPage(
+          reply,
+          503,
+          'We could not send the confirmation',
+          html`<p>Your confirmation mail could not be sent just now, so nothing was sent to you. Please <a href="/subscribe">try again</a> in a few minutes.</p>`,
+        );
+      }
     }
     return checkInbox(reply);
   });

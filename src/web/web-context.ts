@@ -50,7 +50,8 @@ export interface WebContext {
   ackAfterWrite: boolean;
   links: LinkResolver;
   mailer: Mailer;
-  systemMail: () => Promise<SystemMailRenderer>;
+  /** Loaded before the server starts. */
+  systemMail: SystemMailRenderer;
   signUpLimiter: RateLimiter;
 }
 
@@ -98,8 +99,8 @@ export function maskEmail(email: string): string {
 }
 
 /**
- * Sends one system mail (confirm, welcome, goodbye) to a subscriber. Never throws: a failure is logged,
- * since the change it reports is already stored.
+ * Sends one system mail (confirm, welcome, goodbye) to a subscriber. Never throws: a failure is logged
+ * and the answer is false; true once the mailer took the message.
  */
 export async function sendSystemMail(
   context: WebContext,
@@ -107,10 +108,10 @@ export async function sendSystemMail(
   kind: 'confirm' | 'welcome' | 'goodbye',
   to: { subscriberId: string; email: string },
   vars: Record<string, string>,
-): Promise<void> {
+): Promise<boolean> {
   const { config } = context.deps;
   try {
-    const message = (await context.systemMail()).render(kind, {
+    const message = context.systemMail.render(kind, {
       postal_address: config.sender.postalAddress,
       ...vars,
     });
@@ -124,7 +125,9 @@ export async function sendSystemMail(
       messageId: `<${kind}.${to.subscriberId}.${Date.now().toString(36)}@${config.sender.bounceDomain}>`,
     });
     if (!result.ok) log.warn({ kind, reason: result.message }, 'system mail not sent');
+    return result.ok;
   } catch (error) {
     log.error({ err: error, kind }, 'system mail failed');
+    return false;
   }
 }

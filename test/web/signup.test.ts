@@ -1,7 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
 import type { Mailer } from '../../src/delivery/mailer.ts';
 import { createSmtpMailer } from '../../src/delivery/smtp-mailer.ts';
+import { UserError } from '../../src/errors.ts';
 import { signToken } from '../../src/tracking/token.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
@@ -34,12 +38,12 @@ afterAll(async () => {
 });
 
 /** Posts the form as a browser does: with the signed stamp of a freshly served form. */
-const subscribe = async (body: URLSearchParams) => {
-  const form = await (await fetch(`${server.url}/subscribe`)).text();
+const subscribe = async (body: URLSearchParams, base = server.url) => {
+  const form = await (await fetch(`${base}/subscribe`)).text();
   body.set('form_stamp', /name="form_stamp" value="([^"]+)"/.exec(form)?.[1] ?? '');
-  return fetch(`${server.url}/subscribe`, { method: 'POST', body });
+  return fetch(`${base}/subscribe`, { method: 'POST', body });
 };
-/** The confirmation is mailed after the answer: wait until the sink holds a message to `to`. */
+/** Mails sent after an answer (welcome, goodbye): wait until the sink holds a message to `to`. */
 const mailTo = async (to: string) => {
   for (let i = 0; i < 200 && !sink.messages.some((m) => m.envelopeTo.includes(to)); i++)
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -152,5 +156,47 @@ describe('double opt-in sign-up', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('600');
     expect(await subscriberByEmail('late@example.org')).toBeUndefined();
+  });
+});
+
+describe('a confirmation the mailer does not take', () => {
+  it('gives the address its slot back and says so with 503, so a second try mails it', async () => {
+    let refuse = true;
+    const picky = await startSmtpSink({
+      onRcptTo: () =>
+        refuse ? Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }) : undefined,
+    });
+    const pickyMailer = createSmtpMailer({ url: picky.url, maxConnections: 1 });
+    const pickyServer = await startServer(app, { port: 0, host: '127.0.0.1', mailer: pickyMailer });
+    try {
+      const refused = await subscribe(new URLSearchParams({ email: 'erin@example.org' }), pickyServer.url);
+      expect(refused.status).toBe(503);
+      const page = await refused.text();
+      expect(page).toContain('could not be sent');
+      expect(page).not.toContain('on its way');
+      const pending = await subscriberByEmail('erin@example.org');
+      expect(pending?.status).toBe('pending');
+      expect(pending?.confirmation_sent_at).toBeNull();
+
+      refuse = false;
+      const again = await subscribe(new URLSearchParams({ email: 'erin@example.org' }), pickyServer.url);
+      expect(again.status).toBe(200);
+      expect(await again.text()).toContain('on its way');
+      expect(picky.messages.filter((m) => m.envelopeTo.includes('erin@example.org'))).toHaveLength(1);
+      expect((await subscriberByEmail('erin@example.org'))?.confirmation_sent_at).toBeInstanceOf(Date);
+    } finally {
+      await pickyServer.close();
+      await pickyMailer.close();
+      await picky.close();
+    }
+  });
+
+  it('keeps the server from starting when a system mail template cannot be loaded', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'recap-no-templates-'));
+    const starting = startServer(app, { port: 0, host: '127.0.0.1', templatesDir: empty });
+    await expect(starting).rejects.toBeInstanceOf(UserError);
+    await expect(starting).rejects.toThrow(
+      /^cannot start: a system mail template cannot be loaded: .*confirm\.mjml[^\n]*$/,
+    );
   });
 });

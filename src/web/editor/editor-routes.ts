@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../../calendar/iso-week.ts';
 import type { Mailer } from '../../delivery/mailer.ts';
+import type { SystemTemplates } from '../../render/system-mail.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
@@ -19,6 +20,8 @@ import { scheduleBody, weeksBody } from './weeks-page.ts';
 export interface EditorRouteOptions {
   /** Sends the "Send test" mails; defaults to createMailer(config), closed with the server. */
   mailer?: Mailer;
+  /** Renders the notice beside a test send (loaded by startServer before it listens). */
+  systemMail: SystemTemplates;
   /** The clock of "this week" and of rebuilds. */
   now?: () => Date;
 }
@@ -32,7 +35,7 @@ export interface EditorRouteOptions {
 export async function registerEditorRoutes(
   server: FastifyInstance,
   deps: WebDeps,
-  options: EditorRouteOptions = {},
+  options: EditorRouteOptions,
 ): Promise<void> {
   const hostsByPort = new Map<number, ReadonlySet<string>>();
   const secureCookie = deps.config.http.editorUrl?.startsWith('https:') ? '; Secure' : '';
@@ -124,7 +127,7 @@ export async function registerEditorRoutes(
       );
     });
 
-    await registerIssueRoutes(editor, deps, { mailer: options.mailer, now });
+    await registerIssueRoutes(editor, deps, { mailer: options.mailer, systemMail: options.systemMail, now });
     registerIngestionRoute(editor, deps, now);
   });
 }
