@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RenderedMessage } from '../render/rendered-message.ts';
 import { listSegments } from '../stories/story.repository.ts';
 import { toEmailAddress } from '../subscribers/email-address.ts';
 import { confirmSignUp, releaseConfirmationSlot, requestSignUp } from '../subscribers/sign-up.ts';
@@ -10,6 +11,8 @@ import {
   consentContext,
   fields,
   invalidLinkPage,
+  mailSystemMessage,
+  renderSystemMail,
   sendPage,
   sendSystemMail,
   type WebContext,
@@ -32,18 +35,29 @@ export const FORM_STAMP_FIELD = 'form_stamp';
 /**
  * Double opt-in. GET /subscribe: the form, with a honeypot field and a signed time stamp. POST
  * /subscribe (email, segment ids or slugs, the stamp): creates a pending subscriber, records what was
- * shown, and mails the confirmation link before answering, at most once per address per
- * SIGNUP_CONFIRM_INTERVAL. The answer is the same page whatever the address's state (new, pending,
+ * shown, and mails the confirmation link after the answer has gone out, at most once per address per
+ * SIGNUP_CONFIRM_INTERVAL; a confirmation the mailer does not take gives that slot back, so the person
+ * may try again at once. The answer is the same page whatever the address's state (new, pending,
  * active, suppressed, throttled) and for a filled honeypot or a form sent faster than
- * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed), except when the confirmation could not be
- * handed to the mailer: then the slot is given back and the answer is a 503 asking to try again later.
- * An address the strict parser refuses and a missing or expired stamp get 400. Rate-limited per IP in
- * this process. GET /confirm/:token activates.
+ * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed); only a confirmation that cannot even be
+ * rendered gets a 503 page (and its slot back). An address the strict parser refuses and a missing or
+ * expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token activates.
  */
 // Long: the sign-up route table (form, submit, confirm) and the welcome mail they share.
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
   const { deps, secrets, signUpLimiter } = context;
   const { confirmIntervalSeconds, minFillSeconds } = deps.config.signUp;
+  // Confirmation mails go out after their answer; closing the server waits for them.
+  const mailing = new Set<Promise<void>>();
+  server.addHook('onClose', async () => {
+    await Promise.allSettled([...mailing]);
+  });
+  const afterAnswer = (reply: FastifyReply, work: () => Promise<void>) => {
+    reply.raw.once('close', () => {
+      const running = work().finally(() => mailing.delete(running));
+      mailing.add(running);
+    });
+  };
   const checkInbox = (reply: FastifyReply) =>
     sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
 
@@ -148,29 +162,40 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         subscriberId,
         expiresAt: Math.floor(Date.now() / 1000) + CONFIRM_TTL_SECONDS,
       });
-      // Mailed before answering, so the answer can be honest when it fails. The price: a new address
-      // is answered one mail hand-off later than a known one.
-      const handedOver = await sendSystemMail(
-        context,
-        request.log,
-        'confirm',
-        { subscriberId, email },
-        {
+      let message: RenderedMessage;
+      try {
+        message = renderSystemMail(context, 'confirm', {
           confirm_url: `${deps.config.publicUrl}/confirm/${token}`,
           segments: segmentList(segments.map((segment) => segment.name)),
-        },
-      );
-      if (!handedOver) {
-        // Not mailed: the address must not wait SIGNUP_CONFIRM_INTERVAL for a mail that never left.
+        });
+      } catch (error) {
+        request.log.error({ err: error, kind: 'confirm' }, 'system mail failed');
         if (slot) await releaseConfirmationSlot(deps.db, slot);
         reply.header('retry-after', '300');
         return sendPage(
           reply,
           503,
           'We could not send the confirmation',
-          html`<p>Your confirmation mail could not be sent just now, so nothing was sent to you. Please <a href="/subscribe">try again</a> in a few minutes.</p>`,
+          html`<p>Nothing was sent to you. Please <a href="/subscribe">try again</a> in a few minutes.</p>`,
         );
       }
+      // Handed to the mailer once the answer is out: the answer takes as long for a new address as for
+      // a known one, so it cannot tell which addresses are subscribed. A mail the mailer does not take
+      // must not hold the address's slot for SIGNUP_CONFIRM_INTERVAL.
+      afterAnswer(reply, async () => {
+        const handedOver = await mailSystemMessage(
+          context,
+          request.log,
+          'confirm',
+          { subscriberId, email },
+          message,
+        );
+        if (!handedOver && slot) {
+          await releaseConfirmationSlot(deps.db, slot).catch((error: unknown) =>
+            request.log.error({ err: error }, 'confirmation slot not released'),
+          );
+        }
+      });
     }
     return checkInbox(reply);
   });

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type ParsedMail, simpleParser } from 'mailparser';
 
@@ -6,6 +6,9 @@ export interface OutboxMail {
   file: string;
   parsed: ParsedMail;
 }
+
+/** Parsed files by path, size and mtime: polling a folder of hundreds of issues parses each one once. */
+const parsedFiles = new Map<string, { stamp: string; parsed: Promise<ParsedMail> }>();
 
 /** Every complete .eml file of an outbox folder, parsed (none when the folder does not exist yet). */
 export async function readOutbox(dir: string): Promise<OutboxMail[]> {
@@ -16,10 +19,17 @@ export async function readOutbox(dir: string): Promise<OutboxMail[]> {
     return [];
   }
   return Promise.all(
-    names.map(async (name) => ({
-      file: name,
-      parsed: await simpleParser(await readFile(path.join(dir, name))),
-    })),
+    names.map(async (name) => {
+      const file = path.join(dir, name);
+      const { size, mtimeMs } = await stat(file);
+      const stamp = `${size} ${mtimeMs}`;
+      let entry = parsedFiles.get(file);
+      if (entry?.stamp !== stamp) {
+        entry = { stamp, parsed: readFile(file).then((raw) => simpleParser(raw)) };
+        parsedFiles.set(file, entry);
+      }
+      return { file: name, parsed: await entry.parsed };
+    }),
   );
 }
 
