@@ -78,9 +78,11 @@ async function followConfirmation(link: string): Promise<{ status: number; page:
   return { status: pressed.status, page: await pressed.text() };
 }
 
-describe('commands of the built CLI', () => {
+// Generous limits: each command starts the embedded database (seconds, many more on a busy machine).
+describe('commands of the built CLI', { timeout: 120_000 }, () => {
   it('recap demo writes the issue for every demo reader and the send-finished alert to the outbox', async () => {
-    const demo = await runCli(['demo'], env, dir);
+    // 220 readers rendered and written: seconds on an idle machine, minutes on a crowded one.
+    const demo = await runCli(['demo'], env, dir, 280_000);
     expect(demo.stderr).toBe('');
     expect(demo.code).toBe(0);
     week = /Weekly AI Recap (\d{4}-W\d{2})/.exec(demo.stdout)?.[1] ?? '';
@@ -101,7 +103,7 @@ describe('commands of the built CLI', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.parsed.subject).toBe(`[recap] The send of ${week} finished: ${sent} sent`);
     expect(alerts[0]?.parsed.text).toContain(`${sent} sent, 0 failed`);
-  }, 180_000);
+  }, 300_000);
 
   it('recap subscribers sunset mails the re-engagement question with working links', async () => {
     const before = new Set((await readOutbox(outbox)).map((mail) => mail.file));
@@ -130,11 +132,11 @@ describe('commands of the built CLI', () => {
   });
 });
 
-describe('recap serve with the outbox mailer', () => {
+describe('recap serve with the outbox mailer', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     expect(week, 'the demo ran').not.toBe('');
     served = await startServeCli(env, dir);
-  });
+  }, 180_000);
 
   it('sign-up mails a confirmation; its link confirms and a welcome mail follows', async () => {
     const answer = await signUp(publicUrl, 'new.reader@example.com');
@@ -203,12 +205,12 @@ describe('recap serve with the outbox mailer', () => {
   });
 });
 
-describe('recap serve with SMTP_URL', () => {
+describe('recap serve with SMTP_URL', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     // The embedded database has one process at a time: the outbox server makes way for this one.
     await served?.stop();
     served = await startServeCli({ ...env, SMTP_URL: sink.url }, dir);
-  });
+  }, 180_000);
 
   it('sign-up hands the confirmation to the SMTP server; confirming sends the welcome there', async () => {
     const answer = await signUp(publicUrl, 'smtp.reader@example.com');

@@ -46,7 +46,7 @@ export function recipientsOf(mail: ParsedMail): string[] {
 export async function waitForMail<T>(
   find: () => Promise<T | undefined> | T | undefined,
   describe: string,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
