@@ -6,6 +6,10 @@
 // modification time; bin/recap.js compares those with the files on disk (a few stat calls) and rebuilds
 // on any difference. Each build goes to its own folder, renamed into place when complete, so processes
 // started together never read a half-written build.
+//
+// The build reads no project file at run time: the bundled code sits in dist/build-*/chunks/, where a
+// path relative to import.meta.url leads nowhere, so templates/*.mjml are compiled in as text (see
+// inlineProjectTemplates) and, being inputs of the build, are part of its fingerprint.
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -82,6 +86,8 @@ export async function buildCli() {
       tsconfig: path.join(root, 'tsconfig.json'),
       jsx: 'automatic',
       chunkNames: 'chunks/[name]-[hash]',
+      loader: { '.mjml': 'text' },
+      plugins: [inlineProjectTemplates],
       metafile: true,
       logLevel: 'warning',
     });
@@ -95,7 +101,6 @@ export async function buildCli() {
       continue;
     }
     const print = fingerprint(inputs);
-    // Same depth as src/<folder>/, so paths relative to import.meta.url (../../templates/) still resolve.
     const dir = `build-${print}`;
     const target = path.join(distDir, dir);
     if (existsSync(target)) rmSync(temp, { recursive: true, force: true });
@@ -114,6 +119,35 @@ export async function buildCli() {
     return path.join(target, 'main.js');
   }
 }
+
+/** The module that reads templates/ beside the sources; in the build it holds their text instead. */
+const projectTemplatesModule = path.join(root, 'src/render/project-templates.ts');
+
+/**
+ * Replaces src/render/project-templates.ts by a module that imports every templates/*.mjml as text
+ * (the `.mjml` loader), with the same export: the built CLI finds its templates wherever it runs.
+ */
+const inlineProjectTemplates = {
+  name: 'inline-project-templates',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]project-templates\.ts$/ }, (args) => {
+      if (path.resolve(args.path) !== projectTemplatesModule) return undefined;
+      const names = readdirSync(path.join(root, 'templates'))
+        .filter((name) => name.endsWith('.mjml'))
+        .sort();
+      const contents = [
+        ...names.map((name, index) => `import text${index} from '../../templates/${name}';`),
+        `const texts = new Map([${names.map((name, index) => `[${JSON.stringify(name)}, text${index}]`).join(', ')}]);`,
+        'export async function readProjectTemplate(name) {',
+        '  const text = texts.get(name);',
+        "  if (text === undefined) throw new Error('templates/' + name + ': not in this build');",
+        '  return text;',
+        '}',
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: path.dirname(projectTemplatesModule) };
+    });
+  },
+};
 
 /** Every dependency of package.json but those bundled into dist/ (see the build options). */
 function externalPackages() {

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mjml from 'mjml';
 import { themeVariables } from '../../emails/theme.ts';
 import { greetingFor } from './edition-renderer.ts';
 import { escapeHtml } from './html-escape.ts';
+import { readProjectTemplate } from './project-templates.ts';
 import type { RenderedMessage } from './rendered-message.ts';
 import { safeHttpUrl } from './safe-url.ts';
 
@@ -35,7 +35,6 @@ interface Compiled {
 }
 
 const VARIABLE = /\{\{([a-z_]+)\}\}/;
-const defaultDir = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 /** Replaces `{{theme.NAME}}` by the shared theme tokens; an unknown token is an error at its line. */
 function applyTheme(source: string, file: string): string {
@@ -67,8 +66,8 @@ function decodeTitle(title: string): string {
     .trim();
 }
 
-async function compile(file: string): Promise<Compiled> {
-  const raw = await readFile(file, 'utf8');
+/** `file` names the template in errors; `folder`, when the template is a file on disk, resolves its mj-include. */
+async function compile(file: string, raw: string, folder: string | undefined): Promise<Compiled> {
   const source = applyTheme(raw, file);
   let result: Awaited<ReturnType<typeof mjml>>;
   try {
@@ -78,7 +77,7 @@ async function compile(file: string): Promise<Compiled> {
       // No web fonts: MJML would otherwise link Google Fonts for "Roboto" in the system font stack.
       fonts: {},
       minify: false,
-      filePath: file,
+      ...(folder === undefined ? {} : { filePath: file }),
     });
   } catch (error) {
     const details = (error as { errors?: Array<{ line?: number; message?: string; tagName?: string }> })
@@ -116,13 +115,19 @@ function namesIn(parts: string[]): string[] {
 }
 
 /**
- * Compiles every system mail template (`confirm`, `welcome`, `goodbye`, `test-notice`, `reengage` `.mjml` in `dir`,
- * default the project's templates/) once, with MJML strict validation. Throws at start-up with the file
- * and line of the first invalid template.
+ * Compiles every system mail template (`confirm`, `welcome`, `goodbye`, `test-notice`, `reengage` `.mjml`)
+ * once, with MJML strict validation: those of `dir` when given, else the project's templates/ (built
+ * into the compiled CLI). Throws with the file and line of the first missing or invalid template; a
+ * caller that keeps the result must not keep a failed attempt.
  */
-export async function loadSystemTemplates(dir: string = defaultDir): Promise<SystemTemplates> {
+export async function loadSystemTemplates(dir?: string): Promise<SystemTemplates> {
   const compiled = new Map<SystemMailKind, Compiled>();
-  for (const kind of systemMailKinds) compiled.set(kind, await compile(path.join(dir, `${kind}.mjml`)));
+  for (const kind of systemMailKinds) {
+    const name = `${kind}.mjml`;
+    const file = dir === undefined ? `templates/${name}` : path.join(dir, name);
+    const raw = dir === undefined ? await readProjectTemplate(name) : await readFile(file, 'utf8');
+    compiled.set(kind, await compile(file, raw, dir));
+  }
   return {
     render(kind, given) {
       const template = compiled.get(kind);

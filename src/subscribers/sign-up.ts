@@ -24,20 +24,28 @@ export type SignUpOutcome =
   /** A confirmation went to this address less than SIGNUP_CONFIRM_INTERVAL ago: not mailed again. */
   | 'throttled';
 
+/** The address's confirmation slot as requestSignUp claimed it: what releaseConfirmationSlot puts back. */
+export interface ConfirmationSlot {
+  subscriberId: string;
+  claimedAt: Date;
+  previous: Date | null;
+}
+
 /**
  * First half of double opt-in: creates the subscriber as 'pending' (never mailed the recap) when new,
  * and, when a confirmation may be mailed, claims the address's confirmation slot and records the
  * request with what was shown. At most one confirmation per address per `confirmIntervalSeconds`,
  * held in the database (subscribers.confirmation_sent_at) so it holds across processes. A suppressed
  * (bounced, complained) or active address is never mailed. The address is only activated by
- * confirmSignUp.
+ * confirmSignUp. With outcome 'confirm' comes the claimed `slot`: give it back with
+ * releaseConfirmationSlot when the mail is not handed to the mailer.
  */
 export async function requestSignUp(
   db: Db,
   request: SignUpRequest,
   context: ConsentContext,
   confirmIntervalSeconds: number,
-): Promise<{ subscriberId: string; outcome: SignUpOutcome }> {
+): Promise<{ subscriberId: string; outcome: SignUpOutcome; slot?: ConfirmationSlot }> {
   // Erased on request: never recreated from a form (the page answers as for any other address).
   if (await isErased(db, request.email)) return { subscriberId: '', outcome: 'suppressed' };
   return db.transaction().execute(async (trx) => {
@@ -48,7 +56,7 @@ export async function requestSignUp(
       .execute();
     const row = await trx
       .selectFrom('subscribers')
-      .select(['id', 'status'])
+      .select(['id', 'status', 'confirmation_sent_at'])
       .where('email', '=', request.email)
       .forUpdate()
       .executeTakeFirstOrThrow();
@@ -58,7 +66,8 @@ export async function requestSignUp(
     }
     const claimed = await trx
       .updateTable('subscribers')
-      .set({ confirmation_sent_at: sql<Date>`now()` })
+      // Whole milliseconds: the time comes back as a JavaScript Date, and releasing compares it.
+      .set({ confirmation_sent_at: sql<Date>`date_trunc('milliseconds', now())` })
       .where('id', '=', row.id)
       .where((eb) =>
         eb.or([
@@ -70,16 +79,35 @@ export async function requestSignUp(
           ),
         ]),
       )
-      .returning('id')
+      .returning('confirmation_sent_at')
       .executeTakeFirst();
-    if (!claimed) return { subscriberId: row.id, outcome: 'throttled' as const };
+    if (!claimed?.confirmation_sent_at) return { subscriberId: row.id, outcome: 'throttled' as const };
     await appendConsent(trx, row.id, 'signup-requested', context, {
       segmentIds: [...request.segmentIds],
       ...(request.tracking === undefined ? {} : { tracking: request.tracking }),
       shown: request.shown,
     });
-    return { subscriberId: row.id, outcome: 'confirm' as const };
+    const slot = {
+      subscriberId: row.id,
+      claimedAt: claimed.confirmation_sent_at,
+      previous: row.confirmation_sent_at,
+    };
+    return { subscriberId: row.id, outcome: 'confirm' as const, slot };
   });
+}
+
+/**
+ * Gives back a confirmation slot whose mail never reached the mailer, so the person may ask again at
+ * once: restores the address's previous confirmation time, unless another claim took the slot since.
+ * Idempotent.
+ */
+export async function releaseConfirmationSlot(db: Db, slot: ConfirmationSlot): Promise<void> {
+  await db
+    .updateTable('subscribers')
+    .set({ confirmation_sent_at: slot.previous })
+    .where('id', '=', slot.subscriberId)
+    .where('confirmation_sent_at', '=', slot.claimedAt)
+    .execute();
 }
 
 export type ConfirmOutcome = 'confirmed' | 'already-active' | 'not-requested' | 'suppressed' | 'unknown';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { UserError } from '../errors.ts';
 import { defaultLinkBase, reachableUrl } from '../http-address.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
@@ -40,8 +41,10 @@ export interface ServerOptions {
   host?: string;
   /** The service's logger (built by the CLI): errors and events as log records. Default: no log. */
   logger?: FastifyBaseLogger;
-  /** Renders the system mails; defaults to the MJML templates of src/render/system-mail.ts. */
+  /** Renders the system mails; defaults to the project's MJML templates, loaded before the server starts. */
   systemMail?: SystemMailRenderer;
+  /** Loads the system mail templates from this folder instead of the project's templates/. */
+  templatesDir?: string;
   events?: EventWriterOptions;
   /** Folder of this server's spool of events the database could not take; default RECAP_DATA_DIR/tracking-spool. */
   spoolDir?: string;
@@ -64,9 +67,13 @@ export interface RunningServer {
 
 /**
  * Starts the one HTTP server: tracking pixel and click redirect, one-click unsubscribe, preferences,
- * double opt-in sign-up, archive, plus the editor routes. Security headers on every response.
+ * double opt-in sign-up, archive, plus the editor routes. Security headers on every response. Refuses to
+ * start (a UserError naming the template) when a system mail template cannot be loaded.
  */
 export async function startServer(deps: ServerDeps, options: ServerOptions = {}): Promise<RunningServer> {
+  // First, before anything that holds a socket or a timer: a server that cannot mail its readers'
+  // confirmations must not start and answer "a confirmation link is on its way".
+  const systemMail = options.systemMail ?? (await loadSystemMail(options.templatesDir));
   const server = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // A line per pixel hit would drown the errors and cost more than the request itself.
@@ -86,7 +93,6 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     retentionDays: deps.config.trackingRetentionDays,
     log: (line) => server.log.info(line),
   });
-  let systemMail: Promise<SystemMailRenderer> | undefined;
   // Routes read `served.config` on every request: with PUBLIC_URL unset, links follow the port really
   // bound once it is known (PORT=0 picks one at listen; a test may pass another port than PORT).
   const served: ServerDeps = { ...deps };
@@ -97,10 +103,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     ackAfterWrite,
     links: createLinkResolver(deps.db),
     mailer,
-    systemMail: () => {
-      systemMail ??= options.systemMail ? Promise.resolve(options.systemMail) : loadDefaultSystemMail();
-      return systemMail;
-    },
+    systemMail,
     signUpLimiter: createRateLimiter(options.signUpsPerHour ?? 10, 3_600_000),
   };
 
@@ -123,7 +126,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
   await registerIngestRoutes(server, served);
-  await registerEditorRoutes(server, served, { mailer });
+  await registerEditorRoutes(server, served, { mailer, systemMail });
 
   const host = options.host ?? deps.config.http.host;
   await server.listen({ port: options.port ?? deps.config.http.port, host });
@@ -203,8 +206,13 @@ function createTrackingWriter(
   return events;
 }
 
-function loadDefaultSystemMail(): Promise<SystemMailRenderer> {
-  return loadSystemTemplates();
+async function loadSystemMail(dir: string | undefined): Promise<SystemMailRenderer> {
+  try {
+    return await loadSystemTemplates(dir);
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new UserError(`cannot start: a system mail template cannot be loaded: ${reason}`);
+  }
 }
 
 /** TRUST_PROXY as fastify takes it: a hop count becomes "trust the nearest N hops". */

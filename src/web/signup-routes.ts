@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RenderedMessage } from '../render/rendered-message.ts';
 import { listSegments } from '../stories/story.repository.ts';
 import { toEmailAddress } from '../subscribers/email-address.ts';
-import { confirmSignUp, requestSignUp } from '../subscribers/sign-up.ts';
+import { confirmSignUp, releaseConfirmationSlot, requestSignUp } from '../subscribers/sign-up.ts';
 import { findSubscriber, followedSegmentNames } from '../subscribers/subscriber.repository.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { formStampAge, signFormStamp } from './form-stamp.ts';
@@ -10,7 +11,9 @@ import {
   consentContext,
   fields,
   invalidLinkPage,
+  mailSystemMessage,
   maskEmail,
+  renderSystemMail,
   sendPage,
   sendSystemMail,
   type WebContext,
@@ -35,11 +38,13 @@ export const FORM_STAMP_FIELD = 'form_stamp';
  * Double opt-in. GET /subscribe: the form, with a honeypot field and a signed time stamp. POST
  * /subscribe (email, segment ids or slugs, the stamp): creates a pending subscriber, records what was
  * shown, and mails the confirmation link after the answer has gone out, at most once per address per
- * SIGNUP_CONFIRM_INTERVAL. The answer is the same page whatever the address's state (new, pending,
+ * SIGNUP_CONFIRM_INTERVAL; a confirmation the mailer does not take gives that slot back, so the person
+ * may try again at once. The answer is the same page whatever the address's state (new, pending,
  * active, suppressed, throttled) and for a filled honeypot or a form sent faster than
- * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed). An address the strict parser refuses and
- * a missing or expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token shows a
- * button (link scanners fetch every link); POST /confirm/:token activates.
+ * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed); only a confirmation that cannot even be
+ * rendered gets a 503 page (and its slot back). An address the strict parser refuses and a missing or
+ * expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token shows a button (link
+ * scanners fetch every link); POST /confirm/:token activates.
  */
 // Long: the sign-up route table (form, submit, confirm) and the welcome mail they share.
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
@@ -138,7 +143,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     // an old form) is untracked, whatever TRACKING_DEFAULT says (that applies to CSV imports only).
     const trackingShown = fields(request.body, 'tracking_shown')[0] === 'yes';
     const tracking = trackingShown && fields(request.body, 'tracking')[0] === 'yes';
-    const { subscriberId, outcome } = await requestSignUp(
+    const { subscriberId, outcome, slot } = await requestSignUp(
       deps.db,
       {
         email,
@@ -159,19 +164,40 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         subscriberId,
         expiresAt: Math.floor(Date.now() / 1000) + CONFIRM_TTL_SECONDS,
       });
-      // Mailed once the answer is out: the answer takes as long for a new address as for a known one.
-      afterAnswer(reply, () =>
-        sendSystemMail(
+      let message: RenderedMessage;
+      try {
+        message = renderSystemMail(context, 'confirm', {
+          confirm_url: `${deps.config.publicUrl}/confirm/${token}`,
+          segments: segmentList(segments.map((segment) => segment.name)),
+        });
+      } catch (error) {
+        request.log.error({ err: error, kind: 'confirm' }, 'system mail failed');
+        if (slot) await releaseConfirmationSlot(deps.db, slot);
+        reply.header('retry-after', '300');
+        return sendPage(
+          reply,
+          503,
+          'We could not send the confirmation',
+          html`<p>Nothing was sent to you. Please <a href="/subscribe">try again</a> in a few minutes.</p>`,
+        );
+      }
+      // Handed to the mailer once the answer is out: the answer takes as long for a new address as for
+      // a known one, so it cannot tell which addresses are subscribed. A mail the mailer does not take
+      // must not hold the address's slot for SIGNUP_CONFIRM_INTERVAL.
+      afterAnswer(reply, async () => {
+        const handedOver = await mailSystemMessage(
           context,
           request.log,
           'confirm',
           { subscriberId, email },
-          {
-            confirm_url: `${deps.config.publicUrl}/confirm/${token}`,
-            segments: segmentList(segments.map((segment) => segment.name)),
-          },
-        ),
-      );
+          message,
+        );
+        if (!handedOver && slot) {
+          await releaseConfirmationSlot(deps.db, slot).catch((error: unknown) =>
+            request.log.error({ err: error }, 'confirmation slot not released'),
+          );
+        }
+      });
     }
     return checkInbox(reply);
   });

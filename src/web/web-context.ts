@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { EditionSettings } from '../delivery/edition-messages.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import type { RenderedMessage } from '../render/rendered-message.ts';
 import type { SystemTemplates } from '../render/system-mail.ts';
 import type { ConsentContext } from '../subscribers/consent-log.ts';
 import type { EventWriter } from '../tracking/event-writer.ts';
@@ -51,7 +52,8 @@ export interface WebContext {
   ackAfterWrite: boolean;
   links: LinkResolver;
   mailer: Mailer;
-  systemMail: () => Promise<SystemMailRenderer>;
+  /** Loaded before the server starts. */
+  systemMail: SystemMailRenderer;
   signUpLimiter: RateLimiter;
 }
 
@@ -98,23 +100,33 @@ export function maskEmail(email: string): string {
   return `${local.slice(0, 1)}•••@${domain}`;
 }
 
+type SystemMailKind = 'confirm' | 'welcome' | 'goodbye';
+
+/** Renders one system mail with the sender's postal address. Throws when a variable is missing or bad. */
+export function renderSystemMail(
+  context: WebContext,
+  kind: SystemMailKind,
+  vars: Record<string, string>,
+): RenderedMessage {
+  return context.systemMail.render(kind, {
+    postal_address: context.deps.config.sender.postalAddress,
+    ...vars,
+  });
+}
+
 /**
- * Sends one system mail (confirm, welcome, goodbye) to a subscriber. Never throws: a failure is logged,
- * since the change it reports is already stored.
+ * Hands a rendered system mail to the mailer. Never throws: a failure is logged and the answer is
+ * false; true once the mailer took the message.
  */
-export async function sendSystemMail(
+export async function mailSystemMessage(
   context: WebContext,
   log: FastifyRequest['log'],
-  kind: 'confirm' | 'welcome' | 'goodbye',
+  kind: SystemMailKind,
   to: { subscriberId: string; email: string },
-  vars: Record<string, string>,
-): Promise<void> {
+  message: RenderedMessage,
+): Promise<boolean> {
   const { config } = context.deps;
   try {
-    const message = (await context.systemMail()).render(kind, {
-      postal_address: config.sender.postalAddress,
-      ...vars,
-    });
     const result = await context.mailer.send({
       from: `"${config.sender.name.replace(/["\\\r\n]/g, '')}" <${config.sender.email}>`,
       to: to.email,
@@ -125,7 +137,30 @@ export async function sendSystemMail(
       messageId: `<${kind}.${to.subscriberId}.${Date.now().toString(36)}@${config.sender.bounceDomain}>`,
     });
     if (!result.ok) log.warn({ kind, reason: result.message }, 'system mail not sent');
+    return result.ok;
   } catch (error) {
     log.error({ err: error, kind }, 'system mail failed');
+    return false;
   }
+}
+
+/**
+ * Renders and sends one system mail (confirm, welcome, goodbye) to a subscriber. Never throws: a
+ * failure is logged and the answer is false; true once the mailer took the message.
+ */
+export async function sendSystemMail(
+  context: WebContext,
+  log: FastifyRequest['log'],
+  kind: SystemMailKind,
+  to: { subscriberId: string; email: string },
+  vars: Record<string, string>,
+): Promise<boolean> {
+  let message: RenderedMessage;
+  try {
+    message = renderSystemMail(context, kind, vars);
+  } catch (error) {
+    log.error({ err: error, kind }, 'system mail failed');
+    return false;
+  }
+  return mailSystemMessage(context, log, kind, to, message);
 }

@@ -1,4 +1,4 @@
-import { statSync, utimesSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -37,5 +37,31 @@ describe('the compiled CLI', () => {
     } finally {
       utimesSync(source, before.atime, before.mtime);
     }
+  });
+
+  it('holds the system mail templates: no file is read relative to a chunk, and a template edit rebuilds', async () => {
+    const build = (await import(buildScript)) as BuildModule;
+    const entry = await build.buildCli();
+    const folder = path.dirname(entry);
+    const modules = [
+      entry,
+      ...readdirSync(path.join(folder, 'chunks')).map((name) => path.join(folder, 'chunks', name)),
+    ];
+    // In dist/build-*/chunks/ a path relative to the module leads nowhere (it once looked for dist/templates/).
+    const relative = modules.filter((file) => readFileSync(file, 'utf8').includes('import.meta.url'));
+    expect(relative).toEqual([]);
+    const built = modules.map((file) => readFileSync(file, 'utf8')).join('\n');
+    expect(built).toContain('Confirm your Weekly AI Recap subscription');
+
+    const template = path.join(root, 'templates/confirm.mjml');
+    const before = statSync(template);
+    try {
+      const later = new Date(Math.max(Date.now(), before.mtimeMs) + 2_000);
+      utimesSync(template, later, later);
+      expect(build.freshEntry()).toBeNull();
+    } finally {
+      utimesSync(template, before.atime, before.mtime);
+    }
+    expect(build.freshEntry()).toBe(entry);
   });
 });

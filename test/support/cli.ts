@@ -12,11 +12,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `recap` binary as a child process, with a clean environment of our choosing. */
+/**
+ * Runs the real `recap` binary as a child process, with a clean environment of our choosing; killed
+ * after `timeoutMs` (default two minutes).
+ */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined>,
   cwd = root,
+  timeoutMs = 120_000,
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
@@ -25,7 +29,7 @@ export function runCli(
       {
         cwd,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', ...env },
-        timeout: 120_000,
+        timeout: timeoutMs,
       },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });

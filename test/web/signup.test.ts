@@ -1,5 +1,10 @@
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
+import { UserError } from '../../src/errors.ts';
 import type { Mailer } from '../../src/mail/mailer.ts';
 import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { signToken } from '../../src/tracking/token.ts';
@@ -12,6 +17,7 @@ let server: RunningServer;
 let sink: SmtpSink;
 let mailer: Mailer;
 const secrets = { current: SECRET, previous: [] };
+const templatesDir = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 beforeAll(async () => {
   app = await createTestApp({ SIGNUP_MIN_FILL_SECONDS: '0' });
@@ -34,12 +40,12 @@ afterAll(async () => {
 });
 
 /** Posts the form as a browser does: with the signed stamp of a freshly served form. */
-const subscribe = async (body: URLSearchParams) => {
-  const form = await (await fetch(`${server.url}/subscribe`)).text();
+const subscribe = async (body: URLSearchParams, base = server.url) => {
+  const form = await (await fetch(`${base}/subscribe`)).text();
   body.set('form_stamp', /name="form_stamp" value="([^"]+)"/.exec(form)?.[1] ?? '');
-  return fetch(`${server.url}/subscribe`, { method: 'POST', body });
+  return fetch(`${base}/subscribe`, { method: 'POST', body });
 };
-/** The confirmation is mailed after the answer: wait until the sink holds a message to `to`. */
+/** Mails sent after an answer (welcome, goodbye): wait until the sink holds a message to `to`. */
 const mailTo = async (to: string) => {
   for (let i = 0; i < 200 && !sink.messages.some((m) => m.envelopeTo.includes(to)); i++)
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -166,5 +172,70 @@ describe('double opt-in sign-up', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('600');
     expect(await subscriberByEmail('late@example.org')).toBeUndefined();
+  });
+});
+
+describe('a confirmation that is not mailed', () => {
+  it('gives the address its slot back when the mailer refuses it, so a second try mails it', async () => {
+    let refuse = true;
+    const picky = await startSmtpSink({
+      onRcptTo: () =>
+        refuse ? Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }) : undefined,
+    });
+    const pickyMailer = createSmtpMailer({ url: picky.url, maxConnections: 1 });
+    const pickyServer = await startServer({ ...app, mailer: pickyMailer }, { port: 0, host: '127.0.0.1' });
+    try {
+      // The answer goes out before the mail (it must not tell new addresses from known ones).
+      const refused = await subscribe(new URLSearchParams({ email: 'erin@example.org' }), pickyServer.url);
+      expect(refused.status).toBe(200);
+      for (let i = 0; i < 400 && (await subscriberByEmail('erin@example.org'))?.confirmation_sent_at; i++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      expect((await subscriberByEmail('erin@example.org'))?.confirmation_sent_at).toBeNull();
+      expect(picky.messages).toHaveLength(0);
+
+      refuse = false;
+      const again = await subscribe(new URLSearchParams({ email: 'erin@example.org' }), pickyServer.url);
+      expect(again.status).toBe(200);
+      for (let i = 0; i < 400 && picky.messages.length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(picky.messages.map((m) => m.envelopeTo)).toEqual([['erin@example.org']]);
+      expect((await subscriberByEmail('erin@example.org'))?.confirmation_sent_at).toBeInstanceOf(Date);
+    } finally {
+      await pickyServer.close();
+      await pickyMailer.close();
+      await picky.close();
+    }
+  });
+
+  it('answers 503 and keeps no slot when the confirmation cannot be rendered', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'recap-templates-'));
+    for (const name of readdirSync(templatesDir))
+      copyFileSync(path.join(templatesDir, name), path.join(dir, name));
+    // A variable the sign-up does not give: rendering the confirmation throws.
+    const confirm = path.join(dir, 'confirm.mjml');
+    writeFileSync(
+      confirm,
+      readFileSync(confirm, 'utf8').replace('{{confirm_url}}', '{{confirm_url}} {{not_given}}'),
+    );
+    const broken = await startServer({ ...app, mailer }, { port: 0, host: '127.0.0.1', templatesDir: dir });
+    try {
+      const answer = await subscribe(new URLSearchParams({ email: 'frank@example.org' }), broken.url);
+      expect(answer.status).toBe(503);
+      const page = await answer.text();
+      expect(page).toContain('We could not send the confirmation');
+      expect(page).not.toContain('on its way');
+      expect((await subscriberByEmail('frank@example.org'))?.confirmation_sent_at).toBeNull();
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('keeps the server from starting when a system mail template cannot be loaded', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'recap-no-templates-'));
+    const starting = startServer(app, { port: 0, host: '127.0.0.1', templatesDir: empty });
+    await expect(starting).rejects.toBeInstanceOf(UserError);
+    await expect(starting).rejects.toThrow(
+      /^cannot start: a system mail template cannot be loaded: .*confirm\.mjml[^\n]*$/,
+    );
   });
 });

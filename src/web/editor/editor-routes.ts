@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../../calendar/iso-week.ts';
 import type { Mailer } from '../../mail/mailer.ts';
+import type { SystemTemplates } from '../../render/system-mail.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
@@ -19,6 +20,8 @@ import { scheduleBody, weeksBody } from './weeks-page.ts';
 export interface EditorRouteOptions {
   /** Sends the "Send test" mails. */
   mailer: Mailer;
+  /** Renders the notice beside a test send (loaded by startServer before it listens). */
+  systemMail: SystemTemplates;
   /** The clock of "this week" and of rebuilds. */
   now?: () => Date;
 }
@@ -124,7 +127,7 @@ export async function registerEditorRoutes(
       );
     });
 
-    await registerIssueRoutes(editor, deps, { mailer: options.mailer, now });
+    await registerIssueRoutes(editor, deps, { mailer: options.mailer, systemMail: options.systemMail, now });
     registerIngestionRoute(editor, deps, now);
   });
 }

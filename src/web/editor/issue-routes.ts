@@ -14,7 +14,7 @@ import { formatAddress } from '../../mail/compose-mime.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
-import { loadSystemTemplates, type SystemTemplates } from '../../render/system-mail.ts';
+import type { SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
 import { parseSegmentSet, segmentSetFromKey } from '../../stories/segment-set.ts';
 import { findStory, sourceNamesOf } from '../../stories/story.repository.ts';
@@ -44,6 +44,7 @@ const sizeReader: Recipient = {
 
 interface IssueRouteOptions {
   mailer: Mailer;
+  systemMail: SystemTemplates;
   now: () => Date;
 }
 
@@ -57,7 +58,6 @@ export async function registerIssueRoutes(
   const { config, db } = deps;
   const renderer = editionRendererFor(config);
   const { mailer } = options;
-  let systemTemplates: Promise<SystemTemplates> | undefined;
 
   const rebuild = (week: string) => buildIssue(db, { ...buildSettingsOf(config), week, now: options.now() });
 
@@ -240,8 +240,7 @@ export async function registerIssueRoutes(
     });
     if (!result.ok) return back(reply, request, week, { error: `The test was not sent: ${result.message}` });
     // A short notice beside the copy says what it is and links back to this preview.
-    systemTemplates ??= loadSystemTemplates();
-    const notice = (await systemTemplates).render('test-notice', {
+    const notice = options.systemMail.render('test-notice', {
       week,
       segment: edition.segments.map((s) => s.name).join(' + '),
       // From EDITOR_URL, never from the request: a Host header is the sender's to choose.
