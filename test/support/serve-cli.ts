@@ -51,7 +51,7 @@ export async function startServeCli(env: Record<string, string | undefined>, cwd
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /serving on (http:\/\/\S+)/.exec(output);
+      const match = /serving on (http:\/\/[^\s"]+)/.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
     void exited.then((code) => reject(new Error(`recap serve exited with ${code}:\n${output}`)));
