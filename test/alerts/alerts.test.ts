@@ -160,7 +160,7 @@ describe('alerts', () => {
       config,
       mailer: mailerFor(config),
       log,
-      webhook: { attempts: 3, backoffMs: 5, timeoutMs: 300 },
+      webhook: { attempts: 3, backoffMs: 5, timeoutMs: 10_000 },
     };
     const alert = { kind: 'source-failing' as const, subject: 'x', lines: [], details: {} };
     expect(await raiseAlert(context, { ...alert, cause: 'down' })).toBe(true);
