@@ -82,7 +82,7 @@ describe('links follow PORT and HOST while PUBLIC_URL is unset', () => {
       expect(output).toContain(`links in mail start at http://localhost:${port} (PUBLIC_URL unset`);
       expect(output).not.toContain('serving on http://127.0.0.1');
       const health = await fetch(`${url.replace('localhost', '127.0.0.1')}/healthz`);
-      expect(await health.text()).toBe('ok');
+      expect(await health.json()).toMatchObject({ status: 'ok' });
     } finally {
       child.kill('SIGTERM');
     }

@@ -33,7 +33,7 @@ describe('recap commands beside `recap serve` on the embedded database', () => {
     const url = await new Promise<string>((resolve, reject) => {
       server.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /serving on (http:\/\/[^\s]+)/.exec(output);
+        const match = /serving on (http:\/\/[^\s"]+)/.exec(output);
         if (match?.[1]) resolve(match[1]);
       });
       server.stderr.on('data', (chunk: Buffer) => {

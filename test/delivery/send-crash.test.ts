@@ -214,7 +214,7 @@ describe.runIf(testDatabaseUrl)('worker processes on the real PostgreSQL', () =>
     const sent = await recap(['send', '--week', WEEK]).exited;
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toMatch(
-      new RegExp(`^${WEEK}: sent 300 · failed 0 · bounced 0 · skipped 0 · retried 0 · `),
+      new RegExp(`^${WEEK}: sent 300 · failed 0 · bounced 0 · skipped 0 · retried 0 · `, 'm'),
     );
     // Not a terminal: one JSON line per batch on stderr.
     expect(sent.stderr).toContain('"event":"send.progress"');

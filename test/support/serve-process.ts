@@ -27,7 +27,7 @@ export function startServe(env: Record<string, string>): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /serving on (http:\/\/[^\s]+)/.exec(output);
+      const match = /serving on (http:\/\/[^\s"]+)/.exec(output);
       if (match?.[1]) resolve({ url: match[1], child, output: () => output, exited });
     });
     child.stderr?.on('data', (chunk: Buffer) => {
