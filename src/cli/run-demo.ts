@@ -9,7 +9,6 @@ import { approveIssue } from '../issues/issue-lifecycle.ts';
 import { ensureSegments, insertMissingStories } from '../stories/story.repository.ts';
 import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
 import type { App } from './app.ts';
-import { resolveWeek } from './week-option.ts';
 
 /** A folder as the user would type it: relative when inside the working directory. */
 function displayPath(folder: string): string {
