@@ -70,6 +70,7 @@ export interface RunningServer {
  * double opt-in sign-up, archive, plus the editor routes. Security headers on every response. Refuses to
  * start (a UserError naming the template) when a system mail template cannot be loaded.
  */
+// Long: the one place the server is assembled in order (templates, writer, context, plugins, routes, listen).
 export async function startServer(deps: ServerDeps, options: ServerOptions = {}): Promise<RunningServer> {
   // First, before anything that holds a socket or a timer: a server that cannot mail its readers'
   // confirmations must not start and answer "a confirmation link is on its way".
