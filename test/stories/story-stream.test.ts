@@ -1,5 +1,10 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { InputTooLargeError, readStoryRecords } from '../../src/stories/story-stream.ts';
+import { ArraySplitter, InputTooLargeError, readStoryRecords } from '../../src/stories/story-stream.ts';
+
+const MAX_RECORD_CHARS = 1024 * 1024;
 
 async function read(text: string, chunk = 7, options: Parameters<typeof readStoryRecords>[1] = {}) {
   async function* chunks() {
@@ -90,4 +95,83 @@ describe('readStoryRecords', () => {
       InputTooLargeError,
     );
   });
+
+  it('refuses a JSON array element past the per-record cap as soon as it passes it, then reads on', async () => {
+    const CHUNK = 64 * 1024;
+    const filler = new Uint8Array(CHUNK).fill(0x61);
+    let pulled = 0;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      const parts = [
+        new TextEncoder().encode('[{"id":"before"},\n  {"id":"big","title":"'),
+        ...Array.from({ length: (24 * 1024 * 1024) / CHUNK }, () => filler),
+        new TextEncoder().encode('"},\n  {"id":"after"}]'),
+      ];
+      for (const part of parts) {
+        pulled += part.byteLength;
+        yield part;
+      }
+    }
+    const entries: unknown[] = [];
+    let pulledAtRefusal = 0;
+    for await (const entry of readStoryRecords(body())) {
+      if ((entry as { field?: string }).field === '(record)') pulledAtRefusal = pulled;
+      entries.push(entry);
+    }
+    expect(entries).toEqual([
+      { record: 1, line: 1, value: { id: 'before' } },
+      {
+        record: 2,
+        line: 2,
+        id: undefined,
+        field: '(record)',
+        reason: `larger than ${MAX_RECORD_CHARS} characters`,
+      },
+      { record: 3, line: 3, value: { id: 'after' } },
+    ]);
+    // Refused within one chunk of the cap, not at the element's end 24 MiB later.
+    expect(pulledAtRefusal).toBeGreaterThan(MAX_RECORD_CHARS);
+    expect(pulledAtRefusal).toBeLessThanOrEqual(MAX_RECORD_CHARS + 2 * CHUNK);
+  });
+
+  it('holds at most the cap plus one chunk of a JSON array, whatever the size of an element', () => {
+    const splitter = new ArraySplitter(1, MAX_RECORD_CHARS);
+    const piece = 'a'.repeat(32 * 1024);
+    const elements = [...splitter.push('[{"id":"a"}, "')];
+    let held = 0;
+    for (let i = 0; i < (24 * 1024 * 1024) / piece.length; i++) {
+      elements.push(...splitter.push(piece));
+      held = Math.max(held, splitter.heldChars);
+    }
+    elements.push(...splitter.push('", {"id":"b"}]'));
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(MAX_RECORD_CHARS + piece.length);
+    expect(splitter.heldChars).toBe(0);
+    expect(elements).toEqual([
+      { text: '{"id":"a"}', line: 1 },
+      { tooLarge: true, line: 1 },
+      { text: ' {"id":"b"}', line: 1 },
+    ]);
+    expect(splitter.finish()).toBeNull();
+  });
+
+  it('reads a 24 MiB JSON array element in a few MB of memory (child process, after a forced GC)', async () => {
+    const script = fileURLToPath(new URL('../support/array-element-memory.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', script, '24'],
+      { maxBuffer: 1024 * 1024 },
+    );
+    const { peakIncreaseBytes, entries } = JSON.parse(stdout) as {
+      peakIncreaseBytes: number;
+      entries: unknown[];
+    };
+    expect(entries).toHaveLength(3);
+    expect(entries[1]).toMatchObject({
+      record: 2,
+      field: '(record)',
+      reason: expect.stringMatching(/^larger than/),
+    });
+    // Before: the reader re-copied the element on every chunk, +173 MB here (+262–298 MB in the server).
+    expect(peakIncreaseBytes).toBeLessThan(64 * 1024 * 1024);
+  }, 60_000);
 });
