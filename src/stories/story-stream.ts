@@ -50,6 +50,8 @@ export async function* readStoryRecords(
   let record = 0;
   // The line of the input where `buffer` starts (lines and pretty modes).
   let bufferLine = 1;
+  // Lines of blank text read (and dropped) before the first character.
+  let blankLines = 0;
   let array = new ArraySplitter(1, MAX_RECORD_CHARS);
   const tooLarge = (line: number): ImportProblem => ({
     record: ++record,
@@ -104,7 +106,12 @@ export async function* readStoryRecords(
     if (mode === 'unknown') {
       buffer += text;
       const trimmed = buffer.replace(/^\uFEFF/, '').trimStart();
-      if (trimmed === '' && !final) return;
+      if (trimmed === '' && !final) {
+        // Only blank so far: count its lines and keep nothing, however much of it comes.
+        blankLines += countNewlines(buffer, buffer.length);
+        buffer = '';
+        return;
+      }
       // JSON never holds a raw NUL: this is a binary file, and each of its "lines" is not worth a report.
       const nul = buffer.indexOf('\u0000');
       if (nul !== -1) {
@@ -117,7 +124,7 @@ export async function* readStoryRecords(
         };
         return;
       }
-      bufferLine = 1 + countNewlines(buffer, buffer.length - trimmed.length);
+      bufferLine = 1 + blankLines + countNewlines(buffer, buffer.length - trimmed.length);
       if (trimmed.startsWith('[')) {
         mode = 'array';
         text = trimmed;
@@ -129,10 +136,10 @@ export async function* readStoryRecords(
         text = '';
       } else {
         // NDJSON when the first line is a whole value; else one pretty-printed object, read whole.
+        // A first line longer than a record is read as one (and refused), not held until it ends.
         const newline = trimmed.indexOf('\n');
-        if (newline === -1 && !final) return;
-        const first = newline === -1 ? trimmed : trimmed.slice(0, newline);
-        mode = isWholeValue(first) ? 'lines' : 'pretty';
+        if (newline === -1 && !final && trimmed.length <= MAX_RECORD_CHARS) return;
+        mode = newline === -1 || isWholeValue(trimmed.slice(0, newline)) ? 'lines' : 'pretty';
         buffer = trimmed;
         text = '';
       }

@@ -56,6 +56,17 @@ describe('readStoryRecords', () => {
     expect(await read('[]')).toEqual([]);
   });
 
+  it('counts the blank lines before the first record when they arrive one byte at a time', async () => {
+    expect(await read('\n\r\n \n[{"id":"a"},\n{"id":"b"}]', 1)).toEqual([
+      { record: 1, line: 4, value: { id: 'a' } },
+      { record: 2, line: 5, value: { id: 'b' } },
+    ]);
+    expect(await read('\uFEFF\n\n{"id":"a"}\n{"id":"b"}', 1)).toEqual([
+      { record: 1, line: 3, value: { id: 'a' } },
+      { record: 2, line: 4, value: { id: 'b' } },
+    ]);
+  });
+
   it('reports a bad NDJSON line as its record and goes on', async () => {
     const records = await read('\n{"id":"a"}\r\n{"id": oops}\n\n{"id":"c"}\n');
     expect(records[0]).toEqual({ record: 1, line: 2, value: { id: 'a' } });
@@ -154,24 +165,35 @@ describe('readStoryRecords', () => {
     expect(splitter.finish()).toBeNull();
   });
 
-  it('reads a 24 MiB JSON array element in a few MB of memory (child process, after a forced GC)', async () => {
-    const script = fileURLToPath(new URL('../support/array-element-memory.ts', import.meta.url));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--expose-gc', '--import', 'tsx', script, '24'],
-      { maxBuffer: 1024 * 1024 },
-    );
-    const { peakIncreaseBytes, entries } = JSON.parse(stdout) as {
-      peakIncreaseBytes: number;
-      entries: unknown[];
-    };
-    expect(entries).toHaveLength(3);
-    expect(entries[1]).toMatchObject({
-      record: 2,
-      field: '(record)',
-      reason: expect.stringMatching(/^larger than/),
-    });
-    // Before: the reader re-copied the element on every chunk, +173 MB here (+262–298 MB in the server).
-    expect(peakIncreaseBytes).toBeLessThan(64 * 1024 * 1024);
-  }, 60_000);
+  // Before: the reader re-copied what it held on every chunk; here +346 MB (element), +247 MB (blank lines
+  // before the array), +197 MB (one 24 MiB line), and +262–298 MB in the server for the element.
+  it.each([
+    ['a 24 MiB JSON array element', 'element', 3],
+    ['24 MiB of blank lines before a JSON array', 'blank', 1],
+    ['one 24 MiB line holding one object', 'line', 1],
+  ])(
+    'reads %s in a few MB of memory (child process, after a forced GC)',
+    async (_what, shape, count) => {
+      const script = fileURLToPath(new URL('../support/array-element-memory.ts', import.meta.url));
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', script, '24', shape],
+        { maxBuffer: 1024 * 1024 },
+      );
+      const { peakIncreaseBytes, entries } = JSON.parse(stdout) as {
+        peakIncreaseBytes: number;
+        entries: unknown[];
+      };
+      expect(entries).toHaveLength(count);
+      if (shape === 'blank')
+        expect(entries[0]).toEqual({ record: 1, line: 24 * 1024 * 1024 + 1, value: { id: 'after' } });
+      else
+        expect(entries[shape === 'element' ? 1 : 0]).toMatchObject({
+          field: '(record)',
+          reason: `larger than ${MAX_RECORD_CHARS} characters`,
+        });
+      expect(peakIncreaseBytes).toBeLessThan(64 * 1024 * 1024);
+    },
+    60_000,
+  );
 });
