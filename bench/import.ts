@@ -4,6 +4,8 @@
  * 10 ms against an idle child that opened the same application and database and imported nothing.
  * Needs PostgreSQL at BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); creates and
  * drops its own databases. Run: npm run bench -- import [--args MB]
+ * A last run POSTs a JSON array with one 24 MiB element (refused by the per-record cap): its peak must
+ * stay as flat as the NDJSON import's, whatever the shape of the body.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -27,8 +29,16 @@ interface ChildReport {
   summary: string;
 }
 
-if (process.argv[2] === 'child')
-  await child(process.argv[3] as 'idle' | 'file' | 'api', process.argv[4] ?? '');
+type Mode = 'idle' | 'file' | 'api' | 'array';
+const ELEMENT_BYTES = 24 * 1024 * 1024;
+const LABELS: Record<Mode, string> = {
+  idle: 'idle command (opened app and database, nothing imported)',
+  file: 'file import (`recap import stories FILE` path)',
+  api: 'POST /api/stories (NDJSON, streamed)',
+  array: 'POST /api/stories (JSON array, one 24 MiB element, streamed)',
+};
+
+if (process.argv[2] === 'child') await child(process.argv[3] as Mode, process.argv[4] ?? '');
 else await parent();
 
 async function parent(): Promise<void> {
@@ -39,7 +49,7 @@ async function parent(): Promise<void> {
   const size = statSync(file).size;
   const rows: string[] = [];
   let idle: ChildReport | undefined;
-  for (const mode of ['idle', 'file', 'api'] as const) {
+  for (const mode of ['idle', 'file', 'api', 'array'] as const) {
     const name = `recap_bench_import_${mode}_${process.pid}`;
     const admin = new pg.Client({ connectionString: baseUrl });
     await admin.connect();
@@ -53,7 +63,7 @@ async function parent(): Promise<void> {
       if (mode === 'idle') idle = report;
       const above = idle ? report.peakRss - idle.peakRss : 0;
       rows.push(
-        `| ${mode === 'idle' ? 'idle command (opened app and database, nothing imported)' : mode === 'file' ? 'file import (`recap import stories FILE` path)' : 'POST /api/stories (NDJSON, streamed)'} | ${mb(report.peakRss)} | ${mode === 'idle' ? '—' : `${mb(above)}`} | ${mode === 'idle' ? '—' : `${report.seconds.toFixed(1)} s`} | ${mode === 'idle' ? '—' : Math.round(report.records / report.seconds).toLocaleString('en-US')} | ${report.summary} |`,
+        `| ${LABELS[mode]} | ${mb(report.peakRss)} | ${mode === 'idle' ? '—' : `${mb(above)}`} | ${mode === 'idle' ? '—' : `${report.seconds.toFixed(1)} s`} | ${mode === 'idle' ? '—' : Math.round(report.records / report.seconds).toLocaleString('en-US')} | ${report.summary} |`,
       );
     } finally {
       const cleanup = new pg.Client({ connectionString: baseUrl });
@@ -151,7 +161,37 @@ async function writeStories(file: string, bytes: number): Promise<number> {
   return count;
 }
 
-async function child(mode: 'idle' | 'file' | 'api', file: string): Promise<void> {
+/** POSTs `[story, {"id":"big","title":"aaa…"}]` with a 24 MiB title, streamed with backpressure. */
+function postArrayElement(url: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (part: string) => {
+          text += part;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
+    request.on('error', reject);
+    const story = readFileSync(path.join(root, 'emails/fixtures/story.json'), 'utf8').trim();
+    const filler = Buffer.alloc(64 * 1024, 'a');
+    async function* body(): AsyncGenerator<Buffer> {
+      yield Buffer.from(`[${story},\n{"id":"big","title":"`);
+      for (let sent = 0; sent < ELEMENT_BYTES; sent += filler.length) yield filler;
+      yield Buffer.from('"}]');
+    }
+    pipeline(body, request).catch(reject);
+  });
+}
+
+async function child(mode: Mode, file: string): Promise<void> {
   // As `recap import stories`, `recap ingest` and `recap serve` do, before the app loads; the idle child too.
   const { collectOldGarbageSooner } = await import('../src/cli/heap-tuning.ts');
   collectOldGarbageSooner();
@@ -183,6 +223,10 @@ async function child(mode: 'idle' | 'file' | 'api', file: string): Promise<void>
     );
     records = outcome.total;
     summary = `${outcome.imported} new, ${outcome.problemCount} problems`;
+  } else if (mode === 'array') {
+    const { status, text } = await postArrayElement(`${server.url}/api/stories`);
+    const answer = JSON.parse(text) as { errors?: Array<{ reason?: string }> };
+    summary = `HTTP ${status}, ${answer.errors?.[0]?.reason ?? text.slice(0, 80)}`;
   } else {
     // The client runs in this process too, streaming the file with backpressure (node:http and
     // pipeline): what it adds is a few chunks. fetch() with a file stream as its body read the file

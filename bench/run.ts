@@ -72,7 +72,7 @@ const benchmarks: Benchmark[] = [
     file: 'bench/import.ts',
     nodeFlags: [],
     production: true,
-    what: 'peak RSS and records/s of a 50 MB NDJSON story import, from a file and through the API (needs PostgreSQL)',
+    what: 'peak RSS and records/s of a 50 MB NDJSON story import, from a file and through the API, and of a 24 MiB JSON array element (needs PostgreSQL)',
   },
 ];
 

@@ -50,18 +50,19 @@ export async function* readStoryRecords(
   let record = 0;
   // The line of the input where `buffer` starts (lines and pretty modes).
   let bufferLine = 1;
-  let array = new ArraySplitter(1);
+  // Lines of blank text read (and dropped) before the first character.
+  let blankLines = 0;
+  let array = new ArraySplitter(1, MAX_RECORD_CHARS);
+  const tooLarge = (line: number): ImportProblem => ({
+    record: ++record,
+    line,
+    id: undefined,
+    field: '(record)',
+    reason: `larger than ${MAX_RECORD_CHARS} characters`,
+  });
   const parse = (text: string, line: number): RawRecord | ImportProblem => {
+    if (text.length > MAX_RECORD_CHARS) return tooLarge(line);
     record += 1;
-    if (text.length > MAX_RECORD_CHARS) {
-      return {
-        record,
-        line,
-        id: undefined,
-        field: '(record)',
-        reason: `larger than ${MAX_RECORD_CHARS} characters`,
-      };
-    }
     try {
       return { record, line, value: JSON.parse(text) };
     } catch (error) {
@@ -105,7 +106,12 @@ export async function* readStoryRecords(
     if (mode === 'unknown') {
       buffer += text;
       const trimmed = buffer.replace(/^\uFEFF/, '').trimStart();
-      if (trimmed === '' && !final) return;
+      if (trimmed === '' && !final) {
+        // Only blank so far: count its lines and keep nothing, however much of it comes.
+        blankLines += countNewlines(buffer, buffer.length);
+        buffer = '';
+        return;
+      }
       // JSON never holds a raw NUL: this is a binary file, and each of its "lines" is not worth a report.
       const nul = buffer.indexOf('\u0000');
       if (nul !== -1) {
@@ -118,11 +124,11 @@ export async function* readStoryRecords(
         };
         return;
       }
-      bufferLine = 1 + countNewlines(buffer, buffer.length - trimmed.length);
+      bufferLine = 1 + blankLines + countNewlines(buffer, buffer.length - trimmed.length);
       if (trimmed.startsWith('[')) {
         mode = 'array';
         text = trimmed;
-        array = new ArraySplitter(bufferLine);
+        array = new ArraySplitter(bufferLine, MAX_RECORD_CHARS);
         buffer = '';
       } else if (options.format === 'ndjson' || !trimmed.startsWith('{')) {
         mode = 'lines';
@@ -130,16 +136,17 @@ export async function* readStoryRecords(
         text = '';
       } else {
         // NDJSON when the first line is a whole value; else one pretty-printed object, read whole.
+        // A first line longer than a record is read as one (and refused), not held until it ends.
         const newline = trimmed.indexOf('\n');
-        if (newline === -1 && !final) return;
-        const first = newline === -1 ? trimmed : trimmed.slice(0, newline);
-        mode = isWholeValue(first) ? 'lines' : 'pretty';
+        if (newline === -1 && !final && trimmed.length <= MAX_RECORD_CHARS) return;
+        mode = newline === -1 || isWholeValue(trimmed.slice(0, newline)) ? 'lines' : 'pretty';
         buffer = trimmed;
         text = '';
       }
     }
     if (mode === 'array') {
-      for (const element of array.push(text)) yield parse(element.text, element.line);
+      for (const element of array.push(text))
+        yield 'text' in element ? parse(element.text, element.line) : tooLarge(element.line);
       if (final) {
         const problem = array.finish();
         if (problem) yield { record: 0, id: undefined, field: '(file)', reason: problem };
@@ -228,16 +235,24 @@ function isWholeValue(line: string): boolean {
   }
 }
 
+/** An element of a JSON array: its text and first line, or only its first line once it passed the cap. */
+type ArrayElement = { text: string; line: number } | { tooLarge: true; line: number };
+
 /**
  * Splits the text of a JSON array into its elements' texts as chunks arrive, tracking nesting and
- * strings, so the array is never held whole, and the line each element starts on. The first chunk
- * starts with '[', on line `line`.
+ * strings, so the array is never held whole, and the line each element starts on. Each chunk is scanned
+ * once and the current element kept as a list of pieces (never re-copied); an element that grows past
+ * `maxChars` is reported as soon as it does and the rest of it is scanned without being kept, so at most
+ * `maxChars` plus one chunk is held whatever the array holds. The first chunk starts with '[', on line `line`.
  */
-class ArraySplitter {
-  private text = '';
-  // The line of the character being scanned, and of the current element's first character.
-  private startLine: number;
-  private scanned = 0;
+export class ArraySplitter {
+  // The current element's text, piece by piece, and its length.
+  private pieces: string[] = [];
+  private chars = 0;
+  // The current element passed the cap: reported already, scanned to its end without being kept.
+  private skipping = false;
+  // The line of the current element's first non-blank character, once seen.
+  private elementLine: number | undefined;
   private depth = 0;
   private inString = false;
   private escape = false;
@@ -246,29 +261,41 @@ class ArraySplitter {
   private trailing = false;
   private commas = 0;
 
-  constructor(private line: number) {
-    this.startLine = line;
+  constructor(
+    private line: number,
+    private readonly maxChars: number,
+  ) {}
+
+  /** Characters of the input held now (the current element's pieces). */
+  get heldChars(): number {
+    return this.chars;
   }
 
-  /** The element's text with the line of its first non-blank character. */
-  private element(text: string): { text: string; line: number } {
-    return { text, line: this.startLine + countNewlines(text, text.length - text.trimStart().length) };
+  /** Ends the current element at `end` of `chunk` (from `start`); undefined when it was skipped. */
+  private end(chunk: string, start: number, end: number): ArrayElement | undefined {
+    const line = this.elementLine ?? this.line;
+    const skipped = this.skipping;
+    const tooLarge = this.chars + (end - start) > this.maxChars;
+    const text = skipped || tooLarge ? '' : this.pieces.join('') + chunk.slice(start, end);
+    this.pieces = [];
+    this.chars = 0;
+    this.skipping = false;
+    this.elementLine = undefined;
+    if (skipped) return undefined;
+    return tooLarge ? { tooLarge: true, line } : { text, line };
   }
 
   // Long: one character loop whose state (depth, string, escape, line) lives across chunks.
-  *push(chunk: string): Generator<{ text: string; line: number }> {
-    this.text += chunk;
-    let start = 0;
-    const text = this.text;
-    let i = this.scanned;
+  *push(chunk: string): Generator<ArrayElement> {
+    let i = 0;
     if (!this.opened) {
       // The caller hands the text starting with '['.
-      i = text.indexOf('[') + 1;
-      start = i;
+      i = chunk.indexOf('[') + 1;
       this.opened = true;
     }
-    for (; i < text.length; i++) {
-      const c = text.charCodeAt(i);
+    let start = i;
+    for (; i < chunk.length; i++) {
+      const c = chunk.charCodeAt(i);
       if (c === 10) this.line += 1;
       if (this.closed) {
         if (c !== 32 && c !== 10 && c !== 13 && c !== 9) this.trailing = true;
@@ -280,27 +307,36 @@ class ArraySplitter {
         else if (c === 34) this.inString = false;
         continue;
       }
+      if (this.depth === 0 && (c === 93 || c === 44)) {
+        const blank = this.elementLine === undefined;
+        const element = this.end(chunk, start, i);
+        start = i + 1;
+        if (c === 93) {
+          this.closed = true;
+          if (element && (!blank || this.commas > 0)) yield element;
+        } else {
+          this.commas += 1;
+          if (element) yield element;
+        }
+        continue;
+      }
+      if (this.elementLine === undefined && c !== 32 && c !== 10 && c !== 13 && c !== 9)
+        this.elementLine = this.line;
       if (c === 34) this.inString = true;
       else if (c === 123 || c === 91) this.depth += 1;
-      else if (c === 125) this.depth = Math.max(0, this.depth - 1);
-      else if (c === 93) {
-        if (this.depth === 0) {
-          const element = text.slice(start, i);
-          this.closed = true;
-          start = i + 1;
-          if (element.trim() !== '' || this.commas > 0) {
-            yield this.element(element);
-          }
-        } else this.depth -= 1;
-      } else if (c === 44 && this.depth === 0) {
-        this.commas += 1;
-        yield this.element(text.slice(start, i));
-        start = i + 1;
-        this.startLine = this.line;
-      }
+      else if (c === 125 || c === 93) this.depth = Math.max(0, this.depth - 1);
     }
-    this.text = text.slice(start);
-    this.scanned = this.text.length;
+    if (this.closed || this.skipping || start >= chunk.length) return;
+    this.pieces.push(chunk.slice(start));
+    this.chars += chunk.length - start;
+    if (this.chars > this.maxChars) {
+      // Refused now, not at its end: the rest of it is only scanned.
+      const line = this.elementLine ?? this.line;
+      this.pieces = [];
+      this.chars = 0;
+      this.skipping = true;
+      yield { tooLarge: true, line };
+    }
   }
 
   /** The file-level problem once the input ended, if any. */
