@@ -128,7 +128,7 @@ ${
   frozen
     ? html`<p>This issue is ${data.status}: its selection is frozen.</p>`
     : html`<form method="post" action="/editor/issues/${data.week}/approve?${back}"><button type="submit" id="approve">Approve ${data.week}</button> <span class="muted">freezes the selection; with REQUIRE_APPROVAL the schedule sends only approved issues</span>
-${data.sections.some((section) => section.skipped) ? html`<br><label><input type="checkbox" name="allow_empty" id="allow-empty"> approve with empty segments</label> <label>reason <input name="empty_reason" maxlength="300"></label>` : ''}</form>`
+${emptySegmentsConsent(data.sections.filter((section) => section.skipped).map((section) => section.segment.name))}</form>`
 }
 ${
   data.testRecipients.length === 0
@@ -210,4 +210,12 @@ function rolloutTable(hours: readonly RolloutHour[]) {
     (h) =>
       html`<tr><td>${h.hour ? h.hour.toISOString().slice(0, 13).replace('T', ' ') : 'at once'}</td><td>${h.sent}</td><td>${h.sent + h.queued + h.other}</td></tr>`,
   )}</tbody></table></details>`;
+}
+
+/** Approval with empty segments is a choice the editor makes knowingly: which segments, and why. */
+function emptySegmentsConsent(emptySegments: string[]) {
+  if (emptySegments.length === 0) return '';
+  return html`<p class="muted">No stories for ${emptySegments.join(', ')}: approval is refused unless you accept that.</p>
+<label><input type="checkbox" name="allow_empty" id="allow-empty"> Approve even so: these readers get no section for it</label><br>
+<label>Reason <input name="empty_reason" maxlength="300" placeholder="e.g. a quiet week for research"></label>`;
 }
