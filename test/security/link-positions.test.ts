@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
+import { up as indexedLinkPositions } from '../../src/db/migrations/20261207043000_indexed_link_positions.ts';
 import { sendIssue } from '../../src/delivery/send-issue.ts';
 import { buildIssue } from '../../src/issues/build-issue.ts';
 import { approveIssue } from '../../src/issues/issue-lifecycle.ts';
 import type { Mailer, OutgoingMessage } from '../../src/mail/mailer.ts';
+import { linkPosition } from '../../src/render/issue-links.ts';
 import { loadStoriesByIds } from '../../src/stories/story.repository.ts';
+import { signClickTokens } from '../../src/tracking/token.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
-import { createTestApp } from '../web/web-fixtures.ts';
+import { createTestApp, SECRET } from '../web/web-fixtures.ts';
 
 const TOKEN = 'ingest-token-0123456789-abcdefghij';
 const WEEK = '2026-W48';
@@ -151,5 +154,54 @@ describe('link positions cannot collide', () => {
       .execute();
     const [loaded] = await loadStoriesByIds(app.db, ['stored-before']);
     expect(loaded?.related.map((r) => r.url)).toEqual(related.slice(0, 10).map((r) => r.url));
+  });
+
+  it('issues sent before keep their hashed positions (and the re-hashed fallback); unsent snapshots move to indexes', async () => {
+    const reader = await app.db
+      .insertInto('subscribers')
+      .values({ email: 'old-reader@example.test', status: 'active' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const url = 'https://example.net/old-story';
+    const issueOf = async (week: string, status: 'sent' | 'approved', snapshot: object) =>
+      (
+        await app.db
+          .insertInto('issues')
+          .values({ week, status, content_snapshot: JSON.stringify(snapshot) })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
+    const oldIssue = await issueOf('2026-W40', 'sent', {});
+    const newIssue = await issueOf('2026-W41', 'sent', { linkPositions: 'indexed' });
+    const unsent = await issueOf('2026-W42', 'approved', {});
+    await app.db
+      .insertInto('issue_links')
+      .values([
+        { issue_id: oldIssue, position: 4242, url, kind: 'story' },
+        { issue_id: newIssue, position: 0, url, kind: 'story' },
+      ])
+      .execute();
+    const click = async (issueId: number, position: number) => {
+      const [token] = signClickTokens({ current: SECRET, previous: [] }, String(reader.id), issueId, [
+        position,
+      ]);
+      const response = await fetch(`${server.url}/c/${token}`, { redirect: 'manual' });
+      return response.status === 302 ? response.headers.get('location') : null;
+    };
+    expect(await click(oldIssue, 4242)).toBe(url);
+    expect(await click(oldIssue, linkPosition(url))).toBe(url);
+    expect(await click(newIssue, 0)).toBe(url);
+    expect(await click(newIssue, linkPosition(url))).toBeNull();
+
+    await indexedLinkPositions(app.db);
+    const schemes = await app.db
+      .selectFrom('issues')
+      .select(['id', 'content_snapshot'])
+      .where('id', 'in', [oldIssue, unsent])
+      .execute();
+    const schemeOf = (id: number) =>
+      (schemes.find((row) => row.id === id)?.content_snapshot as { linkPositions?: string }).linkPositions;
+    expect(schemeOf(oldIssue)).toBeUndefined();
+    expect(schemeOf(unsent)).toBe('indexed');
   });
 });
