@@ -200,7 +200,8 @@ describe('link positions cannot collide', () => {
       .where('id', 'in', [oldIssue, unsent])
       .execute();
     const schemeOf = (id: number) =>
-      (schemes.find((row) => row.id === id)?.content_snapshot as { linkPositions?: string }).linkPositions;
+      (schemes.find((row) => row.id === id)?.content_snapshot as { linkPositions?: string } | undefined)
+        ?.linkPositions;
     expect(schemeOf(oldIssue)).toBeUndefined();
     expect(schemeOf(unsent)).toBe('indexed');
   });
