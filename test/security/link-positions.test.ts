@@ -199,6 +199,7 @@ describe('link positions cannot collide', () => {
       .select(['id', 'content_snapshot'])
       .where('id', 'in', [oldIssue, unsent])
       .execute();
+    expect(schemes).toHaveLength(2);
     const schemeOf = (id: number) =>
       (schemes.find((row) => row.id === id)?.content_snapshot as { linkPositions?: string } | undefined)
         ?.linkPositions;
