@@ -14,6 +14,7 @@ import * as readersDecide from './migrations/20261130060000_readers_decide.ts';
 import * as eventRollups from './migrations/20261130070000_event_rollups.ts';
 import * as optOutRollups from './migrations/20261130080000_opt_out_rollups.ts';
 import * as trackingEventIds from './migrations/20261207020000_tracking_event_ids.ts';
+import * as indexedLinkPositions from './migrations/20261207043000_indexed_link_positions.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '20261130030000_send_pacing_local_time': sendPacingLocalTime,
   '20261130080000_opt_out_rollups': optOutRollups,
   '20261207020000_tracking_event_ids': trackingEventIds,
+  '20261207043000_indexed_link_positions': indexedLinkPositions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,3 +1,4 @@
+import { type LinkPositionScheme, linkPositionsOf } from '../render/issue-links.ts';
 import type { Segment } from '../stories/segment.ts';
 import { segmentSetOf } from '../stories/segment-set.ts';
 import type { Story, TimelineEvent } from '../stories/story.ts';
@@ -40,6 +41,11 @@ export interface IssueContent {
   timeZone: string;
   sections: IssueSection[];
   developing: DevelopingStory[];
+  /**
+   * How the issue numbers its links (see LinkPositionScheme). Absent: 'indexed'; a stored snapshot
+   * without it was taken before, so `contentFromSnapshot` reads it as 'hashed'.
+   */
+  linkPositions?: LinkPositionScheme;
 }
 
 /** What one subscriber receives: the issue narrowed to their segments, no story twice. */
@@ -55,6 +61,8 @@ export interface Edition {
   hero: IssueStory | null;
   sections: Array<{ segment: Segment; stories: IssueStory[] }>;
   developing: DevelopingStory[];
+  /** Every link's issue-wide position, by URL: the click tokens of any edition resolve through the issue's registry. */
+  linkPositions: ReadonlyMap<string, number>;
 }
 
 export function segmentKeyOf(slugs: readonly string[]): string {
@@ -101,5 +109,6 @@ export function editionFor(content: IssueContent, segmentSlugs: readonly string[
     hero,
     sections,
     developing: content.developing,
+    linkPositions: linkPositionsOf(content),
   };
 }

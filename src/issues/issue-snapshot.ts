@@ -1,4 +1,5 @@
 import type { Db, IssueStatus, Tx } from '../db/database.ts';
+import { linkPositionSchemeOf } from '../render/issue-links.ts';
 import type { Story } from '../stories/story.ts';
 import type { IssueContent } from './issue-content.ts';
 
@@ -7,7 +8,7 @@ export const UNSENT_STATUSES: readonly IssueStatus[] = ['draft', 'approved', 'sc
 
 /** An issue's content as stored in `issues.content_snapshot` (JSON: dates as ISO strings). */
 export function snapshotOf(content: IssueContent): string {
-  return JSON.stringify(content);
+  return JSON.stringify({ ...content, linkPositions: linkPositionSchemeOf(content) });
 }
 
 function reviveStory(story: Story): Story {
@@ -18,12 +19,16 @@ function reviveStory(story: Story): Story {
   };
 }
 
-/** The content a snapshot holds, dates revived; `issueId` is the row's (the snapshot never moves). */
+/**
+ * The content a snapshot holds, dates revived; `issueId` is the row's (the snapshot never moves). A
+ * snapshot without a link position scheme was taken before positions became indexes: 'hashed'.
+ */
 export function contentFromSnapshot(snapshot: unknown, issueId: number): IssueContent {
   const stored = snapshot as IssueContent;
   return {
     ...stored,
     issueId,
+    linkPositions: stored.linkPositions ?? 'hashed',
     weekStart: new Date(stored.weekStart),
     weekEnd: new Date(stored.weekEnd),
     sections: stored.sections.map((section) => ({

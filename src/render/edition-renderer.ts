@@ -11,7 +11,7 @@ import type { Edition } from '../issues/issue-content.ts';
 import { signRecipientTokens, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
-import { HONEYPOT_URL, linkPosition } from './issue-links.ts';
+import { HONEYPOT_URL } from './issue-links.ts';
 import { plainText } from './plain-text.ts';
 import { type LeftOut, recapOutline } from './recap-outline.ts';
 import {
@@ -32,7 +32,21 @@ const PREFERENCES = 2;
 const PIXEL = 3;
 const HONEYPOT = 4;
 const FIRST_LINK = 5;
-const honeypotPosition = linkPosition(HONEYPOT_URL);
+
+/**
+ * The issue-wide position of a link of the edition (the registry's, see issueLinks). Every URL an
+ * outline shows is in the registry: a miss is a bug, never a reason to sign a token for another link.
+ */
+function positionIn(edition: Edition, url: string): number {
+  const position = edition.linkPositions.get(url);
+  if (position === undefined) throw new Error(`issue ${edition.issueId}: link ${url} is not in its registry`);
+  return position;
+}
+
+/** The positions to sign for an edition's links, then the hidden scanner link's. */
+function signedPositionsOf(edition: Edition, urls: readonly string[]): number[] {
+  return [...urls.map((url) => positionIn(edition, url)), positionIn(edition, HONEYPOT_URL)];
+}
 
 /**
  * One edition rendered once for every reader of the same (issue, segment set): the HTML and the text
@@ -134,8 +148,8 @@ function fill(text: SlottedText, values: readonly string[]): string {
 }
 
 /**
- * Builds the renderer of recap editions. Link positions come from `linkPosition`, the same function the
- * issue-wide registry (`issueLinks`) uses, so click tokens resolve to the registered URLs.
+ * Builds the renderer of recap editions. Link positions come from the edition's `linkPositions`, taken
+ * from the issue-wide registry (`issueLinks`), so click tokens resolve to the registered URLs.
  */
 // Long: a factory whose closures share the compiled template, the link table and the size budget of one edition.
 export function createEditionRenderer(options: {
@@ -274,9 +288,9 @@ export function createEditionRenderer(options: {
         text: slotted(text, new RegExp(pattern, 'g'), slots),
         pixel: [pixel[0] ?? '', pixel[1] ?? ''],
         honeypot: [honeypot[0] ?? '', honeypot[1] ?? ''],
-        links: urls.map((url) => ({ url, escaped: escapeHtml(url), position: linkPosition(url) })),
+        links: urls.map((url) => ({ url, escaped: escapeHtml(url), position: positionIn(edition, url) })),
         urls: [...urls],
-        signedPositions: [...urls.map(linkPosition), honeypotPosition],
+        signedPositions: signedPositionsOf(edition, urls),
         minutes: outline.minutes,
         leftOut: outline.leftOut,
         htmlBytes: 0,
@@ -356,7 +370,7 @@ export function createEditionRenderer(options: {
     renderFor(edition, recipient) {
       const extraCuts = guardedTemplate(edition).extraCuts;
       const outline = recapOutline(edition, { extraCuts });
-      const signedPositions = [...outline.urls.map(linkPosition), honeypotPosition];
+      const signedPositions = signedPositionsOf(edition, outline.urls);
       const values = valuesFor(edition.issueId, outline.urls, signedPositions, recipient);
       const hrefs: Record<string, string> = {};
       outline.urls.forEach((url, index) => {

@@ -3,7 +3,7 @@ import type { IssueContent } from '../issues/issue-content.ts';
 import { safeHttpUrl } from './safe-url.ts';
 
 export interface IssueLink {
-  /** Key of the link within the issue: derived from the URL alone (see linkPosition). */
+  /** Key of the link within the issue (see LinkPositionScheme). */
   position: number;
   url: string;
   storyId: string | null;
@@ -21,9 +21,22 @@ export interface IssueLink {
 export const HONEYPOT_URL = 'https://weekly-ai-recap.invalid/honeypot';
 
 /**
- * The position of a URL in every issue: the first 31 bits of its SHA-256. It depends on nothing but the
- * URL, so an edition rendered for one segment set and the issue-wide registry agree without sharing
- * state, and the value fits the `issue_links.position` integer column.
+ * How an issue numbers its links. 'indexed' (every issue built since link positions became indexes):
+ * a link's position is its index in `issueLinks()`, derived from the frozen content alone, so every
+ * worker and renderer agrees without shared state and two links never share a position. 'hashed' (issues
+ * built before): the first 31 bits of the URL's SHA-256 (`linkPosition`), kept so click tokens already
+ * mailed keep resolving.
+ */
+export type LinkPositionScheme = 'indexed' | 'hashed';
+
+/** The scheme of a content: content without one was built in memory by this version, so 'indexed'. */
+export function linkPositionSchemeOf(content: Pick<IssueContent, 'linkPositions'>): LinkPositionScheme {
+  return content.linkPositions ?? 'indexed';
+}
+
+/**
+ * The position of a URL in an issue of the 'hashed' scheme: the first 31 bits of its SHA-256. It fits
+ * the `issue_links.position` integer column.
  */
 export function linkPosition(url: string): number {
   return createHash('sha256').update(url).digest().readUInt32BE(0) >>> 1;
@@ -31,42 +44,47 @@ export function linkPosition(url: string): number {
 
 /**
  * The issue-wide registry of every trackable http(s) link any edition of the issue can contain, one row
- * per distinct URL (as `issue_links` requires), in order of first appearance. Pure and deterministic.
- * Throws if two different URLs of the issue share a position (odds about n²/2³²; the issue must then be
- * rebuilt with one of the links changed, since a click could otherwise reach the wrong page).
+ * per distinct URL (as `issue_links` requires), in order of first appearance, the hidden scanner link
+ * last. Pure and deterministic. In the 'indexed' scheme a position is the row's index: it never throws.
+ * In the 'hashed' scheme (issues built before) it throws if two different URLs share a position.
  */
 export function issueLinks(content: IssueContent): Array<IssueLink> {
+  const hashed = linkPositionSchemeOf(content) === 'hashed';
   const links: IssueLink[] = [];
+  const byUrl = new Set<string>();
   const byPosition = new Map<number, string>();
-  const add = (rawUrl: string, storyId: string, kind: string) => {
-    const url = safeHttpUrl(rawUrl);
-    if (!url) return;
-    const position = linkPosition(url);
+  const add = (url: string, storyId: string | null, kind: string) => {
+    if (byUrl.has(url)) return;
+    const position = hashed ? linkPosition(url) : links.length;
     const known = byPosition.get(position);
-    if (known === url) return;
     if (known !== undefined) {
       throw new Error(`issue ${content.issueId}: links ${known} and ${url} share position ${position}`);
     }
+    byUrl.add(url);
     byPosition.set(position, url);
     links.push({ position, url, storyId, kind });
   };
+  const addStoryLink = (rawUrl: string, storyId: string, kind: string) => {
+    const url = safeHttpUrl(rawUrl);
+    if (url) add(url, storyId, kind);
+  };
   for (const section of content.sections) {
-    for (const item of section.stories) add(item.story.url, item.story.id, 'story');
+    for (const item of section.stories) addStoryLink(item.story.url, item.story.id, 'story');
   }
   // Any story can be a full card in some edition, and full cards show their related links.
   for (const section of content.sections) {
     for (const item of section.stories) {
       for (const related of item.story.related ?? []) {
-        if (related.url) add(related.url, item.story.id, 'related');
+        if (related.url) addStoryLink(related.url, item.story.id, 'related');
       }
     }
   }
-  for (const item of content.developing) add(item.story.url, item.story.id, 'developing');
-  const position = linkPosition(HONEYPOT_URL);
-  const known = byPosition.get(position);
-  if (known !== undefined && known !== HONEYPOT_URL) {
-    throw new Error(`issue ${content.issueId}: link ${known} shares position ${position} with the honeypot`);
-  }
-  if (known === undefined) links.push({ position, url: HONEYPOT_URL, storyId: null, kind: 'honeypot' });
+  for (const item of content.developing) addStoryLink(item.story.url, item.story.id, 'developing');
+  add(HONEYPOT_URL, null, 'honeypot');
   return links;
+}
+
+/** Each link's position in the issue, by URL (what a renderer signs click tokens for). */
+export function linkPositionsOf(content: IssueContent): ReadonlyMap<string, number> {
+  return new Map(issueLinks(content).map((link) => [link.url, link.position]));
 }

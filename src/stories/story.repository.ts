@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, StoryRow, Tx } from '../db/database.ts';
 import { type Segment, segmentSlug } from './segment.ts';
-import type { Story } from './story.ts';
+import { RELATED_LIMIT, type Story } from './story.ts';
 
 const CHUNK = 500;
 
@@ -288,7 +288,8 @@ export function storyRowToStory(
     keyTakeaways: parts.keyTakeaways,
     implications: parts.implications,
     timeline: parts.timeline,
-    related: row.related ?? [],
+    // Stories stored before the cap may hold more: they keep their first ones.
+    related: (row.related ?? []).slice(0, RELATED_LIMIT),
   };
 }
 

@@ -37,6 +37,12 @@ const optionalText = z
   .optional()
   .transform((value) => (value ? value : undefined));
 
+/**
+ * At most this many related links per story: each becomes a tracked link of every edition that shows
+ * the story as a full card. Stories stored before the cap keep their first ten (see storyRowToStory).
+ */
+export const RELATED_LIMIT = 10;
+
 export const storyInputSchema = z
   .object({
     id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
@@ -82,7 +88,9 @@ export const storyInputSchema = z
           z.object({ id: z.string().optional(), title: z.string().optional(), url: httpUrl.optional() }),
         ]),
       )
-      .default([]),
+      .max(RELATED_LIMIT, `must have at most ${RELATED_LIMIT} related links`)
+      .default([])
+      .meta({ description: `Related stories, at most ${RELATED_LIMIT}` }),
     retracted: z.boolean().optional().meta({
       description: 'true withdraws the story (then only id is needed): it leaves every issue not yet sent',
     }),

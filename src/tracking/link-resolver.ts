@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { linkPosition } from '../render/issue-links.ts';
 
@@ -25,15 +26,25 @@ export function createLinkResolver(db: Db, ttlMs = 60_000): LinkResolver {
       let entry = cache.get(issueId);
       if (!entry || now - entry.loadedAt > ttlMs) {
         const before = entry?.links;
-        const links = db
-          .selectFrom('issue_links')
-          .select(['position', 'url', 'kind'])
-          .where('issue_id', '=', issueId)
-          .execute()
-          .then(linksByPosition, (error: unknown) => {
+        const links = Promise.all([
+          db
+            .selectFrom('issue_links')
+            .select(['position', 'url', 'kind'])
+            .where('issue_id', '=', issueId)
+            .execute(),
+          // The scheme the issue's snapshot was taken with; none (or no snapshot) is an issue built before: 'hashed'.
+          db
+            .selectFrom('issues')
+            .select(sql<string | null>`content_snapshot->>'linkPositions'`.as('scheme'))
+            .where('id', '=', issueId)
+            .executeTakeFirst(),
+        ]).then(
+          ([rows, issue]) => linksByPosition(rows, (issue?.scheme ?? 'hashed') === 'hashed'),
+          (error: unknown) => {
             if (!before) throw error;
             return before;
-          });
+          },
+        );
         entry = { loadedAt: now, links };
         cache.set(issueId, entry);
         links.catch(() => cache.delete(issueId));
@@ -45,14 +56,16 @@ export function createLinkResolver(db: Db, ttlMs = 60_000): LinkResolver {
 }
 
 /**
- * Each link at its stored position, and also at the position its URL has now: a migration that
- * re-encoded a stored URL kept the position already mailed, while an edition rendered afterwards (an
- * issue still sending) derives the position from the new text. Either resolves to the same registered
- * link; a derived position never replaces a stored one.
+ * Each link at its stored position. In an issue of the 'hashed' scheme (built before positions became
+ * indexes), also at the position its URL hashes to now: a migration that re-encoded a stored URL kept
+ * the position already mailed, while an edition rendered afterwards (an issue still sending) derives the
+ * position from the new text. Either resolves to the same registered link; a derived position never
+ * replaces a stored one. An 'indexed' issue's tokens carry only stored positions.
  */
-function linksByPosition(rows: Array<{ position: number; url: string; kind: string }>) {
+function linksByPosition(rows: Array<{ position: number; url: string; kind: string }>, hashed: boolean) {
   const links = new Map<number, RegisteredLink>();
   for (const row of rows) links.set(row.position, { url: row.url, kind: row.kind });
+  if (!hashed) return links;
   for (const row of rows) {
     const derived = linkPosition(row.url);
     if (!links.has(derived)) links.set(derived, { url: row.url, kind: row.kind });

@@ -188,7 +188,7 @@ function verifyTaggedToken(
   return valid ? { subscriberId, issueId, link } : null;
 }
 
-/** Link positions are below 2^31 (see linkPosition); the values above mark the other per-recipient kinds. */
+/** Link positions (indexes; 31-bit hashes in older issues, see LinkPositionScheme) are below 2^31; the values above mark the other per-recipient kinds. */
 const LINK_POSITION_LIMIT = 2 ** 31;
 const recipientTokenMarks = {
   open: 0xffffff01,

@@ -79,14 +79,19 @@ describe('subject line and preheader', () => {
 });
 
 describe('issue links', () => {
-  it('registers every link of every edition once, with positions that depend only on the URL', () => {
+  it('registers every link of every edition once, at its index (hashed positions only for older issues)', () => {
     const content = demoIssue();
     const links = issueLinks(content);
     expect(issueLinks(demoIssue())).toEqual(links);
     expect(new Set(links.map((link) => link.url)).size).toBe(links.length);
     expect(new Set(links.map((link) => link.position)).size).toBe(links.length);
-    for (const link of links) {
+    links.forEach((link, index) => {
       expect(link.url).toMatch(/^https?:\/\//);
+      expect(link.position).toBe(index);
+    });
+    const hashed = issueLinks({ ...content, linkPositions: 'hashed' });
+    expect(hashed.map((link) => link.url)).toEqual(links.map((link) => link.url));
+    for (const link of hashed) {
       expect(link.position).toBe(linkPosition(link.url));
       expect(link.position).toBeLessThanOrEqual(2 ** 31 - 1);
     }

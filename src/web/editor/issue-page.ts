@@ -116,7 +116,7 @@ ${data.notes.length > 0 ? html`<ul class="warn">${data.notes.map((note) => html`
 <span>Subject</span><strong id="subject">${data.subject}</strong>
 <span>Preheader</span><span id="preheader">${data.preheader || '(none)'}</span>
 <span>HTML size</span><span id="html-size" class="${sizeClass}">${kb(data.htmlBytes)} of Gmail’s ${kb(GMAIL_CLIP_BYTES)} limit${data.htmlBytes > GMAIL_CLIP_BYTES ? ' — Gmail will clip this message' : ''}</span>
-<span>Links</span><span>${data.linkCount} <form class="inline" method="get" action="/editor/issues/${data.week}"><input type="hidden" name="segments" value="${data.segmentKey}"><input type="hidden" name="view" value="${data.view}"><input type="hidden" name="check" value="links"><button type="submit">Check links</button></form></span>
+<span>Links</span><span>${data.linkCount} <form class="inline" method="post" action="/editor/issues/${data.week}/check-links?${back}"><button type="submit">Check links</button></form></span>
 </div>
 ${data.linkCheck ? linkCheckTable(data.linkCheck) : ''}
 ${readingBudgetTable(data.readingBudget)}

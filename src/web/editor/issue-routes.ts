@@ -61,7 +61,11 @@ export async function registerIssueRoutes(
 
   const rebuild = (week: string) => buildIssue(db, { ...buildSettingsOf(config), week, now: options.now() });
 
-  editor.get('/editor/issues/:week', async (request, reply) => {
+  /**
+   * The issue page. `withLinkCheck` (the POST below) also asks every link of the preview (outbound HEAD
+   * requests): only a form of the editor's own page may cause that, so a GET never does.
+   */
+  async function issuePage(request: FastifyRequest, reply: FastifyReply, withLinkCheck: boolean) {
     const week = weekParam(request);
     if (!week) return sendEditorPage(reply.code(404), 'No such week', html`<p>Weeks look like 2026-W47.</p>`);
     const issue = await findIssueRow(db, week);
@@ -82,7 +86,7 @@ export async function registerIssueRoutes(
     const preview = previewMessage(renderer, edition);
     const sized = preview ? renderer.personalise(renderer.template(edition), sizeReader) : null;
     const report = (issue.selection_report ?? null) as IssueReport | null;
-    const linkCheck = query.check === 'links' && preview ? await checkLinks(linksOf(preview.html)) : null;
+    const linkCheck = withLinkCheck && preview ? await checkLinks(linksOf(preview.html)) : null;
     return sendEditorPage(
       reply,
       `Issue ${week}`,
@@ -126,7 +130,11 @@ export async function registerIssueRoutes(
       }),
       request,
     );
-  });
+  }
+
+  editor.get('/editor/issues/:week', (request, reply) => issuePage(request, reply, false));
+  // Link checks send requests out: a POST, so the editor's origin checks apply (a cross-site GET does nothing).
+  editor.post('/editor/issues/:week/check-links', (request, reply) => issuePage(request, reply, true));
 
   editor.get('/editor/issues/:week/email', async (request, reply) => {
     const week = weekParam(request);
