@@ -181,8 +181,8 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     const payload = verifyToken(secrets, request.params.token, 'confirm');
     if (!payload || payload.expiresAt === undefined) return invalidLinkPage(reply);
     const subscriber = await findSubscriber(deps.db, payload.subscriberId);
-    if (!subscriber || ['bounced', 'complained', 'erased'].includes(subscriber.status))
-      return invalidLinkPage(reply);
+    // A complained address may confirm a request made after its complaint (confirmSignUp checks the order).
+    if (!subscriber || ['bounced', 'erased'].includes(subscriber.status)) return invalidLinkPage(reply);
     if (subscriber.status === 'active') return subscribedPage(reply, payload.subscriberId);
     return sendPage(
       reply,
