@@ -5,7 +5,7 @@ import { withdrawFromUnsentIssues } from '../issues/issue-snapshot.ts';
 import { type IngestRun, recordIngestRun, runOfOutcome } from '../stories/ingest.repository.ts';
 import { findStory, retractStories } from '../stories/story.repository.ts';
 import { unstorableTextReason } from '../stories/story.ts';
-import { type ImportOutcome, importStories } from '../stories/story-import.ts';
+import { type ImportOutcome, INVALID_RECORD_LIMIT, importStories } from '../stories/story-import.ts';
 import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
 import type { WebDeps } from './web-context.ts';
 
@@ -79,6 +79,9 @@ export async function registerIngestRoutes(
 
       api.post('/stories', async (request, reply) => {
         const startedAt = now();
+        // Taken now: once the body is left unread the socket may be gone, and with TRUST_PROXY the
+        // client address is worked out from it on demand.
+        const source = sourceOf(request);
         const maxBytes = config.ingest.maxBytes;
         if (Number(request.headers['content-length']) > maxBytes) return tooLarge(reply, maxBytes);
         const body = request.body as Readable | undefined;
@@ -91,7 +94,7 @@ export async function registerIngestRoutes(
         let outcome: ImportOutcome;
         const refuse = async (status: number, error: string) => {
           await recordIngestRun(db, {
-            ...failedRun(request, startedAt, now(), bytes),
+            ...failedRun(source, startedAt, now(), bytes),
             detail: error,
           });
           return answer(reply.header('connection', 'close'), status, { error });
@@ -134,7 +137,7 @@ export async function registerIngestRoutes(
           db,
           runOfOutcome(outcome, {
             kind: 'api',
-            source: sourceOf(request),
+            source,
             startedAt,
             finishedAt: now(),
             bytes,
@@ -142,6 +145,12 @@ export async function registerIngestRoutes(
         );
         const errors =
           outcome.problemCount > 0 ? { errors: outcome.problems, errorCount: outcome.problemCount } : {};
+        if (outcome.stoppedEarly)
+          // The rest of the body was not read: close rather than drain it.
+          return answer(reply.header('connection', 'close'), 422, {
+            error: `refused after ${INVALID_RECORD_LIMIT} invalid records; nothing was stored and the rest was not read`,
+            ...errors,
+          });
         if (!outcome.stored) return answer(reply, 422, errors);
         return answer(reply, 200, {
           imported: outcome.imported,
@@ -265,10 +274,10 @@ async function* refuseCompressed(chunks: AsyncIterable<Buffer>): AsyncGenerator<
 }
 
 /** A refused API request as an ingest run: nothing stored, the reason in its detail. */
-function failedRun(request: FastifyRequest, startedAt: Date, finishedAt: Date, bytes: number): IngestRun {
+function failedRun(source: string, startedAt: Date, finishedAt: Date, bytes: number): IngestRun {
   return {
     kind: 'api',
-    source: sourceOf(request),
+    source,
     startedAt,
     finishedAt,
     status: 'refused',

@@ -6,6 +6,7 @@ import { findSubscriber, followedSegmentNames } from '../subscribers/subscriber.
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { formStampAge, signFormStamp } from './form-stamp.ts';
 import { html } from './html.ts';
+import { rateLimitKey } from './rate-limiter.ts';
 import {
   consentContext,
   fields,
@@ -98,7 +99,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
   });
 
   server.post('/subscribe', async (request, reply) => {
-    if (!signUpLimiter.allow(request.ip)) {
+    if (!signUpLimiter.allow(rateLimitKey(request.ip))) {
       reply.header('retry-after', '600');
       return sendPage(reply, 429, 'Too many attempts', html`<p>Please try again in a little while.</p>`);
     }
