@@ -56,6 +56,7 @@ class Refused extends Error {
  * stops at INVALID_RECORD_LIMIT invalid records (`stoppedEarly`). Errors of the input stream (too
  * large, connection lost) propagate as they are.
  */
+// Long: one pass that checks, batches and counts; its state (batches, problems, ids seen) is shared.
 export async function importStoryRecords(
   trx: Tx,
   records: AsyncIterable<RawRecord | ImportProblem>,

@@ -87,42 +87,48 @@ export async function handleInbound(
       },
     ];
 
-  if (report.type === 'complaint') {
-    if (who.via === 'body') {
-      // Click, pixel, /u/ and /p/ links travel with every forwarded or posted copy of the mail: a
-      // complaint quoting only those may come from anyone, so it costs the reader no more than an
-      // unsubscribe they can undo.
-      const { changed } = await unsubscribeSubscriber(
-        deps.db,
-        who.subscriberId,
-        { ip: null, userAgent: null, source: 'complaint' },
-        {
-          issueId: who.issueId,
-          feedbackType: report.feedbackType,
-          shown: 'complaint naming only a link of the mail body',
-        },
-      );
-      return [{ kind: 'unsubscribed', subscriberId: who.subscriberId, changed }];
-    }
-    await recordComplaint(deps.db, who.subscriberId, {
-      issueId: who.issueId,
-      feedbackType: report.feedbackType,
-    });
-    return [{ kind: 'complaint', subscriberId: who.subscriberId }];
+  if (report.type === 'complaint') return [await actOnComplaint(deps, who, report.feedbackType)];
+  return [await actOnDsn(deps, who, report.recipients)];
+}
+
+async function actOnComplaint(
+  deps: BounceDeps,
+  who: Identified,
+  feedbackType: string,
+): Promise<InboundOutcome> {
+  if (who.via === 'body') {
+    // Click, pixel, /u/ and /p/ links travel with every forwarded or posted copy of the mail: a
+    // complaint quoting only those may come from anyone, so it costs the reader no more than an
+    // unsubscribe they can undo.
+    const { changed } = await unsubscribeSubscriber(
+      deps.db,
+      who.subscriberId,
+      { ip: null, userAgent: null, source: 'complaint' },
+      { issueId: who.issueId, feedbackType, shown: 'complaint naming only a link of the mail body' },
+    );
+    return { kind: 'unsubscribed', subscriberId: who.subscriberId, changed };
   }
-  const failed = report.recipients.find((recipient) => recipient.action === 'failed');
-  if (!failed)
-    return [{ kind: 'dropped', reason: `dsn without Action: failed (${actions(report.recipients)})` }];
+  await recordComplaint(deps.db, who.subscriberId, { issueId: who.issueId, feedbackType });
+  return { kind: 'complaint', subscriberId: who.subscriberId };
+}
+
+async function actOnDsn(
+  deps: BounceDeps,
+  who: Identified,
+  recipients: readonly RecipientStatus[],
+): Promise<InboundOutcome> {
+  const failed = recipients.find((recipient) => recipient.action === 'failed');
+  if (!failed) return { kind: 'dropped', reason: `dsn without Action: failed (${actions(recipients)})` };
   // RFC 3464: a 2.x.x status is a success and a status that is not class.subject.detail means nothing;
   // neither is a reason to stop mailing anyone.
   if (failed.statusForm === 'malformed')
-    return [{ kind: 'dropped', reason: 'dsn with Action: failed and a malformed Status' }];
+    return { kind: 'dropped', reason: 'dsn with Action: failed and a malformed Status' };
   if (failed.status.startsWith('2.'))
-    return [{ kind: 'dropped', reason: `dsn with Action: failed and success Status ${failed.status}` }];
+    return { kind: 'dropped', reason: `dsn with Action: failed and success Status ${failed.status}` };
   const detail = { status: failed.status, diagnostic: failed.diagnostic?.slice(0, 500) ?? null };
   if (failed.status.startsWith('4.')) {
     if (who.issueId === null)
-      return [{ kind: 'dropped', reason: 'soft bounce not tied to an issue (counted once per issue)' }];
+      return { kind: 'dropped', reason: 'soft bounce not tied to an issue (counted once per issue)' };
     const result = await recordSoftBounce(
       deps.db,
       who.subscriberId,
@@ -130,11 +136,11 @@ export async function handleInbound(
       deps.config.softBounceLimit,
       detail,
     );
-    return [{ kind: 'soft-bounce', subscriberId: who.subscriberId, status: failed.status, ...result }];
+    return { kind: 'soft-bounce', subscriberId: who.subscriberId, status: failed.status, ...result };
   }
-  // A failed action without a usable status is treated as permanent: the MTA gave up on the address.
+  // A failed action without any status is treated as permanent: the MTA gave up on the address.
   await recordHardBounce(deps.db, who.subscriberId, who.issueId, detail);
-  return [{ kind: 'hard-bounce', subscriberId: who.subscriberId, status: failed.status || '5.0.0' }];
+  return { kind: 'hard-bounce', subscriberId: who.subscriberId, status: failed.status || '5.0.0' };
 }
 
 function actions(recipients: readonly RecipientStatus[]): string {
