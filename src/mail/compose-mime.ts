@@ -171,7 +171,11 @@ export function composeMime(message: OutgoingMessage, date: Date = new Date(), s
 /** `"Weekly AI Recap" <recap@example.com>`, with the name encoded when it is not plain ASCII. */
 export function formatAddress(name: string | null | undefined, address: string): string {
   if (!name) return address;
-  const display = /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : encodeWords(name);
+  // Some clients decode encoded words even inside quotes: a name holding "=?" is encoded whole.
+  const display =
+    /^[\x20-\x7e]*$/.test(name) && !name.includes('=?')
+      ? `"${name.replace(/["\\]/g, '\\$&')}"`
+      : encodeWords(name);
   return `${display} <${address}>`;
 }
 
@@ -230,9 +234,13 @@ function fold(line: string): string {
   return lines.join('\r\n');
 }
 
-/** RFC 2047 encoded words for non-ASCII text, split so each stays under 76 characters. */
+/**
+ * RFC 2047 encoded words for non-ASCII text, split so each stays under 76 characters. Plain ASCII that
+ * holds "=?" is encoded too: left raw, a story title written as an encoded word (`=?utf-8?B?…?=`)
+ * would be decoded by mail clients and show as something other than its literal text.
+ */
 export function encodeWords(text: string): string {
-  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  if (/^[\x20-\x7e]*$/.test(text) && !text.includes('=?')) return text;
   const words: string[] = [];
   let chunk = '';
   for (const char of text) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { escapeControlCharacters } from '../terminal-output.ts';
-import { type Story, storyFromInput, storyInputSchema } from './story.ts';
+import { type Story, storyFromInput, storyInputSchema, unstorableTextReason } from './story.ts';
 
 /**
  * One reason a record was refused: which record (1-based; 0 for the file as a whole), the line of the
@@ -134,7 +134,15 @@ function checkValue(
 }
 
 const retractionSchema = z.object({
-  id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  id: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .superRefine((id, context) => {
+      const reason = unstorableTextReason(id);
+      if (reason) context.addIssue({ code: 'custom', message: reason });
+    }),
 });
 
 function zodProblems(

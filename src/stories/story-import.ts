@@ -7,6 +7,11 @@ import type { RawRecord } from './story-stream.ts';
 
 /** Problems kept for the report; the rest are only counted. */
 export const PROBLEM_LIMIT = 100;
+/**
+ * Invalid records after which an all-or-nothing import stops reading: it is refused already, and a body
+ * of millions of tiny invalid records would otherwise cost minutes of CPU before its answer.
+ */
+export const INVALID_RECORD_LIMIT = 1000;
 const BATCH = 500;
 
 /** What an import did (or, refused, would have had to refuse). */
@@ -27,6 +32,8 @@ export interface ImportOutcome {
   unreadable: boolean;
   /** False when nothing was stored because of invalid records. */
   stored: boolean;
+  /** True when reading stopped at INVALID_RECORD_LIMIT invalid records (all or nothing only): the rest was not read. */
+  stoppedEarly?: boolean;
 }
 
 export interface ImportOptions {
@@ -45,9 +52,11 @@ class Refused extends Error {
  * Validates records as they are read and writes them in batches of 500 inside the caller's transaction,
  * so memory does not grow with the input. Retractions withdraw stories from every issue not yet sent.
  * Throws ImportRefusedError (with the outcome) when a record is invalid and `skipInvalid` is off, or the
- * input is unreadable: the caller's transaction must then roll back. Errors of the input stream (too
+ * input is unreadable: the caller's transaction must then roll back. With `skipInvalid` off, reading
+ * stops at INVALID_RECORD_LIMIT invalid records (`stoppedEarly`). Errors of the input stream (too
  * large, connection lost) propagate as they are.
  */
+// Long: one pass that checks, batches and counts; its state (batches, problems, ids seen) is shared.
 export async function importStoryRecords(
   trx: Tx,
   records: AsyncIterable<RawRecord | ImportProblem>,
@@ -95,16 +104,19 @@ export async function importStoryRecords(
       lastInvalid = found.record;
     }
   };
+  const overLimit = () => !options.skipInvalid && outcome.invalid >= INVALID_RECORD_LIMIT;
   for await (const entry of records) {
     if (!('value' in entry)) {
       if (entry.record > 0) outcome.total += 1;
       problem(entry);
+      if (overLimit()) break;
       continue;
     }
     outcome.total += 1;
     const checked = checkRecord(entry.record, entry.value, seen, entry.line);
     if (Array.isArray(checked)) {
       for (const found of checked) problem(found);
+      if (overLimit()) break;
       continue;
     }
     // Nothing is written once the import is bound to be refused: the rest is only checked.
@@ -116,6 +128,7 @@ export async function importStoryRecords(
   if (outcome.unreadable || (outcome.problemCount > 0 && !options.skipInvalid)) {
     throw new ImportRefusedError({
       ...outcome,
+      ...(overLimit() ? { stoppedEarly: true } : {}),
       imported: 0,
       updated: 0,
       unchanged: 0,

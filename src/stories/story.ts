@@ -98,7 +98,34 @@ export const storyInputSchema = z
   .refine((story) => story.publishedAt !== undefined || story.collectedAt !== undefined, {
     message: 'needs publishedAt or collectedAt',
     path: ['publishedAt'],
+  })
+  .superRefine((story, context) => {
+    for (const [path, value] of stringsOf(story, [])) {
+      const reason = unstorableTextReason(value);
+      if (reason) context.addIssue({ code: 'custom', message: reason, path });
+    }
   });
+
+/**
+ * Why PostgreSQL would refuse a text as a `text` or `jsonb` value, or null when it stores it: a NUL
+ * character (never in `text`; `\u0000` not in `jsonb`) or an unpaired UTF-16 surrogate (its JSON escape
+ * is refused by `jsonb`). Refused at validation so the record is reported, not the whole request failed.
+ */
+export function unstorableTextReason(value: string): string | null {
+  if (value.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
+  if (unpairedSurrogate.test(value)) return 'must not contain an unpaired surrogate (invalid Unicode)';
+  return null;
+}
+
+const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function* stringsOf(value: unknown, path: PropertyKey[]): Generator<[PropertyKey[], string]> {
+  if (typeof value === 'string') yield [path, value];
+  else if (Array.isArray(value))
+    for (const [i, item] of value.entries()) yield* stringsOf(item, [...path, i]);
+  else if (value !== null && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) yield* stringsOf(item, [...path, key]);
+}
 
 export type StoryInput = z.output<typeof storyInputSchema>;
 

@@ -15,11 +15,14 @@ export interface SignUpRequest {
 }
 
 export type SignUpOutcome =
-  /** A confirmation mail must be sent: the address is pending (new) or was unsubscribed. */
+  /**
+   * A confirmation mail must be sent: the address is pending (new), was unsubscribed, or complained
+   * (a new explicit opt-in is the only way back after a complaint).
+   */
   | 'confirm'
   /** Already receiving the recap: nothing to do (the page says the same as for 'confirm'). */
   | 'active'
-  /** Bounced or complained: never mailed again from a web form. */
+  /** Bounced: never mailed again from a web form. */
   | 'suppressed'
   /** A confirmation went to this address less than SIGNUP_CONFIRM_INTERVAL ago: not mailed again. */
   | 'throttled';
@@ -35,9 +38,10 @@ export interface ConfirmationSlot {
  * First half of double opt-in: creates the subscriber as 'pending' (never mailed the recap) when new,
  * and, when a confirmation may be mailed, claims the address's confirmation slot and records the
  * request with what was shown. At most one confirmation per address per `confirmIntervalSeconds`,
- * held in the database (subscribers.confirmation_sent_at) so it holds across processes. A suppressed
- * (bounced, complained) or active address is never mailed. The address is only activated by
- * confirmSignUp. With outcome 'confirm' comes the claimed `slot`: give it back with
+ * held in the database (subscribers.confirmation_sent_at) so it holds across processes. A bounced or
+ * active address is never mailed. A complained address may ask again: the confirmation is the new,
+ * explicit opt-in, and both the complaint and the new consent stay in the log. The address is only
+ * activated by confirmSignUp. With outcome 'confirm' comes the claimed `slot`: give it back with
  * releaseConfirmationSlot when the mail is not handed to the mailer.
  */
 export async function requestSignUp(
@@ -61,9 +65,7 @@ export async function requestSignUp(
       .forUpdate()
       .executeTakeFirstOrThrow();
     if (row.status === 'active') return { subscriberId: row.id, outcome: 'active' as const };
-    if (row.status === 'bounced' || row.status === 'complained') {
-      return { subscriberId: row.id, outcome: 'suppressed' as const };
-    }
+    if (row.status === 'bounced') return { subscriberId: row.id, outcome: 'suppressed' as const };
     const claimed = await trx
       .updateTable('subscribers')
       // Whole milliseconds: the time comes back as a JavaScript Date, and releasing compares it.
@@ -114,8 +116,9 @@ export type ConfirmOutcome = 'confirmed' | 'already-active' | 'not-requested' | 
 
 /**
  * Second half of double opt-in (the link in the confirmation mail): activates the address with the
- * segments of its latest sign-up request. Idempotent. A request older than the latest unsubscribe does
- * not count, so an old confirmation link cannot undo a later unsubscribe.
+ * segments of its latest sign-up request. Idempotent. A request older than the latest unsubscribe or
+ * complaint does not count, so an old confirmation link cannot undo either; a complained address comes
+ * back only through a request made after its complaint.
  */
 export async function confirmSignUp(
   db: Db,
@@ -131,12 +134,12 @@ export async function confirmSignUp(
       .executeTakeFirst();
     if (!subscriber) return 'unknown';
     if (subscriber.status === 'active') return 'already-active';
-    if (subscriber.status === 'bounced' || subscriber.status === 'complained') return 'suppressed';
+    if (subscriber.status === 'bounced') return 'suppressed';
     const latest = await trx
       .selectFrom('consent_log')
       .select(['action', 'detail'])
       .where('subscriber_id', '=', subscriberId)
-      .where('action', 'in', ['signup-requested', 'unsubscribe'])
+      .where('action', 'in', ['signup-requested', 'unsubscribe', 'complaint'])
       .orderBy('occurred_at', 'desc')
       .orderBy('id', 'desc')
       .executeTakeFirst();
@@ -166,6 +169,7 @@ export async function confirmSignUp(
       .where('id', '=', subscriberId)
       .execute();
     await appendConsent(trx, subscriberId, 'confirm', context, {
+      ...(subscriber.status === 'complained' ? { after: 'complaint' } : {}),
       segmentIds: known.map((row) => row.id),
       ...(tracking === undefined ? {} : { tracking }),
     });

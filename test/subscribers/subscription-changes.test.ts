@@ -65,7 +65,7 @@ describe('double opt-in', () => {
     expect(await statusOf(subscriberId)).toBe('active');
   });
 
-  it('never reactivates a bounced or complained address from a web form', async () => {
+  it('never reactivates a bounced address from a web form; a complained one only by a request made after', async () => {
     const { subscriberId } = await signUp('gina@example.org');
     await confirmSignUp(app.db, subscriberId, web);
     await recordHardBounce(app.db, subscriberId, null, { status: '5.1.1' });
@@ -75,7 +75,11 @@ describe('double opt-in', () => {
     expect(await statusOf(subscriberId)).toBe('bounced');
     await recordComplaint(app.db, subscriberId, {});
     expect(await statusOf(subscriberId)).toBe('complained');
-    expect(await confirmSignUp(app.db, subscriberId, web)).toBe('suppressed');
+    expect(await confirmSignUp(app.db, subscriberId, web)).toBe('not-requested');
+    expect(await resubscribeSubscriber(app.db, subscriberId, web)).toEqual({ changed: false });
+    expect((await signUp('gina@example.org')).outcome).toBe('confirm');
+    expect(await confirmSignUp(app.db, subscriberId, web)).toBe('confirmed');
+    expect(await statusOf(subscriberId)).toBe('active');
   });
 
   it('writes who, when, from where and what was shown for every change', async () => {

@@ -22,17 +22,25 @@ export type InboundOutcome =
 interface Identified {
   subscriberId: string;
   issueId: number | null;
+  /**
+   * 'return-path': the VERP token (envelope recipient or the original's Return-Path), which no reader
+   * ever sees. 'body': a token a reader can forward or post (one-click and preference links, tracked
+   * links, the open pixel), so it proves only that someone holds a copy of the mail.
+   */
+  via: 'return-path' | 'body';
 }
 
 /**
  * Acts on one inbound message of the bounce domain: `unsubscribe+TOKEN@` unsubscribes (List-Unsubscribe
  * mailto), a DSN whose Action is failed suppresses (5.x.x at once, 4.x.x after consecutive soft bounces),
- * an ARF complaint unsubscribes and suppresses. The subscriber comes only from a token we signed: the
- * VERP token of the envelope recipient, else one quoted in the returned original (its Return-Path,
- * List-Unsubscribe, tracked links or open pixel). An address named in the report (Final-Recipient,
- * Original-Rcpt-To) or a Message-ID is never enough: anyone can write those. A soft bounce counts once
- * per issue, so only a token that names its issue counts. Unknown, forged or malformed mail returns
- * 'dropped'. Throws only on database failure.
+ * an ARF complaint marks the reader 'complained' (suppressed for good) when it carries the VERP token, and
+ * only unsubscribes (undoable by the reader) when it names only a token shown in the body. The subscriber
+ * comes only from a token we signed: the VERP token of the envelope recipient, else one quoted in the
+ * returned original (its Return-Path, List-Unsubscribe, preference link, tracked links or open pixel).
+ * An address named in the report (Final-Recipient, Original-Rcpt-To) or a Message-ID is never enough:
+ * anyone can write those. A soft bounce counts once per issue, so only a token that names its issue
+ * counts. A failed action with a 2.x.x or malformed Status is not a bounce (RFC 3464) and is dropped.
+ * Unknown, forged or malformed mail returns 'dropped'. Throws only on database failure.
  */
 export async function handleInbound(
   deps: BounceDeps,
@@ -79,20 +87,48 @@ export async function handleInbound(
       },
     ];
 
-  if (report.type === 'complaint') {
-    await recordComplaint(deps.db, who.subscriberId, {
-      issueId: who.issueId,
-      feedbackType: report.feedbackType,
-    });
-    return [{ kind: 'complaint', subscriberId: who.subscriberId }];
+  if (report.type === 'complaint') return [await actOnComplaint(deps, who, report.feedbackType)];
+  return [await actOnDsn(deps, who, report.recipients)];
+}
+
+async function actOnComplaint(
+  deps: BounceDeps,
+  who: Identified,
+  feedbackType: string,
+): Promise<InboundOutcome> {
+  if (who.via === 'body') {
+    // Click, pixel, /u/ and /p/ links travel with every forwarded or posted copy of the mail: a
+    // complaint quoting only those may come from anyone, so it costs the reader no more than an
+    // unsubscribe they can undo.
+    const { changed } = await unsubscribeSubscriber(
+      deps.db,
+      who.subscriberId,
+      { ip: null, userAgent: null, source: 'complaint' },
+      { issueId: who.issueId, feedbackType, shown: 'complaint naming only a link of the mail body' },
+    );
+    return { kind: 'unsubscribed', subscriberId: who.subscriberId, changed };
   }
-  const failed = report.recipients.find((recipient) => recipient.action === 'failed');
-  if (!failed)
-    return [{ kind: 'dropped', reason: `dsn without Action: failed (${actions(report.recipients)})` }];
+  await recordComplaint(deps.db, who.subscriberId, { issueId: who.issueId, feedbackType });
+  return { kind: 'complaint', subscriberId: who.subscriberId };
+}
+
+async function actOnDsn(
+  deps: BounceDeps,
+  who: Identified,
+  recipients: readonly RecipientStatus[],
+): Promise<InboundOutcome> {
+  const failed = recipients.find((recipient) => recipient.action === 'failed');
+  if (!failed) return { kind: 'dropped', reason: `dsn without Action: failed (${actions(recipients)})` };
+  // RFC 3464: a 2.x.x status is a success and a status that is not class.subject.detail means nothing;
+  // neither is a reason to stop mailing anyone.
+  if (failed.statusForm === 'malformed')
+    return { kind: 'dropped', reason: 'dsn with Action: failed and a malformed Status' };
+  if (failed.status.startsWith('2.'))
+    return { kind: 'dropped', reason: `dsn with Action: failed and success Status ${failed.status}` };
   const detail = { status: failed.status, diagnostic: failed.diagnostic?.slice(0, 500) ?? null };
   if (failed.status.startsWith('4.')) {
     if (who.issueId === null)
-      return [{ kind: 'dropped', reason: 'soft bounce not tied to an issue (counted once per issue)' }];
+      return { kind: 'dropped', reason: 'soft bounce not tied to an issue (counted once per issue)' };
     const result = await recordSoftBounce(
       deps.db,
       who.subscriberId,
@@ -100,11 +136,11 @@ export async function handleInbound(
       deps.config.softBounceLimit,
       detail,
     );
-    return [{ kind: 'soft-bounce', subscriberId: who.subscriberId, status: failed.status, ...result }];
+    return { kind: 'soft-bounce', subscriberId: who.subscriberId, status: failed.status, ...result };
   }
-  // A failed action without a usable status is treated as permanent: the MTA gave up on the address.
+  // A failed action without any status is treated as permanent: the MTA gave up on the address.
   await recordHardBounce(deps.db, who.subscriberId, who.issueId, detail);
-  return [{ kind: 'hard-bounce', subscriberId: who.subscriberId, status: failed.status || '5.0.0' }];
+  return { kind: 'hard-bounce', subscriberId: who.subscriberId, status: failed.status || '5.0.0' };
 }
 
 function actions(recipients: readonly RecipientStatus[]): string {
@@ -120,20 +156,23 @@ function identify(deps: BounceDeps, envelopeTo: readonly string[], rawText: stri
   ];
   for (const token of bounceTokens) {
     const payload = verifyToken(secrets, token, 'bounce');
-    if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null };
+    if (payload)
+      return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null, via: 'return-path' };
   }
   for (const [tokens, kind] of [
     [quoted.unsubscribe, 'unsubscribe'],
+    [quoted.preferences, 'preferences'],
     [quoted.open, 'open'],
   ] as const) {
     for (const token of tokens) {
       const payload = verifyToken(secrets, token, kind);
-      if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null };
+      if (payload)
+        return { subscriberId: payload.subscriberId, issueId: payload.issueId ?? null, via: 'body' };
     }
   }
   for (const token of quoted.click) {
     const payload = verifyClickToken(secrets, token);
-    if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId };
+    if (payload) return { subscriberId: payload.subscriberId, issueId: payload.issueId, via: 'body' };
   }
   return null;
 }

@@ -4,8 +4,13 @@ import { tokenFromLocalPart } from '../../tracking/token.ts';
 /** One recipient block of a delivery status notification (RFC 3464). */
 export interface RecipientStatus {
   action: string;
-  /** Enhanced status code, e.g. "5.1.1". */
+  /** Enhanced status code, e.g. "5.1.1"; '' when the block has no Status field. */
   status: string;
+  /**
+   * What the Status field said: 'none' (no field), 'valid' (an RFC 3464 class.subject.detail code) or
+   * 'malformed' (present but not such a code, e.g. "bounced" or "9.9.9").
+   */
+  statusForm: 'none' | 'valid' | 'malformed';
   finalRecipient: string | null;
   diagnostic: string | null;
 }
@@ -46,10 +51,20 @@ export function parseDeliveryStatus(text: string): RecipientStatus[] {
     .filter((fields) => fields.has('action'))
     .map((fields) => ({
       action: (fields.get('action') ?? '').toLowerCase(),
-      status: /([245])\.\d{1,3}\.\d{1,3}/.exec(fields.get('status') ?? '')?.[0] ?? '',
+      ...statusOf(fields.get('status')),
       finalRecipient: addressOf(fields.get('final-recipient') ?? fields.get('original-recipient')),
       diagnostic: fields.get('diagnostic-code') ?? null,
     }));
+}
+
+/**
+ * RFC 3464 §2.3.4: `status-code = DIGIT "." 1*3DIGIT "." 1*3DIGIT` with class 2, 4 or 5, optionally
+ * followed by a comment. Anything else in a present Status field is malformed.
+ */
+function statusOf(value: string | undefined): Pick<RecipientStatus, 'status' | 'statusForm'> {
+  if (value === undefined || value.trim() === '') return { status: '', statusForm: 'none' };
+  const code = /^\s*([245]\.\d{1,3}\.\d{1,3})(?:\s|\(|$)/.exec(value)?.[1];
+  return code ? { status: code, statusForm: 'valid' } : { status: '', statusForm: 'malformed' };
 }
 
 /**
@@ -82,6 +97,8 @@ const tokenPatterns = {
   bounce: new RegExp(`bounces\\+(${TOKEN_CHARS})@`, 'g'),
   /** List-Unsubscribe: the one-click URL (`/u/TOKEN`) and the mailto address (`unsubscribe+TOKEN@`). */
   unsubscribe: new RegExp(`(?:/u/(${TOKEN_CHARS})|unsubscribe\\+(${TOKEN_CHARS})@)`, 'g'),
+  /** The preference page link (`/p/TOKEN`) of the footer. */
+  preferences: new RegExp(`/p/(${TOKEN_CHARS})`, 'g'),
   /** Tracked links (`/c/TOKEN`) and the open pixel (`/o/TOKEN`) of the body. */
   click: new RegExp(`/c/(${TOKEN_CHARS})`, 'g'),
   open: new RegExp(`/o/(${TOKEN_CHARS})`, 'g'),
@@ -89,8 +106,10 @@ const tokenPatterns = {
 
 /** Tokens quoted in a report's copy of the original message, by where they were found. */
 export interface QuotedTokens {
+  /** The VERP return path: the only token never shown in the body a reader can forward or post. */
   bounce: string[];
   unsubscribe: string[];
+  preferences: string[];
   click: string[];
   open: string[];
 }
@@ -113,6 +132,7 @@ export function tokensInText(text: string): QuotedTokens {
   return {
     bounce: find(tokenPatterns.bounce),
     unsubscribe: find(tokenPatterns.unsubscribe),
+    preferences: find(tokenPatterns.preferences),
     click: find(tokenPatterns.click),
     open: find(tokenPatterns.open),
   };

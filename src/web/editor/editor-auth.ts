@@ -58,9 +58,11 @@ export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string
         };
   }
   const bearer = /^Bearer\s+(.+)$/i.exec(facts.authorization ?? '')?.[1]?.trim();
-  const cookie = readCookie(facts.cookieHeader, EDITOR_COOKIE);
   if (bearer !== undefined && sameSecret(bearer, editorToken)) return { ok: true, setCookie: false };
-  if (cookie !== undefined && sameSecret(cookie, editorToken)) return { ok: true, setCookie: false };
+  // Cookies are not port-scoped: a page on another localhost port may have set a second (or a malformed)
+  // recap_editor cookie. Any one of them that matches is enough; the others are ignored.
+  const cookies = readCookies(facts.cookieHeader, EDITOR_COOKIE);
+  if (cookies.some((cookie) => sameSecret(cookie, editorToken))) return { ok: true, setCookie: false };
   if (facts.queryToken !== undefined && sameSecret(facts.queryToken, editorToken))
     return { ok: true, setCookie: true };
   return {
@@ -82,12 +84,19 @@ function hostOf(origin: string): string | undefined {
   }
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
+/** Every value of the cookie `name`, %-decoded; a value that does not decode (`%E0%A4%A`) is left out. */
+function readCookies(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key !== name) continue;
+    try {
+      values.push(decodeURIComponent(rest.join('=')));
+    } catch {
+      // Malformed %-encoding: not our cookie's value, and no reason to fail the request.
+    }
   }
-  return undefined;
+  return values;
 }
 
 function sameSecret(given: string, expected: string): boolean {

@@ -17,7 +17,7 @@ import type { Recipient, RenderedMessage } from '../../render/rendered-message.t
 import type { SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
 import { parseSegmentSet, segmentSetFromKey } from '../../stories/segment-set.ts';
-import { findStory, sourceNamesOf } from '../../stories/story.repository.ts';
+import { findStory, listSegments, sourceNamesOf } from '../../stories/story.repository.ts';
 import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field, type WebDeps } from '../web-context.ts';
@@ -169,6 +169,12 @@ export async function registerIssueRoutes(
     if (segmentText && !/^\d{1,9}$/.test(segmentText))
       return back(reply, request, week, { error: 'That segment does not exist.' });
     const segmentId = segmentText ? Number(segmentText) : null;
+    if (segmentId !== null && !(await listSegments(db)).some((segment) => segment.id === segmentId))
+      return sendEditorPage(
+        reply.code(400),
+        'Unknown segment',
+        html`<p>Segment ${segmentText} does not exist.</p>`,
+      );
     const story = await findStory(db, storyId);
     if (!story) return back(reply, request, week, { error: 'That story does not exist.' });
     try {

@@ -178,9 +178,8 @@ describe('bounce listener', () => {
     expect(await sendable()).not.toContain(seed.bob);
   });
 
-  it('turns an ARF complaint into an unsubscribe with status complained', async () => {
-    const unsubscribeUrl = `http://recap.test/u/${signToken(secrets, { kind: 'unsubscribe', subscriberId: seed.bob, issueId: seed.issueId })}`;
-    await send('abuse@recap.test', arf('someone-else@isp.example', unsubscribeUrl));
+  it('turns an ARF complaint to the VERP return path into status complained', async () => {
+    await send(bounceAddress(seed.bob), arf('someone-else@isp.example', 'https://elsewhere.example/'));
     expect(outcomes).toEqual([{ kind: 'complaint', subscriberId: seed.bob }]);
     const bob = await app.db
       .selectFrom('subscribers')
@@ -189,6 +188,14 @@ describe('bounce listener', () => {
       .executeTakeFirstOrThrow();
     expect(bob.status).toBe('complained');
     expect(bob.unsubscribed_at).toBeInstanceOf(Date);
+    expect(await sendable()).toEqual([seed.alice]);
+  });
+
+  it('only unsubscribes for an ARF complaint quoting a link of the body', async () => {
+    const unsubscribeUrl = `http://recap.test/u/${signToken(secrets, { kind: 'unsubscribe', subscriberId: seed.bob, issueId: seed.issueId })}`;
+    await send('abuse@recap.test', arf('someone-else@isp.example', unsubscribeUrl));
+    expect(outcomes).toEqual([{ kind: 'unsubscribed', subscriberId: seed.bob, changed: true }]);
+    expect(await statusOf(seed.bob)).toBe('unsubscribed');
     expect(await sendable()).toEqual([seed.alice]);
   });
 

@@ -98,8 +98,14 @@ describe('after a bounce and a complaint', () => {
       raw: dsn,
     });
 
-    // The complaint quotes the message as the reader received it (its List-Unsubscribe names them).
-    const original = first.get(complainer ?? '')?.toString('utf8') ?? '';
+    // The complaint quotes the message as the reader's mailbox stored it: the receiving MTA wrote the
+    // envelope sender (our VERP address) into Return-Path, which is what makes it a complaint.
+    const complainerToken = signToken(
+      { current: SECRET, previous: [] },
+      { kind: 'bounce', subscriberId: await idOf(complainer ?? ''), issueId: issue.id },
+    );
+    const returnPath = `Return-Path: <bounces+${tokenToLocalPart(complainerToken)}@recap.test>`;
+    const original = `${returnPath}\r\n${first.get(complainer ?? '')?.toString('utf8') ?? ''}`;
     const arf = [
       'From: fbl@isp.example',
       'Subject: Abuse report',
