@@ -3,12 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.ts';
-import {
-  canRunOwnCluster,
-  createClusterDatabase,
-  type OwnCluster,
-  startOwnCluster,
-} from '../support/own-postgres-cluster.ts';
+import { createOwnDatabase, type OwnPostgres, startOwnPostgres } from '../support/own-postgres.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 import { seedSend } from './send-fixtures.ts';
 
@@ -19,14 +14,14 @@ const CONNECTIONS = 2;
  * PostgreSQL stopped (`pg_ctl stop -m immediate`) and started again under a running `recap send`: a
  * cluster of this file's own, the built CLI as a child process, a real SMTP server counting what it gets.
  */
-describe.runIf(await canRunOwnCluster())('recap send across a database outage', () => {
-  let cluster: OwnCluster;
+describe('recap send across a database outage', () => {
+  let cluster: OwnPostgres;
   let sink: SmtpSink;
   const handles: DatabaseHandle[] = [];
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    cluster = await startOwnCluster();
+    cluster = await startOwnPostgres();
   }, 60_000);
   afterEach(async () => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
@@ -38,7 +33,7 @@ describe.runIf(await canRunOwnCluster())('recap send across a database outage', 
   });
 
   async function freshDatabase(readers: number, week: string) {
-    const url = await createClusterDatabase(cluster, `recap_${randomBytes(4).toString('hex')}`);
+    const url = await createOwnDatabase(cluster, `recap_${randomBytes(4).toString('hex')}`);
     const handle = await connectDatabase({ databaseUrl: url, dataDir: 'unused', poolSize: 2 });
     handles.push(handle);
     const seeded = await seedSend(handle.db, readers, { week });
@@ -107,7 +102,7 @@ describe.runIf(await canRunOwnCluster())('recap send across a database outage', 
     // Paced so that the outage falls in the middle of the send.
     const run = send(url, week, { SEND_RATE: '40' });
     await until(() => copiesPerReader(week).size >= 100);
-    await cluster.stop();
+    await cluster.stop('immediate');
     const receivedAtStop = sink.messages.length;
     await sleep(15_000);
     const duringOutage = sink.messages.length - receivedAtStop;
@@ -147,7 +142,7 @@ describe.runIf(await canRunOwnCluster())('recap send across a database outage', 
       ALERT_EMAIL: 'ops@example.test',
     });
     await until(() => copiesPerReader(week).size >= 40);
-    await cluster.stop();
+    await cluster.stop('immediate');
     await sleep(8_000);
     await cluster.start();
     const result = await run.exited;

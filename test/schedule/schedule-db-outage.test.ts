@@ -4,12 +4,7 @@ import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.ts';
 import { loadFire } from '../../src/schedule/run-coordinator.ts';
 import { LEASE_MS, startSchedule } from '../../src/schedule/schedule-runner.ts';
 import { cronPattern } from '../../src/schedule/schedule-slot.ts';
-import {
-  canRunOwnCluster,
-  createClusterDatabase,
-  type OwnCluster,
-  startOwnCluster,
-} from '../support/own-postgres-cluster.ts';
+import { createOwnDatabase, type OwnPostgres, startOwnPostgres } from '../support/own-postgres.ts';
 
 const hour = 3_600_000;
 
@@ -18,13 +13,13 @@ const hour = 3_600_000;
  * with -m immediate in the middle of the build): once the database is back, the fire is carried within
  * a minute, by itself, rather than at the next five-minute check.
  */
-describe.runIf(await canRunOwnCluster())('the schedule across a database outage', () => {
-  let cluster: OwnCluster;
+describe('the schedule across a database outage', () => {
+  let cluster: OwnPostgres;
   let handle: DatabaseHandle;
 
   beforeAll(async () => {
-    cluster = await startOwnCluster();
-    const url = await createClusterDatabase(cluster, `recap_${randomBytes(4).toString('hex')}`);
+    cluster = await startOwnPostgres();
+    const url = await createOwnDatabase(cluster, `recap_${randomBytes(4).toString('hex')}`);
     handle = await connectDatabase({ databaseUrl: url, dataDir: 'unused', poolSize: 3 });
   }, 60_000);
   afterAll(async () => {
@@ -53,7 +48,7 @@ describe.runIf(await canRunOwnCluster())('the schedule across a database outage'
       actions: {
         async buildIssue(week) {
           // The first build loses its database half-way.
-          if (runs.builds++ === 0) await cluster.stop();
+          if (runs.builds++ === 0) await cluster.stop('immediate');
           await db
             .insertInto('issues')
             .values({ week, status: 'draft', built_at: new Date() })

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 
 /**
  * A PostgreSQL cluster of a test's own, which the test may stop, kill and restart (the shared server
@@ -76,6 +77,15 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates a database on the cluster and returns its URL. */
+export async function createOwnDatabase(cluster: OwnPostgres, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: cluster.url });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  return cluster.url.replace(/\/postgres$/, `/${name}`);
 }
 
 function exec(file: string, args: string[]): Promise<string> {
