@@ -62,6 +62,8 @@ describe('the compiled CLI', () => {
     } finally {
       utimesSync(template, before.atime, before.mtime);
     }
-    expect(build.freshEntry()).toBe(entry);
+    // Restoring the time keeps only whole microseconds of it, so the build may count as stale: build again.
+    const rebuilt = await build.buildCli();
+    expect(build.freshEntry()).toBe(rebuilt);
   });
 });

@@ -83,7 +83,9 @@ describe('a relay that goes away and comes back', () => {
   }, 180_000);
 
   it('raises an alert when the relay stays away longer than the alert threshold, and still pauses nothing', async () => {
-    const { summary } = await sendWhileRelayDown(3_000, { ALERT_EMAIL: 'ops@example.test' }, 1_000);
+    // Retries back off 0.5, 1, 2 s (with jitter): the third, the one past the 1 s threshold, falls at
+    // most 3.5 s into the outage, so the relay stays away 6 s.
+    const { summary } = await sendWhileRelayDown(6_000, { ALERT_EMAIL: 'ops@example.test' }, 1_000);
     expect(summary.fatal).toBeUndefined();
     const alerts = await test.db.selectFrom('alerts').select(['kind', 'cause']).execute();
     expect(alerts.map((alert) => alert.kind)).toContain('relay-unreachable');
