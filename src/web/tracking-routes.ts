@@ -21,12 +21,19 @@ function agentOf(request: FastifyRequest): string | null {
  */
 export function registerTrackingRoutes(server: FastifyInstance, context: WebContext): void {
   const { secrets, events, links, deps, ackAfterWrite } = context;
+  /** Queues the event; with ackAfterWrite, waits and says whether it was kept (else a 503 is due). */
+  const record = async (event: Parameters<typeof events.record>[0]): Promise<boolean> => {
+    const stored = events.record(event);
+    if (ackAfterWrite) return kept(stored);
+    stored.catch(countedByWriter);
+    return true;
+  };
 
   server.get<{ Params: { token: string } }>('/o/:token', async (request, reply) => {
     const token = request.params.token.replace(/\.gif$/, '');
     const payload = verifyToken(secrets, token, 'open');
     if (payload?.issueId !== undefined && deps.config.trackingEnabled) {
-      const stored = events.record({
+      const answered = await record({
         kind: 'open',
         issueId: payload.issueId,
         subscriberId: payload.subscriberId,
@@ -37,9 +44,7 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
         userAgent: agentOf(request),
         occurredAt: new Date(),
       });
-      if (ackAfterWrite) {
-        if (!(await kept(stored))) return notKeptAnswer(reply);
-      } else stored.catch(countedByWriter);
+      if (!answered) return notKeptAnswer(reply);
     }
     return reply
       .header('content-type', 'image/gif')
@@ -54,7 +59,7 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
     const link = await links.resolve(payload.issueId, payload.link);
     if (!link) return invalidLinkPage(reply);
     if (deps.config.trackingEnabled) {
-      const stored = events.record({
+      const answered = await record({
         kind: 'click',
         issueId: payload.issueId,
         subscriberId: payload.subscriberId,
@@ -65,9 +70,7 @@ export function registerTrackingRoutes(server: FastifyInstance, context: WebCont
         userAgent: agentOf(request),
         occurredAt: new Date(),
       });
-      if (ackAfterWrite) {
-        if (!(await kept(stored))) return notKeptAnswer(reply);
-      } else stored.catch(countedByWriter);
+      if (!answered) return notKeptAnswer(reply);
     }
     if (link.kind === 'honeypot') {
       return sendPage(reply, 200, 'Nothing here', html`<p>This link is not meant to be followed.</p>`);
