@@ -65,7 +65,8 @@ beforeAll(async () => {
     RECAP_OUTBOX_DIR: outbox,
     PORT: '0',
     PUBLIC_URL: publicUrl,
-    // nginx passes the name without the port ($host), as it does on 443.
+    EDITOR_URL: publicUrl,
+    // nginx passes the name without the port ($host), as it is on 443.
     EDITOR_HOSTS: NAME,
     EDITOR_TOKEN,
     TRUST_PROXY: '127.0.0.1',
@@ -106,12 +107,16 @@ const form = (fields: Iterable<[string, string]>) => ({
   body: new URLSearchParams([...fields]).toString(),
 });
 
-/** The consent log of one reader, as `recap subscriber export` prints it (beside the running server). */
-async function consentOf(email: string): Promise<Array<{ action?: string; ip?: string | null }>> {
+interface Recorded {
+  consent_log: Array<{ action: string; ip: string | null }>;
+  tracking_events: Array<{ kind?: string; ip: string | null }>;
+}
+
+/** What the server stored about one reader, as `recap subscriber export` prints it (beside the server). */
+async function recordedFor(email: string): Promise<Recorded> {
   const exported = await runCli(['subscriber', 'export', email], env, dir);
   expect(exported.code, exported.stderr).toBe(0);
-  const data = JSON.parse(exported.stdout) as { consent?: Array<{ action?: string; ip?: string | null }> };
-  return data.consent ?? [];
+  return JSON.parse(exported.stdout) as Recorded;
 }
 
 describe('the shipped nginx site in front of recap serve', () => {
@@ -159,8 +164,8 @@ describe('the shipped nginx site in front of recap serve', () => {
     expect(confirmed.status).toBe(200);
     expect(confirmed.body).toContain('You are subscribed');
 
-    const consent = await consentOf('through.proxy@example.com');
-    expect(consent.length).toBeGreaterThanOrEqual(2);
+    const consent = (await recordedFor('through.proxy@example.com')).consent_log;
+    expect(consent.length, JSON.stringify(consent)).toBeGreaterThanOrEqual(2);
     for (const entry of consent) expect(entry.ip).toBe(VISITOR);
   });
 
@@ -180,10 +185,13 @@ describe('the shipped nginx site in front of recap serve', () => {
     expect(oneClick.startsWith(`${publicUrl}/u/`)).toBe(true);
     const left = await visit(oneClick, form([['List-Unsubscribe', 'One-Click']]));
     expect(left.status).toBe(200);
-    const consent = await consentOf(reader);
-    const unsubscribed = consent.find((entry) => entry.action === 'unsubscribe');
-    expect(unsubscribed, JSON.stringify(consent)).toBeDefined();
+    const recorded = await recordedFor(reader);
+    const unsubscribed = recorded.consent_log.find((entry) => entry.action === 'unsubscribe');
+    expect(unsubscribed, JSON.stringify(recorded.consent_log)).toBeDefined();
     expect(unsubscribed?.ip).toBe(VISITOR);
+    // The click is stored with the visitor's address too (the demo's simulated events carry none).
+    const clicks = recorded.tracking_events.filter((event) => event.ip === VISITOR);
+    expect(clicks.length, JSON.stringify(recorded.tracking_events)).toBe(1);
   });
 
   it('opens the editor only with EDITOR_TOKEN, setting a Secure cookie over https', async () => {
@@ -193,7 +201,7 @@ describe('the shipped nginx site in front of recap serve', () => {
     expect(opened.status).toBe(303);
     expect(opened.headers.location).toBe('/');
     const setCookie = String(opened.headers['set-cookie'] ?? '');
-    expect(setCookie).toContain('HttpOnly; SameSite=Strict');
+    expect(setCookie).toContain('HttpOnly; SameSite=Strict; Secure');
     const cookie = setCookie.split(';')[0] as string;
     const weeks = await visit('/', { headers: { cookie } });
     expect(weeks.status).toBe(200);
