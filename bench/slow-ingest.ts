@@ -158,24 +158,28 @@ await admin.query(`CREATE DATABASE ${name}`);
 const url = new URL(baseUrl);
 url.pathname = `/${name}`;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'recap-bench-slow-'));
-const server = spawn(process.execPath, ['bin/recap.js', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-  cwd: root,
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env: {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'production',
-    DATABASE_URL: url.toString(),
-    RECAP_DATA_DIR: path.join(dataDir, 'data'),
-    RECAP_OUTBOX_DIR: path.join(dataDir, 'outbox'),
-    RECAP_SECRET: 'bench-secret-0123456789-abcdefghijklmnop',
-    EDITOR_TOKEN: 'bench-editor-token-0123456789-abcdef',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    RECAP_FROM_EMAIL: 'recap@example.com',
-    INGEST_TOKEN: TOKEN,
-    ...extraEnv,
+const server = spawn(
+  process.execPath,
+  ['bin/recap.js', 'serve', '--port', String(port), '--host', '127.0.0.1'],
+  {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      DATABASE_URL: url.toString(),
+      RECAP_DATA_DIR: path.join(dataDir, 'data'),
+      RECAP_OUTBOX_DIR: path.join(dataDir, 'outbox'),
+      RECAP_SECRET: 'bench-secret-0123456789-abcdefghijklmnop',
+      EDITOR_TOKEN: 'bench-editor-token-0123456789-abcdef',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      RECAP_FROM_EMAIL: 'recap@example.com',
+      INGEST_TOKEN: TOKEN,
+      ...extraEnv,
+    },
   },
-});
+);
 const uploads: Upload[] = [];
 try {
   await waitUntilServing(server);
@@ -190,18 +194,20 @@ try {
   const later = tally(uploads);
   for (const upload of uploads) upload.socket.destroy();
   const large = await honestPush();
-  console.log(`checkout: ${root}; settings: ${process.env.BENCH_ENV || 'defaults'}; load ${loadavg()[0]?.toFixed(1)}\n`);
+  console.log(
+    `checkout: ${root}; settings: ${process.env.BENCH_ENV || 'defaults'}; load ${loadavg()[0]?.toFixed(1)}\n`,
+  );
   console.log('| measure | value |\n|---|---|');
   console.log(`| GET /subscribe, no upload | ${before.subscribe} |`);
   console.log(`| GET /archive, no upload | ${before.archive} |`);
   console.log(`| GET /subscribe, ${UPLOADS} uploads at 1 byte/s | ${during.subscribe} |`);
   console.log(`| GET /archive, ${UPLOADS} uploads at 1 byte/s | ${during.archive} |`);
   console.log(`| transactions open in the database 3 s after the uploads began | ${held} |`);
-  console.log(
-    `| the uploads, when the samples were done | ${answers} |`,
-  );
+  console.log(`| the uploads, when the samples were done | ${answers} |`);
   console.log(`| the uploads, 15 s later | ${later} |`);
-  console.log(`| then an honest ${large.mb} MB NDJSON push (${large.stories} stories) at full speed | ${large.result} |`);
+  console.log(
+    `| then an honest ${large.mb} MB NDJSON push (${large.stories} stories) at full speed | ${large.result} |`,
+  );
 } finally {
   for (const upload of uploads) {
     clearInterval(upload.timer);

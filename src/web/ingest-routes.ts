@@ -133,6 +133,11 @@ export async function registerIngestRoutes(
             const code = (error as { code?: unknown }).code;
             if (typeof code === 'string' && /^(ECONNRESET|ERR_STREAM_PREMATURE_CLOSE|ABORT_ERR)$/.test(code))
               return answer(reply.header('connection', 'close'), 400, { error: 'the body broke off' });
+            if (code === 'ENOSPC' || code === 'EDQUOT') {
+              request.log.error({ err: error }, 'the ingest spool is out of disk space');
+              reply.header('retry-after', '60');
+              return refuse(503, 'the server has no room to receive the body now: try again later');
+            }
             throw error;
           }
           return await importSpooled(request, reply, spooled, { source, startedAt });

@@ -146,9 +146,9 @@ describe('forged bounces and complaints', () => {
       `X-Quoted: http://recap.test/c/${tokens.clicks[0]}`,
       `X-Quoted: <img src="http://recap.test/o/${tokens.open}">`,
     ];
+    // A forwarded or posted copy gives anyone these links; a DSN to any bounces+ address can quote them.
     for (const status of ['5.1.1', '4.2.2'])
       for (const quote of quotes)
-        // A forwarded or posted copy gives anyone these links; a DSN to any bounces+ address can quote them.
         await send(
           'bounces+anything@recap.test',
           dsn('bob@example.org', status, ['From: Weekly AI Recap <recap@recap.test>', quote]),
