@@ -116,7 +116,7 @@ export async function registerIngestRoutes(
         const release = uploads.take(tokenLabel(request));
         if (!release)
           return answer(reply.header('connection', 'close').header('retry-after', '10'), 429, {
-            error: `${config.ingest.concurrentUploads} uploads with this token are in progress already: send this one when one of them has finished`,
+            error: `${uploadsInProgress(config.ingest.concurrentUploads)}: send this one when one has finished`,
           });
         let spooled: SpooledBody | undefined;
         try {
@@ -295,6 +295,13 @@ function failedRun(source: string, startedAt: Date, finishedAt: Date, bytes: num
 /** Who sent an API batch, for the editor's list of runs: the token's label and the client address. */
 function sourceOf(request: FastifyRequest): string {
   return `${tokenLabel(request)} from ${request.ip}`;
+}
+
+/** "1 upload with this token is in progress already", "4 uploads … are …". */
+function uploadsInProgress(count: number): string {
+  return count === 1
+    ? '1 upload with this token is in progress already'
+    : `${count} uploads with this token are in progress already`;
 }
 
 /** Which token authenticated the request ("token", "previous token 1", …), set by the onRequest hook. */

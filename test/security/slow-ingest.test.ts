@@ -103,7 +103,7 @@ describe('slow ingest bodies', () => {
       .toBe(429);
     expect(third.retryAfter).toBe('10');
     expect(third.error).toBe(
-      '2 uploads with this token are in progress already: send this one when one of them has finished',
+      '2 uploads with this token are in progress already: send this one when one has finished',
     );
     expect(first.open() && second.open()).toBe(true);
 
