@@ -180,7 +180,7 @@ export async function registerIngestRoutes(
           outcome.problemCount > 0 ? { errors: outcome.problems, errorCount: outcome.problemCount } : {};
         if (outcome.stoppedEarly)
           return answer(reply, 422, {
-            error: `refused after ${INVALID_RECORD_LIMIT} invalid records; nothing was stored and the rest was not read`,
+            error: `refused after ${INVALID_RECORD_LIMIT} invalid records; nothing was stored and the rest was not checked`,
             ...errors,
           });
         if (!outcome.stored) return answer(reply, 422, errors);
