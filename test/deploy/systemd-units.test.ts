@@ -29,8 +29,8 @@ function settings(name: string): Array<[string, string]> {
       return [line.slice(0, at), line.slice(at + 1)];
     });
 }
-const valueOf = (name: string, key: string) => settings(name).find(([k]) => k === key)?.[1];
-const valuesOf = (name: string, key: string) =>
+const settingOf = (name: string, key: string) => settings(name).find(([k]) => k === key)?.[1];
+const settingsOf = (name: string, key: string) =>
   settings(name)
     .filter(([k]) => k === key)
     .map(([, v]) => v);
@@ -66,15 +66,15 @@ describe('systemd units', () => {
     ['recap-schedule.service', 'schedule --metrics-port 9465', undefined],
     ['recap-worker.service', 'worker --follow --metrics-port 9466', undefined],
   ])('%s runs `recap %s` unprivileged, restarted on failure, hardened', (name, command, metricsEnv) => {
-    expect(valueOf(name, 'ExecStart')).toBe(`/usr/bin/env node /opt/recap/bin/recap.js ${command}`);
-    if (metricsEnv) expect(valuesOf(name, 'Environment')).toContain(metricsEnv);
-    expect(valueOf(name, 'User')).toBe('recap');
-    expect(valueOf(name, 'Restart')).toBe('on-failure');
-    expect(valueOf(name, 'EnvironmentFile')).toBe('/etc/recap/.env');
-    expect(valuesOf(name, 'Environment')).toContain('NODE_ENV=production');
-    expect(valueOf(name, 'StateDirectory')).toBe('recap/data recap/outbox');
-    expect(valueOf(name, 'ReadWritePaths')).toBe('/var/lib/recap/data /var/lib/recap/outbox');
-    expect(valuesOf(name, 'Environment')).toEqual(
+    expect(settingOf(name, 'ExecStart')).toBe(`/usr/bin/env node /opt/recap/bin/recap.js ${command}`);
+    if (metricsEnv) expect(settingsOf(name, 'Environment')).toContain(metricsEnv);
+    expect(settingOf(name, 'User')).toBe('recap');
+    expect(settingOf(name, 'Restart')).toBe('on-failure');
+    expect(settingOf(name, 'EnvironmentFile')).toBe('/etc/recap/.env');
+    expect(settingsOf(name, 'Environment')).toContain('NODE_ENV=production');
+    expect(settingOf(name, 'StateDirectory')).toBe('recap/data recap/outbox');
+    expect(settingOf(name, 'ReadWritePaths')).toBe('/var/lib/recap/data /var/lib/recap/outbox');
+    expect(settingsOf(name, 'Environment')).toEqual(
       expect.arrayContaining([
         'RECAP_DATA_DIR=/var/lib/recap/data',
         'RECAP_OUTBOX_DIR=/var/lib/recap/outbox',
@@ -87,9 +87,9 @@ describe('systemd units', () => {
       ['PrivateTmp', 'true'],
       ['CapabilityBoundingSet', ''],
     ]) {
-      expect(valueOf(name, key as string), `${name} ${key}`).toBe(value);
+      expect(settingOf(name, key as string), `${name} ${key}`).toBe(value);
     }
     // V8 writes machine code at run time: this one would stop node at its first function.
-    expect(valueOf(name, 'MemoryDenyWriteExecute')).toBeUndefined();
+    expect(settingOf(name, 'MemoryDenyWriteExecute')).toBeUndefined();
   });
 });
