@@ -116,7 +116,7 @@ function takeFlags(given: InitAnswers): InitAnswers {
     if (fallback !== undefined) answers[question.flag] = fallback;
     else if (question.required)
       throw new UserError(
-        `--${question.flag} is required (${question.variable}: ${question.prompt.split(',')[0]})`,
+        `--${question.flag} is required without a terminal (${question.variable}: ${question.what})`,
       );
   }
   return answers;

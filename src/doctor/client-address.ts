@@ -22,6 +22,7 @@ export interface ClientAddressFacts {
 
 export interface ClientAddressVerdict {
   ok: boolean;
+  warning?: boolean;
   detail: string;
   fix?: string;
 }
@@ -69,6 +70,12 @@ export function judgeClientAddress(facts: ClientAddressFacts): ClientAddressVerd
       };
     return { ok: true, detail: `no proxy in front: the server sees the connection's address (${derived})` };
   }
+  if (appended[0] === peer)
+    return {
+      ok: true,
+      warning: true,
+      detail: `cannot tell: the proxy saw doctor at its own address ${peer}; run recap doctor from another machine to check what readers look like`,
+    };
   if (derived === peer)
     return {
       ok: false,

@@ -11,6 +11,8 @@ export interface InitQuestion {
   flag: string;
   /** The variable it sets (for the one-line refusal). */
   variable: string;
+  /** What the value is, in a few words. */
+  what: string;
   prompt: string;
   required: boolean;
   /** An error message, or null when the answer is usable. */
@@ -37,6 +39,7 @@ const oneLine = (value: string) => (/[\r\n\0]/.test(value) ? 'expected one line 
 export const INIT_QUESTIONS: readonly InitQuestion[] = [
   {
     flag: 'public-url',
+    what: 'the address readers open',
     variable: 'PUBLIC_URL',
     prompt: 'Public URL readers open (links in mail start here), e.g. https://recap.example.org',
     required: true,
@@ -44,6 +47,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'from-email',
+    what: 'the sender address',
     variable: 'RECAP_FROM_EMAIL',
     prompt: 'Sender address (From), e.g. recap@example.org',
     required: true,
@@ -51,6 +55,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'from-name',
+    what: 'the sender name',
     variable: 'RECAP_FROM_NAME',
     prompt: 'Sender name',
     required: false,
@@ -58,6 +63,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'postal-address',
+    what: 'the postal address in the footer',
     variable: 'RECAP_POSTAL_ADDRESS',
     prompt: 'Postal address for the footer (required by anti-spam laws)',
     required: true,
@@ -65,6 +71,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'smtp-url',
+    what: 'the SMTP relay',
     variable: 'SMTP_URL',
     prompt: 'SMTP relay, smtp://user:password@host:587 (or smtps:// for TLS from the start)',
     required: true,
@@ -72,6 +79,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'database-url',
+    what: 'the PostgreSQL server',
     variable: 'DATABASE_URL',
     prompt:
       'PostgreSQL URL, postgres://user:password@host:5432/recap (empty: embedded database, one machine)',
@@ -80,6 +88,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'relay',
+    what: 'own mail server or email service',
     variable: 'relay',
     prompt: 'Does mail leave through your own mail server (own) or an email service such as SES (esp)?',
     required: false,
@@ -87,6 +96,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'bounce-domain',
+    what: 'the domain of the return path',
     variable: 'BOUNCE_DOMAIN',
     prompt: 'Bounce domain (the return path bounces+…@; its MX points at your mail server)',
     required: false,
@@ -94,6 +104,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'dkim-domain',
+    what: 'the DKIM signing domain',
     variable: 'DKIM_DOMAIN',
     prompt: 'DKIM signing domain',
     required: false,
@@ -101,6 +112,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'dkim-selector',
+    what: 'the DKIM selector',
     variable: 'DKIM_SELECTOR',
     prompt: 'DKIM selector (the key is published at <selector>._domainkey.<domain>)',
     required: false,
@@ -108,6 +120,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'trust-proxy',
+    what: 'the proxies in front of recap serve',
     variable: 'TRUST_PROXY',
     prompt: 'Proxies in front of recap serve whose client address to believe: a hop count, or none',
     required: false,
@@ -118,6 +131,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'test-recipients',
+    what: 'where editor test sends may go',
     variable: 'TEST_RECIPIENTS',
     prompt: 'Addresses the editor may send tests to, comma-separated',
     required: false,
@@ -132,6 +146,7 @@ export const INIT_QUESTIONS: readonly InitQuestion[] = [
   },
   {
     flag: 'dmarc-report',
+    what: 'where DMARC reports go',
     variable: 'DMARC rua',
     prompt: 'Address DMARC aggregate reports go to',
     required: false,
