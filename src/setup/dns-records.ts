@@ -112,9 +112,7 @@ export function spfRecord(settings: MailDomainSettings): DnsRecord {
     type: 'TXT',
     values: [`v=spf1 ${mechanism.text} ~all`],
     placeholder: mechanism.placeholder,
-    why: mechanism.placeholder
-      ? `hosts that may send with the envelope domain ${settings.bounceDomain}; REPLACE the placeholder in <…> (${mechanism.hint})`
-      : `hosts that may send with the envelope domain ${settings.bounceDomain}`,
+    why: `hosts that may send with the envelope domain ${settings.bounceDomain}${mechanism.placeholder ? `; REPLACE the placeholder in <…> (${mechanism.hint})` : ''}; one SPF record per name: merge into an existing one`,
   };
 }
 
