@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createInterface, type Interface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { loadConfig } from '../config.ts';
 import { UserError } from '../errors.ts';
 import { knownRelayOf, type RelayKind, smtpHostOf } from '../setup/dns-records.ts';
@@ -125,13 +125,22 @@ function takeFlags(given: InitAnswers): InitAnswers {
 /** On a terminal: each question not given as a flag, with its default in brackets; asked again until usable. */
 async function askAll(given: InitAnswers): Promise<InitAnswers> {
   const terminal = createInterface({ input: process.stdin, output: process.stdout });
+  // Lines read through the iterator are queued, so answers typed (or pasted) ahead are not lost.
+  const lines = terminal[Symbol.asyncIterator]();
+  const readAnswer = async (prompt: string) => {
+    terminal.setPrompt(prompt);
+    terminal.prompt();
+    const next = await lines.next();
+    if (next.done) throw new UserError('init stopped at the end of input: nothing written');
+    return String(next.value);
+  };
   try {
     const answers: InitAnswers = { ...given };
     for (const question of INIT_QUESTIONS) {
       if (answers[question.flag] !== undefined) continue;
       if (question.flag === 'bounce-domain' && answers.relay === 'esp') continue;
       if (question.flag === 'relay') explainRelay(answers);
-      const value = await ask(terminal, question, defaultAnswer(question.flag, answers));
+      const value = await ask(readAnswer, question, defaultAnswer(question.flag, answers));
       if (value !== undefined) answers[question.flag] = value;
     }
     return answers;
@@ -149,11 +158,18 @@ function explainRelay(answers: InitAnswers): void {
   );
 }
 
-async function ask(terminal: Interface, question: InitQuestion, fallback: string | undefined) {
+async function ask(
+  readAnswer: (prompt: string) => Promise<string>,
+  question: InitQuestion,
+  fallback: string | undefined,
+) {
   for (;;) {
-    const optional = !question.required && fallback === undefined ? ' (empty: none)' : '';
+    const optional =
+      !question.required && fallback === undefined && !question.prompt.includes('(empty:')
+        ? ' (empty: none)'
+        : '';
     const answer = (
-      await terminal.question(`${question.prompt}${optional}${fallback ? ` [${fallback}]` : ''}: `)
+      await readAnswer(`${question.prompt}${optional}${fallback ? ` [${fallback}]` : ''}: `)
     ).trim();
     const value = answer || fallback;
     if (value === undefined) {
