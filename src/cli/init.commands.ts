@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.ts';
-import { INIT_QUESTIONS, type InitAnswers } from '../setup/init-settings.ts';
+import { INIT_QUESTIONS, type InitAnswers } from '../setup/init-questions.ts';
 
 interface InitOptions {
   nonInteractive?: boolean;

@@ -5,13 +5,11 @@ import { UserError } from '../errors.ts';
 import { knownRelayOf, type RelayKind, smtpHostOf } from '../setup/dns-records.ts';
 import {
   defaultAnswer,
-  envFileText,
-  envValues,
   INIT_QUESTIONS,
   type InitAnswers,
   type InitQuestion,
-  type InitSettings,
-} from '../setup/init-settings.ts';
+} from '../setup/init-questions.ts';
+import { envFileText, envValues, type InitSettings } from '../setup/init-settings.ts';
 import { dnsInstructions } from '../setup/setup-text.ts';
 import {
   newDkimKeyPair,
