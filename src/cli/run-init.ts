@@ -72,6 +72,10 @@ export async function runInit(options: RunInitOptions): Promise<void> {
   if (settings.previousSecrets.length > 0)
     out('  the replaced RECAP_SECRET is in RECAP_PREVIOUS_SECRETS: links already mailed keep working');
   out(`wrote ${dkimKeyFile} (mode 0600): RSA-2048 DKIM private key`);
+  if (process.getuid?.() === 0)
+    out(
+      `  both belong to root: give them to the user the services run as, e.g. chown recap: ${envFile} ${dkimKeyFile}`,
+    );
   if (!answers['database-url'])
     out('no DATABASE_URL: the embedded database in RECAP_DATA_DIR (./data), for one machine only');
   const trust = answers['trust-proxy'];
