@@ -133,7 +133,8 @@ const byName = (checks: DoctorCheck[], pattern: RegExp) => {
   return found;
 };
 
-describe('recap doctor: what a receiver checks', () => {
+// The first run opens the embedded database (without TEST_DATABASE_URL): slow on a busy machine.
+describe('recap doctor: what a receiver checks', { timeout: 120_000 }, () => {
   it('passes SPF, DKIM and DMARC for a domain whose records match, through the local DNS server', async () => {
     const checks = await doctor(env('good.test'));
     expect(byName(checks, /^SPF for good.test authorises 127.0.0.1$/)).toMatchObject({ ok: true });
