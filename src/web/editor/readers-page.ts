@@ -31,6 +31,8 @@ nav.pages{display:flex;gap:1rem;margin:.6rem 0}
 .stack{display:flex;flex-direction:column;gap:.5rem;align-items:flex-start}
 .stack textarea,.stack input[type=text],.stack input[type=email]{width:min(30rem,100%)}
 fieldset{border:1px solid #d1d5db;margin:.3rem 0;padding:.3rem .6rem}
+.stack fieldset label,label.check{flex-direction:row;align-items:center;gap:.4rem;font-size:1rem;display:flex}
+td.when{white-space:nowrap}
 progress{width:min(30rem,100%);height:1.2rem}
 pre.problems{white-space:pre-wrap;word-break:break-word;background:#fff;border:1px solid #e3e5e8;padding:.5rem;max-width:100%}
 td.detail{max-width:28rem;word-break:break-word}
@@ -43,6 +45,8 @@ h1{word-break:break-word}
  table.cards tr{border:1px solid #e3e5e8;margin:.4rem 0;background:#fff}
  table.cards td{border:0;padding:.15rem .55rem}
  table.cards td[data-label]::before{content:attr(data-label) ": ";color:#4b5563;font-size:.85rem}
+ table.cards td.num{text-align:left}
+ table.cards td:empty{display:none}
  .filters input[type=search]{min-width:0;width:100%}
  .filters label{flex:1 1 100%}
 }
@@ -90,7 +94,7 @@ function filtersForm(filter: ReaderFilter, segments: readonly Segment[]): SafeHt
 }
 
 function readerRow(row: ReaderRow, timeZone: string): SafeHtml {
-  return html`<tr data-reader="${row.id}"><td data-label="Address"><a class="reader" href="/editor/readers/${row.id}">${row.email}</a></td><td data-label="Name">${row.name ?? ''}</td><td data-label="Status">${statusBadge(row.status)}${row.reengagementSentAt && row.status === 'active' ? html` <span class="muted">asked</span>` : ''}${row.pausedUntil && row.pausedUntil.getTime() > Date.now() ? html` <span class="muted">paused</span>` : ''}</td><td data-label="Segments">${row.segments.join(', ')}</td><td data-label="Tracking">${row.trackingEnabled ? 'counted' : 'not counted'}</td><td data-label="Since">${formatDateTime(row.createdAt, timeZone)}</td></tr>`;
+  return html`<tr data-reader="${row.id}"><td data-label="Address"><a class="reader" href="/editor/readers/${row.id}">${row.email}</a></td><td data-label="Name">${row.name ?? ''}</td><td data-label="Status">${statusBadge(row.status)}${row.reengagementSentAt && row.status === 'active' ? html` <span class="muted">asked</span>` : ''}${row.pausedUntil && row.pausedUntil.getTime() > Date.now() ? html` <span class="muted">paused</span>` : ''}</td><td data-label="Segments">${row.segments.join(', ')}</td><td data-label="Tracking">${row.trackingEnabled ? 'counted' : 'not counted'}</td><td data-label="Since" class="when">${formatDateTime(row.createdAt, timeZone)}</td></tr>`;
 }
 
 export interface ReadersPageData {
@@ -148,7 +152,7 @@ export function addReaderBody(
     (s) =>
       html`<label><input type="checkbox" name="segment" value="${s.id}"${chosen.has(String(s.id)) ? html` checked` : ''}> ${s.name}</label>`,
   )}</fieldset>
-<label><span><input type="checkbox" name="tracking" value="yes"${trackingDefault ? html` checked` : ''}> Count their opens and clicks (only with their consent)</span></label>
+<label class="check"><input type="checkbox" name="tracking" value="yes"${trackingDefault ? html` checked` : ''}> Count their opens and clicks (only with their consent)</label>
 <label>How did they ask to receive it? (written to their consent log)<textarea name="basis" required minlength="5" maxlength="500" rows="3">${text('basis')}</textarea></label>
 <button type="submit">Add the reader</button>
 </form>`;
@@ -161,7 +165,7 @@ export function importFormBody(maxBytes: number): SafeHtml {
 <p>A CSV file with a header line: <code>email,name,segments[,timezone][,tracking]</code>; several segments separated by <code>;</code> (by name or slug); tracking <code>yes</code> or <code>no</code>. Up to ${Math.round(maxBytes / 1024 / 1024)} MB.</p>
 <p class="muted">Imported readers count as confirmed. A known address keeps its status (an import never resubscribes anyone who left); erased addresses are refused. One invalid row refuses the whole file unless you tick the box below.</p>
 <label>CSV file<input type="file" name="file" accept=".csv,text/csv" required></label>
-<label><span><input type="checkbox" name="skip_invalid" value="yes"> Skip invalid rows and import the valid ones</span></label>
+<label class="check"><input type="checkbox" name="skip_invalid" value="yes"> Skip invalid rows and import the valid ones</label>
 <button type="submit">Import</button>
 </form>`;
 }
