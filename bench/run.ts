@@ -74,6 +74,13 @@ const benchmarks: Benchmark[] = [
     production: true,
     what: 'peak RSS and records/s of a 50 MB NDJSON story import, from a file and through the API, and of a 24 MiB JSON array element (needs PostgreSQL)',
   },
+  {
+    name: 'readers',
+    file: 'bench/reader-search.ts',
+    nodeFlags: [],
+    production: true,
+    what: "the editor's reader search, filters, counts and keyset pages over 1,000,000 subscribers (needs PostgreSQL)",
+  },
 ];
 
 const argv = process.argv.slice(2);

@@ -5,12 +5,13 @@ import { type Kysely, sql } from 'kysely';
 // The editor's Readers page: a search by any part of the address or the name, served by a trigram GIN
 // index (pg_trgm; the embedded database loads the same extension), keyset pages in id order (the
 // primary key), a reader's deliveries by subscriber, and the CSV imports the editor starts, with their
-// progress. Building the trigram index reads the whole list once (about 20 s per million readers).
+// progress. Building the trigram index reads the whole list once (about a minute per million readers).
+// lower() and LIKE rather than ILIKE: the same matches, and the recheck of each row costs half.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
   await sql`
     CREATE INDEX subscribers_search ON subscribers
-      USING gin ((email || ' ' || coalesce(name, '')) gin_trgm_ops);
+      USING gin (lower(email || ' ' || coalesce(name, '')) gin_trgm_ops);
     CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id);
 
     CREATE TABLE reader_imports (

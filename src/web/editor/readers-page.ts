@@ -113,8 +113,8 @@ export function readersBody(data: ReadersPageData): SafeHtml {
   const { filter, page } = data;
   const total = Object.values(data.statusCounts).reduce((a, b) => a + b, 0);
   const matched = data.matches.capped
-    ? `More than ${data.matches.count.toLocaleString('en')} readers match.`
-    : `${data.matches.count.toLocaleString('en')} ${data.matches.count === 1 ? 'reader matches' : 'readers match'}.`;
+    ? `More than ${data.matches.count.toLocaleString('en')} readers match, newest first.`
+    : `${data.matches.count.toLocaleString('en')} ${data.matches.count === 1 ? 'reader matches' : 'readers match'}, newest first.`;
   return html`${readersStyle}
 <ul class="counts" aria-label="Readers per status"><li><a href="/editor/readers">All: <strong>${total.toLocaleString('en')}</strong></a></li>${READER_STATUSES.map(
     (s) =>
@@ -127,7 +127,7 @@ ${data.problem ? html`<p class="error" role="alert">${data.problem}</p>` : ''}
 ${
   page.rows.length === 0
     ? html`<p class="muted">No reader here.</p>`
-    : html`<table class="cards readers"><caption class="muted" style="text-align:left">Newest first</caption><thead><tr><th scope="col">Address</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Segments</th><th scope="col">Tracking</th><th scope="col">Since</th></tr></thead>
+    : html`<table class="cards readers"><thead><tr><th scope="col">Address</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Segments</th><th scope="col">Tracking</th><th scope="col">Since</th></tr></thead>
 <tbody>${page.rows.map((row) => readerRow(row, data.timeZone))}</tbody></table>`
 }
 <nav class="pages" aria-label="Pages">${page.previousBefore ? html`<a rel="prev" href="/editor/readers${filterQuery(filter, { before: page.previousBefore })}">← Newer</a>` : ''}${page.nextAfter ? html`<a rel="next" href="/editor/readers${filterQuery(filter, { after: page.nextAfter })}">Older →</a>` : ''}</nav>`;
