@@ -88,7 +88,9 @@ export async function runReaderImport(
       `${result.updated} updated`,
       `${result.unchanged} unchanged`,
       result.refused.length > 0 ? `${result.refused.length} refused (erased on request)` : '',
-      result.invalidRecords > 0 ? `${result.invalidRecords} invalid rows skipped` : '',
+      result.invalidRecords > 0
+        ? `${result.invalidRecords} invalid ${result.invalidRecords === 1 ? 'row' : 'rows'} skipped`
+        : '',
     ].filter(Boolean);
     const summary = `Imported ${result.imported} ${result.imported === 1 ? 'reader' : 'readers'} (${counts.join(', ')}).`;
     await finishReaderImport(db, jobId, 'done', { summary, problems, moreProblems, refused: result.refused });
