@@ -75,6 +75,13 @@ const benchmarks: Benchmark[] = [
     what: 'peak RSS and records/s of a 50 MB NDJSON story import, from a file and through the API, and of a 24 MiB JSON array element (needs PostgreSQL)',
   },
   {
+    name: 'slow-ingest',
+    file: 'bench/slow-ingest.ts',
+    nodeFlags: [],
+    production: true,
+    what: 'GET /subscribe and /archive while 30 ingest uploads send one byte a second, and a 62 MB push (built CLI; needs PostgreSQL)',
+  },
+  {
     name: 'readers',
     file: 'bench/reader-search.ts',
     nodeFlags: [],
