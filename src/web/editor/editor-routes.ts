@@ -15,6 +15,7 @@ import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
 import { sendEditorPage, weekParam } from './editor-layout.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
+import { registerReadersRoutes } from './readers-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
 
 export interface EditorRouteOptions {
@@ -128,6 +129,7 @@ export async function registerEditorRoutes(
 
     await registerIssueRoutes(editor, deps, { mailer: options.mailer, systemMail: options.systemMail, now });
     registerIngestionRoute(editor, deps, now);
+    registerReadersRoutes(editor, deps);
   });
 }
 
