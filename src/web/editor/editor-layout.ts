@@ -52,7 +52,7 @@ form.move input[type=number]{width:4.5em}
 ol.stories{padding-left:1.6rem}
 details.segment{margin:.5rem 0}details.segment>summary{cursor:pointer;padding:.2rem 0}
 ul.overrides li{margin:.2rem 0}
-.last-change{background:var(--notice);border:1px solid var(--notice-line);padding:.4rem .7rem}
+.overrides-summary{margin:.5rem 0}.last-change{margin:.5rem 0;background:var(--notice);border:1px solid var(--notice-line);padding:.4rem .7rem}
 .kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem;margin:.4rem 0}
 svg.chart{background:#fff;border:1px solid var(--line);margin:.3rem .3rem 0 0;max-width:100%;height:auto}
 @media (min-width:1100px){

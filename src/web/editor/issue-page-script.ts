@@ -26,18 +26,22 @@ export const issuePageScript = `'use strict';
     var key = submitter ? submitter.getAttribute('data-key') : null;
     var body = new URLSearchParams(new FormData(form));
     document.body.setAttribute('aria-busy', 'true');
-    fetch(form.action, {
+    // getAttribute: a field named "action" shadows form.action.
+    fetch(form.getAttribute('action') || window.location.href, {
       method: 'POST',
       body: body,
       credentials: 'same-origin',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     })
       .then(function (response) {
-        if (!response.ok && response.status >= 500) throw new Error('HTTP ' + response.status);
+        if (!response.ok) throw new Error('HTTP ' + response.status);
         return response.text().then(function (text) { return { url: response.url, text: text }; });
       })
       .then(function (page) {
         var next = new DOMParser().parseFromString(page.text, 'text/html');
+        // The list stays where the editor sees it even when a notice above it appears or goes.
+        var list = document.getElementById('selection');
+        var listTop = list ? list.getBoundingClientRect().top : 0;
         document.querySelectorAll('[data-swap]').forEach(function (old) {
           var fresh = old.id ? next.getElementById(old.id) : null;
           if (fresh) old.replaceWith(document.importNode(fresh, true));
@@ -49,6 +53,8 @@ export const issuePageScript = `'use strict';
             if (anchor) anchor.after(document.importNode(fresh, true));
           }
         });
+        var moved = document.getElementById('selection');
+        if (list && moved) window.scrollBy(0, moved.getBoundingClientRect().top - listTop);
         var frame = document.querySelector('iframe.preview');
         var nextFrame = next.querySelector('iframe.preview');
         if (frame && nextFrame) frame.setAttribute('src', nextFrame.getAttribute('src'));

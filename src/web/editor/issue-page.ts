@@ -93,9 +93,9 @@ function query(data: Pick<IssuePageData, 'segmentKey' | 'view'>, extra: Record<s
   return new URLSearchParams({ segments: data.segmentKey, view: data.view, ...extra }).toString();
 }
 
-/** Text only screen readers hear: it names the story an action applies to ("Drop: Tern-70B…"). */
-function forStory(title: string): SafeHtml {
-  return html`<span class="visually-hidden">: ${title}</span>`;
+/** The accessible name of a story action: the action, then its story ("Drop: Tern-70B…"). */
+function forStory(label: string, title: string): SafeHtml {
+  return html` aria-label="${label}: ${title}"`;
 }
 
 function statusLine(data: IssuePageData): SafeHtml {
@@ -159,11 +159,11 @@ ${data.notes.length > 0 ? html`<ul class="warn">${data.notes.map((note) => html`
 ${
   overrides.length === 0
     ? html`<p class="muted">No overrides this week: the selection is the scoring’s own.</p>`
-    : html`<p>${overrides.length} override${overrides.length === 1 ? '' : 's'} this week${
+    : html`<div class="overrides-summary">${overrides.length} override${overrides.length === 1 ? '' : 's'} this week${
         frozen
           ? ''
           : html` <form class="inline" method="post" action="${overrideAction(data)}" data-inplace data-confirm="Remove all ${overrides.length} overrides of ${data.week}?"><input type="hidden" name="action" value="clear"><button type="submit" id="clear-overrides">Clear all overrides</button></form>`
-      }</p>`
+      }</div>`
 }
 ${everywhere.length > 0 ? html`<h3>Every segment</h3>${overrideList(data, everywhere, frozen)}` : ''}
 ${data.sections.map((section) =>
@@ -194,7 +194,7 @@ function actionForm(
     fields,
   ).map(
     ([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`,
-  )}<button type="submit" data-key="${options.key}"${options.hint ? html` title="${options.hint}"` : ''}>${label}${forStory(title)}</button></form>`;
+  )}<button type="submit" data-key="${options.key}"${forStory(label, title)}${options.hint ? html` title="${options.hint}"` : ''}>${label}</button></form>`;
 }
 
 function sectionBlock(
@@ -231,7 +231,7 @@ ${actionForm(data, 'Boost', title, { action: 'boost', story: item.story.id, segm
 ${actionForm(data, 'Drop', title, { action: 'drop', story: item.story.id, segment, held: String(index) }, { key: key('drop'), hint: 'take it out of this segment (Undo puts it back)' })}
 ${
   count > 1
-    ? html`<form class="inline move" method="post" action="${overrideAction(data)}" data-inplace><input type="hidden" name="action" value="move"><input type="hidden" name="story" value="${item.story.id}"><input type="hidden" name="segment" value="${segment}"><label>Move to position<span class="visually-hidden"> (1 to ${count})${forStory(title)}</span> <input type="number" name="place" min="1" max="${count}" value="${index + 1}" required inputmode="numeric"></label> <button type="submit" data-key="${key('move')}">Move${forStory(title)}</button></form>`
+    ? html`<form class="inline move" method="post" action="${overrideAction(data)}" data-inplace><input type="hidden" name="action" value="move"><input type="hidden" name="story" value="${item.story.id}"><input type="hidden" name="segment" value="${segment}"><label>Move to position <input type="number" name="place" min="1" max="${count}" value="${index + 1}" required inputmode="numeric"${forStory(`Move to position (1 to ${count})`, title)}></label> <button type="submit" data-key="${key('move')}"${forStory('Move', title)}>Move</button></form>`
     : ''
 }
 </div>`
@@ -280,14 +280,14 @@ ${frozen ? '' : undoForm(data, o)}</li>`,
 
 function undoForm(data: IssuePageData, o: OverrideView): SafeHtml {
   const label = o.kind === 'pin' ? 'Unpin' : o.kind === 'drop' ? 'Undo drop' : 'Undo boost';
-  return html`<form class="inline" method="post" action="${overrideAction(data)}" data-inplace><input type="hidden" name="action" value="undo"><input type="hidden" name="override" value="${o.id}"><button type="submit" data-key="undo:${o.id}">${label}${forStory(o.title)}</button></form>`;
+  return html`<form class="inline" method="post" action="${overrideAction(data)}" data-inplace><input type="hidden" name="action" value="undo"><input type="hidden" name="override" value="${o.id}"><button type="submit" data-key="undo:${o.id}"${forStory(label, o.title)}>${label}</button></form>`;
 }
 
 /** What the last form changed, with its Undo, at the top of the list (where focus goes after a drop). */
 function lastChange(data: IssuePageData, frozen: boolean): SafeHtml {
   const change = data.lastChange;
   if (!change || frozen) return html``;
-  return html`<p class="last-change" id="last-change">${overrideText(change)}. ${undoForm(data, change)}</p>`;
+  return html`<div class="last-change" id="last-change">${overrideText(change)}. ${undoForm(data, change)}</div>`;
 }
 
 function approvalAndTest(data: IssuePageData): SafeHtml {
