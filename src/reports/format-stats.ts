@@ -44,11 +44,14 @@ export function formatIssueStats(
   stats: IssueStats,
   segmentNames: ReadonlyMap<string, string> = new Map(),
 ): string {
+  // A set whose segments have no known name (a report read without them) keeps its key.
   const setName = (key: string) =>
-    key
-      .split('+')
-      .map((slug) => segmentNames.get(slug) ?? slug)
-      .join(' + ');
+    key.split('+').some((slug) => segmentNames.has(slug))
+      ? key
+          .split('+')
+          .map((slug) => segmentNames.get(slug) ?? slug)
+          .join(' + ')
+      : key;
   // The hidden scanner trap is no story link: its clicks are counted, it is not listed.
   const links = stats.links.filter((link) => link.kind !== 'honeypot');
   const labelWidth = Math.max(...rows.map(([label]) => label.length));

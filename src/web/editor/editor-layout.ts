@@ -24,7 +24,7 @@ header.top a{color:#fff;text-decoration:none}.top-nav{display:flex;flex-wrap:wra
 main{padding:1rem 1.2rem;max-width:1400px}
 h1{font-size:1.4rem;margin:.2rem 0 .8rem}h2{font-size:1.1rem;margin:1.2rem 0 .5rem}h3{font-size:1rem;margin:.8rem 0 .3rem}
 table{border-collapse:collapse;background:var(--card);margin:.4rem 0}th,td{border:1px solid var(--line);padding:.3rem .55rem;text-align:left;vertical-align:top}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td,li,p,dd{overflow-wrap:anywhere}
 .table-wrap{max-width:100%;overflow-x:auto}
 .badge{display:inline-block;border-radius:999px;padding:0 .55rem;font-size:.8rem;background:#e5e7eb;color:#111}
@@ -32,6 +32,7 @@ td,li,p,dd{overflow-wrap:anywhere}
 .notice{background:var(--notice);border:1px solid var(--notice-line);padding:.5rem .8rem;margin:.5rem 0}.error{background:var(--error);border:1px solid var(--error-line);padding:.5rem .8rem;margin:.5rem 0}
 .muted{color:var(--muted)}.warn{color:var(--warn)}.bad{color:var(--bad)}.good{color:var(--good)}
 .visually-hidden{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+.skip-link{position:absolute;left:-9999px}.skip-link:focus{position:static;display:inline-block;margin:.2rem 0;padding:.2rem .5rem;background:var(--card)}
 :focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .cols{display:flex;gap:1.2rem;align-items:flex-start;flex-wrap:wrap}.col{flex:1 1 420px;min-width:0}
 .tabs{display:flex;flex-wrap:wrap;gap:.3rem;margin:.4rem 0}.tabs a{padding:.3rem .8rem;border:1px solid var(--ctl);border-radius:6px;background:var(--card);text-decoration:none;color:var(--fg)}

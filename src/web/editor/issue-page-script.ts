@@ -23,7 +23,8 @@ export const issuePageScript = `'use strict';
     if (busy) return;
     busy = true;
     var submitter = event.submitter;
-    var key = submitter ? submitter.getAttribute('data-key') : null;
+    // After an Undo, back to the story's own action; otherwise the same action again.
+    var key = submitter ? submitter.getAttribute('data-focus-after') || submitter.getAttribute('data-key') : null;
     var body = new URLSearchParams(new FormData(form));
     document.body.setAttribute('aria-busy', 'true');
     // getAttribute: a field named "action" shadows form.action.

@@ -120,6 +120,7 @@ function previewPane(data: IssuePageData): SafeHtml {
     data.htmlBytes > GMAIL_CLIP_BYTES ? 'bad' : data.htmlBytes > GMAIL_CLIP_BYTES * 0.8 ? 'warn' : 'good';
   return html`<section class="preview-pane" id="preview" aria-labelledby="preview-heading">
 <h2 id="preview-heading" class="visually-hidden">Email preview</h2>
+<a class="skip-link" href="#selection-heading">Skip the preview to the stories</a>
 <div class="preview-bar">
 <form method="get" action="/editor/issues/${data.week}" class="segment-set">
 <label for="segment-set">Segment set</label>
@@ -280,7 +281,7 @@ ${frozen ? '' : undoForm(data, o)}</li>`,
 
 function undoForm(data: IssuePageData, o: OverrideView): SafeHtml {
   const label = o.kind === 'pin' ? 'Unpin' : o.kind === 'drop' ? 'Undo drop' : 'Undo boost';
-  return html`<form class="inline" method="post" action="${overrideAction(data)}" data-inplace><input type="hidden" name="action" value="undo"><input type="hidden" name="override" value="${o.id}"><button type="submit" data-key="undo:${o.id}"${forStory(label, o.title)}>${label}</button></form>`;
+  return html`<form class="inline" method="post" action="${overrideAction(data)}" data-inplace><input type="hidden" name="action" value="undo"><input type="hidden" name="override" value="${o.id}"><button type="submit" data-key="undo:${o.id}"${o.segmentId === null ? '' : html` data-focus-after="${o.segmentId}:${o.storyId}:drop"`}${forStory(label, o.title)}>${label}</button></form>`;
 }
 
 /** What the last form changed, with its Undo, at the top of the list (where focus goes after a drop). */
