@@ -86,7 +86,9 @@ export function registerIssueCommands(program: Command): void {
               : o.kind === 'boost'
                 ? ` by ${o.boost}`
                 : '';
-          writeOut(`  ${o.kind} ${o.storyId}${detail} (${segmentName(o.segmentId)})\n`);
+          writeOut(
+            `  ${o.kind} ${o.storyId}${detail} (${segmentName(o.segmentId)}; ${o.createdBy ?? 'unknown'}, ${o.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC)\n`,
+          );
         }
       }),
     );
@@ -118,7 +120,7 @@ export function registerIssueCommands(program: Command): void {
         const target = await resolveTarget(app, options.week, options.segment, storyId);
         const position =
           options.position === undefined ? 0 : positiveInteger(options.position, '--position') - 1;
-        await editorAction(() => pinStory(app.db, { ...target, position }));
+        await editorAction(() => pinStory(app.db, { ...target, position, createdBy: 'cli' }));
         await report(app, target.week, `pinned ${storyId} at position ${position + 1} in ${target.scope}`);
       }),
     );
@@ -132,7 +134,7 @@ export function registerIssueCommands(program: Command): void {
     .action((storyId: string, options: { week?: string; segment?: string }) =>
       withWeek(options.week, async (app) => {
         const target = await resolveTarget(app, options.week, options.segment, storyId);
-        await editorAction(() => dropStory(app.db, target));
+        await editorAction(() => dropStory(app.db, { ...target, createdBy: 'cli' }));
         await report(app, target.week, `dropped ${storyId} from ${target.scope}`);
       }),
     );
@@ -151,7 +153,7 @@ export function registerIssueCommands(program: Command): void {
         if (!Number.isFinite(boost) || Math.abs(boost) > 10) {
           throw new UserError(`--by: expected a number between -10 and 10 (got "${options.by}")`);
         }
-        await editorAction(() => boostStory(app.db, { ...target, boost }));
+        await editorAction(() => boostStory(app.db, { ...target, boost, createdBy: 'cli' }));
         await report(app, target.week, `boosted ${storyId} by ${boost} in ${target.scope}`);
       }),
     );

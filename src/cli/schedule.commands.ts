@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
 import { DEFAULT_CATCH_UP_HOURS } from '../schedule/schedule-week.ts';
 import { writeOut } from '../terminal-output.ts';
-import { withApp, withSharedApp } from './app.ts';
+import { type App, withApp, withSharedApp } from './app.ts';
 import { createServiceLogger } from './service-logger.ts';
 import { resolveWeek } from './week-option.ts';
 
@@ -141,8 +141,15 @@ export function registerScheduleCommands(program: Command): void {
         writeOut(
           options.json
             ? `${JSON.stringify({ ...stats, sunset }, null, 2)}\n`
-            : formatIssueStats(stats) + formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
+            : formatIssueStats(stats, await segmentNames(app)) +
+                formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
         );
       }),
     );
+}
+
+/** Segment names by slug: the report names segment sets as editors wrote them. */
+async function segmentNames(app: App): Promise<Map<string, string>> {
+  const { listSegments } = await import('../stories/story.repository.ts');
+  return new Map((await listSegments(app.db)).map((segment) => [segment.slug, segment.name]));
 }

@@ -160,7 +160,11 @@ export interface IssueOverridesTable {
   position: number | null;
   boost: number | null;
   created_at: DefaultedTimestamp;
+  /** Where the override was made: 'editor' (web) or 'cli'; NULL for rows older than the column ("unknown"). */
+  created_by: OverrideChannel | null;
 }
+
+export type OverrideChannel = 'editor' | 'cli';
 
 export interface IssueLinksTable {
   issue_id: number;

@@ -1,11 +1,16 @@
-import type { Db } from '../db/database.ts';
+import type { ExpressionBuilder } from 'kysely';
+import type { Database, Db, OverrideChannel } from '../db/database.ts';
 import type { SelectionOverride } from '../selection/selection.ts';
 import { assertIssueEditable } from './issue.repository.ts';
+
+export type { OverrideChannel } from '../db/database.ts';
 
 export interface StoredOverride extends SelectionOverride {
   id: number;
   week: string;
   createdAt: Date;
+  /** Where it was made; null for overrides older than the record ("unknown"). */
+  createdBy: OverrideChannel | null;
 }
 
 interface Target {
@@ -13,49 +18,91 @@ interface Target {
   storyId: string;
   /** null: every segment. */
   segmentId: number | null;
+  /** Where the override is made: the web editor or the CLI (absent: recorded as unknown). */
+  createdBy?: OverrideChannel;
 }
 
-/** Pin and drop exclude each other: a story has at most one of them per scope, the latest. */
-async function replacePlacement(
-  db: Db,
-  target: Target,
-  override: { kind: 'pin' | 'drop'; position: number | null },
-) {
+/** Rows of one story and scope (segment, or every segment). */
+function sameScope(target: Target) {
+  return (eb: ExpressionBuilder<Database, 'issue_overrides'>) =>
+    target.segmentId === null ? eb('segment_id', 'is', null) : eb('segment_id', '=', target.segmentId);
+}
+
+/**
+ * Pins a story (always in, at a 0-based position; null = first) for a segment or everywhere, replacing
+ * an earlier pin or drop of the same story and scope. Returns the new override's id (for Undo). Throws
+ * IssueStateError once the issue is not a draft.
+ */
+export async function pinStory(db: Db, target: Target & { position: number | null }): Promise<number> {
   await assertIssueEditable(db, target.week);
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     await trx
       .deleteFrom('issue_overrides')
       .where('week', '=', target.week)
       .where('story_id', '=', target.storyId)
       .where('kind', 'in', ['pin', 'drop'])
-      .where((eb) =>
-        target.segmentId === null ? eb('segment_id', 'is', null) : eb('segment_id', '=', target.segmentId),
-      )
+      .where(sameScope(target))
       .execute();
-    await trx
+    const row = await trx
       .insertInto('issue_overrides')
-      .values({ week: target.week, story_id: target.storyId, segment_id: target.segmentId, ...override })
-      .execute();
+      .values({
+        week: target.week,
+        story_id: target.storyId,
+        segment_id: target.segmentId,
+        kind: 'pin',
+        position: target.position,
+        created_by: target.createdBy ?? null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
   });
 }
 
 /**
- * Pins a story (always in, at a 0-based position; null = first) for a segment or everywhere, replacing
- * an earlier pin or drop of the same story and scope. Throws IssueStateError once the issue is not a draft.
+ * Drops a story (and so its event) for a segment or everywhere. A pin of the same scope stays stored
+ * (a drop outranks it in the selection), so undoing the drop returns the story to its pinned place.
+ * The drop keeps the 0-based place the story held (`heldAt`, else its pin's place): pinned again, it
+ * goes back there. Returns the new override's id.
  */
-export async function pinStory(db: Db, target: Target & { position: number | null }): Promise<void> {
-  await replacePlacement(db, target, { kind: 'pin', position: target.position });
-}
-
-/** Drops a story (and so its event) for a segment or everywhere, replacing a pin of the same scope. */
-export async function dropStory(db: Db, target: Target): Promise<void> {
-  await replacePlacement(db, target, { kind: 'drop', position: null });
+export async function dropStory(db: Db, target: Target & { heldAt?: number | null }): Promise<number> {
+  await assertIssueEditable(db, target.week);
+  return db.transaction().execute(async (trx) => {
+    const pin = await trx
+      .selectFrom('issue_overrides')
+      .select('position')
+      .where('week', '=', target.week)
+      .where('story_id', '=', target.storyId)
+      .where('kind', '=', 'pin')
+      .where(sameScope(target))
+      .executeTakeFirst();
+    await trx
+      .deleteFrom('issue_overrides')
+      .where('week', '=', target.week)
+      .where('story_id', '=', target.storyId)
+      .where('kind', '=', 'drop')
+      .where(sameScope(target))
+      .execute();
+    const row = await trx
+      .insertInto('issue_overrides')
+      .values({
+        week: target.week,
+        story_id: target.storyId,
+        segment_id: target.segmentId,
+        kind: 'drop',
+        position: pin ? pin.position : (target.heldAt ?? null),
+        created_by: target.createdBy ?? null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  });
 }
 
 /** Adds `boost` to a story's score for a segment or everywhere; a second boost of the same scope replaces the first. */
-export async function boostStory(db: Db, target: Target & { boost: number }): Promise<void> {
+export async function boostStory(db: Db, target: Target & { boost: number }): Promise<number> {
   await assertIssueEditable(db, target.week);
-  await db
+  const row = await db
     .insertInto('issue_overrides')
     .values({
       week: target.week,
@@ -63,11 +110,16 @@ export async function boostStory(db: Db, target: Target & { boost: number }): Pr
       segment_id: target.segmentId,
       kind: 'boost',
       boost: target.boost,
+      created_by: target.createdBy ?? null,
     })
     .onConflict((oc) =>
-      oc.columns(['week', 'segment_id', 'story_id', 'kind']).doUpdateSet({ boost: target.boost }),
+      oc
+        .columns(['week', 'segment_id', 'story_id', 'kind'])
+        .doUpdateSet({ boost: target.boost, created_by: target.createdBy ?? null, created_at: new Date() }),
     )
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
 
 /** Removes a week's overrides: all, or those of one story (and scope, when segmentId is given). Returns how many. */
@@ -88,6 +140,21 @@ export async function clearOverrides(
   return Number(result.numDeletedRows);
 }
 
+/**
+ * Undoes one override of the week (by id): removes it. Undoing a drop lets a pin it outranked apply
+ * again. Returns the removed override, or null when the week has no such override (already undone).
+ */
+export async function undoOverride(db: Db, week: string, id: number): Promise<StoredOverride | null> {
+  await assertIssueEditable(db, week);
+  const row = await db
+    .deleteFrom('issue_overrides')
+    .where('week', '=', week)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  return row ? storedOverride(row) : null;
+}
+
 /** A week's overrides, oldest first. */
 export async function listOverrides(db: Db, week: string): Promise<StoredOverride[]> {
   const rows = await db
@@ -96,7 +163,21 @@ export async function listOverrides(db: Db, week: string): Promise<StoredOverrid
     .where('week', '=', week)
     .orderBy('id')
     .execute();
-  return rows.map((row) => ({
+  return rows.map(storedOverride);
+}
+
+function storedOverride(row: {
+  id: number;
+  week: string;
+  kind: SelectionOverride['kind'];
+  story_id: string;
+  segment_id: number | null;
+  position: number | null;
+  boost: number | null;
+  created_at: Date;
+  created_by: OverrideChannel | null;
+}): StoredOverride {
+  return {
     id: row.id,
     week: row.week,
     kind: row.kind,
@@ -105,5 +186,6 @@ export async function listOverrides(db: Db, week: string): Promise<StoredOverrid
     position: row.position,
     boost: row.boost,
     createdAt: row.created_at,
-  }));
+    createdBy: row.created_by,
+  };
 }

@@ -40,7 +40,20 @@ const segmentColumns: Array<[string, (c: EngagementCounts) => string]> = [
 ];
 
 /** The plain-text report of `recap stats`: the totals, a line per segment set, then links by clicks. */
-export function formatIssueStats(stats: IssueStats): string {
+export function formatIssueStats(
+  stats: IssueStats,
+  segmentNames: ReadonlyMap<string, string> = new Map(),
+): string {
+  // A set whose segments have no known name (a report read without them) keeps its key.
+  const setName = (key: string) =>
+    key.split('+').some((slug) => segmentNames.has(slug))
+      ? key
+          .split('+')
+          .map((slug) => segmentNames.get(slug) ?? slug)
+          .join(' + ')
+      : key;
+  // The hidden scanner trap is no story link: its clicks are counted, it is not listed.
+  const links = stats.links.filter((link) => link.kind !== 'honeypot');
   const labelWidth = Math.max(...rows.map(([label]) => label.length));
   const out = [
     `Issue ${stats.week} (${stats.status})${stats.sendStartedAt ? `, sending started ${stats.sendStartedAt.toISOString()}` : ''}`,
@@ -48,7 +61,10 @@ export function formatIssueStats(stats: IssueStats): string {
     ...rows.map(([label, value]) => `  ${label.padEnd(labelWidth)}  ${value(stats.totals)}`),
   ];
   if (stats.segments.length > 0) {
-    const keyWidth = Math.max('segment set'.length, ...stats.segments.map((s) => s.segmentKey.length));
+    const keyWidth = Math.max(
+      'segment set'.length,
+      ...stats.segments.map((s) => setName(s.segmentKey).length),
+    );
     const widths = segmentColumns.map(([label, value]) =>
       Math.max(label.length, ...stats.segments.map((s) => value(s).length)),
     );
@@ -65,14 +81,14 @@ export function formatIssueStats(stats: IssueStats): string {
     for (const segment of stats.segments)
       out.push(
         line(
-          segment.segmentKey,
+          setName(segment.segmentKey),
           segmentColumns.map(([, value]) => value(segment)),
         ),
       );
   }
-  if (stats.links.length > 0) {
+  if (links.length > 0) {
     out.push('', 'Links (human clicks, unique human clickers, other clicks):');
-    for (const link of stats.links) {
+    for (const link of links) {
       const what = link.storyTitle ?? link.kind;
       out.push(
         `  ${String(link.humanClicks).padStart(5)} ${String(link.humanClickers).padStart(5)} ${String(link.otherClicks).padStart(5)}  ${what}  ${link.url}`,

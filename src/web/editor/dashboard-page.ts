@@ -55,8 +55,25 @@ ${lineChart(
   )}</tbody></table></details>`;
 }
 
-/** One issue's numbers: the totals, then one row per segment set, then links by clicks. */
-export function issueStatsSection(stats: IssueStats): SafeHtml {
+/** A segment set as editors named its segments ("Engineers & Developers + Investors"), not by slugs. */
+export function segmentSetLabel(segmentKey: string, names: ReadonlyMap<string, string>): string {
+  return segmentSetFromKey(segmentKey)
+    .slugs.map((slug) => names.get(slug) ?? slug)
+    .join(' + ');
+}
+
+/**
+ * One issue's numbers: the totals, then one row per segment set (by the segments' names), then the
+ * links readers can see by clicks. The hidden scanner trap is not a story link: only its count is shown.
+ */
+export function issueStatsSection(
+  stats: IssueStats,
+  segmentNames: ReadonlyMap<string, string> = new Map(),
+): SafeHtml {
+  const links = stats.links.filter((l) => l.kind !== 'honeypot');
+  const trapClicks = stats.links
+    .filter((l) => l.kind === 'honeypot')
+    .reduce((sum, l) => sum + l.humanClicks + l.otherClicks, 0);
   const segmentColumns: Array<[string, (c: EngagementCounts) => string]> = [
     ['Recipients', (c) => String(c.recipients)],
     ['Delivered', (c) => String(c.delivered)],
@@ -81,19 +98,20 @@ ${
     : html`<table class="segments"><thead><tr><th>Segment set</th>${segmentColumns.map(([label]) => html`<th class="num">${label}</th>`)}</tr></thead>
 <tbody>${stats.segments.map(
         (s) =>
-          html`<tr data-segment-key="${s.segmentKey}"><td>${segmentSetFromKey(s.segmentKey).slugs.join(' + ')}</td>${segmentColumns.map(([, value]) => html`<td class="num">${value(s)}</td>`)}</tr>`,
+          html`<tr data-segment-key="${s.segmentKey}"><td>${segmentSetLabel(s.segmentKey, segmentNames)}</td>${segmentColumns.map(([, value]) => html`<td class="num">${value(s)}</td>`)}</tr>`,
       )}</tbody></table>`
 }
 <h3>Clicks per link</h3>
 ${
-  stats.links.length === 0
+  links.length === 0
     ? html`<p class="muted">No links registered for this issue yet (they are registered when it is sent).</p>`
     : html`<table class="links"><thead><tr><th>Story or link</th><th class="num">Human clicks</th><th class="num">People</th><th class="num">Other clicks</th></tr></thead>
-<tbody>${stats.links.map(
+<tbody>${links.map(
         (l) =>
           html`<tr><td>${l.storyTitle ?? l.kind}<br><a class="muted" href="${l.url}" rel="noreferrer noopener">${l.url}</a></td><td class="num">${l.humanClicks}</td><td class="num">${l.humanClickers}</td><td class="num">${l.otherClicks}</td></tr>`,
       )}</tbody></table>`
-}`;
+}
+${trapClicks > 0 ? html`<p class="muted" data-metric="scanner-trap">The hidden scanner trap (a link no person sees) was followed ${trapClicks} time${trapClicks === 1 ? '' : 's'}: those readers’ clicks count as machines’.</p>` : ''}`;
 }
 
 /** Readers asked "still want the recap?" and paused for inactivity, per week. */
@@ -112,9 +130,10 @@ export function dashboardBody(
   series: readonly WeekPoint[],
   latest: IssueStats | null,
   sunset?: { weeks: readonly SunsetWeek[]; pausedNow: number },
+  segmentNames: ReadonlyMap<string, string> = new Map(),
 ): SafeHtml {
   return html`<h2>Week over week</h2>
 ${weeklyCharts(series)}
-${latest ? issueStatsSection(latest) : html`<p class="muted">No issue has been sent yet.</p>`}
+${latest ? issueStatsSection(latest, segmentNames) : html`<p class="muted">No issue has been sent yet.</p>`}
 ${sunset ? sunsetSection(sunset) : ''}`;
 }

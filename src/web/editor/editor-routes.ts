@@ -6,6 +6,7 @@ import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
 import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
+import { listSegments } from '../../stories/story.repository.ts';
 import { countSunsetReaders, loadSunsetByWeek } from '../../subscribers/sunset.ts';
 import { html } from '../html.ts';
 import type { WebDeps } from '../web-context.ts';
@@ -107,7 +108,12 @@ export async function registerEditorRoutes(
       const latestWeek = series[series.length - 1]?.week;
       const latest = latestWeek ? await loadIssueStats(deps.db, latestWeek) : null;
       const sunset = { weeks: await loadSunsetByWeek(deps.db), pausedNow: await countSunsetReaders(deps.db) };
-      return sendEditorPage(reply, 'Dashboard', dashboardBody(series, latest, sunset), request);
+      return sendEditorPage(
+        reply,
+        'Dashboard',
+        dashboardBody(series, latest, sunset, await segmentNamesOf(deps)),
+        request,
+      );
     });
 
     editor.get('/editor/issues/:week/stats', async (request, reply) => {
@@ -122,7 +128,7 @@ export async function registerEditorRoutes(
       return sendEditorPage(
         reply,
         `Stats ${stats.week}`,
-        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats)}`,
+        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats, await segmentNamesOf(deps))}`,
         request,
       );
     });
@@ -136,4 +142,9 @@ export async function registerEditorRoutes(
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Segment names by slug, so segment sets are shown as editors named them. */
+async function segmentNamesOf(deps: WebDeps): Promise<Map<string, string>> {
+  return new Map((await listSegments(deps.db)).map((segment) => [segment.slug, segment.name]));
 }

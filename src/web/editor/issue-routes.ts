@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../../db/database.ts';
 import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { editionRendererFor } from '../../delivery/edition-messages.ts';
 import { buildIssue, buildSettingsOf } from '../../issues/build-issue.ts';
@@ -7,7 +8,14 @@ import { findIssueRow, IssueStateError } from '../../issues/issue.repository.ts'
 import { loadIssueContent } from '../../issues/issue-content.repository.ts';
 import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
 import { approveIssue } from '../../issues/issue-lifecycle.ts';
-import { boostStory, dropStory, pinStory } from '../../issues/issue-overrides.repository.ts';
+import {
+  boostStory,
+  clearOverrides,
+  dropStory,
+  listOverrides,
+  pinStory,
+  undoOverride,
+} from '../../issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../issues/issue-report.ts';
 import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
 import { formatAddress } from '../../mail/compose-mime.ts';
@@ -22,9 +30,10 @@ import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field, type WebDeps } from '../web-context.ts';
 import { editorBaseUrl } from './editor-hosts.ts';
-import { sendEditorPage, weekParam } from './editor-layout.ts';
+import { EDITOR_SCRIPT_PATH, sendEditorPage, weekParam } from './editor-layout.ts';
 import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
-import { type CandidateView, issueBody } from './issue-page.ts';
+import { type CandidateView, issueBody, type OverrideView } from './issue-page.ts';
+import { issuePageScript } from './issue-page-script.ts';
 import { checkLinks } from './link-check.ts';
 
 /** Who the preview is personalised for: no subscriber behind it, tracking off, so links are the originals. */
@@ -127,6 +136,7 @@ export async function registerIssueRoutes(
           ];
         }),
         retracted: await retractedStoriesOf(db, issue.id),
+        ...(await overridesOf(db, week, query.undo)),
       }),
       request,
     );
@@ -159,52 +169,22 @@ export async function registerIssueRoutes(
     });
   });
 
+  editor.get(EDITOR_SCRIPT_PATH, (_request, reply) =>
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(issuePageScript),
+  );
+
   editor.post('/editor/issues/:week/overrides', async (request, reply) => {
     const week = weekParam(request);
     if (!week) return sendErrorPage(reply, 404);
-    const body = request.body;
-    const action = field(body, 'action');
-    const storyId = field(body, 'story') ?? '';
-    const segmentText = field(body, 'segment');
-    if (segmentText && !/^\d{1,9}$/.test(segmentText))
-      return back(reply, request, week, { error: 'That segment does not exist.' });
-    const segmentId = segmentText ? Number(segmentText) : null;
-    if (segmentId !== null && !(await listSegments(db)).some((segment) => segment.id === segmentId))
-      return sendEditorPage(
-        reply.code(400),
-        'Unknown segment',
-        html`<p>Segment ${segmentText} does not exist.</p>`,
-      );
-    const story = await findStory(db, storyId);
-    if (!story) return back(reply, request, week, { error: 'That story does not exist.' });
-    try {
-      if (action === 'pin') {
-        const position = Number(field(body, 'position') ?? '0');
-        if (!Number.isInteger(position) || position < 0 || position > 1_000)
-          return back(reply, request, week, { error: 'A position is a whole number from 0 to 1000.' });
-        await pinStory(db, { week, storyId, segmentId, position });
-      } else if (action === 'drop') {
-        await dropStory(db, { week, storyId, segmentId });
-      } else if (action === 'boost') {
-        const boost = Number(field(body, 'boost') ?? '');
-        if (!Number.isFinite(boost) || Math.abs(boost) > 10)
-          return back(reply, request, week, { error: 'A boost is a number between -10 and 10.' });
-        await boostStory(db, { week, storyId, segmentId, boost });
-      } else {
-        return back(reply, request, week, { error: 'Unknown action.' });
-      }
-    } catch (error) {
-      if (error instanceof IssueStateError) return back(reply, request, week, { error: error.message });
-      throw error;
-    }
+    const outcome = await applyOverrideForm(deps, week, request.body);
+    if ('status' in outcome)
+      return sendEditorPage(reply.code(outcome.status), 'Unknown segment', html`<p>${outcome.message}</p>`);
+    if ('error' in outcome) return back(reply, request, week, { error: outcome.error });
     await rebuild(week);
-    const verb =
-      action === 'pin'
-        ? `Pinned at place ${Number(field(body, 'position') ?? '0') + 1}`
-        : action === 'drop'
-          ? 'Dropped'
-          : 'Boosted';
-    return back(reply, request, week, { notice: `${verb}: “${story.title}”. The issue was rebuilt.` });
+    return back(reply, request, week, outcome);
   });
 
   editor.post('/editor/issues/:week/approve', async (request, reply) => {
@@ -345,7 +325,7 @@ function back(
   reply: FastifyReply,
   request: FastifyRequest,
   week: string,
-  message: { notice?: string; error?: string },
+  message: { notice?: string; error?: string; undo?: number; anchor?: string },
 ): FastifyReply {
   const query = request.query as Record<string, unknown>;
   const params = new URLSearchParams();
@@ -353,5 +333,109 @@ function back(
   if (typeof query.view === 'string') params.set('view', query.view);
   if (message.notice) params.set('notice', message.notice);
   if (message.error) params.set('error', message.error);
-  return reply.redirect(`/editor/issues/${week}?${params.toString()}`, 303);
+  if (message.undo !== undefined) params.set('undo', String(message.undo));
+  // Back to the segment the form was about, so the editor keeps their place without JavaScript too.
+  return reply.redirect(
+    `/editor/issues/${week}?${params.toString()}${message.anchor ? `#${message.anchor}` : ''}`,
+    303,
+  );
+}
+
+type OverrideOutcome =
+  | { notice: string; undo?: number; anchor?: string }
+  | { error: string }
+  | { status: 400; message: string };
+
+/**
+ * One override form of the issue page: pin, move (a 1-based place), drop, boost, undo one, or clear all.
+ * Every change is recorded as made in the editor. Bad input gets a message, never a 5xx.
+ */
+// Long: one switch over the form's actions, each a few lines of checks and one repository call.
+async function applyOverrideForm(deps: WebDeps, week: string, body: unknown): Promise<OverrideOutcome> {
+  const { db } = deps;
+  const action = field(body, 'action');
+  try {
+    if (action === 'clear') {
+      const removed = await clearOverrides(db, { week });
+      return {
+        notice: `Cleared ${removed} override${removed === 1 ? '' : 's'}. The issue was rebuilt.`,
+        anchor: 'selection',
+      };
+    }
+    if (action === 'undo') {
+      const idText = field(body, 'override') ?? '';
+      if (!/^\d{1,9}$/.test(idText)) return { error: 'That override does not exist.' };
+      const undone = await undoOverride(db, week, Number(idText));
+      if (!undone) return { error: 'That override was already undone.' };
+      const story = await findStory(db, undone.storyId);
+      const segment = undone.segmentId === null ? null : await segmentSlugOf(db, undone.segmentId);
+      return {
+        notice: `Undone: ${undone.kind} of “${story?.title ?? undone.storyId}”. The issue was rebuilt.`,
+        anchor: segment ? `segment-${segment}` : 'selection',
+      };
+    }
+    const segmentText = field(body, 'segment');
+    if (segmentText && !/^\d{1,9}$/.test(segmentText)) return { error: 'That segment does not exist.' };
+    const segmentId = segmentText ? Number(segmentText) : null;
+    const slug = segmentId === null ? null : await segmentSlugOf(db, segmentId);
+    if (segmentId !== null && slug === null)
+      return { status: 400, message: `Segment ${segmentText} does not exist.` };
+    const story = await findStory(db, field(body, 'story') ?? '');
+    if (!story) return { error: 'That story does not exist.' };
+    const target = { week, storyId: story.id, segmentId, createdBy: 'editor' as const };
+    const anchor = slug ? `segment-${slug}` : 'selection';
+    if (action === 'pin' || action === 'move') {
+      const place =
+        action === 'move' ? Number(field(body, 'place') ?? '') - 1 : Number(field(body, 'position') ?? '0');
+      if (!Number.isInteger(place) || place < 0 || place > 1_000)
+        return {
+          error:
+            action === 'move'
+              ? 'A position is a whole number from 1 to 1001.'
+              : 'A position is a whole number from 0 to 1000.',
+        };
+      const undo = await pinStory(db, { ...target, position: place });
+      return {
+        notice: `Pinned at place ${place + 1}: “${story.title}”. The issue was rebuilt.`,
+        undo,
+        anchor,
+      };
+    }
+    if (action === 'drop') {
+      const held = Number(field(body, 'held') ?? '');
+      const heldAt = Number.isInteger(held) && held >= 0 && held <= 1_000 ? held : null;
+      const undo = await dropStory(db, { ...target, heldAt });
+      return { notice: `Dropped: “${story.title}”. The issue was rebuilt.`, undo, anchor };
+    }
+    if (action === 'boost') {
+      const boost = Number(field(body, 'boost') ?? '');
+      if (!Number.isFinite(boost) || Math.abs(boost) > 10)
+        return { error: 'A boost is a number between -10 and 10.' };
+      const undo = await boostStory(db, { ...target, boost });
+      return { notice: `Boosted: “${story.title}”. The issue was rebuilt.`, undo, anchor };
+    }
+    return { error: 'Unknown action.' };
+  } catch (error) {
+    if (error instanceof IssueStateError) return { error: error.message };
+    throw error;
+  }
+}
+
+async function segmentSlugOf(db: Db, segmentId: number): Promise<string | null> {
+  return (await listSegments(db)).find((segment) => segment.id === segmentId)?.slug ?? null;
+}
+
+/** The week's overrides with their stories' titles, and the one the last form made (for its Undo). */
+async function overridesOf(
+  db: Db,
+  week: string,
+  undo: unknown,
+): Promise<{ overrides: OverrideView[]; lastChange: OverrideView | null }> {
+  const stored = await listOverrides(db, week);
+  const titles = new Map<string, string>();
+  for (const id of new Set(stored.map((o) => o.storyId)))
+    titles.set(id, (await findStory(db, id))?.title ?? id);
+  const overrides = stored.map((o) => ({ ...o, title: titles.get(o.storyId) ?? o.storyId }));
+  const lastChange = typeof undo === 'string' ? (overrides.find((o) => String(o.id) === undo) ?? null) : null;
+  return { overrides, lastChange };
 }
