@@ -379,6 +379,52 @@ export async function listSentEditions(
     .execute();
 }
 
+/** A published issue of the archive: its week and when its send started (the date the feed gives). */
+export interface ArchivedIssueRow {
+  id: number;
+  week: string;
+  publishedAt: Date;
+}
+
+/**
+ * Published issues (`statuses`) with at least one message sent, newest week first: one page of them
+ * and how many there are in all. Each issue costs one index probe of its deliveries.
+ */
+export async function listArchivedIssues(
+  db: Db,
+  statuses: readonly IssueStatus[],
+  page: { limit: number; offset: number },
+): Promise<{ total: number; issues: ArchivedIssueRow[] }> {
+  const archived = db
+    .selectFrom('issues')
+    .where('issues.status', 'in', [...statuses])
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('deliveries')
+          .select(sql`1`.as('one'))
+          .whereRef('deliveries.issue_id', '=', 'issues.id')
+          .where('deliveries.status', '=', 'sent'),
+      ),
+    );
+  const [rows, count] = await Promise.all([
+    archived
+      .select(['issues.id', 'issues.week', 'issues.send_started_at', 'issues.created_at'])
+      .orderBy('issues.week', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    archived.select(sql<number>`count(*)::int`.as('n')).executeTakeFirst(),
+  ]);
+  return {
+    total: Number(count?.n ?? 0),
+    issues: rows.map((row) => ({
+      id: row.id,
+      week: row.week,
+      publishedAt: row.send_started_at ?? row.created_at,
+    })),
+  };
+}
+
 /** The segment keys of an issue with at least one message sent. */
 export async function sentSegmentKeys(db: Db, issueId: number): Promise<string[]> {
   const rows = await db
