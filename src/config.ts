@@ -205,9 +205,7 @@ const envSchema = z.object({
     .string()
     .trim()
     .max(500, 'expected at most 500 characters (one or two sentences)')
-    .default(
-      'The AI news that matters for your work, picked for your role and told in a three-minute read.',
-    ),
+    .default('The AI news that matters for your work, picked for your role and told in a three-minute read.'),
   PRIVACY_URL: url(['http:', 'https:'], 'an http(s):// URL of your privacy notice'),
   ARCHIVE_PUBLIC: booleanFlag(true),
   SIGNUP_EMBED_ANCESTORS: z

@@ -33,8 +33,9 @@ export function archiveAtomFeed(
       date: publishedAt,
       published: publishedAt,
       description: issue.description,
-      content: html`<p>${issue.weekRange}</p><ul>${issue.leadHeadlines.map((headline) => html`<li>${headline}</li>`)}</ul><p><a href="${link}">Read the issue</a></p>`
-        .value,
+      content:
+        html`<p>${issue.weekRange}</p><ul>${issue.leadHeadlines.map((headline) => html`<li>${headline}</li>`)}</ul><p><a href="${link}">Read the issue</a></p>`
+          .value,
     });
   }
   return feed.atom1();

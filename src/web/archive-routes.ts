@@ -96,7 +96,12 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
     if (!site.archivePublic) return noIndex(reply);
     const pageText = request.query.page ?? '1';
     if (typeof pageText !== 'string' || !/^[1-9][0-9]{0,5}$/.test(pageText))
-      return sendPage(reply, 400, 'No such page', html`<p>Pages are numbered from 1. <a href="/archive">See the latest issues</a>.</p>`);
+      return sendPage(
+        reply,
+        400,
+        'No such page',
+        html`<p>Pages are numbered from 1. <a href="/archive">See the latest issues</a>.</p>`,
+      );
     const page = Number(pageText);
     const { total, issues } = await listArchivedIssues(deps.db, PUBLISHED, {
       limit: ARCHIVE_PAGE_SIZE,
@@ -219,12 +224,15 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
     const copy = renderer().archiveCopy(edition);
     const site = publicSiteOf(context);
     const issue = await publicIssueFor(week);
-    const head = html`${site.archivePublic ? '' : html`<meta name="robots" content="noindex">\n`}${publicHead(site, {
-      title: copy.subject,
-      description: issue?.description ?? copy.subject,
-      path: publicIssuePath(week),
-      type: 'article',
-    })}`;
+    const head = html`${site.archivePublic ? '' : html`<meta name="robots" content="noindex">\n`}${publicHead(
+      site,
+      {
+        title: copy.subject,
+        description: issue?.description ?? copy.subject,
+        path: publicIssuePath(week),
+        type: 'article',
+      },
+    )}`;
     return withPublicFrame(copy.html, head, subscribeCallToAction(site));
   }
 

@@ -82,16 +82,24 @@ export function page(title: string, body: SafeHtml, options: PageOptions = {}): 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-${options.indexable ? '' : html`<meta name="robots" content="noindex">
-`}<title>${title}</title>
+${
+  options.indexable
+    ? ''
+    : html`<meta name="robots" content="noindex">
+`
+}<title>${title}</title>
 ${options.head ?? ''}<style>
 ${trustedHtml(PAGE_STYLE)}
 </style>
 </head>
 <body${options.compact ? html` class="compact"` : ''}>
 <main>
-${heading ? html`<h1>${heading}</h1>
-` : ''}${body}
+${
+  heading
+    ? html`<h1>${heading}</h1>
+`
+    : ''
+}${body}
 </main>
 ${options.after ?? ''}</body>
 </html>
