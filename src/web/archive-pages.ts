@@ -119,8 +119,9 @@ ${item.kicker.length > 0 ? html`<p class="kicker">${item.kicker.join(' · ')}</p
 ${item.hook ? html`<p>${item.hook}</p>` : ''}
 ${item.tldr.map((line) => html`<p><strong>${line.label}:</strong> ${line.text}</p>`)}
 ${item.takeaways.length > 0 ? html`<ul>${item.takeaways.map((text) => html`<li>${text}</li>`)}</ul>` : ''}
-${item.whoShouldCare ? html`<p class="muted">${item.whoShouldCare}</p>` : ''}
-${item.alsoCoveredBy ? html`<p class="muted"><small>${item.alsoCoveredBy}</small></p>` : ''}
+${item.whoShouldCare ? html`<p class="muted">Who should care: ${item.whoShouldCare}</p>` : ''}
+${item.alsoCoveredBy ? html`<p class="muted"><small>Also covered by ${item.alsoCoveredBy}</small></p>` : ''}
+${item.url && !item.compact ? html`<p><a href="${item.url}" rel="noopener">${item.cta}</a></p>` : ''}
 ${item.related.length > 0 ? html`<p><small>Related: ${item.related.map((link, index) => html`${index > 0 ? ' · ' : ''}<a href="${link.url}" rel="noopener">${link.title}</a>`)}</small></p>` : ''}
 </article>`;
 }

@@ -30,7 +30,7 @@ beforeAll(async () => {
   server = await startServer(app, { port: 0, host: '127.0.0.1', signUpsPerHour: 100 });
   privateApp = testApp(t, { ...env, ARCHIVE_PUBLIC: 'false' });
   privateServer = await startServer(privateApp, { port: 0, host: '127.0.0.1' });
-});
+}, 300_000);
 afterAll(async () => {
   await server?.close();
   await privateServer?.close();
