@@ -357,28 +357,6 @@ export async function rolloutByHour(db: Db, issueId: number): Promise<RolloutHou
   }));
 }
 
-/**
- * The editions that went out: each week (of an issue in one of `statuses`) and segment key with at least
- * one message sent, newest week first, at most `limit` rows (the public archive's list).
- */
-export async function listSentEditions(
-  db: Db,
-  statuses: readonly IssueStatus[],
-  limit: number,
-): Promise<Array<{ week: string; segment_key: string }>> {
-  return db
-    .selectFrom('issues')
-    .innerJoin('deliveries', 'deliveries.issue_id', 'issues.id')
-    .select(['issues.week', 'deliveries.segment_key'])
-    .where('issues.status', 'in', [...statuses])
-    .where('deliveries.status', '=', 'sent')
-    .groupBy(['issues.week', 'deliveries.segment_key'])
-    .orderBy('issues.week', 'desc')
-    .orderBy('deliveries.segment_key')
-    .limit(limit)
-    .execute();
-}
-
 /** A published issue of the archive: its week and when its send started (the date the feed gives). */
 export interface ArchivedIssueRow {
   id: number;
