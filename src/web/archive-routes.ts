@@ -115,6 +115,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
     const title = page === 1 ? `${site.name} archive` : `${site.name} archive, page ${page}`;
     return sendPage(reply, 200, title, archiveIndexBody(shown, { page, pages: pageCount }), {
       indexable: true,
+      publicStyle: true,
       head: publicHead(site, {
         title,
         description: `Every past issue of ${site.name}. ${site.description}`,
@@ -151,6 +152,7 @@ export function registerArchiveRoutes(server: FastifyInstance, context: WebConte
     return sendPage(reply, 200, `${issue.subject} · ${issue.weekRange}`, publicIssueBody(issue), {
       heading: '',
       indexable: site.archivePublic,
+      publicStyle: true,
       head: publicHead(site, {
         title: issue.subject,
         description: issue.description,

@@ -53,26 +53,31 @@ export interface PageOptions {
   after?: SafeHtml;
   /** Inside another site's frame: tight margins, no room lost around the form. */
   compact?: boolean;
+  /** The archive's and sign-up's styles (form fields, cards, lists) on top of the base. */
+  publicStyle?: boolean;
 }
 
-const PAGE_STYLE = `body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;overflow-wrap:anywhere}
+/** Every page: readable, light and dark, small enough for an error answer. */
+const BASE_STYLE = `body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
+h1{font-size:1.5rem}button{font:inherit;padding:.5rem 1rem;cursor:pointer}fieldset{border:1px solid #ccc;margin:1rem 0}
+label{display:block;margin:.25rem 0}.muted{color:#555}form{margin:1rem 0}
+:root{color-scheme:light dark}
+@media (prefers-color-scheme:dark){body{color:#e6e6e6;background:#161616}.muted{color:#a8a8a8}fieldset{border-color:#444}a{color:#8ab4f8}}`;
+
+/** The public pages' extras (archive and sign-up): form fields, buttons, issue lists, story cards. */
+const PUBLIC_STYLE = `body{overflow-wrap:anywhere}
 body.compact{margin:0 auto;padding:.75rem}body.compact h1{font-size:1.25rem;margin:.25rem 0 .5rem}
-h1{font-size:1.5rem;line-height:1.25}h2{font-size:1.2rem;line-height:1.3;margin-top:2rem}h3{font-size:1.05rem;line-height:1.35;margin:0 0 .25rem}
-button,.button{font:inherit;padding:.5rem 1rem;cursor:pointer;border-radius:6px}
-.button,button.primary{display:inline-block;background:#1d4ed8;color:#fff;border:1px solid #1d4ed8;text-decoration:none;font-weight:600}
-fieldset{border:1px solid #ccc;margin:1rem 0;border-radius:6px}legend{padding:0 .25rem}
-label{display:block;margin:.25rem 0}.muted{color:#555}form{margin:1rem 0}small{font-size:.875rem}
-input[type=email],input[type=text]{font:inherit;padding:.45rem .6rem;border:1px solid #767676;border-radius:6px;width:100%;max-width:24rem;box-sizing:border-box;display:block;margin-top:.25rem}
+h1{line-height:1.25}h2{font-size:1.2rem;line-height:1.3;margin-top:2rem}h3{font-size:1.05rem;line-height:1.35;margin:0 0 .25rem}
+button{border-radius:6px}button.primary{background:#1d4ed8;color:#fff;border:1px solid #1d4ed8;font-weight:600}
+fieldset{border-radius:6px}small{font-size:.875rem}
+input[type=email]{font:inherit;padding:.45rem .6rem;border:1px solid #767676;border-radius:6px;width:100%;max-width:24rem;box-sizing:border-box;display:block;margin-top:.25rem}
 .error{color:#b3261e;font-weight:600}[aria-invalid=true]{border-color:#b3261e}
-.cta{margin:2.5rem 0 1rem;padding:1rem 1.25rem;border:1px solid #ccc;border-radius:8px;background:#f6f7f9}.cta p{margin:.25rem 0 .75rem}
 .issues{list-style:none;padding:0}.issues>li{padding:1rem 0;border-top:1px solid #ddd}.issues ul{margin:.25rem 0 0;padding-left:1.25rem}
 .card{margin:1.25rem 0;padding-bottom:1rem;border-bottom:1px solid #e3e3e3}.card p{margin:.35rem 0}.kicker{font-size:.875rem;color:#555;margin:0 0 .25rem}
 nav.topics ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}nav.topics a{display:inline-block;padding:.25rem .75rem;border:1px solid #ccc;border-radius:999px}
 .pager{display:flex;justify-content:space-between;gap:1rem;margin:1.5rem 0}
-:root{color-scheme:light dark}
-@media (prefers-color-scheme:dark){body{color:#e6e6e6;background:#161616}.muted,.kicker{color:#a8a8a8}fieldset,.cta,nav.topics a{border-color:#444}a{color:#8ab4f8}
-.cta{background:#1f2226}.issues>li,.card{border-color:#333}.error{color:#ff8a80}input[type=email],input[type=text]{background:#1f1f1f;color:#e6e6e6;border-color:#8a8a8a}
-.button,button.primary{background:#8ab4f8;border-color:#8ab4f8;color:#0b1b33}}`;
+@media (prefers-color-scheme:dark){.kicker{color:#a8a8a8}nav.topics a{border-color:#444}.issues>li,.card{border-color:#333}.error{color:#ff8a80}
+input[type=email]{background:#1f1f1f;color:#e6e6e6;border-color:#8a8a8a}button.primary{background:#8ab4f8;border-color:#8ab4f8;color:#0b1b33}}`;
 
 /** A complete page: small, readable without CSS, no scripts. Noindex unless `indexable`. */
 export function page(title: string, body: SafeHtml, options: PageOptions = {}): string {
@@ -89,7 +94,7 @@ ${
 `
 }<title>${title}</title>
 ${options.head ?? ''}<style>
-${trustedHtml(PAGE_STYLE)}
+${trustedHtml(options.publicStyle ? `${BASE_STYLE}\n${PUBLIC_STYLE}` : BASE_STYLE)}
 </style>
 </head>
 <body${options.compact ? html` class="compact"` : ''}>

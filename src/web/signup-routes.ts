@@ -100,7 +100,7 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
         )
         .removeHeader('x-frame-options');
     }
-    return sendPage(reply, status, title, body, { ...options, compact: embed });
+    return sendPage(reply, status, title, body, { ...options, compact: embed, publicStyle: true });
   };
 
   const signUpPage = async (
