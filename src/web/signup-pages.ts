@@ -110,7 +110,7 @@ export function checkInboxBody(
 <form method="post" action="${signUpPath(options.embed)}">
 <input type="hidden" name="${FORM_STAMP_FIELD}" value="${request.stamp}">
 <input type="hidden" name="email" value="${request.email}">
-${request.honeypot ? html`<input type="hidden" name="${HONEYPOT_FIELD}" value="${request.honeypot}">` : ''}
+<input type="hidden" name="${HONEYPOT_FIELD}" value="${request.honeypot}">
 ${request.segments.map((slug) => html`<input type="hidden" name="segment" value="${slug}">`)}
 ${request.segmentsShown ? html`<input type="hidden" name="${SEGMENTS_SHOWN_FIELD}" value="yes">` : ''}
 ${request.tracking ? html`<input type="hidden" name="tracking" value="yes">` : ''}
