@@ -118,6 +118,10 @@ const domainLimits = optionalString
     return limits;
   });
 
+/** One source of a CSP frame-ancestors list: `*`, `'self'`, `'none'`, a scheme (`https:`) or a host with optional scheme and port. */
+const CSP_ANCESTOR =
+  /^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*:\/\/)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?)$/i;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL'),
@@ -197,6 +201,21 @@ const envSchema = z.object({
     .int('expected a whole number of seconds')
     .nonnegative()
     .default(3),
+  RECAP_DESCRIPTION: z
+    .string()
+    .trim()
+    .max(500, 'expected at most 500 characters (one or two sentences)')
+    .default('The AI news that matters for your work, picked for your role and told in a three-minute read.'),
+  PRIVACY_URL: url(['http:', 'https:'], 'an http(s):// URL of your privacy notice'),
+  ARCHIVE_PUBLIC: booleanFlag(true),
+  SIGNUP_EMBED_ANCESTORS: z
+    .string()
+    .trim()
+    .default('*')
+    .refine((value) => value.split(/\s+/).every((source) => CSP_ANCESTOR.test(source)), {
+      message:
+        "expected space-separated CSP frame-ancestors sources, such as * or https://example.com https://*.example.org, or 'none'",
+    }),
   SOFT_BOUNCE_LIMIT: positiveInt(3),
   BOUNCE_DOMAIN: optionalString,
   DKIM_DOMAIN: optionalString,
@@ -310,6 +329,17 @@ export interface Config {
     confirmIntervalSeconds: number;
     /** A form posted sooner than this after it was served is a bot's (signed timestamp in the form). */
     minFillSeconds: number;
+  };
+  /** What the public pages (sign-up, archive) say and allow. */
+  publicPages: {
+    /** RECAP_DESCRIPTION: the sign-up page's (and the archive's) one or two sentences about the recap. */
+    description: string;
+    /** PRIVACY_URL: linked from the sign-up form's privacy line. */
+    privacyUrl: string | undefined;
+    /** ARCHIVE_PUBLIC: the archive index, feed and sign-up page are indexable; false: noindex, no index page or feed. */
+    archivePublic: boolean;
+    /** SIGNUP_EMBED_ANCESTORS: the sites (CSP frame-ancestors sources) that may frame `/subscribe?embed=1`. */
+    embedAncestors: string;
   };
   /** Consecutive issues that soft-bounce before an address is suppressed. */
   softBounceLimit: number;
@@ -487,6 +517,12 @@ export function loadConfig(
     signUp: {
       confirmIntervalSeconds: e.SIGNUP_CONFIRM_INTERVAL,
       minFillSeconds: e.SIGNUP_MIN_FILL_SECONDS,
+    },
+    publicPages: {
+      description: e.RECAP_DESCRIPTION,
+      privacyUrl: e.PRIVACY_URL,
+      archivePublic: e.ARCHIVE_PUBLIC,
+      embedAncestors: e.SIGNUP_EMBED_ANCESTORS.split(/\s+/).join(' '),
     },
     softBounceLimit: e.SOFT_BOUNCE_LIMIT,
     dkim:

@@ -37,7 +37,9 @@ export function Masthead({ weekRange, summary, viewInBrowserUrl, greeting }: Mas
         </p>
       ) : null}
       <p className="ink" style={{ ...styles.greeting, marginTop: greeting ? 8 : 20 }}>
-        Here is what happened in AI this week, picked for the topics you follow.
+        {greeting
+          ? 'Here is what happened in AI this week, picked for the topics you follow.'
+          : 'Here is what happened in AI this week.'}
       </p>
     </>
   );

@@ -21,9 +21,14 @@ export function RecapFooter({
   return (
     <>
       <p className="mu" style={styles.small}>
-        {followed
-          ? `You receive Weekly AI Recap because you subscribed to ${followed}.`
-          : 'You receive Weekly AI Recap because you subscribed to it.'}
+        {unsubscribeUrl === null
+          ? // The archive copy is read by anyone: it says whom the edition was for, not why "you" got it.
+            followed
+            ? `This edition of Weekly AI Recap was written for ${followed}.`
+            : 'An edition of Weekly AI Recap.'
+          : followed
+            ? `You receive Weekly AI Recap because you subscribed to ${followed}.`
+            : 'You receive Weekly AI Recap because you subscribed to it.'}
       </p>
       <p className="mu" style={styles.small}>
         {preferencesUrl ? (

@@ -357,26 +357,50 @@ export async function rolloutByHour(db: Db, issueId: number): Promise<RolloutHou
   }));
 }
 
+/** A published issue of the archive: its week and when its send started (the date the feed gives). */
+export interface ArchivedIssueRow {
+  id: number;
+  week: string;
+  publishedAt: Date;
+}
+
 /**
- * The editions that went out: each week (of an issue in one of `statuses`) and segment key with at least
- * one message sent, newest week first, at most `limit` rows (the public archive's list).
+ * Published issues (`statuses`) with at least one message sent, newest week first: one page of them
+ * and how many there are in all. Each issue costs one index probe of its deliveries.
  */
-export async function listSentEditions(
+export async function listArchivedIssues(
   db: Db,
   statuses: readonly IssueStatus[],
-  limit: number,
-): Promise<Array<{ week: string; segment_key: string }>> {
-  return db
+  page: { limit: number; offset: number },
+): Promise<{ total: number; issues: ArchivedIssueRow[] }> {
+  const archived = db
     .selectFrom('issues')
-    .innerJoin('deliveries', 'deliveries.issue_id', 'issues.id')
-    .select(['issues.week', 'deliveries.segment_key'])
     .where('issues.status', 'in', [...statuses])
-    .where('deliveries.status', '=', 'sent')
-    .groupBy(['issues.week', 'deliveries.segment_key'])
-    .orderBy('issues.week', 'desc')
-    .orderBy('deliveries.segment_key')
-    .limit(limit)
-    .execute();
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('deliveries')
+          .select(sql`1`.as('one'))
+          .whereRef('deliveries.issue_id', '=', 'issues.id')
+          .where('deliveries.status', '=', 'sent'),
+      ),
+    );
+  const [rows, count] = await Promise.all([
+    archived
+      .select(['issues.id', 'issues.week', 'issues.send_started_at', 'issues.created_at'])
+      .orderBy('issues.week', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    archived.select(sql<number>`count(*)::int`.as('n')).executeTakeFirst(),
+  ]);
+  return {
+    total: Number(count?.n ?? 0),
+    issues: rows.map((row) => ({
+      id: row.id,
+      week: row.week,
+      publishedAt: row.send_started_at ?? row.created_at,
+    })),
+  };
 }
 
 /** The segment keys of an issue with at least one message sent. */

@@ -74,7 +74,14 @@ export function plainText(outline: RecapOutline, postalAddress: string, links: P
   const blocks: string[] = [underline('WEEKLY AI RECAP', '='), `${outline.weekRange} · ${outline.summary}`];
   if (links.viewInBrowserUrl) blocks.push(`View in browser:\n${links.viewInBrowserUrl}`);
   blocks.push(
-    [links.greeting, wrap('Here is what happened in AI this week, picked for the topics you follow.')]
+    [
+      links.greeting,
+      wrap(
+        links.greeting === null
+          ? 'Here is what happened in AI this week.'
+          : 'Here is what happened in AI this week, picked for the topics you follow.',
+      ),
+    ]
       .filter((line): line is string => line !== null)
       .join('\n'),
   );
@@ -110,9 +117,13 @@ export function plainText(outline: RecapOutline, postalAddress: string, links: P
   }
   const footer = [
     wrap(
-      outline.followed
-        ? `You receive Weekly AI Recap because you subscribed to ${outline.followed}.`
-        : 'You receive Weekly AI Recap because you subscribed to it.',
+      links.unsubscribeUrl === null
+        ? outline.followed
+          ? `This edition of Weekly AI Recap was written for ${outline.followed}.`
+          : 'An edition of Weekly AI Recap.'
+        : outline.followed
+          ? `You receive Weekly AI Recap because you subscribed to ${outline.followed}.`
+          : 'You receive Weekly AI Recap because you subscribed to it.',
     ),
   ];
   if (links.preferencesUrl) footer.push(`Manage preferences:\n${links.preferencesUrl}`);

@@ -62,7 +62,8 @@ export interface RecapOutline {
   weekRange: string;
   summary: string;
   hero: CardOutline | null;
-  sections: Array<{ title: string; cards: CardOutline[] }>;
+  /** Each followed segment's stories, in issue order; `slug` names the segment (the web page's anchor). */
+  sections: Array<{ title: string; slug: string; cards: CardOutline[] }>;
   watch: WatchItem[];
   developing: DevelopingItem[];
   /** "Founders & Product Leaders and Investors": why the reader gets this edition. */
@@ -245,8 +246,13 @@ const minutesOf = (words: number): number => Math.max(1, Math.round(words / WORD
  * never left out. `extraCuts` takes that many further steps of the same rule: the size guard's lever.
  */
 // Long: one reading-budget pass: which stories keep a full card, which go compact, which are left out, decided together.
-export function recapOutline(edition: Edition, options: { extraCuts?: number } = {}): RecapOutline {
+export function recapOutline(
+  edition: Edition,
+  options: { extraCuts?: number; readingBudget?: boolean } = {},
+): RecapOutline {
   const extraCuts = options.extraCuts ?? 0;
+  // The public web page of an issue shows every story its editions carried: no minutes to keep to.
+  const budgeted = options.readingBudget ?? true;
   const tz = edition.timeZone;
   const weekRange = formatWeekRange(edition.weekStart, edition.weekEnd, tz);
   const hero: Placed | null = edition.hero ? { item: edition.hero, full: true, pinned: true } : null;
@@ -327,7 +333,7 @@ export function recapOutline(edition: Edition, options: { extraCuts?: number } =
   };
 
   let extra = 0;
-  for (;;) {
+  for (; budgeted; ) {
     const over = measure().minutes > MAX_READ_MINUTES;
     if (!over && extra >= extraCuts) break;
     if (!step(over ? 'reading time' : 'size')) break;
@@ -337,7 +343,11 @@ export function recapOutline(edition: Edition, options: { extraCuts?: number } =
   const { cards, watch, minutes } = measure();
   const heroCard = hero ? cardOf(hero) : null;
   const sectionOutlines = sections
-    .map((section) => ({ title: sectionTitle(section.segment), cards: section.placed.map(cardOf) }))
+    .map((section) => ({
+      title: sectionTitle(section.segment),
+      slug: section.segment.slug,
+      cards: section.placed.map(cardOf),
+    }))
     .filter((section) => section.cards.length > 0);
   const developingLines = developing.map((entry) => entry.line);
   const urls = [

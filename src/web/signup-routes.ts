@@ -1,13 +1,32 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
+import { listArchivedIssues } from '../delivery/delivery.repository.ts';
 import type { RenderedMessage } from '../render/rendered-message.ts';
+import { formatWeekRange } from '../render/week-range.ts';
+import type { Segment } from '../stories/segment.ts';
 import { listSegments } from '../stories/story.repository.ts';
 import { toEmailAddress } from '../subscribers/email-address.ts';
 import { confirmSignUp, releaseConfirmationSlot, requestSignUp } from '../subscribers/sign-up.ts';
 import { findSubscriber, followedSegmentNames } from '../subscribers/subscriber.repository.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
+import { publicIssuePath } from './archive-pages.ts';
+import { publicSiteOf } from './archive-routes.ts';
 import { formStampAge, signFormStamp } from './form-stamp.ts';
-import { html } from './html.ts';
+import { html, type PageOptions, type SafeHtml } from './html.ts';
 import { rateLimitKey } from './rate-limiter.ts';
+import { securityHeaders } from './security-headers.ts';
+import {
+  checkInboxBody,
+  FORM_CONSENT_TEXT,
+  FORM_STAMP_FIELD,
+  HONEYPOT_FIELD,
+  type ResendFields,
+  SEGMENTS_SHOWN_FIELD,
+  SIGNUP_TRACKING_TEXT,
+  type SignUpFormState,
+  signUpBody,
+  signUpPath,
+} from './signup-pages.ts';
 import {
   consentContext,
   fields,
@@ -22,30 +41,25 @@ import {
 
 /** Confirmation links stay valid this long. */
 export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600;
-const FORM_CONSENT_TEXT =
-  'Send me the Weekly AI Recap by email. I can unsubscribe at any time with the link in every issue.';
-/** The tracking choice as the form words it; stored with the request in the consent log. */
-export const SIGNUP_TRACKING_TEXT =
-  'Count my opens and clicks (a tiny image and redirecting links tell us which stories you read).';
 const CONFIRM_QUESTION = 'Confirm your subscription';
-const CHECK_INBOX =
-  'If this address can receive the recap, a confirmation link is on its way. Nothing is sent until you click it.';
-/** The hidden field only bots fill in (hidden by CSS and from assistive technology, never autofilled). */
-export const HONEYPOT_FIELD = 'website';
-/** The signed time the form was served (see form-stamp.ts). */
-export const FORM_STAMP_FIELD = 'form_stamp';
+/** Longest address text repeated on "Check your inbox" (RFC 5321's limit). */
+const MAX_ADDRESS_TEXT = 254;
 
 /**
- * Double opt-in. GET /subscribe: the form, with a honeypot field and a signed time stamp. POST
- * /subscribe (email, segment ids or slugs, the stamp): creates a pending subscriber, records what was
- * shown, and mails the confirmation link after the answer has gone out, at most once per address per
- * SIGNUP_CONFIRM_INTERVAL; a confirmation the mailer does not take gives that slot back, so the person
- * may try again at once. The answer is the same page whatever the address's state (new, pending,
- * active, suppressed, throttled) and for a filled honeypot or a form sent faster than
+ * Double opt-in. GET /subscribe: what the recap is (RECAP_DESCRIPTION, the day from RECAP_CRON, the
+ * latest issue, the privacy line and PRIVACY_URL) and the form, with a honeypot field and a signed time
+ * stamp. POST /subscribe (email, segment ids or slugs, the stamp): creates a pending subscriber, records
+ * what was shown, and mails the confirmation link after the answer has gone out, at most once per
+ * address per SIGNUP_CONFIRM_INTERVAL; a confirmation the mailer does not take gives that slot back, so
+ * the person may try again at once. The answer ("Check your inbox": the address, the sender, a spam
+ * hint, a resend button posting the same request) is the same whatever the address's state (new,
+ * pending, active, suppressed, throttled) and for a filled honeypot or a form sent faster than
  * SIGNUP_MIN_FILL_SECONDS (then nothing is stored or mailed); only a confirmation that cannot even be
- * rendered gets a 503 page (and its slot back). An address the strict parser refuses and a missing or
- * expired stamp get 400. Rate-limited per IP in this process. GET /confirm/:token shows a button (link
- * scanners fetch every link); POST /confirm/:token activates.
+ * rendered gets a 503 page (and its slot back). An address the strict parser refuses, and a form that
+ * listed topics (segments_shown) with none ticked, get the form again with the error (400); a missing or
+ * expired stamp gets 400. `?embed=1`: the same pages, compact, framable by SIGNUP_EMBED_ANCESTORS.
+ * Rate-limited per IP in this process. GET /confirm/:token shows a button (link scanners fetch every
+ * link); POST /confirm/:token activates.
  */
 // Long: the sign-up route table (form, submit, confirm) and the welcome mail they share.
 export function registerSignUpRoutes(server: FastifyInstance, context: WebContext): void {
@@ -62,8 +76,99 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
       mailing.add(running);
     });
   };
-  const checkInbox = (reply: FastifyReply) =>
-    sendPage(reply, 200, 'Check your inbox', html`<p>${CHECK_INBOX}</p>`);
+  const { embedAncestors, privacyUrl, archivePublic } = deps.config.publicPages;
+  const isEmbed = (request: FastifyRequest<{ Querystring: { embed?: string } }>) =>
+    request.query.embed === '1';
+
+  /** A page of the sign-up; the embedded one may be framed by SIGNUP_EMBED_ANCESTORS and is compact. */
+  const answer = (
+    reply: FastifyReply,
+    status: number,
+    embed: boolean,
+    title: string,
+    body: SafeHtml,
+    options: PageOptions = {},
+  ) => {
+    if (embed) {
+      reply
+        .header(
+          'content-security-policy',
+          securityHeaders['content-security-policy']?.replace(
+            "frame-ancestors 'self'",
+            `frame-ancestors ${embedAncestors}`,
+          ),
+        )
+        .removeHeader('x-frame-options');
+    }
+    return sendPage(reply, status, title, body, { ...options, compact: embed, publicStyle: true });
+  };
+
+  const signUpPage = async (
+    reply: FastifyReply,
+    status: number,
+    embed: boolean,
+    segments: readonly Segment[],
+    state: SignUpFormState,
+  ) => {
+    const site = publicSiteOf(context);
+    const body = signUpBody({ site, privacyUrl, latest: await latestIssue(), embed }, segments, state);
+    const title = `Subscribe to ${site.name}`;
+    return answer(reply, status, embed, title, body, {
+      // The standalone page is the recap's landing page; the embedded copy belongs to the host's page.
+      indexable: archivePublic && !embed && status === 200,
+      head: html`<link rel="canonical" href="${site.publicUrl}/subscribe">
+<meta name="description" content="${site.description}">
+<meta property="og:title" content="${title}">
+<meta property="og:description" content="${site.description}">
+<meta property="og:url" content="${site.publicUrl}/subscribe">
+<meta property="og:type" content="website">
+`,
+    });
+  };
+
+  const checkInbox = (reply: FastifyReply, embed: boolean, request: ResendFields, resent: boolean) => {
+    const { sender } = deps.config;
+    return answer(
+      reply,
+      200,
+      embed,
+      'Check your inbox',
+      checkInboxBody(
+        { name: sender.name, email: sender.email, subject: confirmSubject() },
+        confirmIntervalSeconds,
+        request,
+        { embed, resent },
+      ),
+    );
+  };
+
+  /** The newest issue a visitor can read, for "Read the latest issue". */
+  async function latestIssue(): Promise<{ path: string; weekRange: string } | null> {
+    const { issues } = await listArchivedIssues(deps.db, ['sending', 'sent'], { limit: 1, offset: 0 });
+    const week = issues[0] && parseIsoWeek(issues[0].week);
+    if (!issues[0] || !week) return null;
+    const bounds = weekBounds(week, deps.config.timeZone);
+    return {
+      path: publicIssuePath(issues[0].week),
+      weekRange: formatWeekRange(bounds.start, bounds.end, deps.config.timeZone),
+    };
+  }
+
+  let confirmSubjectLine: string | null | undefined;
+  /** The confirmation mail's subject, so "Check your inbox" can say what to look for. */
+  function confirmSubject(): string | null {
+    if (confirmSubjectLine === undefined) {
+      try {
+        confirmSubjectLine = renderSystemMail(context, 'confirm', {
+          confirm_url: `${deps.config.publicUrl}/confirm/x`,
+          segments: 'every topic',
+        }).subject;
+      } catch {
+        confirmSubjectLine = null; // the sign-up itself reports a template that cannot render
+      }
+    }
+    return confirmSubjectLine;
+  }
 
   async function sendWelcome(subscriberId: string, preferencesToken: string, log: FastifyRequest['log']) {
     const subscriber = await findSubscriber(deps.db, subscriberId);
@@ -82,68 +187,81 @@ export function registerSignUpRoutes(server: FastifyInstance, context: WebContex
     );
   }
 
-  server.get('/subscribe', async (_request, reply) => {
-    const segments = await listSegments(deps.db);
-    return sendPage(
-      reply,
-      200,
-      'Subscribe to the Weekly AI Recap',
-      html`<form method="post" action="/subscribe">
-<input type="hidden" name="${FORM_STAMP_FIELD}" value="${signFormStamp(secrets, Date.now() / 1000)}">
-<div style="position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden" aria-hidden="true"><label>Leave this empty <input type="text" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off" value=""></label></div>
-<label>Email <input type="email" name="email" required autocomplete="email"></label>
-<fieldset><legend>Topics</legend>
-${segments.map((segment) => html`<label><input type="checkbox" name="segment" value="${segment.slug}" checked> ${segment.name}</label>`)}
-</fieldset>
-<label><input type="checkbox" name="tracking" value="yes"> ${SIGNUP_TRACKING_TEXT}</label>
-<input type="hidden" name="tracking_shown" value="yes">
-<p class="muted">${FORM_CONSENT_TEXT}</p>
-<button type="submit">Subscribe</button>
-</form>`,
-    );
+  server.get<{ Querystring: { embed?: string } }>('/subscribe', async (request, reply) => {
+    const embed = isEmbed(request);
+    const state: SignUpFormState = {
+      stamp: signFormStamp(secrets, Date.now() / 1000),
+      email: '',
+      tracking: false,
+    };
+    return signUpPage(reply, 200, embed, await listSegments(deps.db), state);
   });
 
-  server.post('/subscribe', async (request, reply) => {
+  server.post<{ Querystring: { embed?: string } }>('/subscribe', async (request, reply) => {
+    const embed = isEmbed(request);
     if (!signUpLimiter.allow(rateLimitKey(request.ip))) {
       reply.header('retry-after', '600');
-      return sendPage(reply, 429, 'Too many attempts', html`<p>Please try again in a little while.</p>`);
+      return answer(reply, 429, embed, 'Too many attempts', html`<p>Please try again in a little while.</p>`);
     }
-    const age = formStampAge(secrets, fields(request.body, FORM_STAMP_FIELD)[0], Date.now() / 1000);
-    if (age === null)
-      return sendPage(
+    const stamp = fields(request.body, FORM_STAMP_FIELD)[0];
+    const age = formStampAge(secrets, stamp, Date.now() / 1000);
+    if (age === null || stamp === undefined)
+      return answer(
         reply,
         400,
+        embed,
         'Please use the form again',
-        html`<p>This form is out of date or incomplete. <a href="/subscribe">Open it again</a> and send it from there.</p>`,
+        html`<p>This form is out of date or incomplete. <a href="${signUpPath(embed)}">Open it again</a> and send it from there.</p>`,
       );
-    // A bot: it filled the field people never see, or sent the form faster than a person can. It gets
-    // the usual answer, so it learns nothing; nothing is stored or mailed.
-    if ((fields(request.body, HONEYPOT_FIELD)[0] ?? '') !== '' || age < minFillSeconds) {
-      request.log.info({ honeypot: age >= minFillSeconds, age }, 'sign-up form bot ignored');
-      return checkInbox(reply);
-    }
-    const email = toEmailAddress(fields(request.body, 'email')[0] ?? '');
-    if (!email)
-      return sendPage(
-        reply,
-        400,
-        'Check the address',
-        html`<p>That does not look like a single email address. <a href="/subscribe">Try again</a>.</p>`,
-      );
+    const emailText = (fields(request.body, 'email')[0] ?? '').trim();
     const wanted = [...fields(request.body, 'segment'), ...fields(request.body, 'segments')].flatMap(
       (value) => value.split(','),
     );
-    const known = await listSegments(deps.db);
-    const chosen = known.filter(
-      (segment) => wanted.includes(segment.slug) || wanted.includes(String(segment.id)),
-    );
-    // No topic ticked (or an API call without any) means every topic, as the form proposes.
-    const segments = chosen.length > 0 ? chosen : known;
-    const consent = consentContext(request, 'web');
+    const segmentsShown = fields(request.body, SEGMENTS_SHOWN_FIELD)[0] === 'yes';
     // Consent is a box the person ticked (CJEU Planet49): a call that never showed the choice (an API,
     // an old form) is untracked, whatever TRACKING_DEFAULT says (that applies to CSV imports only).
     const trackingShown = fields(request.body, 'tracking_shown')[0] === 'yes';
     const tracking = trackingShown && fields(request.body, 'tracking')[0] === 'yes';
+    const honeypot = fields(request.body, HONEYPOT_FIELD)[0] ?? '';
+    const resend: ResendFields = {
+      email: emailText.slice(0, MAX_ADDRESS_TEXT),
+      stamp,
+      segments: wanted.slice(0, 50),
+      segmentsShown,
+      tracking,
+      honeypot: honeypot.slice(0, 200),
+    };
+    const resent = fields(request.body, 'resend')[0] === 'yes';
+    // A bot: it filled the field people never see, or sent the form faster than a person can. It gets
+    // the usual answer, so it learns nothing; nothing is stored or mailed.
+    if (honeypot !== '' || age < minFillSeconds) {
+      request.log.info({ honeypot: age >= minFillSeconds, age }, 'sign-up form bot ignored');
+      return checkInbox(reply, embed, resend, resent);
+    }
+    const known = await listSegments(deps.db);
+    const email = toEmailAddress(emailText);
+    const formError = (field: 'email' | 'segment', message: string) =>
+      signUpPage(reply, 400, embed, known, {
+        stamp,
+        email: emailText.slice(0, MAX_ADDRESS_TEXT),
+        chosen: wanted,
+        tracking,
+        error: { field, message },
+      });
+    if (!email)
+      return formError(
+        'email',
+        'That does not look like a single email address. Check it and send the form again.',
+      );
+    const chosen = known.filter(
+      (segment) => wanted.includes(segment.slug) || wanted.includes(String(segment.id)),
+    );
+    // A form that listed topics and got none back: the person unticked them all (as the preferences
+    // page, it is not "every topic"). An API call without any segment field still means every topic.
+    if (chosen.length === 0 && segmentsShown && known.length > 0)
+      return formError('segment', 'Choose at least one topic to receive the recap.');
+    const segments = chosen.length > 0 ? chosen : known;
+    const consent = consentContext(request, 'web');
     const { subscriberId, outcome, slot } = await requestSignUp(
       deps.db,
       {
@@ -175,11 +293,12 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         request.log.error({ err: error, kind: 'confirm' }, 'system mail failed');
         if (slot) await releaseConfirmationSlot(deps.db, slot);
         reply.header('retry-after', '300');
-        return sendPage(
+        return answer(
           reply,
           503,
+          embed,
           'We could not send the confirmation',
-          html`<p>Nothing was sent to you. Please <a href="/subscribe">try again</a> in a few minutes.</p>`,
+          html`<p>Nothing was sent to you. Please <a href="${signUpPath(embed)}">try again</a> in a few minutes.</p>`,
         );
       }
       // Handed to the mailer once the answer is out: the answer takes as long for a new address as for
@@ -200,7 +319,7 @@ ${segments.map((segment) => html`<label><input type="checkbox" name="segment" va
         }
       });
     }
-    return checkInbox(reply);
+    return checkInbox(reply, embed, { ...resend, email }, resent);
   });
 
   // Link scanners GET and HEAD every link of a mail: the link only shows a button; the POST confirms.

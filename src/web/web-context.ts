@@ -9,7 +9,7 @@ import type { ConsentContext } from '../subscribers/consent-log.ts';
 import type { EventWriter } from '../tracking/event-writer.ts';
 import type { LinkResolver } from '../tracking/link-resolver.ts';
 import type { TokenSecrets } from '../tracking/token.ts';
-import { html, page, type SafeHtml } from './html.ts';
+import { html, type PageOptions, page, type SafeHtml } from './html.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /** The short system mails (sign-up confirmation, welcome, goodbye), rendered from their MJML templates. */
@@ -32,6 +32,8 @@ export type WebSettings = EditionSettings &
     | 'trackingSpoolMaxBytes'
     | 'dataDir'
     | 'signUp'
+    | 'publicPages'
+    | 'cron'
     | 'timeZone'
     | 'selection'
     | 'testRecipients'
@@ -63,13 +65,19 @@ export function consentContext(request: FastifyRequest, source: string): Consent
   return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent : null, source };
 }
 
-/** Sends a complete HTML page that is never cached (every page here is personal or stateful). */
-export function sendPage(reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply {
+/** Sends a complete HTML page that is never cached (personal or stateful; an archive route sets its own). */
+export function sendPage(
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  body: SafeHtml,
+  options?: PageOptions,
+): FastifyReply {
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(page(title, body));
+    .send(page(title, body, options));
 }
 
 export function invalidLinkPage(reply: FastifyReply): FastifyReply {

@@ -95,6 +95,37 @@ describe('config', () => {
     expect(missingPublicUrl(loadConfig({ RECAP_DATA_DIR: dir() }, noDotenv))).toBeNull();
   });
 
+  it('reads the public pages settings, refusing frame ancestors that would break out of the CSP', () => {
+    const defaults = loadConfig({ RECAP_DATA_DIR: dir() }, noDotenv).publicPages;
+    expect(defaults).toMatchObject({ archivePublic: true, embedAncestors: '*', privacyUrl: undefined });
+    const set = loadConfig(
+      {
+        RECAP_DATA_DIR: dir(),
+        ARCHIVE_PUBLIC: 'false',
+        PRIVACY_URL: 'https://example.org/privacy',
+        SIGNUP_EMBED_ANCESTORS: "  https://blog.example.com   https://*.example.org:8443 'self' ",
+      },
+      noDotenv,
+    ).publicPages;
+    expect(set).toMatchObject({
+      archivePublic: false,
+      privacyUrl: 'https://example.org/privacy',
+      embedAncestors: "https://blog.example.com https://*.example.org:8443 'self'",
+    });
+    for (const bad of [
+      "* ; script-src 'unsafe-inline'",
+      'https://a.example,https://b.example',
+      "'unsafe-inline'",
+    ]) {
+      expect(() => loadConfig({ RECAP_DATA_DIR: dir(), SIGNUP_EMBED_ANCESTORS: bad }, noDotenv)).toThrow(
+        /SIGNUP_EMBED_ANCESTORS: expected space-separated CSP frame-ancestors sources/,
+      );
+    }
+    expect(() => loadConfig({ RECAP_DATA_DIR: dir(), PRIVACY_URL: 'javascript:alert(1)' }, noDotenv)).toThrow(
+      /PRIVACY_URL: expected an http\(s\):\/\/ URL/,
+    );
+  });
+
   it('documents every variable in .env.example', () => {
     const example = readFileSync(path.join(import.meta.dirname, '../../.env.example'), 'utf8');
     const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));

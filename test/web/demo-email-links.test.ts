@@ -92,8 +92,11 @@ describe('links of a sent demo email', () => {
 
   it('the archive lists the issue and shows the edition without personal links', async () => {
     const index = await (await fetch(`${server.url}/archive`)).text();
-    expect(index).toContain('2026-W48');
-    const editionPath = /href="(\/archive\/2026-W48\/[^"]+)"/.exec(index)?.[1];
+    expect(index).toContain('href="/archive/2026-W48"');
+    const issue = await (await fetch(`${server.url}/archive/2026-W48`)).text();
+    expect(issue).not.toMatch(/\/(o|c|u|p)\/[a-z]\.[0-9]/);
+    // The mail's "View in browser" link: the edition as this reader got it.
+    const editionPath = /http:\/\/recap\.test(\/archive\/2026-W48\/[^"]+)"/.exec(mail.html || '')?.[1];
     expect(editionPath).toBeDefined();
     const edition = await fetch(`${server.url}${editionPath}`);
     expect(edition.status).toBe(200);

@@ -6,7 +6,7 @@ import { erasedAddressHash } from '../../src/subscribers/erasure.ts';
 import { signToken } from '../../src/tracking/token.ts';
 import { TRACKING_CHOICE_TEXT } from '../../src/web/preferences-routes.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
-import { SIGNUP_TRACKING_TEXT } from '../../src/web/signup-routes.ts';
+import { SIGNUP_TRACKING_TEXT } from '../../src/web/signup-pages.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 import { createTestApp, SECRET, type Seeded, seedIssue } from './web-fixtures.ts';
 
