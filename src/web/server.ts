@@ -3,6 +3,7 @@ import path from 'node:path';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { createDatabaseProbe } from '../db/database-probe.ts';
 import { UserError } from '../errors.ts';
 import { defaultLinkBase, reachableUrl } from '../http-address.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -115,10 +116,16 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   });
   addSecurityHeaders(server);
   installErrorAnswers(server);
-  // Up, and how tracking copes: events waiting for the database, and any answered but not kept.
-  server.get('/healthz', async (_request, reply) =>
-    reply.header('cache-control', 'no-store').send({ status: 'ok', tracking: events.stats() }),
-  );
+  // Up, whether the database answers (one `select 1` a second at most, whatever the polling), and how
+  // tracking copes: events waiting for the database, and any answered but not kept.
+  const database = createDatabaseProbe(deps.db);
+  server.get('/healthz', async (_request, reply) => {
+    const { up } = await database.check();
+    return reply
+      .code(up ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ status: up ? 'ok' : 'unavailable', database: up ? 'up' : 'down', tracking: events.stats() });
+  });
 
   registerTrackingRoutes(server, context);
   registerUnsubscribeRoutes(server, context);
