@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { UserError } from '../errors.ts';
 import type { Database } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 
@@ -70,14 +71,36 @@ function connectServer(url: string, max: number): DatabaseHandle {
 
 export { DatabaseHeldError } from './embedded-folder.ts';
 
+// PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
+// 32 MB keeps a command on the embedded database near 260 MB of RSS instead of 370 MB; the files
+// stay in the operating system's page cache, so a small list or the demo reads no slower.
+const PGLITE_OPTIONS = { postgresqlconf: 'shared_buffers=32MB' };
+
+/**
+ * A plain SQL dump of the embedded database in `dataDir`, written by the process holding it (see
+ * dumpEmbeddedFolder), or by this one when nobody does. Throws a UserError when the folder holds none.
+ */
+export async function dumpEmbeddedDatabase(dataDir: string): Promise<string> {
+  const location = path.join(dataDir, 'pglite');
+  if (!existsSync(path.join(location, 'PG_VERSION')))
+    throw new UserError(`no embedded database in ${dataDir} (nothing to back up)`);
+  const [{ PGlite }, { dumpEmbeddedFolder }, { dumpPglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('./embedded-folder.ts'),
+    import('./sql-dump.ts'),
+  ]);
+  return dumpEmbeddedFolder({
+    dataDir,
+    command: 'recap backup',
+    openPglite: () => PGlite.create(location, PGLITE_OPTIONS),
+    dumpPglite,
+  });
+}
+
 async function connectEmbedded(dataDir: string, share: boolean, command: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const location = dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite');
-  // PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
-  // 32 MB keeps a command on the embedded database near 260 MB of RSS instead of 370 MB; the files
-  // stay in the operating system's page cache, so a small list or the demo reads no slower.
-  const options = { postgresqlconf: 'shared_buffers=32MB' };
-  if (location === 'memory://') return wrapPglite(await PGlite.create(location, options));
+  if (location === 'memory://') return wrapPglite(await PGlite.create(location, PGLITE_OPTIONS));
   const { openEmbeddedFolder } = await import('./embedded-folder.ts');
   const folder = await openEmbeddedFolder({
     dataDir,
@@ -85,9 +108,10 @@ async function connectEmbedded(dataDir: string, share: boolean, command: string)
     command,
     openPglite: async () => {
       mkdirSync(location, { recursive: true });
-      return PGlite.create(location, options);
+      return PGlite.create(location, PGLITE_OPTIONS);
     },
     directPool: pgliteDirectPool,
+    dumpPglite: async (pglite) => (await import('./sql-dump.ts')).dumpPglite(pglite),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: folder.pool }) });
   return {
