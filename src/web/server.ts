@@ -14,6 +14,7 @@ import {
   createEventWriter,
   type EventWriter,
   type EventWriterOptions,
+  type EventWriterStats,
   TrackingSpoolFullError,
 } from '../tracking/event-writer.ts';
 import { createLinkResolver } from '../tracking/link-resolver.ts';
@@ -62,6 +63,8 @@ export interface RunningServer {
   boundTo: string;
   /** The base of the links this server mails (PUBLIC_URL, else its own address with the bound port). */
   publicUrl: string;
+  /** The tracking writer's counts since start (what /healthz shows; the metrics read them too). */
+  trackingStats(): EventWriterStats;
   /** Stops accepting requests, answers those in flight, then writes (or spools) every queued event. */
   close(): Promise<void>;
 }
@@ -148,6 +151,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     url: reachableUrl(bound.address, bound.port),
     boundTo: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
     publicUrl: served.config.publicUrl,
+    trackingStats: () => events.stats(),
     close() {
       closing ??= (async () => {
         // Requests in flight wait for their event to be stored: drain the writer while the server closes.

@@ -51,7 +51,7 @@ describe('GET /healthz checks the database (recap serve, own cluster)', () => {
     const up = await health(server.url);
     expect(up.code).toBe(200);
     expect(up.body).toMatchObject({ status: 'ok', database: 'up' });
-    expect(up.body.tracking).toEqual({ spoolBytes: 0, spooled: 0, replayed: 0, notKept: 0 });
+    expect(up.body.tracking).toMatchObject({ spoolBytes: 0, spooled: 0, replayed: 0, notKept: 0, queued: 0 });
 
     await cluster.stop('fast');
     let down = up;
