@@ -26,17 +26,21 @@ export async function startProcessMetrics(options: {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = createRecapMetrics(registry);
-  if (options.databaseFigures) {
-    const { registerDatabaseGauges } = await import('../metrics/database-gauges.ts');
-    registerDatabaseGauges(registry, options.databaseFigures);
-  }
-  const listener = await startMetricsListener(registry, { host: options.host, port: options.port }).catch(
-    (error: NodeJS.ErrnoException) => {
-      throw new UserError(
-        `cannot serve metrics on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`,
-      );
-    },
-  );
+  const gauges = options.databaseFigures
+    ? (await import('../metrics/database-gauges.ts')).registerDatabaseGauges(
+        registry,
+        options.databaseFigures,
+      )
+    : undefined;
+  const listener = await startMetricsListener(registry, {
+    host: options.host,
+    port: options.port,
+    ...(gauges ? { beforeScrape: () => gauges.refresh() } : {}),
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(
+      `cannot serve metrics on ${options.host}:${options.port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`,
+    );
+  });
   return { ...metrics, boundTo: listener.boundTo, close: () => listener.close() };
 }
 

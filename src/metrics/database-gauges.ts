@@ -31,16 +31,21 @@ const FIRE_OUTCOMES = [
  * A few rollup rows per scrape, one read shared by every gauge of the scrape, bounded by a timeout;
  * `recap_database_figures_up` says whether they could be read.
  */
+export interface DatabaseGauges {
+  /** Reads the figures once for the coming scrape (the listener calls it first); never throws. */
+  refresh(): Promise<void>;
+}
+
 // Long: one declaration per gauge, each with its help text.
-export function registerDatabaseGauges(registry: Registry, db: Db, options: DatabaseGaugeOptions = {}): void {
+export function registerDatabaseGauges(
+  registry: Registry,
+  db: Db,
+  options: DatabaseGaugeOptions = {},
+): DatabaseGauges {
   const timeoutMs = options.timeoutMs ?? 2_000;
-  let current: { at: number; figures: Promise<DatabaseFigures | null> } | undefined;
-  // Every gauge's collect asks; one read answers the whole scrape.
-  const figures = () => {
-    if (current && Date.now() - current.at < 500) return current.figures;
-    current = { at: Date.now(), figures: readWithin(db, timeoutMs) };
-    return current.figures;
-  };
+  // One read per scrape, made before it; every gauge's collect reads from it.
+  let current: DatabaseFigures | null = null;
+  const figures = () => current;
   const registers = [registry];
   const gauge = (
     name: string,
@@ -53,8 +58,8 @@ export function registerDatabaseGauges(registry: Registry, db: Db, options: Data
       help,
       labelNames,
       registers,
-      async collect() {
-        const read = await figures();
+      collect() {
+        const read = figures();
         this.reset();
         if (read) set(this, read);
       },
@@ -64,8 +69,8 @@ export function registerDatabaseGauges(registry: Registry, db: Db, options: Data
     name: 'recap_database_figures_up',
     help: 'Whether the figures read from the database could be read in this scrape (1) or not (0)',
     registers,
-    async collect() {
-      this.set((await figures()) ? 1 : 0);
+    collect() {
+      this.set(figures() ? 1 : 0);
     },
   });
   gauge('recap_send_queue_depth', 'Deliveries waiting to be sent, every issue together', (g, f) =>
@@ -104,6 +109,17 @@ export function registerDatabaseGauges(registry: Registry, db: Db, options: Data
     },
     ['outcome'],
   );
+  let reading: Promise<void> | undefined;
+  return {
+    refresh() {
+      // Scrapes at the same moment share one read.
+      reading ??= readWithin(db, timeoutMs).then((read) => {
+        current = read;
+        reading = undefined;
+      });
+      return reading;
+    },
+  };
 }
 
 async function readWithin(db: Db, timeoutMs: number): Promise<DatabaseFigures | null> {

@@ -16,7 +16,7 @@ export interface MetricsListener {
  */
 export async function startMetricsListener(
   registry: Registry,
-  options: { host: string; port: number },
+  options: { host: string; port: number; beforeScrape?: () => Promise<void> },
 ): Promise<MetricsListener> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -24,13 +24,17 @@ export async function startMetricsListener(
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
-    registry.metrics().then(
-      (text) => {
-        response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-        response.end(request.method === 'HEAD' ? undefined : text);
-      },
-      () => response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics failed\n'),
-    );
+    const ready = options.beforeScrape?.() ?? Promise.resolve();
+    ready
+      .then(() => registry.metrics())
+      .then(
+        (text) => {
+          response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+          response.end(request.method === 'HEAD' ? undefined : text);
+        },
+        () =>
+          response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics failed\n'),
+      );
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
