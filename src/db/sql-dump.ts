@@ -15,10 +15,12 @@ import type { Db } from './database.ts';
 const DUMP_OPTIONS = ['--no-owner', '--no-privileges', '--rows-per-insert=500'];
 
 /**
- * Dumps an open PGlite. pg_dump runs in PGlite's one session: it changes session settings (search_path
- * '', extra_float_digits…) and pglite-tools runs DEALLOCATE ALL; both are reset after it, so the
- * session's other users carry on as before. The caller must hold the database alone meanwhile (the
- * holder's turn), which is also what makes the dump consistent.
+ * Dumps an open PGlite. pg_dump runs in PGlite's one session and leaves it as a separate server would
+ * never see it: inside its read-only repeatable-read transaction (pg_dump ends by disconnecting, which
+ * ends nothing here), with its session settings (search_path '', extra_float_digits…) and, from
+ * pglite-tools, DEALLOCATE ALL. All of it is undone after it, so the session's other users carry on as
+ * before. The caller must hold the database alone meanwhile (the holder's turn), which is also what
+ * makes the dump consistent.
  */
 export async function dumpPglite(pglite: PGlite): Promise<string> {
   const { pgDump } = await import('@electric-sql/pglite-tools/pg_dump');
@@ -26,7 +28,8 @@ export async function dumpPglite(pglite: PGlite): Promise<string> {
     const file = await pgDump({ pg: pglite, args: DUMP_OPTIONS });
     return await file.text();
   } finally {
-    await pglite.exec('RESET ALL; DEALLOCATE ALL;');
+    // ROLLBACK outside a transaction is only a warning; RESET ALL then finds the session's defaults.
+    await pglite.exec('ROLLBACK; RESET ALL; DEALLOCATE ALL;');
   }
 }
 

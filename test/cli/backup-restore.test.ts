@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -80,25 +80,48 @@ describe('recap backup and recap restore', () => {
   it('an embedded demo backed up through `recap serve` restores into a new PostgreSQL database with the same rows and stats, and back into a new embedded folder', async () => {
     const source = embedded('source');
     expect((await runCli(['demo', '--week', WEEK], source)).code).toBe(0);
-    const sourceStats = await stats(source);
+    const demoStats = await stats(source);
 
-    // The server holds the folder: the backup goes through it, and the server carries on afterwards
-    // (pg_dump's session settings, e.g. search_path '', must not stay on its one PGlite session).
+    // The server holds the folder: the backup goes through it, and the server carries on afterwards:
+    // a write right after it must not land in pg_dump's read-only transaction on the one PGlite session.
     serve = await startServe(source);
+    const first = await runCli(['backup', path.join(work, 'first.sql')], source);
+    expect(first.stderr).toBe('');
+    const client = await connectDatabase({
+      dataDir: source.RECAP_DATA_DIR,
+      databaseUrl: undefined,
+      migrate: false,
+    });
+    try {
+      // A lone statement, no BEGIN or COMMIT of its own: it runs in whatever transaction the session is in.
+      await client.db
+        .updateTable('subscribers')
+        .set({ name: 'x' })
+        .where('email', '=', 'nobody@example.test')
+        .execute();
+    } finally {
+      await client.close();
+    }
+    const csv = path.join(work, 'after-backup.csv');
+    writeFileSync(csv, 'email,name,segments\nafter-backup@example.test,After Backup,researchers\n');
+    const imported = await runCli(['import', 'subscribers', csv], source);
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toMatch(/1 new/);
+    expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
+
     const file = path.join(work, 'embedded.sql');
     const backup = await runCli(['backup', file], source);
     expect(backup.stderr).toBe('');
     expect(backup.stdout).toMatch(/^backed up the embedded database in .* to .*embedded\.sql \(\d/);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(file, 'utf8')).toMatch(/^--\n-- PostgreSQL database dump/);
-    expect(await stats(source)).toEqual(sourceStats);
-    expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
-    expect(await stats(source)).toEqual(sourceStats);
+    expect(await stats(source)).toEqual(demoStats);
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     serve = undefined;
+    const sourceStats = await stats(source);
     const sourceCounts = await rowCounts({ dataDir: source.RECAP_DATA_DIR });
-    expect(sourceCounts.subscribers).toBe(220);
+    expect(sourceCounts.subscribers).toBe(221);
     expect(sourceCounts.deliveries).toBe(220);
 
     // Into a new PostgreSQL database.
@@ -134,7 +157,6 @@ describe('recap backup and recap restore', () => {
 
   it('refuses a file that is not a dump, and a folder without a database, with one line each', async () => {
     const notDump = path.join(work, 'not-a-dump.sql');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(notDump, 'DROP TABLE subscribers;\n');
     const target = embedded('refused');
     const refused = await runCli(['restore', notDump], target);
