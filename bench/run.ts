@@ -74,6 +74,13 @@ const benchmarks: Benchmark[] = [
     production: true,
     what: 'peak RSS and records/s of a 50 MB NDJSON story import, from a file and through the API, and of a 24 MiB JSON array element (needs PostgreSQL)',
   },
+  {
+    name: 'slow-ingest',
+    file: 'bench/slow-ingest.ts',
+    nodeFlags: [],
+    production: true,
+    what: 'GET /subscribe and /archive while 30 ingest uploads send one byte a second, and a 62 MB push (built CLI; needs PostgreSQL)',
+  },
 ];
 
 const argv = process.argv.slice(2);

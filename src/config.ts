@@ -212,6 +212,9 @@ const envSchema = z.object({
   INGEST_PREVIOUS_TOKENS: optionalString,
   INGEST_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   INGEST_RATE_LIMIT: positiveInt(60),
+  INGEST_CONCURRENT_UPLOADS: positiveInt(4),
+  INGEST_MIN_BYTES_PER_SECOND: positiveInt(16 * 1024),
+  INGEST_SLOW_GRACE_SECONDS: positiveInt(10),
   RECAP_STORIES_URL: optionalString,
   RECAP_STORIES_AUTH: optionalString,
   RECAP_INGEST_CRON: z.string().default('*/15 * * * *'),
@@ -334,6 +337,14 @@ export interface IngestConfig {
   maxBytes: number;
   /** API requests per token and minute. */
   ratePerMinute: number;
+  /**
+   * API uploads in progress at once per token (body being received or imported); each is spooled to
+   * disk up to maxBytes, so a token's spool holds at most concurrentUploads × maxBytes.
+   */
+  concurrentUploads: number;
+  /** An API body whose average rate falls below this, once slowGraceMs has passed, is refused (408). */
+  minBytesPerSecond: number;
+  slowGraceMs: number;
   /** Feeds pulled by `recap ingest` and the schedule. */
   urls: string[];
   /** Value of the Authorization header sent to the feeds. */
@@ -492,6 +503,9 @@ export function loadConfig(
       tokens: ingestTokens,
       maxBytes: e.INGEST_MAX_BYTES,
       ratePerMinute: e.INGEST_RATE_LIMIT,
+      concurrentUploads: e.INGEST_CONCURRENT_UPLOADS,
+      minBytesPerSecond: e.INGEST_MIN_BYTES_PER_SECOND,
+      slowGraceMs: e.INGEST_SLOW_GRACE_SECONDS * 1000,
       urls: storyUrls,
       auth: e.RECAP_STORIES_AUTH,
       cron: e.RECAP_INGEST_CRON,

@@ -32,7 +32,7 @@ export interface ImportOutcome {
   unreadable: boolean;
   /** False when nothing was stored because of invalid records. */
   stored: boolean;
-  /** True when reading stopped at INVALID_RECORD_LIMIT invalid records (all or nothing only): the rest was not read. */
+  /** True when reading stopped at INVALID_RECORD_LIMIT invalid records (all or nothing only): the rest was not checked. */
   stoppedEarly?: boolean;
 }
 

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { withdrawFromUnsentIssues } from '../issues/issue-snapshot.ts';
@@ -7,24 +8,25 @@ import { findStory, retractStories } from '../stories/story.repository.ts';
 import { unstorableTextReason } from '../stories/story.ts';
 import { type ImportOutcome, INVALID_RECORD_LIMIT, importStories } from '../stories/story-import.ts';
 import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
+import {
+  BodyStalledError,
+  CompressedBodyError,
+  createUploadSlots,
+  SlowBodyError,
+  type SpooledBody,
+  spoolBody,
+  type UploadRules,
+} from './ingest-upload.ts';
 import type { WebDeps } from './web-context.ts';
 
 export interface IngestRouteOptions {
   now?: () => Date;
 }
 
-class BodyStalledError extends Error {
-  override name = 'BodyStalledError';
-}
-
-/** The body is compressed (a Content-Encoding, or gzip's magic bytes under a JSON type): not read. */
-class CompressedBodyError extends Error {
-  override name = 'CompressedBodyError';
-}
-
 /**
- * The ingestion API under /api: `POST /api/stories` (a JSON array, one object, or NDJSON, read as a stream
- * and written in batches; all or nothing unless `?skipInvalid=true`) and `DELETE /api/stories/:id`
+ * The ingestion API under /api: `POST /api/stories` (a JSON array, one object, or NDJSON, received whole
+ * into a spool file first, within a minimum rate and a number of uploads per token, then read as a stream
+ * and written in batches in one transaction; all or nothing unless `?skipInvalid=true`) and `DELETE /api/stories/:id`
  * (retract). Bearer INGEST_TOKEN (or a previous one) compared in constant time; without INGEST_TOKEN the
  * routes do not exist. Every answer is JSON, never a page.
  */
@@ -38,6 +40,14 @@ export async function registerIngestRoutes(
   const now = options.now ?? (() => new Date());
   const tokens = config.ingest.tokens.map(digest);
   const limiter = createTokenLimiter(config.ingest.ratePerMinute, 60_000);
+  const uploads = createUploadSlots(config.ingest.concurrentUploads);
+  const uploadRules: UploadRules = {
+    spoolDir: path.join(config.dataDir, 'ingest-spool'),
+    maxBytes: config.ingest.maxBytes,
+    idleMs: config.ingest.timeoutMs,
+    minBytesPerSecond: config.ingest.minBytesPerSecond,
+    graceMs: config.ingest.slowGraceMs,
+  };
 
   await server.register(
     async (api) => {
@@ -87,11 +97,7 @@ export async function registerIngestRoutes(
         const body = request.body as Readable | undefined;
         if (!body || typeof body.on !== 'function')
           return answer(reply, 415, { error: 'send application/json or application/x-ndjson' });
-        const query = request.query as Record<string, unknown>;
-        const skipInvalid = query.skipInvalid === 'true' || query.skipInvalid === '1';
-        const ndjson = /x-ndjson/i.test(String(request.headers['content-type'] ?? ''));
         let bytes = 0;
-        let outcome: ImportOutcome;
         const refuse = async (status: number, error: string) => {
           await recordIngestRun(db, {
             ...failedRun(source, startedAt, now(), bytes),
@@ -107,48 +113,74 @@ export async function registerIngestRoutes(
             415,
             `Content-Encoding ${encoding.slice(0, 40)} is not accepted: send the body uncompressed`,
           );
+        const release = uploads.take(tokenLabel(request));
+        if (!release)
+          return answer(reply.header('connection', 'close').header('retry-after', '10'), 429, {
+            error: `${uploadsInProgress(config.ingest.concurrentUploads)}: send this one when one has finished`,
+          });
+        let spooled: SpooledBody | undefined;
+        try {
+          // The whole body first, onto disk: no database connection is taken while it arrives.
+          try {
+            spooled = await spoolBody(body, uploadRules, (n) => {
+              bytes = n;
+            });
+          } catch (error) {
+            if (error instanceof InputTooLargeError) return tooLarge(reply, maxBytes);
+            if (error instanceof CompressedBodyError) return refuse(415, error.message);
+            if (error instanceof SlowBodyError || error instanceof BodyStalledError)
+              return refuse(408, error.message);
+            const code = (error as { code?: unknown }).code;
+            if (typeof code === 'string' && /^(ECONNRESET|ERR_STREAM_PREMATURE_CLOSE|ABORT_ERR)$/.test(code))
+              return answer(reply.header('connection', 'close'), 400, { error: 'the body broke off' });
+            if (code === 'ENOSPC' || code === 'EDQUOT') {
+              request.log.error({ err: error }, 'the ingest spool is out of disk space');
+              reply.header('retry-after', '60');
+              return refuse(503, 'the server has no room to receive the body now: try again later');
+            }
+            throw error;
+          }
+          return await importSpooled(request, reply, spooled, { source, startedAt });
+        } finally {
+          await spooled?.discard();
+          release();
+        }
+      });
+
+      /** Imports a body already on disk, in one transaction, and answers with the outcome. */
+      const importSpooled = async (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        spooled: SpooledBody,
+        run: { source: string; startedAt: Date },
+      ) => {
+        const query = request.query as Record<string, unknown>;
+        const skipInvalid = query.skipInvalid === 'true' || query.skipInvalid === '1';
+        const ndjson = /x-ndjson/i.test(String(request.headers['content-type'] ?? ''));
+        let outcome: ImportOutcome;
         try {
           outcome = await importStories(
             db,
-            readStoryRecords(refuseCompressed(withIdleTimeout(body, config.ingest.timeoutMs)), {
-              format: ndjson ? 'ndjson' : 'auto',
-              maxBytes,
-              onBytes: (n) => {
-                bytes = n;
-              },
-            }),
-            { skipInvalid, now: startedAt },
+            readStoryRecords(spooled.read(), { format: ndjson ? 'ndjson' : 'auto' }),
+            { skipInvalid, now: run.startedAt },
           );
         } catch (error) {
-          if (error instanceof InputTooLargeError) return tooLarge(reply, maxBytes);
-          if (error instanceof CompressedBodyError) return refuse(415, error.message);
-          if (error instanceof BodyStalledError)
-            return answer(reply.header('connection', 'close'), 408, { error: 'the body stopped arriving' });
           const code = (error as { code?: unknown }).code;
           if (code === '40P01' || code === '40001')
             return answer(reply.header('retry-after', '5'), 503, {
               error: 'a concurrent import got in the way',
             });
-          if (typeof code === 'string' && /^(ECONNRESET|ERR_STREAM_PREMATURE_CLOSE|ABORT_ERR)$/.test(code))
-            return answer(reply.header('connection', 'close'), 400, { error: 'the body broke off' });
           throw error;
         }
         await recordIngestRun(
           db,
-          runOfOutcome(outcome, {
-            kind: 'api',
-            source,
-            startedAt,
-            finishedAt: now(),
-            bytes,
-          }),
+          runOfOutcome(outcome, { kind: 'api', ...run, finishedAt: now(), bytes: spooled.bytes }),
         );
         const errors =
           outcome.problemCount > 0 ? { errors: outcome.problems, errorCount: outcome.problemCount } : {};
         if (outcome.stoppedEarly)
-          // The rest of the body was not read: close rather than drain it.
-          return answer(reply.header('connection', 'close'), 422, {
-            error: `refused after ${INVALID_RECORD_LIMIT} invalid records; nothing was stored and the rest was not read`,
+          return answer(reply, 422, {
+            error: `refused after ${INVALID_RECORD_LIMIT} invalid records; nothing was stored and the rest was not checked`,
             ...errors,
           });
         if (!outcome.stored) return answer(reply, 422, errors);
@@ -159,7 +191,7 @@ export async function registerIngestRoutes(
           retracted: outcome.retracted,
           ...errors,
         });
-      });
+      };
 
       api.delete<{ Params: { id: string } }>('/stories/:id', async (request, reply) => {
         const id = request.params.id;
@@ -242,37 +274,6 @@ function createTokenLimiter(limit: number, windowMs: number) {
   };
 }
 
-/** The body's chunks, failing with BodyStalledError when none arrives for `ms`. */
-async function* withIdleTimeout(stream: Readable, ms: number): AsyncGenerator<Buffer> {
-  const timer = setTimeout(() => stream.destroy(new BodyStalledError()), ms);
-  try {
-    for await (const chunk of stream) {
-      timer.refresh();
-      yield chunk as Buffer;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * The body's chunks, failing with CompressedBodyError when it starts with gzip's magic bytes (1f 8b):
- * a compressed body sent as JSON is refused with one line rather than reported as garbage records.
- */
-async function* refuseCompressed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let head = Buffer.alloc(0);
-  for await (const chunk of chunks) {
-    if (head.length < 2) {
-      head = Buffer.concat([head, chunk.subarray(0, 2 - head.length)]);
-      if (head.length === 2 && head[0] === 0x1f && head[1] === 0x8b)
-        throw new CompressedBodyError(
-          'the body is gzip-compressed: send it uncompressed (Content-Encoding is not accepted)',
-        );
-    }
-    yield chunk;
-  }
-}
-
 /** A refused API request as an ingest run: nothing stored, the reason in its detail. */
 function failedRun(source: string, startedAt: Date, finishedAt: Date, bytes: number): IngestRun {
   return {
@@ -293,5 +294,17 @@ function failedRun(source: string, startedAt: Date, finishedAt: Date, bytes: num
 
 /** Who sent an API batch, for the editor's list of runs: the token's label and the client address. */
 function sourceOf(request: FastifyRequest): string {
-  return `${(request as FastifyRequest & { ingestToken?: string }).ingestToken ?? 'token'} from ${request.ip}`;
+  return `${tokenLabel(request)} from ${request.ip}`;
+}
+
+/** "1 upload with this token is in progress already", "4 uploads … are …". */
+function uploadsInProgress(count: number): string {
+  return count === 1
+    ? '1 upload with this token is in progress already'
+    : `${count} uploads with this token are in progress already`;
+}
+
+/** Which token authenticated the request ("token", "previous token 1", …), set by the onRequest hook. */
+function tokenLabel(request: FastifyRequest): string {
+  return (request as FastifyRequest & { ingestToken?: string }).ingestToken ?? 'token';
 }

@@ -18,6 +18,9 @@ describe('ingestion settings', () => {
       timeoutMs: 30_000,
       retries: 2,
       ratePerMinute: 60,
+      concurrentUploads: 4,
+      minBytesPerSecond: 16 * 1024,
+      slowGraceMs: 10_000,
     });
   });
 
@@ -42,5 +45,7 @@ describe('ingestion settings', () => {
       /RECAP_STORIES_URL: expected comma-separated http\(s\) URLs \(got "ftp:\/\/example.com\/x"\)/,
     );
     expect(() => load({ INGEST_MAX_BYTES: 'lots' })).toThrow(/INGEST_MAX_BYTES/);
+    expect(() => load({ INGEST_CONCURRENT_UPLOADS: '0' })).toThrow(/INGEST_CONCURRENT_UPLOADS/);
+    expect(() => load({ INGEST_MIN_BYTES_PER_SECOND: 'fast' })).toThrow(/INGEST_MIN_BYTES_PER_SECOND/);
   });
 });

@@ -18,6 +18,7 @@ let seed: Seeded;
 let listener: Awaited<ReturnType<typeof startBounceListener>>;
 let transport: Transporter;
 const outcomes: InboundOutcome[] = [];
+const logged: string[] = [];
 const secrets = { current: SECRET, previous: [] };
 
 beforeAll(async () => {
@@ -27,7 +28,7 @@ beforeAll(async () => {
   listener = await startBounceListener(app, {
     port: 0,
     onOutcome: (list) => outcomes.push(...list),
-    log: () => {},
+    log: (line) => logged.push(line),
   });
   transport = nodemailer.createTransport({ host: '127.0.0.1', port: listener.port, ignoreTLS: true });
 });
@@ -38,6 +39,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   outcomes.length = 0;
+  logged.length = 0;
   await app.db
     .updateTable('subscribers')
     .set({ status: 'active', soft_bounce_count: 0, last_soft_bounce_issue_id: null, unsubscribed_at: null })
@@ -135,16 +137,44 @@ describe('forged bounces and complaints', () => {
     expect(await statusOf(seed.alice)).toBe('bounced');
   });
 
-  it('suppresses for a DSN that quotes our signed List-Unsubscribe in the returned original', async () => {
+  it('drops a DSN naming only a token of the mail body (/u/, /p/, click, pixel, List-Unsubscribe), hard or soft', async () => {
     const tokens = signRecipientTokens(secrets, seed.bob, seed.issueId, [0]);
+    const quotes = [
+      `List-Unsubscribe: <http://recap.test/u/${tokens.unsubscribe}>`,
+      `X-Quoted: http://recap.test/u/${tokens.unsubscribe}`,
+      `X-Quoted: http://recap.test/p/${tokens.preferences}`,
+      `X-Quoted: http://recap.test/c/${tokens.clicks[0]}`,
+      `X-Quoted: <img src="http://recap.test/o/${tokens.open}">`,
+    ];
+    // A forwarded or posted copy gives anyone these links; a DSN to any bounces+ address can quote them.
+    for (const status of ['5.1.1', '4.2.2'])
+      for (const quote of quotes)
+        await send(
+          'bounces+anything@recap.test',
+          dsn('bob@example.org', status, ['From: Weekly AI Recap <recap@recap.test>', quote]),
+        );
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(10).fill('dropped'));
+    expect(logged).toHaveLength(10);
+    expect(logged[0]).toMatch(/dsn naming only a token shown in the mail body/);
+    expect(await statusOf(seed.bob)).toBe('active');
+    const bob = await app.db
+      .selectFrom('subscribers')
+      .select(['soft_bounce_count'])
+      .where('id', '=', seed.bob)
+      .executeTakeFirstOrThrow();
+    expect(bob.soft_bounce_count).toBe(0);
+  });
+
+  it('suppresses for a DSN that quotes our Return-Path (the VERP token) in the returned original', async () => {
     await send(
       'bounces@recap.test',
       dsn('bob@example.org', '5.1.1', [
         'From: Weekly AI Recap <recap@recap.test>',
-        `List-Unsubscribe: <http://recap.test/u/${tokens.unsubscribe}>`,
+        `Return-Path: <${verp(seed.bob)}>`,
       ]),
     );
     expect(outcomes).toEqual([{ kind: 'hard-bounce', subscriberId: seed.bob, status: '5.1.1' }]);
+    expect(await statusOf(seed.bob)).toBe('bounced');
   });
 
   it('counts three soft bounces for one issue once, and forged soft bounces not at all', async () => {

@@ -34,9 +34,10 @@ interface Identified {
  * Acts on one inbound message of the bounce domain: `unsubscribe+TOKEN@` unsubscribes (List-Unsubscribe
  * mailto), a DSN whose Action is failed suppresses (5.x.x at once, 4.x.x after consecutive soft bounces),
  * an ARF complaint marks the reader 'complained' (suppressed for good) when it carries the VERP token, and
- * only unsubscribes (undoable by the reader) when it names only a token shown in the body. The subscriber
- * comes only from a token we signed: the VERP token of the envelope recipient, else one quoted in the
- * returned original (its Return-Path, List-Unsubscribe, preference link, tracked links or open pixel).
+ * only unsubscribes (undoable by the reader) when it names only a token shown in the body. A DSN acts only
+ * on the VERP token (the envelope recipient, or the returned original's Return-Path); one naming only a
+ * body token (List-Unsubscribe, preference link, tracked links, open pixel) is dropped. The subscriber
+ * comes only from a token we signed.
  * An address named in the report (Final-Recipient, Original-Rcpt-To) or a Message-ID is never enough:
  * anyone can write those. A soft bounce counts once per issue, so only a token that names its issue
  * counts. A failed action with a 2.x.x or malformed Status is not a bounce (RFC 3464) and is dropped.
@@ -119,6 +120,14 @@ async function actOnDsn(
 ): Promise<InboundOutcome> {
   const failed = recipients.find((recipient) => recipient.action === 'failed');
   if (!failed) return { kind: 'dropped', reason: `dsn without Action: failed (${actions(recipients)})` };
+  // A genuine DSN goes to the return path, whose token no reader ever sees. One naming only a token of
+  // the mail body (a link anyone with a forwarded copy holds) proves nothing about delivery: dropped
+  // rather than turned into an unsubscribe, since the reader asked for nothing either.
+  if (who.via === 'body')
+    return {
+      kind: 'dropped',
+      reason: 'dsn naming only a token shown in the mail body (a link or the pixel), not the return path',
+    };
   // RFC 3464: a 2.x.x status is a success and a status that is not class.subject.detail means nothing;
   // neither is a reason to stop mailing anyone.
   if (failed.statusForm === 'malformed')
