@@ -79,7 +79,10 @@ async function stats(env: Record<string, string>): Promise<unknown> {
 describe('recap backup and recap restore', () => {
   it('an embedded demo backed up through `recap serve` restores into a new PostgreSQL database with the same rows and stats, and back into a new embedded folder', async () => {
     const source = embedded('source');
-    expect((await runCli(['demo', '--week', WEEK], source)).code).toBe(0);
+    // The demo takes about a minute here, several under load: not the two minutes runCli allows by default.
+    const demo = await runCli(['demo', '--week', WEEK], source, undefined, 480_000);
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
     const demoStats = await stats(source);
 
     // The server holds the folder: the backup goes through it, and the server carries on afterwards:
