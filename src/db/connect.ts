@@ -71,11 +71,6 @@ function connectServer(url: string, max: number): DatabaseHandle {
 
 export { DatabaseHeldError } from './embedded-folder.ts';
 
-// PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
-// 32 MB keeps a command on the embedded database near 260 MB of RSS instead of 370 MB; the files
-// stay in the operating system's page cache, so a small list or the demo reads no slower.
-const PGLITE_OPTIONS = { postgresqlconf: 'shared_buffers=32MB' };
-
 /**
  * A plain SQL dump of the embedded database in `dataDir`, written by the process holding it (see
  * dumpEmbeddedFolder), or by this one when nobody does. Throws a UserError when the folder holds none.
@@ -92,7 +87,7 @@ export async function dumpEmbeddedDatabase(dataDir: string): Promise<string> {
   return dumpEmbeddedFolder({
     dataDir,
     command: 'recap backup',
-    openPglite: () => PGlite.create(location, PGLITE_OPTIONS),
+    openPglite: async () => PGlite.create(location, await embeddedOptions()),
     dumpPglite,
   });
 }
@@ -100,7 +95,8 @@ export async function dumpEmbeddedDatabase(dataDir: string): Promise<string> {
 async function connectEmbedded(dataDir: string, share: boolean, command: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const location = dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite');
-  if (location === 'memory://') return wrapPglite(await PGlite.create(location, PGLITE_OPTIONS));
+  const options = await embeddedOptions();
+  if (location === 'memory://') return wrapPglite(await PGlite.create(location, options));
   const { openEmbeddedFolder } = await import('./embedded-folder.ts');
   const folder = await openEmbeddedFolder({
     dataDir,
@@ -108,7 +104,7 @@ async function connectEmbedded(dataDir: string, share: boolean, command: string)
     command,
     openPglite: async () => {
       mkdirSync(location, { recursive: true });
-      return PGlite.create(location, PGLITE_OPTIONS);
+      return PGlite.create(location, options);
     },
     directPool: pgliteDirectPool,
     dumpPglite: async (pglite) => (await import('./sql-dump.ts')).dumpPglite(pglite),
@@ -122,6 +118,18 @@ async function connectEmbedded(dataDir: string, share: boolean, command: string)
       await folder.close();
     },
   };
+}
+
+/**
+ * How every embedded database is opened (the folder, memory, the tests' template): the extensions the
+ * migrations create (pg_trgm for the readers' search) must be loaded by the instance itself.
+ */
+export async function embeddedOptions() {
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  // PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
+  // 32 MB keeps a command on the embedded database near 260 MB of RSS instead of 370 MB; the files
+  // stay in the operating system's page cache, so a small list or the demo reads no slower.
+  return { postgresqlconf: 'shared_buffers=32MB', extensions: { pg_trgm } };
 }
 
 /** A pool of one connection straight into PGlite, for a process that serves no other. */

@@ -387,6 +387,25 @@ export interface Database {
   alerts: AlertsTable;
   erased_addresses: ErasedAddressesTable;
   send_domain_slots: SendDomainSlotsTable;
+  reader_imports: ReaderImportsTable;
+}
+
+export type ReaderImportStatus = 'reading' | 'writing' | 'done' | 'refused' | 'failed';
+
+/** A CSV import started from the editor (added by 20261207060000): its progress and, once over, its report. */
+export interface ReaderImportsTable {
+  id: Generated<string>;
+  file_name: string;
+  status: ColumnType<ReaderImportStatus, ReaderImportStatus | undefined, ReaderImportStatus>;
+  skip_invalid: ColumnType<boolean, boolean | undefined, boolean>;
+  /** bigint: read as a string. */
+  bytes_total: ColumnType<string, number, number>;
+  bytes_read: ColumnType<string, number | undefined, number>;
+  rows_read: ColumnType<number, number | undefined, number>;
+  report: Json<unknown | null>;
+  started_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** One operator alert per cause (primary key kind + cause): the row that wins the insert sends it. */
