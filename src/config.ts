@@ -191,6 +191,8 @@ const envSchema = z.object({
   TEST_RECIPIENTS: optionalString,
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BOUNCE_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SIGNUP_CONFIRM_INTERVAL: z.coerce
     .number({ error: 'expected seconds between confirmation mails to one address' })
     .int('expected a whole number of seconds')
@@ -324,6 +326,8 @@ export interface Config {
   bounceSmtpPort: number | undefined;
   /** Address the bounce listener binds (default 127.0.0.1: the local MTA forwards to it). */
   bounceSmtpHost: string;
+  /** `recap serve`'s Prometheus listener (METRICS_PORT; unset: none); METRICS_HOST is every command's bind address. */
+  metrics: { port: number | undefined; host: string };
   signUp: {
     /** At most one confirmation mail per address per this many seconds (held in the database). */
     confirmIntervalSeconds: number;
@@ -514,6 +518,7 @@ export function loadConfig(
     testRecipients,
     bounceSmtpPort: e.BOUNCE_SMTP_PORT,
     bounceSmtpHost: e.BOUNCE_SMTP_HOST,
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     signUp: {
       confirmIntervalSeconds: e.SIGNUP_CONFIRM_INTERVAL,
       minFillSeconds: e.SIGNUP_MIN_FILL_SECONDS,

@@ -11,6 +11,7 @@ import { UserError } from '../errors.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import { type App, withApp, withSharedApp } from './app.ts';
+import { parseMetricsPort, startProcessMetrics } from './process-metrics.ts';
 import { createServiceLogger } from './service-logger.ts';
 import { describeWeek, resolveWeek, WEEK_OPTION_HELP } from './week-option.ts';
 
@@ -178,7 +179,12 @@ export function registerDeliveryCommands(program: Command): void {
       'how long a claimed batch stays reserved without a heartbeat (renewed every third of it)',
       String(DEFAULT_LEASE_SECONDS),
     )
-    .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string }) =>
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at http://METRICS_HOST:PORT/metrics (default: none)',
+      parseMetricsPort,
+    )
+    .action((options: WeekOptions & { follow?: boolean; leaseSeconds: string; metricsPort?: number }) =>
       (options.follow ? withSharedApp : withApp)(
         async (app) => {
           const leaseSeconds = Number(options.leaseSeconds);
@@ -198,6 +204,11 @@ export function registerDeliveryCommands(program: Command): void {
             logger && ((progress) => logger.info(progress, 'send progress')),
           );
           const say = (line: string) => (logger ? logger.info(line) : writeOut(`${line}\n`));
+          const metrics = await startProcessMetrics({
+            host: app.config.metrics.host,
+            port: options.metricsPort,
+          });
+          if (metrics) say(`metrics on http://${metrics.boundTo}/metrics`);
           const { signal, dispose } = interruptSignal();
           try {
             const { runWorkerThroughOutages } = await import('../delivery/worker-through-outages.ts');
@@ -211,7 +222,10 @@ export function registerDeliveryCommands(program: Command): void {
                 follow: Boolean(options.follow),
                 leaseSeconds,
                 signal,
-                onProgress: (p) => reporter.update(p),
+                onProgress: (p) => {
+                  reporter.update(p);
+                  metrics?.observeSendProgress(p);
+                },
                 log: (line) => (logger ? logger.warn(line) : writeErr(`${line}\n`)),
               },
               (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
@@ -223,6 +237,7 @@ export function registerDeliveryCommands(program: Command): void {
           } finally {
             reporter.stop();
             dispose();
+            await metrics?.close();
           }
         },
         { mailsLinks: true },

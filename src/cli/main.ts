@@ -3,6 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import { isUserFacingError, maskUserinfo } from '../errors.ts';
 import { exitQuietlyOnClosedPipe, writeErr } from '../terminal-output.ts';
+import { registerBackupCommands } from './backup.commands.ts';
 import { registerDeliveryCommands } from './delivery.commands.ts';
 import { registerDemoCommand } from './demo.commands.ts';
 import { registerDoctorCommand } from './doctor.commands.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerInitCommand(program);
   registerDoctorCommand(program);
+  registerBackupCommands(program);
   for (const command of allCommands(program)) quietErrors(command);
   return program;
 }

@@ -1,8 +1,10 @@
 import { type Command, Option } from 'commander';
 import { UserError } from '../errors.ts';
+import type { CycleResult } from '../schedule/schedule-cycle.ts';
 import { DEFAULT_CATCH_UP_HOURS } from '../schedule/schedule-week.ts';
 import { writeOut } from '../terminal-output.ts';
 import { type App, withApp, withSharedApp } from './app.ts';
+import { parseMetricsPort, startProcessMetrics } from './process-metrics.ts';
 import { createServiceLogger } from './service-logger.ts';
 import { resolveWeek } from './week-option.ts';
 
@@ -35,88 +37,120 @@ export function registerScheduleCommands(program: Command): void {
           return hours;
         }),
     )
-    .action((options: { once?: boolean; force?: boolean; catchUpHours: number; now?: Date }) =>
-      (options.once ? withApp : withSharedApp)(
-        async (app) => {
-          const logger = createServiceLogger(app.config.log).child({ component: 'schedule' });
-          const log = (line: string) => logger.info(line);
-          const { cronPattern } = await import('../schedule/schedule-slot.ts');
-          const { LEASE_MS, LOOKBACK_MS, SCHEDULE_NAME, scheduleOwner, startSchedule } = await import(
-            '../schedule/schedule-runner.ts'
-          );
-          const { realScheduleActions } = await import('../schedule/schedule-actions.ts');
-          const { runScheduleCycle } = await import('../schedule/schedule-cycle.ts');
-          const { createStoryPuller, startStoryPulls } = await import('../schedule/story-pulls.ts');
-          const { startAnalyticsMaintenance } = await import('../reports/analytics-maintenance.ts');
-          let pattern: ReturnType<typeof cronPattern>;
-          try {
-            pattern = cronPattern(app.config.cron, app.config.timeZone);
-          } catch {
-            throw new UserError(
-              `RECAP_CRON: "${app.config.cron}" is not a valid cron expression (e.g. "0 8 * * 1")`,
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at http://METRICS_HOST:PORT/metrics (default: none)',
+      parseMetricsPort,
+    )
+    .action(
+      (options: {
+        once?: boolean;
+        force?: boolean;
+        catchUpHours: number;
+        now?: Date;
+        metricsPort?: number;
+      }) =>
+        (options.once ? withApp : withSharedApp)(
+          async (app) => {
+            const logger = createServiceLogger(app.config.log).child({ component: 'schedule' });
+            const log = (line: string) => logger.info(line);
+            const { cronPattern } = await import('../schedule/schedule-slot.ts');
+            const { LEASE_MS, LOOKBACK_MS, SCHEDULE_NAME, scheduleOwner, startSchedule } = await import(
+              '../schedule/schedule-runner.ts'
             );
-          }
-          const ingestCron = app.config.ingest.cron;
-          if (app.config.ingest.urls.length > 0) {
+            const { realScheduleActions } = await import('../schedule/schedule-actions.ts');
+            const { runScheduleCycle } = await import('../schedule/schedule-cycle.ts');
+            const { createStoryPuller, startStoryPulls } = await import('../schedule/story-pulls.ts');
+            const { startAnalyticsMaintenance } = await import('../reports/analytics-maintenance.ts');
+            let pattern: ReturnType<typeof cronPattern>;
             try {
-              cronPattern(ingestCron, app.config.timeZone);
+              pattern = cronPattern(app.config.cron, app.config.timeZone);
             } catch {
               throw new UserError(
-                `RECAP_INGEST_CRON: "${ingestCron}" is not a valid cron expression (e.g. "*/15 * * * *")`,
+                `RECAP_CRON: "${app.config.cron}" is not a valid cron expression (e.g. "0 8 * * 1")`,
               );
             }
-          }
-          await app.openMailer(); // a bad DKIM key stops the start, not the week's send
-          const puller = createStoryPuller(app, log);
-          const offset = options.now ? options.now.getTime() - Date.now() : 0;
-          const now = () => new Date(Date.now() + offset);
-          const cycleOptions = {
-            db: app.db,
-            scheduleName: SCHEDULE_NAME,
-            pattern,
-            owner: scheduleOwner(),
-            now,
-            requireApproval: app.config.requireApproval,
-            actions: realScheduleActions(app, now, puller),
-            log,
-            catchUpWindowMs: options.catchUpHours * 3_600_000,
-            lookbackMs: LOOKBACK_MS,
-            leaseMs: LEASE_MS,
-            delivery: app.config.send.delivery,
-            force: options.force ?? false,
-            alerts: { db: app.db, config: app.config, mailer: app.mailer, log, now },
-          };
-          // Event partitions ahead and retention: the schedule keeps them up even where no server runs.
-          const maintenance = startAnalyticsMaintenance(app.db, {
-            retentionDays: app.config.trackingRetentionDays,
-            now,
-            log,
-          });
-          await maintenance.first;
-          if (options.once) {
-            await maintenance.stop();
-            const result = await runScheduleCycle(cycleOptions);
-            if (result.outcome === 'not-ours' || result.outcome === 'no-slot') log(result.detail);
-            if (result.outcome === 'failed') process.exitCode = 1;
-            return;
-          }
-          const running = startSchedule(cycleOptions);
-          const pulls =
-            app.config.ingest.urls.length > 0
-              ? startStoryPulls({ expression: ingestCron, timeZone: app.config.timeZone, puller, log })
-              : undefined;
-          await new Promise<void>((resolve) => {
-            const stop = () => {
-              log('stopping');
-              Promise.all([running.stop(), pulls?.stop()]).then(() => resolve(), resolve);
+            const ingestCron = app.config.ingest.cron;
+            if (app.config.ingest.urls.length > 0) {
+              try {
+                cronPattern(ingestCron, app.config.timeZone);
+              } catch {
+                throw new UserError(
+                  `RECAP_INGEST_CRON: "${ingestCron}" is not a valid cron expression (e.g. "*/15 * * * *")`,
+                );
+              }
+            }
+            await app.openMailer(); // a bad DKIM key stops the start, not the week's send
+            const metrics = await startProcessMetrics({
+              host: app.config.metrics.host,
+              port: options.metricsPort,
+            });
+            if (metrics) log(`metrics on http://${metrics.boundTo}/metrics`);
+            const puller = createStoryPuller(
+              app,
+              log,
+              metrics && ((outcome) => metrics.observePull(outcome)),
+            );
+            const offset = options.now ? options.now.getTime() - Date.now() : 0;
+            const now = () => new Date(Date.now() + offset);
+            const cycleOptions = {
+              db: app.db,
+              scheduleName: SCHEDULE_NAME,
+              pattern,
+              owner: scheduleOwner(),
+              now,
+              requireApproval: app.config.requireApproval,
+              actions: realScheduleActions(
+                app,
+                now,
+                puller,
+                metrics && ((progress) => metrics.observeSendProgress(progress)),
+              ),
+              log,
+              catchUpWindowMs: options.catchUpHours * 3_600_000,
+              lookbackMs: LOOKBACK_MS,
+              leaseMs: LEASE_MS,
+              ...(metrics
+                ? { onCycle: (result: CycleResult) => metrics.observeScheduleCycle(result, now()) }
+                : {}),
+              delivery: app.config.send.delivery,
+              force: options.force ?? false,
+              alerts: { db: app.db, config: app.config, mailer: app.mailer, log, now },
             };
-            process.once('SIGINT', stop);
-            process.once('SIGTERM', stop);
-          });
-          await maintenance.stop();
-        },
-        { mailsLinks: true },
-      ),
+            // Event partitions ahead and retention: the schedule keeps them up even where no server runs.
+            const maintenance = startAnalyticsMaintenance(app.db, {
+              retentionDays: app.config.trackingRetentionDays,
+              now,
+              log,
+            });
+            await maintenance.first;
+            if (options.once) {
+              await maintenance.stop();
+              const result = await runScheduleCycle(cycleOptions);
+              metrics?.observeScheduleCycle(result, now());
+              await metrics?.close();
+              if (result.outcome === 'not-ours' || result.outcome === 'no-slot') log(result.detail);
+              if (result.outcome === 'failed') process.exitCode = 1;
+              return;
+            }
+            const running = startSchedule(cycleOptions);
+            const pulls =
+              app.config.ingest.urls.length > 0
+                ? startStoryPulls({ expression: ingestCron, timeZone: app.config.timeZone, puller, log })
+                : undefined;
+            await new Promise<void>((resolve) => {
+              const stop = () => {
+                log('stopping');
+                Promise.all([running.stop(), pulls?.stop()]).then(() => resolve(), resolve);
+              };
+              process.once('SIGINT', stop);
+              process.once('SIGTERM', stop);
+            });
+            await maintenance.stop();
+            await metrics?.close();
+          },
+          { mailsLinks: true },
+        ),
     );
 
   program

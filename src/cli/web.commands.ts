@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { isWildcardHost } from '../http-address.ts';
 import { type App, openApp } from './app.ts';
+import { type ProcessMetrics, startProcessMetrics } from './process-metrics.ts';
 import { editorLine, editorLink, linksLine, parseListenFlags } from './server-address.ts';
 import { createServiceLogger, type Logger } from './service-logger.ts';
 
@@ -22,18 +23,23 @@ export function registerWebCommands(program: Command): void {
       const { startServer } = await import('../web/server.ts');
       await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
       const server = await startServer(app, { logger });
+      // Its own listener (METRICS_HOST, 127.0.0.1 by default), never the public port; only serve
+      // exports the figures read from the database, so several processes never report them twice.
+      const metrics = await startProcessMetrics({ ...app.config.metrics, databaseFigures: app.db });
+      metrics?.exportTracking(server.trackingStats);
       const bounces =
         app.config.bounceSmtpPort === undefined
           ? undefined
           : await (await import('../delivery/bounces/bounce-listener.ts')).startBounceListener(app, {
               port: app.config.bounceSmtpPort,
               log: (line) => logger.warn({ component: 'bounces' }, line),
+              ...(metrics ? { onOutcome: (outcomes) => metrics.observeInbound(outcomes) } : {}),
             });
       // On the embedded database the quick start runs no `recap schedule` beside the server: the server
       // pulls the story feeds itself (a pull twice over imports nothing twice).
       const pulls =
         app.dbKind === 'pglite' && app.config.ingest.urls.length > 0
-          ? await startEmbeddedPulls(app, logger)
+          ? await startEmbeddedPulls(app, logger, metrics)
           : undefined;
       const wildcard = isWildcardHost(app.config.http.host);
       logger.info(
@@ -42,6 +48,7 @@ export function registerWebCommands(program: Command): void {
       );
       logger.info({ editorUrl: editorLink(server.editor) }, `editor at ${editorLine(server.editor)}`);
       logger.info(`links in mail start at ${linksLine(app.config, server.publicUrl)}`);
+      if (metrics) logger.info({ metrics: metrics.boundTo }, `metrics on http://${metrics.boundTo}/metrics`);
       if (bounces)
         logger.info(
           { host: app.config.bounceSmtpHost, port: bounces.port },
@@ -56,17 +63,18 @@ export function registerWebCommands(program: Command): void {
       await pulls?.stop();
       await server.close();
       await bounces?.close();
+      await metrics?.close();
       await app.close();
     });
 }
 
-async function startEmbeddedPulls(app: App, logger: Logger) {
+async function startEmbeddedPulls(app: App, logger: Logger, metrics: ProcessMetrics | undefined) {
   const { createStoryPuller, startStoryPulls } = await import('../schedule/story-pulls.ts');
   const log = (line: string) => logger.info({ component: 'ingest' }, line);
   return startStoryPulls({
     expression: app.config.ingest.cron,
     timeZone: app.config.timeZone,
-    puller: createStoryPuller(app, log),
+    puller: createStoryPuller(app, log, metrics && ((outcome) => metrics.observePull(outcome))),
     log,
   });
 }

@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { UserError } from '../errors.ts';
 import type { Database } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 
@@ -70,6 +71,27 @@ function connectServer(url: string, max: number): DatabaseHandle {
 
 export { DatabaseHeldError } from './embedded-folder.ts';
 
+/**
+ * A plain SQL dump of the embedded database in `dataDir`, written by the process holding it (see
+ * dumpEmbeddedFolder), or by this one when nobody does. Throws a UserError when the folder holds none.
+ */
+export async function dumpEmbeddedDatabase(dataDir: string): Promise<string> {
+  const location = path.join(dataDir, 'pglite');
+  if (!existsSync(path.join(location, 'PG_VERSION')))
+    throw new UserError(`no embedded database in ${dataDir} (nothing to back up)`);
+  const [{ PGlite }, { dumpEmbeddedFolder }, { dumpPglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('./embedded-folder.ts'),
+    import('./sql-dump.ts'),
+  ]);
+  return dumpEmbeddedFolder({
+    dataDir,
+    command: 'recap backup',
+    openPglite: async () => PGlite.create(location, await embeddedOptions()),
+    dumpPglite,
+  });
+}
+
 async function connectEmbedded(dataDir: string, share: boolean, command: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const location = dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite');
@@ -85,6 +107,7 @@ async function connectEmbedded(dataDir: string, share: boolean, command: string)
       return PGlite.create(location, options);
     },
     directPool: pgliteDirectPool,
+    dumpPglite: async (pglite) => (await import('./sql-dump.ts')).dumpPglite(pglite),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: folder.pool }) });
   return {

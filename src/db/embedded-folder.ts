@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { hostEmbedded } from './embedded-host.ts';
+import { DUMP_REQUEST, hostEmbedded } from './embedded-host.ts';
 
 /**
  * Who opens the embedded database's folder, and how the others reach it.
@@ -42,6 +42,8 @@ export interface OpenFolderOptions {
   directPool(pglite: PGlite): Promise<pg.Pool>;
   /** Names this process in the "busy" answer, e.g. "recap demo". */
   command: string;
+  /** Lets a serving holder answer `recap backup` (see dumpEmbeddedFolder). */
+  dumpPglite?: (pglite: PGlite) => Promise<string>;
 }
 
 /** Socket paths longer than this do not fit `sockaddr_un` (108 bytes on Linux, 104 on macOS). */
@@ -237,10 +239,10 @@ async function openAsHolder(
   const host = hostEmbedded(
     server,
     options.share
-      ? { mode: 'serve', pglite }
+      ? { mode: 'serve', pglite, ...(options.dumpPglite ? { dump: options.dumpPglite } : {}) }
       : {
           mode: 'busy',
-          message: `in use by \`${options.command}\` (pid ${process.pid}), which does not share it: run this again when it has finished (a running \`recap serve\`, \`recap schedule\` or \`npm start\` shares it)`,
+          message: busyMessage(options.command),
         },
   );
   const giveUp = async () => {
@@ -281,4 +283,82 @@ async function closeServer(dataDir: string, server: net.Server, socketPath: stri
   } finally {
     release?.();
   }
+}
+
+export interface DumpFolderOptions {
+  dataDir: string;
+  /** Names this process in the "busy" answer others get while it dumps a folder nobody held. */
+  command: string;
+  openPglite(): Promise<PGlite>;
+  dumpPglite(pglite: PGlite): Promise<string>;
+}
+
+/**
+ * A plain SQL dump of the embedded database, written by whoever holds it: through the serving holder
+ * (one turn of its own, so the dump is consistent and nobody's transaction runs beside it), or, with
+ * no holder, by opening the folder alone for the time of the dump. Throws DatabaseHeldError when a
+ * short command holds it, and an Error when the folder holds no database.
+ */
+export async function dumpEmbeddedFolder(options: DumpFolderOptions): Promise<string> {
+  const deadline = Date.now() + CLAIM_GIVE_UP_MS;
+  for (;;) {
+    const taken = await claimOrFindHolder(options.dataDir, deadline);
+    if (taken.kind === 'claimed') {
+      const pglite = options.openPglite();
+      pglite.catch(() => {});
+      const host = hostEmbedded(taken.server, { mode: 'busy', message: busyMessage(options.command) });
+      try {
+        return await options.dumpPglite(await pglite);
+      } finally {
+        await host.drain();
+        await pglite.then((db) => db.close()).catch(() => {});
+        await closeServer(options.dataDir, taken.server, taken.socketPath);
+      }
+    }
+    const dumped = await dumpThrough(taken.socketPath);
+    if (dumped !== undefined) return dumped;
+    if (Date.now() > deadline)
+      throw new DatabaseHeldError(`cannot reach the embedded database in ${options.dataDir}`);
+    await sleep(50);
+  }
+}
+
+function busyMessage(command: string): string {
+  return `in use by \`${command}\` (pid ${process.pid}), which does not share it: run this again when it has finished (a running \`recap serve\`, \`recap schedule\` or \`npm start\` shares it)`;
+}
+
+/** Asks a serving holder for a dump; undefined when it stopped meanwhile; DatabaseHeldError when it is busy. */
+function dumpThrough(socketPath: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    const chunks: Buffer[] = [];
+    const request = Buffer.alloc(8);
+    request.writeInt32BE(8, 0);
+    request.writeInt32BE(DUMP_REQUEST, 4);
+    socket.once('connect', () => socket.write(request));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET')
+        resolve(undefined);
+      else reject(error);
+    });
+    socket.once('close', () => {
+      const answer = Buffer.concat(chunks);
+      if (answer[0] === 0x53 /* 'S' */) return resolve(answer.subarray(1).toString('utf8'));
+      const { code, message } = errorFields(answer);
+      if (code === '55006') return reject(new DatabaseHeldError(message));
+      if (code === '57P03' || answer.length === 0) return resolve(undefined);
+      reject(new Error(message || 'the process holding the embedded database sent no backup'));
+    });
+  });
+}
+
+/** The code and message of a PostgreSQL ErrorResponse ('E', length, fields of a type byte and text). */
+function errorFields(message: Buffer): { code?: string; message?: string } {
+  if (message[0] !== 0x45) return {};
+  const fields: Record<string, string> = {};
+  for (const field of message.subarray(5).toString('utf8').split('\0')) {
+    if (field.length > 1) fields[field[0] as string] = field.slice(1);
+  }
+  return { code: fields.C, message: fields.M };
 }

@@ -28,6 +28,8 @@ export interface ServeMode {
   pglite: Promise<PGlite>;
   /** A connection idle inside a transaction this long is ended and rolled back (PostgreSQL's idle_in_transaction_session_timeout). */
   idleInTransactionMs?: number;
+  /** Writes a plain SQL dump of the database; run in a turn of its own when a client sends DUMP_REQUEST. */
+  dump?: (pglite: PGlite) => Promise<string>;
 }
 
 export interface EmbeddedHost {
@@ -38,6 +40,12 @@ export interface EmbeddedHost {
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
 const PROTOCOL_3 = 196608;
+/**
+ * recap's own start-up request, beside PostgreSQL's SSL (5679), cancel (5678) and GSS (5680) codes:
+ * "send me a dump". The holder answers 'S' and the dump's text, or an ErrorResponse, then closes.
+ * `recap backup` uses it, because PGlite's pg_dump needs the PGlite instance, which only the holder has.
+ */
+export const DUMP_REQUEST = (1234 << 16) | 5690;
 const DEFAULT_IDLE_IN_TRANSACTION_MS = 60_000;
 
 /** Attaches the protocol host to an already listening server (the listening socket is also the folder's lock). */
@@ -185,6 +193,13 @@ class Session {
       this.socket.write('N');
       return;
     }
+    if (code === DUMP_REQUEST) {
+      this.started = true;
+      this.pumping = this.answerDump().finally(() => {
+        this.pumping = undefined;
+      });
+      return;
+    }
     if (code !== PROTOCOL_3) {
       // A CancelRequest (PGlite runs one statement to its end) or an unknown protocol version.
       this.socket.destroy();
@@ -203,6 +218,20 @@ class Session {
         this.fail('57P03', `the embedded database could not be opened: ${messageOf(error)}`);
       },
     );
+  }
+
+  /** The whole dump in one turn: nobody's transaction runs beside it, so it is consistent. */
+  private async answerDump(): Promise<void> {
+    const { dump } = this.serve;
+    try {
+      if (!dump) throw new Error('this process cannot write backups');
+      const db = await this.serve.pglite;
+      const text = await this.gate.run(() => dump(db));
+      if (!this.closed) this.socket.end(Buffer.concat([Buffer.from('S'), Buffer.from(text)]));
+      this.closed = true;
+    } catch (error) {
+      this.fail('XX000', `the backup failed: ${messageOf(error)}`);
+    }
   }
 
   private pump(): void {

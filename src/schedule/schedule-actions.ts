@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { sendIssue } from '../delivery/send-issue.ts';
+import { type SendProgress, sendIssue } from '../delivery/send-issue.ts';
 import type { SendSettings } from '../delivery/send-settings.ts';
 import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -25,6 +25,8 @@ export function realScheduleActions(
   deps: ScheduleDeps,
   now: () => Date = () => new Date(),
   puller?: StoryPuller,
+  /** Told the send's progress (the metrics' message counters). */
+  onSendProgress?: (progress: SendProgress) => void,
 ): ScheduleActions {
   const { config, db } = deps;
   return {
@@ -37,7 +39,10 @@ export function realScheduleActions(
     },
     async sendIssue(week) {
       // A local-time rollout lasts about a day: the schedule's run carries it to the last zone.
-      const summary = await sendIssue(deps, week, { wait: true });
+      const summary = await sendIssue(deps, week, {
+        wait: true,
+        ...(onSendProgress ? { onProgress: onSendProgress } : {}),
+      });
       if (summary.stoppedBecause) throw new Error(`the send stopped: ${summary.stoppedBecause}`);
       const sent = `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
       if (config.sunset.afterIssues === 0) return sent;

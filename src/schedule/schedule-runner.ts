@@ -18,7 +18,10 @@ export function scheduleOwner(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-export type RunnerOptions = Omit<ScheduleCycleOptions, 'searchSince'>;
+export type RunnerOptions = Omit<ScheduleCycleOptions, 'searchSince'> & {
+  /** Told every cycle's result (the metrics' last fire and outcome). */
+  onCycle?: (result: CycleResult) => void;
+};
 
 export interface RunningSchedule {
   /** Resolves when no cycle is running any more. */
@@ -50,6 +53,7 @@ export function startSchedule(options: RunnerOptions): RunningSchedule {
       .then((result) => {
         outageRetries = 0;
         report(result, why, options.log);
+        options.onCycle?.(result);
         // Another process's run still beats: look again when its lease would have run out, so a run killed
         // just now is resumed within seconds rather than at the next five-minute check.
         if (result.retryInMs !== undefined && !stopped) retryLater('lease check', result.retryInMs);

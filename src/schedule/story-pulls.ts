@@ -20,7 +20,17 @@ export interface StoryPullDeps {
   mailer: Mailer;
 }
 
-export function createStoryPuller(deps: StoryPullDeps, log: (line: string) => void): StoryPuller {
+/** What one pull of every feed came to: the metrics' ingest runs and failures. */
+export interface PullOutcome {
+  sources: number;
+  failed: number;
+}
+
+export function createStoryPuller(
+  deps: StoryPullDeps,
+  log: (line: string) => void,
+  onPull?: (outcome: PullOutcome) => void,
+): StoryPuller {
   let running: Promise<string> | null = null;
   const settings = pullSettingsFrom(deps.config.ingest);
   const urls = deps.config.ingest.urls;
@@ -29,6 +39,8 @@ export function createStoryPuller(deps: StoryPullDeps, log: (line: string) => vo
       if (urls.length === 0) return Promise.resolve('no story feed configured (RECAP_STORIES_URL)');
       running ??= pullAll(deps.db, urls, { ...settings, waitForLock: options.waitForLock ?? false })
         .then(async (results) => {
+          const failed = results.filter((r) => r.status === 'failed' || r.status === 'refused').length;
+          onPull?.({ sources: results.length, failed });
           for (const result of results) {
             if (result.status === 'failed' || result.status === 'refused') {
               log(`story feed ${result.url} ${result.status}: ${result.summary}`);

@@ -44,6 +44,10 @@ export interface EventWriterStats {
   replayed: number;
   /** Events neither stored nor spooled since start (spool full or failing). */
   notKept: number;
+  /** Events handed to the writer since start. */
+  accepted: number;
+  /** Events waiting in memory for their batch. */
+  queued: number;
 }
 
 export interface EventWriter {
@@ -99,7 +103,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
   const idleWaiters: Array<() => void> = [];
   const recentClicks = new Map<string, Array<{ position: number; at: number }>>();
   const spool = options.spool;
-  const counts = { spooled: 0, replayed: 0, notKept: 0 };
+  const counts = { spooled: 0, replayed: 0, notKept: 0, accepted: 0 };
   let replaying: Promise<void> | undefined;
   const replayTimer = spool ? setInterval(startReplay, options.replayEveryMs ?? 1_000) : undefined;
   replayTimer?.unref();
@@ -226,6 +230,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
 
   return {
     record(event) {
+      counts.accepted += 1;
       return new Promise<void>((resolve, reject) => {
         queue.push({
           event: { ...event, eventId: randomUUID(), linksClickedWithinSecond: clicksWithinSecond(event) },
@@ -247,7 +252,7 @@ export function createEventWriter(db: Db, options: EventWriterOptions = {}): Eve
       return queue.length + inFlight;
     },
     stats() {
-      return { spoolBytes: spool?.bytes ?? 0, ...counts };
+      return { spoolBytes: spool?.bytes ?? 0, ...counts, queued: queue.length };
     },
   };
 }

@@ -4,6 +4,7 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { missingEditorToken } from '../config.ts';
+import { createDatabaseProbe } from '../db/database-probe.ts';
 import { ConfigError, UserError } from '../errors.ts';
 import { defaultLinkBase, reachableUrl } from '../http-address.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -14,6 +15,7 @@ import {
   createEventWriter,
   type EventWriter,
   type EventWriterOptions,
+  type EventWriterStats,
   TrackingSpoolFullError,
 } from '../tracking/event-writer.ts';
 import { createLinkResolver } from '../tracking/link-resolver.ts';
@@ -64,6 +66,8 @@ export interface RunningServer {
   boundTo: string;
   /** The base of the links this server mails (PUBLIC_URL, else its own address with the bound port). */
   publicUrl: string;
+  /** The tracking writer's counts since start (what /healthz shows; the metrics read them too). */
+  trackingStats(): EventWriterStats;
   /**
    * Where editors open the editor: its address (EDITOR_URL, else this server's), and the token it asks
    * for: EDITOR_TOKEN, else one made for this start (`generated`), which the start line prints.
@@ -131,10 +135,16 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   });
   addSecurityHeaders(server);
   installErrorAnswers(server);
-  // Up, and how tracking copes: events waiting for the database, and any answered but not kept.
-  server.get('/healthz', async (_request, reply) =>
-    reply.header('cache-control', 'no-store').send({ status: 'ok', tracking: events.stats() }),
-  );
+  // Up, whether the database answers (one `select 1` a second at most, whatever the polling), and how
+  // tracking copes: events waiting for the database, and any answered but not kept.
+  const database = createDatabaseProbe(deps.db);
+  server.get('/healthz', async (_request, reply) => {
+    const { up } = await database.check();
+    return reply
+      .code(up ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ status: up ? 'ok' : 'unavailable', database: up ? 'up' : 'down', tracking: events.stats() });
+  });
 
   registerTrackingRoutes(server, context);
   registerUnsubscribeRoutes(server, context);
@@ -157,6 +167,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     url: reachableUrl(bound.address, bound.port),
     boundTo: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
     publicUrl: served.config.publicUrl,
+    trackingStats: () => events.stats(),
     editor: {
       url: editorBaseUrl(served.config.http, bound.port),
       token: editorToken,
