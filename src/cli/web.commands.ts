@@ -21,7 +21,8 @@ export function registerWebCommands(program: Command): void {
       const logger = createServiceLogger(app.config.log);
       const { startServer } = await import('../web/server.ts');
       await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
-      const server = await startServer(app, { logger });
+      const { createHttpsTextFetcher } = await import('./https-text-fetcher.ts');
+      const server = await startServer(app, { logger, fetchText: createHttpsTextFetcher() });
       const bounces =
         app.config.bounceSmtpPort === undefined
           ? undefined
