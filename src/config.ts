@@ -579,10 +579,14 @@ function webhookSecrets(e: z.infer<typeof envSchema>): WebhookSecrets {
     ['RESEND_WEBHOOK_SECRET', e.RESEND_WEBHOOK_SECRET],
   ] as const) {
     if (value !== undefined && !/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(value))
-      throw new ConfigError(`invalid configuration:\n  ${name}: expected whsec_ followed by the base64 secret`);
+      throw new ConfigError(
+        `invalid configuration:\n  ${name}: expected whsec_ followed by the base64 secret`,
+      );
   }
   if (e.POSTMARK_WEBHOOK_PASSWORD !== undefined && e.POSTMARK_WEBHOOK_PASSWORD.length < 16)
-    throw new ConfigError('invalid configuration:\n  POSTMARK_WEBHOOK_PASSWORD: expected at least 16 characters');
+    throw new ConfigError(
+      'invalid configuration:\n  POSTMARK_WEBHOOK_PASSWORD: expected at least 16 characters',
+    );
   const topics = commaList(
     'SES_SNS_TOPIC_ARNS',
     e.SES_SNS_TOPIC_ARNS,

@@ -437,7 +437,12 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
     summary.sent++;
     pending.push(
       result.relayMessageId
-        ? { id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent', relayMessageId: result.relayMessageId }
+        ? {
+            id: delivery.id,
+            subscriberId: delivery.subscriberId,
+            status: 'sent',
+            relayMessageId: result.relayMessageId,
+          }
         : { id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent' },
     );
     return;

@@ -5,11 +5,15 @@
  */
 export function relayMessageIdFromReply(reply: string | undefined): string | null {
   if (!reply) return null;
-  const text = reply.trim().replace(/^250[ -]/, '').replace(/^\d\.\d{1,3}\.\d{1,3}\s+/, '');
+  const text = reply
+    .trim()
+    .replace(/^250[ -]/, '')
+    .replace(/^\d\.\d{1,3}\.\d{1,3}\s+/, '');
   const queued = /queued as\s+<?([^\s<>]+)>?/i.exec(text);
   const candidate = queued?.[1] ?? text.split(/\s+/).at(-1)?.replace(/^<|>$/g, '') ?? '';
   // An id is long and carries no words: "Ok", "OK:", "accepted", "Great success" are not ids.
-  if (candidate.length < 8 || candidate.length > 200 || !/^[A-Za-z0-9._@:=+/-]+$/.test(candidate)) return null;
+  if (candidate.length < 8 || candidate.length > 200 || !/^[A-Za-z0-9._@:=+/-]+$/.test(candidate))
+    return null;
   if (!/\d/.test(candidate)) return null;
   return candidate;
 }

@@ -28,8 +28,8 @@ import { addSecurityHeaders } from './security-headers.ts';
 import { registerSignUpRoutes } from './signup-routes.ts';
 import { registerTrackingRoutes } from './tracking-routes.ts';
 import { registerUnsubscribeRoutes } from './unsubscribe-routes.ts';
-import { registerWebhookRoutes } from './webhook-routes.ts';
 import type { SystemMailRenderer, WebContext, WebDeps } from './web-context.ts';
+import { registerWebhookRoutes } from './webhook-routes.ts';
 
 /** The database, the settings, and the mailer of sign-up, welcome, goodbye and test mails (the caller closes it). */
 export interface ServerDeps extends WebDeps {

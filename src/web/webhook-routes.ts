@@ -46,9 +46,12 @@ export async function registerWebhookRoutes(server: FastifyInstance, deps: Webho
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     api.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 503;
+      const status =
+        error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 503;
       if (status === 503) request.log.error({ err: error }, 'webhook not handled');
-      return answer(reply, status, { error: status === 413 ? 'body too large' : status === 503 ? 'try again later' : 'bad request' });
+      return answer(reply, status, {
+        error: status === 413 ? 'body too large' : status === 503 ? 'try again later' : 'bad request',
+      });
     });
     for (const [provider, verify] of verifiers) {
       api.post(`/webhooks/${provider}`, { bodyLimit: BODY_LIMITS[provider] }, (request, reply) =>
@@ -79,13 +82,17 @@ async function handle(
     request.log.warn({ provider, status: verified.status }, `webhook refused: ${verified.reason}`);
     return answer(reply, verified.status, { error: verified.status === 401 ? 'unauthorized' : 'forbidden' });
   }
-  if (verified.nonce !== undefined && !(await recordWebhookEvent(deps.db, `${provider}:nonce`, verified.nonce))) {
+  if (
+    verified.nonce !== undefined &&
+    !(await recordWebhookEvent(deps.db, `${provider}:nonce`, verified.nonce))
+  ) {
     request.log.warn({ provider }, 'webhook refused: its signature token was used before (a replay)');
     return answer(reply, 403, { error: 'forbidden' });
   }
   const outcomes = await actOnRelayEvents(deps, provider, verified.events);
   for (const outcome of outcomes) {
-    if (outcome.kind === 'dropped') request.log.info({ provider }, `webhook event dropped: ${outcome.reason}`);
+    if (outcome.kind === 'dropped')
+      request.log.info({ provider }, `webhook event dropped: ${outcome.reason}`);
     else if (outcome.kind !== 'duplicate') request.log.info({ provider, outcome }, 'webhook event acted on');
   }
   return answer(reply, 200, { received: verified.events.length });

@@ -1,4 +1,8 @@
-import { actOnRelayReport, type BounceDeps, type InboundOutcome } from '../delivery/bounces/handle-inbound.ts';
+import {
+  actOnRelayReport,
+  type BounceDeps,
+  type InboundOutcome,
+} from '../delivery/bounces/handle-inbound.ts';
 import { findDeliveryByRelayMessageId } from '../delivery/delivery.repository.ts';
 import { verifyToken } from '../tracking/token.ts';
 import type { RelayEvent, WebhookProvider } from './relay-event.ts';
@@ -21,7 +25,10 @@ export async function actOnRelayEvents(
   const outcomes: RelayEventOutcome[] = [];
   for (const event of events) {
     if (!event.report) {
-      outcomes.push({ kind: 'dropped', reason: `event ${event.eventId} is neither a bounce nor a complaint` });
+      outcomes.push({
+        kind: 'dropped',
+        reason: `event ${event.eventId} is neither a bounce nor a complaint`,
+      });
       continue;
     }
     const delivery = await deliveryOf(deps, event);

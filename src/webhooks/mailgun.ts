@@ -1,6 +1,14 @@
 import { createHmac } from 'node:crypto';
 import type { RelayReport } from '../delivery/bounces/handle-inbound.ts';
-import { asRecord, asString, parseJson, refused, unsigned, type Verification, type WebhookRequest } from './relay-event.ts';
+import {
+  asRecord,
+  asString,
+  parseJson,
+  refused,
+  unsigned,
+  type Verification,
+  type WebhookRequest,
+} from './relay-event.ts';
 import { sameSecret } from './timing-safe.ts';
 
 /** Seconds a Mailgun signature's timestamp may differ from our clock. */

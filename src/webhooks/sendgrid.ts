@@ -39,8 +39,10 @@ export function sendGridPublicKey(base64Der: string): KeyObject {
 export function verifySendGrid(key: KeyObject, request: WebhookRequest): Verification {
   const signature = headerValue(request.headers, 'x-twilio-email-event-webhook-signature');
   const timestamp = headerValue(request.headers, 'x-twilio-email-event-webhook-timestamp');
-  if (!signature || !timestamp) return unsigned('missing X-Twilio-Email-Event-Webhook-Signature or -Timestamp');
-  if (!/^\d{1,12}$/.test(timestamp)) return refused('X-Twilio-Email-Event-Webhook-Timestamp is not a Unix time');
+  if (!signature || !timestamp)
+    return unsigned('missing X-Twilio-Email-Event-Webhook-Signature or -Timestamp');
+  if (!/^\d{1,12}$/.test(timestamp))
+    return refused('X-Twilio-Email-Event-Webhook-Timestamp is not a Unix time');
   if (Math.abs(request.nowSeconds - Number(timestamp)) > SENDGRID_TOLERANCE_SECONDS)
     return refused('X-Twilio-Email-Event-Webhook-Timestamp is more than 5 minutes away from now');
   let valid = false;

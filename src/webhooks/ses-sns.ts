@@ -1,6 +1,14 @@
 import { type KeyObject, verify, X509Certificate } from 'node:crypto';
 import type { RelayReport } from '../delivery/bounces/handle-inbound.ts';
-import { asRecord, asString, parseJson, refused, unsigned, type Verification, type WebhookRequest } from './relay-event.ts';
+import {
+  asRecord,
+  asString,
+  parseJson,
+  refused,
+  unsigned,
+  type Verification,
+  type WebhookRequest,
+} from './relay-event.ts';
 
 /** Fetches the text at an https URL (the SNS signing certificate, a SubscribeURL); built by the CLI. */
 export type TextFetcher = (url: string) => Promise<string>;
@@ -60,9 +68,11 @@ export async function verifySesSns(settings: SesSnsSettings, request: WebhookReq
   const signature = asString(message.Signature);
   const certUrl = asString(message.SigningCertURL);
   if (!signature || !certUrl || !message.Type) return unsigned('not a signed SNS message');
-  const algorithm = message.SignatureVersion === '1' ? 'sha1' : message.SignatureVersion === '2' ? 'sha256' : null;
+  const algorithm =
+    message.SignatureVersion === '1' ? 'sha1' : message.SignatureVersion === '2' ? 'sha256' : null;
   if (!algorithm) return refused('SignatureVersion is neither 1 nor 2');
-  if (!isSnsUrl(certUrl) || !certUrl.endsWith('.pem')) return refused('SigningCertURL is not an SNS certificate URL');
+  if (!isSnsUrl(certUrl) || !certUrl.endsWith('.pem'))
+    return refused('SigningCertURL is not an SNS certificate URL');
   const canonical = canonicalString(message);
   if (canonical === null) return refused('a signed field is missing');
   const key = await certificate(settings, certUrl);

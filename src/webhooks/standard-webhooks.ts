@@ -28,7 +28,8 @@ export function verifyStandardWebhook(secret: string, request: WebhookRequest): 
     headerValue(request.headers, 'webhook-timestamp') ?? headerValue(request.headers, 'svix-timestamp');
   const signatures =
     headerValue(request.headers, 'webhook-signature') ?? headerValue(request.headers, 'svix-signature');
-  if (!id || !timestamp || !signatures) return unsigned('missing webhook-id, webhook-timestamp or webhook-signature');
+  if (!id || !timestamp || !signatures)
+    return unsigned('missing webhook-id, webhook-timestamp or webhook-signature');
   if (!/^\d{1,12}$/.test(timestamp)) return refused('webhook-timestamp is not a Unix time');
   if (Math.abs(request.nowSeconds - Number(timestamp)) > STANDARD_WEBHOOK_TOLERANCE_SECONDS)
     return refused('webhook-timestamp is more than 5 minutes away from now');

@@ -17,5 +17,9 @@ export async function recordWebhookEvent(db: Db, provider: string, eventId: stri
 
 /** Forgets an event whose handling failed, so the provider's retry is acted on. */
 export async function forgetWebhookEvent(db: Db, provider: string, eventId: string): Promise<void> {
-  await db.deleteFrom('webhook_events').where('provider', '=', provider).where('event_id', '=', eventId).execute();
+  await db
+    .deleteFrom('webhook_events')
+    .where('provider', '=', provider)
+    .where('event_id', '=', eventId)
+    .execute();
 }

@@ -19,9 +19,9 @@ describe("the relay's message id", () => {
   });
 
   it('is read from the 250 reply of SES, Postfix-like relays and SendGrid, and not made up from a bare OK', () => {
-    expect(relayMessageIdFromReply('250 Ok 0100018c2f5e6a7b-1a2b3c4d-5e6f-7a8b-9c0d-ef1234567890-000000')).toBe(
-      '0100018c2f5e6a7b-1a2b3c4d-5e6f-7a8b-9c0d-ef1234567890-000000',
-    );
+    expect(
+      relayMessageIdFromReply('250 Ok 0100018c2f5e6a7b-1a2b3c4d-5e6f-7a8b-9c0d-ef1234567890-000000'),
+    ).toBe('0100018c2f5e6a7b-1a2b3c4d-5e6f-7a8b-9c0d-ef1234567890-000000');
     expect(relayMessageIdFromReply('250 2.0.0 Ok: queued as 4XyZ1b2C3d')).toBe('4XyZ1b2C3d');
     expect(relayMessageIdFromReply('250 Ok: queued as <q7Hk2LmNpQ.0>')).toBe('q7Hk2LmNpQ.0');
     expect(relayMessageIdFromReply('250 OK: message queued')).toBeNull();
