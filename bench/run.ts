@@ -81,6 +81,13 @@ const benchmarks: Benchmark[] = [
     production: true,
     what: 'GET /subscribe and /archive while 30 ingest uploads send one byte a second, and a 62 MB push (built CLI; needs PostgreSQL)',
   },
+  {
+    name: 'readers',
+    file: 'bench/reader-search.ts',
+    nodeFlags: [],
+    production: true,
+    what: "the editor's reader search, filters, counts and keyset pages over 1,000,000 subscribers (needs PostgreSQL)",
+  },
 ];
 
 const argv = process.argv.slice(2);

@@ -615,6 +615,15 @@ export function missingPublicUrl(config: Pick<Config, 'env' | 'publicUrl' | 'pub
   return `PUBLIC_URL: required in production (links in mail would point at ${config.publicUrl}); set the address readers open, e.g. https://recap.example.com`;
 }
 
+/**
+ * The one line that refuses to serve the editor in production without EDITOR_TOKEN (a token made at each
+ * start lives in a log, and a proxy makes every visitor look local); null when it may. Pure.
+ */
+export function missingEditorToken(config: Pick<Config, 'env' | 'http'>): string | null {
+  if (config.env !== 'production' || config.http.editorToken !== undefined) return null;
+  return 'EDITOR_TOKEN: required in production, where the editor is served to whoever reaches this server; set 24+ random characters, e.g. from `openssl rand -base64 24`';
+}
+
 /** A comma-separated setting's entries, trimmed; ConfigError naming the variable and the first bad entry. */
 function commaList(
   name: string,

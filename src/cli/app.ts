@@ -33,15 +33,19 @@ export interface OpenAppOptions {
    * one line, before opening anything, while PUBLIC_URL is unset.
    */
   mailsLinks?: boolean;
+  /** The command serves the editor (serve, demo --serve): in production it stops with one line without EDITOR_TOKEN. */
+  servesEditor?: boolean;
   /** A long-running command: if it opens the embedded database, it serves it to other `recap` commands. */
   shareEmbedded?: boolean;
 }
 
 /** Loads the configuration, opens the database (embedded when DATABASE_URL is unset) and migrates it. */
 export async function openApp(options: OpenAppOptions = {}): Promise<App> {
-  const { loadConfig, missingPublicUrl } = await import('../config.ts');
+  const { loadConfig, missingEditorToken, missingPublicUrl } = await import('../config.ts');
   const resolved = options.config ?? loadConfig();
-  const refusal = options.mailsLinks ? missingPublicUrl(resolved) : null;
+  const refusal =
+    (options.mailsLinks ? missingPublicUrl(resolved) : null) ??
+    (options.servesEditor ? missingEditorToken(resolved) : null);
   if (refusal) throw new ConfigError(refusal);
   const { connectDatabase } = await import('../db/connect.ts');
   const handle = await connectDatabase({

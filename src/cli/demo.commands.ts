@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openApp } from './app.ts';
-import { linksLine } from './server-address.ts';
+import { editorLink, linksLine } from './server-address.ts';
 import { describeWeek, resolveWeek, WEEK_OPTION_HELP } from './week-option.ts';
 
 interface DemoOptions {
@@ -17,7 +17,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--week <YYYY-Www>', WEEK_OPTION_HELP)
     .option('--serve', 'then serve the editor preview until Ctrl-C')
     .action(async (options: DemoOptions) => {
-      const app = await openApp({ mailsLinks: true, shareEmbedded: Boolean(options.serve) });
+      const app = await openApp({
+        mailsLinks: true,
+        servesEditor: Boolean(options.serve),
+        shareEmbedded: Boolean(options.serve),
+      });
       let closing = false;
       try {
         const now = new Date();
@@ -32,9 +36,9 @@ export function registerDemoCommand(program: Command): void {
         // The preview's log says only what went wrong (warnings and errors) below the demo's summary.
         const level = app.config.log.level === 'debug' ? 'debug' : 'warn';
         const server = await startServer(app, { logger: createServiceLogger({ ...app.config.log, level }) });
-        // 127.0.0.1 is where the server listens; localhost is what people type.
-        const url = server.url.replace('://127.0.0.1', '://localhost');
-        process.stdout.write(`  preview     ${url}  (Ctrl-C to stop)\n`);
+        // The link carries the editor's token for this start (none is printed for EDITOR_TOKEN).
+        const tokenHint = server.editor.generated ? '' : ' (open it once with ?token=EDITOR_TOKEN)';
+        process.stdout.write(`  preview     ${editorLink(server.editor)}${tokenHint}  (Ctrl-C to stop)\n`);
         process.stdout.write(`  links       ${linksLine(app.config, server.publicUrl)}\n`);
         await new Promise<void>((resolve) => {
           const stop = () => {

@@ -7,7 +7,7 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check what receivers check (SPF, DKIM, DMARC), PUBLIC_URL and one-click unsubscribe, RECAP_SECRET, the database and SMTP; exit 1 on a failure',
+      'check what receivers check (SPF, DKIM, DMARC), the bounce route, PUBLIC_URL, one-click unsubscribe and the client address behind the proxy, RECAP_SECRET, the database and SMTP; prints the fix under each failure; exit 1 on a failure',
     )
     .option('--dns <server>', 'ask this DNS server (ip or ip:port) instead of the system resolver')
     .option(
@@ -27,13 +27,18 @@ export function registerDoctorCommand(program: Command): void {
         ...(options.ip ? { sendingIps: options.ip } : {}),
       });
       for (const check of checks) {
-        process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}\n`);
+        const mark = !check.ok ? '✗' : check.warning ? '!' : '✓';
+        process.stdout.write(`${mark} ${check.name}: ${check.detail}\n`);
+        // The fix under its check, indented: the record or setting, as `recap init` printed it.
+        if (check.fix) process.stdout.write(`${check.fix.replace(/^/gm, '    ')}\n`);
       }
       const failed = checks.filter((check) => !check.ok).length;
+      const warnings = checks.filter((check) => check.ok && check.warning).length;
+      const warned = warnings === 0 ? '' : ` (${warnings} warning${warnings === 1 ? '' : 's'})`;
       process.stdout.write(
         failed === 0
-          ? `all ${checks.length} checks passed\n`
-          : `${failed} of ${checks.length} checks failed\n`,
+          ? `all ${checks.length} checks passed${warned}\n`
+          : `${failed} of ${checks.length} checks failed${warned}\n`,
       );
       if (failed > 0) process.exitCode = 1;
     });

@@ -8,8 +8,7 @@ import { listSegments } from '../stories/story.repository.ts';
 import { formatCounts, type ImportOutcome, importStories } from '../stories/story-import.ts';
 import { formatPull, pullAll, pullSettingsFrom, pullSource } from '../stories/story-pull.ts';
 import { InputTooLargeError, readStoryRecords } from '../stories/story-stream.ts';
-import { upsertSubscribers } from '../subscribers/subscriber.repository.ts';
-import { readSubscribersCsv } from '../subscribers/subscriber-import.ts';
+import { importSubscriberList } from '../subscribers/subscriber-list-import.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
 import type { App } from './app.ts';
 
@@ -174,33 +173,32 @@ export async function importSubscribersAction(
 ): Promise<void> {
   const segments = await listSegments(app.db);
   const handle = await openInput(file);
-  const { subscribers, problems, total } = await readSubscribersCsv(
+  const skipInvalid = options.skipInvalid === true;
+  // The editor's import runs the same function: the same rules and the same line-numbered problems.
+  const report = await importSubscriberList(
+    app.db,
     handle.createReadStream({ highWaterMark: 64 * 1024 }),
     segments,
+    { source: file, skipInvalid, trackingDefault: app.config.trackingDefault },
   )
     .catch((error: unknown) => {
       throw readFailure(file, error);
     })
     .finally(() => handle.close().catch(() => {}));
-  checkProblems('subscribers', file, problems, total, options.skipInvalid === true);
-  const result = await app.db
-    .transaction()
-    .execute((trx) =>
-      upsertSubscribers(trx, subscribers, file, { trackingDefault: app.config.trackingDefault }),
-    );
-  for (const email of result.refused) {
+  checkProblems('subscribers', file, report.problems, report.total, skipInvalid);
+  if (report.outcome === 'refused') throw new UserError(`${file}: nothing imported`);
+  for (const email of report.refused) {
     writeErr(
       `recap: ${file}: ${email} was erased at the person's request (recap subscriber erase): not imported\n`,
     );
   }
-  const imported = subscribers.length - result.refused.length;
   const counts = [
-    result.created > 0 ? `${result.created} new` : '',
-    result.updated > 0 ? `${result.updated} updated` : '',
-    result.unchanged > 0 ? `${result.unchanged} unchanged` : '',
-    result.refused.length > 0 ? `${result.refused.length} refused` : '',
+    report.created > 0 ? `${report.created} new` : '',
+    report.updated > 0 ? `${report.updated} updated` : '',
+    report.unchanged > 0 ? `${report.unchanged} unchanged` : '',
+    report.refused.length > 0 ? `${report.refused.length} refused` : '',
   ].filter(Boolean);
   writeOut(
-    `imported ${imported} ${imported === 1 ? 'subscriber' : 'subscribers'} from ${file} (${counts.join(', ') || 'nothing'})\n`,
+    `imported ${report.imported} ${report.imported === 1 ? 'subscriber' : 'subscribers'} from ${file} (${counts.join(', ') || 'nothing'})\n`,
   );
 }

@@ -8,6 +8,7 @@ import { registerDemoCommand } from './demo.commands.ts';
 import { registerDoctorCommand } from './doctor.commands.ts';
 import { collectOldGarbageSooner } from './heap-tuning.ts';
 import { registerImportCommands } from './import.commands.ts';
+import { registerInitCommand } from './init.commands.ts';
 import { registerIssueCommands } from './issue.commands.ts';
 import { migrateCommand } from './migrate.commands.ts';
 import { registerScheduleCommands } from './schedule.commands.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerWebCommands(program);
   registerScheduleCommands(program);
   registerDemoCommand(program);
+  registerInitCommand(program);
   registerDoctorCommand(program);
   for (const command of allCommands(program)) quietErrors(command);
   return program;

@@ -30,3 +30,19 @@ export function linksLine(
     ? `${publicUrl} (PUBLIC_URL)`
     : `${publicUrl} (PUBLIC_URL unset: this server's address; set it to the address readers open)`;
 }
+
+/**
+ * The address that opens the editor: with a token made for this start, the link that carries it (as
+ * Jupyter prints one; opening it sets the cookie and leaves a clean address); with EDITOR_TOKEN, the
+ * editor's address alone, as a configured secret never goes to a log. Pure.
+ */
+export function editorLink(editor: { url: string; token: string; generated: boolean }): string {
+  return editor.generated ? `${editor.url}/?token=${encodeURIComponent(editor.token)}` : `${editor.url}/`;
+}
+
+/** The start line's words on the editor: its link, and where its token comes from. Pure. */
+export function editorLine(editor: { url: string; token: string; generated: boolean }): string {
+  return editor.generated
+    ? `${editorLink(editor)} (a token made for this start: set EDITOR_TOKEN to keep one)`
+    : `${editorLink(editor)} (open it once with ?token=EDITOR_TOKEN)`;
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { isWildcardHost } from '../http-address.ts';
 import { type App, openApp } from './app.ts';
-import { linksLine, parseListenFlags } from './server-address.ts';
+import { editorLine, editorLink, linksLine, parseListenFlags } from './server-address.ts';
 import { createServiceLogger, type Logger } from './service-logger.ts';
 
 /** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
@@ -16,7 +16,7 @@ export function registerWebCommands(program: Command): void {
       // address served and the links mailed (PUBLIC_URL unset) name the same port.
       const { loadConfig } = await import('../config.ts');
       const config = loadConfig(process.env, { listen: parseListenFlags(options) });
-      const app = await openApp({ config, mailsLinks: true, shareEmbedded: true });
+      const app = await openApp({ config, mailsLinks: true, servesEditor: true, shareEmbedded: true });
       // One JSON line per event (a human line on a terminal): the server's, the listener's, the pulls'.
       const logger = createServiceLogger(app.config.log);
       const { startServer } = await import('../web/server.ts');
@@ -41,6 +41,7 @@ export function registerWebCommands(program: Command): void {
         { url: server.url, boundTo: server.boundTo, publicUrl: server.publicUrl },
         `serving on ${server.url}${wildcard ? ` (bound to ${server.boundTo}: every interface)` : ''}`,
       );
+      logger.info({ editorUrl: editorLink(server.editor) }, `editor at ${editorLine(server.editor)}`);
       logger.info(`links in mail start at ${linksLine(app.config, server.publicUrl)}`);
       if (bounces)
         logger.info(

@@ -73,10 +73,7 @@ export { DatabaseHeldError } from './embedded-folder.ts';
 async function connectEmbedded(dataDir: string, share: boolean, command: string): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const location = dataDir === 'memory://' ? dataDir : path.join(dataDir, 'pglite');
-  // PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
-  // 32 MB keeps a command on the embedded database near 260 MB of RSS instead of 370 MB; the files
-  // stay in the operating system's page cache, so a small list or the demo reads no slower.
-  const options = { postgresqlconf: 'shared_buffers=32MB' };
+  const options = await embeddedOptions();
   if (location === 'memory://') return wrapPglite(await PGlite.create(location, options));
   const { openEmbeddedFolder } = await import('./embedded-folder.ts');
   const folder = await openEmbeddedFolder({
@@ -98,6 +95,18 @@ async function connectEmbedded(dataDir: string, share: boolean, command: string)
       await folder.close();
     },
   };
+}
+
+/**
+ * How every embedded database is opened (the folder, memory, the tests' template): the extensions the
+ * migrations create (pg_trgm for the readers' search) must be loaded by the instance itself.
+ */
+export async function embeddedOptions() {
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  // PostgreSQL's default 128 MB of shared buffers is allocated in the WebAssembly memory up front:
+  // 32 MB keeps a command on the embedded database near 260 MB of RSS instead of 370 MB; the files
+  // stay in the operating system's page cache, so a small list or the demo reads no slower.
+  return { postgresqlconf: 'shared_buffers=32MB', extensions: { pg_trgm } };
 }
 
 /** A pool of one connection straight into PGlite, for a process that serves no other. */

@@ -197,7 +197,7 @@ export interface DeliveriesTable {
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** Whether the message carried the open pixel and tracked links, fixed at the audience freeze. */
   tracked: Generated<boolean>;
-  /** The relay's own id of the message, from its SMTP 250 reply (20261207060000); null when it gave none. */
+  /** The relay's own id of the message, from its SMTP 250 reply (20261207070000); null when it gave none. */
   relay_message_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Local-time delivery: not claimed before this instant; null means at once (20261130030000). */
   not_before: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -359,7 +359,7 @@ export interface IngestRunsTable {
   detail: string | null;
 }
 
-/** Provider webhook events already acted on (20261207060000): one row per provider and event id. */
+/** Provider webhook events already acted on (20261207070000): one row per provider and event id. */
 export interface WebhookEventsTable {
   provider: string;
   event_id: string;
@@ -397,6 +397,25 @@ export interface Database {
   alerts: AlertsTable;
   erased_addresses: ErasedAddressesTable;
   send_domain_slots: SendDomainSlotsTable;
+  reader_imports: ReaderImportsTable;
+}
+
+export type ReaderImportStatus = 'reading' | 'writing' | 'done' | 'refused' | 'failed';
+
+/** A CSV import started from the editor (added by 20261207060000): its progress and, once over, its report. */
+export interface ReaderImportsTable {
+  id: Generated<string>;
+  file_name: string;
+  status: ColumnType<ReaderImportStatus, ReaderImportStatus | undefined, ReaderImportStatus>;
+  skip_invalid: ColumnType<boolean, boolean | undefined, boolean>;
+  /** bigint: read as a string. */
+  bytes_total: ColumnType<string, number, number>;
+  bytes_read: ColumnType<string, number | undefined, number>;
+  rows_read: ColumnType<number, number | undefined, number>;
+  report: Json<unknown | null>;
+  started_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** One operator alert per cause (primary key kind + cause): the row that wins the insert sends it. */

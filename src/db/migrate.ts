@@ -15,7 +15,8 @@ import * as eventRollups from './migrations/20261130070000_event_rollups.ts';
 import * as optOutRollups from './migrations/20261130080000_opt_out_rollups.ts';
 import * as trackingEventIds from './migrations/20261207020000_tracking_event_ids.ts';
 import * as indexedLinkPositions from './migrations/20261207043000_indexed_link_positions.ts';
-import * as relayWebhooks from './migrations/20261207060000_relay_webhooks.ts';
+import * as readerSearch from './migrations/20261207060000_reader_search.ts';
+import * as relayWebhooks from './migrations/20261207070000_relay_webhooks.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -38,7 +39,8 @@ const migrations: Record<string, Migration> = {
   '20261130080000_opt_out_rollups': optOutRollups,
   '20261207020000_tracking_event_ids': trackingEventIds,
   '20261207043000_indexed_link_positions': indexedLinkPositions,
-  '20261207060000_relay_webhooks': relayWebhooks,
+  '20261207060000_reader_search': readerSearch,
+  '20261207070000_relay_webhooks': relayWebhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

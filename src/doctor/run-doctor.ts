@@ -8,7 +8,22 @@ import type { Config } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
 import { redactUrl } from '../errors.ts';
 import { describeWeakSecret } from '../secret-strength.ts';
-import { signProbeToken } from '../tracking/probe-token.ts';
+import {
+  bounceMxRecord,
+  bounceRouteText,
+  dkimRecord,
+  dmarcRecord,
+  domainOf,
+  formatRecord,
+  knownRelayOf,
+  type MailDomainSettings,
+  proposedBounceDomain,
+  smtpHostOf,
+  spfRecord,
+} from '../setup/dns-records.ts';
+import { dkimPublicKeyOf } from '../setup/write-setup.ts';
+import { PROBE_HEADERS, signProbeToken } from '../tracking/probe-token.ts';
+import { judgeClientAddress, SPOOFED_CLIENT } from './client-address.ts';
 import { createDnsResolver } from './dns-resolver.ts';
 
 /** One line of the report: what was checked, whether a receiver (or the operator) would be satisfied, and why. */
@@ -16,12 +31,25 @@ export interface DoctorCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** What fixes a failed check (or a warning): the DNS record or setting, as `recap init` printed it. */
+  fix?: string;
+  /** Passes, but something is missing that the operator should know about (doctor still exits 0). */
+  warning?: boolean;
 }
 
 /** What the checks read: the database, SMTP and DKIM settings, the sender, PUBLIC_URL and the secrets. */
 export type DoctorSettings = Pick<
   Config,
-  'databaseUrl' | 'dataDir' | 'smtp' | 'dkim' | 'sender' | 'publicUrl' | 'publicUrlSet' | 'secrets'
+  | 'databaseUrl'
+  | 'dataDir'
+  | 'smtp'
+  | 'dkim'
+  | 'sender'
+  | 'publicUrl'
+  | 'publicUrlSet'
+  | 'secrets'
+  | 'trustProxy'
+  | 'bounceSmtpPort'
 >;
 
 export interface DoctorOptions {
@@ -45,7 +73,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   const { config } = options;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const checks: DoctorCheck[] = [];
-  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  const add = (name: string, ok: boolean, detail: string, fix?: string) =>
+    checks.push({ name, ok, detail, ...(ok || !fix ? {} : { fix }) });
 
   let resolver: DNSResolver | undefined;
   try {
@@ -53,14 +82,28 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   } catch (error) {
     add('DNS server', false, `--dns: ${messageOf(error)}`);
   }
-  if (resolver) checks.push(...(await mailAuthentication(config, resolver, options.sendingIps)));
+  if (resolver) {
+    checks.push(...(await mailAuthentication(config, resolver, options.sendingIps)));
+    checks.push(await bounceRouteCheck(config, resolver));
+  }
   checks.push(...(await publicUrlChecks(config, timeoutMs)));
 
   const weak = describeWeakSecret(config.secrets.current);
-  add('RECAP_SECRET strength', weak === null, weak === null ? 'strong enough' : `RECAP_SECRET ${weak}`);
+  add(
+    'RECAP_SECRET strength',
+    weak === null,
+    weak === null ? 'strong enough' : `RECAP_SECRET ${weak}`,
+    'RECAP_SECRET=<new value from `openssl rand -base64 32`> in .env; move the old one to RECAP_PREVIOUS_SECRETS so links already mailed keep working',
+  );
 
-  add(...(await databaseCheck(config)));
-  add(...(await smtpCheck(config, timeoutMs)));
+  add(
+    ...(await databaseCheck(config)),
+    'DATABASE_URL=postgres://user:password@host:5432/recap in .env: a PostgreSQL server that answers from this machine',
+  );
+  add(
+    ...(await smtpCheck(config, timeoutMs)),
+    "SMTP_URL=smtp://user:password@host:587 in .env: the relay's host, port and credentials",
+  );
   return checks;
 }
 
@@ -84,11 +127,14 @@ async function mailAuthentication(
     ips = isIP(host) ? [host] : await addressesOf(resolver, host);
   }
   const spfPassed: string[] = [];
+  const domains = mailDomainSettingsOf(config, givenIps);
+  const spfFix = `publish:\n${formatRecord(spfRecord(domains))}`;
   if (ips.length === 0) {
     checks.push({
       name: `SPF for ${envelopeDomain}`,
       ok: false,
       detail: `no sending address to check: give --ip <address of the host that hands mail to receivers>${config.smtp.url ? ` (${ipsFrom} did not resolve)` : ''}`,
+      fix: `recap doctor --ip <address>; the record to publish:\n${formatRecord(spfRecord(domains))}`,
     });
   }
   for (const ip of ips) {
@@ -101,6 +147,7 @@ async function mailAuthentication(
       name: `SPF for ${envelopeDomain} authorises ${ip}`,
       ok,
       detail: `${result.status.result}${result.rr ? ` (${result.rr})` : result.status.comment ? `: ${result.status.comment}` : ''}${ok ? '' : `; address from ${ipsFrom}`}`,
+      ...(ok ? {} : { fix: spfFix }),
     });
   }
 
@@ -110,6 +157,7 @@ async function mailAuthentication(
       name: 'DKIM',
       ok: false,
       detail: 'not configured: set DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE',
+      fix: dkimSetupFix(fromDomain),
     });
   } else {
     const { domain, selector, privateKeyFile } = config.dkim;
@@ -133,9 +181,10 @@ async function mailAuthentication(
         detail: ok
           ? 'a message signed with the key verifies against DNS'
           : `${result?.status.result ?? 'none'}${result?.status.comment ? `: ${result.status.comment}` : ''}`,
+        ...(ok ? {} : { fix: dkimRecordFix(config.dkim) }),
       });
     } catch (error) {
-      checks.push({ name, ok: false, detail: messageOf(error) });
+      checks.push({ name, ok: false, detail: messageOf(error), fix: dkimRecordFix(config.dkim) });
     }
   }
 
@@ -143,7 +192,12 @@ async function mailAuthentication(
   try {
     const result = await dmarc({ headerFrom: fromDomain, spfDomains: spfPassed, dkimDomains, resolver });
     if (!result || result.status.result === 'none') {
-      checks.push({ name, ok: false, detail: `no DMARC record at _dmarc.${fromDomain}` });
+      checks.push({
+        name,
+        ok: false,
+        detail: `no DMARC record at _dmarc.${fromDomain}`,
+        fix: `publish:\n${formatRecord(dmarcRecord(domains))}`,
+      });
     } else if (!result.alignment) {
       checks.push({
         name,
@@ -162,6 +216,11 @@ async function mailAuthentication(
         detail: ok
           ? `p=${result.p}; aligned by ${aligned.join(' and ')}`
           : `${result.status.result}: neither a passing DKIM signature nor a passing SPF domain aligns with ${fromDomain} (DKIM d=${config.dkim?.domain ?? 'none'}, envelope ${envelopeDomain}); p=${result.p}`,
+        ...(ok
+          ? {}
+          : {
+              fix: `sign for the From domain (DKIM_DOMAIN=${fromDomain}, and publish its DKIM record), or send with an envelope in it (BOUNCE_DOMAIN=${fromDomain} or a subdomain such as ${proposedBounceDomain(config.sender.email)}, with its SPF record)`,
+            }),
       });
     }
   } catch (error) {
@@ -170,21 +229,31 @@ async function mailAuthentication(
   return checks;
 }
 
+// Long: the four checks of the public address share its base URL and the probe's answer, in the order they depend on each other.
 async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const base = config.publicUrl;
+  const startServing = `start recap serve and the proxy in front of it; ${new URL(base).hostname} needs an A/AAAA record pointing at the proxy`;
   checks.push({
     name: 'PUBLIC_URL set',
     ok: config.publicUrlSet,
     detail: config.publicUrlSet
       ? base
       : `unset: links in mail point at ${base} on this machine; set the address readers open (required with NODE_ENV=production)`,
+    ...(config.publicUrlSet
+      ? {}
+      : { fix: 'PUBLIC_URL=https://recap.example.org in .env (the address readers open)' }),
   });
   const https = base.startsWith('https://');
   checks.push({
     name: 'PUBLIC_URL uses https',
     ok: https,
     detail: https ? base : `${base}: receivers and subscribers expect https links`,
+    ...(https
+      ? {}
+      : {
+          fix: 'serve it through a proxy that terminates TLS (nginx or Caddy, see docs/deploy.md), then PUBLIC_URL=https://… in .env',
+        }),
   });
   try {
     const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -193,37 +262,134 @@ async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promi
       name: 'PUBLIC_URL reachable',
       ok: response.ok,
       detail: `GET ${base}/healthz answered ${response.status}`,
+      ...(response.ok ? {} : { fix: startServing }),
     });
   } catch (error) {
     checks.push({
       name: 'PUBLIC_URL reachable',
       ok: false,
       detail: `GET ${base}/healthz: ${messageOf(error)}`,
+      fix: startServing,
     });
   }
+  checks.push(...(await probeChecks(config, timeoutMs)));
+  return checks;
+}
+
+/** One-click unsubscribe answers the signed probe, and the client address the server derived for it. */
+async function probeChecks(config: DoctorSettings, timeoutMs: number): Promise<DoctorCheck[]> {
+  const base = config.publicUrl;
   const probe = `${base}/u/${signProbeToken(config.secrets)}`;
+  const name = 'One-click unsubscribe answers POST';
+  let response: Response;
   try {
-    const response = await fetch(probe, {
+    response = await fetch(probe, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        // As any client could write it: a server that believes it trusts too many proxies.
+        'x-forwarded-for': SPOOFED_CLIENT,
+      },
       body: 'List-Unsubscribe=One-Click',
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
     await response.body?.cancel().catch(() => {});
-    checks.push({
-      name: 'One-click unsubscribe answers POST',
-      ok: response.status === 200,
-      detail: `POST ${base}/u/<probe> answered ${response.status}${response.status === 404 ? ' (is RECAP_SECRET the one the server uses?)' : ''}`,
-    });
   } catch (error) {
-    checks.push({
-      name: 'One-click unsubscribe answers POST',
-      ok: false,
-      detail: `POST ${base}/u/<probe>: ${messageOf(error)}`,
-    });
+    return [{ name, ok: false, detail: `POST ${base}/u/<probe>: ${messageOf(error)}` }];
   }
+  const ok = response.status === 200;
+  const checks: DoctorCheck[] = [
+    {
+      name,
+      ok,
+      detail: `POST ${base}/u/<probe> answered ${response.status}${response.status === 404 ? ' (is RECAP_SECRET the one the server uses?)' : ''}`,
+      ...(response.status === 404
+        ? { fix: 'run recap doctor with the .env recap serve uses (the same RECAP_SECRET)' }
+        : {}),
+    },
+  ];
+  const derived = response.headers.get(PROBE_HEADERS.client);
+  if (!ok) return checks;
+  const clientName = 'Client address behind the proxy';
+  if (derived === null) {
+    checks.push({
+      name: clientName,
+      ok: true,
+      warning: true,
+      detail: 'the server did not say which address it saw (a version before recap doctor asked)',
+    });
+    return checks;
+  }
+  const verdict = judgeClientAddress({
+    derived,
+    peer: response.headers.get(PROBE_HEADERS.peer) ?? '',
+    forwardedFor: response.headers.get(PROBE_HEADERS.forwarded) ?? '',
+    publicHost: new URL(base).hostname,
+    trustProxySetting: trustProxyText(config.trustProxy),
+  });
+  checks.push({ name: clientName, ...verdict });
   return checks;
+}
+
+function trustProxyText(value: DoctorSettings['trustProxy']): string | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/**
+ * Where bounces go. Through a known email service: a warning, since its bounces come back by webhook
+ * only and none can be configured yet. Through an own MTA: the bounce domain needs an MX and
+ * BOUNCE_SMTP_PORT the listener the MTA forwards to.
+ */
+async function bounceRouteCheck(config: DoctorSettings, resolver: DNSResolver): Promise<DoctorCheck> {
+  const domains = mailDomainSettingsOf(config);
+  const name = 'Bounce route';
+  if (domains.relay === 'esp') {
+    const provider = knownRelayOf(domains.smtpHost)?.name ?? 'the relay';
+    return {
+      name,
+      ok: true,
+      warning: true,
+      detail: `${provider} reports bounces and complaints by webhook, and no webhook is configured: bounced addresses stay on the list here`,
+      fix: bounceRouteText(domains),
+    };
+  }
+  const fix = `publish:\n${formatRecord(bounceMxRecord(domains))}\n${bounceRouteText(domains)}`;
+  let exchanges: string[] = [];
+  try {
+    const found = (await resolver(domains.bounceDomain, 'MX')) as unknown as Array<{ exchange: string }>;
+    exchanges = found.map((record) => record.exchange);
+  } catch {
+    // No MX (NXDOMAIN or NODATA): reported below.
+  }
+  if (domains.bounceDomain === domainOf(config.sender.email))
+    return {
+      name,
+      ok: true,
+      warning: true,
+      detail: `the return path is on the From domain itself${exchanges.length > 0 ? ` (MX ${exchanges.join(', ')})` : ''}: bounces reach whatever receives ${domains.bounceDomain}'s mail, not the recap`,
+      fix: `BOUNCE_DOMAIN=${proposedBounceDomain(config.sender.email)} in .env, and publish:\n${formatRecord(bounceMxRecord({ ...domains, bounceDomain: proposedBounceDomain(config.sender.email) }))}\n${bounceRouteText({ ...domains, bounceDomain: proposedBounceDomain(config.sender.email) })}`,
+    };
+  if (exchanges.length === 0)
+    return {
+      name,
+      ok: false,
+      detail: `no MX for ${domains.bounceDomain}: bounces+…@ mail has nowhere to go`,
+      fix,
+    };
+  if (config.bounceSmtpPort === undefined)
+    return {
+      name,
+      ok: false,
+      detail: `MX ${exchanges.join(', ')}, but BOUNCE_SMTP_PORT is unset: the listener your MTA forwards to does not run`,
+      fix: `BOUNCE_SMTP_PORT=2525 in .env, restart recap serve\n${bounceRouteText(domains)}`,
+    };
+  return {
+    name,
+    ok: true,
+    detail: `MX ${exchanges.join(', ')} for ${domains.bounceDomain}; the listener at ${config.bounceSmtpPort} takes what it forwards`,
+  };
 }
 
 async function databaseCheck(config: DoctorSettings): Promise<[string, boolean, string]> {
@@ -272,6 +438,40 @@ async function smtpCheck(config: DoctorSettings, timeoutMs: number): Promise<[st
   }
 }
 
+/** The settings the DNS records are built from, as this configuration has them. */
+function mailDomainSettingsOf(config: DoctorSettings, sendingIps?: string[]): MailDomainSettings {
+  const smtpHost = smtpHostOf(config.smtp.url);
+  return {
+    fromEmail: config.sender.email,
+    bounceDomain: config.sender.bounceDomain,
+    relay: knownRelayOf(smtpHost) ? 'esp' : 'own',
+    smtpHost: sendingIps?.[0] ?? smtpHost,
+    bounceSmtpPort: config.bounceSmtpPort,
+  };
+}
+
+function dkimSetupFix(fromDomain: string): string {
+  return [
+    'run `recap init` (it makes the key and prints its record), or make a key and set:',
+    '  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out /etc/recap/dkim/recap.pem && chmod 600 /etc/recap/dkim/recap.pem',
+    `  DKIM_DOMAIN=${fromDomain}`,
+    '  DKIM_SELECTOR=recap',
+    '  DKIM_PRIVATE_KEY_FILE=/etc/recap/dkim/recap.pem',
+    'then run recap doctor again: it prints the DNS record of that key',
+  ].join('\n');
+}
+
+/** The DKIM record of the configured private key, as init printed it; the reason when the key cannot be read. */
+function dkimRecordFix(dkim: DoctorSettings['dkim']): string | undefined {
+  if (!dkim) return undefined;
+  try {
+    const publicKeyBase64 = dkimPublicKeyOf(dkim.privateKeyFile);
+    return `publish:\n${formatRecord(dkimRecord({ domain: dkim.domain, selector: dkim.selector, publicKeyBase64 }))}`;
+  } catch (error) {
+    return `DKIM_PRIVATE_KEY_FILE=${dkim.privateKeyFile} must be a readable PEM private key (${messageOf(error)})`;
+  }
+}
+
 /** A message like the recap's headers, signed here only to check the DNS key; it is never sent. */
 function probeMessage(config: DoctorSettings): string {
   const domain = domainOf(config.sender.email);
@@ -299,10 +499,6 @@ async function addressesOf(resolver: DNSResolver, host: string): Promise<string[
     }
   }
   return found;
-}
-
-function domainOf(address: string): string {
-  return address.split('@')[1]?.toLowerCase() ?? 'localhost';
 }
 
 function messageOf(error: unknown): string {

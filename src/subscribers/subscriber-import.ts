@@ -212,6 +212,7 @@ export function parseSubscribersCsv(text: string, segments: readonly Segment[]):
 export async function readSubscribersCsv(
   input: Readable,
   segments: readonly Segment[],
+  options: { onRecord?: (total: number) => void } = {},
 ): Promise<ParsedSubscribers> {
   const rows = new SubscriberRows(segments);
   const parser = input.pipe(parseStream(csvOptions(rows)));
@@ -222,6 +223,7 @@ export async function readSubscribersCsv(
       info: CsvInfo;
     }>) {
       if (!rows.add(record, info)) break;
+      options.onRecord?.(rows.total);
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code?.startsWith('CSV_'))

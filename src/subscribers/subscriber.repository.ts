@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, SubscriberStatus, Tx } from '../db/database.ts';
-import { erasedAmong } from './erasure.ts';
+import { appendConsent, type ConsentContext } from './consent-log.ts';
+import { erasedAmong, isErased } from './erasure.ts';
 import type { SubscriberInput } from './subscriber-import.ts';
 
 const CHUNK = 1000;
@@ -173,4 +174,69 @@ export async function followedSegmentNames(db: Db | Tx, subscriberId: string): P
     .orderBy('segments.id')
     .execute();
   return rows.map((row) => row.name);
+}
+
+/** One reader an operator adds by hand, already confirmed: the basis is why they may be mailed. */
+export interface AddedReader {
+  email: string;
+  name: string | null;
+  timeZone: string | null;
+  segmentIds: readonly number[];
+  tracking: boolean;
+  /** The operator's stated basis ("asked at the stand, 2026-12-01"), written to the consent log. */
+  basis: string;
+}
+
+export type AddReaderResult =
+  | { outcome: 'added'; id: string }
+  | { outcome: 'exists'; id: string }
+  | { outcome: 'erased' };
+
+/**
+ * Adds one reader as active and confirmed, following the given segments, with a consent record
+ * ('added', the basis and the operator's context). A known address is left alone ('exists'); an
+ * address erased on request is refused ('erased'). One transaction.
+ */
+export async function addReader(
+  db: Db,
+  reader: AddedReader,
+  context: ConsentContext,
+): Promise<AddReaderResult> {
+  return db.transaction().execute(async (trx) => {
+    if (await isErased(trx, reader.email)) return { outcome: 'erased' };
+    const inserted = await trx
+      .insertInto('subscribers')
+      .values({
+        email: reader.email,
+        name: reader.name,
+        time_zone: reader.timeZone,
+        status: 'active',
+        confirmed_at: sql<Date>`now()`,
+        // Parsed by the strict address parser on the way in.
+        address_invalid: false,
+        tracking_enabled: reader.tracking,
+      })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) {
+      const known = await trx
+        .selectFrom('subscribers')
+        .select('id')
+        .where('email', '=', reader.email)
+        .executeTakeFirstOrThrow();
+      return { outcome: 'exists', id: known.id };
+    }
+    if (reader.segmentIds.length > 0)
+      await trx
+        .insertInto('subscriptions')
+        .values(reader.segmentIds.map((segment_id) => ({ subscriber_id: inserted.id, segment_id })))
+        .execute();
+    await appendConsent(trx, inserted.id, 'added', context, {
+      basis: reader.basis,
+      segmentIds: reader.segmentIds,
+      tracking: reader.tracking,
+    });
+    return { outcome: 'added', id: inserted.id };
+  });
 }

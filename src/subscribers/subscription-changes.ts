@@ -96,6 +96,11 @@ export interface PreferenceChange {
   segmentIds: readonly number[];
   /** Skip the recap for this many weeks from `now`; 0 resumes at once; undefined keeps the stored pause. */
   pauseWeeks: number | undefined;
+  /**
+   * Whether choosing segments brings an unsubscribed reader back (the reader's own choice, default).
+   * False for the editor: only the reader may resubscribe themselves.
+   */
+  mayResubscribe?: boolean;
 }
 
 /**
@@ -128,6 +133,7 @@ export async function updatePreferences(
     const pausedUntil =
       change.pauseWeeks === undefined ? current.paused_until : pauseEnd(change.pauseWeeks, now);
     const comesBack =
+      change.mayResubscribe !== false &&
       (current.status === 'unsubscribed' || current.status === 'sunset') &&
       current.confirmed_at !== null &&
       known.length > 0;

@@ -129,3 +129,37 @@ export async function recordComplaint(
     return { changed: Boolean(updated) };
   });
 }
+
+/**
+ * Lifts a suppression (bounced or complained) on the editor's word: the address is mailed again
+ * (active when it was ever confirmed, else pending), its soft-bounce count starts over, and the reason
+ * given goes to the consent log with the status it had. Refuses (changed: false) any other status.
+ */
+export async function unsuppressSubscriber(
+  db: Db,
+  subscriberId: string,
+  reason: string,
+  context: ConsentContext,
+): Promise<{ changed: boolean; previous?: string }> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('subscribers')
+      .select(['status'])
+      .where('id', '=', subscriberId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row || (row.status !== 'bounced' && row.status !== 'complained')) return { changed: false };
+    await trx
+      .updateTable('subscribers')
+      .set({
+        status: sql`CASE WHEN confirmed_at IS NULL THEN 'pending' ELSE 'active' END`,
+        soft_bounce_count: 0,
+        last_soft_bounce_issue_id: null,
+        unsubscribed_at: null,
+      })
+      .where('id', '=', subscriberId)
+      .execute();
+    await appendConsent(trx, subscriberId, 'unsuppressed', context, { reason, previousStatus: row.status });
+    return { changed: true, previous: row.status };
+  });
+}

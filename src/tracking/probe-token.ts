@@ -11,3 +11,13 @@ export const PROBE_SUBSCRIBER_ID = '0';
 export function signProbeToken(secrets: TokenSecrets): string {
   return signToken(secrets, { kind: 'unsubscribe', subscriberId: PROBE_SUBSCRIBER_ID });
 }
+
+/**
+ * Headers of the answer to a probe: the client address the server derived (TRUST_PROXY applied), the
+ * address of the peer that connected, and the X-Forwarded-For chain it received.
+ */
+export const PROBE_HEADERS = {
+  client: 'x-recap-probe-client',
+  peer: 'x-recap-probe-peer',
+  forwarded: 'x-recap-probe-forwarded-for',
+} as const;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
-import { UserError } from '../errors.ts';
+import { missingEditorToken } from '../config.ts';
+import { ConfigError, UserError } from '../errors.ts';
 import { defaultLinkBase, reachableUrl } from '../http-address.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { loadSystemTemplates } from '../render/system-mail.ts';
@@ -18,6 +19,8 @@ import {
 import { createLinkResolver } from '../tracking/link-resolver.ts';
 import type { TextFetcher } from '../webhooks/ses-sns.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
+import { newEditorToken } from './editor/editor-auth.ts';
+import { editorBaseUrl } from './editor/editor-hosts.ts';
 import { registerEditorRoutes } from './editor/editor-routes.ts';
 import { answerClientError, answerFrameworkError, installErrorAnswers } from './error-answers.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
@@ -65,6 +68,11 @@ export interface RunningServer {
   boundTo: string;
   /** The base of the links this server mails (PUBLIC_URL, else its own address with the bound port). */
   publicUrl: string;
+  /**
+   * Where editors open the editor: its address (EDITOR_URL, else this server's), and the token it asks
+   * for: EDITOR_TOKEN, else one made for this start (`generated`), which the start line prints.
+   */
+  editor: { url: string; token: string; generated: boolean };
   /** Stops accepting requests, answers those in flight, then writes (or spools) every queued event. */
   close(): Promise<void>;
 }
@@ -78,6 +86,8 @@ export interface RunningServer {
 export async function startServer(deps: ServerDeps, options: ServerOptions = {}): Promise<RunningServer> {
   // First, before anything that holds a socket or a timer: a server that cannot mail its readers'
   // confirmations must not start and answer "a confirmation link is on its way".
+  const noToken = missingEditorToken(deps.config);
+  if (noToken) throw new ConfigError(noToken);
   const systemMail = options.systemMail ?? (await loadSystemMail(options.templatesDir));
   const server = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -100,7 +110,13 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   });
   // Routes read `served.config` on every request: with PUBLIC_URL unset, links follow the port really
   // bound once it is known (PORT=0 picks one at listen; a test may pass another port than PORT).
-  const served: ServerDeps = { ...deps };
+  // Without EDITOR_TOKEN, a token for this start only: being on this machine (a loopback peer) is never
+  // enough, as a reverse proxy on it makes every visitor one.
+  const editorToken = deps.config.http.editorToken ?? newEditorToken();
+  const served: ServerDeps = {
+    ...deps,
+    config: { ...deps.config, http: { ...deps.config.http, editorToken } },
+  };
   const context: WebContext = {
     deps: served,
     secrets: deps.config.secrets,
@@ -143,13 +159,18 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   // fastify's own answer names the first interface (127.0.0.1 for 0.0.0.0); the socket says what was bound.
   const bound = server.server.address() as AddressInfo;
   if (!deps.config.publicUrlSet) {
-    served.config = { ...deps.config, publicUrl: defaultLinkBase(host, bound.port) };
+    served.config = { ...served.config, publicUrl: defaultLinkBase(host, bound.port) };
   }
   let closing: Promise<void> | undefined;
   return {
     url: reachableUrl(bound.address, bound.port),
     boundTo: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
     publicUrl: served.config.publicUrl,
+    editor: {
+      url: editorBaseUrl(served.config.http, bound.port),
+      token: editorToken,
+      generated: deps.config.http.editorToken === undefined,
+    },
     close() {
       closing ??= (async () => {
         // Requests in flight wait for their event to be stored: drain the writer while the server closes.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { findSubscriber } from '../subscribers/subscriber.repository.ts';
 import { resubscribeSubscriber, unsubscribeSubscriber } from '../subscribers/subscription-changes.ts';
-import { PROBE_SUBSCRIBER_ID } from '../tracking/probe-token.ts';
+import { PROBE_HEADERS, PROBE_SUBSCRIBER_ID } from '../tracking/probe-token.ts';
 import { signToken, verifyToken } from '../tracking/token.ts';
 import { html } from './html.ts';
 import {
@@ -59,13 +59,19 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
 
   server.post<{ Params: { token: string } }>('/u/:token', async (request, reply) => {
     // `recap doctor`'s probe: a valid signature for the reserved id 0, answered without touching any row.
-    if (verifyToken(secrets, request.params.token, 'unsubscribe')?.subscriberId === PROBE_SUBSCRIBER_ID)
+    // It also says which client address the server derived (TRUST_PROXY applied), so doctor can tell
+    // whether readers behind the proxy are seen as themselves; only a holder of RECAP_SECRET can ask.
+    if (verifyToken(secrets, request.params.token, 'unsubscribe')?.subscriberId === PROBE_SUBSCRIBER_ID) {
+      reply.header(PROBE_HEADERS.client, request.ip);
+      reply.header(PROBE_HEADERS.peer, request.socket.remoteAddress ?? '');
+      reply.header(PROBE_HEADERS.forwarded, forwardedFor(request.headers['x-forwarded-for']));
       return sendPage(
         reply,
         200,
         'Unsubscribe works',
         html`<p>This was a check: nobody was unsubscribed.</p>`,
       );
+    }
     const found = await subscriberOf(request.params.token);
     if (!found) return invalidLinkPage(reply);
     const { subscriber, payload } = found;
@@ -142,4 +148,10 @@ export function registerUnsubscribeRoutes(server: FastifyInstance, context: WebC
   function preferencesToken(subscriberId: string): string {
     return signToken(secrets, { kind: 'preferences', subscriberId });
   }
+}
+
+/** The X-Forwarded-For chain as received (one header value, at most 512 characters). */
+function forwardedFor(value: string | string[] | undefined): string {
+  const joined = Array.isArray(value) ? value.join(', ') : (value ?? '');
+  return joined.slice(0, 512);
 }

@@ -22,6 +22,7 @@ export type SystemMailRenderer = SystemTemplates;
 export type WebSettings = EditionSettings &
   Pick<
     Config,
+    | 'env'
     | 'http'
     | 'publicUrlSet'
     | 'trustProxy'

@@ -5,11 +5,14 @@ import { startSend } from '../../src/delivery/start-send.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { seedWeek, testApp, WEEK } from '../editor/editor-seed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { editorFetch } from '../support/editor-fetch.ts';
 
 describe('the editor shows a local-time rollout and why a send paused itself', () => {
   let t: TestDatabase;
   let app: App;
   let server: RunningServer;
+  // As an editor who opened the printed link: the server's token on every request.
+  const fetch = editorFetch(() => server.editor.token);
 
   beforeAll(async () => {
     t = await createTestDatabase();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
 
 /** Records by lower-case name, then type: TXT values are strings (split into 255-byte chunks here). */
-export type Zone = Record<string, { TXT?: string[]; A?: string[] }>;
+export type Zone = Record<string, { TXT?: string[]; A?: string[]; MX?: string[] }>;
 
 export interface DnsServer {
   /** `127.0.0.1:port`, for `--dns`. */
@@ -37,6 +37,9 @@ export async function startDnsServer(zone: Zone): Promise<DnsServer> {
         for (const value of records.TXT ?? []) {
           answers.push({ type: 'TXT', name: question.name, ttl: 60, data: chunks(value) });
         }
+      } else if (question.type === 'MX') {
+        for (const exchange of records.MX ?? [])
+          answers.push({ type: 'MX', name: question.name, ttl: 60, data: { preference: 10, exchange } });
       } else if (question.type === 'A') {
         for (const value of records.A ?? [])
           answers.push({ type: 'A', name: question.name, ttl: 60, data: value });

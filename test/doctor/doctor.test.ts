@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,6 +50,8 @@ beforeAll(async () => {
     'good.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
     'recap._domainkey.good.test': { TXT: [good.record] },
     '_dmarc.good.test': { TXT: ['v=DMARC1; p=quarantine; adkim=s'] },
+    // A bounce subdomain of its own, received by an MTA that forwards to the listener.
+    'bounces.good.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'], MX: ['mx.good.test'] },
     // Publishes DMARC, but its mail is signed and bounced by good.test: not aligned.
     'misaligned.test': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
     '_dmarc.misaligned.test': { TXT: ['v=DMARC1; p=reject'] },
@@ -130,7 +133,8 @@ const byName = (checks: DoctorCheck[], pattern: RegExp) => {
   return found;
 };
 
-describe('recap doctor: what a receiver checks', () => {
+// The first run opens the embedded database (without TEST_DATABASE_URL): slow on a busy machine.
+describe('recap doctor: what a receiver checks', { timeout: 120_000 }, () => {
   it('passes SPF, DKIM and DMARC for a domain whose records match, through the local DNS server', async () => {
     const checks = await doctor(env('good.test'));
     expect(byName(checks, /^SPF for good.test authorises 127.0.0.1$/)).toMatchObject({ ok: true });
@@ -166,6 +170,34 @@ describe('recap doctor: what a receiver checks', () => {
     const dmarc = byName(checks, /^DMARC for misaligned.test/);
     expect(dmarc.ok).toBe(false);
     expect(dmarc.detail).toMatch(/^fail: neither .* aligns with misaligned.test/);
+  });
+
+  it('warns, without failing, that an email service reports bounces by a webhook none is configured for', async () => {
+    const checks = await doctor(env('good.test', { SMTP_URL: 'smtp://apikey:x@smtp.sendgrid.net:587' }), {
+      sendingIps: ['127.0.0.1'],
+    });
+    const route = byName(checks, /^Bounce route$/);
+    expect(route).toMatchObject({ ok: true, warning: true });
+    expect(route.detail).toMatch(
+      /^SendGrid reports bounces and complaints by webhook, and no webhook is configured/,
+    );
+    expect(route.fix).toContain('`recap doctor` warns');
+    expect(byName(checks, /^SPF/).fix ?? '').not.toContain('sendgrid');
+  });
+
+  it('fails the bounce route of an own MTA without an MX, printing the MX and the forwarding', async () => {
+    const checks = await doctor(
+      env('good.test', { BOUNCE_DOMAIN: 'bounces.bad.test', BOUNCE_SMTP_PORT: '2525' }),
+    );
+    const route = byName(checks, /^Bounce route$/);
+    expect(route).toMatchObject({
+      ok: false,
+      detail: 'no MX for bounces.bad.test: bounces+…@ mail has nowhere to go',
+    });
+    expect(route.fix).toContain('bounces.bad.test. 3600 IN MX 10 <host name of your MTA>.');
+    expect(route.fix).toContain(
+      '/^(bounces|unsubscribe)\\+.*@bounces\\.bad\\.test$/   smtp:[127.0.0.1]:2525',
+    );
   });
 
   it('reports an unset PUBLIC_URL as a failed check', async () => {
@@ -263,6 +295,94 @@ describe('the one-click probe', () => {
   });
 });
 
+describe('the client address the server derives behind a proxy', () => {
+  /**
+   * A proxy as nginx with `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for` is: it appends
+   * the address it saw (doctor's, 127.0.0.1) and connects to the server from another address (127.0.0.3).
+   */
+  async function startForwardingProxy(target: string, appendForwarded = true) {
+    const upstream = new URL(target);
+    const proxy = createHttpServer((request, response) => {
+      const seen = request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+      const chain = [request.headers['x-forwarded-for'], seen].filter(Boolean).join(', ');
+      const forwarded = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          localAddress: '127.0.0.3',
+          method: request.method,
+          path: request.url,
+          headers: { ...request.headers, ...(appendForwarded ? { 'x-forwarded-for': chain } : {}) },
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      forwarded.on('error', () => response.destroy());
+      request.pipe(forwarded);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+      close: () => new Promise((resolve) => proxy.close(resolve)),
+    };
+  }
+
+  /** The server with this TRUST_PROXY, behind the proxy; doctor run against the proxy's address. */
+  async function doctorBehindProxy(trustProxy: string | undefined) {
+    const vars = env('good.test', trustProxy ? { TRUST_PROXY: trustProxy } : {});
+    const behind = await startServer(
+      { ...app, config: loadConfig(vars, { dotenvPath: '/nonexistent/.env' }) },
+      { port: 0, host: '127.0.0.1' },
+    );
+    const proxy = await startForwardingProxy(behind.url);
+    try {
+      const checks = await doctor({ ...vars, PUBLIC_URL: proxy.url });
+      expect(byName(checks, /^One-click unsubscribe/).ok).toBe(true);
+      return byName(checks, /^Client address behind the proxy$/);
+    } finally {
+      await proxy.close();
+      await behind.close();
+    }
+  }
+
+  it('says every reader looks like the proxy when TRUST_PROXY is unset, and prints the setting that fixes it', async () => {
+    const check = await doctorBehindProxy(undefined);
+    expect(check.ok).toBe(false);
+    expect(check.detail).toBe(
+      "behind a proxy (X-Forwarded-For: 127.0.0.1), the server uses the proxy's own address: every reader looks like 127.0.0.3",
+    );
+    expect(check.fix).toBe('TRUST_PROXY=1 in .env, then restart recap serve');
+  });
+
+  it('passes when TRUST_PROXY names the one proxy in front', async () => {
+    const check = await doctorBehindProxy('1');
+    expect(check).toMatchObject({
+      ok: true,
+      detail: 'the server sees the address the proxy forwards (127.0.0.1, one proxy)',
+    });
+    expect(await doctorBehindProxy('127.0.0.3')).toMatchObject({ ok: true });
+  });
+
+  it('fails when the server trusts more proxies than there are: the address doctor wrote is believed', async () => {
+    const check = await doctorBehindProxy('2');
+    expect(check.ok).toBe(false);
+    expect(check.detail).toMatch(
+      /^the server took 198\.51\.100\.23, written by doctor in X-Forwarded-For, as the client/,
+    );
+    expect(check.fix).toBe('TRUST_PROXY=1 in .env (the proxies in front: 1), then restart recap serve');
+  });
+
+  it('passes without a proxy, whatever X-Forwarded-For a client sends', async () => {
+    const check = byName(await doctor(env('good.test')), /^Client address behind the proxy$/);
+    expect(check).toMatchObject({
+      ok: true,
+      detail: "no proxy in front: the server sees the connection's address (127.0.0.1)",
+    });
+  });
+});
+
 // Each run starts the CLI (and, without TEST_DATABASE_URL, an embedded database): slow on a busy machine.
 describe('recap doctor as a command', { timeout: 120_000 }, () => {
   it('prints one line per check and exits 1 when any fails', async () => {
@@ -276,20 +396,44 @@ describe('recap doctor as a command', { timeout: 120_000 }, () => {
       '✗ DMARC for bad.test published and aligned with From: no DMARC record at _dmarc.bad.test',
     );
     expect(lines).toContain('✓ RECAP_SECRET strength: strong enough');
-    expect(lines.at(-1)).toMatch(/^\d+ of \d+ checks failed$/);
-    expect(lines.slice(0, -1).every((line) => /^[✓✗] /.test(line))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^\d+ of \d+ checks failed( \(\d+ warnings?\))?$/);
+    // Under each failure, indented, the record or setting that fixes it.
+    expect(lines.slice(0, -1).every((line) => /^([✓✗!] | {4})/.test(line))).toBe(true);
+    const dmarc = lines.indexOf(
+      '✗ DMARC for bad.test published and aligned with From: no DMARC record at _dmarc.bad.test',
+    );
+    expect(lines.slice(dmarc + 1, dmarc + 4)).toEqual([
+      '    publish:',
+      expect.stringMatching(/^ {4}; DMARC: /),
+      '    _dmarc.bad.test. 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc-reports@bad.test; adkim=r; aspf=r"',
+    ]);
+    // The DKIM record of the configured key, as recap init prints it: the public half of good.pem.
+    const dkim = lines.findIndex((line) => line.startsWith('✗ DKIM key recap._domainkey.bad.test'));
+    const printed = lines.slice(dkim + 1, dkim + 6).join('\n');
+    const strings = [...printed.matchAll(/"([^"]*)"/g)].map((match) => match[1]);
+    expect(strings.join('')).toBe(good.record);
+    expect(strings.every((part) => (part?.length ?? 0) <= 255)).toBe(true);
+    // The SPF record that would authorise the address given with --ip.
+    expect(result.stdout).toContain('bad.test. 3600 IN TXT "v=spf1 ip4:203.0.113.5 ~all"');
   });
 
   it('exits 0 when every check passes: https PUBLIC_URL, DNS records, probe, secret, database and SMTP', async () => {
     const result = await runCli(['doctor', '--dns', dns.address], {
-      ...env('good.test', { PUBLIC_URL: httpsUrl }),
+      ...env('good.test', {
+        PUBLIC_URL: httpsUrl,
+        BOUNCE_DOMAIN: 'bounces.good.test',
+        BOUNCE_SMTP_PORT: '2525',
+      }),
       NODE_EXTRA_CA_CERTS: certFile,
     });
     expect(result.stdout).toMatch(
       /✓ One-click unsubscribe answers POST: POST https:\/\/127.0.0.1:\d+\/u\/<probe> answered 200/,
     );
     expect(result.stdout).toMatch(/^all \d+ checks passed$/m);
-    expect(result.stdout).not.toContain('✗');
+    expect(result.stdout).not.toMatch(/^[✗!] /m);
+    expect(result.stdout).toContain(
+      '✓ Bounce route: MX mx.good.test for bounces.good.test; the listener at 2525 takes what it forwards',
+    );
     expect(result.code).toBe(0);
   });
 

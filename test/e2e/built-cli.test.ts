@@ -185,11 +185,14 @@ describe('recap serve with the outbox mailer', { timeout: 120_000 }, () => {
   });
 
   it("the editor's test send mails the [TEST] copy and its notice to TEST_RECIPIENTS", async () => {
-    const issuePage = await (await fetch(`${publicUrl}/editor/issues/${week}`)).text();
+    // As the editor who opened the link `recap serve` printed (its token for this start).
+    const editor = { authorization: `Bearer ${served?.editorToken}` };
+    const issuePage = await (await fetch(`${publicUrl}/editor/issues/${week}`, { headers: editor })).text();
     const testForm = formsOf(issuePage).find((form) => /\/test(\?|$)/.test(form.action));
     expect(testForm, issuePage).toBeDefined();
     const answer = await fetch(new URL(testForm?.action ?? '', publicUrl), {
       method: 'POST',
+      headers: editor,
       body: new URLSearchParams(testForm?.fields),
     });
     expect(answer.status).toBe(200);

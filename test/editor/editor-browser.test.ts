@@ -52,7 +52,9 @@ const storyIds = () =>
 
 describe('the editor in a browser', () => {
   it('opens the week, shows the email, switches to mobile', async () => {
-    await page.goto(`${server.url}/`);
+    // The link the server printed: it sets the editor's cookie and leads to the clean address.
+    await page.goto(`${server.url}/?token=${server.editor.token}`);
+    expect(page.url()).toBe(`${server.url}/`);
     await page.getByRole('link', { name: WEEK, exact: true }).click();
     await expect.poll(() => page.title()).toContain(`Issue ${WEEK}`);
     const frame = page.frameLocator('iframe.preview');

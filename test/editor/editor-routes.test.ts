@@ -4,6 +4,7 @@ import { ensureSegments } from '../../src/stories/story.repository.ts';
 import { insertTrackingEvents } from '../../src/tracking/event-rollups.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { editorFetch } from '../support/editor-fetch.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 import { seedWeek, TEST_RECIPIENT, testApp, WEEK } from './editor-seed.ts';
 
@@ -25,6 +26,9 @@ afterAll(async () => {
   await sink?.close();
   await t?.close();
 });
+
+// The editor's requests carry the token this server made at start (no EDITOR_TOKEN in this app).
+const fetch = editorFetch(() => server.editor.token);
 
 /** A form post as the editor's own page sends it. */
 function post(path: string, fields: Record<string, string> = {}) {
@@ -311,21 +315,64 @@ describe('editor access with EDITOR_TOKEN', () => {
   afterAll(() => guarded?.close());
 
   it('requires the token on editor routes and leaves subscriber routes public', async () => {
-    expect((await fetch(`${guarded.url}/`)).status).toBe(401);
-    expect((await fetch(`${guarded.url}/editor/dashboard`)).status).toBe(401);
+    expect((await globalThis.fetch(`${guarded.url}/`)).status).toBe(401);
+    expect((await globalThis.fetch(`${guarded.url}/editor/dashboard`)).status).toBe(401);
     expect(
-      (await fetch(`${guarded.url}/editor/dashboard`, { headers: { authorization: `Bearer ${token}` } }))
-        .status,
+      (
+        await globalThis.fetch(`${guarded.url}/editor/dashboard`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status,
     ).toBe(200);
 
-    const first = await fetch(`${guarded.url}/editor/dashboard?token=${token}`, { redirect: 'manual' });
+    const first = await globalThis.fetch(`${guarded.url}/editor/dashboard?token=${token}`, {
+      redirect: 'manual',
+    });
     expect(first.status).toBe(303);
     expect(first.headers.get('location')).toBe('/editor/dashboard');
     const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0] as string;
     expect(first.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
-    expect((await fetch(`${guarded.url}/editor/dashboard`, { headers: { cookie } })).status).toBe(200);
+    expect((await globalThis.fetch(`${guarded.url}/editor/dashboard`, { headers: { cookie } })).status).toBe(
+      200,
+    );
 
-    expect((await fetch(`${guarded.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${guarded.url}/u/not-a-token`)).status).not.toBe(401);
+    expect((await globalThis.fetch(`${guarded.url}/healthz`)).status).toBe(200);
+    expect((await globalThis.fetch(`${guarded.url}/u/not-a-token`)).status).not.toBe(401);
+  });
+});
+
+describe('editor access without EDITOR_TOKEN', () => {
+  it('asks this machine for the token made at start too: a loopback peer alone is not enough', async () => {
+    expect(server.editor.generated).toBe(true);
+    expect(server.editor.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(server.editor.url).toBe(`http://localhost:${new URL(server.url).port}`);
+    // What nginx's default proxy_pass sends for any visitor: loopback peer, Host 127.0.0.1:PORT.
+    const bare = await globalThis.fetch(`${server.url}/`);
+    expect(bare.status).toBe(401);
+    expect(await bare.text()).not.toContain('Weeks</h1>');
+    const build = await globalThis.fetch(`${server.url}/editor/issues/${WEEK}/build`, {
+      method: 'POST',
+      headers: { origin: server.url },
+    });
+    expect(build.status).toBe(401);
+
+    const opened = await globalThis.fetch(`${server.url}/?token=${server.editor.token}`, {
+      redirect: 'manual',
+    });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe('/');
+    const cookie = (opened.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    expect((await globalThis.fetch(`${server.url}/`, { headers: { cookie } })).status).toBe(200);
+  });
+
+  it('makes a new token at each start', async () => {
+    const other = await startServer(app, { port: 0, host: '127.0.0.1' });
+    try {
+      expect(other.editor.token).not.toBe(server.editor.token);
+      const stale = `recap_editor=${encodeURIComponent(server.editor.token)}`;
+      expect((await globalThis.fetch(`${other.url}/`, { headers: { cookie: stale } })).status).toBe(401);
+    } finally {
+      await other.close();
+    }
   });
 });

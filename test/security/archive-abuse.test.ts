@@ -3,12 +3,15 @@ import type { App } from '../../src/cli/app.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { seedWeek, testApp, WEEK } from '../editor/editor-seed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { editorFetch } from '../support/editor-fetch.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 
 let t: TestDatabase;
 let sink: SmtpSink;
 let app: App;
 let server: RunningServer;
+// As an editor who opened the printed link: the server's token on every request.
+const fetch = editorFetch(() => server.editor.token);
 const SENT_KEY = 'engineers-developers+policy-legal';
 const UNSENT_KEY = 'engineers-developers'; // has stories, but no reader got this set
 

@@ -6,10 +6,13 @@ import { upsertStories } from '../../src/stories/story.repository.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { seedWeek, testApp, WEEK, weekStories } from '../editor/editor-seed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { editorFetch } from '../support/editor-fetch.ts';
 
 let t: TestDatabase;
 let app: App;
 let server: RunningServer;
+// As an editor who opened the printed link: the server's token on every request.
+const fetch = editorFetch(() => server.editor.token);
 let linkServer: Server;
 /** Requests the link targets received. */
 let outbound = 0;

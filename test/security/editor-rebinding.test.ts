@@ -35,7 +35,14 @@ function send(
   const { hostname, port } = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: hostname, port: Number(port), path, method: options.method ?? 'GET', headers: options.headers },
+      {
+        host: hostname,
+        port: Number(port),
+        path,
+        method: options.method ?? 'GET',
+        // The editor's token (made at start): only the Host decides these answers.
+        headers: { authorization: `Bearer ${server.editor.token}`, ...options.headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -99,7 +106,11 @@ describe('DNS rebinding: the editor answers only its own host names', () => {
       fetch(`${server.url}${path}`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: server.url,
+          authorization: `Bearer ${server.editor.token}`,
+        },
         body: new URLSearchParams(fields).toString(),
       });
     expect((await post(`/editor/issues/${WEEK}/build`)).status).toBe(303);

@@ -12,6 +12,7 @@ import {
 } from '../../src/subscribers/sunset.ts';
 import { sunsetSettings } from '../../src/subscribers/sunset-settings.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
+import { editorFetch } from '../support/editor-fetch.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 import { createTestApp } from '../web/web-fixtures.ts';
 
@@ -20,6 +21,8 @@ const AFTER = 3;
 
 let app: App;
 let server: RunningServer;
+// As an editor who opened the printed link: the server's token on every request.
+const fetch = editorFetch(() => server.editor.token);
 
 beforeAll(async () => {
   app = await createTestApp({ SUNSET_AFTER_ISSUES: String(AFTER), SUNSET_GRACE_DAYS: '14' });

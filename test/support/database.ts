@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { connectDatabase, wrapPglite } from '../../src/db/connect.ts';
+import { connectDatabase, embeddedOptions, wrapPglite } from '../../src/db/connect.ts';
 import type { Db } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 
@@ -26,7 +26,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (testDatabaseUrl) return createServerDatabase(testDatabaseUrl);
   pgliteTemplate ??= (async () => {
     const { PGlite } = await import('@electric-sql/pglite');
-    const template = await PGlite.create('memory://');
+    const template = await PGlite.create('memory://', { extensions: (await embeddedOptions()).extensions });
     const handle = await wrapPglite(template);
     await migrateToLatest(handle.db);
     return template;

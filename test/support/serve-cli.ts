@@ -3,12 +3,15 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { printedEditorToken } from './serve-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface ServedCli {
   /** The address printed on the "serving on" line. */
   url: string;
+  /** The editor's token: the one printed on the "editor at" line, or EDITOR_TOKEN when set. */
+  editorToken: string;
   /** Everything the process wrote so far (stdout and stderr). */
   output(): string;
   /** SIGTERM, then the exit code. */
@@ -48,16 +51,18 @@ export async function startServeCli(env: Record<string, string | undefined>, cwd
   child.stderr.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, editorToken } = await new Promise<{ url: string; editorToken: string }>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /serving on (http:\/\/[^\s"]+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
+      const token = env.EDITOR_TOKEN ?? printedEditorToken(output);
+      if (match?.[1] && token) resolve({ url: match[1], editorToken: token });
     });
     void exited.then((code) => reject(new Error(`recap serve exited with ${code}:\n${output}`)));
   });
   return {
     url,
+    editorToken,
     output: () => output,
     stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

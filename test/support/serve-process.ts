@@ -6,6 +6,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export interface ServeProcess {
   url: string;
+  /** The editor's token: the one printed on the "editor at" line, or EDITOR_TOKEN when set. */
+  editorToken: string;
   child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -28,13 +30,21 @@ export function startServe(env: Record<string, string>): Promise<ServeProcess> {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /serving on (http:\/\/[^\s"]+)/.exec(output);
-      if (match?.[1]) resolve({ url: match[1], child, output: () => output, exited });
+      const editorToken = env.EDITOR_TOKEN ?? printedEditorToken(output);
+      if (match?.[1] && editorToken)
+        resolve({ url: match[1], editorToken, child, output: () => output, exited });
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
     exited.then((code) => reject(new Error(`recap serve exited with ${code}: ${output}`)));
   });
+}
+
+/** The token of the editor link `recap serve` printed (a token made for that start), once the line is whole. */
+export function printedEditorToken(output: string): string | undefined {
+  const token = /editor at http:\/\/[^\s"?]+\/\?token=([A-Za-z0-9_-]+)[\s"]/.exec(output)?.[1];
+  return token === undefined ? undefined : decodeURIComponent(token);
 }
 
 export interface LoadResult {

@@ -5,6 +5,7 @@ import { buildIssue } from '../../src/issues/build-issue.ts';
 import { approveIssue } from '../../src/issues/issue-lifecycle.ts';
 import type { Mailer, OutgoingMessage } from '../../src/mail/mailer.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
+import { editorFetch } from '../support/editor-fetch.ts';
 import { createTestApp } from './web-fixtures.ts';
 
 const TOKEN = 'ingest-token-0123456789-abcdefghij';
@@ -20,6 +21,8 @@ const story = (id: string, title: string, audiences = ['Engineers']) => ({
 
 let app: App;
 let server: RunningServer;
+// As an editor who opened the printed link: the server's token on every request.
+const fetch = editorFetch(() => server.editor.token);
 
 beforeAll(async () => {
   app = await createTestApp({ INGEST_TOKEN: TOKEN, MIN_STORIES_PER_SEGMENT: '1', REQUIRE_APPROVAL: 'false' });

@@ -1,11 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const EDITOR_COOKIE = 'recap_editor';
 
 export interface EditorRequestFacts {
   method: string;
-  /** Remote address as the socket sees it. */
-  ip: string;
   /** The Host header (host:port). */
   host: string | undefined;
   origin: string | undefined;
@@ -14,8 +12,6 @@ export interface EditorRequestFacts {
   cookieHeader: string | undefined;
   /** The `token` query parameter, if any. */
   queryToken: string | undefined;
-  /** True when the request came through a proxy (Forwarded / X-Forwarded-For present). */
-  forwarded?: boolean;
 }
 
 export type EditorAccess =
@@ -23,12 +19,14 @@ export type EditorAccess =
   | { ok: false; status: 401 | 403; reason: string };
 
 /**
- * Who may use the editor. Without EDITOR_TOKEN only this machine may (loopback addresses, not through
- * a proxy), whatever HOST binds to; with it, every request must carry the token: Bearer header, the cookie, or `?token=`
- * once (which then sets the cookie). Forms must come from the editor's own pages (Origin / Sec-Fetch-Site),
- * so another site open in the same browser cannot approve or send. Pure.
+ * Who may use the editor: whoever holds its token (EDITOR_TOKEN, else the one `recap serve` made at start
+ * and printed), as a Bearer header, the cookie, or `?token=` once (which then sets the cookie). Where a
+ * request comes from proves nothing: a reverse proxy on this machine makes every visitor a loopback peer
+ * whose Host names 127.0.0.1, with no forwarding header unless it was told to add one. Forms must come
+ * from the editor's own pages (Origin / Sec-Fetch-Site), so another site open in the same browser cannot
+ * approve or send. Pure.
  */
-export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string | undefined): EditorAccess {
+export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string): EditorAccess {
   if (facts.method !== 'GET' && facts.method !== 'HEAD') {
     // Sec-Fetch-Site is the browser's own word; without it (older clients) the Origin must name this host.
     // A form sent under `Referrer-Policy: no-referrer` carries `Origin: null`, so null alone proves nothing.
@@ -39,23 +37,6 @@ export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string
     if (foreign) {
       return { ok: false, status: 403, reason: 'this form must be sent from the editor’s own pages' };
     }
-  }
-  if (editorToken === undefined) {
-    // A reverse proxy on this machine makes every visitor look local: proxied requests need the token.
-    if (facts.forwarded) {
-      return {
-        ok: false,
-        status: 403,
-        reason: 'the editor is not served through a proxy without EDITOR_TOKEN',
-      };
-    }
-    return isLoopback(facts.ip)
-      ? { ok: true, setCookie: false }
-      : {
-          ok: false,
-          status: 403,
-          reason: 'the editor answers only on this machine; set EDITOR_TOKEN to open it to others',
-        };
   }
   const bearer = /^Bearer\s+(.+)$/i.exec(facts.authorization ?? '')?.[1]?.trim();
   if (bearer !== undefined && sameSecret(bearer, editorToken)) return { ok: true, setCookie: false };
@@ -68,12 +49,14 @@ export function checkEditorAccess(facts: EditorRequestFacts, editorToken: string
   return {
     ok: false,
     status: 401,
-    reason: 'open the editor with ?token=EDITOR_TOKEN once, or send Authorization: Bearer',
+    reason:
+      'open the editor once with the link recap serve printed when it started (…/?token=…), or with ?token=EDITOR_TOKEN',
   };
 }
 
-export function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+/** A fresh editor token for one server's life, when EDITOR_TOKEN is unset (as long as a set one must be). */
+export function newEditorToken(): string {
+  return randomBytes(24).toString('base64url');
 }
 
 function hostOf(origin: string): string | undefined {

@@ -48,7 +48,7 @@ svg.chart{background:#fff;border:1px solid #e3e5e8;margin:.3rem .3rem 0 0}
 </style>
 </head>
 <body>
-<header class="top"><strong>Weekly AI Recap</strong><a href="/">Weeks</a><a href="/editor/dashboard">Dashboard</a><a href="/editor/ingestion">Ingestion</a></header>
+<header class="top"><strong>Weekly AI Recap</strong><a href="/">Weeks</a><a href="/editor/dashboard">Dashboard</a><a href="/editor/ingestion">Ingestion</a><a href="/editor/readers">Readers</a></header>
 <main>
 <h1>${title}</h1>
 ${options.notice ? html`<p class="notice" role="status">${options.notice}</p>` : ''}

@@ -10,11 +10,12 @@ import { countSunsetReaders, loadSunsetByWeek } from '../../subscribers/sunset.t
 import { html } from '../html.ts';
 import type { WebDeps } from '../web-context.ts';
 import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
-import { checkEditorAccess, EDITOR_COOKIE } from './editor-auth.ts';
+import { checkEditorAccess, EDITOR_COOKIE, newEditorToken } from './editor-auth.ts';
 import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
 import { sendEditorPage, weekParam } from './editor-layout.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
+import { registerReadersRoutes } from './readers-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
 
 export interface EditorRouteOptions {
@@ -28,7 +29,7 @@ export interface EditorRouteOptions {
 
 /**
  * Editor preview, approval and dashboard routes: `/` (the weeks), `/editor/...`. Every one of them
- * first needs a Host of EDITOR_HOSTS (421 otherwise), then passes the access check (loopback only without EDITOR_TOKEN, the token with it); the subscriber
+ * first needs a Host of EDITOR_HOSTS (421 otherwise), then the editor's token (EDITOR_TOKEN, else the one startServer made); the subscriber
  * routes registered beside them stay public.
  */
 // Long: the editor's guard (host, access) and its route table, registered in one plugin scope.
@@ -39,6 +40,8 @@ export async function registerEditorRoutes(
 ): Promise<void> {
   const hostsByPort = new Map<number, ReadonlySet<string>>();
   const secureCookie = deps.config.http.editorUrl?.startsWith('https:') ? '; Secure' : '';
+  // startServer always sets one (EDITOR_TOKEN, or one made for this start); without it nobody gets in.
+  const editorToken = deps.config.http.editorToken ?? newEditorToken();
   await server.register(async (editor) => {
     editor.addHook('onRequest', async (request, reply) => {
       // First of all, before any handler or body parser: a name we do not know is a rebinding page.
@@ -59,17 +62,14 @@ export async function registerEditorRoutes(
       const access = checkEditorAccess(
         {
           method: request.method,
-          ip: request.socket.remoteAddress ?? request.ip,
           host: request.headers.host,
           origin: header(request, 'origin'),
           secFetchSite: header(request, 'sec-fetch-site'),
           authorization: header(request, 'authorization'),
           cookieHeader: header(request, 'cookie'),
           queryToken: typeof query.token === 'string' ? query.token : undefined,
-          forwarded:
-            request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined,
         },
-        deps.config.http.editorToken,
+        editorToken,
       );
       if (!access.ok) {
         return sendEditorPage(reply.code(access.status), 'Not allowed', html`<p>${access.reason}</p>`);
@@ -80,7 +80,7 @@ export async function registerEditorRoutes(
         url.searchParams.delete('token');
         reply.header(
           'set-cookie',
-          `${EDITOR_COOKIE}=${encodeURIComponent(deps.config.http.editorToken ?? '')}; Path=/; HttpOnly; SameSite=Strict${secureCookie}`,
+          `${EDITOR_COOKIE}=${encodeURIComponent(editorToken)}; Path=/; HttpOnly; SameSite=Strict${secureCookie}`,
         );
         if (request.method === 'GET') return reply.redirect(`${url.pathname}${url.search}`, 303);
       }
@@ -129,6 +129,7 @@ export async function registerEditorRoutes(
 
     await registerIssueRoutes(editor, deps, { mailer: options.mailer, systemMail: options.systemMail, now });
     registerIngestionRoute(editor, deps, now);
+    registerReadersRoutes(editor, deps);
   });
 }
 
