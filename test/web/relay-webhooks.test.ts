@@ -92,7 +92,8 @@ beforeAll(async () => {
       },
     },
   );
-});
+  // A fresh database and its migrations take over two minutes when the machine runs many suites.
+}, 300_000);
 afterAll(async () => {
   await server?.close();
   await app?.close();
