@@ -122,12 +122,27 @@ const domainLimits = optionalString
 const CSP_ANCESTOR =
   /^(\*|'self'|'none'|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*:\/\/)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?)$/i;
 
+/** What SMTP_PROVIDER accepts: the relays whose echo headers and webhooks the project knows, or other. */
+export const RELAY_PROVIDERS = ['ses', 'sendgrid', 'mailgun', 'postmark', 'resend', 'other'] as const;
+export type RelayProvider = (typeof RELAY_PROVIDERS)[number];
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL'),
   RECAP_DATA_DIR: z.string().default('./data'),
   SMTP_URL: url(['smtp:', 'smtps:'], 'an smtp:// or smtps:// URL'),
   SMTP_MAX_CONNECTIONS: positiveInt(5),
+  SMTP_PROVIDER: z
+    .enum([...RELAY_PROVIDERS, ''], { error: `expected one of ${RELAY_PROVIDERS.join(', ')}` })
+    .optional()
+    .transform((value) => value || undefined),
+  SES_SNS_TOPIC_ARNS: optionalString,
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
+  MAILGUN_WEBHOOK_SIGNING_KEY: optionalString,
+  POSTMARK_WEBHOOK_USER: optionalString,
+  POSTMARK_WEBHOOK_PASSWORD: optionalString,
+  STANDARD_WEBHOOK_SECRET: optionalString,
+  RESEND_WEBHOOK_SECRET: optionalString,
   SEND_RATE: z.coerce.number({ error: 'expected messages per second' }).nonnegative().default(0),
   SEND_BATCH_SIZE: positiveInt(500),
   SEND_MAX_CONSECUTIVE_FAILURES: positiveInt(50),
@@ -253,7 +268,15 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   databaseUrl: string | undefined;
   dataDir: string;
-  smtp: { url: string | undefined; maxConnections: number; sendRate: number };
+  smtp: {
+    url: string | undefined;
+    maxConnections: number;
+    sendRate: number;
+    /** SMTP_PROVIDER, else told by SMTP_URL's host: which relay's echo headers bulk mail carries. */
+    provider: RelayProvider;
+  };
+  /** Secrets of the provider webhooks (POST /webhooks/<provider>); a provider without one is not served. */
+  webhooks: WebhookSecrets;
   send: {
     batchSize: number;
     maxConsecutiveFailures: number;
@@ -357,6 +380,18 @@ export interface Config {
    * at `debug`.
    */
   log: { format: 'json' | 'pretty' | undefined; level: LogLevel };
+}
+
+export interface WebhookSecrets {
+  /** SES_SNS_TOPIC_ARNS: the SNS topics whose messages are believed; empty: /webhooks/ses is off. */
+  sesTopicArns: string[];
+  /** Base64 DER ECDSA key of SendGrid's signed event webhook. */
+  sendgridPublicKey: string | undefined;
+  mailgunSigningKey: string | undefined;
+  postmark: { user: string; password: string } | undefined;
+  /** `whsec_<base64>` secrets of the Standard Webhooks scheme: the generic route and Resend's. */
+  standardSecret: string | undefined;
+  resendSecret: string | undefined;
 }
 
 /** Stories that arrive by themselves: the push API and the pulled feeds. */
@@ -468,7 +503,13 @@ export function loadConfig(
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     dataDir,
-    smtp: { url: e.SMTP_URL, maxConnections: e.SMTP_MAX_CONNECTIONS, sendRate: e.SEND_RATE },
+    smtp: {
+      url: e.SMTP_URL,
+      maxConnections: e.SMTP_MAX_CONNECTIONS,
+      sendRate: e.SEND_RATE,
+      provider: e.SMTP_PROVIDER ?? relayProviderOfHost(e.SMTP_URL),
+    },
+    webhooks: webhookSecrets(e),
     send: {
       batchSize: e.SEND_BATCH_SIZE,
       maxConsecutiveFailures: e.SEND_MAX_CONSECUTIVE_FAILURES,
@@ -551,6 +592,59 @@ export function loadConfig(
     log: { format: e.LOG_FORMAT, level: e.LOG_LEVEL },
   };
   return Object.freeze(config);
+}
+
+/** The relay SMTP_URL names, by its host (email-smtp.<region>.amazonaws.com is SES, …); 'other' when unknown. */
+export function relayProviderOfHost(smtpUrl: string | undefined): RelayProvider {
+  let host = '';
+  try {
+    host = smtpUrl ? new URL(smtpUrl).hostname.toLowerCase() : '';
+  } catch {
+    return 'other';
+  }
+  if (/^email-smtp(-fips)?\.[a-z0-9-]+\.amazonaws\.com$/.test(host)) return 'ses';
+  if (host === 'smtp.sendgrid.net') return 'sendgrid';
+  if (/^smtp(\.eu)?\.mailgun\.org$/.test(host)) return 'mailgun';
+  if (/^smtp(-broadcasts)?\.postmarkapp\.com$/.test(host)) return 'postmark';
+  if (host === 'smtp.resend.com') return 'resend';
+  return 'other';
+}
+
+function webhookSecrets(e: z.infer<typeof envSchema>): WebhookSecrets {
+  if ((e.POSTMARK_WEBHOOK_USER === undefined) !== (e.POSTMARK_WEBHOOK_PASSWORD === undefined))
+    throw new ConfigError(
+      'invalid configuration:\n  POSTMARK_WEBHOOK_USER, POSTMARK_WEBHOOK_PASSWORD: set both or neither',
+    );
+  for (const [name, value] of [
+    ['STANDARD_WEBHOOK_SECRET', e.STANDARD_WEBHOOK_SECRET],
+    ['RESEND_WEBHOOK_SECRET', e.RESEND_WEBHOOK_SECRET],
+  ] as const) {
+    if (value !== undefined && !/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(value))
+      throw new ConfigError(
+        `invalid configuration:\n  ${name}: expected whsec_ followed by the base64 secret`,
+      );
+  }
+  if (e.POSTMARK_WEBHOOK_PASSWORD !== undefined && e.POSTMARK_WEBHOOK_PASSWORD.length < 16)
+    throw new ConfigError(
+      'invalid configuration:\n  POSTMARK_WEBHOOK_PASSWORD: expected at least 16 characters',
+    );
+  const topics = commaList(
+    'SES_SNS_TOPIC_ARNS',
+    e.SES_SNS_TOPIC_ARNS,
+    (arn) => /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(arn),
+    'SNS topic ARNs',
+  );
+  return {
+    sesTopicArns: topics,
+    sendgridPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY,
+    mailgunSigningKey: e.MAILGUN_WEBHOOK_SIGNING_KEY,
+    postmark:
+      e.POSTMARK_WEBHOOK_USER && e.POSTMARK_WEBHOOK_PASSWORD
+        ? { user: e.POSTMARK_WEBHOOK_USER, password: e.POSTMARK_WEBHOOK_PASSWORD }
+        : undefined,
+    standardSecret: e.STANDARD_WEBHOOK_SECRET,
+    resendSecret: e.RESEND_WEBHOOK_SECRET,
+  };
 }
 
 /**

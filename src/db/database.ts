@@ -201,6 +201,8 @@ export interface DeliveriesTable {
   last_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** Whether the message carried the open pixel and tracked links, fixed at the audience freeze. */
   tracked: Generated<boolean>;
+  /** The relay's own id of the message, from its SMTP 250 reply (20261207070000); null when it gave none. */
+  relay_message_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Local-time delivery: not claimed before this instant; null means at once (20261130030000). */
   not_before: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
@@ -361,6 +363,13 @@ export interface IngestRunsTable {
   detail: string | null;
 }
 
+/** Provider webhook events already acted on (20261207070000): one row per provider and event id. */
+export interface WebhookEventsTable {
+  provider: string;
+  event_id: string;
+  received_at: DefaultedTimestamp;
+}
+
 /** The whole schema as Kysely sees it; kept in step with src/db/migrations by hand. */
 export interface Database {
   stories: StoriesTable;
@@ -376,6 +385,7 @@ export interface Database {
   issue_overrides: IssueOverridesTable;
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
+  webhook_events: WebhookEventsTable;
   tracking_events: TrackingEventsTable;
   event_reader_counts: EventReaderCountsTable;
   event_link_readers: EventLinkReadersTable;

@@ -17,6 +17,7 @@ import * as trackingEventIds from './migrations/20261207020000_tracking_event_id
 import * as indexedLinkPositions from './migrations/20261207043000_indexed_link_positions.ts';
 import * as overrideChannel from './migrations/20261207053000_override_channel.ts';
 import * as readerSearch from './migrations/20261207060000_reader_search.ts';
+import * as relayWebhooks from './migrations/20261207070000_relay_webhooks.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '20261207043000_indexed_link_positions': indexedLinkPositions,
   '20261207053000_override_channel': overrideChannel,
   '20261207060000_reader_search': readerSearch,
+  '20261207070000_relay_webhooks': relayWebhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -138,6 +138,8 @@ export interface Outcome {
   kind?: SendFailureKind;
   smtpCode?: string;
   nextAttemptAt?: Date;
+  /** Sent: the relay's own id of the message, which its webhook events name. */
+  relayMessageId?: string;
 }
 
 /**
@@ -166,6 +168,7 @@ export async function recordOutcomes(
         RETURNING id, subscriber_id, status
       `.execute(executor);
       rows.push(...result.rows);
+      await recordRelayMessageIds(executor, sent);
     }
     if (others.length > 0) {
       const column = <T>(pick: (o: Outcome) => T) => others.map(pick);
@@ -216,6 +219,31 @@ export async function recordOutcomes(
       return rows.length;
     }),
   );
+}
+
+/** The relay ids of sent messages (those whose relay named one), for webhook events to find them by. */
+async function recordRelayMessageIds(db: Db, sent: readonly Outcome[]): Promise<void> {
+  const named = sent.filter((o) => o.relayMessageId !== undefined);
+  if (named.length === 0) return;
+  await sql`
+    UPDATE deliveries d SET relay_message_id = v.relay_id
+    FROM unnest(${named.map((o) => o.id)}::bigint[], ${named.map((o) => o.relayMessageId ?? null)}::text[]) AS v(id, relay_id)
+    WHERE d.id = v.id AND d.id = ANY (${named.map((o) => o.id)}::bigint[]) AND d.status = 'sent'
+  `.execute(db);
+}
+
+/** Who a relay's message id was sent to, and in which issue; null when no delivery carries it. */
+export async function findDeliveryByRelayMessageId(
+  db: Db,
+  relayMessageId: string,
+): Promise<{ subscriberId: string; issueId: number } | null> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select(['subscriber_id', 'issue_id'])
+    .where('relay_message_id', '=', relayMessageId)
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { subscriberId: row.subscriber_id, issueId: row.issue_id } : null;
 }
 
 /** Extends the leases a worker still holds; returns how many it still holds. */

@@ -199,6 +199,7 @@ async function startDrain(
       listIdDomain: listIdDomain(config),
       secrets: config.secrets,
       feedback: { campaign: issue.week, senderId: listIdDomain(config) },
+      relayProvider: config.smtp.provider,
     },
     editions: new Map(),
     factory,
@@ -434,7 +435,16 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
     if (d.backoffStep.size > 0) d.backoffStep.delete(domainOf(delivery.email));
     counts.sent++;
     summary.sent++;
-    pending.push({ id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent' });
+    pending.push(
+      result.relayMessageId
+        ? {
+            id: delivery.id,
+            subscriberId: delivery.subscriberId,
+            status: 'sent',
+            relayMessageId: result.relayMessageId,
+          }
+        : { id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent' },
+    );
     return;
   }
   if (result.kind === 'fatal') {

@@ -1,3 +1,4 @@
+import type { RelayProvider } from '../config.ts';
 import { formatAddress } from '../mail/compose-mime.ts';
 import type { OutgoingMessage } from '../mail/mailer.ts';
 import { type RenderedMessage, withParts } from '../render/rendered-message.ts';
@@ -18,6 +19,8 @@ export interface EnvelopeContext {
    * and the sender; the segment set of each message is the middle field.
    */
   feedback?: { campaign: string; senderId: string };
+  /** The relay (SMTP_PROVIDER): its echo header carries the return-path token into its webhook events. */
+  relayProvider?: RelayProvider;
 }
 
 /**
@@ -34,9 +37,11 @@ export function outgoingMessage(
   const base = hasListUnsubscribe(rendered.headers)
     ? rendered.headers
     : { ...listHeaders(context, delivery.subscriberId), ...rendered.headers };
-  const headers = context.feedback
-    ? { ...base, 'Feedback-ID': feedbackId(context.feedback, delivery.segmentKey) }
-    : base;
+  const headers = {
+    ...base,
+    ...(context.feedback ? { 'Feedback-ID': feedbackId(context.feedback, delivery.segmentKey) } : {}),
+    ...relayEchoHeaders(context.relayProvider, bounceToken),
+  };
   return withParts(
     {
       from: formatAddress(context.fromName, context.fromEmail),
@@ -50,6 +55,28 @@ export function outgoingMessage(
     },
     rendered.parts,
   );
+}
+
+/**
+ * The header a relay copies from the message into its webhook events (and strips before delivery), so
+ * an event names our return-path token: SendGrid's X-SMTPAPI unique_args, Mailgun's
+ * X-Mailgun-Variables, Postmark's X-PM-Metadata-*, SES's X-SES-MESSAGE-TAGS. None for other relays
+ * (Resend's events are matched by the message id of its 250 reply). The token is [A-Za-z0-9._-], which
+ * every one of them carries as is (SES tag values allow [A-Za-z0-9_.@-]). Pure.
+ */
+export function relayEchoHeaders(provider: RelayProvider | undefined, token: string): Record<string, string> {
+  switch (provider) {
+    case 'sendgrid':
+      return { 'X-SMTPAPI': JSON.stringify({ unique_args: { recap_token: token } }) };
+    case 'mailgun':
+      return { 'X-Mailgun-Variables': JSON.stringify({ recap_token: token }) };
+    case 'postmark':
+      return { 'X-PM-Metadata-recap-token': token };
+    case 'ses':
+      return { 'X-SES-MESSAGE-TAGS': `recap_token=${token}` };
+    default:
+      return {};
+  }
 }
 
 /** List-Unsubscribe with an https one-click URL and a mailto address, List-Unsubscribe-Post and List-Id. */

@@ -28,7 +28,11 @@ export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
  * fatal: nothing can be sent until an operator acts (authentication, TLS).
  */
 export type SendResult =
-  | { ok: true }
+  | {
+      ok: true;
+      /** The relay's own id of the message, from its 250 reply (see relayMessageIdFromReply); absent when it named none. */
+      relayMessageId?: string;
+    }
   | {
       ok: false;
       kind: SendFailureKind;

@@ -3,6 +3,7 @@ import nodemailer, { type SMTPPoolOptions } from 'nodemailer';
 import { classifySmtpError } from './classify-smtp-error.ts';
 import { createMessageComposer, type DkimKey, type MessageComposer } from './compose-mime.ts';
 import type { Mailer, OutgoingMessage, SendResult } from './mailer.ts';
+import { relayMessageIdFromReply } from './relay-reply.ts';
 
 export interface SmtpMailerOptions {
   /** smtp:// (STARTTLS when offered) or smtps:// (TLS from the first byte); credentials in the URL. */
@@ -67,7 +68,9 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
           const rejected = (info as { rejectedErrors?: unknown[] }).rejectedErrors?.[0];
           return classifySmtpError((rejected ?? { message: 'recipient rejected' }) as never);
         }
-        return { ok: true };
+        // Provider webhooks name the message by this id (SES, Postmark): kept on the delivery row.
+        const relayMessageId = relayMessageIdFromReply(info.response);
+        return relayMessageId ? { ok: true, relayMessageId } : { ok: true };
       } catch (error) {
         return classifySmtpError(error as never);
       }

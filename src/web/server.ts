@@ -19,6 +19,7 @@ import {
   TrackingSpoolFullError,
 } from '../tracking/event-writer.ts';
 import { createLinkResolver } from '../tracking/link-resolver.ts';
+import type { TextFetcher } from '../webhooks/ses-sns.ts';
 import { registerArchiveRoutes } from './archive-routes.ts';
 import { newEditorToken } from './editor/editor-auth.ts';
 import { editorBaseUrl } from './editor/editor-hosts.ts';
@@ -33,6 +34,7 @@ import { registerSignUpRoutes } from './signup-routes.ts';
 import { registerTrackingRoutes } from './tracking-routes.ts';
 import { registerUnsubscribeRoutes } from './unsubscribe-routes.ts';
 import type { SystemMailRenderer, WebContext, WebDeps } from './web-context.ts';
+import { registerWebhookRoutes } from './webhook-routes.ts';
 
 /** The database, the settings, and the mailer of sign-up, welcome, goodbye and test mails (the caller closes it). */
 export interface ServerDeps extends WebDeps {
@@ -57,6 +59,8 @@ export interface ServerOptions {
   ackAfterWrite?: boolean;
   /** Sign-ups allowed per IP address and hour, per process (default 10). */
   signUpsPerHour?: number;
+  /** Fetches SNS signing certificates and SubscribeURLs for POST /webhooks/ses (built by the CLI). */
+  fetchText?: TextFetcher;
 }
 
 export interface RunningServer {
@@ -153,6 +157,11 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
   await registerIngestRoutes(server, served);
+  await registerWebhookRoutes(server, {
+    db: deps.db,
+    config: deps.config,
+    fetchText: options.fetchText,
+  });
   await registerEditorRoutes(server, served, { mailer, systemMail });
 
   const host = options.host ?? deps.config.http.host;

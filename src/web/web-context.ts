@@ -38,6 +38,10 @@ export type WebSettings = EditionSettings &
     | 'selection'
     | 'testRecipients'
     | 'ingest'
+    | 'webhooks'
+    | 'softBounceLimit'
+    | 'bounceSmtpPort'
+    | 'bounceSmtpHost'
   >;
 
 /** The database and the settings: what startServer and every route of the server take. */

@@ -29,6 +29,8 @@ export interface SmtpSinkOptions {
   /** Decide per message after DATA. */
   onData?: (raw: Buffer) => (Error & { responseCode?: number }) | undefined;
   serverOptions?: Partial<SMTPServerOptions>;
+  /** The text of the 250 reply to an accepted message (SES: `Ok <message id>`); default smtp-server's own. */
+  acceptReply?: (raw: Buffer) => string;
 }
 
 /** A real SMTP server in this process that keeps every accepted message, parsed with mailparser. */
@@ -96,7 +98,9 @@ function newSmtpServer(options: SmtpSinkOptions, messages: ReceivedMessage[]): S
               raw,
               parsed,
             });
-            callback();
+            const reply = options.acceptReply?.(raw);
+            if (reply === undefined) callback();
+            else callback(null, reply);
           })
           .catch(callback);
       });

@@ -185,3 +185,32 @@ function identify(deps: BounceDeps, envelopeTo: readonly string[], rawText: stri
   }
   return null;
 }
+
+/**
+ * A bounce or complaint a relay reported through its signed webhook, already verified and tied to a
+ * delivery (by our return-path token echoed back, or by the relay's id of the message).
+ */
+export type RelayReport =
+  | { type: 'bounce'; permanent: boolean; status: string | null; diagnostic: string | null }
+  | { type: 'complaint'; feedbackType: string };
+
+/**
+ * Acts on a relay-verified report exactly as on a DSN or ARF report naming the return-path token: a
+ * permanent bounce suppresses, a transient one counts towards SOFT_BOUNCE_LIMIT once per issue, a
+ * complaint marks the reader 'complained'. The provider's permanent/transient verdict decides the class;
+ * its enhanced status, when of that class, is kept. Throws only on database failure.
+ */
+export async function actOnRelayReport(
+  deps: BounceDeps,
+  delivery: { subscriberId: string; issueId: number | null },
+  report: RelayReport,
+): Promise<InboundOutcome> {
+  const who: Identified = { ...delivery, via: 'return-path' };
+  if (report.type === 'complaint') return actOnComplaint(deps, who, report.feedbackType);
+  const prefix = report.permanent ? '5.' : '4.';
+  const given = report.status && /^[245]\.\d{1,3}\.\d{1,3}$/.test(report.status) ? report.status : null;
+  const status = given?.startsWith(prefix) ? given : `${prefix}0.0`;
+  return actOnDsn(deps, who, [
+    { action: 'failed', status, statusForm: 'valid', finalRecipient: null, diagnostic: report.diagnostic },
+  ]);
+}
