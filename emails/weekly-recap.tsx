@@ -4,6 +4,7 @@ import type { Edition } from '../src/issues/issue-content.ts';
 import { editionArchiveUrl } from '../src/render/archive-url.ts';
 import { recapOutline } from '../src/render/recap-outline.ts';
 import type { EmailFrame } from '../src/render/rendered-message.ts';
+import { EditorNote } from './components/editor-note.tsx';
 import { Masthead } from './components/masthead.tsx';
 import { DevelopingList, SectionHeading, WatchList } from './components/outlook-list.tsx';
 import { RecapFooter } from './components/recap-footer.tsx';
@@ -98,6 +99,7 @@ export default function WeeklyRecap({
                           }
                           greeting={personal ? personal.greeting : null}
                         />
+                        <EditorNote paragraphs={outline.note} hrefOf={hrefOf} />
                         {outline.hero ? (
                           <>
                             <SectionHeading label>Top story</SectionHeading>

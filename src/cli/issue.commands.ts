@@ -11,6 +11,8 @@ import {
   pinStory,
 } from '../issues/issue-overrides.repository.ts';
 import { formatReport, type IssueReport } from '../issues/issue-report.ts';
+import { saveIssueWriting } from '../issues/issue-writing.repository.ts';
+import { checkHeaderLine, checkNote } from '../issues/issue-writing.ts';
 import type { Segment } from '../stories/segment.ts';
 import { findStory, listSegments } from '../stories/story.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
@@ -19,7 +21,7 @@ import { checkWeekOption, describeWeek, resolveWeek, WEEK_OPTION_HELP } from './
 
 const DEFAULT_BOOST = 0.2;
 
-/** `recap issue build|show|list|pin|drop|boost|clear|approve|unapprove` */
+/** `recap issue build|show|list|pin|drop|boost|clear|note|subject|approve|unapprove` */
 // Long: the table of `recap issue …` subcommands; each action is short and reads best beside its options.
 export function registerIssueCommands(program: Command): void {
   const issue = program.command('issue').description("build, inspect, adjust and approve a week's issue");
@@ -180,6 +182,8 @@ export function registerIssueCommands(program: Command): void {
       }),
     );
 
+  registerWritingCommands(issue, weekOption);
+
   issue
     .command('approve')
     .description("freeze the week's selection for sending (refused while a segment has no stories)")
@@ -217,6 +221,68 @@ export function registerIssueCommands(program: Command): void {
         );
       }),
     );
+}
+
+/** `recap issue note` and `recap issue subject`: what the editor writes, frozen with the issue at approval. */
+function registerWritingCommands(issue: Command, weekOption: () => Option): void {
+  issue
+    .command('note')
+    .description(
+      "set the editor's note shown above the first section of every edition (plain text, links allowed)",
+    )
+    .argument(
+      '[text]',
+      'the note; blank lines separate paragraphs; http(s) URLs and [text](url) become links',
+    )
+    .addOption(weekOption())
+    .option('--clear', 'remove the note')
+    .action((text: string | undefined, options: { week?: string; clear?: boolean }) =>
+      withWeek(options.week, async (app) => {
+        const week = resolveWeek(options.week, app.config).key;
+        const checked = checkNote(writingArgument(text, options.clear, 'note'));
+        if (!checked.ok) throw new UserError(checked.error);
+        await editorAction(() => saveIssueWriting(app.db, week, { note: checked.value }, 'cli'));
+        writeOut(checked.value === null ? `note of ${week} removed\n` : `note of ${week} saved\n`);
+      }),
+    );
+
+  issue
+    .command('subject')
+    .description('set the subject (and preheader) of every edition of the week, instead of the computed ones')
+    .argument('[text]', 'the subject line')
+    .addOption(weekOption())
+    .option('--preheader <text>', 'the preview text shown after the subject (default: the computed one)')
+    .option('--clear', 'go back to the computed subject and preheader')
+    .action((text: string | undefined, options: { week?: string; clear?: boolean; preheader?: string }) =>
+      withWeek(options.week, async (app) => {
+        const week = resolveWeek(options.week, app.config).key;
+        if (options.clear && options.preheader !== undefined)
+          throw new UserError('--clear: give either a subject (with --preheader) or --clear, not both');
+        const subject = checkHeaderLine(writingArgument(text, options.clear, 'subject'), 'subject');
+        if (!subject.ok) throw new UserError(subject.error);
+        const preheader = checkHeaderLine(options.preheader ?? '', 'preheader');
+        if (!preheader.ok) throw new UserError(preheader.error);
+        if (!options.clear && subject.value === null)
+          throw new UserError('recap issue subject: the subject is empty (use --clear for the computed one)');
+        await editorAction(() =>
+          saveIssueWriting(app.db, week, { subject: subject.value, preheader: preheader.value }, 'cli'),
+        );
+        writeOut(
+          subject.value === null
+            ? `subject of ${week}: computed per segment set again\n`
+            : `subject of ${week}: ${subject.value}${preheader.value ? `\npreheader: ${preheader.value}` : ''}\n`,
+        );
+      }),
+    );
+}
+
+/** The text argument of `note`/`subject`, or '' with --clear; exactly one of the two. */
+function writingArgument(text: string | undefined, clear: boolean | undefined, what: string): string {
+  if (clear && text !== undefined)
+    throw new UserError(`recap issue ${what}: give either TEXT or --clear, not both`);
+  if (!clear && text === undefined)
+    throw new UserError(`recap issue ${what}: give the ${what} text, or --clear`);
+  return clear ? '' : (text as string);
 }
 
 /**

@@ -166,6 +166,16 @@ export interface IssueOverridesTable {
 
 export type OverrideChannel = 'editor' | 'cli';
 
+/** The editor's note, subject and preheader of a week's issue (NULL: none / the computed one). */
+export interface IssueWritingTable {
+  week: string;
+  note: string | null;
+  subject: string | null;
+  preheader: string | null;
+  updated_at: DefaultedTimestamp;
+  updated_by: OverrideChannel | null;
+}
+
 export interface IssueLinksTable {
   issue_id: number;
   position: number;
@@ -383,6 +393,7 @@ export interface Database {
   issues: IssuesTable;
   issue_items: IssueItemsTable;
   issue_overrides: IssueOverridesTable;
+  issue_writing: IssueWritingTable;
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
   webhook_events: WebhookEventsTable;

@@ -7,6 +7,7 @@ import { listSegments, loadStoriesByIds, resolveRelatedStories } from '../storie
 import type { DevelopingStory, IssueContent, IssueSection, IssueStory } from './issue-content.ts';
 import type { IssueReport } from './issue-report.ts';
 import { contentFromSnapshot, snapshotOf } from './issue-snapshot.ts';
+import { loadIssueWriting } from './issue-writing.repository.ts';
 
 /** At most this many "developing" stories per issue, the latest events first. */
 const DEVELOPING_LIMIT = 10;
@@ -114,7 +115,8 @@ async function loadLiveIssueContent(
   const developing = (await loadDevelopingStories(db, isoWeek, timeZone, start, end)).filter(
     (d) => !shown.has(d.story.id),
   );
-  return { issueId: issue.id, week, weekStart: start, weekEnd: end, timeZone, sections, developing };
+  const writing = await loadIssueWriting(db, week);
+  return { issueId: issue.id, week, weekStart: start, weekEnd: end, timeZone, sections, developing, writing };
 }
 
 /**

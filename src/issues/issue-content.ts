@@ -2,6 +2,7 @@ import { type LinkPositionScheme, linkPositionsOf } from '../render/issue-links.
 import type { Segment } from '../stories/segment.ts';
 import { segmentSetOf } from '../stories/segment-set.ts';
 import type { Story, TimelineEvent } from '../stories/story.ts';
+import type { IssueWriting } from './issue-writing.ts';
 
 /** A story as picked for one segment of an issue, with the explanation of the pick. */
 export interface IssueStory {
@@ -46,6 +47,8 @@ export interface IssueContent {
    * without it was taken before, so `contentFromSnapshot` reads it as 'hashed'.
    */
   linkPositions?: LinkPositionScheme;
+  /** The editor's note, subject and preheader (absent: none written, as in snapshots taken before). */
+  writing?: IssueWriting;
 }
 
 /** What one subscriber receives: the issue narrowed to their segments, no story twice. */
@@ -63,6 +66,8 @@ export interface Edition {
   developing: DevelopingStory[];
   /** Every link's issue-wide position, by URL: the click tokens of any edition resolve through the issue's registry. */
   linkPositions: ReadonlyMap<string, number>;
+  /** The issue's note, subject and preheader: the same for every segment set. */
+  writing?: IssueWriting;
 }
 
 export function segmentKeyOf(slugs: readonly string[]): string {
@@ -110,5 +115,6 @@ export function editionFor(content: IssueContent, segmentSlugs: readonly string[
     sections,
     developing: content.developing,
     linkPositions: linkPositionsOf(content),
+    ...(content.writing ? { writing: content.writing } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IssueContent } from '../issues/issue-content.ts';
+import { noteUrls } from '../issues/issue-writing.ts';
 import { safeHttpUrl } from './safe-url.ts';
 
 export interface IssueLink {
@@ -9,7 +10,7 @@ export interface IssueLink {
   storyId: string | null;
   /**
    * 'story' (original article), 'related' (a story's "Related:" line), 'developing' (under "Developing
-   * stories"), 'honeypot' (hidden, see HONEYPOT_URL).
+   * stories"), 'note' (the editor's note), 'honeypot' (hidden, see HONEYPOT_URL).
    */
   kind: string;
 }
@@ -80,6 +81,7 @@ export function issueLinks(content: IssueContent): Array<IssueLink> {
     }
   }
   for (const item of content.developing) addStoryLink(item.story.url, item.story.id, 'developing');
+  for (const url of noteUrls(content.writing?.note)) add(url, null, 'note');
   add(HONEYPOT_URL, null, 'honeypot');
   return links;
 }

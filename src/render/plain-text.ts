@@ -65,6 +65,26 @@ function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
   return blocks;
 }
 
+/** The editor's note: each paragraph wrapped, each link's URL on a line of its own after its text. */
+function noteBlocks(outline: RecapOutline, hrefOf: (url: string) => string): string[] {
+  return outline.note.map((parts) => {
+    const lines: string[] = [];
+    let text = '';
+    for (const part of parts) {
+      if (part.kind === 'text') {
+        text += part.text;
+        continue;
+      }
+      if (part.text !== part.url) text += part.text;
+      if (text.trim() !== '') lines.push(wrap(text.trim()));
+      lines.push(hrefOf(part.url));
+      text = '';
+    }
+    if (text.trim() !== '') lines.push(wrap(text.trim()));
+    return lines.join('\n');
+  });
+}
+
 /**
  * The plain-text part: the same order and words as the HTML, wrapped at 72 columns, every link a full
  * URL on its own line, section titles underlined. Per-recipient values sit on lines of their own so a
@@ -85,6 +105,7 @@ export function plainText(outline: RecapOutline, postalAddress: string, links: P
       .filter((line): line is string => line !== null)
       .join('\n'),
   );
+  if (outline.note.length > 0) blocks.push(...noteBlocks(outline, links.hrefOf));
   if (outline.hero) blocks.push(underline('TOP STORY', '-'), ...card(outline.hero, links.hrefOf));
   else blocks.push(wrap('No stories for your topics this week. We will be back next Monday.'));
   for (const section of outline.sections) {

@@ -1,4 +1,5 @@
 import type { DevelopingStory, Edition, IssueStory } from '../issues/issue-content.ts';
+import { type NotePart, noteParagraphs } from '../issues/issue-writing.ts';
 import type { Segment } from '../stories/segment.ts';
 import type { Story } from '../stories/story.ts';
 import { regionFlag } from './region-flag.ts';
@@ -57,8 +58,12 @@ export interface DevelopingItem {
 
 /** Everything the recap says, in reading order, shared by the HTML view and the plain-text part. */
 export interface RecapOutline {
+  /** The editor's subject when one was written, else the computed one. */
   subject: string;
+  /** The editor's preheader when one was written, else the computed one. */
   preheader: string;
+  /** The editor's note, paragraph by paragraph, shown above the first section (empty: none). */
+  note: NotePart[][];
   weekRange: string;
   summary: string;
   hero: CardOutline | null;
@@ -350,7 +355,9 @@ export function recapOutline(
     }))
     .filter((section) => section.cards.length > 0);
   const developingLines = developing.map((entry) => entry.line);
+  const note = noteParagraphs(edition.writing?.note);
   const urls = [
+    ...note.flatMap((parts) => parts.flatMap((part) => (part.kind === 'link' ? [part.url] : []))),
     ...cards.flatMap((card) => [card.url, ...card.related.map((link) => link.url)]),
     ...developingLines.map((item) => item.url),
   ].filter((url): url is string => url !== null);
@@ -358,8 +365,10 @@ export function recapOutline(
   const summary = `${cards.length} ${cards.length === 1 ? 'story' : 'stories'} · ${minutes} min read`;
   const headlines = distinctHeadlines(cards.map((card) => card.title));
   return {
-    subject: subjectLine(headlines, cards.length, weekRange),
-    preheader: preheaderText(headlines, summary, `Your AI news for ${weekRange}`),
+    subject: edition.writing?.subject ?? subjectLine(headlines, cards.length, weekRange),
+    preheader:
+      edition.writing?.preheader ?? preheaderText(headlines, summary, `Your AI news for ${weekRange}`),
+    note,
     weekRange,
     summary,
     hero: heroCard,

@@ -1,6 +1,7 @@
 import type { Edition } from '../issues/issue-content.ts';
 
-const PREFIX = 'Weekly AI Recap: ';
+/** A week without a story: the week range alone says too little in an inbox. */
+const EMPTY_WEEK_PREFIX = 'The week in AI: ';
 const SUBJECT_MAX = 70;
 /** A lead headline is kept whole up to this subject length (clients cut long subjects themselves). */
 const SUBJECT_HARD_MAX = 100;
@@ -62,21 +63,21 @@ export function topHeadlines(edition: Edition): string[] {
 }
 
 /**
- * "Weekly AI Recap: " + the lead headline, whole, + " and N more" (N = the other stories of the
- * email). Never cuts a second headline: there is none. The count is dropped when it would push the
- * subject past 70 characters; a lead headline longer than the subject allows is kept whole up to
- * SUBJECT_HARD_MAX, and only beyond that cut at a word. Deterministic: the same edition always yields
- * the same subject. `fallback` (e.g. the week range) is used when there is no story.
+ * The lead headline, whole, + " and N more" (N = the other stories of the email). The sender's name is
+ * not repeated: the inbox shows it beside the subject, and a phone shows about 32 characters of it.
+ * Never cuts a second headline: there is none. The count is dropped when it would push the subject past
+ * 70 characters; a lead headline longer than the subject allows is kept whole up to SUBJECT_HARD_MAX,
+ * and only beyond that cut at a word. Deterministic: the same edition always yields the same subject.
+ * `fallback` (e.g. the week range) is used when there is no story.
  */
 export function subjectLine(headlines: readonly string[], storyCount: number, fallback: string): string {
   const lead = headlines[0];
-  if (!lead) return `${PREFIX}${cleanHeadline(fallback)}`;
+  if (!lead) return `${EMPTY_WEEK_PREFIX}${cleanHeadline(fallback)}`;
   const more = storyCount - 1;
-  const withCount = `${PREFIX}${lead} and ${more} more`;
+  const withCount = `${lead} and ${more} more`;
   if (more > 0 && length(withCount) <= SUBJECT_MAX) return withCount;
-  const alone = `${PREFIX}${lead}`;
-  if (length(alone) <= SUBJECT_HARD_MAX) return alone;
-  return `${PREFIX}${shorten(lead, SUBJECT_MAX - length(PREFIX))}`;
+  if (length(lead) <= SUBJECT_HARD_MAX) return lead;
+  return shorten(lead, SUBJECT_MAX);
 }
 
 /**

@@ -16,7 +16,8 @@ import { generateWeek, generatorSegments, seededRandom } from '../selection/week
 
 const secrets = { current: 'a-test-secret-that-is-long-enough-0123456789', previous: [] };
 const anna: Recipient = { subscriberId: '7', email: 'anna@example.com', name: 'Anna', trackingEnabled: true };
-const PREFIX = 'Weekly AI Recap: ';
+// The subject no longer repeats the sender's name.
+const PREFIX = '';
 const slugOf = (name: string) => name.toLowerCase().replace(/[^a-z]+/g, '-');
 
 /** A week's issue over generated stories: every segment gets its tagged stories, scores random, some pinned. */

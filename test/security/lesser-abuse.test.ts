@@ -81,7 +81,7 @@ describe('lesser abuse', () => {
     const before = sink.messages.length;
     expect((await post(`/editor/issues/${WEEK}/test`, { recipient: TEST_RECIPIENT })).status).toBe(303);
     const test = sink.messages.slice(before).find((m) => m.parsed.subject?.startsWith('[TEST]'));
-    expect(test?.parsed.subject).toBe(`[TEST] Weekly AI Recap: ${ENCODED_TITLE}`);
+    expect(test?.parsed.subject).toBe(`[TEST] ${ENCODED_TITLE}`);
     expect(test?.parsed.subject).not.toContain('FREE MONEY');
   });
 
