@@ -12,7 +12,8 @@ export async function loadIssueWriting(db: Db | Tx, week: string): Promise<Issue
   return row ? { note: row.note, subject: row.subject, preheader: row.preheader } : { ...NO_WRITING };
 }
 
-export type WritingChange = { note: string | null } | { subject: string | null; preheader: string | null };
+/** The parts to change (a part left out keeps its stored value). */
+export type WritingChange = Partial<IssueWriting>;
 
 /**
  * Stores a change of a week's note, or of its subject and preheader (values already checked by
@@ -34,13 +35,15 @@ export async function saveIssueWriting(
       .forUpdate()
       .executeTakeFirst();
     if (issue && issue.status !== 'draft') {
-      const what = 'note' in change ? 'note' : 'subject and preheader';
+      const what =
+        'note' in change && 'subject' in change
+          ? 'note and subject'
+          : 'note' in change
+            ? 'note'
+            : 'subject and preheader';
       throw new IssueStateError(
         issue.status === 'approved' || issue.status === 'scheduled'
-          ? `issue ${week} is approved: its ${what} are frozen with it; return it to draft first (Back to draft in the editor, or: recap issue unapprove --week ${week})`.replace(
-              'note are',
-              'note is',
-            )
+          ? `issue ${week} is approved: its ${what} ${what === 'note' ? 'is' : 'are'} frozen with it; return it to draft first (Back to draft in the editor, or: recap issue unapprove --week ${week})`
           : `issue ${week} is ${issue.status}: its ${what} can no longer change`,
       );
     }

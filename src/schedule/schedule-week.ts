@@ -43,3 +43,42 @@ export function weekTheScheduleActsOn(input: {
   if (next) return { week: slotWeek(next, pattern.timeZone, input.delivery), slot: next, which: 'next' };
   return { week: formatIsoWeek(isoWeekOf(now, pattern.timeZone)), slot: null, which: 'none' };
 }
+
+/** When the schedule sends a week's issue, as seen at `now`. */
+export type WeekSendTime =
+  /** The fire that sends it is still to come. */
+  | { kind: 'next'; slot: Date }
+  /** Its fire happened within the catch-up window: the schedule's next check sends it. */
+  | { kind: 'catching-up'; slot: Date }
+  /** No fire within the search horizon (a past week, or a cron that never sends it). */
+  | { kind: 'none' };
+
+/**
+ * The schedule fire that sends `week`'s issue: the latest fire within the catch-up window whose week it
+ * is, else the first coming fire whose week it is (searched up to `horizonDays`, default 60). Pure.
+ */
+export function sendTimeOfWeek(input: {
+  pattern: CronPattern;
+  week: string;
+  now: Date;
+  delivery?: 'now' | 'local';
+  catchUpWindowMs?: number;
+  horizonDays?: number;
+}): WeekSendTime {
+  const { pattern, week, now } = input;
+  const window = input.catchUpWindowMs ?? DEFAULT_CATCH_UP_HOURS * 3_600_000;
+  const latest = latestSlot(pattern, now, new Date(now.getTime() - window));
+  if (latest && slotWeek(latest, pattern.timeZone, input.delivery) === week)
+    return { kind: 'catching-up', slot: latest };
+  const until = new Date(now.getTime() + (input.horizonDays ?? 60) * 86_400_000);
+  let after = now;
+  for (let fires = 0; fires < 500; fires++) {
+    const next = nextSlot(pattern, after, until);
+    if (!next) break;
+    const nextWeek = slotWeek(next, pattern.timeZone, input.delivery);
+    if (nextWeek === week) return { kind: 'next', slot: next };
+    if (nextWeek > week) break;
+    after = next;
+  }
+  return { kind: 'none' };
+}

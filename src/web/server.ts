@@ -61,6 +61,8 @@ export interface ServerOptions {
   signUpsPerHour?: number;
   /** Fetches SNS signing certificates and SubscribeURLs for POST /webhooks/ses (built by the CLI). */
   fetchText?: TextFetcher;
+  /** The editor's clock ("this week", rebuilds, when an issue goes out); default the system clock. */
+  now?: () => Date;
 }
 
 export interface RunningServer {
@@ -162,7 +164,11 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     config: deps.config,
     fetchText: options.fetchText,
   });
-  await registerEditorRoutes(server, served, { mailer, systemMail });
+  await registerEditorRoutes(server, served, {
+    mailer,
+    systemMail,
+    ...(options.now ? { now: options.now } : {}),
+  });
 
   const host = options.host ?? deps.config.http.host;
   await server.listen({ port: options.port ?? deps.config.http.port, host });

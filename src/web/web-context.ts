@@ -34,6 +34,7 @@ export type WebSettings = EditionSettings &
     | 'signUp'
     | 'publicPages'
     | 'cron'
+    | 'send'
     | 'timeZone'
     | 'selection'
     | 'testRecipients'

@@ -15,7 +15,8 @@ let env: Record<string, string | undefined>;
 let dir = '';
 const WEEK = '2026-W48';
 const week = generateWeek({ seed: 11, events: 25 });
-const NOTE = 'A quieter week, with one paper worth your evening.\n\nThe long read: [our notes](https://notes.example.org/w48).';
+const NOTE =
+  'A quieter week, with one paper worth your evening.\n\nThe long read: [our notes](https://notes.example.org/w48).';
 const SUBJECT = 'Open weights, closed doors: the week in AI';
 const PREHEADER = 'Three labs, two lawsuits and a benchmark that finally means something';
 

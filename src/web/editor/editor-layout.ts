@@ -55,6 +55,14 @@ details.segment{margin:.5rem 0}details.segment>summary{cursor:pointer;padding:.2
 ul.overrides li{margin:.2rem 0}
 .overrides-summary{margin:.5rem 0}.last-change{margin:.5rem 0;background:var(--notice);border:1px solid var(--notice-line);padding:.4rem .7rem}
 .kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem;margin:.4rem 0}
+.writing-form{display:grid;gap:.25rem;max-width:46rem}.writing-form textarea,.writing-form input{width:100%;font:inherit;padding:.3rem .4rem}
+.inbox-preview{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,20rem),1fr));gap:.6rem;max-width:64rem}
+figure.inbox{margin:0;background:var(--card);border:1px solid var(--line);padding:.4rem .6rem}figure.inbox figcaption{font-size:.8rem;margin-bottom:.3rem}
+.inbox-row{display:grid;gap:.05rem;font-size:.95rem;overflow-wrap:anywhere}.inbox-sender{font-weight:700}.inbox-subject{font-weight:600}.inbox-preheader{color:var(--muted)}
+figure.inbox.desktop .inbox-row{grid-template-columns:minmax(0,10rem) minmax(0,1fr);gap:.6rem}
+figure.inbox[data-client=gmail-desktop]{grid-column:1/-1}
+.review td ul{margin:0;padding-left:1.1rem}.approve-form{display:grid;gap:.4rem;max-width:46rem}.approve-form button{justify-self:start}
+.send-controls form{display:inline-block;margin:.2rem .4rem .2rem 0}.progress dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem}
 svg.chart{background:#fff;border:1px solid var(--line);margin:.3rem .3rem 0 0;max-width:100%;height:auto}
 @media (min-width:1100px){
 .workspace{grid-template-columns:minmax(0,740px) minmax(340px,1fr)}

@@ -2,13 +2,16 @@ import type { IssueStatus } from '../../db/database.ts';
 import type { RolloutHour } from '../../delivery/delivery.repository.ts';
 import type { IssueSection } from '../../issues/issue-content.ts';
 import type { StoredOverride } from '../../issues/issue-overrides.repository.ts';
+import type { IssueWriting } from '../../issues/issue-writing.ts';
 import type { LeftOut } from '../../render/recap-outline.ts';
 import type { AudienceSegmentSet } from '../../reports/segment-sets.ts';
 import { segmentSetFromKey } from '../../stories/segment-set.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { approvalSection, type GoesOut, type ReviewRow } from './approval-section.ts';
 import { formatDateTime, statusBadge } from './editor-layout.ts';
 import { GMAIL_CLIP_BYTES, type PreviewView, previewViews } from './email-preview.ts';
 import type { LinkCheck } from './link-check.ts';
+import { writingSection } from './writing-section.ts';
 
 /** A story that competed for a segment and was not picked. */
 export interface CandidateView {
@@ -38,6 +41,10 @@ export interface IssuePageData {
   view: PreviewView;
   subject: string;
   preheader: string;
+  /** The From name readers see beside the subject. */
+  senderName: string;
+  /** The issue's note, subject and preheader as the editor wrote them (the snapshot's once approved). */
+  writing: IssueWriting;
   /** Size of a tracked personal copy's HTML: the largest a reader receives. */
   htmlBytes: number;
   linkCount: number;
@@ -50,6 +57,10 @@ export interface IssuePageData {
   readingBudget: ReadingBudgetRow[];
   /** Stories of this (sent) issue withdrawn by their publisher since. */
   retracted?: ReadonlySet<string>;
+  /** Per segment set: readers, stories, read time and what was left out (the approval review). */
+  review?: ReviewRow[];
+  /** When the issue goes out by the schedule, in words. */
+  goesOut?: GoesOut;
   /** The week's editorial overrides, oldest first. */
   overrides?: OverrideView[];
   /** The override the last form made (offered as "Undo" beside the list), when it still exists. */
@@ -72,7 +83,9 @@ export interface ReadingBudgetRow {
 export const issuePageSections: ReadonlyArray<{ name: string; render: (data: IssuePageData) => SafeHtml }> = [
   { name: 'status', render: statusLine },
   { name: 'workspace', render: workspace },
-  { name: 'approval-and-test', render: approvalAndTest },
+  { name: 'writing', render: writingSection },
+  { name: 'approval', render: approvalSection },
+  { name: 'test-send', render: testSend },
   { name: 'reading-budget', render: readingBudgetSection },
   { name: 'rollout', render: (data) => rolloutTable(data.rollout ?? []) },
 ];
@@ -291,16 +304,10 @@ function lastChange(data: IssuePageData, frozen: boolean): SafeHtml {
   return html`<div class="last-change" id="last-change">${overrideText(change)}. ${undoForm(data, change)}</div>`;
 }
 
-function approvalAndTest(data: IssuePageData): SafeHtml {
+function testSend(data: IssuePageData): SafeHtml {
   const back = query(data);
-  return html`<section class="approval" id="approval" aria-labelledby="approval-heading">
-<h2 id="approval-heading">Approval and test</h2>
-${
-  data.status !== 'draft'
-    ? html`<p>This issue is ${data.status}: its selection is frozen.</p>`
-    : html`<form method="post" action="/editor/issues/${data.week}/approve?${back}"><button type="submit" id="approve">Approve ${data.week}</button> <span class="muted">freezes the selection; with REQUIRE_APPROVAL the schedule sends only approved issues</span>
-${emptySegmentsConsent(data.sections.filter((section) => section.skipped).map((section) => section.segment.name))}</form>`
-}
+  return html`<section class="test-send" id="test-send" aria-labelledby="test-heading">
+<h2 id="test-heading">Test</h2>
 ${
   data.testRecipients.length === 0
     ? html`<p class="muted">Set TEST_RECIPIENTS to send yourself a test.</p>`
@@ -349,12 +356,4 @@ function rolloutTable(hours: readonly RolloutHour[]): SafeHtml {
     (h) =>
       html`<tr><td>${h.hour ? h.hour.toISOString().slice(0, 13).replace('T', ' ') : 'at once'}</td><td>${h.sent}</td><td>${h.sent + h.queued + h.other}</td></tr>`,
   )}</tbody></table></details>`;
-}
-
-/** Approval with empty segments is a choice the editor makes knowingly: which segments, and why. */
-function emptySegmentsConsent(emptySegments: string[]) {
-  if (emptySegments.length === 0) return '';
-  return html`<p class="muted">No stories for ${emptySegments.join(', ')}: approval is refused unless you accept that.</p>
-<label><input type="checkbox" name="allow_empty" id="allow-empty"> Approve even so: these readers get no section for it</label><br>
-<label>Reason <input name="empty_reason" maxlength="300" placeholder="e.g. a quiet week for research"></label>`;
 }

@@ -7,7 +7,7 @@ import { buildIssue, buildSettingsOf } from '../../issues/build-issue.ts';
 import { findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
 import { loadIssueContent } from '../../issues/issue-content.repository.ts';
 import { type Edition, editionFor, type IssueContent } from '../../issues/issue-content.ts';
-import { approveIssue } from '../../issues/issue-lifecycle.ts';
+import { approveIssue, unapproveIssue } from '../../issues/issue-lifecycle.ts';
 import {
   boostStory,
   clearOverrides,
@@ -18,21 +18,26 @@ import {
 } from '../../issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../issues/issue-report.ts';
 import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
+import { saveIssueWriting } from '../../issues/issue-writing.repository.ts';
+import { checkHeaderLine, checkNote, NO_WRITING } from '../../issues/issue-writing.ts';
 import { formatAddress } from '../../mail/compose-mime.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import type { SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
+import { cronPattern } from '../../schedule/schedule-slot.ts';
+import { sendTimeOfWeek } from '../../schedule/schedule-week.ts';
 import { parseSegmentSet, segmentSetFromKey } from '../../stories/segment-set.ts';
 import { findStory, listSegments, sourceNamesOf } from '../../stories/story.repository.ts';
 import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field, type WebDeps } from '../web-context.ts';
+import { formatFireTime, type GoesOut, type ReviewRow } from './approval-section.ts';
 import { editorBaseUrl } from './editor-hosts.ts';
 import { EDITOR_SCRIPT_PATH, sendEditorPage, weekParam } from './editor-layout.ts';
 import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
-import { type CandidateView, issueBody, type OverrideView } from './issue-page.ts';
+import { type CandidateView, issueBody, type OverrideView, type ReadingBudgetRow } from './issue-page.ts';
 import { issuePageScript } from './issue-page-script.ts';
 import { checkLinks } from './link-check.ts';
 
@@ -114,6 +119,8 @@ export async function registerIssueRoutes(
         view: parseView(query.view),
         subject: preview?.subject ?? '(this segment set has no stories this week)',
         preheader: preview ? preheaderOf(preview.html) : '',
+        senderName: config.sender.name,
+        writing: content.writing ?? NO_WRITING,
         htmlBytes: sized ? Buffer.byteLength(sized.html) : 0,
         linkCount: preview ? linksOf(preview.html).length : 0,
         sections: content.sections,
@@ -121,20 +128,8 @@ export async function registerIssueRoutes(
         notes: report?.notes ?? [],
         testRecipients: config.testRecipients,
         linkCheck,
-        readingBudget: sets.flatMap((set) => {
-          const setEdition = editionFor(content, segmentSetFromKey(set.segmentKey).slugs);
-          if (!setEdition.hero) return [];
-          const template = renderer.template(setEdition);
-          return [
-            {
-              segmentKey: set.segmentKey,
-              label: set.label,
-              minutes: template.minutes,
-              htmlBytes: template.htmlBytes,
-              leftOut: template.leftOut,
-            },
-          ];
-        }),
+        ...budgetAndReview(renderer, content, sets),
+        goesOut: goesOutOf(config, week, options.now()),
         retracted: await retractedStoriesOf(db, issue.id),
         ...(await overridesOf(db, week, query.undo)),
       }),
@@ -187,20 +182,75 @@ export async function registerIssueRoutes(
     return back(reply, request, week, outcome);
   });
 
+  editor.post('/editor/issues/:week/writing', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return sendErrorPage(reply, 404);
+    const body = request.body;
+    const note = checkNote(field(body, 'note') ?? '');
+    const subject = checkHeaderLine(field(body, 'subject') ?? '', 'subject');
+    const preheader = checkHeaderLine(field(body, 'preheader') ?? '', 'preheader');
+    const refused = [note, subject, preheader].find((checked) => !checked.ok);
+    if (refused && !refused.ok)
+      return back(reply, request, week, { error: refused.error, anchor: 'writing' });
+    if (!note.ok || !subject.ok || !preheader.ok) return sendErrorPage(reply, 400);
+    try {
+      await saveIssueWriting(
+        db,
+        week,
+        { note: note.value, subject: subject.value, preheader: preheader.value },
+        'editor',
+      );
+    } catch (error) {
+      if (error instanceof IssueStateError)
+        return back(reply, request, week, { error: error.message, anchor: 'writing' });
+      throw error;
+    }
+    return back(reply, request, week, {
+      notice: `Saved the note and subject of ${week}: every segment set’s preview shows them.`,
+      anchor: 'writing',
+    });
+  });
+
   editor.post('/editor/issues/:week/approve', async (request, reply) => {
     const week = weekParam(request);
     if (!week) return sendErrorPage(reply, 404);
     try {
       const body = request.body;
+      const allowEmpty = field(body, 'allow_empty') === 'on';
+      if (allowEmpty && (field(body, 'empty_reason') ?? '').trim() === '')
+        return back(reply, request, week, {
+          error: 'Say why the empty segments are acceptable (the reason is kept with the issue).',
+          anchor: 'approval',
+        });
       const issue = await approveIssue(db, week, {
         now: options.now(),
         timeZone: config.timeZone,
-        allowEmpty: field(body, 'allow_empty') === 'on',
+        allowEmpty,
         reason: field(body, 'empty_reason') ?? '',
       });
-      return back(reply, request, week, { notice: `${week} is ${issue.status}: the selection is frozen.` });
+      return back(reply, request, week, {
+        notice: `${week} is ${issue.status}: the selection, note and subject are frozen; it ${goesOutOf(config, week, options.now()).text}.`,
+        anchor: 'approval',
+      });
     } catch (error) {
-      if (error instanceof IssueStateError) return back(reply, request, week, { error: error.message });
+      if (error instanceof IssueStateError)
+        return back(reply, request, week, { error: error.message, anchor: 'approval' });
+      throw error;
+    }
+  });
+
+  editor.post('/editor/issues/:week/unapprove', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return sendErrorPage(reply, 404);
+    try {
+      await unapproveIssue(db, week);
+      return back(reply, request, week, {
+        notice: `${week} is a draft again: its selection, note and subject can change; approve it again before it goes out.`,
+        anchor: 'approval',
+      });
+    } catch (error) {
+      if (error instanceof IssueStateError)
+        return back(reply, request, week, { error: error.message, anchor: 'approval' });
       throw error;
     }
   });
@@ -253,6 +303,60 @@ export async function registerIssueRoutes(
     const also = noticeResult.ok ? ' with a notice' : ` (the notice was not sent: ${noticeResult.message})`;
     return back(reply, request, week, { notice: `Test of ${segmentKey} sent to ${recipient}${also}.` });
   });
+}
+
+/** The reading-time table and the approval review: one template per segment set serves both. */
+function budgetAndReview(
+  renderer: EditionRenderer,
+  content: IssueContent,
+  sets: ReadonlyArray<{ segmentKey: string; label: string; subscribers: number }>,
+): { readingBudget: ReadingBudgetRow[]; review: ReviewRow[] } {
+  const readingBudget: ReadingBudgetRow[] = [];
+  const review: ReviewRow[] = [];
+  for (const set of sets) {
+    const edition = editionFor(content, segmentSetFromKey(set.segmentKey).slugs);
+    const base = { segmentKey: set.segmentKey, label: set.label, readers: set.subscribers };
+    if (!edition.hero) {
+      review.push({ ...base, stories: 0, minutes: 0, leftOut: [] });
+      continue;
+    }
+    const template = renderer.template(edition);
+    const shown = 1 + edition.sections.reduce((sum, section) => sum + section.stories.length, 0);
+    const leftOutStories = template.leftOut.filter((item) => item.kind === 'story').length;
+    readingBudget.push({
+      ...base,
+      minutes: template.minutes,
+      htmlBytes: template.htmlBytes,
+      leftOut: template.leftOut,
+    });
+    review.push({
+      ...base,
+      stories: shown - leftOutStories,
+      minutes: template.minutes,
+      leftOut: template.leftOut.map(
+        (item) =>
+          `${item.title} (${item.kind === 'developing' ? 'developing, ' : ''}${item.reason === 'size' ? 'size limit' : 'reading time'})`,
+      ),
+    });
+  }
+  return { readingBudget, review };
+}
+
+/** When the schedule sends the week's issue, in words for the Approve button and the notices. */
+function goesOutOf(config: WebDeps['config'], week: string, now: Date): GoesOut {
+  let pattern: ReturnType<typeof cronPattern>;
+  try {
+    pattern = cronPattern(config.cron, config.timeZone);
+  } catch {
+    return { text: `will not go out by the schedule (RECAP_CRON "${config.cron}" is not valid)` };
+  }
+  const time = sendTimeOfWeek({ pattern, week, now, delivery: config.send.delivery });
+  if (time.kind === 'next') return { text: `goes out ${formatFireTime(time.slot, now, config.timeZone)}` };
+  if (time.kind === 'catching-up')
+    return {
+      text: `goes out at the schedule's next check (its fire of ${formatFireTime(time.slot, now, config.timeZone)})`,
+    };
+  return { text: 'goes out only when sent from here or with recap send (no schedule fire sends this week)' };
 }
 
 function previewMessage(renderer: EditionRenderer, edition: Edition): RenderedMessage | null {
