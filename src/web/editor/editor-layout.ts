@@ -59,7 +59,7 @@ ul.overrides li{margin:.2rem 0}
 .inbox-preview{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,20rem),1fr));gap:.6rem;max-width:64rem}
 figure.inbox{margin:0;background:var(--card);border:1px solid var(--line);padding:.4rem .6rem}figure.inbox figcaption{font-size:.8rem;margin-bottom:.3rem}
 .inbox-row{display:grid;gap:.05rem;font-size:.95rem;overflow-wrap:anywhere}.inbox-sender{font-weight:700}.inbox-subject{font-weight:600}.inbox-preheader{color:var(--muted)}
-figure.inbox.desktop .inbox-row{grid-template-columns:minmax(0,10rem) minmax(0,1fr);gap:.6rem}
+figure.inbox[data-client=gmail-desktop] .inbox-row{grid-template-columns:minmax(0,10rem) minmax(0,1fr);gap:.6rem}
 figure.inbox[data-client=gmail-desktop]{grid-column:1/-1}
 .review td ul{margin:0;padding-left:1.1rem}.approve-form{display:grid;gap:.4rem;max-width:46rem}.approve-form button{justify-self:start}
 .send-controls form{display:inline-block;margin:.2rem .4rem .2rem 0}.progress dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem}

@@ -104,7 +104,7 @@ export function inboxLines(sender: string, subject: string, preheader: string): 
 export function inboxPreview(sender: string, subject: string, preheader: string): SafeHtml {
   return html`<div class="inbox-preview" id="inbox-preview">${inboxLines(sender, subject, preheader).map(
     (line) => html`<figure class="inbox ${line.client.width}" data-client="${line.client.id}">
-<figcaption>${line.client.name} <span class="muted">(sender ${line.client.sender}, ${line.client.sharedLine ? `subject and preheader ${line.client.subject} on one line` : `subject ${line.client.subject}, preheader ${line.client.preheader}`} characters)</span></figcaption>
+<figcaption>${line.client.name} <span class="muted">(sender ${line.client.sender}, ${line.client.sharedLine ? `subject and preheader ${line.client.subject} characters on one line` : `subject ${line.client.subject}, preheader ${line.client.preheader} characters`})</span></figcaption>
 <div class="inbox-row"><span class="inbox-sender">${line.sender}</span>${
       line.client.sharedLine
         ? html`<span class="inbox-line"><span class="inbox-subject">${line.subject}</span>${line.preheader ? html`<span class="inbox-preheader"> - ${line.preheader}</span>` : ''}</span>`
