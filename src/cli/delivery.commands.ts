@@ -212,12 +212,20 @@ export function registerDeliveryCommands(program: Command): void {
           const { signal, dispose } = interruptSignal();
           try {
             const { runWorkerThroughOutages } = await import('../delivery/worker-through-outages.ts');
+            const { startHeartbeat } = await import('../delivery/worker-heartbeat.repository.ts');
+            const workerId = newWorkerId();
+            // The editor shows the workers alive; serve starts its own only when none is.
+            const heartbeat = startHeartbeat(app.db, {
+              workerId,
+              kind: 'worker',
+              issueId: issue?.id ?? null,
+            });
             const summary = await runWorkerThroughOutages(
               {
                 db: app.db,
                 mailer,
                 config: app.config,
-                workerId: newWorkerId(),
+                workerId,
                 ...(issue ? { issueId: issue.id } : {}),
                 follow: Boolean(options.follow),
                 leaseSeconds,
@@ -229,7 +237,7 @@ export function registerDeliveryCommands(program: Command): void {
                 log: (line) => (logger ? logger.warn(line) : writeErr(`${line}\n`)),
               },
               (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
-            );
+            ).finally(() => heartbeat.stop());
             reporter.stop();
             if (summary.fatal) throw new UserError(`send stopped: ${summary.fatal}`);
             say(`worker ${summary.weeks.join(', ') || '(no issue being sent)'}: ${formatSummary(summary)}`);

@@ -21,9 +21,17 @@ export function registerWebCommands(program: Command): void {
       // One JSON line per event (a human line on a terminal): the server's, the listener's, the pulls'.
       const logger = createServiceLogger(app.config.log);
       const { startServer } = await import('../web/server.ts');
-      await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
+      const mailer = await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
       const { createHttpsTextFetcher } = await import('./https-text-fetcher.ts');
-      const server = await startServer(app, { logger, fetchText: createHttpsTextFetcher() });
+      // The editor's Start and Resume: when no worker is alive, this server drains the send it started.
+      const { createEditorSender } = await import('../delivery/editor-send.ts');
+      const editorSender = createEditorSender({
+        db: app.db,
+        config: app.config,
+        mailer,
+        log: (line) => logger.warn({ component: 'editor-send' }, line),
+      });
+      const server = await startServer(app, { logger, fetchText: createHttpsTextFetcher(), editorSender });
       // Its own listener (METRICS_HOST, 127.0.0.1 by default), never the public port; only serve
       // exports the figures read from the database, so several processes never report them twice.
       const metrics = await startProcessMetrics({ ...app.config.metrics, databaseFigures: app.db });
@@ -63,6 +71,7 @@ export function registerWebCommands(program: Command): void {
       // Graceful stop: finish requests in flight and write every queued open and click before exiting.
       await pulls?.stop();
       await server.close();
+      await editorSender.close();
       await bounces?.close();
       await metrics?.close();
       await app.close();

@@ -166,6 +166,19 @@ export interface IssueOverridesTable {
 
 export type OverrideChannel = 'editor' | 'cli';
 
+export type WorkerKind = 'worker' | 'send' | 'serve';
+
+/** A running sending worker's last sign of life (20261207081000). */
+export interface WorkerHeartbeatsTable {
+  worker_id: string;
+  kind: WorkerKind;
+  host: string;
+  pid: number;
+  issue_id: number | null;
+  started_at: DefaultedTimestamp;
+  seen_at: DefaultedTimestamp;
+}
+
 /** The editor's note, subject and preheader of a week's issue (NULL: none / the computed one). */
 export interface IssueWritingTable {
   week: string;
@@ -394,6 +407,7 @@ export interface Database {
   issue_items: IssueItemsTable;
   issue_overrides: IssueOverridesTable;
   issue_writing: IssueWritingTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
   webhook_events: WebhookEventsTable;

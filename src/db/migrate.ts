@@ -19,6 +19,7 @@ import * as overrideChannel from './migrations/20261207053000_override_channel.t
 import * as readerSearch from './migrations/20261207060000_reader_search.ts';
 import * as relayWebhooks from './migrations/20261207070000_relay_webhooks.ts';
 import * as issueWriting from './migrations/20261207080000_issue_writing.ts';
+import * as workerHeartbeats from './migrations/20261207081000_worker_heartbeats.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '20261207060000_reader_search': readerSearch,
   '20261207070000_relay_webhooks': relayWebhooks,
   '20261207080000_issue_writing': issueWriting,
+  '20261207081000_worker_heartbeats': workerHeartbeats,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -442,3 +442,15 @@ export async function sentSegmentKeys(db: Db, issueId: number): Promise<string[]
     .execute();
   return rows.map((row) => row.segment_key);
 }
+
+/** Messages of an issue sent within the last `windowSeconds`: the rate the editor's progress shows. */
+export async function sentWithin(db: Db, issueId: number, windowSeconds: number): Promise<number> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select(sql<string>`count(*)`.as('n'))
+    .where('issue_id', '=', issueId)
+    .where('status', '=', 'sent')
+    .where('sent_at', '>', sql<Date>`now() - make_interval(secs => ${windowSeconds})`)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -12,6 +12,7 @@ import type { MessageFactory } from './message-factory.ts';
 import type { SendSettings } from './send-settings.ts';
 import { runWorker, type SendProgress, type SendSummary } from './send-worker.ts';
 import { startSend } from './start-send.ts';
+import { startHeartbeat } from './worker-heartbeat.repository.ts';
 
 export { runWorker, type SendProgress, type SendSummary, type WorkerDeps } from './send-worker.ts';
 export { type StartSendOptions, startSend } from './start-send.ts';
@@ -43,16 +44,17 @@ export interface SendIssueOptions {
 }
 
 /**
- * Sends a built issue: freezes its audience (if not already), then runs one worker in this process
- * until nothing is left. Running it again sends nothing new. The caller builds the issue first.
- * Throws UserError when the issue does not exist, is paused or cancelled, or a fatal SMTP error stopped it.
+ * Starts the send of a built issue without sending anything yet: freezes its content (unless approval
+ * already did) and its audience, and returns the issue's id and the factory of its messages. Running it
+ * again changes nothing. Throws UserError when the issue does not exist, is paused or cancelled, is a
+ * draft while approval is required, or has no content.
  */
-export async function sendIssue(
-  deps: SendIssueDeps,
+export async function beginSend(
+  deps: Pick<SendIssueDeps, 'db' | 'config'>,
   week: string,
-  options: SendIssueOptions = {},
-): Promise<SendSummary> {
-  const { db, config, mailer } = deps;
+  messages?: MessageFactory,
+): Promise<{ issueId: number; factory: MessageFactory }> {
+  const { db, config } = deps;
   const issue = await findIssueState(db, week);
   if (!issue)
     throw new UserError(`no issue for ${week}: build it first with "recap issue build --week ${week}"`);
@@ -67,10 +69,9 @@ export async function sendIssue(
   if (startable && !(issue.status === 'draft' && config.requireApproval))
     await freezeIssueContent(db, week, config.timeZone);
   const content = await loadIssueContent(db, week, config.timeZone);
-  if (!content && !options.messages)
-    throw new UserError(`issue ${week} has no stored content: build it first`);
-  const factory = options.messages ?? messageFactoryFor(content as IssueContent, config);
-  if (issue.status !== 'sent' && issue.status !== 'sending') {
+  if (!content && !messages) throw new UserError(`issue ${week} has no stored content: build it first`);
+  const factory = messages ?? messageFactoryFor(content as IssueContent, config);
+  if (startable) {
     await startSend(db, issue.id, {
       messageIdDomain: config.sender.email.split('@')[1] ?? 'localhost',
       links: content ? issueLinks(content) : [],
@@ -84,18 +85,39 @@ export async function sendIssue(
         : {}),
     });
   }
-  const summary = await runWorker({
-    db,
-    mailer,
-    config,
-    workerId: newWorkerId(),
-    issueId: issue.id,
-    messages: async () => factory,
-    leaveWaiting: !options.wait,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.log ? { log: options.log } : {}),
-  });
-  if (summary.fatal) throw new UserError(`send of ${week} stopped: ${summary.fatal}`);
-  return summary;
+  return { issueId: issue.id, factory };
+}
+
+/**
+ * Sends a built issue: freezes its audience (if not already), then runs one worker in this process
+ * until nothing is left. Running it again sends nothing new. The caller builds the issue first.
+ * Throws UserError when the issue does not exist, is paused or cancelled, or a fatal SMTP error stopped it.
+ */
+export async function sendIssue(
+  deps: SendIssueDeps,
+  week: string,
+  options: SendIssueOptions = {},
+): Promise<SendSummary> {
+  const { db, config, mailer } = deps;
+  const { issueId, factory } = await beginSend(deps, week, options.messages);
+  const workerId = newWorkerId();
+  const heartbeat = startHeartbeat(db, { workerId, kind: 'send', issueId });
+  try {
+    const summary = await runWorker({
+      db,
+      mailer,
+      config,
+      workerId,
+      issueId,
+      messages: async () => factory,
+      leaveWaiting: !options.wait,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    if (summary.fatal) throw new UserError(`send of ${week} stopped: ${summary.fatal}`);
+    return summary;
+  } finally {
+    await heartbeat.stop();
+  }
 }

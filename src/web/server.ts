@@ -5,6 +5,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { missingEditorToken } from '../config.ts';
 import { createDatabaseProbe } from '../db/database-probe.ts';
+import type { EditorSender } from '../delivery/editor-send.ts';
 import { ConfigError, UserError } from '../errors.ts';
 import { defaultLinkBase, reachableUrl } from '../http-address.ts';
 import type { Mailer } from '../mail/mailer.ts';
@@ -61,6 +62,8 @@ export interface ServerOptions {
   signUpsPerHour?: number;
   /** Fetches SNS signing certificates and SubscribeURLs for POST /webhooks/ses (built by the CLI). */
   fetchText?: TextFetcher;
+  /** Starts and drains sends from the editor's Send section (built by the CLI); without it the page points at `recap send`. */
+  editorSender?: EditorSender;
   /** The editor's clock ("this week", rebuilds, when an issue goes out); default the system clock. */
   now?: () => Date;
 }
@@ -168,6 +171,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     mailer,
     systemMail,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.editorSender ? { sender: options.editorSender } : {}),
   });
 
   const host = options.host ?? deps.config.http.host;

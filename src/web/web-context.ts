@@ -35,6 +35,7 @@ export type WebSettings = EditionSettings &
     | 'publicPages'
     | 'cron'
     | 'send'
+    | 'requireApproval'
     | 'timeZone'
     | 'selection'
     | 'testRecipients'

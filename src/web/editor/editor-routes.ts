@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../../calendar/iso-week.ts';
+import type { EditorSender } from '../../delivery/editor-send.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { SystemTemplates } from '../../render/system-mail.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
@@ -17,6 +18,7 @@ import { sendEditorPage, weekParam } from './editor-layout.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
 import { registerReadersRoutes } from './readers-routes.ts';
+import { registerSendRoutes } from './send-routes.ts';
 import { scheduleBody, weeksBody } from './weeks-page.ts';
 
 export interface EditorRouteOptions {
@@ -26,6 +28,8 @@ export interface EditorRouteOptions {
   systemMail: SystemTemplates;
   /** The clock of "this week" and of rebuilds. */
   now?: () => Date;
+  /** Starts and drains sends from the issue page; without it the page points at `recap send`. */
+  sender?: EditorSender;
 }
 
 /**
@@ -133,7 +137,13 @@ export async function registerEditorRoutes(
       );
     });
 
-    await registerIssueRoutes(editor, deps, { mailer: options.mailer, systemMail: options.systemMail, now });
+    await registerIssueRoutes(editor, deps, {
+      mailer: options.mailer,
+      systemMail: options.systemMail,
+      now,
+      ...(options.sender ? { sender: options.sender } : {}),
+    });
+    registerSendRoutes(editor, deps, options.sender);
     registerIngestionRoute(editor, deps, now);
     registerReadersRoutes(editor, deps);
   });

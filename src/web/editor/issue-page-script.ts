@@ -81,5 +81,47 @@ export const issuePageScript = `'use strict';
         document.body.removeAttribute('aria-busy');
       });
   });
+  // The send's live figures: polled from the page's JSON endpoint while it sends or is paused; without
+  // this script a reload shows the same figures.
+  var live = document.querySelector('[data-progress-url]');
+  if (live && window.fetch) {
+    var progressUrl = live.getAttribute('data-progress-url');
+    var set = function (name, text) {
+      var element = live.querySelector('[data-field="' + name + '"]');
+      if (element && element.textContent !== text) element.textContent = text;
+    };
+    var eta = function (seconds) {
+      if (seconds === null) return '\u2013';
+      if (seconds < 1) return 'under a second';
+      var minutes = Math.floor(seconds / 60);
+      return minutes > 0 ? minutes + ' min ' + (seconds % 60) + ' s' : seconds + ' s';
+    };
+    var timer = setInterval(function () {
+      fetch(progressUrl, { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (p) {
+          if (!p) return;
+          set('status', p.status);
+          set('sent', p.sent + ' of ' + p.total);
+          set('failed', String(p.failed));
+          set('bounced', String(p.bounced));
+          set('due', String(p.due));
+          set('waiting', String(p.waiting));
+          set('rate', p.perSecond + ' messages/s');
+          set('eta', eta(p.etaSeconds));
+          var workers = document.getElementById('workers');
+          if (workers) {
+            workers.textContent = p.workers.length === 0
+              ? 'No worker is alive: nothing sends until one runs (recap worker --follow, or Start/Resume here, which sends with this server\u2019s own worker).'
+              : 'Workers alive: ' + p.workers.map(function (w) { return w.host + ':' + w.pid + ' (' + (w.kind === 'serve' ? 'this server' : w.kind === 'send' ? 'recap send' : 'recap worker') + ')'; }).join(', ');
+          }
+          if (p.status !== 'sending' && p.status !== 'paused') {
+            clearInterval(timer);
+            announce('The send is ' + p.status);
+          }
+        })
+        .catch(function () {});
+    }, 2000);
+  }
 })();
 `;

@@ -11,6 +11,7 @@ import { approvalSection, type GoesOut, type ReviewRow } from './approval-sectio
 import { formatDateTime, statusBadge } from './editor-layout.ts';
 import { GMAIL_CLIP_BYTES, type PreviewView, previewViews } from './email-preview.ts';
 import type { LinkCheck } from './link-check.ts';
+import { type SendView, sendSection } from './send-section.ts';
 import { writingSection } from './writing-section.ts';
 
 /** A story that competed for a segment and was not picked. */
@@ -61,6 +62,8 @@ export interface IssuePageData {
   review?: ReviewRow[];
   /** When the issue goes out by the schedule, in words. */
   goesOut?: GoesOut;
+  /** The send controls and live progress (absent: the page offers none). */
+  send?: SendView;
   /** The week's editorial overrides, oldest first. */
   overrides?: OverrideView[];
   /** The override the last form made (offered as "Undo" beside the list), when it still exists. */
@@ -85,6 +88,7 @@ export const issuePageSections: ReadonlyArray<{ name: string; render: (data: Iss
   { name: 'workspace', render: workspace },
   { name: 'writing', render: writingSection },
   { name: 'approval', render: approvalSection },
+  { name: 'send', render: sendSection },
   { name: 'test-send', render: testSend },
   { name: 'reading-budget', render: readingBudgetSection },
   { name: 'rollout', render: (data) => rolloutTable(data.rollout ?? []) },

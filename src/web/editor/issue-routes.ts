@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/database.ts';
 import { rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { editionRendererFor } from '../../delivery/edition-messages.ts';
+import type { EditorSender } from '../../delivery/editor-send.ts';
 import { buildIssue, buildSettingsOf } from '../../issues/build-issue.ts';
 import { findIssueRow, IssueStateError } from '../../issues/issue.repository.ts';
 import { loadIssueContent } from '../../issues/issue-content.repository.ts';
@@ -40,6 +41,7 @@ import { linksOf, parseView, preheaderOf, previewDocument } from './email-previe
 import { type CandidateView, issueBody, type OverrideView, type ReadingBudgetRow } from './issue-page.ts';
 import { issuePageScript } from './issue-page-script.ts';
 import { checkLinks } from './link-check.ts';
+import { sendViewOf } from './send-routes.ts';
 
 /** Who the preview is personalised for: no subscriber behind it, tracking off, so links are the originals. */
 const previewReader: Recipient = {
@@ -60,6 +62,7 @@ interface IssueRouteOptions {
   mailer: Mailer;
   systemMail: SystemTemplates;
   now: () => Date;
+  sender?: EditorSender;
 }
 
 /** The issue page, its preview documents and its forms: build, override, send a test, approve. */
@@ -130,6 +133,7 @@ export async function registerIssueRoutes(
         linkCheck,
         ...budgetAndReview(renderer, content, sets),
         goesOut: goesOutOf(config, week, options.now()),
+        ...(await sendViewOf(deps, week, options.sender).then((send) => (send ? { send } : {}))),
         retracted: await retractedStoriesOf(db, issue.id),
         ...(await overridesOf(db, week, query.undo)),
       }),
