@@ -155,3 +155,20 @@ export async function loadDevelopingStories(
   const stories = await loadStoriesByIds(db, ids);
   return stories.map((story) => ({ story, event: latest.get(story.id) as { date: string; event: string } }));
 }
+
+/** Each issue's lead headline: the title of its highest-scored story (any segment), by week. */
+export async function leadHeadlines(db: Db | Tx, weeks: readonly string[]): Promise<Map<string, string>> {
+  if (weeks.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('issue_items')
+    .innerJoin('issues', 'issues.id', 'issue_items.issue_id')
+    .innerJoin('stories', 'stories.id', 'issue_items.story_id')
+    .select(['issues.week', 'stories.title'])
+    .distinctOn('issues.week')
+    .where('issues.week', 'in', [...weeks])
+    .orderBy('issues.week')
+    .orderBy('issue_items.score', 'desc')
+    .orderBy('issue_items.story_id')
+    .execute();
+  return new Map(rows.map((row) => [row.week, row.title]));
+}

@@ -117,6 +117,12 @@ describe('approval as a review step', () => {
     );
     expect(html).toContain('No stories for Astronomers.');
     expect(html).toContain('Approve — goes out Mon 23 Nov, 08:00 Europe/Berlin (in 21 hours)');
+    // The weeks list: dates, lead headline, state and when the week goes out.
+    const weeks = await (await fetch(`${server.url}/`)).text();
+    const row = weeks.split(`<tr data-week="${WEEK}">`)[1]?.split('</tr>')[0] ?? '';
+    expect(row).toContain('<span class="muted week-range">16–22 Nov 2026</span>');
+    expect(row).toMatch(/<td class="lead">[A-Z][^<]+<\/td>/);
+    expect(row).toContain('<td class="goes-out">Mon 23 Nov, 08:00 Europe/Berlin (in 21 hours)</td>');
   });
 
   it('refuses an empty segment, then a ticked box without a reason, and approves with both', async () => {

@@ -1,10 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { formatIsoWeek, isoWeekOf, previousIsoWeek } from '../../calendar/iso-week.ts';
+import {
+  formatIsoWeek,
+  isoWeekOf,
+  parseIsoWeek,
+  previousIsoWeek,
+  weekBounds,
+} from '../../calendar/iso-week.ts';
 import type { EditorSender } from '../../delivery/editor-send.ts';
+import { leadHeadlines } from '../../issues/issue-content.repository.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { SystemTemplates } from '../../render/system-mail.ts';
+import { formatWeekRange } from '../../render/week-range.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
-import { listIssueSummaries } from '../../reports/issue-summaries.ts';
+import { type IssueSummary, listIssueSummaries } from '../../reports/issue-summaries.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
 import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
 import { listSegments } from '../../stories/story.repository.ts';
@@ -14,12 +22,13 @@ import type { WebDeps } from '../web-context.ts';
 import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE, newEditorToken } from './editor-auth.ts';
 import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
-import { sendEditorPage, weekParam } from './editor-layout.ts';
+import { formatDateTime, sendEditorPage, weekParam } from './editor-layout.ts';
+import { goesOutOf } from './goes-out.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
 import { registerReadersRoutes } from './readers-routes.ts';
 import { registerSendRoutes } from './send-routes.ts';
-import { scheduleBody, weeksBody } from './weeks-page.ts';
+import { scheduleBody, type WeekLine, weeksBody } from './weeks-page.ts';
 
 export interface EditorRouteOptions {
   /** Sends the "Send test" mails. */
@@ -102,7 +111,7 @@ export async function registerEditorRoutes(
       return sendEditorPage(
         reply,
         'Weeks',
-        html`${weeksBody(issues, unbuilt, deps.config.timeZone)}${scheduleBody(fires, deps.config.timeZone)}`,
+        html`${weeksBody(issues, unbuilt, deps.config.timeZone, await weekLines(deps, issues, now()))}${scheduleBody(fires, deps.config.timeZone)}`,
         request,
       );
     });
@@ -157,4 +166,37 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /** Segment names by slug, so segment sets are shown as editors named them. */
 async function segmentNamesOf(deps: WebDeps): Promise<Map<string, string>> {
   return new Map((await listSegments(deps.db)).map((segment) => [segment.slug, segment.name]));
+}
+
+/** Each listed week's dates, lead headline and when it goes out (or went out). */
+async function weekLines(
+  deps: WebDeps,
+  issues: readonly IssueSummary[],
+  now: Date,
+): Promise<Map<string, WeekLine>> {
+  const { timeZone } = deps.config;
+  const leads = await leadHeadlines(
+    deps.db,
+    issues.map((issue) => issue.week),
+  );
+  const lines = new Map<string, WeekLine>();
+  for (const issue of issues) {
+    const week = parseIsoWeek(issue.week);
+    if (!week) continue;
+    const { start, end } = weekBounds(week, timeZone);
+    const goesOut =
+      issue.status === 'sent'
+        ? `sent ${formatDateTime(issue.sendFinishedAt, timeZone)}`
+        : issue.status === 'sending'
+          ? `sending since ${formatDateTime(issue.sendStartedAt, timeZone)}`
+          : issue.status === 'paused' || issue.status === 'cancelled'
+            ? issue.status
+            : `${issue.status === 'draft' && deps.config.requireApproval ? 'once approved, ' : ''}${goesOutOf(deps.config, issue.week, now).text.replace(/^goes out /, '')}`;
+    lines.set(issue.week, {
+      range: formatWeekRange(start, end, timeZone),
+      lead: leads.get(issue.week) ?? null,
+      goesOut,
+    });
+  }
+  return lines;
 }

@@ -27,17 +27,16 @@ import type { EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import type { SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
-import { cronPattern } from '../../schedule/schedule-slot.ts';
-import { sendTimeOfWeek } from '../../schedule/schedule-week.ts';
 import { parseSegmentSet, segmentSetFromKey } from '../../stories/segment-set.ts';
 import { findStory, listSegments, sourceNamesOf } from '../../stories/story.repository.ts';
 import { sendErrorPage } from '../error-answers.ts';
 import { html } from '../html.ts';
 import { field, type WebDeps } from '../web-context.ts';
-import { formatFireTime, type GoesOut, type ReviewRow } from './approval-section.ts';
+import type { ReviewRow } from './approval-section.ts';
 import { editorBaseUrl } from './editor-hosts.ts';
 import { EDITOR_SCRIPT_PATH, sendEditorPage, weekParam } from './editor-layout.ts';
 import { linksOf, parseView, preheaderOf, previewDocument } from './email-preview.ts';
+import { goesOutOf } from './goes-out.ts';
 import { type CandidateView, issueBody, type OverrideView, type ReadingBudgetRow } from './issue-page.ts';
 import { issuePageScript } from './issue-page-script.ts';
 import { checkLinks } from './link-check.ts';
@@ -344,23 +343,6 @@ function budgetAndReview(
     });
   }
   return { readingBudget, review };
-}
-
-/** When the schedule sends the week's issue, in words for the Approve button and the notices. */
-function goesOutOf(config: WebDeps['config'], week: string, now: Date): GoesOut {
-  let pattern: ReturnType<typeof cronPattern>;
-  try {
-    pattern = cronPattern(config.cron, config.timeZone);
-  } catch {
-    return { text: `will not go out by the schedule (RECAP_CRON "${config.cron}" is not valid)` };
-  }
-  const time = sendTimeOfWeek({ pattern, week, now, delivery: config.send.delivery });
-  if (time.kind === 'next') return { text: `goes out ${formatFireTime(time.slot, now, config.timeZone)}` };
-  if (time.kind === 'catching-up')
-    return {
-      text: `goes out at the schedule's next check (its fire of ${formatFireTime(time.slot, now, config.timeZone)})`,
-    };
-  return { text: 'goes out only when sent from here or with recap send (no schedule fire sends this week)' };
 }
 
 function previewMessage(renderer: EditionRenderer, edition: Edition): RenderedMessage | null {

@@ -3,11 +3,22 @@ import type { FireRecord } from '../../schedule/run-coordinator.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { formatDateTime, statusBadge } from './editor-layout.ts';
 
-/** The editor's start page: every week with its issue's state and counts, and the weeks not built yet. */
+/** What the weeks list says of a week beyond its counts: its dates, lead headline and when it goes out. */
+export interface WeekLine {
+  range: string;
+  lead: string | null;
+  goesOut: string;
+}
+
+/**
+ * The editor's start page: every week with its dates, lead headline, state, when it goes out and its
+ * counts, and the weeks not built yet.
+ */
 export function weeksBody(
   issues: readonly IssueSummary[],
   unbuilt: readonly string[],
   timeZone: string,
+  lines: ReadonlyMap<string, WeekLine> = new Map(),
 ): SafeHtml {
   return html`${
     unbuilt.length > 0
@@ -17,11 +28,13 @@ export function weeksBody(
         )}</p>`
       : ''
   }
-<table class="weeks"><thead><tr><th>Week</th><th>State</th><th class="num">Segments</th><th class="num">Stories</th><th class="num">Recipients</th><th class="num">Sent</th><th class="num">Failed</th><th class="num">Human opens</th><th class="num">Human clicks</th><th>Approved</th><th></th></tr></thead>
+<table class="weeks"><thead><tr><th>Week</th><th>Lead headline</th><th>State</th><th>Goes out</th><th class="num">Segments</th><th class="num">Stories</th><th class="num">Recipients</th><th class="num">Sent</th><th class="num">Failed</th><th class="num">Human opens</th><th class="num">Human clicks</th><th>Approved</th><th></th></tr></thead>
 <tbody>${issues.map(
     (i) => html`<tr data-week="${i.week}">
-<td><a href="/editor/issues/${i.week}">${i.week}</a></td>
+<td><a href="/editor/issues/${i.week}">${i.week}</a>${lines.get(i.week) ? html`<br><span class="muted week-range">${lines.get(i.week)?.range}</span>` : ''}</td>
+<td class="lead">${lines.get(i.week)?.lead ?? html`<span class="muted">–</span>`}</td>
 <td>${statusBadge(i.status)}${i.statusReason ? html`<br><span class="muted">${i.statusReason}</span>` : ''}</td>
+<td class="goes-out">${lines.get(i.week)?.goesOut ?? ''}</td>
 <td class="num">${i.segmentsFilled} / ${i.segments}</td><td class="num">${i.stories}</td>
 <td class="num">${i.recipients}</td><td class="num">${i.sent}</td><td class="num">${i.failed}</td>
 <td class="num">${i.humanOpeners}</td><td class="num">${i.humanClickers}</td>
