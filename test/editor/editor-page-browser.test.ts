@@ -108,9 +108,9 @@ describe('the issue page in a browser', () => {
     expect(firstStory?.y).toBeLessThan(800);
     // Beside: the list starts to the right of the preview, not below it.
     expect(firstStory?.x).toBeGreaterThan((frame?.x ?? 0) + (frame?.width ?? 0));
-    // The segment-set menu stays clear of the "Approval and test" heading.
+    // The segment-set menu stays clear of the "Review and approval" heading.
     const menu = await page.locator('#segment-set').boundingBox();
-    const heading = await page.getByRole('heading', { name: 'Approval and test' }).boundingBox();
+    const heading = await page.getByRole('heading', { name: 'Review and approval' }).boundingBox();
     expect(menu && heading).toBeTruthy();
     if (menu && heading) {
       const overlaps =
