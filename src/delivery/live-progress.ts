@@ -57,7 +57,7 @@ export async function liveProgress(
     cancelled: counts.cancelled,
     due: counts.due,
     waiting: counts.waiting,
-    perSecond: Math.round(perSecond * 10) / 10,
+    perSecond: Math.round(perSecond * 100) / 100,
     etaSeconds: perSecond > 0 && counts.due > 0 ? Math.ceil(counts.due / perSecond) : null,
     rollout: rollout.filter((hour) => hour.hour !== null),
     workers,

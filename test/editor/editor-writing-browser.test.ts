@@ -5,7 +5,10 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
+import { createEditorSender, type EditorSender } from '../../src/delivery/editor-send.ts';
+import { beatWorker } from '../../src/delivery/worker-heartbeat.repository.ts';
 import { buildIssue } from '../../src/issues/build-issue.ts';
+import { approveIssue } from '../../src/issues/issue-lifecycle.ts';
 import { ensureSegments } from '../../src/stories/story.repository.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { launchChromium } from '../support/chromium.ts';
@@ -23,6 +26,7 @@ let sink: SmtpSink;
 let server: RunningServer;
 let app: App;
 let browser: Browser;
+let sender: EditorSender;
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
@@ -43,16 +47,19 @@ beforeAll(async () => {
     minStoriesPerSegment: app.config.selection.minStoriesPerSegment,
     now: new Date('2026-11-22T10:00:00Z'),
   });
+  sender = createEditorSender({ db: t.db, config: app.config, mailer: app.mailer });
   server = await startServer(app, {
     port: 0,
     host: '127.0.0.1',
     now: () => new Date('2026-11-22T10:00:00Z'),
+    editorSender: sender,
   });
   browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await sender?.close();
   await app?.close();
   await sink?.close();
   await t?.close();
@@ -143,4 +150,63 @@ describe('writing and approval in a browser', () => {
     expect(problems).toEqual([]);
     await context.close();
   }, 240_000);
+
+  it('starts a send after a confirmation page and updates its progress without a reload, at 1280 and 390 px', async () => {
+    const problems: string[] = [];
+    await approveIssue(t.db, WEEK, {
+      allowEmpty: true,
+      reason: 'no astronomy this week',
+      timeZone: 'Europe/Berlin',
+    });
+    // A worker elsewhere is alive, so this server leaves the send to it and the figures change only here.
+    await beatWorker(t.db, { workerId: 'elsewhere:7:abc', kind: 'worker' });
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?token=${token}`);
+    await page.goto(`${server.url}/editor/issues/${WEEK}#send`);
+    await page.locator('#send-start').click();
+    await page.waitForSelector('#confirm-start');
+    expect(await page.locator('#confirm-question').textContent()).toContain(`Start sending ${WEEK} now?`);
+    await Promise.all([page.waitForURL(/notice=/), page.locator('#confirm-start').click()]);
+    expect(await page.locator('.notice').textContent()).toContain('with the workers alive');
+    expect(await page.locator('[data-field="sent"]').textContent()).toBe('0 of 4');
+    expect(await page.locator('#workers').textContent()).toMatch(/^Workers alive: .+ \(recap worker\)$/);
+    // Marked on this page: a reload would lose it.
+    await page.evaluate(() => {
+      (window as unknown as { stayed: boolean }).stayed = true;
+    });
+    const issue = await t.db
+      .selectFrom('issues')
+      .select('id')
+      .where('week', '=', WEEK)
+      .executeTakeFirstOrThrow();
+    const first = await t.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('issue_id', '=', issue.id)
+      .orderBy('id')
+      .limit(2)
+      .execute();
+    await t.db
+      .updateTable('deliveries')
+      .set({ status: 'sent', sent_at: new Date() })
+      .where(
+        'id',
+        'in',
+        first.map((row) => row.id),
+      )
+      .execute();
+    await expect
+      .poll(() => page.locator('[data-field="sent"]').textContent(), { timeout: 15_000 })
+      .toBe('2 of 4');
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    expect(await page.locator('[data-field="rate"]').textContent()).toBe('2 messages/min');
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+      await page.locator('#send').screenshot({ path: path.join(shots, `editor-writing-send-${width}.png`) });
+      await checkPage(page, 'send', width, problems);
+    }
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
 });

@@ -62,7 +62,7 @@ figure.inbox{margin:0;background:var(--card);border:1px solid var(--line);paddin
 figure.inbox[data-client=gmail-desktop] .inbox-row{grid-template-columns:minmax(0,10rem) minmax(0,1fr);gap:.6rem}
 figure.inbox[data-client=gmail-desktop]{grid-column:1/-1}
 .review td ul{margin:0;padding-left:1.1rem}.approve-form{display:grid;gap:.4rem;max-width:46rem}.approve-form button{justify-self:start}
-.send-controls form{display:inline-block;margin:.2rem .4rem .2rem 0}.progress dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem}
+.send-controls form{display:inline-block;margin:.2rem .4rem .2rem 0}dl.progress{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem;margin:.4rem 0}dl.progress dd{margin:0;font-variant-numeric:tabular-nums}
 svg.chart{background:#fff;border:1px solid var(--line);margin:.3rem .3rem 0 0;max-width:100%;height:auto}
 @media (min-width:1100px){
 .workspace{grid-template-columns:minmax(0,740px) minmax(340px,1fr)}

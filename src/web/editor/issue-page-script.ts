@@ -107,7 +107,7 @@ export const issuePageScript = `'use strict';
           set('bounced', String(p.bounced));
           set('due', String(p.due));
           set('waiting', String(p.waiting));
-          set('rate', p.perSecond + ' messages/s');
+          set('rate', p.perSecond >= 1 ? p.perSecond + ' messages/s' : Math.round(p.perSecond * 60) + ' messages/min');
           set('eta', eta(p.etaSeconds));
           var workers = document.getElementById('workers');
           if (workers) {

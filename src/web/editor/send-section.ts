@@ -71,7 +71,7 @@ function progressList(p: LiveProgress): SafeHtml {
 <dt>Bounced</dt>${field('bounced', String(p.bounced))}
 <dt>Due now</dt>${field('due', String(p.due))}
 <dt>Waiting for local time</dt>${field('waiting', String(p.waiting))}
-<dt>Rate</dt>${field('rate', `${p.perSecond} messages/s`)}
+<dt>Rate</dt>${field('rate', formatRate(p.perSecond))}
 <dt>ETA</dt>${field('eta', formatEta(p.etaSeconds))}
 </dl>
 ${
@@ -93,6 +93,11 @@ function workersLine(p: LiveProgress): SafeHtml {
         `${w.host}:${w.pid} (${w.kind === 'serve' ? 'this server' : w.kind === 'send' ? 'recap send' : 'recap worker'})`,
     )
     .join(', ')}</p>`;
+}
+
+/** "12.5 messages/s", or per minute below one a second (a greylisted or paced send). */
+export function formatRate(perSecond: number): string {
+  return perSecond >= 1 ? `${perSecond} messages/s` : `${Math.round(perSecond * 60)} messages/min`;
 }
 
 /** "2 min 5 s", "under a second", "–" when nothing moves. */
