@@ -216,6 +216,7 @@ export function registerDeliveryCommands(program: Command): void {
               {
                 db: app.db,
                 mailer,
+                systemMailer: app.systemMailer,
                 config: app.config,
                 workerId: newWorkerId(),
                 ...(issue ? { issueId: issue.id } : {}),

@@ -251,7 +251,7 @@ function halt(d: Drain, reason: string, fatal: boolean): Promise<void> {
 
 async function pauseAndAlert(d: Drain, reason: string): Promise<void> {
   if (await untilDatabaseAnswers(d, () => markSendPaused(d.deps.db, d.issue.id, reason), true))
-    await alertSendPaused(d.deps, d.issue, reason);
+    await alertSendPaused(alertContext(d), d.issue, reason);
 }
 
 /**
@@ -388,7 +388,7 @@ async function queueDrained(d: Drain): Promise<boolean> {
   const queue = await untilDatabaseAnswers(d, () => queueState(db, d.issue.id));
   if (queue.queued === 0) {
     if (await untilDatabaseAnswers(d, () => markSendFinished(db, d.issue.id)))
-      await alertSendFinished(d.deps, d.issue);
+      await alertSendFinished(alertContext(d), d.issue);
     d.exhausted = true;
     return true;
   }
@@ -557,7 +557,7 @@ function relayDown(d: Drain, delivery: ClaimedDelivery, message: string): void {
   }
   if (!relay.alerted && now - relay.downSince >= d.relayAlertAfterMs) {
     relay.alerted = true;
-    void alertRelayUnreachable(d.deps, d.issue, { since: new Date(relay.downSince), cause: message });
+    void alertRelayUnreachable(alertContext(d), d.issue, { since: new Date(relay.downSince), cause: message });
   }
 }
 
@@ -692,6 +692,11 @@ async function work(d: Drain): Promise<void> {
     older = newer;
     newer = (await sendOne(d, delivery)).written;
   }
+}
+
+/** What the send's alerts go through: the system relay (SYSTEM_SMTP_URL) when the worker has one. */
+function alertContext(d: Drain): WorkerDeps {
+  return d.deps.systemMailer ? { ...d.deps, mailer: d.deps.systemMailer } : d.deps;
 }
 
 export function describeStatus(issue: SendingIssue): string {

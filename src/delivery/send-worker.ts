@@ -45,6 +45,8 @@ export interface SendProgress {
 export interface WorkerDeps {
   db: Db;
   mailer: Mailer;
+  /** The mailer of the send's alerts (SYSTEM_SMTP_URL); default `mailer`. */
+  systemMailer?: Mailer;
   config: SendSettings;
   /** Unique among live workers; leases carry it. */
   workerId: string;
