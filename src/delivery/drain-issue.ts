@@ -435,16 +435,13 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
     if (d.backoffStep.size > 0) d.backoffStep.delete(domainOf(delivery.email));
     counts.sent++;
     summary.sent++;
-    pending.push(
-      result.relayMessageId
-        ? {
-            id: delivery.id,
-            subscriberId: delivery.subscriberId,
-            status: 'sent',
-            relayMessageId: result.relayMessageId,
-          }
-        : { id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent' },
-    );
+    pending.push({
+      id: delivery.id,
+      subscriberId: delivery.subscriberId,
+      status: 'sent',
+      ...(result.relayMessageId ? { relayMessageId: result.relayMessageId } : {}),
+      ...(result.relay ? { relay: result.relay } : {}),
+    });
     return;
   }
   if (result.kind === 'fatal') {
