@@ -14,6 +14,7 @@ import {
   releaseDeliveries,
 } from './delivery.repository.ts';
 import type { EditionMessages, MessageFactory } from './message-factory.ts';
+import { sendProviderKeys, systemMxLookup } from './mx-pacing.ts';
 import { type EnvelopeContext, outgoingMessage } from './outgoing-message.ts';
 import { defaultRetryPolicy, nextAttemptAt, type RetryPolicy } from './retry-policy.ts';
 import { loadSendingIssue, markSendFinished, markSendPaused, type SendingIssue } from './send-control.ts';
@@ -58,6 +59,10 @@ interface Drain {
   readonly maxLocal: number;
   readonly gate: SendRateGate;
   readonly domainGates: ReadonlyMap<string, DomainGate>;
+  /** Recipient domain -> its mailbox provider's key (`mx:google.com`), for domains under an mx: limit. */
+  readonly providerKeys: ReadonlyMap<string, string>;
+  /** One gate per mx: key of SEND_DOMAIN_LIMITS, shared by every domain that provider takes mail for. */
+  readonly providerGates: ReadonlyMap<string, DomainGate>;
   readonly firstBackoffMs: number;
   readonly sendStartedAt: Date;
   readonly context: EnvelopeContext;
@@ -174,6 +179,18 @@ async function startDrain(
   const domainGates = new Map<string, DomainGate>();
   for (const [domain, limit] of Object.entries(config.send.domainLimits))
     domainGates.set(domain, createDomainGate(db, domain, limit));
+  const providerGates = new Map<string, DomainGate>();
+  for (const [suffix, limit] of Object.entries(config.send.mxLimits))
+    providerGates.set(`mx:${suffix}`, createDomainGate(db, `mx:${suffix}`, limit));
+  const providerKeys =
+    providerGates.size === 0
+      ? new Map<string, string>()
+      : await sendProviderKeys(
+          db,
+          issue.id,
+          Object.keys(config.send.mxLimits),
+          deps.mxLookup ?? systemMxLookup,
+        );
   const startedAt = performance.now();
   const total = (await queueState(db, issue.id)).queued;
   return {
@@ -188,6 +205,8 @@ async function startDrain(
     maxLocal: batchSize * 4,
     gate: createSendRateGate(db, rate),
     domainGates,
+    providerKeys,
+    providerGates,
     firstBackoffMs: deps.domainBackoffMs ?? 5000,
     sendStartedAt: issue.sendStartedAt ?? new Date(),
     context: {
@@ -637,8 +656,8 @@ async function lane(d: Drain): Promise<void> {
 
 /** The next row in hand whose domain may be sent to now (paced domains take a token here). */
 function nextSendable(d: Drain): ClaimedDelivery | undefined {
-  const { local, backoffUntil, domainGates } = d;
-  if (domainGates.size === 0 && backoffUntil.size === 0) return local.shift();
+  const { local, backoffUntil, domainGates, providerGates } = d;
+  if (domainGates.size === 0 && providerGates.size === 0 && backoffUntil.size === 0) return local.shift();
   const now = Date.now();
   for (let i = 0; i < local.length; i++) {
     const delivery = local[i] as ClaimedDelivery;
@@ -648,6 +667,9 @@ function nextSendable(d: Drain): ClaimedDelivery | undefined {
       if (until > now) continue;
       backoffUntil.delete(domain);
     }
+    const provider = d.providerKeys.get(domain);
+    const providerGate = provider === undefined ? undefined : providerGates.get(provider);
+    if (providerGate && !providerGate.tryTake()) continue;
     const domainGate = domainGates.get(domain);
     if (domainGate && !domainGate.tryTake()) continue;
     local.splice(i, 1);
