@@ -21,6 +21,11 @@ export interface SmtpSink {
   goDown(): Promise<void>;
   /** The relay is back, on the same port. */
   comeBack(): Promise<void>;
+  /**
+   * The relay dies: stops listening and cuts every open connection at once, mid-message or not (a
+   * message whose data was in but not yet answered is kept here and failed there, as with a real crash).
+   */
+  kill(): Promise<void>;
 }
 
 export interface SmtpSinkOptions {
@@ -59,6 +64,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         }
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
+      await closed;
+    },
+    async kill() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const open = (server as unknown as { connections: Set<{ _socket?: { destroy(): void } }> }).connections;
+      for (const connection of open) connection._socket?.destroy();
       await closed;
     },
     async comeBack() {
