@@ -34,6 +34,8 @@ export interface SmtpSinkOptions {
   /** Decide per message after DATA. */
   onData?: (raw: Buffer) => (Error & { responseCode?: number }) | undefined;
   serverOptions?: Partial<SMTPServerOptions>;
+  /** A slow relay: waits this long before answering each message's data. */
+  dataDelayMs?: number;
   /** The text of the 250 reply to an accepted message (SES: `Ok <message id>`); default smtp-server's own. */
   acceptReply?: (raw: Buffer) => string;
 }
@@ -110,8 +112,9 @@ function newSmtpServer(options: SmtpSinkOptions, messages: ReceivedMessage[]): S
               parsed,
             });
             const reply = options.acceptReply?.(raw);
-            if (reply === undefined) callback();
-            else callback(null, reply);
+            const answer = () => (reply === undefined ? callback() : callback(null, reply));
+            if (options.dataDelayMs) setTimeout(answer, options.dataDelayMs);
+            else answer();
           })
           .catch(callback);
       });
