@@ -176,21 +176,7 @@ async function startDrain(
       rate > 0 ? Math.ceil(rate * 5) : Number.POSITIVE_INFINITY,
     ),
   );
-  const domainGates = new Map<string, DomainGate>();
-  for (const [domain, limit] of Object.entries(config.send.domainLimits))
-    domainGates.set(domain, createDomainGate(db, domain, limit));
-  const providerGates = new Map<string, DomainGate>();
-  for (const [suffix, limit] of Object.entries(config.send.mxLimits))
-    providerGates.set(`mx:${suffix}`, createDomainGate(db, `mx:${suffix}`, limit));
-  const providerKeys =
-    providerGates.size === 0
-      ? new Map<string, string>()
-      : await sendProviderKeys(
-          db,
-          issue.id,
-          Object.keys(config.send.mxLimits),
-          deps.mxLookup ?? systemMxLookup,
-        );
+  const { domainGates, providerGates, providerKeys } = await pacingGates(deps, issue);
   const startedAt = performance.now();
   const total = (await queueState(db, issue.id)).queued;
   return {
@@ -249,6 +235,30 @@ async function startDrain(
     lastWriteAt: 0,
     emptyClaimAt: 0,
   };
+}
+
+/**
+ * The gates of SEND_DOMAIN_LIMITS: one per limited domain, one per mailbox provider (mx: keys), and which
+ * provider each recipient domain of the send belongs to (resolved once per send, see sendProviderKeys).
+ */
+async function pacingGates(deps: WorkerDeps, issue: SendingIssue) {
+  const { db, config } = deps;
+  const domainGates = new Map<string, DomainGate>();
+  for (const [domain, limit] of Object.entries(config.send.domainLimits))
+    domainGates.set(domain, createDomainGate(db, domain, limit));
+  const providerGates = new Map<string, DomainGate>();
+  for (const [suffix, limit] of Object.entries(config.send.mxLimits))
+    providerGates.set(`mx:${suffix}`, createDomainGate(db, `mx:${suffix}`, limit));
+  const providerKeys =
+    providerGates.size === 0
+      ? new Map<string, string>()
+      : await sendProviderKeys(
+          db,
+          issue.id,
+          Object.keys(config.send.mxLimits),
+          deps.mxLookup ?? systemMxLookup,
+        );
+  return { domainGates, providerGates, providerKeys };
 }
 
 function editionFor(d: Drain, key: string): Promise<EditionMessages | null> {
@@ -573,7 +583,10 @@ function relayDown(d: Drain, delivery: ClaimedDelivery, message: string): void {
   }
   if (!relay.alerted && now - relay.downSince >= d.relayAlertAfterMs) {
     relay.alerted = true;
-    void alertRelayUnreachable(alertContext(d), d.issue, { since: new Date(relay.downSince), cause: message });
+    void alertRelayUnreachable(alertContext(d), d.issue, {
+      since: new Date(relay.downSince),
+      cause: message,
+    });
   }
 }
 

@@ -26,13 +26,17 @@ export function providerKeyOf(mxHost: string, suffixes: readonly string[]): stri
   const host = mxHost.toLowerCase().replace(/\.$/, '');
   let best: string | undefined;
   for (const suffix of suffixes) {
-    if ((host === suffix || host.endsWith(`.${suffix}`)) && (!best || suffix.length > best.length)) best = suffix;
+    if ((host === suffix || host.endsWith(`.${suffix}`)) && (!best || suffix.length > best.length))
+      best = suffix;
   }
   return best ? `mx:${best}` : undefined;
 }
 
 /** The preferred (lowest priority, then first by name) MX host of a domain, lower-cased; the domain itself when it has none. */
-export function preferredMxHost(domain: string, records: ReadonlyArray<{ exchange: string; priority: number }>) {
+export function preferredMxHost(
+  domain: string,
+  records: ReadonlyArray<{ exchange: string; priority: number }>,
+) {
   const usable = records
     .filter((r) => r.exchange && r.exchange !== '.')
     .map((r) => ({ host: r.exchange.toLowerCase().replace(/\.$/, ''), priority: r.priority }))

@@ -46,7 +46,10 @@ export function createMailer(config: MailerSettings, options: MailerOptions = {}
 export function createSystemMailer(config: MailerSettings, options: MailerOptions = {}): Mailer {
   const { systemUrl } = config.smtp;
   if (!systemUrl)
-    return createMailer({ ...config, smtp: { ...config.smtp, maxConnections: SYSTEM_MAX_CONNECTIONS } }, options);
+    return createMailer(
+      { ...config, smtp: { ...config.smtp, maxConnections: SYSTEM_MAX_CONNECTIONS } },
+      options,
+    );
   return createSmtpMailer({
     url: systemUrl,
     maxConnections: SYSTEM_MAX_CONNECTIONS,

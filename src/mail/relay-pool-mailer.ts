@@ -41,7 +41,10 @@ interface RelayState {
  * Answers about the recipient (4xx, 5xx) come back as the relay gave them. A relay whose back-off ended
  * is tried again with the next message. Successful answers name the relay. Never throws.
  */
-export function createRelayPoolMailer(relays: readonly WeightedRelay[], options: RelayPoolOptions = {}): Mailer {
+export function createRelayPoolMailer(
+  relays: readonly WeightedRelay[],
+  options: RelayPoolOptions = {},
+): Mailer {
   if (relays.length === 0) throw new Error('a relay pool needs at least one relay');
   const first = options.firstBackoffMs ?? 5000;
   const cap = options.maxBackoffMs ?? 60_000;

@@ -14,7 +14,8 @@ const load = (env: Record<string, string>) =>
 describe('relay settings: SMTP_URLS, SYSTEM_SMTP_URL and mx: limits', () => {
   it('reads SMTP_URLS as weighted relays and takes the weight out of the URL nodemailer gets', () => {
     const config = load({
-      SMTP_URLS: 'smtp://u:p%40w@a.example:587?weight=3,smtps://b.example?weight=1&tls.rejectUnauthorized=false, smtp://a.example:587',
+      SMTP_URLS:
+        'smtp://u:p%40w@a.example:587?weight=3,smtps://b.example?weight=1&tls.rejectUnauthorized=false, smtp://a.example:587',
     });
     expect(config.smtp.relays).toEqual([
       { name: 'a.example:587', url: 'smtp://u:p%40w@a.example:587', weight: 3 },
@@ -27,7 +28,9 @@ describe('relay settings: SMTP_URLS, SYSTEM_SMTP_URL and mx: limits', () => {
 
   it('keeps SMTP_URL as the one-relay form, and reads SYSTEM_SMTP_URL', () => {
     const config = load({ SMTP_URL: 'smtp://relay.example:25', SYSTEM_SMTP_URL: 'smtps://tx.example:465' });
-    expect(config.smtp.relays).toEqual([{ name: 'relay.example:25', url: 'smtp://relay.example:25', weight: 1 }]);
+    expect(config.smtp.relays).toEqual([
+      { name: 'relay.example:25', url: 'smtp://relay.example:25', weight: 1 },
+    ]);
     expect(config.smtp.systemUrl).toBe('smtps://tx.example:465');
     expect(load({}).smtp.relays).toEqual([]);
   });

@@ -54,8 +54,7 @@ describe('pacing by mailbox provider (mx: keys of SEND_DOMAIN_LIMITS)', () => {
   it('holds three domains on one provider to the provider’s limit together, across two workers', async () => {
     const config = testConfig({ SMTP_URL: sink.url, SEND_DOMAIN_LIMITS: `mx:provider.test=${LIMIT}` });
     const resolver = createDnsResolver(dns.address);
-    const mxLookup: MxLookup = (domain) =>
-      resolver(domain, 'MX') as unknown as ReturnType<MxLookup>;
+    const mxLookup: MxLookup = (domain) => resolver(domain, 'MX') as unknown as ReturnType<MxLookup>;
     const mailer = createMailer(config);
     try {
       const worker = (workerId: string) =>
@@ -107,7 +106,9 @@ describe('pacing by mailbox provider (mx: keys of SEND_DOMAIN_LIMITS)', () => {
     const seconds = [...perSecond.keys()];
     const busiest = Math.max(...perSecond.values());
     const busiestThree = Math.max(
-      ...seconds.map((s) => (perSecond.get(s) ?? 0) + (perSecond.get(s + 1) ?? 0) + (perSecond.get(s + 2) ?? 0)),
+      ...seconds.map(
+        (s) => (perSecond.get(s) ?? 0) + (perSecond.get(s + 1) ?? 0) + (perSecond.get(s + 2) ?? 0),
+      ),
     );
     expect(busiestThree).toBeLessThanOrEqual(3 * LIMIT + 1);
     // 90 messages at 10 a second take about 9 s of the clock (unpaced, well under one)...

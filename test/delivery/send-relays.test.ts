@@ -77,7 +77,9 @@ describe('several relays (SMTP_URLS)', () => {
     const atB = recapMessages(b).length;
     expect(atA + atB).toBe(READERS);
     const share = atA / READERS;
-    console.info(`relay split 3:1 over ${READERS}: a ${atA} (${(share * 100).toFixed(1)} %), b ${atB}, ${Math.round(ms)} ms`);
+    console.info(
+      `relay split 3:1 over ${READERS}: a ${atA} (${(share * 100).toFixed(1)} %), b ${atB}, ${Math.round(ms)} ms`,
+    );
     expect(share).toBeGreaterThanOrEqual(0.7);
     expect(share).toBeLessThanOrEqual(0.8);
     // The weight is ours: nodemailer never saw it (it would have read it as an option and still connected).

@@ -70,7 +70,9 @@ describe('the system relay (SYSTEM_SMTP_URL)', () => {
       }
       const ms = performance.now() - started;
       // The weekly send was still going: the confirmation did not wait for its end.
-      expect(bulk.messages.filter((m) => m.parsed.messageId?.startsWith('<recap.')).length).toBeLessThan(READERS);
+      expect(bulk.messages.filter((m) => m.parsed.messageId?.startsWith('<recap.')).length).toBeLessThan(
+        READERS,
+      );
       return ms;
     } finally {
       controller.abort();
@@ -90,7 +92,9 @@ describe('the system relay (SYSTEM_SMTP_URL)', () => {
   it('without SYSTEM_SMTP_URL, goes through the bulk relay on a pool of its own, still within a second', async () => {
     await start({ SMTP_URL: bulk.url });
     const ms = await signUpDuringSend('second@reader.test', bulk);
-    console.info(`sign-up confirmation through the bulk relay's own system pool during a send: ${Math.round(ms)} ms`);
+    console.info(
+      `sign-up confirmation through the bulk relay's own system pool during a send: ${Math.round(ms)} ms`,
+    );
     expect(ms).toBeLessThan(1000);
   }, 60_000);
 });
