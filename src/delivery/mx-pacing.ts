@@ -60,12 +60,17 @@ export async function sendProviderKeys(
   options: MxResolutionOptions = {},
 ): Promise<Map<string, string>> {
   const budgetMs = options.budgetMs ?? 20_000;
+  const waitMs = budgetMs + 10_000;
+  // The first worker claims the resolution; a claim older than any resolution can take (its worker died
+  // resolving) is taken over, and what it stored is kept.
   const { rows: won } = await sql<{ issue_id: number }>`
-    INSERT INTO send_mx_resolutions (issue_id) VALUES (${issueId})
-    ON CONFLICT (issue_id) DO NOTHING RETURNING issue_id
+    INSERT INTO send_mx_resolutions AS r (issue_id) VALUES (${issueId})
+    ON CONFLICT (issue_id) DO UPDATE SET started_at = now()
+      WHERE r.finished_at IS NULL AND r.started_at < now() - make_interval(secs => ${waitMs / 1000})
+    RETURNING issue_id
   `.execute(db);
   if (won.length > 0) await resolveAndStore(db, issueId, lookup, { ...options, budgetMs });
-  else await untilResolved(db, issueId, budgetMs + 10_000);
+  else await untilResolved(db, issueId, waitMs);
   const { rows } = await sql<{ domain: string; mx_host: string }>`
     SELECT domain, mx_host FROM send_mx_hosts WHERE issue_id = ${issueId}
   `.execute(db);
@@ -77,7 +82,7 @@ export async function sendProviderKeys(
   return keys;
 }
 
-/** The mapping another worker is storing: waits for it, at most `maxMs` (then paces with what is there). */
+/** The mapping another worker is storing: waits for it, at most `maxMs` (then paces by what is stored so far). */
 async function untilResolved(db: Db, issueId: number, maxMs: number): Promise<void> {
   const until = Date.now() + maxMs;
   while (Date.now() < until) {

@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { messageFactoryFor } from '../../src/delivery/edition-messages.ts';
-import type { MxLookup } from '../../src/delivery/mx-pacing.ts';
+import {
+  type MxLookup,
+  preferredMxHost,
+  providerKeyOf,
+  sendProviderKeys,
+} from '../../src/delivery/mx-pacing.ts';
 import { runWorker } from '../../src/delivery/send-worker.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
 import { createDnsResolver } from '../../src/doctor/dns-resolver.ts';
@@ -120,4 +125,52 @@ describe('pacing by mailbox provider (mx: keys of SEND_DOMAIN_LIMITS)', () => {
       `mx pacing: 90 messages to 3 domains of one provider in ${(span / 1000).toFixed(1)} s, busiest second ${busiest}, busiest three seconds ${busiestThree} (limit ${LIMIT}/s)`,
     );
   }, 60_000);
+});
+
+describe('resolving a send’s MX hosts', () => {
+  it('names the provider by the longest matching suffix of the preferred MX host', () => {
+    expect(providerKeyOf('ASPMX.L.Google.com.', ['google.com', 'outlook.com'])).toBe('mx:google.com');
+    expect(providerKeyOf('x.mail.protection.outlook.com', ['outlook.com', 'protection.outlook.com'])).toBe(
+      'mx:protection.outlook.com',
+    );
+    expect(providerKeyOf('notgoogle.com', ['google.com'])).toBeUndefined();
+    expect(
+      preferredMxHost('a.test', [
+        { exchange: 'b.mx.test', priority: 20 },
+        { exchange: 'A.MX.test.', priority: 10 },
+      ]),
+    ).toBe('a.mx.test');
+    expect(preferredMxHost('a.test', [{ exchange: '.', priority: 0 }])).toBe('a.test');
+  });
+
+  it('keeps to its time budget: a domain whose DNS never answers stands for itself', async () => {
+    const test = await createTestDatabase();
+    const dns = await startDnsServer({ 'alpha.test': ['mx.provider.test'] }, ['example.test']);
+    try {
+      const seeded = await seedSend(test.db, 8);
+      await sql`
+        UPDATE subscribers SET email = replace(email, '@example.test', '@alpha.test') WHERE id % 2 = 0
+      `.execute(test.db);
+      await startSend(test.db, seeded.issueId, { messageIdDomain: 'news.example.test' });
+      const resolver = createDnsResolver(dns.address);
+      const lookup: MxLookup = (domain) => resolver(domain, 'MX') as unknown as ReturnType<MxLookup>;
+      const started = performance.now();
+      const keys = await sendProviderKeys(test.db, seeded.issueId, ['provider.test'], lookup, {
+        budgetMs: 1000,
+        lookupTimeoutMs: 500,
+      });
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(keys).toEqual(new Map([['alpha.test', 'mx:provider.test']]));
+      const stored = await sql<{ domain: string; mx_host: string }>`
+        SELECT domain, mx_host FROM send_mx_hosts ORDER BY domain
+      `.execute(test.db);
+      expect(stored.rows).toEqual([
+        { domain: 'alpha.test', mx_host: 'mx.provider.test' },
+        { domain: 'example.test', mx_host: 'example.test' },
+      ]);
+    } finally {
+      await dns.close();
+      await test.close();
+    }
+  }, 30_000);
 });

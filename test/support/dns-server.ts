@@ -11,14 +11,19 @@ export interface DnsServer {
 
 /**
  * A DNS server on UDP in this process answering MX questions from `mx` (domain -> exchange hosts, the
- * first preferred); any other name or type gets NXDOMAIN. Enough of RFC 1035 for node's resolver.
+ * first preferred); names in `silent` get no answer at all (a server that times out); any other name or
+ * type gets NXDOMAIN. Enough of RFC 1035 for node's resolver.
  */
-export async function startDnsServer(mx: Record<string, string[]>): Promise<DnsServer> {
+export async function startDnsServer(
+  mx: Record<string, string[]>,
+  silent: readonly string[] = [],
+): Promise<DnsServer> {
   const socket = createSocket('udp4');
   const mxQuestions: string[] = [];
   socket.on('message', (query, peer) => {
     const { name, type, end } = readQuestion(query);
     if (type === 15) mxQuestions.push(name);
+    if (silent.includes(name)) return;
     const hosts = type === 15 ? mx[name] : undefined;
     const header = Buffer.alloc(12);
     query.copy(header, 0, 0, 2); // id
