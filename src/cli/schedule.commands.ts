@@ -115,7 +115,7 @@ export function registerScheduleCommands(program: Command): void {
                 : {}),
               delivery: app.config.send.delivery,
               force: options.force ?? false,
-              alerts: { db: app.db, config: app.config, mailer: app.mailer, log, now },
+              alerts: { db: app.db, config: app.config, mailer: app.systemMailer, log, now },
             };
             // Event partitions ahead and retention: the schedule keeps them up even where no server runs.
             const maintenance = startAnalyticsMaintenance(app.db, {

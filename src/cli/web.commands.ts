@@ -23,7 +23,11 @@ export function registerWebCommands(program: Command): void {
       const { startServer } = await import('../web/server.ts');
       await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
       const { createHttpsTextFetcher } = await import('./https-text-fetcher.ts');
-      const server = await startServer(app, { logger, fetchText: createHttpsTextFetcher() });
+      // Sign-up, welcome, goodbye and test mails go through the system relay, never behind a weekly send.
+      const server = await startServer(
+        { ...app, mailer: app.systemMailer },
+        { logger, fetchText: createHttpsTextFetcher() },
+      );
       // Its own listener (METRICS_HOST, 127.0.0.1 by default), never the public port; only serve
       // exports the figures read from the database, so several processes never report them twice.
       const metrics = await startProcessMetrics({ ...app.config.metrics, databaseFigures: app.db });

@@ -401,7 +401,35 @@ export interface Database {
   alerts: AlertsTable;
   erased_addresses: ErasedAddressesTable;
   send_domain_slots: SendDomainSlotsTable;
+  issue_relay_counts: IssueRelayCountsTable;
+  send_mx_resolutions: SendMxResolutionsTable;
+  send_mx_hosts: SendMxHostsTable;
   reader_imports: ReaderImportsTable;
+}
+
+/** Messages one worker sent through one relay of SMTP_URLS for one issue (added by 20261207080000). */
+export interface IssueRelayCountsTable {
+  issue_id: number;
+  relay: string;
+  worker_id: string;
+  /** bigint: read as a string. */
+  sent: ColumnType<string, number | undefined, number>;
+}
+
+/** The MX resolution of one send's recipient domains: started by its first worker, finished once stored (20261207080000). */
+export interface SendMxResolutionsTable {
+  issue_id: number;
+  started_at: DefaultedTimestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  domains: number | null;
+  resolved: number | null;
+}
+
+/** The MX host one send paces a recipient domain by (the domain itself when it did not resolve). */
+export interface SendMxHostsTable {
+  issue_id: number;
+  domain: string;
+  mx_host: string;
 }
 
 export type ReaderImportStatus = 'reading' | 'writing' | 'done' | 'refused' | 'failed';

@@ -26,6 +26,8 @@ export interface SendIssueDeps {
   db: Db;
   config: SendSettings;
   mailer: Mailer;
+  /** The mailer of the send's alerts and of sunsetting (SYSTEM_SMTP_URL); default `mailer`. */
+  systemMailer?: Mailer;
 }
 
 export interface SendIssueOptions {
@@ -87,6 +89,7 @@ export async function sendIssue(
   const summary = await runWorker({
     db,
     mailer,
+    ...(deps.systemMailer ? { systemMailer: deps.systemMailer } : {}),
     config,
     workerId: newWorkerId(),
     issueId: issue.id,
