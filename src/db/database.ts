@@ -407,7 +407,7 @@ export interface Database {
   reader_imports: ReaderImportsTable;
 }
 
-/** Messages one worker sent through one relay of SMTP_URLS for one issue (added by 20261207080000). */
+/** Messages one worker sent through one relay of SMTP_URLS for one issue (added by 20261207082000). */
 export interface IssueRelayCountsTable {
   issue_id: number;
   relay: string;
@@ -416,7 +416,7 @@ export interface IssueRelayCountsTable {
   sent: ColumnType<string, number | undefined, number>;
 }
 
-/** The MX resolution of one send's recipient domains: started by its first worker, finished once stored (20261207080000). */
+/** The MX resolution of one send's recipient domains: started by its first worker, finished once stored (20261207082000). */
 export interface SendMxResolutionsTable {
   issue_id: number;
   started_at: DefaultedTimestamp;
