@@ -206,7 +206,10 @@ const envSchema = z.object({
   TEST_RECIPIENTS: optionalString,
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BOUNCE_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
-  BOUNCE_IMAP_URL: url(['imaps:', 'imap:'], 'an imaps:// URL, e.g. imaps://user:password@imap.example.org/INBOX'),
+  BOUNCE_IMAP_URL: url(
+    ['imaps:', 'imap:'],
+    'an imaps:// URL, e.g. imaps://user:password@imap.example.org/INBOX',
+  ),
   BOUNCE_IMAP_POLL_SECONDS: positiveInt(60),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),

@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { ImapFlow, type MailboxObject } from 'imapflow';
 import type { BounceMailboxSettings } from '../config.ts';
 import type {
@@ -15,22 +16,24 @@ const SOCKET_TIMEOUT_MS = 60_000;
 /**
  * The bounce mailbox over IMAP (BOUNCE_IMAP_URL) with imapflow: TLS from the first byte (imaps://) or
  * a STARTTLS upgrade that must succeed (imap://); the certificate is checked against the system's CAs
- * (and NODE_EXTRA_CA_CERTS). One connection per poll, closed after it. `log` hears connection errors
- * the client reports outside a command.
+ * (and NODE_EXTRA_CA_CERTS, or `extraCa`: more authorities trusted, never fewer checks). One connection
+ * per poll, closed after it. `log` hears connection errors the client reports outside a command.
  */
 export function imapBounceMailbox(
   settings: BounceMailboxSettings,
   log: (line: string) => void,
+  extraCa?: string,
 ): BounceMailbox {
   return {
     identity: `${settings.user}@${settings.host}:${settings.port}/${settings.folder}`,
-    open: () => openSession(settings, log),
+    open: () => openSession(settings, log, extraCa),
   };
 }
 
 async function openSession(
   settings: BounceMailboxSettings,
   log: (line: string) => void,
+  extraCa: string | undefined,
 ): Promise<BounceMailboxSession> {
   const client = new ImapFlow({
     host: settings.host,
@@ -45,6 +48,7 @@ async function openSession(
     greetingTimeout: GREETING_TIMEOUT_MS,
     socketTimeout: SOCKET_TIMEOUT_MS,
     clientInfo: { name: 'weekly-ai-recap' },
+    ...(extraCa ? { tls: { ca: [...rootCertificates, extraCa] } } : {}),
   });
   // Without a listener, an 'error' event (a dropped socket between commands) would end the process.
   client.on('error', (error: Error) => log(`bounce mailbox connection: ${error.message}`));
@@ -105,6 +109,7 @@ async function openSession(
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const detail = error as Error & { responseText?: string; code?: string; authenticationFailed?: boolean };
-  if (detail.authenticationFailed) return `login refused${detail.responseText ? ` (${detail.responseText})` : ''}`;
+  if (detail.authenticationFailed)
+    return `login refused${detail.responseText ? ` (${detail.responseText})` : ''}`;
   return [detail.message, detail.responseText, detail.code].filter(Boolean).join(': ');
 }

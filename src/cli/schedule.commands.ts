@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
-import { UserError } from '../errors.ts';
 import type { InboundOutcome } from '../delivery/bounces/handle-inbound.ts';
+import { UserError } from '../errors.ts';
 import type { CycleResult } from '../schedule/schedule-cycle.ts';
 import { DEFAULT_CATCH_UP_HOURS } from '../schedule/schedule-week.ts';
 import { writeOut } from '../terminal-output.ts';
@@ -127,7 +127,8 @@ export function registerScheduleCommands(program: Command): void {
             });
             await maintenance.first;
             const { startBounceMailbox } = await import('./bounce-mailbox.ts');
-            const observeInbound = metrics && ((outcomes: InboundOutcome[]) => metrics.observeInbound(outcomes));
+            const observeInbound =
+              metrics && ((outcomes: InboundOutcome[]) => metrics.observeInbound(outcomes));
             if (options.once) {
               await maintenance.stop();
               const result = await runScheduleCycle(cycleOptions);

@@ -9,8 +9,8 @@ export interface MailboxMessageKey {
 }
 
 /**
- * What a poller may do with a message: act on it ('claimed'), leave it to the poller acting on it now
- * ('busy'), or only move it to `folder`, where it was bound once handled ('handled').
+ * What a poller may do with a message: act on it ('claimed'), leave it to the poller acting on it or
+ * moving it now ('busy'), or only move it to `folder`, where it was bound once handled ('handled').
  */
 export type MailboxClaim = { kind: 'claimed' } | { kind: 'busy' } | { kind: 'handled'; folder: string };
 
@@ -18,9 +18,12 @@ const byKey = (key: MailboxMessageKey) =>
   ({ mailbox: key.mailbox, uid_validity: key.uidValidity, uid: String(key.uid) }) as const;
 
 /**
- * Takes a message on for `owner`: the first poller to insert its row acts; a claim left unhandled for
- * `staleMs` (its poller stopped mid-way) is taken over. Safe against any number of pollers at once:
- * the primary key and a conditional update decide. The only writer of bounce_mailbox_messages.
+ * Takes a message on for `owner`: the first poller to insert its row acts. A row untouched for
+ * `staleMs` belongs to a poller that stopped mid-way: one left unhandled is taken over to be acted on,
+ * one handled but still in the folder is taken over to be moved only. Safe against any number of
+ * pollers at once: the primary key and conditional updates decide, so one poller acts on a message and
+ * one moves it (IMAP servers copy a message that two sessions MOVE at once). The only writer of
+ * bounce_mailbox_messages.
  */
 export async function claimMailboxMessage(
   db: Db,
@@ -42,20 +45,12 @@ export async function claimMailboxMessage(
     .where('mailbox', '=', row.mailbox)
     .where('uid_validity', '=', row.uid_validity)
     .where('uid', '=', row.uid)
-    .where('handled_at', 'is', null)
     .where('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${staleMs / 1000})`)
-    .returning('uid')
+    .returning(['handled_at', 'folder'])
     .executeTakeFirst();
-  if (takenOver) return { kind: 'claimed' };
-  const current = await db
-    .selectFrom('bounce_mailbox_messages')
-    .select(['handled_at', 'folder'])
-    .where('mailbox', '=', row.mailbox)
-    .where('uid_validity', '=', row.uid_validity)
-    .where('uid', '=', row.uid)
-    .executeTakeFirst();
-  if (current?.handled_at && current.folder) return { kind: 'handled', folder: current.folder };
-  return { kind: 'busy' };
+  if (!takenOver) return { kind: 'busy' };
+  if (takenOver.handled_at && takenOver.folder) return { kind: 'handled', folder: takenOver.folder };
+  return { kind: 'claimed' };
 }
 
 /** Records a claimed message as acted on, with the folder it goes to and what became of it. */

@@ -1,4 +1,3 @@
-import { type BounceDeps, handleInbound, type InboundOutcome } from './handle-inbound.ts';
 import {
   claimMailboxMessage,
   type MailboxMessageKey,
@@ -6,6 +5,7 @@ import {
   purgeMailboxMessages,
   releaseMailboxMessage,
 } from './bounce-mailbox.repository.ts';
+import { type BounceDeps, handleInbound, type InboundOutcome } from './handle-inbound.ts';
 import { headerFields, mailboxRecipients } from './mailbox-recipients.ts';
 
 /** Where acted-on messages go: a bounce, a complaint or a mailto unsubscribe that changed something here. */
@@ -14,8 +14,12 @@ export const HANDLED_FOLDER = 'Recap-Handled';
 export const UNHANDLED_FOLDER = 'Recap-Unhandled';
 /** Larger messages are not fetched: the bounce listener refuses them too. */
 export const MAX_MAILBOX_MESSAGE_BYTES = 5 * 1024 * 1024;
-/** A claim left unhandled this long belongs to a poller that stopped mid-way: another takes it over. */
-export const STALE_CLAIM_MS = 10 * 60_000;
+/**
+ * A message claimed this long ago and still in the folder belongs to a poller that stopped mid-way:
+ * another takes it over (to act on it, or only to move it once acted on). Far above the milliseconds
+ * a poller takes between its claim and its move.
+ */
+export const STALE_CLAIM_MS = 2 * 60_000;
 /** Rows of handled messages are kept this long (the messages themselves stay in their folders). */
 const KEEP_ROWS_DAYS = 30;
 
@@ -93,7 +97,9 @@ export async function pollBounceMailbox(
         uid: message.uid,
       };
       if (message.size > MAX_MAILBOX_MESSAGE_BYTES) {
-        options.log(`left UID ${message.uid} unread: ${message.size} bytes (limit ${MAX_MAILBOX_MESSAGE_BYTES})`);
+        options.log(
+          `left UID ${message.uid} unread: ${message.size} bytes (limit ${MAX_MAILBOX_MESSAGE_BYTES})`,
+        );
         if (await session.move(message.uid, UNHANDLED_FOLDER)) result.unhandled++;
         continue;
       }
@@ -103,6 +109,7 @@ export async function pollBounceMailbox(
         continue;
       }
       if (claim.kind === 'handled') {
+        // Acted on by a poller that stopped before moving it: moved now, not acted on again.
         if (await session.move(message.uid, claim.folder)) result.movedLate++;
         else result.skipped++;
         continue;
@@ -209,7 +216,7 @@ export function startBounceMailboxPoller(
         wait = Math.min(maxRetryMs, retryMs * 2 ** (failures - 1));
         const reason = error instanceof Error ? error.message : String(error);
         options.log(
-          `bounce mailbox ${mailbox.identity}: poll failed (${reason}); retry ${failures} in ${Math.round(wait / 1000)} s`,
+          `bounce mailbox ${mailbox.identity}: poll failed (${reason}); retry ${failures} in ${seconds(wait)} s`,
         );
         options.onPoll?.(error instanceof Error ? error : new Error(reason));
       }
@@ -230,4 +237,8 @@ export function startBounceMailboxPoller(
       await loop;
     },
   };
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
 }
