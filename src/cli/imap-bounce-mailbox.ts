@@ -91,7 +91,7 @@ async function openSession(
     },
     async fetch(uid) {
       const message = await client.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
-      return message && message.source ? message.source : null;
+      return message === false ? null : (message.source ?? null);
     },
     async move(uid, folder) {
       const moved = await client.messageMove(String(uid), await folderPath(folder), { uid: true });

@@ -145,7 +145,7 @@ export async function startDovecot(): Promise<RunningDovecot> {
     messageIds: (folder) =>
       client(async (imap) => {
         const exists = await imap.status(folder, { messages: true }).catch(() => null);
-        if (!exists || !exists.messages) return [];
+        if (exists === null || exists === false || !exists.messages) return [];
         const lock = await imap.getMailboxLock(folder);
         try {
           const messages = await imap.fetchAll('1:*', { envelope: true });
