@@ -223,4 +223,30 @@ describe('bounce mailbox polled by recap serve and recap schedule', () => {
       await dropDatabase?.();
     }
   }, 120_000);
+
+  it('recap doctor connects and logs in to the mailbox, and names what fails', async () => {
+    dovecot ??= await startDovecot();
+    const env = {
+      RECAP_DATA_DIR: path.join(dir, 'doctor'),
+      RECAP_SECRET: SECRET,
+      PUBLIC_URL: 'https://recap.example.com',
+      BOUNCE_IMAP_URL: dovecot.url,
+      NODE_EXTRA_CA_CERTS: dovecot.certFile,
+    };
+    const line = (stdout: string) =>
+      stdout.split('\n').find((text) => text.includes('Bounce mailbox')) ?? stdout;
+    const good = await runCli(['doctor'], env);
+    expect(line(good.stdout)).toMatch(
+      /^✓ Bounce mailbox reachable: imaps:\/\/recap-bounces:\*\*\*@localhost:\d+\/INBOX: logged in over TLS/,
+    );
+    const refused = await runCli(['doctor'], {
+      ...env,
+      BOUNCE_IMAP_URL: dovecot.url.replace(DOVECOT_PASSWORD, 'wrong-password'),
+    });
+    expect(line(refused.stdout)).toMatch(
+      /^✗ Bounce mailbox reachable: cannot log in to imaps:\/\/recap-bounces:\*\*\*@localhost:\d+\/INBOX: login refused/,
+    );
+    expect(refused.stdout).not.toContain('wrong-password');
+    expect(refused.code).toBe(1);
+  }, 120_000);
 });
