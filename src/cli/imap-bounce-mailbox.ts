@@ -25,7 +25,7 @@ export function imapBounceMailbox(
   extraCa?: string,
 ): BounceMailbox {
   return {
-    identity: `${settings.user}@${settings.host}:${settings.port}/${settings.folder}`,
+    identity: `${settings.implicitTls ? 'imaps' : 'imap'}://${encodeURIComponent(settings.user)}@${settings.host}:${settings.port}/${settings.folder}`,
     open: () => openSession(settings, log, extraCa),
   };
 }
@@ -40,7 +40,6 @@ async function openSession(
     port: settings.port,
     secure: settings.implicitTls,
     doSTARTTLS: !settings.implicitTls,
-    servername: settings.host,
     auth: { user: settings.user, pass: settings.password },
     logger: false,
     disableAutoIdle: true,
@@ -56,14 +55,14 @@ async function openSession(
     await client.connect();
   } catch (error) {
     client.close();
-    throw new Error(`cannot log in to ${settings.label}: ${describe(error)}`);
+    throw new Error(`cannot log in: ${describe(error)}`);
   }
   let lock: Awaited<ReturnType<ImapFlow['getMailboxLock']>>;
   try {
     lock = await client.getMailboxLock(settings.folder);
   } catch (error) {
     client.close();
-    throw new Error(`cannot open folder ${settings.folder} of ${settings.label}: ${describe(error)}`);
+    throw new Error(`cannot open folder ${settings.folder}: ${describe(error)}`);
   }
   const selected = client.mailbox as MailboxObject;
   const folders = new Map<string, string>();
@@ -111,5 +110,10 @@ function describe(error: unknown): string {
   const detail = error as Error & { responseText?: string; code?: string; authenticationFailed?: boolean };
   if (detail.authenticationFailed)
     return `login refused${detail.responseText ? ` (${detail.responseText})` : ''}`;
-  return [detail.message, detail.responseText, detail.code].filter(Boolean).join(': ');
+  // The server's words and the error code, each once (a socket error's message already names its code).
+  const parts: string[] = [];
+  for (const part of [detail.message, detail.responseText, detail.code]) {
+    if (part && !parts.some((known) => known.includes(part))) parts.push(part);
+  }
+  return parts.join(': ');
 }

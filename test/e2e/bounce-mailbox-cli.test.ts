@@ -244,7 +244,7 @@ describe('bounce mailbox polled by recap serve and recap schedule', () => {
       BOUNCE_IMAP_URL: dovecot.url.replace(DOVECOT_PASSWORD, 'wrong-password'),
     });
     expect(line(refused.stdout)).toMatch(
-      /^✗ Bounce mailbox reachable: cannot log in to imaps:\/\/recap-bounces:\*\*\*@localhost:\d+\/INBOX: login refused/,
+      /^✗ Bounce mailbox reachable: imaps:\/\/recap-bounces:\*\*\*@localhost:\d+\/INBOX: cannot log in: login refused/,
     );
     expect(refused.stdout).not.toContain('wrong-password');
     expect(refused.code).toBe(1);
