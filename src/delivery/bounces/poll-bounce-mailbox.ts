@@ -20,6 +20,8 @@ export const MAX_MAILBOX_MESSAGE_BYTES = 5 * 1024 * 1024;
  * a poller takes between its claim and its move.
  */
 export const STALE_CLAIM_MS = 2 * 60_000;
+/** How long stopping waits for a poll in progress. */
+const STOP_WAIT_MS = 10_000;
 /** Rows of handled messages are kept this long (the messages themselves stay in their folders). */
 const KEEP_ROWS_DAYS = 30;
 
@@ -96,13 +98,6 @@ export async function pollBounceMailbox(
         uidValidity: session.uidValidity,
         uid: message.uid,
       };
-      if (message.size > MAX_MAILBOX_MESSAGE_BYTES) {
-        options.log(
-          `left UID ${message.uid} unread: ${message.size} bytes (limit ${MAX_MAILBOX_MESSAGE_BYTES})`,
-        );
-        if (await session.move(message.uid, UNHANDLED_FOLDER)) result.unhandled++;
-        continue;
-      }
       const claim = await claimMailboxMessage(deps.db, key, options.owner, STALE_CLAIM_MS);
       if (claim.kind === 'busy') {
         result.skipped++;
@@ -114,7 +109,7 @@ export async function pollBounceMailbox(
         else result.skipped++;
         continue;
       }
-      const folder = await actOn(deps, session, key, options).catch(async (error: unknown) => {
+      const folder = await actOn(deps, session, key, message.size, options).catch(async (error: unknown) => {
         await releaseMailboxMessage(deps.db, key, options.owner).catch(() => {});
         throw error;
       });
@@ -139,8 +134,20 @@ async function actOn(
   deps: BounceDeps,
   session: BounceMailboxSession,
   key: MailboxMessageKey,
+  size: number,
   options: MailboxPollOptions,
 ): Promise<string | null> {
+  if (size > MAX_MAILBOX_MESSAGE_BYTES) {
+    options.log(
+      `left UID ${key.uid} unread (${UNHANDLED_FOLDER}): ${size} bytes, over ${MAX_MAILBOX_MESSAGE_BYTES}`,
+    );
+    await markMailboxMessageHandled(deps.db, key, {
+      folder: UNHANDLED_FOLDER,
+      outcome: 'too-large',
+      messageId: null,
+    });
+    return UNHANDLED_FOLDER;
+  }
   const raw = await session.fetch(key.uid);
   if (raw === null) {
     await releaseMailboxMessage(deps.db, key, options.owner);
@@ -170,7 +177,7 @@ async function actOn(
 export interface BounceMailboxPoller {
   /** Resolves after the first poll (successful or not). */
   readonly first: Promise<void>;
-  /** Waits for a poll in progress, then stops polling. */
+  /** Stops polling, after the poll in progress (waited for up to 10 s). */
   stop(): Promise<void>;
 }
 
@@ -234,7 +241,10 @@ export function startBounceMailboxPoller(
       stopped = true;
       if (timer) clearTimeout(timer);
       wake?.();
-      await loop;
+      // A poll stuck on a silent server is not waited for: its claims are taken over later.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([loop, new Promise<void>((resolve) => (bound = setTimeout(resolve, STOP_WAIT_MS)))]);
+      clearTimeout(bound);
     },
   };
 }

@@ -7,6 +7,7 @@ import type { InboundOutcome } from '../../../src/delivery/bounces/handle-inboun
 import {
   type BounceMailbox,
   HANDLED_FOLDER,
+  MAX_MAILBOX_MESSAGE_BYTES,
   type MailboxPollResult,
   pollBounceMailbox,
   STALE_CLAIM_MS,
@@ -160,6 +161,23 @@ describe('bounce mailbox (Dovecot over TLS)', () => {
     expect(await dovecot.messageIds('INBOX')).toEqual([]);
     expect(await dovecot.messageIds(HANDLED_FOLDER)).toContain('<dsn-2@mx.example.org>');
     expect(await consentActions(seed.alice)).toEqual(['suppressed-hard-bounce']);
+  }, 60_000);
+
+  it('leaves a message over 5 MB unread in Recap-Unhandled', async () => {
+    const filler = `${'x'.repeat(76)}\r\n`.repeat(Math.ceil(MAX_MAILBOX_MESSAGE_BYTES / 78) + 10);
+    const dsn = mailboxDsn(bounceAddress(seed.alice, seed.issueId), '<dsn-huge@mx.example.org>');
+    await dovecot.deliver(dsn.replace('I could not deliver your message.', filler));
+    const outcomes: InboundOutcome[] = [];
+    const result = await pollBounceMailbox(app, mailbox, {
+      owner: 'sizes',
+      log: (line) => logged.push(line),
+      onOutcome: (list) => outcomes.push(...list),
+    });
+    expect(result).toMatchObject({ handled: 0, unhandled: 1 });
+    expect(outcomes).toEqual([]);
+    expect(await statusOf(seed.alice)).toBe('active');
+    expect(await dovecot.messageIds(UNHANDLED_FOLDER)).toContain('<dsn-huge@mx.example.org>');
+    expect(logged.join('\n')).toMatch(/left UID \d+ unread \(Recap-Unhandled\): \d+ bytes/);
   }, 60_000);
 
   it('a server stopped mid-poll is logged and retried with back-off; polling goes on once it is back', async () => {
