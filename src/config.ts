@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { ConfigError, maskUserinfo } from './errors.ts';
+import { ConfigError, maskUserinfo, redactUrl } from './errors.ts';
 import { defaultLinkBase } from './http-address.ts';
 import { describeWeakSecret } from './secret-strength.ts';
 
@@ -285,6 +285,11 @@ const envSchema = z.object({
   TEST_RECIPIENTS: optionalString,
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BOUNCE_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  BOUNCE_IMAP_URL: url(
+    ['imaps:', 'imap:'],
+    'an imaps:// URL, e.g. imaps://user:password@imap.example.org/INBOX',
+  ),
+  BOUNCE_IMAP_POLL_SECONDS: positiveInt(60),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SIGNUP_CONFIRM_INTERVAL: z.coerce
@@ -441,6 +446,8 @@ export interface Config {
   bounceSmtpPort: number | undefined;
   /** Address the bounce listener binds (default 127.0.0.1: the local MTA forwards to it). */
   bounceSmtpHost: string;
+  /** BOUNCE_IMAP_URL: the mailbox `recap serve` and `recap schedule` poll for bounces; undefined: none. */
+  bounceMailbox: BounceMailboxSettings | undefined;
   /** `recap serve`'s Prometheus listener (METRICS_PORT; unset: none); METRICS_HOST is every command's bind address. */
   metrics: { port: number | undefined; host: string };
   signUp: {
@@ -472,6 +479,21 @@ export interface Config {
    * at `debug`.
    */
   log: { format: 'json' | 'pretty' | undefined; level: LogLevel };
+}
+
+/** An IMAP mailbox over TLS: imaps:// (TLS from the first byte, port 993) or imap:// (STARTTLS required, port 143). */
+export interface BounceMailboxSettings {
+  host: string;
+  port: number;
+  /** true: TLS from the first byte (imaps://); false: STARTTLS, which must succeed (imap://). */
+  implicitTls: boolean;
+  user: string;
+  password: string;
+  /** The folder polled (the URL's path, default INBOX). */
+  folder: string;
+  /** The URL with its password masked, for logs. */
+  label: string;
+  pollMs: number;
 }
 
 export interface WebhookSecrets {
@@ -662,6 +684,7 @@ export function loadConfig(
     testRecipients,
     bounceSmtpPort: e.BOUNCE_SMTP_PORT,
     bounceSmtpHost: e.BOUNCE_SMTP_HOST,
+    bounceMailbox: bounceMailboxOf(e.BOUNCE_IMAP_URL, e.BOUNCE_IMAP_POLL_SECONDS),
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     signUp: {
       confirmIntervalSeconds: e.SIGNUP_CONFIRM_INTERVAL,
@@ -711,6 +734,38 @@ export function relayProviderOfHost(smtpUrl: string | undefined): RelayProvider 
   if (/^smtp(-broadcasts)?\.postmarkapp\.com$/.test(host)) return 'postmark';
   if (host === 'smtp.resend.com') return 'resend';
   return 'other';
+}
+
+function bounceMailboxOf(value: string | undefined, pollSeconds: number): BounceMailboxSettings | undefined {
+  if (value === undefined) return undefined;
+  const parsed = new URL(value);
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid configuration:\n  BOUNCE_IMAP_URL: ${why} (got "${redactUrl(value)}")`);
+  };
+  if (!parsed.hostname) fail('expected a host');
+  if (!parsed.username || !parsed.password)
+    fail('expected the user and password in the URL, e.g. imaps://user:password@imap.example.org/INBOX');
+  let folder: string;
+  let user: string;
+  let password: string;
+  try {
+    folder = decodeURIComponent(parsed.pathname.replace(/^\/+/, '').replace(/\/+$/, '')) || 'INBOX';
+    user = decodeURIComponent(parsed.username);
+    password = decodeURIComponent(parsed.password);
+  } catch {
+    return fail('expected percent-encoding (%40 for @) in the user, password and folder');
+  }
+  const implicitTls = parsed.protocol === 'imaps:';
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : implicitTls ? 993 : 143,
+    implicitTls,
+    user,
+    password,
+    folder,
+    label: redactUrl(value),
+    pollMs: pollSeconds * 1000,
+  };
 }
 
 function webhookSecrets(e: z.infer<typeof envSchema>): WebhookSecrets {

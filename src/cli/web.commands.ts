@@ -5,7 +5,10 @@ import { type ProcessMetrics, startProcessMetrics } from './process-metrics.ts';
 import { editorLine, editorLink, linksLine, parseListenFlags } from './server-address.ts';
 import { createServiceLogger, type Logger } from './service-logger.ts';
 
-/** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
+/**
+ * `recap serve`: the subscriber-facing HTTP server (PORT, HOST), with BOUNCE_SMTP_PORT the bounce listener
+ * and with BOUNCE_IMAP_URL the bounce mailbox's poller.
+ */
 export function registerWebCommands(program: Command): void {
   program
     .command('serve')
@@ -40,6 +43,12 @@ export function registerWebCommands(program: Command): void {
               log: (line) => logger.warn({ component: 'bounces' }, line),
               ...(metrics ? { onOutcome: (outcomes) => metrics.observeInbound(outcomes) } : {}),
             });
+      const { startBounceMailbox } = await import('./bounce-mailbox.ts');
+      const mailbox = await startBounceMailbox(
+        app,
+        logger,
+        metrics && ((outcomes) => metrics.observeInbound(outcomes)),
+      );
       // On the embedded database the quick start runs no `recap schedule` beside the server: the server
       // pulls the story feeds itself (a pull twice over imports nothing twice).
       const pulls =
@@ -66,6 +75,7 @@ export function registerWebCommands(program: Command): void {
       });
       // Graceful stop: finish requests in flight and write every queued open and click before exiting.
       await pulls?.stop();
+      await mailbox?.stop();
       await server.close();
       await bounces?.close();
       await metrics?.close();

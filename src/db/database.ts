@@ -370,6 +370,23 @@ export interface WebhookEventsTable {
   received_at: DefaultedTimestamp;
 }
 
+/**
+ * Messages of the bounce mailbox taken on by a poller (20261207083000): one row per folder, UIDVALIDITY
+ * and UID; handled_at set once acted on, folder where it is moved.
+ */
+export interface BounceMailboxMessagesTable {
+  mailbox: string;
+  /** bigint: pg returns it as a string. */
+  uid_validity: ColumnType<string, string, never>;
+  uid: ColumnType<string, string | number, never>;
+  message_id: string | null;
+  claimed_by: string;
+  claimed_at: DefaultedTimestamp;
+  handled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  folder: string | null;
+  outcome: string | null;
+}
+
 /** The whole schema as Kysely sees it; kept in step with src/db/migrations by hand. */
 export interface Database {
   stories: StoriesTable;
@@ -386,6 +403,7 @@ export interface Database {
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
   webhook_events: WebhookEventsTable;
+  bounce_mailbox_messages: BounceMailboxMessagesTable;
   tracking_events: TrackingEventsTable;
   event_reader_counts: EventReaderCountsTable;
   event_link_readers: EventLinkReadersTable;

@@ -19,6 +19,7 @@ import * as overrideChannel from './migrations/20261207053000_override_channel.t
 import * as readerSearch from './migrations/20261207060000_reader_search.ts';
 import * as relayWebhooks from './migrations/20261207070000_relay_webhooks.ts';
 import * as relaysAndMxPacing from './migrations/20261207082000_relays_and_mx_pacing.ts';
+import * as bounceMailbox from './migrations/20261207083000_bounce_mailbox.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '20261207060000_reader_search': readerSearch,
   '20261207070000_relay_webhooks': relayWebhooks,
   '20261207082000_relays_and_mx_pacing': relaysAndMxPacing,
+  '20261207083000_bounce_mailbox': bounceMailbox,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
