@@ -8,5 +8,7 @@ export default defineConfig({
     // PGlite instances are heavy (~800 MB each); two workers match the two cores.
     maxWorkers: 2,
     env: { NODE_ENV: 'test' },
+    // Browser checks poll for what a page shows; under CI's load a navigation can take seconds.
+    expect: { poll: { timeout: 20_000 } },
   },
 });

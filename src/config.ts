@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
-import { ConfigError, maskUserinfo } from './errors.ts';
+import { ConfigError, maskUserinfo, redactUrl } from './errors.ts';
 import { defaultLinkBase } from './http-address.ts';
 import { describeWeakSecret } from './secret-strength.ts';
 
@@ -92,7 +92,10 @@ const duration = (fallback: string) =>
       return Math.round(Number.parseFloat(value) * (scale[unit] ?? 1000));
     });
 
-/** `gmail.com=20,yahoo.com=10`: messages per second per recipient domain. */
+/**
+ * `gmail.com=20,yahoo.com=10,mx:google.com=20`: messages per second per recipient domain, and per
+ * mailbox provider (`mx:<suffix of the MX host>`) for every domain whose mail that provider takes.
+ */
 const domainLimits = optionalString
   .refine(
     (value) =>
@@ -102,21 +105,95 @@ const domainLimits = optionalString
         .map((part) => part.trim())
         .filter(Boolean)
         .every(
-          (part) => /^[a-z0-9.-]+\.[a-z0-9-]+=\d+(\.\d+)?$/i.test(part) && Number(part.split('=')[1]) > 0,
+          (part) =>
+            /^(mx:)?[a-z0-9.-]+\.[a-z0-9-]+=\d+(\.\d+)?$/i.test(part) && Number(part.split('=')[1]) > 0,
         ),
-    { message: 'expected domain=messages per second pairs, such as gmail.com=20,yahoo.com=10' },
+    {
+      message:
+        'expected domain=messages per second pairs, such as gmail.com=20,yahoo.com=10 (mx:google.com=20 for a mailbox provider)',
+    },
   )
   .transform((value) => {
     const limits: Record<string, number> = {};
+    const mx: Record<string, number> = {};
     for (const part of (value ?? '')
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean)) {
-      const [domain, rate] = part.split('=') as [string, string];
-      limits[domain.toLowerCase()] = Number(rate);
+      const [key, rate] = part.split('=') as [string, string];
+      const name = key.toLowerCase();
+      if (name.startsWith('mx:')) mx[name.slice(3).replace(/^\.+/, '')] = Number(rate);
+      else limits[name] = Number(rate);
     }
-    return limits;
+    return { limits, mx };
   });
+
+/** One relay of SMTP_URLS: its URL as nodemailer gets it (without `weight`), its weight and its name. */
+export interface RelaySetting {
+  /** What status lines and the deliveries' counts call it: host:port, with #2, #3… when repeated. */
+  name: string;
+  url: string;
+  weight: number;
+}
+
+/** `smtp://a:587?weight=3,smtp://b:587`: relay URLs, each with an optional positive `weight` (default 1). */
+const relayUrls = optionalString
+  .refine(
+    (value) => {
+      if (value === undefined) return true;
+      const parts = value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean);
+      return (
+        parts.length > 0 &&
+        parts.every((part) => {
+          try {
+            const url = new URL(part);
+            const weight = url.searchParams.get('weight');
+            return (
+              ['smtp:', 'smtps:'].includes(url.protocol) &&
+              (weight === null || (/^\d+(\.\d+)?$/.test(weight) && Number(weight) > 0))
+            );
+          } catch {
+            return false;
+          }
+        })
+      );
+    },
+    {
+      message:
+        'expected comma-separated smtp:// or smtps:// URLs, each with an optional positive weight (smtp://a.example:587?weight=3,smtp://b.example:587?weight=1)',
+    },
+  )
+  .transform((value) => (value === undefined ? [] : parseRelayUrls(value)));
+
+/**
+ * Splits SMTP_URLS into relays: `weight` is ours and leaves the URL here, since nodemailer reads every
+ * query parameter as an option. Names are host:port, numbered when two relays share one.
+ */
+export function parseRelayUrls(value: string): RelaySetting[] {
+  const seen = new Map<string, number>();
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const url = new URL(part);
+      const weighted = url.searchParams.has('weight');
+      const weight = Number(url.searchParams.get('weight') ?? 1);
+      url.searchParams.delete('weight');
+      const port = url.port || (url.protocol === 'smtps:' ? '465' : '587');
+      const base = `${url.hostname}:${port}`;
+      const count = (seen.get(base) ?? 0) + 1;
+      seen.set(base, count);
+      return {
+        name: count === 1 ? base : `${base}#${count}`,
+        url: weighted ? url.toString() : part,
+        weight,
+      };
+    });
+}
 
 /** One source of a CSP frame-ancestors list: `*`, `'self'`, `'none'`, a scheme (`https:`) or a host with optional scheme and port. */
 const CSP_ANCESTOR =
@@ -131,6 +208,8 @@ const envSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'a postgres:// URL'),
   RECAP_DATA_DIR: z.string().default('./data'),
   SMTP_URL: url(['smtp:', 'smtps:'], 'an smtp:// or smtps:// URL'),
+  SMTP_URLS: relayUrls,
+  SYSTEM_SMTP_URL: url(['smtp:', 'smtps:'], 'an smtp:// or smtps:// URL'),
   SMTP_MAX_CONNECTIONS: positiveInt(5),
   SMTP_PROVIDER: z
     .enum([...RELAY_PROVIDERS, ''], { error: `expected one of ${RELAY_PROVIDERS.join(', ')}` })
@@ -206,6 +285,11 @@ const envSchema = z.object({
   TEST_RECIPIENTS: optionalString,
   BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BOUNCE_SMTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  BOUNCE_IMAP_URL: url(
+    ['imaps:', 'imap:'],
+    'an imaps:// URL, e.g. imaps://user:password@imap.example.org/INBOX',
+  ),
+  BOUNCE_IMAP_POLL_SECONDS: positiveInt(60),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SIGNUP_CONFIRM_INTERVAL: z.coerce
@@ -269,7 +353,15 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   smtp: {
+    /** SMTP_URL, else the first of SMTP_URLS (without its weight): the relay doctor and the demo name. */
     url: string | undefined;
+    /**
+     * The bulk relays, each its own pool: SMTP_URLS, or SMTP_URL as the one relay; empty without
+     * either (mail goes to the outbox folder).
+     */
+    relays: RelaySetting[];
+    /** SYSTEM_SMTP_URL: the relay of sign-up, welcome, goodbye, re-engagement, alert and test mails; unset means the bulk relays, through a pool of their own. */
+    systemUrl: string | undefined;
     maxConnections: number;
     sendRate: number;
     /** SMTP_PROVIDER, else told by SMTP_URL's host: which relay's echo headers bulk mail carries. */
@@ -282,6 +374,11 @@ export interface Config {
     maxConsecutiveFailures: number;
     /** Messages per second per recipient domain, across all workers; other domains are not limited. */
     domainLimits: Record<string, number>;
+    /**
+     * Messages per second per mailbox provider (`mx:<suffix>` keys of SEND_DOMAIN_LIMITS), keyed by the
+     * suffix of the MX host: every recipient domain whose MX host ends so shares the limit, across all workers.
+     */
+    mxLimits: Record<string, number>;
     /** Hard bounces / attempts above which a send pauses itself (after at least 500 attempts). */
     maxBounceRate: number;
     /** Complaints / attempts above which a send pauses itself (after at least 500 attempts). */
@@ -349,6 +446,8 @@ export interface Config {
   bounceSmtpPort: number | undefined;
   /** Address the bounce listener binds (default 127.0.0.1: the local MTA forwards to it). */
   bounceSmtpHost: string;
+  /** BOUNCE_IMAP_URL: the mailbox `recap serve` and `recap schedule` poll for bounces; undefined: none. */
+  bounceMailbox: BounceMailboxSettings | undefined;
   /** `recap serve`'s Prometheus listener (METRICS_PORT; unset: none); METRICS_HOST is every command's bind address. */
   metrics: { port: number | undefined; host: string };
   signUp: {
@@ -380,6 +479,21 @@ export interface Config {
    * at `debug`.
    */
   log: { format: 'json' | 'pretty' | undefined; level: LogLevel };
+}
+
+/** An IMAP mailbox over TLS: imaps:// (TLS from the first byte, port 993) or imap:// (STARTTLS required, port 143). */
+export interface BounceMailboxSettings {
+  host: string;
+  port: number;
+  /** true: TLS from the first byte (imaps://); false: STARTTLS, which must succeed (imap://). */
+  implicitTls: boolean;
+  user: string;
+  password: string;
+  /** The folder polled (the URL's path, default INBOX). */
+  folder: string;
+  /** The URL with its password masked, for logs. */
+  label: string;
+  pollMs: number;
 }
 
 export interface WebhookSecrets {
@@ -457,6 +571,14 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.SMTP_URL && e.SMTP_URLS.length > 0) {
+    throw new ConfigError(
+      'invalid configuration: SMTP_URL and SMTP_URLS are both set: keep SMTP_URL for one relay or SMTP_URLS for several, not both',
+    );
+  }
+  const relays: RelaySetting[] = e.SMTP_URL
+    ? [{ ...parseRelayUrls(e.SMTP_URL)[0], url: e.SMTP_URL, weight: 1 } as RelaySetting]
+    : e.SMTP_URLS;
   const dkimParts = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY_FILE];
   if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
     throw new ConfigError(
@@ -504,16 +626,19 @@ export function loadConfig(
     databaseUrl: e.DATABASE_URL,
     dataDir,
     smtp: {
-      url: e.SMTP_URL,
+      url: e.SMTP_URL ?? relays[0]?.url,
+      relays,
+      systemUrl: e.SYSTEM_SMTP_URL,
       maxConnections: e.SMTP_MAX_CONNECTIONS,
       sendRate: e.SEND_RATE,
-      provider: e.SMTP_PROVIDER ?? relayProviderOfHost(e.SMTP_URL),
+      provider: e.SMTP_PROVIDER ?? relayProviderOfHost(e.SMTP_URL ?? relays[0]?.url),
     },
     webhooks: webhookSecrets(e),
     send: {
       batchSize: e.SEND_BATCH_SIZE,
       maxConsecutiveFailures: e.SEND_MAX_CONSECUTIVE_FAILURES,
-      domainLimits: e.SEND_DOMAIN_LIMITS,
+      domainLimits: e.SEND_DOMAIN_LIMITS.limits,
+      mxLimits: e.SEND_DOMAIN_LIMITS.mx,
       maxBounceRate: e.SEND_MAX_BOUNCE_RATE,
       maxComplaintRate: e.SEND_MAX_COMPLAINT_RATE,
       dbOutageMaxMs: e.SEND_DB_OUTAGE_MAX,
@@ -559,6 +684,7 @@ export function loadConfig(
     testRecipients,
     bounceSmtpPort: e.BOUNCE_SMTP_PORT,
     bounceSmtpHost: e.BOUNCE_SMTP_HOST,
+    bounceMailbox: bounceMailboxOf(e.BOUNCE_IMAP_URL, e.BOUNCE_IMAP_POLL_SECONDS),
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
     signUp: {
       confirmIntervalSeconds: e.SIGNUP_CONFIRM_INTERVAL,
@@ -608,6 +734,38 @@ export function relayProviderOfHost(smtpUrl: string | undefined): RelayProvider 
   if (/^smtp(-broadcasts)?\.postmarkapp\.com$/.test(host)) return 'postmark';
   if (host === 'smtp.resend.com') return 'resend';
   return 'other';
+}
+
+function bounceMailboxOf(value: string | undefined, pollSeconds: number): BounceMailboxSettings | undefined {
+  if (value === undefined) return undefined;
+  const parsed = new URL(value);
+  const fail = (why: string): never => {
+    throw new ConfigError(`invalid configuration:\n  BOUNCE_IMAP_URL: ${why} (got "${redactUrl(value)}")`);
+  };
+  if (!parsed.hostname) fail('expected a host');
+  if (!parsed.username || !parsed.password)
+    fail('expected the user and password in the URL, e.g. imaps://user:password@imap.example.org/INBOX');
+  let folder: string;
+  let user: string;
+  let password: string;
+  try {
+    folder = decodeURIComponent(parsed.pathname.replace(/^\/+/, '').replace(/\/+$/, '')) || 'INBOX';
+    user = decodeURIComponent(parsed.username);
+    password = decodeURIComponent(parsed.password);
+  } catch {
+    return fail('expected percent-encoding (%40 for @) in the user, password and folder');
+  }
+  const implicitTls = parsed.protocol === 'imaps:';
+  return {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : implicitTls ? 993 : 143,
+    implicitTls,
+    user,
+    password,
+    folder,
+    label: redactUrl(value),
+    pollMs: pollSeconds * 1000,
+  };
 }
 
 function webhookSecrets(e: z.infer<typeof envSchema>): WebhookSecrets {

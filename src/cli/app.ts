@@ -19,9 +19,14 @@ export interface App {
    * on its first message, so commands that never send never load nodemailer; closed with the App.
    */
   mailer: Mailer;
-  /** Builds the mailer now: a command that will send fails at its start on a bad DKIM key, not mid-send. */
+  /**
+   * The mailer of sign-up confirmations, welcome and goodbye, re-engagement, alerts and test sends:
+   * SYSTEM_SMTP_URL, else the bulk relays through a pool of its own, so none waits behind a weekly send.
+   */
+  systemMailer: Mailer;
+  /** Builds both mailers now: a command that will send fails at its start on a bad DKIM key, not mid-send. */
   openMailer(): Promise<Mailer>;
-  /** Closes the mailer (if it was built), then the database. */
+  /** Closes the mailers (those built), then the database. */
   close(): Promise<void>;
 }
 
@@ -68,15 +73,21 @@ export function assembleApp(
   dbKind: App['dbKind'],
   closeDb: () => Promise<void>,
 ): App {
-  const mailer = mailerFor(config);
+  const mailer = mailerFor(config, 'bulk');
+  const systemMailer = mailerFor(config, 'system');
   return {
     config,
     db,
     dbKind,
     mailer,
-    openMailer: () => mailer.open(),
+    systemMailer,
+    openMailer: async () => {
+      await systemMailer.open();
+      return mailer.open();
+    },
     async close() {
       await mailer.close();
+      await systemMailer.close();
       await closeDb();
     },
   };
@@ -98,9 +109,10 @@ export function withSharedApp<T>(body: (app: App) => Promise<T>, options: OpenAp
 }
 
 /** The configured mailer (SMTP pool or outbox folder), loaded on first use: listing commands never load nodemailer. */
-function mailerFor(config: MailerSettings) {
+function mailerFor(config: MailerSettings, kind: 'bulk' | 'system') {
   return lazyMailer(async () => {
-    const { createMailer } = await import('../mail/create-mailer.ts');
-    return createMailer(config);
+    const { createMailer, createSystemMailer } = await import('../mail/create-mailer.ts');
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    return kind === 'bulk' ? createMailer(config, { log }) : createSystemMailer(config, { log });
   });
 }

@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import { DEFAULT_LEASE_SECONDS, deliveryCounts, rolloutByHour } from '../delivery/delivery.repository.ts';
+import {
+  DEFAULT_LEASE_SECONDS,
+  deliveryCounts,
+  relaySentCounts,
+  rolloutByHour,
+} from '../delivery/delivery.repository.ts';
 import {
   cancelSend,
   loadSendingIssue,
@@ -130,10 +135,11 @@ export function registerDeliveryCommands(program: Command): void {
         const counts = await deliveryCounts(app.db, issue.id);
         const audience = await loadAudienceCounts(app.db, issue.id);
         const hours = await rolloutByHour(app.db, issue.id);
+        const relays = await relaySentCounts(app.db, issue.id);
         if (options.json) {
           const rollout = hours.filter((h) => h.hour !== null);
           writeOut(
-            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts, ...(rollout.length > 0 ? { rollout } : {}) }, null, 2)}\n`,
+            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts, ...(rollout.length > 0 ? { rollout } : {}), ...(relays.length > 0 ? { relays } : {}) }, null, 2)}\n`,
           );
           return;
         }
@@ -156,6 +162,10 @@ export function registerDeliveryCommands(program: Command): void {
           `  skipped    ${counts.skipped}`,
           `  cancelled  ${counts.cancelled}`,
         ];
+        if (relays.length > 0) {
+          lines.push('  sent per relay');
+          for (const r of relays) lines.push(`    ${r.relay}  ${r.sent}`);
+        }
         if (hours.some((h) => h.hour !== null)) {
           lines.push('  rollout by hour (UTC): sent / due then');
           for (const h of hours)
@@ -224,6 +234,7 @@ export function registerDeliveryCommands(program: Command): void {
               {
                 db: app.db,
                 mailer,
+                systemMailer: app.systemMailer,
                 config: app.config,
                 workerId,
                 ...(issue ? { issueId: issue.id } : {}),

@@ -35,7 +35,10 @@ export function registerDemoCommand(program: Command): void {
         const { createServiceLogger } = await import('./service-logger.ts');
         // The preview's log says only what went wrong (warnings and errors) below the demo's summary.
         const level = app.config.log.level === 'debug' ? 'debug' : 'warn';
-        const server = await startServer(app, { logger: createServiceLogger({ ...app.config.log, level }) });
+        const server = await startServer(
+          { ...app, mailer: app.systemMailer },
+          { logger: createServiceLogger({ ...app.config.log, level }) },
+        );
         // The link carries the editor's token for this start (none is printed for EDITOR_TOKEN).
         const tokenHint = server.editor.generated ? '' : ' (open it once with ?token=EDITOR_TOKEN)';
         process.stdout.write(`  preview     ${editorLink(server.editor)}${tokenHint}  (Ctrl-C to stop)\n`);

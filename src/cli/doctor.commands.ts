@@ -7,7 +7,7 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check what receivers check (SPF, DKIM, DMARC), the bounce route, PUBLIC_URL, one-click unsubscribe and the client address behind the proxy, RECAP_SECRET, the database and SMTP; prints the fix under each failure; exit 1 on a failure',
+      'check what receivers check (SPF, DKIM, DMARC), the bounce route, PUBLIC_URL, one-click unsubscribe and the client address behind the proxy, RECAP_SECRET, the database, SMTP and the bounce mailbox; prints the fix under each failure; exit 1 on a failure',
     )
     .option('--dns <server>', 'ask this DNS server (ip or ip:port) instead of the system resolver')
     .option(
@@ -21,8 +21,13 @@ export function registerDoctorCommand(program: Command): void {
     .action(async (options: { dns?: string; ip?: string[] }) => {
       const { runDoctor } = await import('../doctor/run-doctor.ts');
       const { loadConfig } = await import('../config.ts');
+      const config = loadConfig();
+      const bounceMailbox = config.bounceMailbox
+        ? (await import('./imap-bounce-mailbox.ts')).imapBounceMailbox(config.bounceMailbox, () => {})
+        : undefined;
       const checks = await runDoctor({
-        config: loadConfig(),
+        config,
+        ...(bounceMailbox ? { bounceMailbox } : {}),
         ...(options.dns ? { dnsServer: options.dns } : {}),
         ...(options.ip ? { sendingIps: options.ip } : {}),
       });

@@ -157,7 +157,7 @@ export async function ingestAction(app: App): Promise<void> {
     if (result.status === 'failed' || result.status === 'refused') {
       writeErr(line);
       await alertSourceFailing(
-        { db: app.db, config: app.config, mailer: app.mailer },
+        { db: app.db, config: app.config, mailer: app.systemMailer },
         { source: result.url, error: result.summary },
       ).catch(() => {});
     } else writeOut(line);

@@ -57,9 +57,12 @@ export async function runDemo(
       ? await simulateDemoEngagement(db, build.content.issueId)
       : null;
 
-  const where = config.smtp.url
-    ? `through ${new URL(config.smtp.url).host}`
-    : `to ${displayPath(config.outboxDir)}/`;
+  const where =
+    config.smtp.relays.length > 1
+      ? `through ${config.smtp.relays.map((relay) => relay.name).join(', ')}`
+      : config.smtp.url
+        ? `through ${new URL(config.smtp.url).host}`
+        : `to ${displayPath(config.outboxDir)}/`;
   const lines = [
     `Weekly AI Recap ${options.week} (${weekDateRange(week)}, ${config.timeZone})`,
     `  database    ${app.dbKind === 'pglite' ? `embedded PGlite in ${displayPath(config.dataDir)}/` : 'PostgreSQL from DATABASE_URL'}`,

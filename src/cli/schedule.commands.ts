@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import type { InboundOutcome } from '../delivery/bounces/handle-inbound.ts';
 import { UserError } from '../errors.ts';
 import type { CycleResult } from '../schedule/schedule-cycle.ts';
 import { DEFAULT_CATCH_UP_HOURS } from '../schedule/schedule-week.ts';
@@ -52,7 +53,8 @@ export function registerScheduleCommands(program: Command): void {
       }) =>
         (options.once ? withApp : withSharedApp)(
           async (app) => {
-            const logger = createServiceLogger(app.config.log).child({ component: 'schedule' });
+            const serviceLogger = createServiceLogger(app.config.log);
+            const logger = serviceLogger.child({ component: 'schedule' });
             const log = (line: string) => logger.info(line);
             const { cronPattern } = await import('../schedule/schedule-slot.ts');
             const { LEASE_MS, LOOKBACK_MS, SCHEDULE_NAME, scheduleOwner, startSchedule } = await import(
@@ -115,7 +117,7 @@ export function registerScheduleCommands(program: Command): void {
                 : {}),
               delivery: app.config.send.delivery,
               force: options.force ?? false,
-              alerts: { db: app.db, config: app.config, mailer: app.mailer, log, now },
+              alerts: { db: app.db, config: app.config, mailer: app.systemMailer, log, now },
             };
             // Event partitions ahead and retention: the schedule keeps them up even where no server runs.
             const maintenance = startAnalyticsMaintenance(app.db, {
@@ -124,10 +126,17 @@ export function registerScheduleCommands(program: Command): void {
               log,
             });
             await maintenance.first;
+            const { startBounceMailbox } = await import('./bounce-mailbox.ts');
+            const observeInbound =
+              metrics && ((outcomes: InboundOutcome[]) => metrics.observeInbound(outcomes));
             if (options.once) {
               await maintenance.stop();
               const result = await runScheduleCycle(cycleOptions);
               metrics?.observeScheduleCycle(result, now());
+              // One poll of the bounce mailbox per run: a failed poll is logged, not the cycle's failure.
+              const mailbox = await startBounceMailbox(app, serviceLogger, observeInbound);
+              await mailbox?.first;
+              await mailbox?.stop();
               await metrics?.close();
               if (result.outcome === 'not-ours' || result.outcome === 'no-slot') log(result.detail);
               if (result.outcome === 'failed') process.exitCode = 1;
@@ -138,10 +147,11 @@ export function registerScheduleCommands(program: Command): void {
               app.config.ingest.urls.length > 0
                 ? startStoryPulls({ expression: ingestCron, timeZone: app.config.timeZone, puller, log })
                 : undefined;
+            const mailbox = await startBounceMailbox(app, serviceLogger, observeInbound);
             await new Promise<void>((resolve) => {
               const stop = () => {
                 log('stopping');
-                Promise.all([running.stop(), pulls?.stop()]).then(() => resolve(), resolve);
+                Promise.all([running.stop(), pulls?.stop(), mailbox?.stop()]).then(() => resolve(), resolve);
               };
               process.once('SIGINT', stop);
               process.once('SIGTERM', stop);

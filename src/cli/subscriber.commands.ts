@@ -91,7 +91,8 @@ export function registerSubscriberCommands(program: Command): void {
             writeOut('sunsetting is off (SUNSET_AFTER_ISSUES=0)\n');
             return;
           }
-          writeOut(`${formatSunsetResult(await runSunsetFor(app, await app.openMailer()))}\n`);
+          await app.openMailer();
+          writeOut(`${formatSunsetResult(await runSunsetFor(app, app.systemMailer))}\n`);
         },
         { mailsLinks: true },
       ),

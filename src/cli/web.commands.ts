@@ -5,7 +5,10 @@ import { type ProcessMetrics, startProcessMetrics } from './process-metrics.ts';
 import { editorLine, editorLink, linksLine, parseListenFlags } from './server-address.ts';
 import { createServiceLogger, type Logger } from './service-logger.ts';
 
-/** `recap serve`: the subscriber-facing HTTP server (PORT, HOST) and, with BOUNCE_SMTP_PORT, the bounce listener. */
+/**
+ * `recap serve`: the subscriber-facing HTTP server (PORT, HOST), with BOUNCE_SMTP_PORT the bounce listener
+ * and with BOUNCE_IMAP_URL the bounce mailbox's poller.
+ */
 export function registerWebCommands(program: Command): void {
   program
     .command('serve')
@@ -23,15 +26,21 @@ export function registerWebCommands(program: Command): void {
       const { startServer } = await import('../web/server.ts');
       const mailer = await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
       const { createHttpsTextFetcher } = await import('./https-text-fetcher.ts');
-      // The editor's Start and Resume: when no worker is alive, this server drains the send it started.
+      // The editor's Start and Resume: when no worker is alive, this server drains the send it started
+      // (bulk mail through the send's relay, its alerts through the system relay).
       const { createEditorSender } = await import('../delivery/editor-send.ts');
       const editorSender = createEditorSender({
         db: app.db,
         config: app.config,
         mailer,
+        systemMailer: app.systemMailer,
         log: (line) => logger.warn({ component: 'editor-send' }, line),
       });
-      const server = await startServer(app, { logger, fetchText: createHttpsTextFetcher(), editorSender });
+      // Sign-up, welcome, goodbye and test mails go through the system relay, never behind a weekly send.
+      const server = await startServer(
+        { ...app, mailer: app.systemMailer },
+        { logger, fetchText: createHttpsTextFetcher(), editorSender },
+      );
       // Its own listener (METRICS_HOST, 127.0.0.1 by default), never the public port; only serve
       // exports the figures read from the database, so several processes never report them twice.
       const metrics = await startProcessMetrics({ ...app.config.metrics, databaseFigures: app.db });
@@ -44,6 +53,12 @@ export function registerWebCommands(program: Command): void {
               log: (line) => logger.warn({ component: 'bounces' }, line),
               ...(metrics ? { onOutcome: (outcomes) => metrics.observeInbound(outcomes) } : {}),
             });
+      const { startBounceMailbox } = await import('./bounce-mailbox.ts');
+      const mailbox = await startBounceMailbox(
+        app,
+        logger,
+        metrics && ((outcomes) => metrics.observeInbound(outcomes)),
+      );
       // On the embedded database the quick start runs no `recap schedule` beside the server: the server
       // pulls the story feeds itself (a pull twice over imports nothing twice).
       const pulls =
@@ -70,6 +85,7 @@ export function registerWebCommands(program: Command): void {
       });
       // Graceful stop: finish requests in flight and write every queued open and click before exiting.
       await pulls?.stop();
+      await mailbox?.stop();
       await server.close();
       await editorSender.close();
       await bounces?.close();

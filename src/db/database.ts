@@ -393,6 +393,23 @@ export interface WebhookEventsTable {
   received_at: DefaultedTimestamp;
 }
 
+/**
+ * Messages of the bounce mailbox taken on by a poller (20261207083000): one row per folder, UIDVALIDITY
+ * and UID; handled_at set once acted on, folder where it is moved.
+ */
+export interface BounceMailboxMessagesTable {
+  mailbox: string;
+  /** bigint: pg returns it as a string. */
+  uid_validity: ColumnType<string, string, never>;
+  uid: ColumnType<string, string | number, never>;
+  message_id: string | null;
+  claimed_by: string;
+  claimed_at: DefaultedTimestamp;
+  handled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  folder: string | null;
+  outcome: string | null;
+}
+
 /** The whole schema as Kysely sees it; kept in step with src/db/migrations by hand. */
 export interface Database {
   stories: StoriesTable;
@@ -411,6 +428,7 @@ export interface Database {
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
   webhook_events: WebhookEventsTable;
+  bounce_mailbox_messages: BounceMailboxMessagesTable;
   tracking_events: TrackingEventsTable;
   event_reader_counts: EventReaderCountsTable;
   event_link_readers: EventLinkReadersTable;
@@ -426,7 +444,35 @@ export interface Database {
   alerts: AlertsTable;
   erased_addresses: ErasedAddressesTable;
   send_domain_slots: SendDomainSlotsTable;
+  issue_relay_counts: IssueRelayCountsTable;
+  send_mx_resolutions: SendMxResolutionsTable;
+  send_mx_hosts: SendMxHostsTable;
   reader_imports: ReaderImportsTable;
+}
+
+/** Messages one worker sent through one relay of SMTP_URLS for one issue (added by 20261207082000). */
+export interface IssueRelayCountsTable {
+  issue_id: number;
+  relay: string;
+  worker_id: string;
+  /** bigint: read as a string. */
+  sent: ColumnType<string, number | undefined, number>;
+}
+
+/** The MX resolution of one send's recipient domains: started by its first worker, finished once stored (20261207082000). */
+export interface SendMxResolutionsTable {
+  issue_id: number;
+  started_at: DefaultedTimestamp;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  domains: number | null;
+  resolved: number | null;
+}
+
+/** The MX host one send paces a recipient domain by (the domain itself when it did not resolve). */
+export interface SendMxHostsTable {
+  issue_id: number;
+  domain: string;
+  mx_host: string;
 }
 
 export type ReaderImportStatus = 'reading' | 'writing' | 'done' | 'refused' | 'failed';

@@ -20,6 +20,8 @@ import * as readerSearch from './migrations/20261207060000_reader_search.ts';
 import * as relayWebhooks from './migrations/20261207070000_relay_webhooks.ts';
 import * as issueWriting from './migrations/20261207080000_issue_writing.ts';
 import * as workerHeartbeats from './migrations/20261207081000_worker_heartbeats.ts';
+import * as relaysAndMxPacing from './migrations/20261207082000_relays_and_mx_pacing.ts';
+import * as bounceMailbox from './migrations/20261207083000_bounce_mailbox.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -47,6 +49,8 @@ const migrations: Record<string, Migration> = {
   '20261207070000_relay_webhooks': relayWebhooks,
   '20261207080000_issue_writing': issueWriting,
   '20261207081000_worker_heartbeats': workerHeartbeats,
+  '20261207082000_relays_and_mx_pacing': relaysAndMxPacing,
+  '20261207083000_bounce_mailbox': bounceMailbox,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -140,6 +140,8 @@ export interface Outcome {
   nextAttemptAt?: Date;
   /** Sent: the relay's own id of the message, which its webhook events name. */
   relayMessageId?: string;
+  /** Sent through one of several relays (SMTP_URLS): its name, counted in issue_relay_counts. */
+  relay?: string;
 }
 
 /**
@@ -159,15 +161,7 @@ export async function recordOutcomes(
   const write = async (executor: Db) => {
     const rows: Array<{ id: string; subscriber_id: string; status: string }> = [];
     if (sent.length > 0) {
-      // The common case, one statement without a join: the planner looks the rows up by primary key.
-      const result = await sql<{ id: string; subscriber_id: string; status: string }>`
-        UPDATE deliveries
-        SET status = 'sent', sent_at = now(), last_error = NULL, failure_kind = NULL, smtp_code = NULL,
-            next_attempt_at = NULL, last_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = ANY (${sent.map((o) => o.id)}::bigint[]) AND lease_owner = ${workerId}
-        RETURNING id, subscriber_id, status
-      `.execute(executor);
-      rows.push(...result.rows);
+      rows.push(...(await markSent(executor, workerId, sent)));
       await recordRelayMessageIds(executor, sent);
     }
     if (others.length > 0) {
@@ -221,6 +215,46 @@ export async function recordOutcomes(
   );
 }
 
+/**
+ * Marks sent rows still leased to `workerId`; with several relays, counts them per relay in the same
+ * statement (one counter row per issue, relay and worker), so the counts match the deliveries without
+ * ever scanning them. Returns the rows written.
+ */
+async function markSent(
+  executor: Db,
+  workerId: string,
+  sent: readonly Outcome[],
+): Promise<Array<{ id: string; subscriber_id: string; status: string }>> {
+  // The common case, one statement without a join: the planner looks the rows up by primary key.
+  const update = sql`
+    UPDATE deliveries
+    SET status = 'sent', sent_at = now(), last_error = NULL, failure_kind = NULL, smtp_code = NULL,
+        next_attempt_at = NULL, last_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL
+    WHERE id = ANY (${sent.map((o) => o.id)}::bigint[]) AND lease_owner = ${workerId}
+  `;
+  const viaRelays = sent.filter((o) => o.relay !== undefined);
+  // Several relays: the rows written are counted per relay in the same statement (one counter row
+  // per issue, relay and worker), so the counts match the deliveries without ever scanning them.
+  return (
+    viaRelays.length === 0
+      ? await sql<{ id: string; subscriber_id: string; status: string }>`
+          ${update} RETURNING id, subscriber_id, status
+        `.execute(executor)
+      : await sql<{ id: string; subscriber_id: string; status: string }>`
+          WITH done AS (${update} RETURNING id, subscriber_id, status, issue_id),
+          counted AS (
+            INSERT INTO issue_relay_counts AS c (issue_id, relay, worker_id, sent)
+            SELECT done.issue_id, v.relay, ${workerId}, count(*)
+            FROM done JOIN unnest(${viaRelays.map((o) => o.id)}::bigint[], ${viaRelays.map((o) => o.relay ?? null)}::text[]) AS v(id, relay)
+              ON v.id = done.id
+            GROUP BY 1, 2
+            ON CONFLICT (issue_id, relay, worker_id) DO UPDATE SET sent = c.sent + excluded.sent
+          )
+          SELECT id, subscriber_id, status FROM done
+        `.execute(executor)
+  ).rows;
+}
+
 /** The relay ids of sent messages (those whose relay named one), for webhook events to find them by. */
 async function recordRelayMessageIds(db: Db, sent: readonly Outcome[]): Promise<void> {
   const named = sent.filter((o) => o.relayMessageId !== undefined);
@@ -230,6 +264,23 @@ async function recordRelayMessageIds(db: Db, sent: readonly Outcome[]): Promise<
     FROM unnest(${named.map((o) => o.id)}::bigint[], ${named.map((o) => o.relayMessageId ?? null)}::text[]) AS v(id, relay_id)
     WHERE d.id = v.id AND d.id = ANY (${named.map((o) => o.id)}::bigint[]) AND d.status = 'sent'
   `.execute(db);
+}
+
+/** Messages of an issue sent through each relay of SMTP_URLS, busiest first; empty with one relay. */
+export async function relaySentCounts(
+  db: Db,
+  issueId: number,
+): Promise<Array<{ relay: string; sent: number }>> {
+  const rows = await db
+    .selectFrom('issue_relay_counts')
+    .select(['relay', (eb) => eb.fn.sum<string>('sent').as('sent')])
+    .where('issue_id', '=', issueId)
+    .groupBy('relay')
+    .orderBy('relay')
+    .execute();
+  return rows
+    .map((row) => ({ relay: row.relay, sent: Number(row.sent) }))
+    .sort((a, b) => b.sent - a.sent || a.relay.localeCompare(b.relay));
 }
 
 /** Who a relay's message id was sent to, and in which issue; null when no delivery carries it. */

@@ -14,6 +14,7 @@ import {
   releaseDeliveries,
 } from './delivery.repository.ts';
 import type { EditionMessages, MessageFactory } from './message-factory.ts';
+import { sendProviderKeys, systemMxLookup } from './mx-pacing.ts';
 import { type EnvelopeContext, outgoingMessage } from './outgoing-message.ts';
 import { defaultRetryPolicy, nextAttemptAt, type RetryPolicy } from './retry-policy.ts';
 import { loadSendingIssue, markSendFinished, markSendPaused, type SendingIssue } from './send-control.ts';
@@ -58,6 +59,10 @@ interface Drain {
   readonly maxLocal: number;
   readonly gate: SendRateGate;
   readonly domainGates: ReadonlyMap<string, DomainGate>;
+  /** Recipient domain -> its mailbox provider's key (`mx:google.com`), for domains under an mx: limit. */
+  readonly providerKeys: ReadonlyMap<string, string>;
+  /** One gate per mx: key of SEND_DOMAIN_LIMITS, shared by every domain that provider takes mail for. */
+  readonly providerGates: ReadonlyMap<string, DomainGate>;
   readonly firstBackoffMs: number;
   readonly sendStartedAt: Date;
   readonly context: EnvelopeContext;
@@ -171,9 +176,7 @@ async function startDrain(
       rate > 0 ? Math.ceil(rate * 5) : Number.POSITIVE_INFINITY,
     ),
   );
-  const domainGates = new Map<string, DomainGate>();
-  for (const [domain, limit] of Object.entries(config.send.domainLimits))
-    domainGates.set(domain, createDomainGate(db, domain, limit));
+  const { domainGates, providerGates, providerKeys } = await pacingGates(deps, issue);
   const startedAt = performance.now();
   const total = (await queueState(db, issue.id)).queued;
   return {
@@ -188,6 +191,8 @@ async function startDrain(
     maxLocal: batchSize * 4,
     gate: createSendRateGate(db, rate),
     domainGates,
+    providerKeys,
+    providerGates,
     firstBackoffMs: deps.domainBackoffMs ?? 5000,
     sendStartedAt: issue.sendStartedAt ?? new Date(),
     context: {
@@ -232,6 +237,30 @@ async function startDrain(
   };
 }
 
+/**
+ * The gates of SEND_DOMAIN_LIMITS: one per limited domain, one per mailbox provider (mx: keys), and which
+ * provider each recipient domain of the send belongs to (resolved once per send, see sendProviderKeys).
+ */
+async function pacingGates(deps: WorkerDeps, issue: SendingIssue) {
+  const { db, config } = deps;
+  const domainGates = new Map<string, DomainGate>();
+  for (const [domain, limit] of Object.entries(config.send.domainLimits))
+    domainGates.set(domain, createDomainGate(db, domain, limit));
+  const providerGates = new Map<string, DomainGate>();
+  for (const [suffix, limit] of Object.entries(config.send.mxLimits))
+    providerGates.set(`mx:${suffix}`, createDomainGate(db, `mx:${suffix}`, limit));
+  const providerKeys =
+    providerGates.size === 0
+      ? new Map<string, string>()
+      : await sendProviderKeys(
+          db,
+          issue.id,
+          Object.keys(config.send.mxLimits),
+          deps.mxLookup ?? systemMxLookup,
+        );
+  return { domainGates, providerGates, providerKeys };
+}
+
 function editionFor(d: Drain, key: string): Promise<EditionMessages | null> {
   let edition = d.editions.get(key);
   if (!edition) {
@@ -251,7 +280,7 @@ function halt(d: Drain, reason: string, fatal: boolean): Promise<void> {
 
 async function pauseAndAlert(d: Drain, reason: string): Promise<void> {
   if (await untilDatabaseAnswers(d, () => markSendPaused(d.deps.db, d.issue.id, reason), true))
-    await alertSendPaused(d.deps, d.issue, reason);
+    await alertSendPaused(alertContext(d), d.issue, reason);
 }
 
 /**
@@ -388,7 +417,7 @@ async function queueDrained(d: Drain): Promise<boolean> {
   const queue = await untilDatabaseAnswers(d, () => queueState(db, d.issue.id));
   if (queue.queued === 0) {
     if (await untilDatabaseAnswers(d, () => markSendFinished(db, d.issue.id)))
-      await alertSendFinished(d.deps, d.issue);
+      await alertSendFinished(alertContext(d), d.issue);
     d.exhausted = true;
     return true;
   }
@@ -435,16 +464,13 @@ async function settle(d: Drain, delivery: ClaimedDelivery, result: SendResult): 
     if (d.backoffStep.size > 0) d.backoffStep.delete(domainOf(delivery.email));
     counts.sent++;
     summary.sent++;
-    pending.push(
-      result.relayMessageId
-        ? {
-            id: delivery.id,
-            subscriberId: delivery.subscriberId,
-            status: 'sent',
-            relayMessageId: result.relayMessageId,
-          }
-        : { id: delivery.id, subscriberId: delivery.subscriberId, status: 'sent' },
-    );
+    pending.push({
+      id: delivery.id,
+      subscriberId: delivery.subscriberId,
+      status: 'sent',
+      ...(result.relayMessageId ? { relayMessageId: result.relayMessageId } : {}),
+      ...(result.relay ? { relay: result.relay } : {}),
+    });
     return;
   }
   if (result.kind === 'fatal') {
@@ -557,7 +583,10 @@ function relayDown(d: Drain, delivery: ClaimedDelivery, message: string): void {
   }
   if (!relay.alerted && now - relay.downSince >= d.relayAlertAfterMs) {
     relay.alerted = true;
-    void alertRelayUnreachable(d.deps, d.issue, { since: new Date(relay.downSince), cause: message });
+    void alertRelayUnreachable(alertContext(d), d.issue, {
+      since: new Date(relay.downSince),
+      cause: message,
+    });
   }
 }
 
@@ -640,8 +669,8 @@ async function lane(d: Drain): Promise<void> {
 
 /** The next row in hand whose domain may be sent to now (paced domains take a token here). */
 function nextSendable(d: Drain): ClaimedDelivery | undefined {
-  const { local, backoffUntil, domainGates } = d;
-  if (domainGates.size === 0 && backoffUntil.size === 0) return local.shift();
+  const { local, backoffUntil, domainGates, providerGates } = d;
+  if (domainGates.size === 0 && providerGates.size === 0 && backoffUntil.size === 0) return local.shift();
   const now = Date.now();
   for (let i = 0; i < local.length; i++) {
     const delivery = local[i] as ClaimedDelivery;
@@ -651,6 +680,9 @@ function nextSendable(d: Drain): ClaimedDelivery | undefined {
       if (until > now) continue;
       backoffUntil.delete(domain);
     }
+    const provider = d.providerKeys.get(domain);
+    const providerGate = provider === undefined ? undefined : providerGates.get(provider);
+    if (providerGate && !providerGate.tryTake()) continue;
     const domainGate = domainGates.get(domain);
     if (domainGate && !domainGate.tryTake()) continue;
     local.splice(i, 1);
@@ -692,6 +724,11 @@ async function work(d: Drain): Promise<void> {
     older = newer;
     newer = (await sendOne(d, delivery)).written;
   }
+}
+
+/** What the send's alerts go through: the system relay (SYSTEM_SMTP_URL) when the worker has one. */
+function alertContext(d: Drain): WorkerDeps {
+  return d.deps.systemMailer ? { ...d.deps, mailer: d.deps.systemMailer } : d.deps;
 }
 
 export function describeStatus(issue: SendingIssue): string {

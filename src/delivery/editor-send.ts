@@ -33,6 +33,7 @@ export function createEditorSender(deps: SendIssueDeps & { log?: (line: string) 
     const work = runWorker({
       db: deps.db,
       mailer: deps.mailer,
+      ...(deps.systemMailer ? { systemMailer: deps.systemMailer } : {}),
       config: deps.config,
       workerId,
       issueId,

@@ -27,6 +27,8 @@ export interface SendIssueDeps {
   db: Db;
   config: SendSettings;
   mailer: Mailer;
+  /** The mailer of the send's alerts and of sunsetting (SYSTEM_SMTP_URL); default `mailer`. */
+  systemMailer?: Mailer;
 }
 
 export interface SendIssueOptions {
@@ -106,6 +108,7 @@ export async function sendIssue(
     const summary = await runWorker({
       db,
       mailer,
+      ...(deps.systemMailer ? { systemMailer: deps.systemMailer } : {}),
       config,
       workerId,
       issueId,

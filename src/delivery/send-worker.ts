@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { describeStatus, drainIssue } from './drain-issue.ts';
 import type { MessageFactory } from './message-factory.ts';
+import type { MxLookup } from './mx-pacing.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import { loadSendingIssue, oldestSendingIssue, type SendingIssue } from './send-control.ts';
 import type { SendSettings } from './send-settings.ts';
@@ -45,6 +46,8 @@ export interface SendProgress {
 export interface WorkerDeps {
   db: Db;
   mailer: Mailer;
+  /** The mailer of the send's alerts (SYSTEM_SMTP_URL); default `mailer`. */
+  systemMailer?: Mailer;
   config: SendSettings;
   /** Unique among live workers; leases carry it. */
   workerId: string;
@@ -75,6 +78,8 @@ export interface WorkerDeps {
   domainBackoffMs?: number;
   /** How long the SMTP relay may stay unreachable before an alert is raised; default 5 minutes. */
   relayAlertAfterMs?: number;
+  /** MX lookups for the mx: keys of SEND_DOMAIN_LIMITS; default the system's resolver. */
+  mxLookup?: MxLookup;
   /** Where the worker says what it waits for (the database or the relay away, and back); default silent. */
   log?: (line: string) => void;
 }

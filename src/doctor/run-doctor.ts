@@ -6,6 +6,7 @@ import { type DNSResolver, dkimSign, dkimVerify, dmarc, spf } from 'mailauth';
 import nodemailer from 'nodemailer';
 import type { Config } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
+import type { BounceMailbox } from '../delivery/bounces/poll-bounce-mailbox.ts';
 import { redactUrl } from '../errors.ts';
 import { describeWeakSecret } from '../secret-strength.ts';
 import {
@@ -50,6 +51,7 @@ export type DoctorSettings = Pick<
   | 'secrets'
   | 'trustProxy'
   | 'bounceSmtpPort'
+  | 'bounceMailbox'
 >;
 
 export interface DoctorOptions {
@@ -60,6 +62,8 @@ export interface DoctorOptions {
   sendingIps?: string[];
   /** Per network check. */
   timeoutMs?: number;
+  /** BOUNCE_IMAP_URL's mailbox (src/cli builds it): connected to and logged in when the setting is set. */
+  bounceMailbox?: BounceMailbox;
 }
 
 /**
@@ -104,6 +108,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     ...(await smtpCheck(config, timeoutMs)),
     "SMTP_URL=smtp://user:password@host:587 in .env: the relay's host, port and credentials",
   );
+  if (config.bounceMailbox && options.bounceMailbox)
+    add(
+      ...(await bounceMailboxCheck(config.bounceMailbox, options.bounceMailbox, timeoutMs)),
+      'BOUNCE_IMAP_URL=imaps://user:password@imap.example.org/INBOX in .env: the IMAP server, the login and the folder the bounce domain delivers to (user and password percent-encoded)',
+    );
   return checks;
 }
 
@@ -378,18 +387,59 @@ async function bounceRouteCheck(config: DoctorSettings, resolver: DNSResolver): 
       detail: `no MX for ${domains.bounceDomain}: bounces+…@ mail has nowhere to go`,
       fix,
     };
+  if (config.bounceMailbox)
+    return {
+      name,
+      ok: true,
+      detail: `MX ${exchanges.join(', ')} for ${domains.bounceDomain}; the bounce mailbox ${config.bounceMailbox.label} is polled`,
+    };
   if (config.bounceSmtpPort === undefined)
     return {
       name,
       ok: false,
       detail: `MX ${exchanges.join(', ')}, but BOUNCE_SMTP_PORT is unset: the listener your MTA forwards to does not run`,
-      fix: `BOUNCE_SMTP_PORT=2525 in .env, restart recap serve\n${bounceRouteText(domains)}`,
+      fix: `BOUNCE_SMTP_PORT=2525 in .env, restart recap serve\n${bounceRouteText(domains)}\nor deliver the bounce domain to a mailbox and set BOUNCE_IMAP_URL (docs/endpoints.md)`,
     };
   return {
     name,
     ok: true,
     detail: `MX ${exchanges.join(', ')} for ${domains.bounceDomain}; the listener at ${config.bounceSmtpPort} takes what it forwards`,
   };
+}
+
+/** Connects to the bounce mailbox, logs in and selects its folder, as every poll does. */
+async function bounceMailboxCheck(
+  settings: NonNullable<DoctorSettings['bounceMailbox']>,
+  mailbox: BounceMailbox,
+  timeoutMs: number,
+): Promise<[string, boolean, string]> {
+  const name = 'Bounce mailbox reachable';
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const waiting = await Promise.race([
+      (async () => {
+        const session = await mailbox.open();
+        try {
+          return (await session.messages()).length;
+        } finally {
+          await session.close();
+        }
+      })(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+      }),
+    ]);
+    return [
+      name,
+      true,
+      `${settings.label}: logged in over TLS; ${waiting} message${waiting === 1 ? '' : 's'} waiting in ${settings.folder}, polled every ${settings.pollMs / 1000} s by recap serve and recap schedule`,
+    ];
+  } catch (error) {
+    const reason = messageOf(error);
+    return [name, false, reason.includes(settings.label) ? reason : `${settings.label}: ${reason}`];
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function databaseCheck(config: DoctorSettings): Promise<[string, boolean, string]> {

@@ -32,6 +32,8 @@ export type SendResult =
       ok: true;
       /** The relay's own id of the message, from its 250 reply (see relayMessageIdFromReply); absent when it named none. */
       relayMessageId?: string;
+      /** Which of several relays (SMTP_URLS) took it, by name; absent with one relay. */
+      relay?: string;
     }
   | {
       ok: false;

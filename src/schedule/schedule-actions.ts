@@ -15,6 +15,8 @@ export interface ScheduleDeps {
       selection: { storiesPerSegment: number; minStoriesPerSegment: number };
     };
   mailer: Mailer;
+  /** Re-engagement mails and the send's alerts (SYSTEM_SMTP_URL); default `mailer`. */
+  systemMailer?: Mailer;
 }
 
 /**
@@ -47,7 +49,7 @@ export function realScheduleActions(
       const sent = `${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`;
       if (config.sunset.afterIssues === 0) return sent;
       // After the send, so this week's delivery counts; a failure here never fails the week's send.
-      const sunset = await runSunsetFor(deps, deps.mailer, now()).then(
+      const sunset = await runSunsetFor(deps, deps.systemMailer ?? deps.mailer, now()).then(
         formatSunsetResult,
         (error: unknown) => {
           return `sunsetting failed: ${error instanceof Error ? error.message : String(error)}`;

@@ -7,7 +7,7 @@ import { seedWeek, testApp, WEEK } from '../editor/editor-seed.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { editorFetch } from '../support/editor-fetch.ts';
 
-describe('the editor shows a local-time rollout and why a send paused itself', () => {
+describe('the editor shows a local-time rollout, why a send paused itself, and each relay’s count', () => {
   let t: TestDatabase;
   let app: App;
   let server: RunningServer;
@@ -60,5 +60,26 @@ describe('the editor shows a local-time rollout and why a send paused itself', (
     // Week 47 of 2026 goes out on Monday 23 November: Kiritimati at 18:00 UTC the day before, Berlin at 07:00.
     expect(page).toMatch(/<td>2026-11-22 18<\/td><td>0<\/td><td>1<\/td>/);
     expect(page).toMatch(new RegExp(`<td>2026-11-23 07</td><td>0</td><td>${subscribers.length - 1}</td>`));
+  });
+
+  it('shows how many messages each relay carried, as the workers counted them', async () => {
+    const issue = await t.db
+      .selectFrom('issues')
+      .select('id')
+      .where('week', '=', WEEK)
+      .executeTakeFirstOrThrow();
+    // Two workers' counts for one relay, one for the other (what recordOutcomes adds with SMTP_URLS).
+    await t.db
+      .insertInto('issue_relay_counts')
+      .values([
+        { issue_id: issue.id, relay: 'a.example:587', worker_id: 'w1', sent: 200 },
+        { issue_id: issue.id, relay: 'a.example:587', worker_id: 'w2', sent: 100 },
+        { issue_id: issue.id, relay: 'b.example:587', worker_id: 'w1', sent: 100 },
+      ])
+      .execute();
+    const page = await (await fetch(`${server.url}/editor/issues/${WEEK}`)).text();
+    expect(page).toContain('Sent per relay');
+    expect(page).toContain('<tr><td>a.example:587</td><td>300</td><td>75 %</td></tr>');
+    expect(page).toContain('<tr><td>b.example:587</td><td>100</td><td>25 %</td></tr>');
   });
 });

@@ -185,6 +185,26 @@ describe('recap doctor: what a receiver checks', { timeout: 120_000 }, () => {
     expect(byName(checks, /^SPF/).fix ?? '').not.toContain('sendgrid');
   });
 
+  it('passes the bounce route of an MX that delivers to the bounce mailbox instead of the listener', async () => {
+    const vars = env('good.test', {
+      BOUNCE_DOMAIN: 'bounces.good.test',
+      BOUNCE_IMAP_URL: 'imaps://bounces:secret-password@imap.good.test/INBOX',
+    });
+    const route = byName(await doctor(vars), /^Bounce route$/);
+    expect(route).toMatchObject({
+      ok: true,
+      detail:
+        'MX mx.good.test for bounces.good.test; the bounce mailbox imaps://bounces:***@imap.good.test/INBOX is polled',
+    });
+    // Without the mailbox and without the listener, the MX leads nowhere.
+    const without = byName(
+      await doctor(env('good.test', { BOUNCE_DOMAIN: 'bounces.good.test' })),
+      /^Bounce route$/,
+    );
+    expect(without.ok).toBe(false);
+    expect(without.fix).toContain('BOUNCE_IMAP_URL');
+  });
+
   it('fails the bounce route of an own MTA without an MX, printing the MX and the forwarding', async () => {
     const checks = await doctor(
       env('good.test', { BOUNCE_DOMAIN: 'bounces.bad.test', BOUNCE_SMTP_PORT: '2525' }),

@@ -118,7 +118,8 @@ describe('the editor in a browser', () => {
 
   it('sends a test that arrives at the SMTP sink', async () => {
     await page.locator('select[name="recipient"]').selectOption(TEST_RECIPIENT);
-    await page.getByRole('button', { name: 'Send test' }).click();
+    // By keyboard: while the reloaded preview settles, a pointer click can land on the preview instead.
+    await page.getByRole('button', { name: 'Send test' }).press('Enter');
     await expect.poll(() => page.locator('.notice').innerText()).toContain(`sent to ${TEST_RECIPIENT}`);
     // The test copy and its notice, both to the chosen address.
     await expect.poll(() => sink.messages.length).toBe(2);
@@ -128,7 +129,7 @@ describe('the editor in a browser', () => {
   });
 
   it('approves the issue', async () => {
-    await page.getByRole('button', { name: /^Approve — goes out / }).click();
+    await page.getByRole('button', { name: /^Approve — goes out / }).press('Enter');
     await expect.poll(() => page.locator('.notice').innerText()).toContain('is approved');
     expect(await page.locator('.badge').first().innerText()).toBe('approved');
     expect(await page.getByRole('button', { name: /^Move/ }).count()).toBe(0);

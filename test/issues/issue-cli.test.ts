@@ -67,7 +67,11 @@ describe('recap issue (child process)', () => {
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('Issue 2026-W48 (draft)');
     expect(show.stdout).toContain('pinned by editor at position 2');
-    expect(show.stdout).toContain(`pin ${extra.id} at position 2 (Researchers; cli, `);
+    expect(show.stdout).toMatch(
+      new RegExp(
+        `pin ${extra.id} at position 2 \\(Researchers; cli, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\)`,
+      ),
+    );
   });
 
   it('names empty and short segments, refuses a week without stories, and approves empty segments only when allowed', async () => {

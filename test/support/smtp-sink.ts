@@ -21,6 +21,11 @@ export interface SmtpSink {
   goDown(): Promise<void>;
   /** The relay is back, on the same port. */
   comeBack(): Promise<void>;
+  /**
+   * The relay dies: stops listening and cuts every open connection at once, mid-message or not (a
+   * message whose data was in but not yet answered is kept here and failed there, as with a real crash).
+   */
+  kill(): Promise<void>;
 }
 
 export interface SmtpSinkOptions {
@@ -29,6 +34,8 @@ export interface SmtpSinkOptions {
   /** Decide per message after DATA. */
   onData?: (raw: Buffer) => (Error & { responseCode?: number }) | undefined;
   serverOptions?: Partial<SMTPServerOptions>;
+  /** A slow relay: waits this long before answering each message's data. */
+  dataDelayMs?: number;
   /** The text of the 250 reply to an accepted message (SES: `Ok <message id>`); default smtp-server's own. */
   acceptReply?: (raw: Buffer) => string;
 }
@@ -59,6 +66,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         }
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
+      await closed;
+    },
+    async kill() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const open = (server as unknown as { connections: Set<{ _socket?: { destroy(): void } }> }).connections;
+      for (const connection of open) connection._socket?.destroy();
       await closed;
     },
     async comeBack() {
@@ -99,8 +112,9 @@ function newSmtpServer(options: SmtpSinkOptions, messages: ReceivedMessage[]): S
               parsed,
             });
             const reply = options.acceptReply?.(raw);
-            if (reply === undefined) callback();
-            else callback(null, reply);
+            const answer = () => (reply === undefined ? callback() : callback(null, reply));
+            if (options.dataDelayMs) setTimeout(answer, options.dataDelayMs);
+            else answer();
           })
           .catch(callback);
       });

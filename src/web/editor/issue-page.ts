@@ -34,6 +34,8 @@ export interface IssuePageData {
   statusReason: string | null;
   /** Local-time sends: deliveries by the hour (UTC) they come due, and how many of them went out. */
   rollout?: RolloutHour[];
+  /** Several relays (SMTP_URLS): messages each one carried so far. */
+  relays?: Array<{ relay: string; sent: number }>;
   approvedAt: Date | null;
   timeZone: string;
   /** The segment set shown, '+'-joined slugs. */
@@ -92,6 +94,7 @@ export const issuePageSections: ReadonlyArray<{ name: string; render: (data: Iss
   { name: 'test-send', render: testSend },
   { name: 'reading-budget', render: readingBudgetSection },
   { name: 'rollout', render: (data) => rolloutTable(data.rollout ?? []) },
+  { name: 'relays', render: (data) => relayTable(data.relays ?? []) },
 ];
 
 /** The preview and selection page of one issue: pure, everything escaped. */
@@ -359,5 +362,16 @@ function rolloutTable(hours: readonly RolloutHour[]): SafeHtml {
 <table><thead><tr><th>hour</th><th>sent</th><th>due</th></tr></thead><tbody>${hours.map(
     (h) =>
       html`<tr><td>${h.hour ? h.hour.toISOString().slice(0, 13).replace('T', ' ') : 'at once'}</td><td>${h.sent}</td><td>${h.sent + h.queued + h.other}</td></tr>`,
+  )}</tbody></table></details>`;
+}
+
+/** Several relays: how many messages each one carried, so a relay taken out shows as falling behind. */
+function relayTable(relays: ReadonlyArray<{ relay: string; sent: number }>): SafeHtml {
+  if (relays.length === 0) return html``;
+  const total = relays.reduce((sum, r) => sum + r.sent, 0);
+  return html`<details id="relays" open><summary>Sent per relay</summary>
+<table><thead><tr><th>relay</th><th>sent</th><th>share</th></tr></thead><tbody>${relays.map(
+    (r) =>
+      html`<tr><td>${r.relay}</td><td>${r.sent}</td><td>${total > 0 ? `${Math.round((r.sent / total) * 100)} %` : ''}</td></tr>`,
   )}</tbody></table></details>`;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../db/database.ts';
-import { rolloutByHour } from '../../delivery/delivery.repository.ts';
+import { relaySentCounts, rolloutByHour } from '../../delivery/delivery.repository.ts';
 import { editionRendererFor } from '../../delivery/edition-messages.ts';
 import type { EditorSender } from '../../delivery/editor-send.ts';
 import { buildIssue, buildSettingsOf } from '../../issues/build-issue.ts';
@@ -114,6 +114,10 @@ export async function registerIssueRoutes(
           issue.status === 'draft' || issue.status === 'approved'
             ? []
             : await rolloutByHour(deps.db, issue.id),
+        relays:
+          issue.status === 'draft' || issue.status === 'approved'
+            ? []
+            : await relaySentCounts(deps.db, issue.id),
         approvedAt: issue.approved_at,
         timeZone: config.timeZone,
         segmentKey,

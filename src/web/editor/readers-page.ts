@@ -19,14 +19,14 @@ import { formatDateTime, statusBadge } from './editor-layout.ts';
 export const readersStyle = html`<style>
 header.top{flex-wrap:wrap;row-gap:.3rem}
 .scroll{overflow-x:auto;max-width:100%}
-.filters{display:flex;flex-wrap:wrap;gap:.5rem .8rem;align-items:flex-end;background:#fff;border:1px solid #e3e5e8;padding:.6rem .8rem}
+.filters{display:flex;flex-wrap:wrap;gap:.5rem .8rem;align-items:flex-end;background:var(--card);border:1px solid var(--line);padding:.6rem .8rem}
 .filters label,.stack label{display:flex;flex-direction:column;font-size:.85rem;gap:.15rem}
 .filters input[type=search]{min-width:14rem}
 input,select,textarea{font:inherit;max-width:100%;box-sizing:border-box}
 .counts{display:flex;flex-wrap:wrap;gap:.3rem .9rem;margin:.4rem 0;padding:0;list-style:none}
 .actions-bar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;margin:.6rem 0}
 nav.pages{display:flex;gap:1rem;margin:.6rem 0}
-.panel{background:#fff;border:1px solid #e3e5e8;padding:.6rem .8rem;margin:.6rem 0;max-width:46rem}
+.panel{background:var(--card);border:1px solid var(--line);padding:.6rem .8rem;margin:.6rem 0;max-width:46rem}
 .panel.danger{border-color:#fecaca}
 .stack{display:flex;flex-direction:column;gap:.5rem;align-items:flex-start}
 .stack textarea,.stack input[type=text],.stack input[type=email]{width:min(30rem,100%)}
@@ -34,7 +34,7 @@ fieldset{border:1px solid #d1d5db;margin:.3rem 0;padding:.3rem .6rem}
 .stack fieldset label,label.check{flex-direction:row;align-items:center;gap:.4rem;font-size:1rem;display:flex}
 td.when{white-space:nowrap}
 progress{width:min(30rem,100%);height:1.2rem}
-pre.problems{white-space:pre-wrap;word-break:break-word;background:#fff;border:1px solid #e3e5e8;padding:.5rem;max-width:100%}
+pre.problems{white-space:pre-wrap;word-break:break-word;background:var(--card);border:1px solid var(--line);padding:.5rem;max-width:100%}
 td.detail{max-width:28rem;word-break:break-word}
 a.reader{word-break:break-all}
 h1{word-break:break-word}
@@ -42,7 +42,7 @@ h1{word-break:break-word}
  main{padding:.8rem}
  table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%;box-sizing:border-box}
  table.cards thead{position:absolute;left:-9999px}
- table.cards tr{border:1px solid #e3e5e8;margin:.4rem 0;background:#fff}
+ table.cards tr{border:1px solid var(--line);margin:.4rem 0;background:var(--card)}
  table.cards td{border:0;padding:.15rem .55rem}
  table.cards td[data-label]::before{content:attr(data-label) ": ";color:#4b5563;font-size:.85rem}
  table.cards td.num{text-align:left}
