@@ -26,16 +26,8 @@ export function registerWebCommands(program: Command): void {
       const { startServer } = await import('../web/server.ts');
       const mailer = await app.openMailer(); // a bad DKIM key stops the start, not a reader's sign-up
       const { createHttpsTextFetcher } = await import('./https-text-fetcher.ts');
-      // The editor's Start and Resume: when no worker is alive, this server drains the send it started
-      // (bulk mail through the send's relay, its alerts through the system relay).
-      const { createEditorSender } = await import('../delivery/editor-send.ts');
-      const editorSender = createEditorSender({
-        db: app.db,
-        config: app.config,
-        mailer,
-        systemMailer: app.systemMailer,
-        log: (line) => logger.warn({ component: 'editor-send' }, line),
-      });
+      // The editor's Start and Resume: when no worker is alive, this server drains the send it started.
+      const editorSender = await editorSenderOf(app, mailer, logger);
       // Sign-up, welcome, goodbye and test mails go through the system relay, never behind a weekly send.
       const server = await startServer(
         { ...app, mailer: app.systemMailer },
@@ -102,5 +94,17 @@ async function startEmbeddedPulls(app: App, logger: Logger, metrics: ProcessMetr
     timeZone: app.config.timeZone,
     puller: createStoryPuller(app, log, metrics && ((outcome) => metrics.observePull(outcome))),
     log,
+  });
+}
+
+/** The editor's sender: bulk mail through the send's relay, its alerts through the system relay. */
+async function editorSenderOf(app: App, mailer: Awaited<ReturnType<App['openMailer']>>, logger: Logger) {
+  const { createEditorSender } = await import('../delivery/editor-send.ts');
+  return createEditorSender({
+    db: app.db,
+    config: app.config,
+    mailer,
+    systemMailer: app.systemMailer,
+    log: (line) => logger.warn({ component: 'editor-send' }, line),
   });
 }
