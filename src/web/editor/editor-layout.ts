@@ -55,6 +55,7 @@ details.segment{margin:.5rem 0}details.segment>summary{cursor:pointer;padding:.2
 ul.overrides li{margin:.2rem 0}
 .overrides-summary{margin:.5rem 0}.last-change{margin:.5rem 0;background:var(--notice);border:1px solid var(--notice-line);padding:.4rem .7rem}
 .kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem;margin:.4rem 0}
+.badge{white-space:nowrap}table.weeks td{overflow-wrap:normal}table.weeks td:first-child a{white-space:nowrap}table.weeks td.lead{min-width:14rem}table.weeks td.goes-out{min-width:13rem}
 .writing-form{display:grid;gap:.25rem;max-width:46rem}.writing-form textarea,.writing-form input{width:100%;font:inherit;padding:.3rem .4rem}
 .inbox-preview{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,20rem),1fr));gap:.6rem;max-width:64rem}
 figure.inbox{margin:0;background:var(--card);border:1px solid var(--line);padding:.4rem .6rem}figure.inbox figcaption{font-size:.8rem;margin-bottom:.3rem}
