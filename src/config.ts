@@ -231,6 +231,18 @@ const envSchema = z.object({
   SEND_DB_OUTAGE_MAX: duration('10m'),
   RECAP_DELIVERY: z.enum(['now', 'local'], { error: 'expected now or local' }).default('now'),
   RECAP_LOCAL_TIME: clockTime('08:00'),
+  SUBJECT_TEST_SHARE: percentage('20%').refine((value) => value > 0, {
+    message: 'expected a percentage above 0%, such as 20%',
+  }),
+  SUBJECT_TEST_HOURS: z.coerce
+    .number({ error: 'expected hours, such as 4 or 0.5' })
+    .positive('expected more than 0 hours')
+    .max(168, 'expected at most 168 hours (a week)')
+    .default(4),
+  SUBJECT_TEST_MIN_CLICKS: positiveInt(20),
+  SUBJECT_TEST_CONFIDENCE: percentage('95%').refine((value) => value >= 0.5 && value < 1, {
+    message: 'expected a percentage from 50% to below 100%, such as 95%',
+  }),
   RECAP_OUTBOX_DIR: z.string().default('./outbox'),
   RECAP_MAX_HTML_BYTES: z.coerce
     .number({ error: 'expected a whole number of bytes' })
@@ -389,6 +401,13 @@ export interface Config {
     delivery: 'now' | 'local';
     /** HH:MM, for local-time delivery. */
     localTime: string;
+    /** Subject tests: the tracked share that gets the variants, hours to the decision, and its rule. */
+    subjectTest: {
+      share: number;
+      hours: number;
+      minHumanClicks: number;
+      confidence: number;
+    };
   };
   outboxDir: string;
   /** Gmail clip guard: an edition whose tracked HTML would pass this leaves out stories until it fits. */
@@ -644,6 +663,12 @@ export function loadConfig(
       dbOutageMaxMs: e.SEND_DB_OUTAGE_MAX,
       delivery: e.RECAP_DELIVERY,
       localTime: e.RECAP_LOCAL_TIME,
+      subjectTest: {
+        share: e.SUBJECT_TEST_SHARE,
+        hours: e.SUBJECT_TEST_HOURS,
+        minHumanClicks: e.SUBJECT_TEST_MIN_CLICKS,
+        confidence: e.SUBJECT_TEST_CONFIDENCE,
+      },
     },
     outboxDir: path.resolve(e.RECAP_OUTBOX_DIR),
     maxHtmlBytes: e.RECAP_MAX_HTML_BYTES,

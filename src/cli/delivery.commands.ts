@@ -39,7 +39,7 @@ export function registerDeliveryCommands(program: Command): void {
     .enablePositionalOptions()
     .option(
       '--wait',
-      'RECAP_DELIVERY=local: keep running until the last time zone has its copy (about a day) instead of exiting once what is due went out',
+      'keep running until the last reader has their copy (RECAP_DELIVERY=local: the last time zone, about a day; a subject test: the winner, after SUBJECT_TEST_HOURS) instead of exiting once what is due went out',
     )
     .action((options: WeekOptions & { wait?: boolean }) =>
       withApp(
@@ -65,7 +65,11 @@ export function registerDeliveryCommands(program: Command): void {
                 ? ' (nothing left to send)'
                 : '';
             writeOut(`${week}: ${formatSummary(summary)}${note}\n`);
-            if (summary.waiting) {
+            if (summary.waiting?.subjectTest) {
+              writeOut(
+                `subject test under way: ${summary.waiting.count} deliveries wait for the winner, decided at ${summary.waiting.nextAt?.toISOString() ?? 'SUBJECT_TEST_HOURS after the start'}; the rest goes out then by "recap worker --follow" or the schedule ("recap send --week ${week} --wait" stays until the last)\n`,
+              );
+            } else if (summary.waiting) {
               writeOut(
                 `${summary.waiting.count} deliveries wait for ${app.config.send.localTime} in their time zones${summary.waiting.nextAt ? ` (next due ${summary.waiting.nextAt.toISOString()})` : ''}: "recap worker --follow" or the schedule sends them as they come due ("recap send --week ${week} --wait" stays until the last)\n`,
               );

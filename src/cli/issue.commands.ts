@@ -13,6 +13,7 @@ import {
 import { formatReport, type IssueReport } from '../issues/issue-report.ts';
 import { saveIssueWriting } from '../issues/issue-writing.repository.ts';
 import { checkHeaderLine, checkNote } from '../issues/issue-writing.ts';
+import { saveSubjectVariant } from '../issues/subject-variants.repository.ts';
 import type { Segment } from '../stories/segment.ts';
 import { findStory, listSegments } from '../stories/story.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
@@ -252,27 +253,59 @@ function registerWritingCommands(issue: Command, weekOption: () => Option): void
     .argument('[text]', 'the subject line')
     .addOption(weekOption())
     .option('--preheader <text>', 'the preview text shown after the subject (default: the computed one)')
-    .option('--clear', 'go back to the computed subject and preheader')
-    .action((text: string | undefined, options: { week?: string; clear?: boolean; preheader?: string }) =>
-      withWeek(options.week, async (app) => {
-        const week = resolveWeek(options.week, app.config).key;
-        if (options.clear && options.preheader !== undefined)
-          throw new UserError('--clear: give either a subject (with --preheader) or --clear, not both');
-        const subject = checkHeaderLine(writingArgument(text, options.clear, 'subject'), 'subject');
-        if (!subject.ok) throw new UserError(subject.error);
-        const preheader = checkHeaderLine(options.preheader ?? '', 'preheader');
-        if (!preheader.ok) throw new UserError(preheader.error);
-        if (!options.clear && subject.value === null)
-          throw new UserError('recap issue subject: the subject is empty (use --clear for the computed one)');
-        await editorAction(() =>
-          saveIssueWriting(app.db, week, { subject: subject.value, preheader: preheader.value }, 'cli'),
-        );
-        writeOut(
-          subject.value === null
-            ? `subject of ${week}: computed per segment set again\n`
-            : `subject of ${week}: ${subject.value}${preheader.value ? `\npreheader: ${preheader.value}` : ''}\n`,
-        );
-      }),
+    .option('--clear', 'go back to the computed subject and preheader (with --variant: remove that variant)')
+    .addOption(
+      new Option(
+        '--variant <B|C>',
+        'a subject variant for a subject test (variant A is the subject without one); its text applies to every segment set',
+      ).choices(['B', 'C']),
+    )
+    .action(
+      (
+        text: string | undefined,
+        options: { week?: string; clear?: boolean; preheader?: string; variant?: 'B' | 'C' },
+      ) =>
+        withWeek(options.week, async (app) => {
+          const week = resolveWeek(options.week, app.config).key;
+          if (options.clear && options.preheader !== undefined)
+            throw new UserError('--clear: give either a subject (with --preheader) or --clear, not both');
+          const subject = checkHeaderLine(writingArgument(text, options.clear, 'subject'), 'subject');
+          if (!subject.ok) throw new UserError(subject.error);
+          const preheader = checkHeaderLine(options.preheader ?? '', 'preheader');
+          if (!preheader.ok) throw new UserError(preheader.error);
+          if (!options.clear && subject.value === null)
+            throw new UserError(
+              'recap issue subject: the subject is empty (use --clear for the computed one)',
+            );
+          if (options.variant) {
+            const variant = options.variant;
+            const value = subject.value;
+            const variants = await editorAction(() =>
+              saveSubjectVariant(
+                app.db,
+                week,
+                variant,
+                value === null ? null : { subject: value, preheader: preheader.value },
+                'cli',
+              ),
+            );
+            writeOut(
+              value === null
+                ? `subject variant ${variant} of ${week} removed${variants.length === 0 ? ': no subject test' : ''}\n`
+                : `subject variant ${variant} of ${week}: ${value}${preheader.value ? `\npreheader: ${preheader.value}` : ''}\n` +
+                    `subject test of ${week}: variants ${['A', ...variants.map((v) => v.variant)].join(', ')}\n`,
+            );
+            return;
+          }
+          await editorAction(() =>
+            saveIssueWriting(app.db, week, { subject: subject.value, preheader: preheader.value }, 'cli'),
+          );
+          writeOut(
+            subject.value === null
+              ? `subject of ${week}: computed per segment set again\n`
+              : `subject of ${week}: ${subject.value}${preheader.value ? `\npreheader: ${preheader.value}` : ''}\n`,
+          );
+        }),
     );
 }
 

@@ -228,6 +228,42 @@ export interface DeliveriesTable {
   relay_message_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Local-time delivery: not claimed before this instant; null means at once (20261130030000). */
   not_before: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The reader's group in the issue's subject test ('held': the rest, who get the winner); null: no test. */
+  subject_group: ColumnType<SubjectGroup | null, SubjectGroup | null | undefined, SubjectGroup | null>;
+  /** The subject variant the message carries; null while held (such a row is not claimed). */
+  subject_variant: ColumnType<
+    SubjectVariant | null,
+    SubjectVariant | null | undefined,
+    SubjectVariant | null
+  >;
+}
+
+/** A subject variant of an issue: A is the subject without a test (computed, or the override). */
+export type SubjectVariant = 'A' | 'B' | 'C';
+export type SubjectGroup = SubjectVariant | 'held';
+
+/** Variants B and C of a week's subject and preheader (added by 20261207085200). */
+export interface IssueSubjectVariantsTable {
+  week: string;
+  variant: 'B' | 'C';
+  subject: string;
+  preheader: string | null;
+  updated_at: DefaultedTimestamp;
+  updated_by: OverrideChannel | null;
+}
+
+/** One subject test per issue sent with variants: its split, when it is decided, and the decision. */
+export interface SubjectTestsTable {
+  issue_id: number;
+  variants: SubjectVariant[];
+  salt: string;
+  share: number;
+  started_at: DefaultedTimestamp;
+  decide_at: Timestamp;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  winner: ColumnType<SubjectVariant | null, SubjectVariant | null | undefined, SubjectVariant | null>;
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
+  figures: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export type SendFailureKind = 'transient' | 'permanent' | 'policy' | 'fatal';
@@ -424,6 +460,8 @@ export interface Database {
   issue_items: IssueItemsTable;
   issue_overrides: IssueOverridesTable;
   issue_writing: IssueWritingTable;
+  issue_subject_variants: IssueSubjectVariantsTable;
+  subject_tests: SubjectTestsTable;
   worker_heartbeats: WorkerHeartbeatsTable;
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;

@@ -22,6 +22,7 @@ import * as issueWriting from './migrations/20261207080000_issue_writing.ts';
 import * as workerHeartbeats from './migrations/20261207081000_worker_heartbeats.ts';
 import * as relaysAndMxPacing from './migrations/20261207082000_relays_and_mx_pacing.ts';
 import * as bounceMailbox from './migrations/20261207083000_bounce_mailbox.ts';
+import * as subjectTests from './migrations/20261207085200_subject_tests.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   '20261207081000_worker_heartbeats': workerHeartbeats,
   '20261207082000_relays_and_mx_pacing': relaysAndMxPacing,
   '20261207083000_bounce_mailbox': bounceMailbox,
+  '20261207085200_subject_tests': subjectTests,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

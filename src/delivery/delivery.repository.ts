@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db, DeliveryStatus, IssueStatus, SendFailureKind } from '../db/database.ts';
+import type { Db, DeliveryStatus, IssueStatus, SendFailureKind, SubjectVariant } from '../db/database.ts';
 import { retryTransaction } from '../db/retry-transaction.ts';
 import { segmentSetFromKey } from '../stories/segment-set.ts';
 
@@ -19,6 +19,8 @@ export interface ClaimedDelivery {
   email: string;
   name: string | null;
   trackingEnabled: boolean;
+  /** The subject variant of the message (null: no subject test, the issue's own subject). */
+  subjectVariant?: SubjectVariant | null;
 }
 
 export interface ClaimResult {
@@ -36,6 +38,7 @@ interface ClaimRow {
   message_id: string;
   attempts: number;
   tracked: boolean;
+  subject_variant: SubjectVariant | null;
 }
 
 interface SubscriberRow {
@@ -73,11 +76,13 @@ export async function claimDeliveries(
         AND (lease_expires_at IS NULL OR lease_expires_at < now())
         AND (next_attempt_at IS NULL OR next_attempt_at <= now())
         AND (not_before IS NULL OR not_before <= now())
+        -- Held for a subject test's winner: not claimed until the decision gives it a variant.
+        AND (subject_group IS NULL OR subject_variant IS NOT NULL)
       ORDER BY id
       LIMIT ${params.limit}
       FOR UPDATE SKIP LOCKED
     ))
-    RETURNING id, subscriber_id, segment_key, message_id, attempts, tracked
+    RETURNING id, subscriber_id, segment_key, message_id, attempts, tracked, subject_variant
   `.execute(db),
   );
   if (rows.length === 0) return { deliveries: [], skipped: 0, lastId: null };
@@ -122,6 +127,7 @@ export async function claimDeliveries(
       name: subscriber.name,
       // The choice frozen with the audience; a reader turning tracking off meanwhile is respected too.
       trackingEnabled: row.tracked && subscriber.tracking_enabled,
+      subjectVariant: row.subject_variant,
     });
   }
   deliveries.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

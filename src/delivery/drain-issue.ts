@@ -1,6 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { alertRelayUnreachable, alertSendFinished, alertSendPaused } from '../alerts/send-alerts.ts';
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
+import type { SubjectVariant } from '../db/database.ts';
 import type { SendResult } from '../mail/mailer.ts';
 import { guardVerdict, readGuard } from './deliverability-guard.ts';
 import {
@@ -21,6 +22,8 @@ import { loadSendingIssue, markSendFinished, markSendPaused, type SendingIssue }
 import { createDomainGate, createSendRateGate, type DomainGate, type SendRateGate } from './send-rate.ts';
 import type { SendSettings } from './send-settings.ts';
 import type { SendSummary, WorkerDeps } from './send-worker.ts';
+import type { DecisionRule } from './subject-decision.ts';
+import { decideDueSubjectTest, pendingDecisionAt } from './subject-test.repository.ts';
 
 /** Shortest time between two result writes of one worker (the group-commit window). */
 const GROUP_COMMIT_MS = 5;
@@ -261,11 +264,12 @@ async function pacingGates(deps: WorkerDeps, issue: SendingIssue) {
   return { domainGates, providerGates, providerKeys };
 }
 
-function editionFor(d: Drain, key: string): Promise<EditionMessages | null> {
-  let edition = d.editions.get(key);
+function editionFor(d: Drain, key: string, variant: SubjectVariant | null): Promise<EditionMessages | null> {
+  const cacheKey = variant ? `${key}|${variant}` : key;
+  let edition = d.editions.get(cacheKey);
   if (!edition) {
-    edition = Promise.resolve(d.factory.forSegmentKey(key));
-    d.editions.set(key, edition);
+    edition = Promise.resolve(variant ? d.factory.forSegmentKey(key, variant) : d.factory.forSegmentKey(key));
+    d.editions.set(cacheKey, edition);
   }
   return edition;
 }
@@ -414,6 +418,14 @@ async function claim(d: Drain): Promise<void> {
 async function queueDrained(d: Drain): Promise<boolean> {
   const { db, signal } = d.deps;
   await flush(d);
+  // A subject test whose time has come is decided here (once, whichever process gets there first): its
+  // held rows then carry the winner and are claimed like any other.
+  const rule = subjectRule(d.deps.config);
+  const decided = await untilDatabaseAnswers(d, () => decideDueSubjectTest(db, d.issue.id, rule));
+  if (decided) {
+    d.deps.log?.(`subject test of ${d.issue.week} decided: ${decided.reason}`);
+    return false;
+  }
   const queue = await untilDatabaseAnswers(d, () => queueState(db, d.issue.id));
   if (queue.queued === 0) {
     if (await untilDatabaseAnswers(d, () => markSendFinished(db, d.issue.id)))
@@ -422,10 +434,17 @@ async function queueDrained(d: Drain): Promise<boolean> {
     return true;
   }
   if (d.deps.leaveWaiting && d.held.size === 0 && queue.notYetDue > 0 && queue.notYetDue === queue.queued) {
-    // Only local-time rows are left, due over the coming hours: stop, and say so.
-    d.summary.waiting = { count: queue.notYetDue, nextAt: queue.nextDueAt };
+    // Only rows due later are left (local time, or held for a subject test's winner): stop, and say so.
+    const decideAt = await untilDatabaseAnswers(d, () => pendingDecisionAt(db, d.issue.id));
+    d.summary.waiting = {
+      count: queue.notYetDue,
+      nextAt: queue.nextDueAt,
+      ...(decideAt ? { subjectTest: true } : {}),
+    };
     d.stop ??= {
-      reason: `${queue.notYetDue} deliveries wait for their local delivery time${queue.nextDueAt ? ` (next at ${queue.nextDueAt.toISOString()})` : ''}`,
+      reason: decideAt
+        ? `${queue.notYetDue} deliveries wait for the subject test's winner (decided at ${decideAt.toISOString()})`
+        : `${queue.notYetDue} deliveries wait for their local delivery time${queue.nextDueAt ? ` (next at ${queue.nextDueAt.toISOString()})` : ''}`,
       fatal: false,
     };
     return true;
@@ -630,7 +649,7 @@ async function sendOne(d: Drain, delivery: ClaimedDelivery): Promise<{ written?:
     return {};
   }
   if (d.stop) return {};
-  const edition = await editionFor(d, delivery.segmentKey);
+  const edition = await editionFor(d, delivery.segmentKey, delivery.subjectVariant ?? null);
   d.unsent.delete(delivery.id);
   if (!edition) {
     d.counts.skipped++;
@@ -764,4 +783,12 @@ async function withRetries<T>(body: () => Promise<T>, attempts = 3): Promise<T> 
       await sleepFor(200 * attempt);
     }
   }
+}
+
+/** The decision rule of subject tests, from SUBJECT_TEST_MIN_CLICKS and SUBJECT_TEST_CONFIDENCE. */
+export function subjectRule(config: Pick<SendSettings, 'send'>): DecisionRule {
+  return {
+    minHumanClicks: config.send.subjectTest.minHumanClicks,
+    confidence: config.send.subjectTest.confidence,
+  };
 }

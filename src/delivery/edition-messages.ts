@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { editionFor, type IssueContent } from '../issues/issue-content.ts';
+import { writingForVariant } from '../issues/subject-variants.ts';
 import { createEditionRenderer, type EditionRenderer } from '../render/edition-renderer.ts';
 import type { EmailFrame } from '../render/rendered-message.ts';
 import { segmentSetFromKey } from '../stories/segment-set.ts';
@@ -43,18 +44,19 @@ export function editionRendererFor(
 }
 
 /**
- * Messages of an issue from its content: each segment key is rendered once (React) by the edition
- * renderer, then personalised per recipient by substitution. A segment key whose edition has no story
+ * Messages of an issue from its content: each segment key (× subject variant) is rendered once (React)
+ * by the edition renderer, then personalised per recipient by substitution. A segment key whose edition has no story
  * (all its segments were skipped) yields null, and the worker marks those deliveries skipped.
  */
 export function messageFactoryFor(content: IssueContent, config: EditionSettings): MessageFactory {
   // A hidden link no reader sees: whoever follows it is a scanner (tracked copies only).
   const renderer = editionRendererFor(config, { honeypot: true });
   return {
-    forSegmentKey(segmentKey) {
+    forSegmentKey(segmentKey, variant) {
       const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
       if (!edition.hero && edition.sections.length === 0) return null;
-      const template = renderer.template(edition);
+      const writing = writingForVariant(content.writing, content.subjectVariants, variant);
+      const template = renderer.template({ ...edition, ...(writing ? { writing } : {}) });
       return { personalise: (recipient) => renderer.personalise(template, recipient) };
     },
   };

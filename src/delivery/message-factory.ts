@@ -1,3 +1,4 @@
+import type { SubjectVariant } from '../db/database.ts';
 import type { Recipient, RenderedMessage } from '../render/rendered-message.ts';
 
 /** What every recipient of one segment set shares, rendered once; turned into one copy per recipient. */
@@ -7,9 +8,14 @@ export interface EditionMessages {
 }
 
 /**
- * Where the worker gets its messages: one EditionMessages per segment key ("engineers+researchers"),
- * built once and cached by the worker. Null when that segment set has nothing to send this week.
+ * Where the worker gets its messages: one EditionMessages per segment key ("engineers+researchers") and
+ * subject variant (A when absent; B and C only in a subject test), built once and cached by the worker:
+ * at most three renders per segment set, never one per reader. Null when that segment set has nothing
+ * to send this week.
  */
 export interface MessageFactory {
-  forSegmentKey(segmentKey: string): EditionMessages | null | Promise<EditionMessages | null>;
+  forSegmentKey(
+    segmentKey: string,
+    variant?: SubjectVariant | null,
+  ): EditionMessages | null | Promise<EditionMessages | null>;
 }

@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
 import { freezeIssueContent, loadIssueContent } from '../issues/issue-content.repository.ts';
 import type { IssueContent } from '../issues/issue-content.ts';
+import { testedVariants } from '../issues/subject-variants.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { issueLinks } from '../render/issue-links.ts';
 import { messageFactoryFor } from './edition-messages.ts';
@@ -73,6 +74,11 @@ export async function beginSend(
   const content = await loadIssueContent(db, week, config.timeZone);
   if (!content && !messages) throw new UserError(`issue ${week} has no stored content: build it first`);
   const factory = messages ?? messageFactoryFor(content as IssueContent, config);
+  const variants = testedVariants(content?.subjectVariants);
+  if (startable && variants.length > 0 && config.send.delivery === 'local')
+    throw new UserError(
+      `issue ${week} has subject variants: a subject test cannot run with RECAP_DELIVERY=local in this version`,
+    );
   if (startable) {
     await startSend(db, issue.id, {
       messageIdDomain: config.sender.email.split('@')[1] ?? 'localhost',
@@ -83,6 +89,15 @@ export async function beginSend(
       ...(config.send.delivery === 'local'
         ? {
             localTime: { time: config.send.localTime, defaultTimeZone: config.timeZone },
+          }
+        : {}),
+      ...(variants.length > 0
+        ? {
+            subjectTest: {
+              variants,
+              share: config.send.subjectTest.share,
+              hours: config.send.subjectTest.hours,
+            },
           }
         : {}),
     });

@@ -25,7 +25,7 @@ export interface SendSummary {
   /** Set when the stop needs an operator: authentication, TLS, too many consecutive failures. */
   fatal?: string;
   /** Local-time deliveries left waiting for their time when the worker stopped (leaveWaiting). */
-  waiting?: { count: number; nextAt: Date | null };
+  waiting?: { count: number; nextAt: Date | null; subjectTest?: boolean };
 }
 
 export interface SendProgress {

@@ -7,6 +7,7 @@ import type { IssueLink } from '../render/issue-links.ts';
 import { segmentKeySql } from '../stories/segment-set.ts';
 import { checkStoredAddresses } from '../subscribers/address-check.ts';
 import { rolloutDay } from './local-time.ts';
+import { type SubjectTestPlan, splitAudience } from './subject-test.repository.ts';
 
 export interface StartSendOptions {
   /** Domain part of every Message-ID (the sender's domain). */
@@ -24,6 +25,11 @@ export interface StartSendOptions {
    * the subscriber's time zone, else `defaultTimeZone`. Without it every delivery is due at once.
    */
   localTime?: { time: string; defaultTimeZone: string };
+  /**
+   * A subject test: the frozen audience is split (see splitAudience) in the same transaction, a share of
+   * the tracked readers gets the variants at once and the rest is held until the decision.
+   */
+  subjectTest?: SubjectTestPlan;
 }
 
 const AUDIENCE_BATCH = 50_000;
@@ -148,6 +154,8 @@ async function freezeAudience(trx: Tx, issueId: number, options: StartSendOption
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
+  if (options.subjectTest && options.subjectTest.variants.length > 1)
+    await splitAudience(trx, issueId, options.subjectTest);
   await markSending(trx, issueId, counts);
   return counts;
 }

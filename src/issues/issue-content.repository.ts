@@ -8,6 +8,7 @@ import type { DevelopingStory, IssueContent, IssueSection, IssueStory } from './
 import type { IssueReport } from './issue-report.ts';
 import { contentFromSnapshot, snapshotOf } from './issue-snapshot.ts';
 import { loadIssueWriting } from './issue-writing.repository.ts';
+import { loadSubjectVariants } from './subject-variants.repository.ts';
 
 /** At most this many "developing" stories per issue, the latest events first. */
 const DEVELOPING_LIMIT = 10;
@@ -116,7 +117,18 @@ async function loadLiveIssueContent(
     (d) => !shown.has(d.story.id),
   );
   const writing = await loadIssueWriting(db, week);
-  return { issueId: issue.id, week, weekStart: start, weekEnd: end, timeZone, sections, developing, writing };
+  const subjectVariants = await loadSubjectVariants(db, week);
+  return {
+    issueId: issue.id,
+    week,
+    weekStart: start,
+    weekEnd: end,
+    timeZone,
+    sections,
+    developing,
+    writing,
+    ...(subjectVariants.length > 0 ? { subjectVariants } : {}),
+  };
 }
 
 /**

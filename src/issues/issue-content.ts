@@ -3,6 +3,7 @@ import type { Segment } from '../stories/segment.ts';
 import { segmentSetOf } from '../stories/segment-set.ts';
 import type { Story, TimelineEvent } from '../stories/story.ts';
 import type { IssueWriting } from './issue-writing.ts';
+import type { SubjectVariantText } from './subject-variants.ts';
 
 /** A story as picked for one segment of an issue, with the explanation of the pick. */
 export interface IssueStory {
@@ -49,6 +50,8 @@ export interface IssueContent {
   linkPositions?: LinkPositionScheme;
   /** The editor's note, subject and preheader (absent: none written, as in snapshots taken before). */
   writing?: IssueWriting;
+  /** Variants B and C of the subject for a subject test (absent or empty: no test). */
+  subjectVariants?: SubjectVariantText[];
 }
 
 /** What one subscriber receives: the issue narrowed to their segments, no story twice. */

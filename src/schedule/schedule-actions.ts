@@ -1,6 +1,8 @@
 import type { Db } from '../db/database.ts';
+import { subjectRule } from '../delivery/drain-issue.ts';
 import { type SendProgress, sendIssue } from '../delivery/send-issue.ts';
 import type { SendSettings } from '../delivery/send-settings.ts';
+import { decideDueSubjectTests } from '../delivery/subject-test.repository.ts';
 import { buildIssue, buildSettingsOf } from '../issues/build-issue.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { formatSunsetResult, runSunsetFor, type SunsetConfig } from '../subscribers/sunset-settings.ts';
@@ -38,6 +40,12 @@ export function realScheduleActions(
       const { content } = await buildIssue(db, { ...buildSettingsOf(config), week, now: now() });
       const filled = content.sections.filter((s) => !s.skipped);
       return `${filled.length} of ${content.sections.length} segments with stories`;
+    },
+    async decideSubjectTests() {
+      const decided = await decideDueSubjectTests(db, subjectRule(config));
+      return decided.map(
+        ({ issueId, decision }) => `subject test of issue ${issueId} decided: ${decision.reason}`,
+      );
     },
     async sendIssue(week) {
       // A local-time rollout lasts about a day: the schedule's run carries it to the last zone.

@@ -26,6 +26,11 @@ export interface ScheduleActions {
    * summary. A failure is reported and never stops the build or the send of the stories already in.
    */
   pullStories?(): Promise<string>;
+  /**
+   * Decides every subject test whose time has come (once across processes); returns a line per decision.
+   * Runs at each check, whatever the slot: a test's rest goes out even when no worker is running.
+   */
+  decideSubjectTests?(): Promise<string[]>;
 }
 
 export interface ScheduleCycleOptions {
@@ -73,6 +78,8 @@ export interface CycleResult {
 export async function runScheduleCycle(options: ScheduleCycleOptions): Promise<CycleResult> {
   const { db, scheduleName, owner, log } = options;
   const now = options.now();
+  if (options.actions.decideSubjectTests)
+    for (const line of await options.actions.decideSubjectTests()) log(line);
   if (options.alerts) await alertIfUnapprovedBeforeFire(options.alerts, { ...options, now });
   const since = options.searchSince ?? new Date(now.getTime() - options.lookbackMs);
   const slot = latestSlot(options.pattern, now, since);
