@@ -297,14 +297,12 @@ describe('subject tests', () => {
     const b = (await groups(db, seeded.issueId)).get('B') ?? [];
     await insertTrackingEvents(
       db,
-      b
-        .slice(0, 5)
-        .map((id) => ({
-          kind: 'click' as const,
-          issue_id: seeded.issueId,
-          subscriber_id: id,
-          class: 'human' as const,
-        })),
+      b.slice(0, 5).map((id) => ({
+        kind: 'click' as const,
+        issue_id: seeded.issueId,
+        subscriber_id: id,
+        class: 'human' as const,
+      })),
     );
     await endTestPhase(db, seeded.issueId);
     const decision = await decideDueSubjectTest(db, seeded.issueId, { minHumanClicks: 20, confidence: 0.95 });
