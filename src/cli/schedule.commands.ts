@@ -182,10 +182,15 @@ export function registerScheduleCommands(program: Command): void {
             `no issue for ${options.week} (build it with \`recap issue build --week ${options.week}\`)`,
           );
         const sunset = { pausedNow: await countSunsetReaders(app.db), weeks: await loadSunsetByWeek(app.db) };
+        const { formatSubjectTest, loadSubjectTestReport } = await import(
+          '../reports/subject-test-report.ts'
+        );
+        const subjectTest = await loadSubjectTestReport(app.db, { id: stats.issueId, week: stats.week });
         writeOut(
           options.json
-            ? `${JSON.stringify({ ...stats, sunset }, null, 2)}\n`
+            ? `${JSON.stringify({ ...stats, subjectTest, sunset }, null, 2)}\n`
             : formatIssueStats(stats, await segmentNames(app)) +
+                (subjectTest ? formatSubjectTest(subjectTest) : '') +
                 formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
         );
       }),
