@@ -59,6 +59,7 @@ ul.overrides li{margin:.2rem 0}
 .writing-form{display:grid;gap:.25rem;max-width:46rem}.writing-form textarea,.writing-form input{width:100%;font:inherit;padding:.3rem .4rem}
 .inbox-preview{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,20rem),1fr));gap:.6rem;max-width:64rem}
 figure.inbox{margin:0;background:var(--card);border:1px solid var(--line);padding:.4rem .6rem}figure.inbox figcaption{font-size:.8rem;margin-bottom:.3rem}
+.subject-test ul.variants{padding-left:1.2rem;max-width:46rem}.subject-test li{margin:.3rem 0}.subject-test li.winner{font-weight:600}.subject-test .figures{font-size:.9rem;color:var(--muted);font-weight:400}
 .inbox-row{display:grid;gap:.05rem;font-size:.95rem;overflow-wrap:anywhere}.inbox-sender{font-weight:700}.inbox-subject{font-weight:600}.inbox-preheader{color:var(--muted)}
 figure.inbox[data-client=gmail-desktop] .inbox-row{grid-template-columns:minmax(0,10rem) minmax(0,1fr);gap:.6rem}
 figure.inbox[data-client=gmail-desktop]{grid-column:1/-1}

@@ -12,6 +12,7 @@ import { formatDateTime, statusBadge } from './editor-layout.ts';
 import { GMAIL_CLIP_BYTES, type PreviewView, previewViews } from './email-preview.ts';
 import type { LinkCheck } from './link-check.ts';
 import { type SendView, sendSection } from './send-section.ts';
+import { type SubjectTestView, subjectTestSection } from './subject-test-section.ts';
 import { writingSection } from './writing-section.ts';
 
 /** A story that competed for a segment and was not picked. */
@@ -64,6 +65,8 @@ export interface IssuePageData {
   review?: ReviewRow[];
   /** When the issue goes out by the schedule, in words. */
   goesOut?: GoesOut;
+  /** The issue's subject variants and its test's numbers and decision (absent: none). */
+  subjectTest?: SubjectTestView;
   /** The send controls and live progress (absent: the page offers none). */
   send?: SendView;
   /** The week's editorial overrides, oldest first. */
@@ -90,6 +93,7 @@ export const issuePageSections: ReadonlyArray<{ name: string; render: (data: Iss
   { name: 'workspace', render: workspace },
   { name: 'writing', render: writingSection },
   { name: 'approval', render: approvalSection },
+  { name: 'subject-test', render: subjectTestSection },
   { name: 'send', render: sendSection },
   { name: 'test-send', render: testSend },
   { name: 'reading-budget', render: readingBudgetSection },

@@ -21,12 +21,14 @@ import type { IssueReport } from '../../issues/issue-report.ts';
 import { retractedStoriesOf } from '../../issues/issue-snapshot.ts';
 import { saveIssueWriting } from '../../issues/issue-writing.repository.ts';
 import { checkHeaderLine, checkNote, NO_WRITING } from '../../issues/issue-writing.ts';
+import { saveSubjectVariant } from '../../issues/subject-variants.repository.ts';
 import { formatAddress } from '../../mail/compose-mime.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { EditionRenderer } from '../../render/edition-renderer.ts';
 import type { Recipient, RenderedMessage } from '../../render/rendered-message.ts';
 import type { SystemTemplates } from '../../render/system-mail.ts';
 import { listAudienceSegmentSets } from '../../reports/segment-sets.ts';
+import { loadSubjectTestReport } from '../../reports/subject-test-report.ts';
 import { parseSegmentSet, segmentSetFromKey } from '../../stories/segment-set.ts';
 import { findStory, listSegments, sourceNamesOf } from '../../stories/story.repository.ts';
 import { sendErrorPage } from '../error-answers.ts';
@@ -41,6 +43,7 @@ import { type CandidateView, issueBody, type OverrideView, type ReadingBudgetRow
 import { issuePageScript } from './issue-page-script.ts';
 import { checkLinks } from './link-check.ts';
 import { sendViewOf } from './send-routes.ts';
+import type { SubjectTestView } from './subject-test-section.ts';
 
 /** Who the preview is personalised for: no subscriber behind it, tracking off, so links are the originals. */
 const previewReader: Recipient = {
@@ -136,6 +139,9 @@ export async function registerIssueRoutes(
         linkCheck,
         ...budgetAndReview(renderer, content, sets),
         goesOut: goesOutOf(config, week, options.now()),
+        ...(await subjectTestViewOf(db, issue.id, week, content).then((subjectTest) =>
+          subjectTest ? { subjectTest } : {},
+        )),
         ...(await sendViewOf(deps, week, options.sender).then((send) => (send ? { send } : {}))),
         retracted: await retractedStoriesOf(db, issue.id),
         ...(await overridesOf(db, week, query.undo)),
@@ -215,6 +221,46 @@ export async function registerIssueRoutes(
     return back(reply, request, week, {
       notice: `Saved the note and subject of ${week}: every segment set’s preview shows them.`,
       anchor: 'writing',
+    });
+  });
+
+  editor.post('/editor/issues/:week/subject-variants', async (request, reply) => {
+    const week = weekParam(request);
+    if (!week) return sendErrorPage(reply, 404);
+    const body = request.body;
+    const checked = (['B', 'C'] as const).map((variant) => ({
+      variant,
+      subject: checkHeaderLine(field(body, `subject-${variant}`) ?? '', 'subject'),
+      preheader: checkHeaderLine(field(body, `preheader-${variant}`) ?? '', 'preheader'),
+    }));
+    for (const { subject, preheader } of checked) {
+      const refused = [subject, preheader].find((c) => !c.ok);
+      if (refused && !refused.ok)
+        return back(reply, request, week, { error: refused.error, anchor: 'subject-test' });
+    }
+    try {
+      for (const { variant, subject, preheader } of checked) {
+        if (!subject.ok || !preheader.ok) return sendErrorPage(reply, 400);
+        await saveSubjectVariant(
+          db,
+          week,
+          variant,
+          subject.value === null ? null : { subject: subject.value, preheader: preheader.value },
+          'editor',
+        );
+      }
+    } catch (error) {
+      if (error instanceof IssueStateError)
+        return back(reply, request, week, { error: error.message, anchor: 'subject-test' });
+      throw error;
+    }
+    const count = checked.filter((c) => c.subject.ok && c.subject.value !== null).length;
+    return back(reply, request, week, {
+      notice:
+        count === 0
+          ? `No subject test for ${week}: every reader gets the subject.`
+          : `Saved ${count} subject variant${count === 1 ? '' : 's'} of ${week}: the send tests ${count + 1} subjects on a share of the tracked readers.`,
+      anchor: 'subject-test',
     });
   });
 
@@ -532,4 +578,16 @@ async function overridesOf(
   const overrides = stored.map((o) => ({ ...o, title: titles.get(o.storyId) ?? o.storyId }));
   const lastChange = typeof undo === 'string' ? (overrides.find((o) => String(o.id) === undo) ?? null) : null;
   return { overrides, lastChange };
+}
+
+/** The subject variants of the issue (the snapshot's once approved) and its test, if a send started one. */
+async function subjectTestViewOf(
+  db: WebDeps['db'],
+  issueId: number,
+  week: string,
+  content: IssueContent,
+): Promise<SubjectTestView | null> {
+  const report = await loadSubjectTestReport(db, { id: issueId, week });
+  const variants = content.subjectVariants ?? [];
+  return variants.length > 0 || report ? { variants, report } : null;
 }
