@@ -149,4 +149,64 @@ describe.runIf(testDatabaseUrl)('kill -9 during the winner phase of a subject te
     `.execute(db);
     expect(Number(left.rows[0]?.n)).toBe(0);
   }, 180_000);
+
+  it('two `recap schedule --once` processes racing decide a due test once', async () => {
+    const { db } = test;
+    const week = '2026-W49';
+    const seeded = await seedSend(db, 0, { week });
+    await sql`
+      INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked)
+      SELECT ${seeded.issueId}, id, 'engineers-developers', '<recap.2026-W49.' || id || '@news.example.test>', true
+      FROM subscribers
+    `.execute(db);
+    await db.transaction().execute(async (trx) => {
+      const { splitAudience } = await import('../../src/delivery/subject-test.repository.ts');
+      await splitAudience(trx, seeded.issueId, { variants: ['A', 'B'], share: 0.3, hours: 4 });
+    });
+    await sql`UPDATE subject_tests SET decide_at = now() WHERE issue_id = ${seeded.issueId}`.execute(db);
+    const schedule = () => {
+      const child = spawn(process.execPath, ['bin/recap.js', 'schedule', '--once'], {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          DATABASE_URL: test.url,
+          SMTP_URL: sink.url,
+          // No slot in the look-back: the cycle does nothing but its checks.
+          RECAP_CRON: '0 0 29 2 *',
+          RECAP_SECRET: 'test-secret-test-secret-test-secret-0123',
+          PUBLIC_URL: 'https://recap.example.test',
+          RECAP_DATA_DIR: '/tmp/recap-delivery-tests',
+          LOG_FORMAT: 'json',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let out = '';
+      child.stdout?.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.stderr?.on('data', (chunk) => {
+        out += chunk;
+      });
+      return new Promise<{ code: number | null; out: string }>((resolve) =>
+        child.on('close', (code) => resolve({ code, out })),
+      );
+    };
+    const runs = await Promise.all([schedule(), schedule()]);
+    for (const run of runs) expect(run.code, run.out).toBe(0);
+    const told = runs.filter((run) => run.out.includes(`subject test of issue ${seeded.issueId} decided`));
+    expect(told).toHaveLength(1);
+    const row = await db
+      .selectFrom('subject_tests')
+      .select(['winner', 'reason', 'decided_at'])
+      .where('issue_id', '=', seeded.issueId)
+      .executeTakeFirstOrThrow();
+    expect(row.winner).toBe('A');
+    expect(row.reason).toMatch(/^too little data/);
+    const held = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM deliveries WHERE issue_id = ${seeded.issueId} AND subject_group = 'held' AND subject_variant IS NULL
+    `.execute(db);
+    expect(Number(held.rows[0]?.n)).toBe(0);
+  }, 60_000);
 });
