@@ -233,7 +233,7 @@ async function mailAuthentication(
 async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const base = config.publicUrl;
-  const startServing = `start recap serve and the proxy in front of it; ${new URL(base).hostname} needs an A/AAAA record pointing at the proxy`;
+  const startServing = startServingFix(base);
   checks.push({
     name: 'PUBLIC_URL set',
     ok: config.publicUrlSet,
@@ -269,7 +269,7 @@ async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promi
       name: 'PUBLIC_URL reachable',
       ok: false,
       detail: `GET ${base}/healthz: ${messageOf(error)}`,
-      fix: startServing,
+      fix: unreachableFix(error, base, startServing),
     });
   }
   checks.push(...(await probeChecks(config, timeoutMs)));
@@ -296,7 +296,14 @@ async function probeChecks(config: DoctorSettings, timeoutMs: number): Promise<D
     });
     await response.body?.cancel().catch(() => {});
   } catch (error) {
-    return [{ name, ok: false, detail: `POST ${base}/u/<probe>: ${messageOf(error)}` }];
+    return [
+      {
+        name,
+        ok: false,
+        detail: `POST ${base}/u/<probe>: ${messageOf(error)}`,
+        fix: unreachableFix(error, base, startServingFix(base)),
+      },
+    ];
   }
   const ok = response.status === 200;
   const checks: DoctorCheck[] = [
@@ -499,6 +506,29 @@ async function addressesOf(resolver: DNSResolver, host: string): Promise<string[
     }
   }
   return found;
+}
+
+function startServingFix(base: string): string {
+  return `start recap serve and the proxy in front of it; ${new URL(base).hostname} needs an A/AAAA record pointing at the proxy`;
+}
+
+/** Codes of Node's TLS errors for a certificate that does not fit or is not trusted. */
+const CERTIFICATE_ERROR =
+  /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
+
+/**
+ * The fix for a request to PUBLIC_URL that got no answer: a certificate readers' mail clients and
+ * browsers refuse is fixed at the proxy, not by starting anything.
+ */
+function unreachableFix(error: unknown, base: string, otherwise: string): string {
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !CERTIFICATE_ERROR.test(code)) return otherwise;
+  const host = new URL(base).hostname;
+  return [
+    `the proxy's certificate for ${host} is not one browsers trust (${code}): readers would see a warning on every link`,
+    `  certbot certonly --webroot -w /var/www/html -d ${host}, then reload the proxy (docs/deploy.md, step 5); Caddy obtains one itself`,
+  ].join('\n');
 }
 
 function messageOf(error: unknown): string {

@@ -241,6 +241,36 @@ describe('recap doctor: what a receiver checks', { timeout: 120_000 }, () => {
   });
 });
 
+describe('a certificate readers would not trust', () => {
+  it('says so under both checks that reach PUBLIC_URL, with the certificate as the fix, not "start recap serve"', async () => {
+    // This process is not told to trust the self-signed certificate, as no reader's browser would be.
+    const checks = await doctor(env('good.test', { PUBLIC_URL: httpsUrl }));
+    for (const name of [/^PUBLIC_URL reachable$/, /^One-click unsubscribe answers POST$/]) {
+      const check = byName(checks, name);
+      expect(check).toMatchObject({ ok: false, detail: expect.stringMatching(/self-signed certificate/) });
+      expect(check.fix).toMatch(
+        /certificate for 127\.0\.0\.1 is not one browsers trust \(DEPTH_ZERO_SELF_SIGNED_CERT\)/,
+      );
+      expect(check.fix).toMatch(/certbot certonly --webroot -w \/var\/www\/html -d 127\.0\.0\.1/);
+      expect(check.fix).not.toMatch(/start recap serve/);
+    }
+  });
+
+  it('keeps "start recap serve" for an address nothing answers at', async () => {
+    const closed = createHttpServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const checks = await doctor(env('good.test', { PUBLIC_URL: `https://127.0.0.1:${port}` }));
+    for (const name of [/^PUBLIC_URL reachable$/, /^One-click unsubscribe answers POST$/])
+      expect(byName(checks, name)).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/ECONNREFUSED/),
+        fix: expect.stringMatching(/^start recap serve and the proxy in front of it/),
+      });
+  });
+});
+
 describe('the one-click probe', () => {
   const counts = async () => ({
     statuses: await app.db
