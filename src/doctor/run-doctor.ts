@@ -311,9 +311,7 @@ async function probeChecks(config: DoctorSettings, timeoutMs: number): Promise<D
       name,
       ok,
       detail: `POST ${base}/u/<probe> answered ${response.status}${response.status === 404 ? ' (is RECAP_SECRET the one the server uses?)' : ''}`,
-      ...(response.status === 404
-        ? { fix: 'run recap doctor with the .env recap serve uses (the same RECAP_SECRET)' }
-        : {}),
+      ...(ok ? {} : { fix: probeFix(response.status, base) }),
     },
   ];
   const derived = response.headers.get(PROBE_HEADERS.client);
@@ -506,6 +504,14 @@ async function addressesOf(resolver: DNSResolver, host: string): Promise<string[
     }
   }
   return found;
+}
+
+/** What to do when the probe got an answer other than 200. */
+function probeFix(status: number, base: string): string {
+  if (status === 404) return 'run recap doctor with the .env recap serve uses (the same RECAP_SECRET)';
+  // The proxy answers for a server it cannot reach (502, 504), or the server itself fails.
+  if (status >= 500) return `${startServingFix(base)}; its log says why when it answers ${status} itself`;
+  return `the proxy in front of recap serve must forward POST ${new URL(base).pathname.replace(/\/$/, '')}/u/… unchanged (docs/deploy.md, step 5)`;
 }
 
 function startServingFix(base: string): string {

@@ -256,6 +256,25 @@ describe('a certificate readers would not trust', () => {
     }
   });
 
+  it('prints a fix under the probe when the proxy answers 502 for a server that is not running', async () => {
+    const proxy = createHttpServer((_request, response) => {
+      response.writeHead(502, { 'content-type': 'text/html' });
+      response.end('<h1>502 Bad Gateway</h1>');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const checks = await doctor(env('good.test', { PUBLIC_URL: base }));
+      expect(byName(checks, /^One-click unsubscribe answers POST$/)).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/answered 502$/),
+        fix: expect.stringMatching(/^start recap serve and the proxy in front of it/),
+      });
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('keeps "start recap serve" for an address nothing answers at', async () => {
     const closed = createHttpServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
