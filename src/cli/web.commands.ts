@@ -47,6 +47,7 @@ export function registerWebCommands(program: Command): void {
         // (and its service manager sees the failure) rather than serving pages half started.
         await metrics?.close();
         await server.close();
+        await editorSender.close();
         await app.close();
         throw error;
       }
@@ -76,11 +77,7 @@ export function registerWebCommands(program: Command): void {
           { host: app.config.bounceSmtpHost, port: bounces.port },
           `bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}`,
         );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      await untilStopped();
       // Graceful stop: finish requests in flight and write every queued open and click before exiting.
       await pulls?.stop();
       await mailbox?.stop();
@@ -132,5 +129,13 @@ async function editorSenderOf(app: App, mailer: Awaited<ReturnType<App['openMail
     mailer,
     systemMailer: app.systemMailer,
     log: (line) => logger.warn({ component: 'editor-send' }, line),
+  });
+}
+
+/** Resolves at SIGTERM or SIGINT (Ctrl-C). */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
   });
 }
