@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import type { Db } from '../db/database.ts';
 import { ConfigError, redactUrl, UserError } from '../errors.ts';
 import type { MailerSettings } from '../mail/create-mailer.ts';
@@ -61,6 +62,10 @@ export async function openApp(options: OpenAppOptions = {}): Promise<App> {
     const where = resolved.databaseUrl
       ? `DATABASE_URL ${redactUrl(resolved.databaseUrl)}`
       : `the embedded database in ${resolved.dataDir}`;
+    if (isDatabaseUnavailable(error))
+      throw new UserError(
+        `cannot open ${where}: the database does not answer (${describeDatabaseError(rootCause(error))}); start PostgreSQL or check the address`,
+      );
     throw new UserError(`cannot open ${where}: ${error instanceof Error ? error.message : String(error)}`);
   });
   return assembleApp(resolved, handle.db, handle.kind, handle.close);
@@ -115,4 +120,15 @@ function mailerFor(config: MailerSettings, kind: 'bulk' | 'system') {
     const log = (line: string) => process.stderr.write(`${line}\n`);
     return kind === 'bulk' ? createMailer(config, { log }) : createSystemMailer(config, { log });
   });
+}
+
+/** The innermost `cause` of an error: the driver's own words under our wrappers. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 4; depth += 1) {
+    const cause = (current as { cause?: unknown } | null)?.cause;
+    if (cause === undefined || cause === null) break;
+    current = cause;
+  }
+  return current;
 }

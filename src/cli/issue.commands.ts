@@ -11,8 +11,8 @@ import {
   pinStory,
 } from '../issues/issue-overrides.repository.ts';
 import { formatReport, type IssueReport } from '../issues/issue-report.ts';
-import { saveIssueWriting } from '../issues/issue-writing.repository.ts';
-import { checkHeaderLine, checkNote } from '../issues/issue-writing.ts';
+import { loadIssueWriting, saveIssueWriting } from '../issues/issue-writing.repository.ts';
+import { checkHeaderLine, checkNote, type IssueWriting } from '../issues/issue-writing.ts';
 import { saveSubjectVariant } from '../issues/subject-variants.repository.ts';
 import type { Segment } from '../stories/segment.ts';
 import { findStory, listSegments } from '../stories/story.repository.ts';
@@ -93,6 +93,7 @@ export function registerIssueCommands(program: Command): void {
             `  ${o.kind} ${o.storyId}${detail} (${segmentName(o.segmentId)}; ${o.createdBy ?? 'unknown'}, ${o.createdAt.toISOString().slice(0, 16).replace('T', ' ')} UTC)\n`,
           );
         }
+        writeOut(formatWriting(await loadIssueWriting(app.db, week)));
       }),
     );
 
@@ -222,6 +223,21 @@ export function registerIssueCommands(program: Command): void {
         );
       }),
     );
+}
+
+/** The note, subject and preheader lines of `recap issue show` (nothing when none was written). */
+function formatWriting(writing: IssueWriting): string {
+  const lines = [
+    writing.subject ? `  subject: ${writing.subject}` : null,
+    writing.preheader ? `  preheader: ${writing.preheader}` : null,
+    writing.note
+      ? `  note: ${writing.note
+          .split('\n')
+          .map((line, index) => (index === 0 || line === '' ? line : `        ${line}`))
+          .join('\n')}`
+      : null,
+  ].filter((line): line is string => line !== null);
+  return lines.length > 0 ? `\nWriting:\n${lines.join('\n')}\n` : '';
 }
 
 /** `recap issue note` and `recap issue subject`: what the editor writes, frozen with the issue at approval. */

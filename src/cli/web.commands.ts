@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UserError } from '../errors.ts';
 import { isWildcardHost } from '../http-address.ts';
 import { type App, openApp } from './app.ts';
 import { type ProcessMetrics, startProcessMetrics } from './process-metrics.ts';
@@ -33,23 +34,29 @@ export function registerWebCommands(program: Command): void {
         { ...app, mailer: app.systemMailer },
         { logger, fetchText: createHttpsTextFetcher(), editorSender },
       );
-      // Its own listener (METRICS_HOST, 127.0.0.1 by default), never the public port; only serve
-      // exports the figures read from the database, so several processes never report them twice.
-      const metrics = await startProcessMetrics({ ...app.config.metrics, databaseFigures: app.db });
-      metrics?.exportTracking(server.trackingStats);
-      const bounces =
-        app.config.bounceSmtpPort === undefined
-          ? undefined
-          : await (await import('../delivery/bounces/bounce-listener.ts')).startBounceListener(app, {
-              port: app.config.bounceSmtpPort,
-              log: (line) => logger.warn({ component: 'bounces' }, line),
-              ...(metrics ? { onOutcome: (outcomes) => metrics.observeInbound(outcomes) } : {}),
-            });
+      let metrics: ProcessMetrics | undefined;
+      let bounces: { port: number; close(): Promise<void> } | undefined;
+      try {
+        // Its own listener (METRICS_HOST, 127.0.0.1 by default), never the public port; only serve
+        // exports the figures read from the database, so several processes never report them twice.
+        metrics = await startProcessMetrics({ ...app.config.metrics, databaseFigures: app.db });
+        metrics?.exportTracking(server.trackingStats);
+        bounces = await startBounces(app, logger, metrics);
+      } catch (error) {
+        // A listener that could not start ends the start: close what is open, so the process exits
+        // (and its service manager sees the failure) rather than serving pages half started.
+        await metrics?.close();
+        await server.close();
+        await editorSender.close();
+        await app.close();
+        throw error;
+      }
       const { startBounceMailbox } = await import('./bounce-mailbox.ts');
+      const observed = metrics;
       const mailbox = await startBounceMailbox(
         app,
         logger,
-        metrics && ((outcomes) => metrics.observeInbound(outcomes)),
+        observed && ((outcomes) => observed.observeInbound(outcomes)),
       );
       // On the embedded database the quick start runs no `recap schedule` beside the server: the server
       // pulls the story feeds itself (a pull twice over imports nothing twice).
@@ -70,11 +77,7 @@ export function registerWebCommands(program: Command): void {
           { host: app.config.bounceSmtpHost, port: bounces.port },
           `bounce listener on ${app.config.bounceSmtpHost} port ${bounces.port}`,
         );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
+      await untilStopped();
       // Graceful stop: finish requests in flight and write every queued open and click before exiting.
       await pulls?.stop();
       await mailbox?.stop();
@@ -84,6 +87,26 @@ export function registerWebCommands(program: Command): void {
       await metrics?.close();
       await app.close();
     });
+}
+
+/** The bounce listener on BOUNCE_SMTP_HOST:BOUNCE_SMTP_PORT, if configured; a taken port is one clear line. */
+async function startBounces(app: App, logger: Logger, metrics: ProcessMetrics | undefined) {
+  const port = app.config.bounceSmtpPort;
+  if (port === undefined) return undefined;
+  const { startBounceListener } = await import('../delivery/bounces/bounce-listener.ts');
+  return startBounceListener(app, {
+    port,
+    log: (line) => logger.warn({ component: 'bounces' }, line),
+    ...(metrics ? { onOutcome: (outcomes) => metrics.observeInbound(outcomes) } : {}),
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw new UserError(
+      `cannot listen for bounces on ${app.config.bounceSmtpHost}:${port} (BOUNCE_SMTP_HOST, BOUNCE_SMTP_PORT): ${
+        error.code === 'EADDRINUSE'
+          ? 'the port is in use (another recap serve on this machine? only one of them needs BOUNCE_SMTP_PORT)'
+          : error.message
+      }`,
+    );
+  });
 }
 
 async function startEmbeddedPulls(app: App, logger: Logger, metrics: ProcessMetrics | undefined) {
@@ -106,5 +129,13 @@ async function editorSenderOf(app: App, mailer: Awaited<ReturnType<App['openMail
     mailer,
     systemMailer: app.systemMailer,
     log: (line) => logger.warn({ component: 'editor-send' }, line),
+  });
+}
+
+/** Resolves at SIGTERM or SIGINT (Ctrl-C). */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
   });
 }

@@ -63,7 +63,10 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const failed = results?.find((result) => result.status === 'Error');
   if (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+    // Before any migration ran (the database did not answer): the cause's own words, and the cause kept
+    // so callers can tell an outage from a failed migration.
+    if (!failed) throw new Error(`migrations could not start: ${reason}`, { cause: error });
+    throw new Error(`migration ${failed.migrationName} failed: ${reason}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

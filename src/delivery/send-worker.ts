@@ -141,9 +141,16 @@ async function findIssue(deps: WorkerDeps): Promise<SendingIssue | null> {
   const since = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      return deps.issueId !== undefined
-        ? await loadSendingIssue(deps.db, { id: deps.issueId })
-        : await oldestSendingIssue(deps.db);
+      const issue =
+        deps.issueId !== undefined
+          ? await loadSendingIssue(deps.db, { id: deps.issueId })
+          : await oldestSendingIssue(deps.db);
+      // Said once the wait is over, so the log shows when sending could carry on.
+      if (attempt > 0)
+        deps.log?.(
+          `PostgreSQL answers again after ${Math.round((Date.now() - since) / 1000)} s: carrying on`,
+        );
+      return issue;
     } catch (error) {
       if (!isDatabaseUnavailable(error) || deps.signal?.aborted) throw error;
       if (!deps.follow && Date.now() - since >= deps.config.send.dbOutageMaxMs) throw error;

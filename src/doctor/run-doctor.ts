@@ -242,7 +242,7 @@ async function mailAuthentication(
 async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const base = config.publicUrl;
-  const startServing = `start recap serve and the proxy in front of it; ${new URL(base).hostname} needs an A/AAAA record pointing at the proxy`;
+  const startServing = startServingFix(base);
   checks.push({
     name: 'PUBLIC_URL set',
     ok: config.publicUrlSet,
@@ -278,7 +278,7 @@ async function publicUrlChecks(config: DoctorSettings, timeoutMs: number): Promi
       name: 'PUBLIC_URL reachable',
       ok: false,
       detail: `GET ${base}/healthz: ${messageOf(error)}`,
-      fix: startServing,
+      fix: unreachableFix(error, base, startServing),
     });
   }
   checks.push(...(await probeChecks(config, timeoutMs)));
@@ -305,7 +305,14 @@ async function probeChecks(config: DoctorSettings, timeoutMs: number): Promise<D
     });
     await response.body?.cancel().catch(() => {});
   } catch (error) {
-    return [{ name, ok: false, detail: `POST ${base}/u/<probe>: ${messageOf(error)}` }];
+    return [
+      {
+        name,
+        ok: false,
+        detail: `POST ${base}/u/<probe>: ${messageOf(error)}`,
+        fix: unreachableFix(error, base, startServingFix(base)),
+      },
+    ];
   }
   const ok = response.status === 200;
   const checks: DoctorCheck[] = [
@@ -313,9 +320,7 @@ async function probeChecks(config: DoctorSettings, timeoutMs: number): Promise<D
       name,
       ok,
       detail: `POST ${base}/u/<probe> answered ${response.status}${response.status === 404 ? ' (is RECAP_SECRET the one the server uses?)' : ''}`,
-      ...(response.status === 404
-        ? { fix: 'run recap doctor with the .env recap serve uses (the same RECAP_SECRET)' }
-        : {}),
+      ...(ok ? {} : { fix: probeFix(response.status, base) }),
     },
   ];
   const derived = response.headers.get(PROBE_HEADERS.client);
@@ -549,6 +554,37 @@ async function addressesOf(resolver: DNSResolver, host: string): Promise<string[
     }
   }
   return found;
+}
+
+/** What to do when the probe got an answer other than 200. */
+function probeFix(status: number, base: string): string {
+  if (status === 404) return 'run recap doctor with the .env recap serve uses (the same RECAP_SECRET)';
+  // The proxy answers for a server it cannot reach (502, 504), or the server itself fails.
+  if (status >= 500) return `${startServingFix(base)}; its log says why when it answers ${status} itself`;
+  return `the proxy in front of recap serve must forward POST ${new URL(base).pathname.replace(/\/$/, '')}/u/… unchanged (docs/deploy.md, step 5)`;
+}
+
+function startServingFix(base: string): string {
+  return `start recap serve and the proxy in front of it; ${new URL(base).hostname} needs an A/AAAA record pointing at the proxy`;
+}
+
+/** Codes of Node's TLS errors for a certificate that does not fit or is not trusted. */
+const CERTIFICATE_ERROR =
+  /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|CERT_REJECTED)$/;
+
+/**
+ * The fix for a request to PUBLIC_URL that got no answer: a certificate readers' mail clients and
+ * browsers refuse is fixed at the proxy, not by starting anything.
+ */
+function unreachableFix(error: unknown, base: string, otherwise: string): string {
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !CERTIFICATE_ERROR.test(code)) return otherwise;
+  const host = new URL(base).hostname;
+  return [
+    `the proxy's certificate for ${host} is not one browsers trust (${code}): readers would see a warning on every link`,
+    `  certbot certonly --webroot -w /var/www/html -d ${host}, then reload the proxy (docs/deploy.md, step 5); Caddy obtains one itself`,
+  ].join('\n');
 }
 
 function messageOf(error: unknown): string {

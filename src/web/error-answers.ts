@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/connection-errors.ts';
 import { html, page } from './html.ts';
 import { securityHeaders } from './security-headers.ts';
 
@@ -15,7 +16,11 @@ const titles: Record<number, string> = {
   415: 'Unsupported form',
   431: 'Headers too large',
   500: 'Something went wrong',
+  503: 'Temporarily unavailable',
 };
+
+/** Seconds a client is asked to wait before trying again while the database does not answer. */
+export const DATABASE_DOWN_RETRY_AFTER_SECONDS = 30;
 
 /** The short page every error answer carries: a title and one sentence, never a stack or an echo. */
 export function errorPage(status: number): string {
@@ -81,6 +86,16 @@ export function installErrorAnswers(server: FastifyInstance): void {
     const marks = request as unknown as Marked;
     // Between parsing and the handler (body parsers, the multipart reader, validation) the body is at fault.
     const status = statusOfError(error, marks[parsingStarted] === true && marks[handlerStarted] !== true);
+    // PostgreSQL away (stopped, restarting, unreachable): not a fault of this request nor of the code.
+    // 503 with Retry-After, and one log line naming the cause rather than a stack per request.
+    if (status === 500 && isDatabaseUnavailable(error)) {
+      request.log.warn(
+        { method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0] },
+        `answered 503: the database does not answer (${describeDatabaseError(error)})`,
+      );
+      reply.header('retry-after', String(DATABASE_DOWN_RETRY_AFTER_SECONDS));
+      return sendErrorPage(reply, 503);
+    }
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: error.code, status }, 'bad request');
     return sendErrorPage(reply, status);

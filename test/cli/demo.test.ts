@@ -64,7 +64,9 @@ describe('recap demo (child process)', () => {
       const to = mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : undefined;
       expect(to).toMatch(/@example\.(com|org|net)$/);
       recipients.add(to as string);
-      expect(mail.subject).toMatch(/^Weekly AI Recap/);
+      // The subject leads with the headline; the sender's name is in From, not repeated.
+      expect(mail.subject).toMatch(/ and \d+ more$/);
+      expect(mail.subject).not.toMatch(/^Weekly AI Recap/);
       expect(mail.text?.length).toBeGreaterThan(200);
       expect(mail.html).toContain('All content rights belong to original publishers');
       // mailparser folds List-* headers into a structure; read the raw lines as a receiver would.

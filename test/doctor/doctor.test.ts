@@ -261,6 +261,55 @@ describe('recap doctor: what a receiver checks', { timeout: 120_000 }, () => {
   });
 });
 
+describe('a certificate readers would not trust', () => {
+  it('says so under both checks that reach PUBLIC_URL, with the certificate as the fix, not "start recap serve"', async () => {
+    // This process is not told to trust the self-signed certificate, as no reader's browser would be.
+    const checks = await doctor(env('good.test', { PUBLIC_URL: httpsUrl }));
+    for (const name of [/^PUBLIC_URL reachable$/, /^One-click unsubscribe answers POST$/]) {
+      const check = byName(checks, name);
+      expect(check).toMatchObject({ ok: false, detail: expect.stringMatching(/self-signed certificate/) });
+      expect(check.fix).toMatch(
+        /certificate for 127\.0\.0\.1 is not one browsers trust \(DEPTH_ZERO_SELF_SIGNED_CERT\)/,
+      );
+      expect(check.fix).toMatch(/certbot certonly --webroot -w \/var\/www\/html -d 127\.0\.0\.1/);
+      expect(check.fix).not.toMatch(/start recap serve/);
+    }
+  });
+
+  it('prints a fix under the probe when the proxy answers 502 for a server that is not running', async () => {
+    const proxy = createHttpServer((_request, response) => {
+      response.writeHead(502, { 'content-type': 'text/html' });
+      response.end('<h1>502 Bad Gateway</h1>');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+      const checks = await doctor(env('good.test', { PUBLIC_URL: base }));
+      expect(byName(checks, /^One-click unsubscribe answers POST$/)).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/answered 502$/),
+        fix: expect.stringMatching(/^start recap serve and the proxy in front of it/),
+      });
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it('keeps "start recap serve" for an address nothing answers at', async () => {
+    const closed = createHttpServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const checks = await doctor(env('good.test', { PUBLIC_URL: `https://127.0.0.1:${port}` }));
+    for (const name of [/^PUBLIC_URL reachable$/, /^One-click unsubscribe answers POST$/])
+      expect(byName(checks, name)).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/ECONNREFUSED/),
+        fix: expect.stringMatching(/^start recap serve and the proxy in front of it/),
+      });
+  });
+});
+
 describe('the one-click probe', () => {
   const counts = async () => ({
     statuses: await app.db

@@ -62,6 +62,10 @@ describe('recap issue note / subject (child process)', () => {
     );
     expect(subject.stdout).toBe(`subject of ${WEEK}: ${SUBJECT}\npreheader: ${PREHEADER}\n`);
     expect((await runCli(['issue', 'build', '--week', WEEK], env)).code).toBe(0);
+    const show = await runCli(['issue', 'show', '--week', WEEK], env);
+    expect(show.stdout).toContain(
+      `\nWriting:\n  subject: ${SUBJECT}\n  preheader: ${PREHEADER}\n  note: A quieter week, with one paper worth your evening.\n\n        The long read:`,
+    );
 
     const csv = path.join(dir, 'readers.csv');
     writeFileSync(

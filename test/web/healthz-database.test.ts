@@ -63,6 +63,16 @@ describe('GET /healthz checks the database (recap serve, own cluster)', () => {
     expect(down.body).toMatchObject({ status: 'unavailable', database: 'down' });
     // No secret in the answer: not the URL, the host or the driver's message.
     expect(JSON.stringify(down.body)).not.toMatch(/postgres|127\.0\.0\.1|ECONNREFUSED/);
+    // A page that needs the database says "try again later" with 503 and Retry-After, not 500.
+    const archive = await fetch(`${server.url}/archive`);
+    expect(archive.status).toBe(503);
+    expect(archive.headers.get('retry-after')).toBe('30');
+    const archivePage = await archive.text();
+    expect(archivePage).toContain('Temporarily unavailable');
+    expect(archivePage).not.toMatch(/postgres|127\.0\.0\.1|ECONNREFUSED/);
+    // The log names the cause in one line, without a stack.
+    expect(server.output()).toMatch(/answered 503: the database does not answer \(.*ECONNREFUSED/);
+    expect(server.output()).not.toMatch(/request failed/);
 
     await cluster.start();
     let back = down;
@@ -71,6 +81,7 @@ describe('GET /healthz checks the database (recap serve, own cluster)', () => {
       return back.code === 200;
     });
     expect(back.body).toMatchObject({ status: 'ok', database: 'up' });
+    expect((await fetch(`${server.url}/archive`)).status).toBe(200);
     expect(server.child.exitCode).toBeNull();
   }, 120_000);
 });
