@@ -158,7 +158,7 @@ export function registerDeliveryCommands(program: Command): void {
               ]
             : []),
           `  queued     ${counts.queued}${counts.retrying ? ` (${counts.retrying} waiting to retry)` : ''}`,
-          `  waiting    ${counts.waiting} (local delivery time not reached yet)`,
+          `  waiting    ${counts.waiting} (local delivery time, or a subject test's decision, not reached yet)`,
           `  due        ${counts.due}`,
           `  sent       ${counts.sent}`,
           `  failed     ${counts.failed}${failedBy ? ` (${failedBy})` : ''}`,
