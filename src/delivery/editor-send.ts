@@ -2,6 +2,7 @@ import type { AudienceCounts } from '../db/database.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import type { MessageFactory } from './message-factory.ts';
 import { beginSend, newWorkerId, runWorker, type SendIssueDeps } from './send-issue.ts';
+import { pendingDecisionAt } from './subject-test.repository.ts';
 import { aliveWorkers, startHeartbeat } from './worker-heartbeat.repository.ts';
 
 /** What the editor's Start and Resume do beyond the issue's state: freeze the send and see it drained. */
@@ -28,6 +29,8 @@ export function createEditorSender(deps: SendIssueDeps & { log?: (line: string) 
   async function drainIssue(issueId: number, factory: MessageFactory): Promise<boolean> {
     if (running.has(issueId)) return true;
     if ((await aliveWorkers(deps.db)).length > 0) return false;
+    // A subject test's rest goes out hours later: the server stays for it (a local-time rollout it leaves).
+    const testing = (await pendingDecisionAt(deps.db, issueId)) !== null;
     const workerId = newWorkerId();
     const heartbeat = startHeartbeat(deps.db, { workerId, kind: 'serve', issueId });
     const work = runWorker({
@@ -38,7 +41,7 @@ export function createEditorSender(deps: SendIssueDeps & { log?: (line: string) 
       workerId,
       issueId,
       messages: async () => factory,
-      leaveWaiting: true,
+      leaveWaiting: !testing,
       signal: controller.signal,
       ...(deps.log ? { log: deps.log } : {}),
     })

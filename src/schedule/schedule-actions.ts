@@ -42,10 +42,29 @@ export function realScheduleActions(
       return `${filled.length} of ${content.sections.length} segments with stories`;
     },
     async decideSubjectTests() {
-      const decided = await decideDueSubjectTests(db, subjectRule(config));
-      return decided.map(
-        ({ issueId, decision }) => `subject test of issue ${issueId} decided: ${decision.reason}`,
-      );
+      const lines: string[] = [];
+      // Whoever decides sends the rest: a worker that decided is draining the issue already.
+      for (const { issueId, decision } of await decideDueSubjectTests(db, subjectRule(config))) {
+        lines.push(`subject test of issue ${issueId} decided: ${decision.reason}`);
+        const issue = await db
+          .selectFrom('issues')
+          .select('week')
+          .where('id', '=', issueId)
+          .executeTakeFirst();
+        if (!issue) continue;
+        const summary = await sendIssue(deps, issue.week, {
+          wait: true,
+          ...(onSendProgress ? { onProgress: onSendProgress } : {}),
+        }).catch((error: unknown) => ({
+          failedWith: error instanceof Error ? error.message : String(error),
+        }));
+        lines.push(
+          'failedWith' in summary
+            ? `the rest of ${issue.week} did not go out: ${summary.failedWith}`
+            : `the rest of ${issue.week} with variant ${decision.winner}: ${summary.sent} sent, ${summary.failed} failed, ${summary.skipped} skipped`,
+        );
+      }
+      return lines;
     },
     async sendIssue(week) {
       // A local-time rollout lasts about a day: the schedule's run carries it to the last zone.

@@ -150,20 +150,20 @@ describe.runIf(testDatabaseUrl)('kill -9 during the winner phase of a subject te
     expect(Number(left.rows[0]?.n)).toBe(0);
   }, 180_000);
 
-  it('two `recap schedule --once` processes racing decide a due test once', async () => {
+  it('two `recap schedule --once` processes racing over a due test decide it once; the decider sends the rest once', async () => {
     const { db } = test;
     const week = '2026-W49';
-    const seeded = await seedSend(db, 0, { week });
-    await sql`
-      INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked)
-      SELECT ${seeded.issueId}, id, 'engineers-developers', '<recap.2026-W49.' || id || '@news.example.test>', true
-      FROM subscribers
-    `.execute(db);
-    await db.transaction().execute(async (trx) => {
-      const { splitAudience } = await import('../../src/delivery/subject-test.repository.ts');
-      await splitAudience(trx, seeded.issueId, { variants: ['A', 'B'], share: 0.3, hours: 4 });
+    await saveSubjectVariant(db, week, 'B', { subject: SUBJECT_B, preheader: null }, 'cli');
+    const seeded = await seedSend(db, 60, { week, offset: 10_000 });
+    const audience = await startSend(db, seeded.issueId, {
+      messageIdDomain: 'news.example.test',
+      subjectTest: { variants: ['A', 'B'], share: 0.3, hours: 4 },
     });
     await sql`UPDATE subject_tests SET decide_at = now() WHERE issue_id = ${seeded.issueId}`.execute(db);
+    await sql`UPDATE deliveries SET not_before = now() WHERE issue_id = ${seeded.issueId} AND subject_group = 'held'`.execute(
+      db,
+    );
+    const before = sink.messages.length;
     const schedule = () => {
       const child = spawn(process.execPath, ['bin/recap.js', 'schedule', '--once'], {
         cwd: repoRoot,
@@ -208,5 +208,10 @@ describe.runIf(testDatabaseUrl)('kill -9 during the winner phase of a subject te
       SELECT count(*) AS n FROM deliveries WHERE issue_id = ${seeded.issueId} AND subject_group = 'held' AND subject_variant IS NULL
     `.execute(db);
     expect(Number(held.rows[0]?.n)).toBe(0);
-  }, 60_000);
+    // The deciding schedule sent the whole issue (nothing had gone out yet), each reader once.
+    expect(told[0]?.out).toContain(`the rest of ${week} with variant A: ${audience.eligible} sent`);
+    const sent = sink.messages.slice(before).filter((m) => m.parsed.messageId?.startsWith(`<recap.${week}.`));
+    expect(new Set(sent.map((m) => m.envelopeTo[0])).size).toBe(audience.eligible);
+    expect(sent).toHaveLength(audience.eligible);
+  }, 90_000);
 });
