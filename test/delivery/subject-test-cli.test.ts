@@ -96,5 +96,8 @@ describe('a subject test from the command line', () => {
     // Everyone held got the winner, A: only the test's B group carries B's subject.
     const withB = all.filter((m) => m.parsed.subject === SUBJECT_B).length;
     expect(withB).toBe(subjectTest.variants[1].readers);
+    const text = await runCli(['stats', '--week', WEEK], env);
+    expect(text.stdout).toContain('Subject test (50.0 % of the tracked readers;');
+    expect(text.stdout).toMatch(/ {2}winner: A \(.+\): too little data/);
   }, 120_000);
 });
