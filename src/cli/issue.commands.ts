@@ -294,23 +294,7 @@ function registerWritingCommands(issue: Command, weekOption: () => Option): void
               'recap issue subject: the subject is empty (use --clear for the computed one)',
             );
           if (options.variant) {
-            const variant = options.variant;
-            const value = subject.value;
-            const variants = await editorAction(() =>
-              saveSubjectVariant(
-                app.db,
-                week,
-                variant,
-                value === null ? null : { subject: value, preheader: preheader.value },
-                'cli',
-              ),
-            );
-            writeOut(
-              value === null
-                ? `subject variant ${variant} of ${week} removed${variants.length === 0 ? ': no subject test' : ''}\n`
-                : `subject variant ${variant} of ${week}: ${value}${preheader.value ? `\npreheader: ${preheader.value}` : ''}\n` +
-                    `subject test of ${week}: variants ${['A', ...variants.map((v) => v.variant)].join(', ')}\n`,
-            );
+            await saveVariant(app, week, options.variant, subject.value, preheader.value);
             return;
           }
           await editorAction(() =>
@@ -323,6 +307,25 @@ function registerWritingCommands(issue: Command, weekOption: () => Option): void
           );
         }),
     );
+}
+
+/** `recap issue subject --variant B|C`: sets (or, with a null subject, removes) a subject test's variant. */
+async function saveVariant(
+  app: App,
+  week: string,
+  variant: 'B' | 'C',
+  subject: string | null,
+  preheader: string | null,
+): Promise<void> {
+  const variants = await editorAction(() =>
+    saveSubjectVariant(app.db, week, variant, subject === null ? null : { subject, preheader }, 'cli'),
+  );
+  writeOut(
+    subject === null
+      ? `subject variant ${variant} of ${week} removed${variants.length === 0 ? ': no subject test' : ''}\n`
+      : `subject variant ${variant} of ${week}: ${subject}${preheader ? `\npreheader: ${preheader}` : ''}\n` +
+          `subject test of ${week}: variants ${['A', ...variants.map((v) => v.variant)].join(', ')}\n`,
+  );
 }
 
 /** The text argument of `note`/`subject`, or '' with --clear; exactly one of the two. */
