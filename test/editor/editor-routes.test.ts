@@ -68,7 +68,9 @@ describe('editor routes over HTTP', () => {
     // Each segment set's read time and what it left out.
     const budget = page.split('id="reading-budget"')[1]?.split('</table>')[0] ?? '';
     const rows = [
-      ...budget.matchAll(/<tr data-segments="([^"]+)"><td>[^<]*<\/td><td class="num">(\d+) min<\/td>/g),
+      ...budget.matchAll(
+        /<tr data-segments="([^"]+)"><td data-label="Segment set">[^<]*<\/td><td class="num" data-label="Read time">(\d+) min<\/td>/g,
+      ),
     ];
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(Number(row[2])).toBeLessThanOrEqual(3);

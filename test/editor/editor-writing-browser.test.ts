@@ -85,6 +85,14 @@ async function seriousViolations(on: Page): Promise<string[]> {
 async function checkPage(page: Page, name: string, width: number, problems: string[]): Promise<void> {
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   if (width === 390 && scrollWidth > 390) problems.push(`${name}: ${scrollWidth} px wide at 390`);
+  // No table squeezes a column to a few letters a line (the review table did: 27,000 px tall on a phone).
+  const narrowCells = await page.evaluate(
+    () =>
+      [...document.querySelectorAll('td')].filter(
+        (td) => td.textContent!.trim().length > 12 && td.getBoundingClientRect().width < 80,
+      ).length,
+  );
+  if (narrowCells > 0) problems.push(`${name} at ${width}: ${narrowCells} table cells narrower than 80 px`);
   for (const finding of await seriousViolations(page)) problems.push(`${name} at ${width}: ${finding}`);
 }
 

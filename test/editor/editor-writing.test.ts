@@ -113,7 +113,7 @@ describe('approval as a review step', () => {
     await post(`/editor/issues/${WEEK}/build`);
     const html = await page();
     expect(html).toMatch(
-      /<tr data-segments="engineers-developers"><td>Engineers &amp; Developers<\/td><td class="num">2<\/td><td class="num">\d+<\/td><td class="num">\d min<\/td>/,
+      /<tr data-segments="engineers-developers"><td data-label="Segment set">Engineers &amp; Developers<\/td><td class="num" data-label="Readers">2<\/td><td class="num" data-label="Stories">\d+<\/td><td class="num" data-label="Read time">\d min<\/td>/,
     );
     expect(html).toContain('No stories for Astronomers.');
     expect(html).toContain('Approve — goes out Mon 23 Nov, 08:00 Europe/Berlin (in 21 hours)');

@@ -28,11 +28,11 @@ export function approvalSection(data: IssuePageData): SafeHtml {
   const back = String(new URLSearchParams({ segments: data.segmentKey, view: data.view }));
   return html`<section class="approval" id="approval" aria-labelledby="approval-heading">
 <h2 id="approval-heading">Review and approval</h2>
-<table class="review" id="review"><caption class="visually-hidden">What each segment set receives</caption>
+<table class="review cards" id="review"><caption class="visually-hidden">What each segment set receives</caption>
 <thead><tr><th>Segment set</th><th class="num">Readers</th><th class="num">Stories</th><th class="num">Read time</th><th>Left out</th></tr></thead>
 <tbody>${rows.map(
     (row) =>
-      html`<tr data-segments="${row.segmentKey}"><td>${row.label}</td><td class="num">${row.readers}</td><td class="num${row.stories === 0 ? ' bad' : ''}">${row.stories}</td><td class="num">${row.stories === 0 ? '–' : `${row.minutes} min`}</td><td>${
+      html`<tr data-segments="${row.segmentKey}"><td data-label="Segment set">${row.label}</td><td class="num" data-label="Readers">${row.readers}</td><td class="num${row.stories === 0 ? ' bad' : ''}" data-label="Stories">${row.stories}</td><td class="num" data-label="Read time">${row.stories === 0 ? '–' : `${row.minutes} min`}</td><td data-label="Left out">${
         row.leftOut.length === 0
           ? html`<span class="muted">nothing</span>`
           : html`<ul>${row.leftOut.map((title) => html`<li>${title}</li>`)}</ul>`

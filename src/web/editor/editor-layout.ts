@@ -27,6 +27,8 @@ table{border-collapse:collapse;background:var(--card);margin:.4rem 0}th,td{borde
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td,li,p,dd{overflow-wrap:anywhere}
 .table-wrap{max-width:100%;overflow-x:auto}
+/* A wide table scrolls inside its wrapper: its words stay whole and its first column readable, rather than one letter a line. */
+.table-wrap table:not(.cards) :is(td,th){overflow-wrap:normal}.table-wrap table:not(.cards) td:first-child{min-width:10rem}
 .badge{display:inline-block;border-radius:999px;padding:0 .55rem;font-size:.8rem;background:#e5e7eb;color:#111}
 .badge.approved{background:#dbeafe}.badge.sent{background:#dcfce7}.badge.sending,.badge.scheduled{background:#fef9c3}.badge.cancelled,.badge.paused{background:#fee2e2}
 .notice{background:var(--notice);border:1px solid var(--notice-line);padding:.5rem .8rem;margin:.5rem 0}.error{background:var(--error);border:1px solid var(--error-line);padding:.5rem .8rem;margin:.5rem 0}
@@ -71,6 +73,8 @@ svg.chart{background:#fff;border:1px solid var(--line);margin:.3rem .3rem 0 0;ma
 .preview-pane{position:sticky;top:.5rem}
 iframe.preview{height:calc(100vh - 13rem)}
 }
+/* Tables marked "cards" become one card per row on a phone: their cells keep a readable width. */
+@media (max-width:640px){table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%;box-sizing:border-box}table.cards thead{position:absolute;left:-9999px}table.cards tr{border:1px solid var(--line);margin:.4rem 0;background:var(--card)}table.cards td{border:0;padding:.15rem .55rem}table.cards td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:.85rem}table.cards td.num{text-align:left}table.cards td:empty{display:none}}
 @media (max-width:600px){main{padding:.8rem .7rem}header.top{padding:.5rem .7rem}.preview-bar select{width:100%}}
 `;
 

@@ -111,7 +111,11 @@ export const issuePageScript = `'use strict';
           set('eta', eta(p.etaSeconds));
           var workers = document.getElementById('workers');
           if (workers) {
-            workers.textContent = p.workers.length === 0
+            var over = p.status === 'sent' || p.status === 'cancelled';
+            workers.className = p.workers.length === 0 ? (over ? 'muted' : 'warn') : '';
+            workers.textContent = p.workers.length === 0 && over
+              ? 'No worker is running; none is needed, this send is over.'
+              : p.workers.length === 0
               ? 'No worker is alive: nothing sends until one runs (recap worker --follow, or Start/Resume here, which sends with this server\u2019s own worker).'
               : 'Workers alive: ' + p.workers.map(function (w) { return w.host + ':' + w.pid + ' (' + (w.kind === 'serve' ? 'this server' : w.kind === 'send' ? 'recap send' : 'recap worker') + ')'; }).join(', ');
           }

@@ -335,10 +335,10 @@ function readingBudgetSection(data: IssuePageData): SafeHtml {
   if (rows.length === 0) return html``;
   return html`<section id="reading-budget-section" data-swap aria-labelledby="reading-budget-heading">
 <h2 id="reading-budget-heading">Reading time per segment set</h2>
-<table id="reading-budget"><thead><tr><th>Segment set</th><th class="num">Read time</th><th class="num">HTML</th><th>Left out</th></tr></thead>
+<table class="cards" id="reading-budget"><thead><tr><th>Segment set</th><th class="num">Read time</th><th class="num">HTML</th><th>Left out</th></tr></thead>
 <tbody>${rows.map(
     (row) =>
-      html`<tr data-segments="${row.segmentKey}"><td>${row.label}</td><td class="num">${row.minutes} min</td><td class="num">${(row.htmlBytes / 1024).toFixed(1)} KB</td><td>${
+      html`<tr data-segments="${row.segmentKey}"><td data-label="Segment set">${row.label}</td><td class="num" data-label="Read time">${row.minutes} min</td><td class="num" data-label="HTML">${(row.htmlBytes / 1024).toFixed(1)} KB</td><td data-label="Left out">${
         row.leftOut.length === 0
           ? html`<span class="muted">nothing</span>`
           : html`<ul>${row.leftOut.map(

@@ -40,13 +40,6 @@ a.reader{word-break:break-all}
 h1{word-break:break-word}
 @media (max-width:640px){
  main{padding:.8rem}
- table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%;box-sizing:border-box}
- table.cards thead{position:absolute;left:-9999px}
- table.cards tr{border:1px solid var(--line);margin:.4rem 0;background:var(--card)}
- table.cards td{border:0;padding:.15rem .55rem}
- table.cards td[data-label]::before{content:attr(data-label) ": ";color:#4b5563;font-size:.85rem}
- table.cards td.num{text-align:left}
- table.cards td:empty{display:none}
  .filters input[type=search]{min-width:0;width:100%}
  .filters label{flex:1 1 100%}
 }

@@ -85,6 +85,9 @@ ${
 }
 
 function workersLine(p: LiveProgress): SafeHtml {
+  // A finished send needs no worker: saying none is alive would read as a fault.
+  if (p.workers.length === 0 && (p.status === 'sent' || p.status === 'cancelled'))
+    return html`<p id="workers" class="muted">No worker is running; none is needed, this send is over.</p>`;
   if (p.workers.length === 0)
     return html`<p id="workers" class="warn">No worker is alive: nothing sends until one runs (recap worker --follow, or Start/Resume here, which sends with this server’s own worker).</p>`;
   return html`<p id="workers">Workers alive: ${p.workers
