@@ -88,8 +88,8 @@ async function checkPage(page: Page, name: string, width: number, problems: stri
   // No table squeezes a column to a few letters a line (the review table did: 27,000 px tall on a phone).
   const narrowCells = await page.evaluate(
     () =>
-      [...document.querySelectorAll('td')].filter(
-        (td) => td.textContent!.trim().length > 12 && td.getBoundingClientRect().width < 80,
+      Array.from(document.querySelectorAll('td')).filter(
+        (td) => (td.textContent ?? '').trim().length > 12 && td.getBoundingClientRect().width < 80,
       ).length,
   );
   if (narrowCells > 0) problems.push(`${name} at ${width}: ${narrowCells} table cells narrower than 80 px`);
