@@ -93,6 +93,16 @@ async function checkPage(page: Page, name: string, width: number, problems: stri
       ).length,
   );
   if (narrowCells > 0) problems.push(`${name} at ${width}: ${narrowCells} table cells narrower than 80 px`);
+  if (width === 390) {
+    // The per-set tables (review, reading time) are one card per row on a phone.
+    const tableRows = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('#review tbody tr, #reading-budget tbody tr')).map(
+        (tr) => getComputedStyle(tr).display,
+      ),
+    );
+    if (tableRows.some((display) => display !== 'block'))
+      problems.push(`${name}: per-set table rows are not cards at 390`);
+  }
   for (const finding of await seriousViolations(page)) problems.push(`${name} at ${width}: ${finding}`);
 }
 
