@@ -134,6 +134,9 @@ describe('the Readers page', () => {
     const w46 = html.split('data-week="2026-W46"')[1]?.split('</tr>')[0] ?? '';
     expect(w46).toContain('data-label="Opens" class="num">2<');
     expect(w46).toContain('data-label="Clicks" class="num">1<');
+    // Segments by the names editors gave them, not by slug.
+    expect(w46).toMatch(/data-label="Segments">[A-Z][^<]*<\/td>/);
+    expect(w46).not.toMatch(/data-label="Segments">[a-z-]+</);
     expect(w46).toContain('data-label="Machine events" class="num">1<');
     expect(html).toContain('data-week="2026-W45"');
     expect(html).toContain('data-action="subscribe"');

@@ -1,6 +1,7 @@
 import type { Segment } from '../../stories/segment.ts';
 import type { ConsentRecord, ReaderProfile } from '../../subscribers/reader-profile.ts';
 import { html, type SafeHtml } from '../html.ts';
+import { segmentSetLabel } from './dashboard-page.ts';
 import { formatDateTime, statusBadge } from './editor-layout.ts';
 import { readersStyle } from './readers-page.ts';
 
@@ -67,12 +68,13 @@ ${
 </div>`;
 }
 
-function deliveriesTable(reader: ReaderProfile, timeZone: string): SafeHtml {
+function deliveriesTable(reader: ReaderProfile, segments: readonly Segment[], timeZone: string): SafeHtml {
+  const names = new Map(segments.map((segment) => [segment.slug, segment.name]));
   if (reader.deliveries.length === 0) return html`<p class="muted">No issue was sent to this reader yet.</p>`;
   return html`<table class="cards deliveries"><thead><tr><th scope="col">Issue</th><th scope="col">Segments</th><th scope="col">Delivery</th><th scope="col">Sent</th><th scope="col" class="num">Opens</th><th scope="col" class="num">Clicks</th><th scope="col" class="num">Machine events</th><th scope="col">Error</th></tr></thead>
 <tbody>${reader.deliveries.map(
     (d) =>
-      html`<tr data-week="${d.week}"><td data-label="Issue"><a href="/editor/issues/${d.week}">${d.week}</a></td><td data-label="Segments">${d.segmentKey.replace(/\+/g, ', ')}</td><td data-label="Delivery">${d.status}${d.tracked ? '' : html` <span class="muted">(untracked)</span>`}</td><td data-label="Sent">${formatDateTime(d.sentAt, timeZone)}</td><td data-label="Opens" class="num">${d.opens}</td><td data-label="Clicks" class="num">${d.clicks}</td><td data-label="Machine events" class="num">${d.machineEvents}</td><td data-label="Error" class="detail">${d.lastError ?? ''}</td></tr>`,
+      html`<tr data-week="${d.week}"><td data-label="Issue"><a href="/editor/issues/${d.week}">${d.week}</a></td><td data-label="Segments">${segmentSetLabel(d.segmentKey, names)}</td><td data-label="Delivery">${d.status}${d.tracked ? '' : html` <span class="muted">(untracked)</span>`}</td><td data-label="Sent">${formatDateTime(d.sentAt, timeZone)}</td><td data-label="Opens" class="num">${d.opens}</td><td data-label="Clicks" class="num">${d.clicks}</td><td data-label="Machine events" class="num">${d.machineEvents}</td><td data-label="Error" class="detail">${d.lastError ?? ''}</td></tr>`,
   )}</tbody></table>`;
 }
 
@@ -94,7 +96,7 @@ ${suppressionPanel(reader, timeZone)}
 <div class="cols"><div class="col">${segmentsForm(reader, segments)}</div><div class="col">${actionsPanel(reader)}</div></div>
 <h2>Deliveries</h2>
 <p class="muted">Opens and clicks counted as a person’s; machine events are scanners, proxies and prefetches.</p>
-${deliveriesTable(reader, timeZone)}
+${deliveriesTable(reader, segments, timeZone)}
 <h2>Consent log</h2>
 ${consentTable(reader, timeZone)}`;
 }
