@@ -83,11 +83,21 @@ describe('tracking spool across restarts of recap serve', () => {
     expect(load.answered).toBe(load.sent);
     // Answered before being written: give the last batch its 50 ms and its retries to reach the spool
     // (the click that loaded the links may be spooled too, if the stop came within its 50 ms).
+    // The count alone is not enough: when that first click is spooled too, it reaches the load's
+    // number one event early. So also wait until nothing is queued and the count holds for 500 ms.
+    const tracking = async () =>
+      (
+        (await (await fetch(`${first.url}/healthz`)).json()) as {
+          tracking: { spooled: number; queued: number };
+        }
+      ).tracking;
+    let last = -1;
     await until(async () => {
-      const health = (await (await fetch(`${first.url}/healthz`)).json()) as {
-        tracking: { spooled: number };
-      };
-      return health.tracking.spooled >= load.answered;
+      const now = await tracking();
+      const settled = now.spooled >= load.answered && now.queued === 0 && now.spooled === last;
+      last = now.spooled;
+      if (!settled) await sleep(500);
+      return settled;
     });
     first.child.kill('SIGKILL');
     await first.exited;
