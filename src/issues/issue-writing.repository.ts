@@ -1,5 +1,5 @@
 import type { Db, OverrideChannel, Tx } from '../db/database.ts';
-import { IssueStateError } from './issue.repository.ts';
+import { lockDraftForChange } from './issue.repository.ts';
 import { type IssueWriting, NO_WRITING } from './issue-writing.ts';
 
 /** The editor's note, subject and preheader of a week (none written: all null). Never throws for a missing row. */
@@ -28,25 +28,13 @@ export async function saveIssueWriting(
   updatedBy: OverrideChannel,
 ): Promise<IssueWriting> {
   return db.transaction().execute(async (trx) => {
-    const issue = await trx
-      .selectFrom('issues')
-      .select('status')
-      .where('week', '=', week)
-      .forUpdate()
-      .executeTakeFirst();
-    if (issue && issue.status !== 'draft') {
-      const what =
-        'note' in change && 'subject' in change
-          ? 'note and subject'
-          : 'note' in change
-            ? 'note'
-            : 'subject and preheader';
-      throw new IssueStateError(
-        issue.status === 'approved' || issue.status === 'scheduled'
-          ? `issue ${week} is approved: its ${what} ${what === 'note' ? 'is' : 'are'} frozen with it; return it to draft first (Back to draft in the editor, or: recap issue unapprove --week ${week})`
-          : `issue ${week} is ${issue.status}: its ${what} can no longer change`,
-      );
-    }
+    const what =
+      'note' in change && 'subject' in change
+        ? 'note and subject are'
+        : 'note' in change
+          ? 'note is'
+          : 'subject and preheader are';
+    await lockDraftForChange(trx, week, what);
     await trx
       .insertInto('issue_writing')
       .values({ week, ...change, updated_by: updatedBy, updated_at: new Date() })

@@ -10,6 +10,26 @@ export class IssueStateError extends UserError {
   override name = 'IssueStateError';
 }
 
+/**
+ * Locks an issue's row for a change to what its approval freezes (writing, subject variants), and
+ * throws IssueStateError unless the issue is a draft or not built yet. `what` names the frozen part
+ * in the message ("subject variants are"). Must run in the transaction that makes the change.
+ */
+export async function lockDraftForChange(trx: Tx, week: string, what: string): Promise<void> {
+  const issue = await trx
+    .selectFrom('issues')
+    .select('status')
+    .where('week', '=', week)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!issue || issue.status === 'draft') return;
+  throw new IssueStateError(
+    issue.status === 'approved' || issue.status === 'scheduled'
+      ? `issue ${week} is approved: its ${what} frozen with it; return it to draft first (Back to draft in the editor, or: recap issue unapprove --week ${week})`
+      : `issue ${week} is ${issue.status}: its ${what.replace(/ (is|are)$/, '')} can no longer change`,
+  );
+}
+
 export interface IssueSummary {
   id: number;
   week: string;

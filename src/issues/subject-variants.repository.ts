@@ -1,5 +1,5 @@
 import type { Db, OverrideChannel, Tx } from '../db/database.ts';
-import { IssueStateError } from './issue.repository.ts';
+import { lockDraftForChange } from './issue.repository.ts';
 import type { SubjectVariantText } from './subject-variants.ts';
 
 /** Variants B and C of a week's subject (none: an empty list), in order. Never throws for a missing week. */
@@ -26,19 +26,7 @@ export async function saveSubjectVariant(
   updatedBy: OverrideChannel,
 ): Promise<SubjectVariantText[]> {
   return db.transaction().execute(async (trx) => {
-    const issue = await trx
-      .selectFrom('issues')
-      .select('status')
-      .where('week', '=', week)
-      .forUpdate()
-      .executeTakeFirst();
-    if (issue && issue.status !== 'draft') {
-      throw new IssueStateError(
-        issue.status === 'approved' || issue.status === 'scheduled'
-          ? `issue ${week} is approved: its subject variants are frozen with it; return it to draft first (Back to draft in the editor, or: recap issue unapprove --week ${week})`
-          : `issue ${week} is ${issue.status}: its subject variants can no longer change`,
-      );
-    }
+    await lockDraftForChange(trx, week, 'subject variants are');
     if (text === null) {
       await trx
         .deleteFrom('issue_subject_variants')
