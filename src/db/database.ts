@@ -236,6 +236,32 @@ export interface DeliveriesTable {
     SubjectVariant | null | undefined,
     SubjectVariant | null
   >;
+  /** The reader's own order of the edition's movable stories (story ids), fixed at the freeze; null: editorial (20261207090000). */
+  story_order: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  /** 'personal' or 'holdout' (kept on the editorial order to measure); null: personal order off or untracked. */
+  order_group: ColumnType<OrderGroup | null, OrderGroup | null | undefined, OrderGroup | null>;
+}
+
+export type OrderGroup = 'personal' | 'holdout';
+
+/** One reader's "more like this" (+1) or "less like this" (-1) on a story (added by 20261207090000). */
+export interface StoryVotesTable {
+  subscriber_id: string;
+  story_id: string;
+  /** The issue the vote was cast from. */
+  issue_id: number;
+  vote: -1 | 1;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+/** One reader's rating of an issue: 1 poor, 2 fine, 3 great (added by 20261207090000). */
+export interface IssueRatingsTable {
+  issue_id: number;
+  subscriber_id: string;
+  rating: 1 | 2 | 3;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
 }
 
 /** A subject variant of an issue: A is the subject without a test (computed, or the override). */
@@ -465,6 +491,8 @@ export interface Database {
   worker_heartbeats: WorkerHeartbeatsTable;
   issue_links: IssueLinksTable;
   deliveries: DeliveriesTable;
+  story_votes: StoryVotesTable;
+  issue_ratings: IssueRatingsTable;
   webhook_events: WebhookEventsTable;
   bounce_mailbox_messages: BounceMailboxMessagesTable;
   tracking_events: TrackingEventsTable;

@@ -23,6 +23,7 @@ import * as workerHeartbeats from './migrations/20261207081000_worker_heartbeats
 import * as relaysAndMxPacing from './migrations/20261207082000_relays_and_mx_pacing.ts';
 import * as bounceMailbox from './migrations/20261207083000_bounce_mailbox.ts';
 import * as subjectTests from './migrations/20261207085200_subject_tests.ts';
+import * as readerFeedback from './migrations/20261207090000_reader_feedback.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -53,6 +54,7 @@ const migrations: Record<string, Migration> = {
   '20261207082000_relays_and_mx_pacing': relaysAndMxPacing,
   '20261207083000_bounce_mailbox': bounceMailbox,
   '20261207085200_subject_tests': subjectTests,
+  '20261207090000_reader_feedback': readerFeedback,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

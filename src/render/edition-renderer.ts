@@ -12,6 +12,7 @@ import { signRecipientTokens, type TokenSecrets, tokenToLocalPart } from '../tra
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
 import { HONEYPOT_URL } from './issue-links.ts';
+import { type MovableSection, movableStories } from './movable-stories.ts';
 import { plainText } from './plain-text.ts';
 import { type LeftOut, recapOutline } from './recap-outline.ts';
 import {
@@ -74,6 +75,8 @@ export interface EditionTemplate {
   minutes: number;
   /** What the reading budget and the size guard left out of this edition. */
   leftOut: LeftOut[];
+  /** Per section, the stories a reader's own order may move (compact, unpinned, after the first). */
+  movable: MovableSection[];
   /**
    * Bytes of the HTML of a tracked copy (with the hidden scanner link) for the longest recipient values:
    * what the size guard checked, whatever this renderer's tracking settings.
@@ -293,6 +296,7 @@ export function createEditionRenderer(options: {
         signedPositions: signedPositionsOf(edition, urls),
         minutes: outline.minutes,
         leftOut: outline.leftOut,
+        movable: movableStories(edition, outline),
         htmlBytes: 0,
       };
       template.htmlBytes = Buffer.byteLength(personalise(template, largestReader, true).html);

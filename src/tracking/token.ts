@@ -213,12 +213,97 @@ export function verifyClickToken(
   return payload && payload.link < LINK_POSITION_LIMIT ? payload : null;
 }
 
+/*
+ * Feedback tokens share the tagged format and its position field (one AES block each, signed in the same
+ * pass as the copy's other tokens). Story votes: FEEDBACK_STORY_BASE + 2·linkPosition (+1 for "less"),
+ * where linkPosition is the issue-wide position of the story's own link, so the vote names its story
+ * through the issue's link registry. Issue ratings: FEEDBACK_RATING_BASE + rating (1 poor, 2 fine,
+ * 3 great). Both ranges lie above every link position and below the reserved marks, so no feedback
+ * token verifies as a click, open, unsubscribe, preferences or bounce token, nor the other way round.
+ */
+const FEEDBACK_STORY_BASE = 0x80000000;
+/** Story link positions a vote token can carry (far above any issue's link count). */
+export const FEEDBACK_LINK_LIMIT = 2 ** 29;
+const FEEDBACK_RATING_BASE = 0xfffffe00;
+
+export type StoryVoteChoice = 'more' | 'less';
+export type IssueRating = 1 | 2 | 3;
+
+/** What a verified feedback token stands for. */
+export type FeedbackPayload =
+  | { kind: 'story'; subscriberId: string; issueId: number; link: number; choice: StoryVoteChoice }
+  | { kind: 'rating'; subscriberId: string; issueId: number; rating: IssueRating };
+
+/** The position-field values of a copy's feedback tokens: per story link "more" then "less", then ratings 1–3. */
+export function feedbackMarks(storyLinkPositions: readonly number[]): number[] {
+  const marks: number[] = [];
+  for (const link of storyLinkPositions) {
+    if (!Number.isInteger(link) || link < 0 || link >= FEEDBACK_LINK_LIMIT)
+      throw new Error(`story link position ${link} cannot carry a vote token`);
+    marks.push(FEEDBACK_STORY_BASE + 2 * link, FEEDBACK_STORY_BASE + 2 * link + 1);
+  }
+  marks.push(FEEDBACK_RATING_BASE + 1, FEEDBACK_RATING_BASE + 2, FEEDBACK_RATING_BASE + 3);
+  return marks;
+}
+
+/** The feedback tokens of one copy, cut from the tokens signed for `feedbackMarks(storyLinkPositions)`. */
+export interface FeedbackTokens {
+  /** Per story link position given, in order: its "more" and "less" tokens. */
+  stories: Array<{ more: string; less: string }>;
+  /** Ratings 1, 2 and 3. */
+  ratings: [string, string, string];
+}
+
+function feedbackTokensOf(tokens: readonly string[], storyCount: number): FeedbackTokens {
+  const stories: Array<{ more: string; less: string }> = [];
+  for (let i = 0; i < storyCount; i++)
+    stories.push({ more: tokens[2 * i] as string, less: tokens[2 * i + 1] as string });
+  const at = 2 * storyCount;
+  return { stories, ratings: [tokens[at] as string, tokens[at + 1] as string, tokens[at + 2] as string] };
+}
+
+/**
+ * The story vote or issue rating a feedback token carries, when it was signed with the current or a
+ * previous secret; null for anything else (click, open and other tokens included). Never throws.
+ */
+export function verifyFeedbackToken(secrets: TokenSecrets, token: string): FeedbackPayload | null {
+  const payload = verifyTaggedToken(secrets, token);
+  if (!payload) return null;
+  const { subscriberId, issueId, link: mark } = payload;
+  if (mark >= FEEDBACK_RATING_BASE + 1 && mark <= FEEDBACK_RATING_BASE + 3)
+    return { kind: 'rating', subscriberId, issueId, rating: (mark - FEEDBACK_RATING_BASE) as IssueRating };
+  if (mark >= FEEDBACK_STORY_BASE && mark < FEEDBACK_STORY_BASE + 2 * FEEDBACK_LINK_LIMIT) {
+    const offset = mark - FEEDBACK_STORY_BASE;
+    return {
+      kind: 'story',
+      subscriberId,
+      issueId,
+      link: Math.floor(offset / 2),
+      choice: offset % 2 === 0 ? 'more' : 'less',
+    };
+  }
+  return null;
+}
+
+/** Signs the feedback tokens of one copy on their own (a copy's send path signs them with signRecipientTokens). */
+export function signFeedbackTokens(
+  secrets: TokenSecrets,
+  subscriberId: string,
+  issueId: number,
+  storyLinkPositions: readonly number[],
+): FeedbackTokens {
+  const tokens = signClickTokens(secrets, subscriberId, issueId, feedbackMarks(storyLinkPositions));
+  return feedbackTokensOf(tokens, storyLinkPositions.length);
+}
+
 /** Every token one recipient's copy of an issue carries. */
 export interface RecipientTokens {
   clicks: string[];
   open: string;
   unsubscribe: string;
   preferences: string;
+  /** Present when story link positions for feedback were given. */
+  feedback?: FeedbackTokens;
 }
 
 /**
@@ -231,11 +316,18 @@ export function signRecipientTokens(
   subscriberId: string,
   issueId: number,
   positions: readonly number[],
+  /** The story link positions to sign feedback tokens for (see feedbackMarks); absent: none. */
+  feedbackStoryLinks?: readonly number[],
 ): RecipientTokens {
   const marks = [recipientTokenMarks.open, recipientTokenMarks.unsubscribe, recipientTokenMarks.preferences];
-  const tokens = signClickTokens(secrets, subscriberId, issueId, [...positions, ...marks]);
+  const feedback = feedbackStoryLinks ? feedbackMarks(feedbackStoryLinks) : [];
+  const tokens = signClickTokens(secrets, subscriberId, issueId, [...positions, ...marks, ...feedback]);
+  const feedbackTokens = feedbackStoryLinks ? tokens.splice(positions.length + marks.length) : null;
   const [open = '', unsubscribe = '', preferences = ''] = tokens.splice(positions.length);
-  return { clicks: tokens, open, unsubscribe, preferences };
+  const result: RecipientTokens = { clicks: tokens, open, unsubscribe, preferences };
+  if (feedbackTokens && feedbackStoryLinks)
+    result.feedback = feedbackTokensOf(feedbackTokens, feedbackStoryLinks.length);
+  return result;
 }
 
 /**
