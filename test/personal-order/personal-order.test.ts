@@ -45,7 +45,9 @@ describe('personal order model', () => {
 
   it('gives no order when the history changes nothing (order equal to editorial)', () => {
     // A liking for the editorial top story's source only confirms the editorial order.
-    expect(personalOrder(clicks('reuters', 'openai', 1), [{ stories: section.stories.slice(0, 2) }])).toBeNull();
+    expect(
+      personalOrder(clicks('reuters', 'openai', 1), [{ stories: section.stories.slice(0, 2) }]),
+    ).toBeNull();
   });
 
   it('moves the stories of a source the reader clicks up, and of one they said "less" about down', () => {
@@ -79,13 +81,21 @@ describe('personal order model', () => {
       const keys = Array.from({ length: n }, (_, i) => i - 20 * (random() - 0.5) * (random() < 0.3 ? 10 : 1));
       const order = boundedOrder(keys);
       expect([...order].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
-      order.forEach((index, place) => expect(Math.abs(index - place)).toBeLessThanOrEqual(MAX_SHIFT));
+      for (const [place, index] of order.entries())
+        expect(Math.abs(index - place)).toBeLessThanOrEqual(MAX_SHIFT);
     }
     // The strongest possible pull still moves the last of ten stories only three places up.
     const keys = Array.from({ length: 10 }, (_, i) => (i === 9 ? Number.NEGATIVE_INFINITY : i));
     expect(boundedOrder(keys).indexOf(9)).toBe(9 - MAX_SHIFT);
     const order = personalOrder(clicks('wired', 'google', 50), [section]) ?? [];
-    expect(Math.max(...shifts(order, section.stories.map((s) => s.id)))).toBeLessThanOrEqual(MAX_SHIFT);
+    expect(
+      Math.max(
+        ...shifts(
+          order,
+          section.stories.map((s) => s.id),
+        ),
+      ),
+    ).toBeLessThanOrEqual(MAX_SHIFT);
   });
 
   it('keeps the editorial order for equal scores', () => {
@@ -117,7 +127,9 @@ describe('personal order model', () => {
   });
 
   it('is deterministic and keeps sections apart', () => {
-    const second: OrderableSection = { stories: [story('g', 'verge'), story('h', 'wired'), story('i', 'wired')] };
+    const second: OrderableSection = {
+      stories: [story('g', 'verge'), story('h', 'wired'), story('i', 'wired')],
+    };
     const history = clicks('wired', 'google', 3);
     const first = personalOrder(history, [section, second]);
     expect(personalOrder(history, [section, second])).toEqual(first);
