@@ -7,6 +7,7 @@ import {
   type ReaderAction,
 } from '../personal-order/personal-order.ts';
 import { type StoryFeatures, storyFeatures } from '../selection/story-features.ts';
+import { segmentSetFromKey } from '../stories/segment-set.ts';
 
 /** How many earlier issues a reader's history covers. */
 export const HISTORY_ISSUES = 12;
@@ -40,8 +41,9 @@ export interface PersonalOrderCounts {
  * of the movable stories. Must run in the freeze's transaction, after the deliveries are inserted:
  * tracked deliveries get 'holdout' when the first 32 bits of md5(issue id ‖ ':' ‖ subscriber id), read as
  * a fraction, are below `plan.holdout`, else 'personal'; untracked ones keep null (editorial order). The
- * history (human clicks on the links of stories of the last HISTORY_ISSUES issues, and votes cast from
- * them) is aggregated in SQL for the personal-group readers only; orders are computed in batches and
+ * history (human clicks on the links of stories of the last HISTORY_ISSUES issues and votes cast from
+ * them, aggregated in SQL for the personal-group readers only; for those with any, the stories their
+ * earlier deliveries carried, as exposures) is read in batches; orders are computed in batches and
  * written with UPDATE … FROM unnest. Cost grows with the readers who have a history, not the audience.
  */
 export async function decidePersonalOrders(
@@ -70,24 +72,24 @@ export async function decidePersonalOrders(
   };
   if (counts.personal === 0) return counts;
 
-  // The history of the personal-group readers, one row per reader × story × action × issue.
+  // The issues a history covers, newest first (age 0 = the latest before this one).
+  await sql`
+    CREATE TEMP TABLE order_recent ON COMMIT DROP AS
+    SELECT i.id, (row_number() OVER (ORDER BY i.week DESC) - 1)::int AS age
+    FROM issues i
+    WHERE i.week < (SELECT week FROM issues WHERE id = ${issueId}) AND i.status IN ('sending', 'paused', 'sent')
+    ORDER BY i.week DESC LIMIT ${HISTORY_ISSUES}
+  `.execute(trx);
+  // The clicks and votes of the personal-group readers, one row per reader × story × action × issue.
   await sql`
     CREATE TEMP TABLE order_history ON COMMIT DROP AS
-    WITH this_issue AS (SELECT week FROM issues WHERE id = ${issueId}),
-    recent AS (
-      SELECT i.id, (row_number() OVER (ORDER BY i.week DESC) - 1)::int AS age
-      FROM issues i, this_issue t
-      WHERE i.week < t.week AND i.status IN ('sending', 'paused', 'sent')
-      ORDER BY i.week DESC LIMIT ${HISTORY_ISSUES}
-    ),
-    readers AS (
-      SELECT subscriber_id, segment_key FROM deliveries
-      WHERE issue_id = ${issueId} AND order_group = 'personal'
+    WITH readers AS (
+      SELECT subscriber_id FROM deliveries WHERE issue_id = ${issueId} AND order_group = 'personal'
     )
     SELECT d.subscriber_id, l.story_id, 'click'::text AS action, r.age, sum(e.clicks)::int AS times
     FROM readers d
     JOIN event_link_readers e ON e.subscriber_id = d.subscriber_id
-    JOIN recent r ON r.id = e.issue_id
+    JOIN order_recent r ON r.id = e.issue_id
     JOIN issue_links l ON l.issue_id = e.issue_id AND l.position = e.link_position
     WHERE l.story_id IS NOT NULL AND e.clicks > 0
     GROUP BY 1, 2, 3, 4
@@ -95,96 +97,125 @@ export async function decidePersonalOrders(
     SELECT d.subscriber_id, v.story_id, CASE WHEN v.vote > 0 THEN 'more' ELSE 'less' END, r.age, 1
     FROM readers d
     JOIN story_votes v ON v.subscriber_id = d.subscriber_id
-    JOIN recent r ON r.id = v.issue_id
+    JOIN order_recent r ON r.id = v.issue_id
   `.execute(trx);
   await sql`CREATE INDEX ON order_history (subscriber_id)`.execute(trx);
 
+  // Every story the recent issues carried per segment, with its features: what a reader was shown.
   const features = new Map<string, StoryFeatures>();
+  const carried = new Map<number, Map<string, string[]>>();
   const storyRows = await sql<{
+    issue_id: number | null;
+    slug: string | null;
     id: string;
     title: string;
     tldr_what_changed: string | null;
     source_name: string;
     region: string | null;
   }>`
-    SELECT s.id, s.title, s.tldr_what_changed, s.source_name, s.region FROM stories s
+    SELECT ii.issue_id, g.slug, s.id, s.title, s.tldr_what_changed, s.source_name, s.region
+    FROM issue_items ii JOIN segments g ON g.id = ii.segment_id JOIN stories s ON s.id = ii.story_id
+    WHERE ii.issue_id IN (SELECT id FROM order_recent)
+    UNION ALL
+    SELECT NULL, NULL, s.id, s.title, s.tldr_what_changed, s.source_name, s.region FROM stories s
     WHERE s.id IN (SELECT DISTINCT story_id FROM order_history)
   `.execute(trx);
   for (const row of storyRows.rows) {
-    features.set(
-      row.id,
-      storyFeatures({
-        title: row.title,
-        tldr: { whatChanged: row.tldr_what_changed, whyItMatters: null, whatToDoNext: null },
-        source: { name: row.source_name, url: null },
-        region: row.region,
-      }),
-    );
+    if (!features.has(row.id))
+      features.set(
+        row.id,
+        storyFeatures({
+          title: row.title,
+          tldr: { whatChanged: row.tldr_what_changed, whyItMatters: null, whatToDoNext: null },
+          source: { name: row.source_name, url: null },
+          region: row.region,
+        }),
+      );
+    if (row.issue_id === null || row.slug === null) continue;
+    const bySlug = carried.get(row.issue_id) ?? new Map<string, string[]>();
+    carried.set(row.issue_id, bySlug);
+    bySlug.set(row.slug, [...(bySlug.get(row.slug) ?? []), row.id]);
   }
+  // The 'shown' events of one earlier delivery (issue × segment set), built once per pair and shared.
+  const shownCache = new Map<string, HistoryEvent[]>();
+  const shownOf = (issue: number, segmentKey: string, age: number): HistoryEvent[] => {
+    const cacheKey = `${issue}|${segmentKey}`;
+    let events = shownCache.get(cacheKey);
+    if (!events) {
+      const bySlug = carried.get(issue);
+      const ids = new Set(segmentSetFromKey(segmentKey).slugs.flatMap((slug) => bySlug?.get(slug) ?? []));
+      events = [...ids].flatMap((storyId) => {
+        const storyFeatures = features.get(storyId);
+        return storyFeatures ? [{ storyId, features: storyFeatures, action: 'shown' as const, age }] : [];
+      });
+      shownCache.set(cacheKey, events);
+    }
+    return events;
+  };
 
   const sections = new Map<string, readonly OrderableSection[] | null>();
   let after = '0';
   for (;;) {
-    const rows = await sql<{
-      subscriber_id: string;
-      segment_key: string;
-      story_id: string;
-      action: ReaderAction;
-      age: number;
-      times: number;
-    }>`
-      WITH batch AS (
+    const batch = await sql<{ subscriber_id: string; segment_key: string }>`
+      SELECT d.subscriber_id::text AS subscriber_id, d.segment_key FROM deliveries d
+      WHERE d.issue_id = ${issueId} AND d.subscriber_id IN (
         SELECT DISTINCT subscriber_id FROM order_history
-        WHERE subscriber_id > ${after}::bigint ORDER BY subscriber_id LIMIT ${ORDER_BATCH}
-      )
-      SELECT h.subscriber_id::text AS subscriber_id, d.segment_key, h.story_id, h.action, h.age, h.times
-      FROM batch b
-      JOIN order_history h ON h.subscriber_id = b.subscriber_id
-      JOIN deliveries d ON d.issue_id = ${issueId} AND d.subscriber_id = b.subscriber_id
-      ORDER BY h.subscriber_id, h.age, h.story_id, h.action
+        WHERE subscriber_id > ${after}::bigint ORDER BY subscriber_id LIMIT ${ORDER_BATCH})
+      ORDER BY d.subscriber_id
     `.execute(trx);
-    if (rows.rows.length === 0) break;
-    const readers = new Map<string, { segmentKey: string; history: HistoryEvent[] }>();
-    for (const row of rows.rows) {
+    const last = batch.rows[batch.rows.length - 1];
+    if (!last) break;
+    const ids = batch.rows.map((row) => row.subscriber_id);
+    const [actions, earlier] = await Promise.all([
+      sql<{ subscriber_id: string; story_id: string; action: ReaderAction; age: number; times: number }>`
+        SELECT subscriber_id::text AS subscriber_id, story_id, action, age, times FROM order_history
+        WHERE subscriber_id = ANY (${ids}::bigint[])
+        ORDER BY subscriber_id, age, story_id, action
+      `.execute(trx),
+      sql<{ subscriber_id: string; issue_id: number; segment_key: string; age: number }>`
+        SELECT d.subscriber_id::text AS subscriber_id, d.issue_id, d.segment_key, r.age
+        FROM deliveries d JOIN order_recent r ON r.id = d.issue_id
+        WHERE d.subscriber_id = ANY (${ids}::bigint[]) AND d.status = 'sent'
+      `.execute(trx),
+    ]);
+    const histories = new Map<string, HistoryEvent[]>(ids.map((id) => [id, []]));
+    for (const row of earlier.rows)
+      histories.get(row.subscriber_id)?.push(...shownOf(row.issue_id, row.segment_key, row.age));
+    for (const row of actions.rows) {
       const storyFeatures = features.get(row.story_id);
-      let reader = readers.get(row.subscriber_id);
-      if (!reader) {
-        reader = { segmentKey: row.segment_key, history: [] };
-        readers.set(row.subscriber_id, reader);
-      }
       if (storyFeatures)
-        reader.history.push({
+        histories.get(row.subscriber_id)?.push({
           storyId: row.story_id,
           features: storyFeatures,
           action: row.action,
           age: row.age,
           count: row.times,
         });
-      after = row.subscriber_id;
     }
-    counts.withHistory += readers.size;
-    const ids: string[] = [];
+    counts.withHistory += batch.rows.length;
+    const readers: string[] = [];
     const orders: string[] = [];
-    for (const [subscriberId, reader] of readers) {
-      if (!sections.has(reader.segmentKey))
-        sections.set(reader.segmentKey, await plan.sectionsFor(reader.segmentKey));
-      const movable = sections.get(reader.segmentKey);
+    for (const row of batch.rows) {
+      if (!sections.has(row.segment_key))
+        sections.set(row.segment_key, await plan.sectionsFor(row.segment_key));
+      const movable = sections.get(row.segment_key);
       if (!movable || movable.length === 0) continue;
-      const order = personalOrder(reader.history, movable);
+      const order = personalOrder(histories.get(row.subscriber_id) ?? [], movable);
       if (!order) continue;
-      ids.push(subscriberId);
+      readers.push(row.subscriber_id);
       orders.push(JSON.stringify(order));
     }
-    if (ids.length > 0) {
+    if (readers.length > 0) {
       const updated = await sql`
         UPDATE deliveries d
         SET story_order = ARRAY(SELECT jsonb_array_elements_text(u.story_order::jsonb))
-        FROM unnest(${ids}::bigint[], ${orders}::text[]) AS u(subscriber_id, story_order)
+        FROM unnest(${readers}::bigint[], ${orders}::text[]) AS u(subscriber_id, story_order)
         WHERE d.issue_id = ${issueId} AND d.subscriber_id = u.subscriber_id
       `.execute(trx);
       counts.ordered += Number(updated.numAffectedRows ?? 0);
     }
+    after = last.subscriber_id;
   }
-  await sql`DROP TABLE order_history`.execute(trx);
+  await sql`DROP TABLE order_history, order_recent`.execute(trx);
   return counts;
 }

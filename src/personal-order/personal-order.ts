@@ -5,12 +5,15 @@ import type { StoryFeatures } from '../selection/story-features.ts';
  * section's first card), from the reader's own human clicks and votes. Pure: no database, no clock.
  *
  * The model, in three steps:
- * 1. Affinity per feature key (a source, a topic) from the reader's history: every click counts +1, a
- *    "more like this" +2, a "less like this" −3, each weighted by HISTORY_DECAY^age (age in issues, 0 =
- *    the latest issue before this one). affinity(key) = Σ weighted signals on the key / (Σ |weighted
- *    signals| + PRIOR): a share of the reader's engagement between −1 and 1, shrunk towards 0 while the
- *    history is short.
- * 2. Score per movable story = SOURCE_WEIGHT · affinity(source) + TOPIC_WEIGHT · mean affinity(topics).
+ * 1. Lift per feature key (a source, a topic) from the reader's history of the last issues, every event
+ *    weighted by HISTORY_DECAY^age (age in issues, 0 = the latest issue before this one). A story shown
+ *    to the reader is an exposure of each of its keys; a click is a signal of +1, "more like this" +2,
+ *    "less like this" −3. With r = the reader's clicks per story shown, a key expects r · shown_k clicks;
+ *    lift_k = (signal_k − r · shown_k) / (r · (shown_k + PRIOR)), clamped to ±MAX_LIFT: 0 for a key the
+ *    reader clicks as often as anything else, +1 for twice as often, −1 for never; PRIOR pseudo-exposures
+ *    keep a key seen once or twice near 0. Normalising by exposure keeps a source the edition carries every
+ *    week from looking liked only because it is frequent.
+ * 2. Score per movable story = SOURCE_WEIGHT · lift(source) + TOPIC_WEIGHT · mean lift(topics).
  * 3. Bounded reorder per section: place by place, the story whose editorial index − PLACES_PER_POINT ·
  *    score is lowest among those at most MAX_SHIFT places below, except that a story about to fall more
  *    than MAX_SHIFT places behind its editorial place takes the place first. So no story moves more than
@@ -18,22 +21,24 @@ import type { StoryFeatures } from '../selection/story-features.ts';
  *    reader clicked comes before every other story it may pass (first of its section when within reach).
  */
 
-/** Signal of one reader action on a story. */
-export const SIGNALS = { click: 1, more: 2, less: -3 } as const;
-/** Weight of an action per issue of age: the latest issue counts 1, the one before 0.8, … */
+/** Signal of one reader action on a story ('shown' is an exposure, no signal). */
+export const SIGNALS = { shown: 0, click: 1, more: 2, less: -3 } as const;
+/** Weight of an event per issue of age: the latest issue counts 1, the one before 0.8, … */
 export const HISTORY_DECAY = 0.8;
-/** Pseudo-count that keeps a short history from moving stories far. */
-export const PRIOR = 2;
+/** Pseudo-exposures that keep a key seen a few times from moving stories far. */
+export const PRIOR = 3;
+/** A lift beyond this (a vote on a rarely clicked key) counts as this. */
+export const MAX_LIFT = 2;
 export const SOURCE_WEIGHT = 1;
 export const TOPIC_WEIGHT = 1;
 /** Places one point of score is worth against the editorial order. */
-export const PLACES_PER_POINT = 3;
+export const PLACES_PER_POINT = 2;
 /** No story moves more than this many places from its editorial place. */
 export const MAX_SHIFT = 3;
 
 export type ReaderAction = keyof typeof SIGNALS;
 
-/** One thing the reader did on a story of an earlier issue. */
+/** One thing the reader did on (or was shown of) a story of an earlier issue. */
 export interface HistoryEvent {
   storyId: string;
   features: StoryFeatures;
@@ -57,26 +62,49 @@ export interface OrderableSection {
   stories: OrderableStory[];
 }
 
-/** The reader's affinity per feature key, and the stories they clicked. */
+/** The reader's lift per feature key, and the stories they clicked. */
 export interface ReaderTaste {
   affinity: ReadonlyMap<string, number>;
   clicked: ReadonlySet<string>;
 }
 
-/** The affinities of a reader's history (step 1). An empty history gives an empty taste. */
+/**
+ * The lifts of a reader's history (step 1). Without 'shown' events (exposure unknown) the rate is taken
+ * as one click in ten and every key as never shown: each click then counts fully. An empty history
+ * gives an empty taste.
+ */
 export function readerTaste(history: readonly HistoryEvent[]): ReaderTaste {
-  const sums = new Map<string, number>();
+  const shown = new Map<string, number>();
+  const signal = new Map<string, number>();
   const clicked = new Set<string>();
-  let mass = 0;
+  let shownTotal = 0;
+  let clicksTotal = 0;
+  const add = (map: Map<string, number>, features: StoryFeatures, value: number) => {
+    for (const key of new Set([features.source, ...features.topics]))
+      map.set(key, (map.get(key) ?? 0) + value);
+  };
   for (const event of history) {
-    const weighted = SIGNALS[event.action] * (event.count ?? 1) * HISTORY_DECAY ** Math.max(0, event.age);
-    mass += Math.abs(weighted);
-    if (event.action === 'click') clicked.add(event.storyId);
-    for (const key of new Set([event.features.source, ...event.features.topics]))
-      sums.set(key, (sums.get(key) ?? 0) + weighted);
+    const weight = (event.count ?? 1) * HISTORY_DECAY ** Math.max(0, event.age);
+    if (event.action === 'shown') {
+      shownTotal += weight;
+      add(shown, event.features, weight);
+      continue;
+    }
+    if (event.action === 'click') {
+      clicked.add(event.storyId);
+      clicksTotal += weight;
+    }
+    add(signal, event.features, SIGNALS[event.action] * weight);
   }
+  // The reader's clicks per story shown; one in ten for a reader who only voted or whose exposures are unknown.
+  const rate = shownTotal > 0 && clicksTotal > 0 ? clicksTotal / shownTotal : 0.1;
   const affinity = new Map<string, number>();
-  for (const [key, sum] of sums) affinity.set(key, sum / (mass + PRIOR));
+  for (const key of new Set([...shown.keys(), ...signal.keys()])) {
+    const sum = signal.get(key) ?? 0;
+    const exposure = shown.get(key) ?? 0;
+    const lift = (sum - rate * exposure) / (rate * (exposure + PRIOR));
+    affinity.set(key, Math.max(-MAX_LIFT, Math.min(MAX_LIFT, lift)));
+  }
   return { affinity, clicked };
 }
 
@@ -124,7 +152,8 @@ export function personalOrder(
   history: readonly HistoryEvent[],
   sections: readonly OrderableSection[],
 ): string[] | null {
-  if (history.length === 0) return null;
+  // Stories shown without a click or vote are no history.
+  if (!history.some((event) => event.action !== 'shown')) return null;
   const taste = readerTaste(history);
   const order: string[] = [];
   let changed = false;

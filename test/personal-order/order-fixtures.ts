@@ -141,13 +141,36 @@ export async function addReaders(
   return new Map(rows.map((row) => [row.name as string, row.id]));
 }
 
-/** Human clicks of a reader on the story links of an earlier issue (as the rollups hold them). */
+/** A sent delivery of an earlier issue to each reader (what the reader was shown). */
+export async function addSentDeliveries(
+  db: Db,
+  issue: SeededIssue,
+  subscriberIds: readonly string[],
+): Promise<void> {
+  await db
+    .insertInto('deliveries')
+    .values(
+      subscriberIds.map((id) => ({
+        issue_id: issue.issueId,
+        subscriber_id: id,
+        segment_key: 'researchers',
+        message_id: `<recap.${issue.content.week}.${id}@news.example.test>`,
+        status: 'sent' as const,
+        tracked: true,
+      })),
+    )
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** Human clicks of a reader on the story links of an earlier issue (as the rollups hold them), and its delivery. */
 export async function addClicks(
   db: Db,
   issue: SeededIssue,
   subscriberId: string,
   storyIds: readonly string[],
 ): Promise<void> {
+  await addSentDeliveries(db, issue, [subscriberId]);
   const links = await db
     .selectFrom('issue_links')
     .select(['position', 'story_id'])

@@ -25,13 +25,25 @@ const section: OrderableSection = {
   ],
 };
 
+/**
+ * `n` issues in which the reader was shown a story of (source, topic) and three others, and clicked only
+ * the first: a reader who clicks that source and topic four times as often as the rest.
+ */
 const clicks = (source: string, topic: string, n: number, age = 0): HistoryEvent[] =>
-  Array.from({ length: n }, (_, i) => ({
-    storyId: `old-${source}-${topic}-${i}`,
-    features: { source: `source:${source}`, topics: [`name:${topic}`] },
-    action: 'click' as const,
-    age,
-  }));
+  Array.from({ length: n }, (_, i) => {
+    const liked = { source: `source:${source}`, topics: [`name:${topic}`] };
+    const others = [1, 2, 3].map((k) => ({ source: `source:other-${k}`, topics: [`name:other-${i}-${k}`] }));
+    return [
+      { storyId: `old-${source}-${topic}-${i}`, features: liked, action: 'shown' as const, age },
+      { storyId: `old-${source}-${topic}-${i}`, features: liked, action: 'click' as const, age },
+      ...others.map((features, k) => ({
+        storyId: `other-${i}-${k}`,
+        features,
+        action: 'shown' as const,
+        age,
+      })),
+    ];
+  }).flat();
 
 /** Where each story of `ids` ends up in `order` against its editorial index. */
 function shifts(order: readonly string[], ids: readonly string[]): number[] {
