@@ -36,12 +36,16 @@ export interface WeekResult {
   /** Personal-group copies whose order differed from the editorial one. */
   reordered: number;
   comparison: RateDifference;
+  /** Weeks 1..week pooled (a reader counted once per week): the interval narrows as weeks add up. */
+  cumulative: RateDifference;
 }
 
 export interface SimulationResult {
   weeks: WeekResult[];
-  /** First week whose 95 % interval excludes 0 (with enough data), or null. */
+  /** First week whose own 95 % interval lies above 0 (with enough data), or null. */
   firstSignificantWeek: number | null;
+  /** First week from which the pooled interval of weeks 1..w lies above 0 for good, or null. */
+  firstCumulativeWeek: number | null;
 }
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */
@@ -86,7 +90,7 @@ const SEGMENTS: Segment[] = [
 ];
 const STORIES_PER_SEGMENT = 9;
 /** Chance of a click on the top story for a neutral taste; falls with the position (see positionBias). */
-const BASE_CLICK = 0.12;
+const BASE_CLICK = 0.03;
 const positionBias = (position: number) => 1 / (1 + 0.3 * position);
 
 interface Reader {
@@ -95,6 +99,8 @@ interface Reader {
   source: Map<string, number>;
   topic: Map<string, number>;
   history: HistoryEvent[];
+  /** The stories of each edition received, oldest first (shared arrays, ages set when read). */
+  shown: HistoryEvent[][];
 }
 
 function makeReaders(count: number, random: () => number): Reader[] {
@@ -110,7 +116,7 @@ function makeReaders(count: number, random: () => number): Reader[] {
     const follows = random();
     const slugs =
       follows < 0.4 ? ['engineers'] : follows < 0.8 ? ['researchers'] : ['engineers', 'researchers'];
-    return { id: id + 1, slugs, source, topic, history: [] };
+    return { id: id + 1, slugs, source, topic, history: [], shown: [] };
   });
 }
 
@@ -178,11 +184,17 @@ export function simulatePersonalOrder(options: SimulationOptions): SimulationRes
   const random = prng(options.seed ?? 2026);
   const readers = makeReaders(options.readers, random);
   const results: WeekResult[] = [];
+  const pooled = { personal: { delivered: 0, clickers: 0 }, holdout: { delivered: 0, clickers: 0 } };
   for (let week = 1; week <= weeks; week++) {
     const content = weekContent(week, random);
     const editions = new Map<
       string,
-      { cards: string[]; sections: ReturnType<typeof orderableSections>; stories: Map<string, Story> }
+      {
+        cards: string[];
+        sections: ReturnType<typeof orderableSections>;
+        stories: Map<string, Story>;
+        shown: HistoryEvent[];
+      }
     >();
     for (const slugs of [['engineers'], ['researchers'], ['engineers', 'researchers']]) {
       const edition = editionFor(content, slugs);
@@ -195,7 +207,13 @@ export function simulatePersonalOrder(options: SimulationOptions): SimulationRes
         for (const item of section.stories) stories.set(item.story.id, item.story);
       if (edition.hero) stories.set(edition.hero.story.id, edition.hero.story);
       const sections = orderableSections(edition, movableStories(edition, outline));
-      editions.set(slugs.join('+'), { cards, sections, stories });
+      const shown = cards.map((id) => ({
+        storyId: id,
+        features: storyFeatures(stories.get(id) as Story),
+        action: 'shown' as const,
+        age: 0,
+      }));
+      editions.set(slugs.join('+'), { cards, sections, stories, shown });
     }
     const tally = { personal: { delivered: 0, clickers: 0 }, holdout: { delivered: 0, clickers: 0 } };
     let reordered = 0;
@@ -204,7 +222,17 @@ export function simulatePersonalOrder(options: SimulationOptions): SimulationRes
       const edition = editions.get(key);
       if (!edition) continue;
       const holdout = inHoldout(week, reader.id, holdoutShare);
-      const order = holdout ? null : personalOrder(reader.history, edition.sections);
+      const order = holdout
+        ? null
+        : personalOrder(
+            [
+              ...reader.shown.flatMap((events, i) =>
+                events.map((e) => ({ ...e, age: reader.shown.length - 1 - i })),
+              ),
+              ...reader.history,
+            ],
+            edition.sections,
+          );
       if (order) reordered++;
       // Apply the order: movable slots in the card list take the reader's order, the rest stay.
       let cards = edition.cards;
@@ -226,17 +254,30 @@ export function simulatePersonalOrder(options: SimulationOptions): SimulationRes
           reader.history.push({ storyId: id, features, action: 'click', age: 0 });
         }
       });
+      reader.shown.push(edition.shown);
       const group = holdout ? tally.holdout : tally.personal;
       group.delivered++;
       if (clicked) group.clickers++;
     }
     // A week passes: every event ages by one issue, and only the last 12 issues count.
-    for (const reader of readers)
+    for (const reader of readers) {
       reader.history = reader.history.map((e) => ({ ...e, age: e.age + 1 })).filter((e) => e.age < 12);
+      reader.shown = reader.shown.slice(-12);
+    }
+    for (const group of ['personal', 'holdout'] as const) {
+      pooled[group].delivered += tally[group].delivered;
+      pooled[group].clickers += tally[group].clickers;
+    }
     results.push({
       week,
       ...tally,
       reordered,
+      cumulative: rateDifference(
+        pooled.personal.clickers,
+        pooled.personal.delivered,
+        pooled.holdout.clickers,
+        pooled.holdout.delivered,
+      ),
       comparison: rateDifference(
         tally.personal.clickers,
         tally.personal.delivered,
@@ -245,10 +286,15 @@ export function simulatePersonalOrder(options: SimulationOptions): SimulationRes
       ),
     });
   }
-  const first = results.find(
-    (r) => r.comparison.enoughData && r.comparison.significant && r.comparison.low > 0,
-  );
-  return { weeks: results, firstSignificantWeek: first ? first.week : null };
+  const above = (d: RateDifference) => d.enoughData && d.low > 0;
+  const first = results.find((r) => above(r.comparison));
+  const lastBelow = results.findLastIndex((r) => !above(r.cumulative));
+  const firstCumulative = results[lastBelow + 1];
+  return {
+    weeks: results,
+    firstSignificantWeek: first ? first.week : null,
+    firstCumulativeWeek: firstCumulative ? firstCumulative.week : null,
+  };
 }
 
 const pct = (value: number) => `${(value * 100).toFixed(2)} %`;
@@ -257,16 +303,16 @@ const pts = (value: number) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 10
 /** The markdown table of a run. */
 export function simulationTable(result: SimulationResult): string {
   const lines = [
-    '| week | personal: delivered | clickers | click rate | holdout: delivered | clickers | click rate | difference (points) | 95 % interval | reordered copies |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| week | personal: delivered | clickers | click rate | holdout: delivered | clickers | click rate | difference (points) | 95 % interval | weeks 1..w pooled: difference | 95 % interval | reordered copies |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|',
     ...result.weeks.map((w) => {
       const rate = (g: { delivered: number; clickers: number }) =>
         g.delivered > 0 ? g.clickers / g.delivered : 0;
       const c = w.comparison;
-      return `| ${w.week} | ${w.personal.delivered} | ${w.personal.clickers} | ${pct(rate(w.personal))} | ${w.holdout.delivered} | ${w.holdout.clickers} | ${pct(rate(w.holdout))} | ${pts(c.difference)} | ${pts(c.low)} to ${pts(c.high)}${c.significant ? ' *' : ''} | ${w.reordered} |`;
+      return `| ${w.week} | ${w.personal.delivered} | ${w.personal.clickers} | ${pct(rate(w.personal))} | ${w.holdout.delivered} | ${w.holdout.clickers} | ${pct(rate(w.holdout))} | ${pts(c.difference)} | ${pts(c.low)} to ${pts(c.high)}${c.significant ? ' *' : ''} | ${pts(w.cumulative.difference)} | ${pts(w.cumulative.low)} to ${pts(w.cumulative.high)}${w.cumulative.significant ? ' *' : ''} | ${w.reordered} |`;
     }),
   ];
-  return `${lines.join('\n')}\n\nFirst week significant (interval above 0): ${result.firstSignificantWeek ?? 'none'}\n`;
+  return `${lines.join('\n')}\n\n* the 95 % interval excludes 0. First week whose own interval lies above 0: ${result.firstSignificantWeek ?? 'none'}; first week from which the pooled interval stays above 0: ${result.firstCumulativeWeek ?? 'none'}.\n`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
