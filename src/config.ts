@@ -282,9 +282,9 @@ const envSchema = z.object({
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
   PERSONAL_ORDER: z
-    .enum(['on', 'off', 'true', 'false', ''], { error: 'expected on or off' })
+    .enum(['on', 'off', ''], { error: 'expected on or off' })
     .optional()
-    .transform((value) => value === undefined || value === '' || value === 'on' || value === 'true'),
+    .transform((value) => value !== 'off'),
   PERSONAL_ORDER_HOLDOUT: z
     .string()
     .trim()

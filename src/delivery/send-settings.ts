@@ -8,6 +8,5 @@ import type { EditionSettings } from './edition-messages.ts';
  */
 export type SendSettings = EditionSettings &
   AlertSettings &
-  Pick<Config, 'smtp' | 'send' | 'requireApproval' | 'timeZone'> &
-  // Optional so settings built before personal order keep it off.
-  Partial<Pick<Config, 'personalOrder' | 'personalOrderHoldout'>>;
+  Pick<Config, 'smtp' | 'send' | 'requireApproval' | 'timeZone' | 'personalOrder'> &
+  Partial<Pick<Config, 'personalOrderHoldout'>>;
