@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Tx } from '../db/database.ts';
+import { type RawBuilder, sql } from 'kysely';
+import type { OrderGroup, Tx } from '../db/database.ts';
 import {
   type HistoryEvent,
   type OrderableSection,
@@ -28,8 +28,6 @@ export interface PersonalOrderPlan {
 }
 
 export interface PersonalOrderCounts {
-  personal: number;
-  holdout: number;
   /** Personal-group readers with a history in the last HISTORY_ISSUES issues. */
   withHistory: number;
   /** Deliveries given an order different from the editorial one. */
@@ -37,10 +35,28 @@ export interface PersonalOrderCounts {
 }
 
 /**
- * Decides every delivery's order group and, for personal-group readers with a history, their own order
- * of the movable stories. Must run in the freeze's transaction, after the deliveries are inserted:
- * tracked deliveries get 'holdout' when the first 32 bits of md5(issue id ‖ ':' ‖ subscriber id), read as
- * a fraction, are below `plan.holdout`, else 'personal'; untracked ones keep null (editorial order). The
+ * A delivery's order group, as the freeze's INSERT computes it: for a tracked delivery 'holdout' when
+ * the first 32 bits of md5(issue id ‖ ':' ‖ subscriber id), read as a fraction, are below `holdout`,
+ * else 'personal'; null for an untracked one (editorial order, in neither group). Stable: the same
+ * reader of the same issue always lands in the same group.
+ */
+export function orderGroupSql(
+  issueId: number,
+  subscriberId: RawBuilder<unknown>,
+  tracked: RawBuilder<unknown>,
+  holdout: number,
+): RawBuilder<OrderGroup | null> {
+  if (!(holdout >= 0 && holdout <= 1)) throw new Error(`holdout share ${holdout} is not in 0..1`);
+  return sql<OrderGroup | null>`CASE WHEN ${tracked} THEN
+      CASE WHEN ('x' || substr(md5(${issueId}::text || ':' || ${subscriberId}::text), 1, 8))::bit(32)::bigint
+             < ${Math.round(holdout * 2 ** 32)}::bigint THEN 'holdout' ELSE 'personal' END
+    END`;
+}
+
+/**
+ * Decides the own order of the movable stories for the issue's personal-group readers with a history.
+ * Must run in the freeze's transaction, after the deliveries were inserted with their order group
+ * (orderGroupSql); holdout and untracked deliveries keep a null story_order (editorial order). The
  * history (human clicks on the links of stories of the last HISTORY_ISSUES issues and votes cast from
  * them, aggregated in SQL for the personal-group readers only; for those with any, the stories their
  * earlier deliveries carried, as exposures) is read in batches; orders are computed in batches and
@@ -51,26 +67,11 @@ export async function decidePersonalOrders(
   issueId: number,
   plan: PersonalOrderPlan,
 ): Promise<PersonalOrderCounts> {
-  if (!(plan.holdout >= 0 && plan.holdout <= 1))
-    throw new Error(`holdout share ${plan.holdout} is not in 0..1`);
-  const groups = await sql<{ order_group: string; n: string }>`
-    WITH assigned AS (
-      UPDATE deliveries SET order_group = CASE
-          WHEN ('x' || substr(md5(issue_id::text || ':' || subscriber_id::text), 1, 8))::bit(32)::bigint
-               < ${Math.round(plan.holdout * 2 ** 32)}::bigint THEN 'holdout' ELSE 'personal' END
-      WHERE issue_id = ${issueId} AND tracked
-      RETURNING order_group
-    )
-    SELECT order_group, count(*) AS n FROM assigned GROUP BY 1
+  const counts: PersonalOrderCounts = { withHistory: 0, ordered: 0 };
+  const personal = await sql<{ one: number }>`
+    SELECT 1 AS one FROM deliveries WHERE issue_id = ${issueId} AND order_group = 'personal' LIMIT 1
   `.execute(trx);
-  const count = (group: string) => Number(groups.rows.find((row) => row.order_group === group)?.n ?? 0);
-  const counts: PersonalOrderCounts = {
-    personal: count('personal'),
-    holdout: count('holdout'),
-    withHistory: 0,
-    ordered: 0,
-  };
-  if (counts.personal === 0) return counts;
+  if (personal.rows.length === 0) return counts;
 
   // The issues a history covers, newest first (age 0 = the latest before this one).
   await sql`

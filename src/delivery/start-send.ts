@@ -7,7 +7,7 @@ import type { IssueLink } from '../render/issue-links.ts';
 import { segmentKeySql } from '../stories/segment-set.ts';
 import { checkStoredAddresses } from '../subscribers/address-check.ts';
 import { rolloutDay } from './local-time.ts';
-import { decidePersonalOrders, type PersonalOrderPlan } from './personal-orders.ts';
+import { decidePersonalOrders, orderGroupSql, type PersonalOrderPlan } from './personal-orders.ts';
 import { type SubjectTestPlan, splitAudience } from './subject-test.repository.ts';
 
 export interface StartSendOptions {
@@ -110,16 +110,21 @@ async function freezeAudience(trx: Tx, issueId: number, options: StartSendOption
     await sql`CREATE TEMP TABLE zones ON COMMIT DROP AS SELECT name FROM pg_timezone_names`.execute(trx);
     await sql`CREATE INDEX ON zones (name)`.execute(trx);
   }
+  const tracked = sql`${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled`;
+  const orderGroup = options.personalOrder
+    ? orderGroupSql(issueId, sql`s.id`, tracked, options.personalOrder.holdout)
+    : sql`NULL::text`;
   let eligible = 0;
   if (bounds.low !== null && bounds.high !== null) {
     for (let low = BigInt(bounds.low); low <= BigInt(bounds.high); low += BigInt(AUDIENCE_BATCH)) {
       const high = low + BigInt(AUDIENCE_BATCH - 1);
       const result = await sql`
-          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked, not_before)
+          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked, not_before, order_group)
           SELECT ${issueId}, s.id, ${segmentKeySql(sql`g.slug`)},
             '<recap.' || ${issue.week}::text || '.' || s.id || '@' || ${options.messageIdDomain}::text || '>',
-            ${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled,
-            ${notBefore}
+            ${tracked},
+            ${notBefore},
+            ${orderGroup}
           FROM subscribers s
           JOIN subscriptions sub ON sub.subscriber_id = s.id
           JOIN segments g ON g.id = sub.segment_id
