@@ -229,11 +229,25 @@ try {
     links: issueLinks(baseline.content),
   });
   const plain = performance.now() - t0;
+  // The plan renders each segment set's edition once: timed apart.
+  const plan = personalOrderPlan(current.content, config);
+  let rendering = 0;
+  let sets = 0;
+  const timedPlan = {
+    holdout: plan.holdout,
+    sectionsFor: async (key: string) => {
+      const started = performance.now();
+      const result = await plan.sectionsFor(key);
+      rendering += performance.now() - started;
+      sets += 1;
+      return result;
+    },
+  };
   const t1 = performance.now();
   await startSend(db, current.issueId, {
     messageIdDomain: 'news.example.test',
     links: issueLinks(current.content),
-    personalOrder: personalOrderPlan(current.content, config),
+    personalOrder: timedPlan,
   });
   const personal = performance.now() - t1;
   const counts = await sql<{ order_group: string | null; n: string; ordered: string }>`
@@ -248,6 +262,7 @@ try {
   console.log(`| without personal order | ${(plain / 1000).toFixed(2)} s |`);
   console.log(`| with personal order | ${(personal / 1000).toFixed(2)} s |`);
   console.log(`| personal order's share | ${((personal - plain) / 1000).toFixed(2)} s |`);
+  console.log(`| of which rendering ${sets} segment sets once each | ${(rendering / 1000).toFixed(2)} s |`);
   console.log('\n| order group | deliveries | with their own order |');
   console.log('|---|---:|---:|');
   for (const row of counts.rows)
