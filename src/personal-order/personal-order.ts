@@ -79,9 +79,10 @@ export function readerTaste(history: readonly HistoryEvent[]): ReaderTaste {
   const clicked = new Set<string>();
   let shownTotal = 0;
   let clicksTotal = 0;
+  // A source key ("source:…") never equals a topic key, and storyFeatures de-duplicates the topics.
   const add = (map: Map<string, number>, features: StoryFeatures, value: number) => {
-    for (const key of new Set([features.source, ...features.topics]))
-      map.set(key, (map.get(key) ?? 0) + value);
+    map.set(features.source, (map.get(features.source) ?? 0) + value);
+    for (const key of features.topics) map.set(key, (map.get(key) ?? 0) + value);
   };
   for (const event of history) {
     const weight = (event.count ?? 1) * HISTORY_DECAY ** Math.max(0, event.age);
