@@ -72,7 +72,34 @@ export async function decidePersonalOrders(
     SELECT 1 AS one FROM deliveries WHERE issue_id = ${issueId} AND order_group = 'personal' LIMIT 1
   `.execute(trx);
   if (personal.rows.length === 0) return counts;
+  await createHistoryTables(trx, issueId);
+  const stories = await loadHistoryStories(trx);
+  const sections = new Map<string, readonly OrderableSection[] | null>();
+  const sectionsFor = async (segmentKey: string) => {
+    if (!sections.has(segmentKey)) sections.set(segmentKey, await plan.sectionsFor(segmentKey));
+    return sections.get(segmentKey) ?? null;
+  };
+  let after = '0';
+  for (;;) {
+    const batch = await sql<{ subscriber_id: string; segment_key: string }>`
+      SELECT d.subscriber_id::text AS subscriber_id, d.segment_key FROM deliveries d
+      WHERE d.issue_id = ${issueId} AND d.subscriber_id IN (
+        SELECT DISTINCT subscriber_id FROM order_history
+        WHERE subscriber_id > ${after}::bigint ORDER BY subscriber_id LIMIT ${ORDER_BATCH})
+      ORDER BY d.subscriber_id
+    `.execute(trx);
+    const last = batch.rows[batch.rows.length - 1];
+    if (!last) break;
+    counts.withHistory += batch.rows.length;
+    counts.ordered += await orderBatch(trx, issueId, batch.rows, stories, sectionsFor);
+    after = last.subscriber_id;
+  }
+  await sql`DROP TABLE order_history, order_recent`.execute(trx);
+  return counts;
+}
 
+/** The last HISTORY_ISSUES issues (order_recent) and the personal-group readers' clicks and votes (order_history). */
+async function createHistoryTables(trx: Tx, issueId: number): Promise<void> {
   // The issues a history covers, newest first (age 0 = the latest before this one).
   await sql`
     CREATE TEMP TABLE order_recent ON COMMIT DROP AS
@@ -101,7 +128,18 @@ export async function decidePersonalOrders(
     JOIN order_recent r ON r.id = v.issue_id
   `.execute(trx);
   await sql`CREATE INDEX ON order_history (subscriber_id)`.execute(trx);
+}
 
+/** Features of every story a history names: those the recent issues carried, per issue and segment, and those clicked or voted on. */
+interface HistoryStories {
+  features: Map<string, StoryFeatures>;
+  /** Story ids per issue and segment slug. */
+  carried: Map<number, Map<string, string[]>>;
+  /** The 'shown' events of one earlier delivery (issue × segment set), built once per pair and shared. */
+  shownOf(issue: number, segmentKey: string, age: number): HistoryEvent[];
+}
+
+async function loadHistoryStories(trx: Tx): Promise<HistoryStories> {
   // Every story the recent issues carried per segment, with its features: what a reader was shown.
   const features = new Map<string, StoryFeatures>();
   const carried = new Map<number, Map<string, string[]>>();
@@ -154,69 +192,60 @@ export async function decidePersonalOrders(
     return events;
   };
 
-  const sections = new Map<string, readonly OrderableSection[] | null>();
-  let after = '0';
-  for (;;) {
-    const batch = await sql<{ subscriber_id: string; segment_key: string }>`
-      SELECT d.subscriber_id::text AS subscriber_id, d.segment_key FROM deliveries d
-      WHERE d.issue_id = ${issueId} AND d.subscriber_id IN (
-        SELECT DISTINCT subscriber_id FROM order_history
-        WHERE subscriber_id > ${after}::bigint ORDER BY subscriber_id LIMIT ${ORDER_BATCH})
-      ORDER BY d.subscriber_id
-    `.execute(trx);
-    const last = batch.rows[batch.rows.length - 1];
-    if (!last) break;
-    const ids = batch.rows.map((row) => row.subscriber_id);
-    const [actions, earlier] = await Promise.all([
-      sql<{ subscriber_id: string; story_id: string; action: ReaderAction; age: number; times: number }>`
-        SELECT subscriber_id::text AS subscriber_id, story_id, action, age, times FROM order_history
-        WHERE subscriber_id = ANY (${ids}::bigint[])
-        ORDER BY subscriber_id, age, story_id, action
-      `.execute(trx),
-      sql<{ subscriber_id: string; issue_id: number; segment_key: string; age: number }>`
-        SELECT d.subscriber_id::text AS subscriber_id, d.issue_id, d.segment_key, r.age
-        FROM deliveries d JOIN order_recent r ON r.id = d.issue_id
-        WHERE d.subscriber_id = ANY (${ids}::bigint[]) AND d.status = 'sent'
-      `.execute(trx),
-    ]);
-    const histories = new Map<string, HistoryEvent[]>(ids.map((id) => [id, []]));
-    for (const row of earlier.rows)
-      histories.get(row.subscriber_id)?.push(...shownOf(row.issue_id, row.segment_key, row.age));
-    for (const row of actions.rows) {
-      const storyFeatures = features.get(row.story_id);
-      if (storyFeatures)
-        histories.get(row.subscriber_id)?.push({
-          storyId: row.story_id,
-          features: storyFeatures,
-          action: row.action,
-          age: row.age,
-          count: row.times,
-        });
-    }
-    counts.withHistory += batch.rows.length;
-    const readers: string[] = [];
-    const orders: string[] = [];
-    for (const row of batch.rows) {
-      if (!sections.has(row.segment_key))
-        sections.set(row.segment_key, await plan.sectionsFor(row.segment_key));
-      const movable = sections.get(row.segment_key);
-      if (!movable || movable.length === 0) continue;
-      const order = personalOrder(histories.get(row.subscriber_id) ?? [], movable);
-      if (!order) continue;
-      readers.push(row.subscriber_id);
-      orders.push(JSON.stringify(order));
-    }
-    if (readers.length > 0) {
-      const updated = await sql`
-        UPDATE deliveries d
-        SET story_order = ARRAY(SELECT jsonb_array_elements_text(u.story_order::jsonb))
-        FROM unnest(${readers}::bigint[], ${orders}::text[]) AS u(subscriber_id, story_order)
-        WHERE d.issue_id = ${issueId} AND d.subscriber_id = u.subscriber_id
-      `.execute(trx);
-      counts.ordered += Number(updated.numAffectedRows ?? 0);
-    }
-    after = last.subscriber_id;
+  return { features, carried, shownOf };
+}
+
+/** Orders one batch of readers with history and writes the orders that differ from the editorial one. */
+async function orderBatch(
+  trx: Tx,
+  issueId: number,
+  rows: ReadonlyArray<{ subscriber_id: string; segment_key: string }>,
+  stories: HistoryStories,
+  sectionsFor: (segmentKey: string) => Promise<readonly OrderableSection[] | null>,
+): Promise<number> {
+  const ids = rows.map((row) => row.subscriber_id);
+  const [actions, earlier] = await Promise.all([
+    sql<{ subscriber_id: string; story_id: string; action: ReaderAction; age: number; times: number }>`
+      SELECT subscriber_id::text AS subscriber_id, story_id, action, age, times FROM order_history
+      WHERE subscriber_id = ANY (${ids}::bigint[])
+      ORDER BY subscriber_id, age, story_id, action
+    `.execute(trx),
+    sql<{ subscriber_id: string; issue_id: number; segment_key: string; age: number }>`
+      SELECT d.subscriber_id::text AS subscriber_id, d.issue_id, d.segment_key, r.age
+      FROM deliveries d JOIN order_recent r ON r.id = d.issue_id
+      WHERE d.subscriber_id = ANY (${ids}::bigint[]) AND d.status = 'sent'
+    `.execute(trx),
+  ]);
+  const histories = new Map<string, HistoryEvent[]>(ids.map((id) => [id, []]));
+  for (const row of earlier.rows)
+    histories.get(row.subscriber_id)?.push(...stories.shownOf(row.issue_id, row.segment_key, row.age));
+  for (const row of actions.rows) {
+    const features = stories.features.get(row.story_id);
+    if (features)
+      histories.get(row.subscriber_id)?.push({
+        storyId: row.story_id,
+        features,
+        action: row.action,
+        age: row.age,
+        count: row.times,
+      });
   }
-  await sql`DROP TABLE order_history, order_recent`.execute(trx);
-  return counts;
+  const readers: string[] = [];
+  const orders: string[] = [];
+  for (const row of rows) {
+    const movable = await sectionsFor(row.segment_key);
+    if (!movable || movable.length === 0) continue;
+    const order = personalOrder(histories.get(row.subscriber_id) ?? [], movable);
+    if (!order) continue;
+    readers.push(row.subscriber_id);
+    orders.push(JSON.stringify(order));
+  }
+  if (readers.length === 0) return 0;
+  const updated = await sql`
+    UPDATE deliveries d
+    SET story_order = ARRAY(SELECT jsonb_array_elements_text(u.story_order::jsonb))
+    FROM unnest(${readers}::bigint[], ${orders}::text[]) AS u(subscriber_id, story_order)
+    WHERE d.issue_id = ${issueId} AND d.subscriber_id = u.subscriber_id
+  `.execute(trx);
+  return Number(updated.numAffectedRows ?? 0);
 }
