@@ -90,7 +90,17 @@ function noteBlocks(outline: RecapOutline, hrefOf: (url: string) => string): str
  * URL on its own line, section titles underlined. Per-recipient values sit on lines of their own so a
  * template of this text can be personalised without re-wrapping.
  */
-export function plainText(outline: RecapOutline, postalAddress: string, links: PlainTextLinks): string {
+export function plainText(
+  outline: RecapOutline,
+  postalAddress: string,
+  links: PlainTextLinks,
+  /**
+   * Story block boundaries for a template (see EditionTemplate): `mark` ends the card before each card of
+   * a section's run (`runs`: section slug -> index of its first movable card) and the run's last card, so
+   * every block is "\n\n· · ·\n\n" and one card, whatever order they are put in.
+   */
+  storyBlocks?: { mark: string; runs: ReadonlyMap<string, number> },
+): string {
   const blocks: string[] = [underline('WEEKLY AI RECAP', '='), `${outline.weekRange} · ${outline.summary}`];
   if (links.viewInBrowserUrl) blocks.push(`View in browser:\n${links.viewInBrowserUrl}`);
   blocks.push(
@@ -110,9 +120,14 @@ export function plainText(outline: RecapOutline, postalAddress: string, links: P
   else blocks.push(wrap('No stories for your topics this week. We will be back next Monday.'));
   for (const section of outline.sections) {
     blocks.push(underline(section.title.toUpperCase(), '-'));
+    const run = storyBlocks?.runs.get(section.slug);
     section.cards.forEach((item, index) => {
       if (index > 0) blocks.push('· · ·');
-      blocks.push(...card(item, links.hrefOf));
+      const cardBlocks = card(item, links.hrefOf);
+      if (storyBlocks && run !== undefined && index >= run - 1) {
+        cardBlocks[cardBlocks.length - 1] += storyBlocks.mark;
+      }
+      blocks.push(...cardBlocks);
     });
   }
   if (outline.watch.length > 0) {
