@@ -137,7 +137,11 @@ export interface EditionRenderer {
    * stories it omits keep their editorial order after it, nothing else moves); only the sequence of
    * the template's segments changes. Null, absent or the editorial order: the editorial copy, byte for byte.
    */
-  personalise(template: EditionTemplate, recipient: Recipient, order?: readonly string[] | null): RenderedMessage;
+  personalise(
+    template: EditionTemplate,
+    recipient: Recipient,
+    order?: readonly string[] | null,
+  ): RenderedMessage;
   /** The copy for the web archive ("view in browser"): original links, no personal links, no pixel. */
   archiveCopy(edition: Edition): RenderedMessage;
   /** A full React render for one reader: the reference `personalise` must equal byte for byte. Slow. */
