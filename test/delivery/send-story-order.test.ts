@@ -165,7 +165,7 @@ describe("sending each reader's own order of the stories", () => {
     }
   }
 
-  function storiesOf(parsed: { html: string | false; text?: string | undefined }) {
+  function storiesOf(parsed: { html?: string | false | undefined; text?: string | undefined }) {
     const html = parsed.html || '';
     const text = parsed.text ?? '';
     const inOrder = (find: (title: string) => number) =>
