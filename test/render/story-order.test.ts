@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { demoFrame } from '../../emails/fixtures/demo-edition.ts';
+import { demoFrame, demoIssue, demoStories } from '../../emails/fixtures/demo-edition.ts';
+import { editionFor } from '../../src/issues/issue-content.ts';
 import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
 import { escapeHtml } from '../../src/render/html-escape.ts';
 import { movableStories, orderedMovable, orderOutline } from '../../src/render/movable-stories.ts';
 import { wrap } from '../../src/render/plain-text.ts';
 import { recapOutline } from '../../src/render/recap-outline.ts';
 import type { Recipient } from '../../src/render/rendered-message.ts';
-import { orderedEdition } from '../support/ordered-edition.ts';
+import { orderedEdition, orderedIssue } from '../support/ordered-edition.ts';
 
 const secrets = { current: 'a-test-secret-that-is-long-enough-0123456789', previous: [] };
 const renderer = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true, honeypot: true });
@@ -144,5 +145,39 @@ describe("a reader's own order of the movable stories", () => {
       expect(copy.parts?.html.sequence).toBeUndefined();
       expect(copy.parts?.text.sequence).toBeUndefined();
     }
+  });
+
+  it('keeps a pinned card before the run in place and leaves an edition without movable stories as it is', () => {
+    const engineers = editionFor(orderedIssue(), ['engineers-developers']);
+    const template = renderer.template(engineers);
+    expect(template.movable).toEqual([
+      {
+        segmentSlug: 'engineers-developers',
+        storyIds: ['small-models-on-device', 'eval-harness-release', 'extra-1', 'extra-2'],
+      },
+    ]);
+    const order = ['extra-2', 'small-models-on-device', 'extra-1'];
+    const copy = renderer.personalise(template, anna, order);
+    expect(copy).toEqual(renderer.renderFor(engineers, anna, order));
+    const cards = copy.text.split('\n\n· · ·\n\n').map((block) => block.split('\n')[0]);
+    expect(cards.slice(1)).toEqual([
+      'Extra story 0',
+      'Extra story 2',
+      'On-device models now handle most smartphone assistant requests,',
+      'Extra story 1',
+      expect.stringMatching(/^Open evaluation harness/),
+    ]);
+
+    // Hero and a section of two cards: nothing a reader's order may move.
+    const small = editionFor(demoIssue(demoStories().slice(0, 4)), ['founders-product-leaders']);
+    const alone = renderer.template(small);
+    expect(alone.movable).toEqual([]);
+    expect(
+      renderer.personalise(
+        alone,
+        anna,
+        [...(small.sections[0]?.stories ?? [])].reverse().map((item) => item.story.id),
+      ),
+    ).toEqual(renderer.personalise(alone, anna));
   });
 });
