@@ -95,16 +95,14 @@ export function plainText(
   postalAddress: string,
   links: PlainTextLinks,
   /**
-   * Story block boundaries for a template (see EditionTemplate): `mark` goes before the separator of each
-   * card of a section's run (`runs`: section slug -> index of its first movable card) and before what
-   * follows the run, so every block is "· · ·", the card and the blank line after it, whatever order the
-   * blocks are put in.
+   * Story block boundaries for a template (see EditionTemplate): `mark` goes right after the card before
+   * each card of a section's run (`runs`: section slug -> index of its first movable card) and right after
+   * the run's last card, so every block is a blank line, "· · ·", a blank line and the card, whatever
+   * order the blocks are put in; what the section's end gets appended stays after the run.
    */
   storyBlocks?: { mark: string; runs: ReadonlyMap<string, number> },
 ): string {
   const blocks: string[] = [underline('WEEKLY AI RECAP', '='), `${outline.weekRange} · ${outline.summary}`];
-  /** Blocks a story block mark goes before: each card of a run (at its separator), then the run's end. */
-  const marked: number[] = [];
   if (links.viewInBrowserUrl) blocks.push(`View in browser:\n${links.viewInBrowserUrl}`);
   blocks.push(
     [
@@ -125,12 +123,11 @@ export function plainText(
     blocks.push(underline(section.title.toUpperCase(), '-'));
     const run = storyBlocks?.runs.get(section.slug);
     section.cards.forEach((item, index) => {
-      if (run !== undefined && index >= run) marked.push(blocks.length);
       if (index > 0) blocks.push('· · ·');
       blocks.push(...card(item, links.hrefOf));
+      // Right after all the card wrote: the start of the run's next card, or the run's end.
+      if (storyBlocks && run !== undefined && index >= run - 1) blocks[blocks.length - 1] += storyBlocks.mark;
     });
-    // The run's end: before whatever follows the section (the footer at least).
-    if (run !== undefined) marked.push(blocks.length);
   }
   if (outline.watch.length > 0) {
     blocks.push(
@@ -170,6 +167,5 @@ export function plainText(
   footer.push(wrap(postalAddress));
   footer.push(wrap('AI-curated news digest. All content rights belong to original publishers.'));
   blocks.push('-'.repeat(WIDTH), footer.join('\n\n'));
-  for (const index of marked) blocks[index] = `${storyBlocks?.mark ?? ''}${blocks[index]}`;
   return `${blocks.join('\n\n')}\n`;
 }

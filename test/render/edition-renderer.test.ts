@@ -71,7 +71,13 @@ describe('edition renderer', () => {
 
   it("matches the full render in a reader's own order (reversed, partial, with unknown ids, empty)", () => {
     const untracked = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: false });
-    for (const edition of [demoEdition(), hostileEdition(), orderedEdition()]) {
+    // `bare`: the footer follows the last section's movable run directly.
+    for (const edition of [
+      demoEdition(),
+      hostileEdition(),
+      orderedEdition(),
+      orderedEdition({ bare: true }),
+    ]) {
       for (const r of [renderer, untracked]) {
         const template = r.template(edition);
         const ids = template.movable.flatMap((section) => section.storyIds);
