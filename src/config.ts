@@ -460,7 +460,10 @@ export interface Config {
   trustProxy: boolean | number | string[] | undefined;
   requireApproval: boolean;
   trackingEnabled: boolean;
-  /** PERSONAL_ORDER: each tracked reader's own order of the movable stories, decided at the freeze. */
+  /**
+   * PERSONAL_ORDER: tracked copies are sent in each reader's own order of the movable stories (stored
+   * with the delivery); off: every copy in the editorial order.
+   */
   personalOrder: boolean;
   /** PERSONAL_ORDER_HOLDOUT: share of tracked readers kept on the editorial order to measure it (0..1). */
   personalOrderHoldout: number;
