@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
-import { editionRendererFor } from '../../src/delivery/edition-messages.ts';
+import { editionRendererFor, messageFactoryFor } from '../../src/delivery/edition-messages.ts';
 import { personalOrderPlan } from '../../src/delivery/send-issue.ts';
+import { runWorker } from '../../src/delivery/send-worker.ts';
 import { startSend } from '../../src/delivery/start-send.ts';
 import { editionFor } from '../../src/issues/issue-content.ts';
+import { createSmtpMailer } from '../../src/mail/smtp-mailer.ts';
 import { MAX_SHIFT } from '../../src/personal-order/personal-order.ts';
 import { issueLinks } from '../../src/render/issue-links.ts';
 import { testConfig } from '../delivery/send-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startSmtpSink } from '../support/smtp-sink.ts';
 import { addClicks, addReaders, type SeededIssue, seedIssue } from './order-fixtures.ts';
 
 const config = testConfig({ PERSONAL_ORDER_HOLDOUT: '0' });
@@ -138,6 +141,42 @@ describe('each reader’s own order, decided at the freeze', () => {
     expect(rows.get('wired-fan')).toMatchObject({ order_group: 'holdout', story_order: null });
     expect(rows.get('verge-fan')).toMatchObject({ order_group: 'holdout', story_order: null });
     expect(rows.get('private')).toMatchObject({ order_group: null, story_order: null });
+  });
+
+  it('sends each copy in the order stored at the freeze; the newcomer and the untracked reader in the editorial order', async () => {
+    const sink = await startSmtpSink();
+    const sendConfig = testConfig({ SMTP_URL: sink.url });
+    const mailer = createSmtpMailer({ url: sink.url, maxConnections: 2 });
+    try {
+      const summary = await runWorker({
+        db: test.db,
+        mailer,
+        config: sendConfig,
+        workerId: 'order-model-test',
+        issueId: current.issueId,
+        messages: async () => messageFactoryFor(current.content, sendConfig),
+        pollMs: 20,
+      });
+      expect(summary).toMatchObject({ sent: 5, failed: 0 });
+      const ids = movableOf(current)[0] as string[];
+      const titleOf = (id: string) => current.stories.find((story) => story.id === id)?.title as string;
+      const movableInText = (email: string) => {
+        const text = sink.messages.find((m) => m.envelopeTo[0] === email)?.parsed.text ?? '';
+        return ids
+          .map((id) => ({ id, at: text.indexOf(`\n${titleOf(id)}\n`) }))
+          .filter((entry) => entry.at >= 0)
+          .sort((a, b) => a.at - b.at)
+          .map((entry) => entry.id);
+      };
+      const rows = await deliveries(test.db, current.issueId);
+      expect(movableInText('wired-fan@example.test')).toEqual(rows.get('wired-fan')?.story_order);
+      expect(movableInText('verge-fan@example.test')).toEqual(rows.get('verge-fan')?.story_order);
+      expect(movableInText('newcomer@example.test')).toEqual(ids);
+      expect(movableInText('private@example.test')).toEqual(ids);
+    } finally {
+      await mailer.close();
+      await sink.close();
+    }
   });
 
   it('splits the holdout by a stable hash of issue and reader, near the share', async () => {
