@@ -17,8 +17,9 @@ import type { StoryFeatures } from '../selection/story-features.ts';
  * 3. Bounded reorder per section: place by place, the story whose editorial index − PLACES_PER_POINT ·
  *    score is lowest among those at most MAX_SHIFT places below, except that a story about to fall more
  *    than MAX_SHIFT places behind its editorial place takes the place first. So no story moves more than
- *    MAX_SHIFT places either way; equal keys keep the editorial order. An update whose earlier story the
- *    reader clicked comes before every other story it may pass (first of its section when within reach).
+ *    MAX_SHIFT places either way; equal keys keep the editorial order. The one exception: an update whose
+ *    earlier story the reader clicked goes first among its section's movable stories (several such
+ *    updates keep their editorial order), and the others follow in the bounded order.
  */
 
 /** Signal of one reader action on a story ('shown' is an exposure, no signal). */
@@ -159,12 +160,19 @@ export function personalOrder(
   const order: string[] = [];
   let changed = false;
   for (const section of sections) {
-    const keys = section.stories.map((story, index) =>
-      story.updateOf && taste.clicked.has(story.updateOf)
-        ? Number.NEGATIVE_INFINITY
-        : index - PLACES_PER_POINT * storyScore(taste, story.features),
+    // Updates of a story the reader clicked lead the section, whatever the bound: the reader follows
+    // that event. The others keep the bounded order among themselves, behind them.
+    const followed: number[] = [];
+    const others: number[] = [];
+    section.stories.forEach((story, index) => {
+      (story.updateOf && taste.clicked.has(story.updateOf) ? followed : others).push(index);
+    });
+    const keys = others.map(
+      (storyIndex, index) =>
+        index -
+        PLACES_PER_POINT * storyScore(taste, (section.stories[storyIndex] as OrderableStory).features),
     );
-    const indices = boundedOrder(keys);
+    const indices = [...followed, ...boundedOrder(keys).map((index) => others[index] as number)];
     indices.forEach((storyIndex, place) => {
       if (storyIndex !== place) changed = true;
       order.push((section.stories[storyIndex] as OrderableStory).id);

@@ -123,6 +123,16 @@ describe('personal order model', () => {
       { storyId: 'earlier-story', features: { source: 'source:wired', topics: [] }, action: 'click', age: 2 },
     ];
     expect(personalOrder(clicked, [withUpdate])?.[0]).toBe('u');
+    // Further down than the bound reaches, it still leads the section; the rest keep their set.
+    const far: OrderableSection = {
+      stories: [
+        ...['a', 'b', 'c', 'd', 'e', 'f'].map((id) => story(id, 'verge')),
+        story('u', 'verge', ['nvidia'], 'earlier-story'),
+      ],
+    };
+    const farOrder = personalOrder(clicked, [far]);
+    expect(farOrder?.[0]).toBe('u');
+    expect([...(farOrder ?? [])].sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'u']);
     // Another reader, who never clicked the earlier story, keeps it where the editor put it.
     const other = personalOrder(clicks('wired', 'x', 1), [withUpdate]);
     expect(other === null || other.indexOf('u') === 3).toBe(true);
