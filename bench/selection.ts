@@ -55,7 +55,8 @@ const engagement: Engagement = {
         };
         const f = storyFeatures(story);
         for (const key of [f.source, ...f.topics]) {
-          const known = (features[key] ??= { exposure: 0, clicks: 0, more: 0, less: 0 });
+          const known = features[key] ?? { exposure: 0, clicks: 0, more: 0, less: 0 };
+          features[key] = known;
           for (const k of ['exposure', 'clicks', 'more', 'less'] as const) known[k] += counts[k];
         }
         for (const k of ['exposure', 'clicks', 'more', 'less'] as const) total[k] += counts[k];

@@ -83,7 +83,8 @@ export async function loadEngagement(db: Db, week: string): Promise<Engagement |
     const name = nameOf.get(row.slug);
     const features = featuresOf.get(row.story_id);
     if (!name || !features) continue;
-    const segment = (bySegment[name] ??= { features: {}, total: zero() });
+    const segment = bySegment[name] ?? { features: {}, total: zero() };
+    bySegment[name] = segment;
     const counts = {
       exposure: Number(row.exposure),
       clicks: Number(row.clicks),
@@ -91,7 +92,11 @@ export async function loadEngagement(db: Db, week: string): Promise<Engagement |
       less: Number(row.less),
     };
     add(segment.total, counts);
-    for (const key of [features.source, ...features.topics]) add((segment.features[key] ??= zero()), counts);
+    for (const key of [features.source, ...features.topics]) {
+      const known = segment.features[key] ?? zero();
+      segment.features[key] = known;
+      add(known, counts);
+    }
   }
   return { bySegment: bySegment as Record<string, SegmentEngagement> };
 }

@@ -121,7 +121,8 @@ async function loadLiveIssueContent(
   });
   // An earlier story an update continues is told by the update's card, not again under "Developing".
   const shown = new Set(items.map((i) => i.story_id));
-  for (const section of sections) for (const item of section.stories) if (item.update) shown.add(item.update.storyId);
+  for (const section of sections)
+    for (const item of section.stories) if (item.update) shown.add(item.update.storyId);
   const developing = (await loadDevelopingStories(db, isoWeek, timeZone, start, end)).filter(
     (d) => !shown.has(d.story.id),
   );

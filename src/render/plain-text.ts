@@ -34,7 +34,9 @@ export interface PlainTextLinks {
 }
 
 function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
-  const blocks: string[] = [wrap(outline.title)];
+  const blocks: string[] = [
+    wrap(outline.update ? `${outline.update.label}: ${outline.title}` : outline.title),
+  ];
   if (outline.kicker.length > 0) blocks[0] += `\n${wrap(outline.kicker.join(' · '))}`;
   if (outline.hook) blocks[0] += `\n${wrap(outline.hook)}`;
   if (outline.tldr.length > 0)
@@ -61,7 +63,23 @@ function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
       ].join('\n'),
     );
   }
+  if (outline.update) blocks.push(...updateBlocks(outline.update, hrefOf));
   if (outline.url) blocks.push(`${outline.cta}:\n${hrefOf(outline.url)}`);
+  return blocks;
+}
+
+/** An update card's "What changed since …" lines and its link to the earlier coverage. */
+function updateBlocks(update: NonNullable<CardOutline['update']>, hrefOf: (url: string) => string): string[] {
+  const blocks: string[] = [];
+  if (update.heading && update.changes.length > 0) {
+    blocks.push(
+      [
+        `${update.heading}:`,
+        ...update.changes.map((line) => wrap(`${line.date}: ${line.event}`, '  * ', '    ')),
+      ].join('\n'),
+    );
+  }
+  if (update.earlierUrl) blocks.push(`${update.earlierLabel}:\n${hrefOf(update.earlierUrl)}`);
   return blocks;
 }
 
