@@ -229,7 +229,7 @@ async function loadEarlierIssues(
     return {
       issueId: issue.id,
       week: issue.week,
-      sentOn: sentDay < lastDay ? sentDay : lastDay,
+      sentOn: [sentDay, lastDay].sort()[0] as string,
       url: issueArchiveUrl(publicUrl, issue.week),
       stories: items
         .filter((item) => item.issue_id === issue.id)
