@@ -56,7 +56,25 @@ export interface EngagementTerm {
   contributions: EngagementContribution[];
 }
 
-/** A story's engagement part for a segment from the segment's affinities. Pure. */
+/** A story's engagement part alone (what scoring needs; no allocation): the same value as `engagementTerm(…).part`. */
+export function engagementPart(
+  features: StoryFeatures,
+  affinities: ReadonlyMap<string, FeatureAffinity>,
+): number {
+  let part = 0.5 * (affinities.get(features.source)?.affinity ?? 0);
+  let sum = 0;
+  let known = 0;
+  for (const key of features.topics) {
+    const topic = affinities.get(key);
+    if (!topic) continue;
+    sum += topic.affinity;
+    known += 1;
+  }
+  if (known > 0) part += (0.5 * sum) / known;
+  return Math.max(-1, Math.min(1, part));
+}
+
+/** A story's engagement part for a segment from the segment's affinities, with each feature's share. Pure. */
 export function engagementTerm(
   features: StoryFeatures,
   affinities: ReadonlyMap<string, FeatureAffinity>,

@@ -1,6 +1,5 @@
 import type { Story } from '../stories/story.ts';
 import type { StoryCluster } from './cluster-stories.ts';
-import type { EngagementTerm } from './engagement-term.ts';
 import type { ScoreBreakdown } from './selection.ts';
 import type { ScorePart, SelectionConfig } from './selection-config.ts';
 import { authorityOf } from './source-authority.ts';
@@ -13,8 +12,8 @@ export interface ScoringContext {
   weekStart: Date;
   weekEnd: Date;
   now: Date;
-  /** The story's engagement term for a segment (memoised by the caller); null: no history, part 0. */
-  engagementOf(story: Story, segmentName: string | null): EngagementTerm | null;
+  /** The story's engagement part for a segment, −1..1 (0: no history). */
+  engagementOf(story: Story, segmentName: string | null): number;
 }
 
 /**
@@ -62,7 +61,7 @@ export function scoreParts(
     authority: authorityOf(story.source, context.config.authority, context.config.defaultAuthority),
     recency: recency(story, context),
     completeness: completeness(story),
-    engagement: context.engagementOf(story, segmentName)?.part ?? 0,
+    engagement: context.engagementOf(story, segmentName),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Story, TimelineEvent } from '../stories/story.ts';
 import { type Clustering, clusterStories, compareIds, type StoryCluster } from './cluster-stories.ts';
 import {
   type EngagementTerm,
+  engagementPart,
   engagementReasons,
   engagementTerm,
   type FeatureAffinity,
@@ -21,7 +22,7 @@ import type {
   SelectionOverride,
   StoryUpdate,
 } from './selection.ts';
-import { type StoryFeatures, storyFeatures } from './story-features.ts';
+import { featuresFromNameWords, type StoryFeatures, storyFeatures } from './story-features.ts';
 
 /** How many passed-over stories each segment reports. */
 const CANDIDATES_SHOWN = 10;
@@ -77,32 +78,37 @@ export function selectIssue(input: SelectionInput): Selection {
   const featuresOf = (story: Story) => {
     let known = features.get(story.id);
     if (!known) {
-      known = storyFeatures(story);
+      const names = clustering.nameWordsOf(story.id);
+      known = names ? featuresFromNameWords(story, names) : storyFeatures(story);
       features.set(story.id, known);
     }
     return known;
   };
-  const affinities = new Map<string, Map<string, FeatureAffinity>>();
-  const terms = new Map<string, EngagementTerm | null>();
+  const affinities = new Map<string, Map<string, FeatureAffinity> | null>();
+  const affinitiesOf = (segmentName: string | null) => {
+    if (segmentName === null) return null;
+    let table = affinities.get(segmentName);
+    if (table === undefined) {
+      const data = input.engagement?.bySegment[segmentName];
+      const computed = data ? segmentAffinities(data) : null;
+      table = computed && computed.size > 0 ? computed : null;
+      affinities.set(segmentName, table);
+    }
+    return table;
+  };
   const context: ScoringContext = {
     config,
     weekStart: start,
     weekEnd: end,
     now: input.now,
     engagementOf(story, segmentName) {
-      const data = segmentName === null ? undefined : input.engagement?.bySegment[segmentName];
-      if (!data || segmentName === null) return null;
-      const key = `${segmentName}\u0000${story.id}`;
-      if (terms.has(key)) return terms.get(key) ?? null;
-      let table = affinities.get(segmentName);
-      if (!table) {
-        table = segmentAffinities(data);
-        affinities.set(segmentName, table);
-      }
-      const term = table.size > 0 ? engagementTerm(featuresOf(story), table) : null;
-      terms.set(key, term);
-      return term;
+      const table = affinitiesOf(segmentName);
+      return table ? engagementPart(featuresOf(story), table) : 0;
     },
+  };
+  const engagementWhy = (story: Story, segmentName: string | null): EngagementTerm | null => {
+    const table = affinitiesOf(segmentName);
+    return table ? engagementTerm(featuresOf(story), table) : null;
   };
 
   // Newest issue first: a cluster continuing stories of several issues is an update of the latest one.
@@ -129,7 +135,7 @@ export function selectIssue(input: SelectionInput): Selection {
 
   const widest = Math.max(0, ...clustering.clusters.map((c) => c.outlets.length));
   const segments = input.segments.map((segment) =>
-    selectForSegment(segment, clustering, overrides, continuations, context, widest, lastDay),
+    selectForSegment(segment, clustering, overrides, continuations, context, engagementWhy, widest, lastDay),
   );
   return {
     week: input.week,
@@ -149,6 +155,7 @@ function selectForSegment(
   allOverrides: readonly SelectionOverride[],
   continuations: ReadonlyMap<string, Continuation>,
   context: ScoringContext,
+  engagementWhy: (story: Story, segmentName: string | null) => EngagementTerm | null,
   widest: number,
   lastDay: string,
 ): SegmentSelection {
@@ -233,7 +240,7 @@ function selectForSegment(
     if (boost) why.push(`boosted by editor (${boost > 0 ? '+' : ''}${boost})`);
     if (member.breakdown.authority >= config.weights.authority * 0.8)
       why.push(`high-authority source (${story.source.name})`);
-    const term = context.engagementOf(story, isTagged(story) ? segment.name : null);
+    const term = engagementWhy(story, isTagged(story) ? segment.name : null);
     if (term) why.push(...engagementReasons(term, config.weights.engagement, segment.name, story));
     const bestMember = entry.members[0] as Entry['members'][number];
     if (bestMember.story.id !== story.id && !pinned) {
