@@ -45,6 +45,7 @@ function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
         .map((line) => wrap(outline.compact ? line.text : `${line.label}: ${line.text}`))
         .join('\n'),
     );
+  if (outline.update) blocks.push(...updateBlocks(outline.update, hrefOf));
   if (outline.takeaways.length > 0) {
     blocks.push(
       ['Key takeaways:', ...outline.takeaways.map((item) => wrap(item, '  * ', '    '))].join('\n'),
@@ -63,7 +64,6 @@ function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
       ].join('\n'),
     );
   }
-  if (outline.update) blocks.push(...updateBlocks(outline.update, hrefOf));
   if (outline.url) blocks.push(`${outline.cta}:\n${hrefOf(outline.url)}`);
   return blocks;
 }

@@ -44,7 +44,7 @@ export interface UpdateOutline {
   changes: Array<{ date: string; event: string }>;
   /** The earlier issue's archive page (http(s) only). */
   earlierUrl: string | null;
-  /** "Earlier coverage: 16–22 Nov 2026" */
+  /** "Earlier coverage, 16–22 Nov 2026" */
   earlierLabel: string;
 }
 
@@ -199,7 +199,7 @@ function updateOutline(item: IssueStory, timeZone: string): UpdateOutline | null
     heading: changes.length > 0 ? (since ? `What changed since ${since}` : 'What changed since') : null,
     changes,
     earlierUrl: safeHttpUrl(update.url),
-    earlierLabel: `Earlier coverage: ${isoWeek ? weekDateRange(isoWeek) : update.week}`,
+    earlierLabel: `Earlier coverage, ${isoWeek ? weekDateRange(isoWeek) : update.week}`,
   };
 }
 

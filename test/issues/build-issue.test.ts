@@ -324,7 +324,7 @@ describe('across weeks', () => {
       label: 'Update',
       heading: 'What changed since 20 Dec 2026',
       earlierUrl: 'https://recap.example.com/archive/2026-W51',
-      earlierLabel: 'Earlier coverage: 14–20 Dec 2026',
+      earlierLabel: 'Earlier coverage, 14–20 Dec 2026',
     });
     expect(outline.urls).toContain('https://recap.example.com/archive/2026-W51');
     // Frozen at approval: the snapshot keeps the update.

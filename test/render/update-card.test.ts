@@ -52,7 +52,7 @@ describe('an update card', () => {
     expect(message.html).toContain('Update: ');
     expect(message.html).toContain('What changed since 15 Nov 2026');
     expect(message.html).toContain('18 Nov 2026: Regulator opened a review');
-    expect(message.html).toContain('Earlier coverage: 9–15 Nov 2026');
+    expect(message.html).toContain('Earlier coverage, 9–15 Nov 2026');
     expect(message.text).toContain(`Update: ${title}`.slice(0, 60));
     expect(message.text).toMatch(
       /What changed since 15 Nov 2026:\n {2}\* 18 Nov 2026: Regulator opened a review/,
@@ -62,7 +62,7 @@ describe('an update card', () => {
       (link) => link.url === EARLIER && link.kind === 'earlier',
     )?.position;
     expect(position).toBeDefined();
-    const earlierHref = message.text.match(/Earlier coverage: 9–15 Nov 2026:\n(\S+)/)?.[1] ?? '';
+    const earlierHref = message.text.match(/Earlier coverage, 9–15 Nov 2026:\n(\S+)/)?.[1] ?? '';
     const token = earlierHref.split('/c/')[1] ?? '';
     expect(verifyClickToken(secrets, token)).toEqual({
       subscriberId: '7',
@@ -71,7 +71,7 @@ describe('an update card', () => {
     });
     // An untracked copy links the archive page itself.
     expect(renderer.renderFor(edition, untracked).text).toContain(
-      `Earlier coverage: 9–15 Nov 2026:\n${EARLIER}`,
+      `Earlier coverage, 9–15 Nov 2026:\n${EARLIER}`,
     );
   });
 
