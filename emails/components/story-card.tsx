@@ -35,11 +35,12 @@ export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
               </p>
             ) : null}
             <Heading as={hero ? 'h2' : 'h3'} className="ink" style={hero ? styles.heroTitle : styles.title}>
-              {card.update ? <span className="ac">{`${card.update.label}: `}</span> : null}
               {href ? (
                 <TextLink href={href} className="ink" style={hero ? styles.heroTitleLink : styles.titleLink}>
-                  {card.title}
+                  {card.update ? `${card.update.label}: ${card.title}` : card.title}
                 </TextLink>
+              ) : card.update ? (
+                `${card.update.label}: ${card.title}`
               ) : (
                 card.title
               )}
