@@ -2,7 +2,7 @@ import { civilDayOf, parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import type { Db } from '../db/database.ts';
 import { issueArchiveUrl } from '../render/archive-url.ts';
 import { selectIssue, UPDATE_LOOKBACK_ISSUES } from '../selection/select-issue.ts';
-import type { EarlierIssue, SelectionOverride } from '../selection/selection.ts';
+import type { EarlierIssue, Selection, SelectionOverride } from '../selection/selection.ts';
 import { selectionConfig } from '../selection/selection-config.ts';
 import type { AuthorityTable } from '../selection/source-authority.ts';
 import { listSegments, loadStoriesBetween, loadStoriesByIds } from '../stories/story.repository.ts';
@@ -117,21 +117,7 @@ export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<Is
       .executeTakeFirstOrThrow();
     if (issue.status !== 'draft') return true;
     await trx.deleteFrom('issue_items').where('issue_id', '=', issue.id).execute();
-    const rows = selection.segments.flatMap((segment) =>
-      segment.stories.map((item, position) => ({
-        issue_id: issue.id,
-        segment_id: segment.segment.id,
-        story_id: item.story.id,
-        position,
-        score: item.score,
-        fallback: item.fallback,
-        also_covered_by: JSON.stringify(item.alsoCoveredBy),
-        reasons: JSON.stringify(item.reasons),
-        score_breakdown: JSON.stringify(item.scoreBreakdown),
-        cluster_id: item.clusterId,
-        update_of: item.update ? JSON.stringify(item.update) : null,
-      })),
-    );
+    const rows = itemRows(issue.id, selection);
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       await trx
         .insertInto('issue_items')
@@ -148,6 +134,25 @@ export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<Is
   if (frozen) return storedBuild(db, options);
   const content = (await loadIssueContent(db, options.week, options.timeZone)) as IssueContent;
   return { content, report, rebuilt: true };
+}
+
+/** The issue_items rows of a selection: each segment's stories in order, with their explanation. */
+function itemRows(issueId: number, selection: Selection) {
+  return selection.segments.flatMap((segment) =>
+    segment.stories.map((item, position) => ({
+      issue_id: issueId,
+      segment_id: segment.segment.id,
+      story_id: item.story.id,
+      position,
+      score: item.score,
+      fallback: item.fallback,
+      also_covered_by: JSON.stringify(item.alsoCoveredBy),
+      reasons: JSON.stringify(item.reasons),
+      score_breakdown: JSON.stringify(item.scoreBreakdown),
+      cluster_id: item.clusterId,
+      update_of: item.update ? JSON.stringify(item.update) : null,
+    })),
+  );
 }
 
 /** The selection as stored, for an issue past draft. */

@@ -74,56 +74,9 @@ export function selectIssue(input: SelectionInput): Selection {
     earlier.flatMap((issue) => issue.stories),
   );
   const lastDay = civilDayOf(new Date(end.getTime() - 1), input.timeZone);
-  const features = new Map<string, StoryFeatures>();
-  const featuresOf = (story: Story) => {
-    let known = features.get(story.id);
-    if (!known) {
-      const names = clustering.nameWordsOf(story.id);
-      known = names ? featuresFromNameWords(story, names) : storyFeatures(story);
-      features.set(story.id, known);
-    }
-    return known;
-  };
-  const affinities = new Map<string, Map<string, FeatureAffinity> | null>();
-  const affinitiesOf = (segmentName: string | null) => {
-    if (segmentName === null) return null;
-    let table = affinities.get(segmentName);
-    if (table === undefined) {
-      const data = input.engagement?.bySegment[segmentName];
-      const computed = data ? segmentAffinities(data) : null;
-      table = computed && computed.size > 0 ? computed : null;
-      affinities.set(segmentName, table);
-    }
-    return table;
-  };
-  const context: ScoringContext = {
-    config,
-    weekStart: start,
-    weekEnd: end,
-    now: input.now,
-    engagementOf(story, segmentName) {
-      const table = affinitiesOf(segmentName);
-      return table ? engagementPart(featuresOf(story), table) : 0;
-    },
-  };
-  const engagementWhy = (story: Story, segmentName: string | null): EngagementTerm | null => {
-    const table = affinitiesOf(segmentName);
-    return table ? engagementTerm(featuresOf(story), table) : null;
-  };
-
-  // Newest issue first: a cluster continuing stories of several issues is an update of the latest one.
-  const continuations = new Map<string, Continuation>();
-  const clusterById = new Map(clustering.clusters.map((c) => [c.id, c]));
-  earlier.forEach((issue, index) => {
-    for (const previous of [...issue.stories].sort((a, b) => compareIds(a.id, b.id))) {
-      for (const clusterId of clustering.matchesOf(previous.id)) {
-        if (continuations.has(clusterId)) continue;
-        const cluster = clusterById.get(clusterId) as StoryCluster;
-        const newEvents = eventsAfter([previous, ...cluster.members], issue.sentOn, lastDay);
-        continuations.set(clusterId, { earlier: issue, previous, latestIssue: index === 0, newEvents });
-      }
-    }
-  });
+  const { engagementOf, engagementWhy } = engagementScoring(input, clustering);
+  const context: ScoringContext = { config, weekStart: start, weekEnd: end, now: input.now, engagementOf };
+  const continuations = findContinuations(earlier, clustering, lastDay);
 
   const notes: string[] = [];
   const inWeekIds = new Set(inWeek.map((s) => s.id));
@@ -389,6 +342,66 @@ function selectForSegment(
       .sort((a, b) => b.score - a.score || compareIds(a.story.id, b.story.id))
       .slice(0, CANDIDATES_SHOWN),
   };
+}
+
+/**
+ * The engagement part of a story for a segment (for scoring) and its per-feature shares (for the why),
+ * from each segment's affinities computed once and each story's features computed once.
+ */
+function engagementScoring(input: SelectionInput, clustering: Clustering) {
+  const features = new Map<string, StoryFeatures>();
+  const featuresOf = (story: Story) => {
+    let known = features.get(story.id);
+    if (!known) {
+      const names = clustering.nameWordsOf(story.id);
+      known = names ? featuresFromNameWords(story, names) : storyFeatures(story);
+      features.set(story.id, known);
+    }
+    return known;
+  };
+  const affinities = new Map<string, Map<string, FeatureAffinity> | null>();
+  const affinitiesOf = (segmentName: string | null) => {
+    if (segmentName === null) return null;
+    let table = affinities.get(segmentName);
+    if (table === undefined) {
+      const data = input.engagement?.bySegment[segmentName];
+      const computed = data ? segmentAffinities(data) : null;
+      table = computed && computed.size > 0 ? computed : null;
+      affinities.set(segmentName, table);
+    }
+    return table;
+  };
+  return {
+    engagementOf(story: Story, segmentName: string | null): number {
+      const table = affinitiesOf(segmentName);
+      return table ? engagementPart(featuresOf(story), table) : 0;
+    },
+    engagementWhy(story: Story, segmentName: string | null): EngagementTerm | null {
+      const table = affinitiesOf(segmentName);
+      return table ? engagementTerm(featuresOf(story), table) : null;
+    },
+  };
+}
+
+/** The week's clusters that continue a story of the earlier issues (given newest first): the newest wins. */
+function findContinuations(
+  earlier: readonly EarlierIssue[],
+  clustering: Clustering,
+  lastDay: string,
+): Map<string, Continuation> {
+  const continuations = new Map<string, Continuation>();
+  const clusterById = new Map(clustering.clusters.map((c) => [c.id, c]));
+  earlier.forEach((issue, index) => {
+    for (const previous of [...issue.stories].sort((a, b) => compareIds(a.id, b.id))) {
+      for (const clusterId of clustering.matchesOf(previous.id)) {
+        if (continuations.has(clusterId)) continue;
+        const cluster = clusterById.get(clusterId) as StoryCluster;
+        const newEvents = eventsAfter([previous, ...cluster.members], issue.sentOn, lastDay);
+        continuations.set(clusterId, { earlier: issue, previous, latestIssue: index === 0, newEvents });
+      }
+    }
+  });
+  return continuations;
 }
 
 /**
