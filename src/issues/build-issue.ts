@@ -183,6 +183,7 @@ export function reportFromContent(content: IssueContent): IssueReport {
         alsoCoveredBy: item.alsoCoveredBy,
         reasons: item.reasons,
         scoreBreakdown: item.scoreBreakdown,
+        ...(item.update ? { update: item.update } : {}),
       })),
     })),
   };

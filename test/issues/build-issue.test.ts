@@ -312,6 +312,9 @@ describe('across weeks', () => {
       newEvents: [{ date: '2026-12-29', event: 'First customer workloads' }],
     });
     expect(items.find((i) => i.story.id === 'other-event')?.update).toBeUndefined();
+    // `recap issue build --json` says it too.
+    const reported = build.report.segments.flatMap((s) => s.stories).find((s) => s.id === 'orbit-later');
+    expect(reported?.update?.storyId).toBe('orbit-first');
     // The earlier coverage link is one of the issue's tracked links, and the card shows it.
     expect(issueLinks(build.content)).toContainEqual(
       expect.objectContaining({ url: 'https://recap.example.com/archive/2026-W51', kind: 'earlier' }),
