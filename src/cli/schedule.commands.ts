@@ -186,11 +186,16 @@ export function registerScheduleCommands(program: Command): void {
           '../reports/subject-test-report.ts'
         );
         const subjectTest = await loadSubjectTestReport(app.db, { id: stats.issueId, week: stats.week });
+        const { formatPersonalOrder, loadPersonalOrderReport } = await import(
+          '../reports/personal-order-report.ts'
+        );
+        const personalOrder = await loadPersonalOrderReport(app.db, stats.issueId);
         writeOut(
           options.json
-            ? `${JSON.stringify({ ...stats, subjectTest, sunset }, null, 2)}\n`
+            ? `${JSON.stringify({ ...stats, subjectTest, personalOrder, sunset }, null, 2)}\n`
             : formatIssueStats(stats, await segmentNames(app)) +
                 (subjectTest ? formatSubjectTest(subjectTest) : '') +
+                (personalOrder ? formatPersonalOrder(personalOrder) : '') +
                 formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
         );
       }),

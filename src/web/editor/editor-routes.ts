@@ -13,6 +13,7 @@ import type { SystemTemplates } from '../../render/system-mail.ts';
 import { formatWeekRange } from '../../render/week-range.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { type IssueSummary, listIssueSummaries } from '../../reports/issue-summaries.ts';
+import { loadPersonalOrderReport } from '../../reports/personal-order-report.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
 import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
 import { listSegments } from '../../stories/story.repository.ts';
@@ -26,6 +27,7 @@ import { formatDateTime, sendEditorPage, weekParam } from './editor-layout.ts';
 import { goesOutOf } from './goes-out.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
+import { personalOrderSection } from './personal-order-section.ts';
 import { registerReadersRoutes } from './readers-routes.ts';
 import { registerSendRoutes } from './send-routes.ts';
 import { scheduleBody, type WeekLine, weeksBody } from './weeks-page.ts';
@@ -141,7 +143,7 @@ export async function registerEditorRoutes(
       return sendEditorPage(
         reply,
         `Stats ${stats.week}`,
-        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats, await segmentNamesOf(deps))}`,
+        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats, await segmentNamesOf(deps))}${personalOrderSection(await loadPersonalOrderReport(deps.db, stats.issueId))}`,
         request,
       );
     });
