@@ -26,6 +26,13 @@ const benchmarks: Benchmark[] = [
     what: 'selection over 10,000 stories, 10 segments',
   },
   {
+    name: 'engagement',
+    file: 'bench/engagement-history.ts',
+    nodeFlags: [],
+    production: true,
+    what: "loading each segment's clicks and votes of 8 issues (PostgreSQL from TEST_DATABASE_URL, else PGlite)",
+  },
+  {
     name: 'render',
     file: 'bench/render.ts',
     nodeFlags: [],

@@ -1,10 +1,13 @@
 /**
- * Selection over a large week: n stories, 10 segments, top 7 per segment. Prints a markdown table.
+ * Selection over a large week: n stories, 10 segments, top 7 per segment, with four earlier issues to
+ * find updates in and eight issues of engagement history per segment. Prints a markdown table.
  * Run: npx tsx bench/selection.ts
  */
 import { clusterStories } from '../src/selection/cluster-stories.ts';
 import { selectIssue } from '../src/selection/select-issue.ts';
+import type { EarlierIssue, Engagement, FeatureCounts } from '../src/selection/selection.ts';
 import { selectionConfig } from '../src/selection/selection-config.ts';
+import { storyFeatures } from '../src/selection/story-features.ts';
 import { generateWeek } from '../test/selection/week-generator.ts';
 
 const segmentNames = [
@@ -22,6 +25,46 @@ const segmentNames = [
 const segments = segmentNames.map((name, i) => ({ id: i + 1, name, slug: `segment-${i + 1}` }));
 const config = selectionConfig();
 const runs = 5;
+
+// A history like a real one: four earlier issues of 70 stories (updates are matched against them), and
+// per segment the engagement of eight issues' stories (clicks and votes on their sources and topics).
+const past = generateWeek({ seed: 2025, events: 600, segments: segmentNames }).stories;
+const earlier: EarlierIssue[] = [0, 1, 2, 3].map((i) => ({
+  issueId: 100 - i,
+  week: `2026-W${47 - i}`,
+  sentOn: `2026-11-${String(23 - 7 * i).padStart(2, '0')}`,
+  url: `https://recap.example.com/archive/2026-W${47 - i}`,
+  stories: past.slice(i * 70, (i + 1) * 70),
+}));
+let seed = 7;
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+  return seed / 2_147_483_648;
+};
+const engagement: Engagement = {
+  bySegment: Object.fromEntries(
+    segmentNames.map((name, s) => {
+      const features: Record<string, FeatureCounts> = {};
+      const total: FeatureCounts = { exposure: 0, clicks: 0, more: 0, less: 0 };
+      for (const story of past.slice(s * 56, s * 56 + 560)) {
+        const counts = {
+          exposure: 1000,
+          clicks: Math.floor(random() * 60),
+          more: Math.floor(random() * 5),
+          less: Math.floor(random() * 4),
+        };
+        const f = storyFeatures(story);
+        for (const key of [f.source, ...f.topics]) {
+          const known = features[key] ?? { exposure: 0, clicks: 0, more: 0, less: 0 };
+          features[key] = known;
+          for (const k of ['exposure', 'clicks', 'more', 'less'] as const) known[k] += counts[k];
+        }
+        for (const k of ['exposure', 'clicks', 'more', 'less'] as const) total[k] += counts[k];
+      }
+      return [name, { features, total }];
+    }),
+  ),
+};
 
 function measure(body: () => void): { median: number; min: number; max: number } {
   body(); // warm-up: JIT and lazy initialisation are not what we measure
@@ -60,9 +103,9 @@ for (const target of [1_000, 10_000]) {
       now: new Date('2026-11-30T07:00:00Z'),
       segments,
       stories,
-      previous: null,
+      earlier,
       overrides: [],
-      engagement: null,
+      engagement,
       config,
     });
     picked = result.segments.reduce((n, s) => n + s.stories.length, 0);

@@ -16,6 +16,8 @@ export interface StoryCardProps {
  * One story. Full card (hero, each section's first story): kicker, linked title, the hook as dek,
  * labelled TL;DR lines, takeaways, who should care, other outlets, related links, call to action.
  * Compact card: kicker, linked title, the "What changed" sentence, call to action.
+ * An update (either kind) reads "Update: <title>" and adds what changed since the earlier send and the
+ * link to the earlier coverage under its TL;DR.
  */
 export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
   const hero = variant === 'hero';
@@ -35,8 +37,10 @@ export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
             <Heading as={hero ? 'h2' : 'h3'} className="ink" style={hero ? styles.heroTitle : styles.title}>
               {href ? (
                 <TextLink href={href} className="ink" style={hero ? styles.heroTitleLink : styles.titleLink}>
-                  {card.title}
+                  {card.update ? `${card.update.label}: ${card.title}` : card.title}
                 </TextLink>
+              ) : card.update ? (
+                `${card.update.label}: ${card.title}`
               ) : (
                 card.title
               )}
@@ -60,6 +64,27 @@ export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
                     {` ${line.text}`}
                   </p>
                 ))}
+            {card.update?.heading ? (
+              <p className="mu" style={styles.listLabel}>
+                {card.update.heading}
+              </p>
+            ) : null}
+            {card.update?.heading ? (
+              <ul style={styles.list}>
+                {card.update.changes.map((line) => (
+                  <li key={`${line.date} ${line.event}`} className="ink" style={styles.item}>
+                    {`${line.date}: ${line.event}`}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            {card.update?.earlierUrl ? (
+              <p className="mu" style={styles.related}>
+                <TextLink href={hrefOf(card.update.earlierUrl)} className="ac" style={styles.relatedLink}>
+                  {card.update.earlierLabel}
+                </TextLink>
+              </p>
+            ) : null}
             {card.takeaways.length > 0 ? (
               <p className="mu" style={styles.listLabel}>
                 Key takeaways

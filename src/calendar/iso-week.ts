@@ -112,3 +112,9 @@ export function weekDateRange(week: IsoWeek): string {
   const from = `${monday.getUTCDate()}${sameMonth ? '' : ` ${month(monday)}`}${sameYear ? '' : ` ${monday.getUTCFullYear()}`}`;
   return `${from}–${sunday.getUTCDate()} ${month(sunday)} ${sunday.getUTCFullYear()}`;
 }
+
+/** The civil day of an instant in a time zone, "2026-11-29". */
+export function civilDayOf(instant: Date, timeZone: string): string {
+  const { year, month, day } = civilParts(instant, timeZone);
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}

@@ -147,6 +147,8 @@ export interface IssueItemsTable {
   score_breakdown: Json<Record<string, number>>;
   /** The same-event cluster the story represents; null for items stored before clustering existed. */
   cluster_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** What the item continues (IssueStory['update'] as JSON); null: not an update (added by 20261207092000). */
+  update_of: ColumnType<unknown | null, string | null | undefined, string | null>;
 }
 
 export type OverrideKind = 'pin' | 'drop' | 'boost';

@@ -24,6 +24,7 @@ import * as relaysAndMxPacing from './migrations/20261207082000_relays_and_mx_pa
 import * as bounceMailbox from './migrations/20261207083000_bounce_mailbox.ts';
 import * as subjectTests from './migrations/20261207085200_subject_tests.ts';
 import * as readerFeedback from './migrations/20261207090000_reader_feedback.ts';
+import * as storyUpdates from './migrations/20261207092000_story_updates.ts';
 
 /**
  * Every migration, by its timestamped name. Listed statically (not read from the folder) so the same
@@ -55,6 +56,7 @@ const migrations: Record<string, Migration> = {
   '20261207083000_bounce_mailbox': bounceMailbox,
   '20261207085200_subject_tests': subjectTests,
   '20261207090000_reader_feedback': readerFeedback,
+  '20261207092000_story_updates': storyUpdates,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -37,6 +37,22 @@ function storyOf(event: DemoEvent, outletIndex: number, weekStart: Date, idPrefi
 }
 
 /**
+ * Events whose story moves on every week: their timeline gains a dated entry on the day they are
+ * reported. A demo run for a second week then finds the event sent the week before with something new,
+ * and shows it as an update ("Update: …", what changed since, the earlier issue's link).
+ */
+const weeklyDevelopments: Readonly<Record<string, string>> = {
+  'tern-70b': 'The Tern collective publishes new Tern-70B weights and an evaluation report.',
+};
+
+function withWeeklyDevelopment(story: Story, event: DemoEvent, weekStart: Date): Story {
+  const development = weeklyDevelopments[event.key];
+  if (!development) return story;
+  const day = isoDay(new Date(weekStart.getTime() + (event.day * 24 + event.hour) * HOUR));
+  return { ...story, timeline: [...story.timeline, { date: day, event: development }] };
+}
+
+/**
  * The demo's stories for a week: every outlet's report of every event, dated inside the week, plus two
  * stories from the week before whose timelines gained an event this week ("developing stories").
  * Deterministic: the same week always yields the same ids, so seeding twice updates instead of duplicating.
@@ -45,7 +61,9 @@ export function demoStories(week: IsoWeek, timeZone: string): Story[] {
   const { start } = weekBounds(week, timeZone);
   const prefix = `demo-${week.year}-w${String(week.week).padStart(2, '0')}`;
   const stories = demoEvents.flatMap((event) =>
-    event.coverage.map((_, index) => storyOf(event, index, start, prefix)),
+    event.coverage.map((_, index) =>
+      withWeeklyDevelopment(storyOf(event, index, start, prefix), event, start),
+    ),
   );
 
   const previous = previousIsoWeek(week);

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
-import { parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
+import { civilDayOf, parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import type { Db } from '../db/database.ts';
-import { selectIssue } from '../selection/select-issue.ts';
-import type { SelectionOverride } from '../selection/selection.ts';
+import { issueArchiveUrl } from '../render/archive-url.ts';
+import { selectIssue, UPDATE_LOOKBACK_ISSUES } from '../selection/select-issue.ts';
+import type { EarlierIssue, Selection, SelectionOverride } from '../selection/selection.ts';
 import { selectionConfig } from '../selection/selection-config.ts';
 import type { AuthorityTable } from '../selection/source-authority.ts';
 import { listSegments, loadStoriesBetween, loadStoriesByIds } from '../stories/story.repository.ts';
@@ -20,11 +20,14 @@ export interface BuildIssueOptions {
   now: Date;
   /** Source authority entries replacing the defaults (src/selection/source-authority.ts). */
   authority?: AuthorityTable;
+  /** PUBLIC_URL: an update's link to its earlier coverage is that issue's archive page (default: a local address). */
+  publicUrl?: string;
 }
 
 /** The part of the configuration a build reads (Config has it). */
 export interface BuildSettings {
   timeZone: string;
+  publicUrl?: string;
   selection: {
     storiesPerSegment: number;
     minStoriesPerSegment: number;
@@ -40,6 +43,7 @@ export function buildSettingsOf(config: BuildSettings): Omit<BuildIssueOptions, 
   const { storiesPerSegment, minStoriesPerSegment, authority } = config.selection;
   return {
     timeZone: config.timeZone,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     storiesPerSegment,
     minStoriesPerSegment,
     ...(authority ? { authority } : {}),
@@ -74,7 +78,12 @@ export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<Is
   const { start, end } = weekBounds(isoWeek, options.timeZone);
   const stories = await loadStoriesBetween(db, start, end);
   const segments = await listSegments(db);
-  const previous = await loadPreviousIssue(db, options.week);
+  const earlier = await loadEarlierIssues(
+    db,
+    options.week,
+    options.timeZone,
+    options.publicUrl ?? DEFAULT_PUBLIC_URL,
+  );
   const overrides: SelectionOverride[] = await listOverrides(db, options.week);
   const engagement = await loadEngagement(db, options.week);
   const selection = selectIssue({
@@ -83,7 +92,7 @@ export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<Is
     now: options.now,
     segments,
     stories,
-    previous,
+    earlier,
     overrides,
     engagement,
     config: selectionConfig({
@@ -108,20 +117,7 @@ export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<Is
       .executeTakeFirstOrThrow();
     if (issue.status !== 'draft') return true;
     await trx.deleteFrom('issue_items').where('issue_id', '=', issue.id).execute();
-    const rows = selection.segments.flatMap((segment) =>
-      segment.stories.map((item, position) => ({
-        issue_id: issue.id,
-        segment_id: segment.segment.id,
-        story_id: item.story.id,
-        position,
-        score: item.score,
-        fallback: item.fallback,
-        also_covered_by: JSON.stringify(item.alsoCoveredBy),
-        reasons: JSON.stringify(item.reasons),
-        score_breakdown: JSON.stringify(item.scoreBreakdown),
-        cluster_id: item.clusterId,
-      })),
-    );
+    const rows = itemRows(issue.id, selection);
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       await trx
         .insertInto('issue_items')
@@ -138,6 +134,25 @@ export async function buildIssue(db: Db, options: BuildIssueOptions): Promise<Is
   if (frozen) return storedBuild(db, options);
   const content = (await loadIssueContent(db, options.week, options.timeZone)) as IssueContent;
   return { content, report, rebuilt: true };
+}
+
+/** The issue_items rows of a selection: each segment's stories in order, with their explanation. */
+function itemRows(issueId: number, selection: Selection) {
+  return selection.segments.flatMap((segment) =>
+    segment.stories.map((item, position) => ({
+      issue_id: issueId,
+      segment_id: segment.segment.id,
+      story_id: item.story.id,
+      position,
+      score: item.score,
+      fallback: item.fallback,
+      also_covered_by: JSON.stringify(item.alsoCoveredBy),
+      reasons: JSON.stringify(item.reasons),
+      score_breakdown: JSON.stringify(item.scoreBreakdown),
+      cluster_id: item.clusterId,
+      update_of: item.update ? JSON.stringify(item.update) : null,
+    })),
+  );
 }
 
 /** The selection as stored, for an issue past draft. */
@@ -168,35 +183,64 @@ export function reportFromContent(content: IssueContent): IssueReport {
         alsoCoveredBy: item.alsoCoveredBy,
         reasons: item.reasons,
         scoreBreakdown: item.scoreBreakdown,
+        ...(item.update ? { update: item.update } : {}),
       })),
     })),
   };
 }
 
+/** Where earlier coverage links point when the build is not told the public address (tests, scripts). */
+const DEFAULT_PUBLIC_URL = 'http://localhost:3000';
+
 /**
- * The most recent issue before `week` that went out (or was approved to): its week and its stories as
- * they are now, so a timeline that grew since is seen.
+ * The last UPDATE_LOOKBACK_ISSUES issues before `week` that went out (or were approved to), newest first,
+ * each with its stories as they are now (so a timeline that grew since is seen), the day it went out
+ * (its send's start, or its week's last day when it went out after the week: what it covered ends there)
+ * and its archive page.
  */
-async function loadPreviousIssue(db: Db, week: string) {
-  const previous = await db
+async function loadEarlierIssues(
+  db: Db,
+  week: string,
+  timeZone: string,
+  publicUrl: string,
+): Promise<EarlierIssue[]> {
+  const issues = await db
     .selectFrom('issues')
-    .select(['id', 'week'])
+    .select(['id', 'week', 'send_started_at'])
     .where('week', '<', week)
     .where('status', 'not in', ['draft', 'cancelled'])
     .orderBy('week', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!previous) return null;
-  const ids = await db
-    .selectFrom('issue_items')
-    .select(sql<string>`DISTINCT story_id`.as('story_id'))
-    .where('issue_id', '=', previous.id)
+    .limit(UPDATE_LOOKBACK_ISSUES)
     .execute();
-  return {
-    week: previous.week,
-    stories: await loadStoriesByIds(
-      db,
-      ids.map((r) => r.story_id),
-    ),
-  };
+  if (issues.length === 0) return [];
+  const items = await db
+    .selectFrom('issue_items')
+    .select(['issue_id', 'story_id'])
+    .distinct()
+    .where(
+      'issue_id',
+      'in',
+      issues.map((i) => i.id),
+    )
+    .execute();
+  const stories = new Map(
+    (await loadStoriesByIds(db, [...new Set(items.map((r) => r.story_id))])).map((s) => [s.id, s]),
+  );
+  return issues.map((issue) => {
+    const isoWeek = parseIsoWeek(issue.week);
+    const lastDay = isoWeek
+      ? civilDayOf(new Date(weekBounds(isoWeek, timeZone).end.getTime() - 1), timeZone)
+      : '9999-12-31';
+    const sentDay = issue.send_started_at ? civilDayOf(issue.send_started_at, timeZone) : lastDay;
+    return {
+      issueId: issue.id,
+      week: issue.week,
+      sentOn: [sentDay, lastDay].sort()[0] as string,
+      url: issueArchiveUrl(publicUrl, issue.week),
+      stories: items
+        .filter((item) => item.issue_id === issue.id)
+        .map((item) => stories.get(item.story_id))
+        .filter((story) => story !== undefined),
+    };
+  });
 }

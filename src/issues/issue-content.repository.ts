@@ -4,7 +4,13 @@ import type { Db, Tx } from '../db/database.ts';
 import { retryTransaction } from '../db/retry-transaction.ts';
 import { timelineDateInWeek } from '../selection/timeline-in-week.ts';
 import { listSegments, loadStoriesByIds, resolveRelatedStories } from '../stories/story.repository.ts';
-import type { DevelopingStory, IssueContent, IssueSection, IssueStory } from './issue-content.ts';
+import type {
+  DevelopingStory,
+  IssueContent,
+  IssueSection,
+  IssueStory,
+  IssueStoryUpdate,
+} from './issue-content.ts';
 import type { IssueReport } from './issue-report.ts';
 import { contentFromSnapshot, snapshotOf } from './issue-snapshot.ts';
 import { loadIssueWriting } from './issue-writing.repository.ts';
@@ -102,6 +108,7 @@ async function loadLiveIssueContent(
         reasons: item.reasons,
         scoreBreakdown: item.score_breakdown,
         clusterId: item.cluster_id,
+        ...(item.update_of ? { update: item.update_of as IssueStoryUpdate } : {}),
       }));
     const reported = report?.segments.find((s) => s.segment === segment.name);
     return {
@@ -112,7 +119,10 @@ async function loadLiveIssueContent(
       stories: picked,
     };
   });
+  // An earlier story an update continues is told by the update's card, not again under "Developing".
   const shown = new Set(items.map((i) => i.story_id));
+  for (const section of sections)
+    for (const item of section.stories) if (item.update) shown.add(item.update.storyId);
   const developing = (await loadDevelopingStories(db, isoWeek, timeZone, start, end)).filter(
     (d) => !shown.has(d.story.id),
   );

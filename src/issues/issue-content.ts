@@ -16,6 +16,24 @@ export interface IssueStory {
   scoreBreakdown: Record<string, number>;
   /** The same-event cluster this story represents; an edition never shows one cluster twice. */
   clusterId?: string | null;
+  /** Set when the story continues one sent in the last four issues: shown as "Update: …". */
+  update?: IssueStoryUpdate;
+}
+
+/**
+ * What an update continues: the earlier story (`storyId`, `title`) sent in issue `issueId` of `week`,
+ * the earlier coverage's link (`url`: that issue's archive page) and the day-precise timeline events
+ * dated after the earlier send (`since`, a civil day), oldest first (may be empty for a continuation of
+ * an issue older than the previous one).
+ */
+export interface IssueStoryUpdate {
+  storyId: string;
+  issueId: number;
+  week: string;
+  title: string;
+  url: string;
+  since?: string;
+  newEvents: TimelineEvent[];
 }
 
 export interface IssueSection {

@@ -1,4 +1,5 @@
 import type { Selection } from '../selection/selection.ts';
+import type { IssueStoryUpdate } from './issue-content.ts';
 
 /** One picked story as `recap issue build --json` prints it. */
 export interface ReportStory {
@@ -9,6 +10,8 @@ export interface ReportStory {
   alsoCoveredBy: string[];
   reasons: string[];
   scoreBreakdown: Record<string, number>;
+  /** What the story continues, when it is an update (docs/selection.md, "Updates across weeks"). */
+  update?: IssueStoryUpdate;
 }
 
 /** A story that competed and lost, with why. */
@@ -54,6 +57,7 @@ export function selectionReport(selection: Selection): IssueReport {
         scoreBreakdown: Object.fromEntries(
           Object.entries(item.scoreBreakdown).map(([part, value]) => [part, round(value)]),
         ),
+        ...(item.update ? { update: item.update } : {}),
       })),
       ...(segment.candidates.length > 0
         ? {

@@ -10,7 +10,7 @@ export interface IssueLink {
   storyId: string | null;
   /**
    * 'story' (original article), 'related' (a story's "Related:" line), 'developing' (under "Developing
-   * stories"), 'note' (the editor's note), 'honeypot' (hidden, see HONEYPOT_URL).
+   * stories"), 'earlier' (an update's link to its earlier coverage), 'note' (the editor's note), 'honeypot' (hidden, see HONEYPOT_URL).
    */
   kind: string;
 }
@@ -81,6 +81,10 @@ export function issueLinks(content: IssueContent): Array<IssueLink> {
     }
   }
   for (const item of content.developing) addStoryLink(item.story.url, item.story.id, 'developing');
+  for (const section of content.sections) {
+    for (const item of section.stories)
+      if (item.update) addStoryLink(item.update.url, item.story.id, 'earlier');
+  }
   for (const url of noteUrls(content.writing?.note)) add(url, null, 'note');
   add(HONEYPOT_URL, null, 'honeypot');
   return links;

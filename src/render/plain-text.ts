@@ -34,7 +34,9 @@ export interface PlainTextLinks {
 }
 
 function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
-  const blocks: string[] = [wrap(outline.title)];
+  const blocks: string[] = [
+    wrap(outline.update ? `${outline.update.label}: ${outline.title}` : outline.title),
+  ];
   if (outline.kicker.length > 0) blocks[0] += `\n${wrap(outline.kicker.join(' · '))}`;
   if (outline.hook) blocks[0] += `\n${wrap(outline.hook)}`;
   if (outline.tldr.length > 0)
@@ -43,6 +45,7 @@ function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
         .map((line) => wrap(outline.compact ? line.text : `${line.label}: ${line.text}`))
         .join('\n'),
     );
+  if (outline.update) blocks.push(...updateBlocks(outline.update, hrefOf));
   if (outline.takeaways.length > 0) {
     blocks.push(
       ['Key takeaways:', ...outline.takeaways.map((item) => wrap(item, '  * ', '    '))].join('\n'),
@@ -62,6 +65,21 @@ function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
     );
   }
   if (outline.url) blocks.push(`${outline.cta}:\n${hrefOf(outline.url)}`);
+  return blocks;
+}
+
+/** An update card's "What changed since …" lines and its link to the earlier coverage. */
+function updateBlocks(update: NonNullable<CardOutline['update']>, hrefOf: (url: string) => string): string[] {
+  const blocks: string[] = [];
+  if (update.heading && update.changes.length > 0) {
+    blocks.push(
+      [
+        `${update.heading}:`,
+        ...update.changes.map((line) => wrap(`${line.date}: ${line.event}`, '  * ', '    ')),
+      ].join('\n'),
+    );
+  }
+  if (update.earlierUrl) blocks.push(`${update.earlierLabel}:\n${hrefOf(update.earlierUrl)}`);
   return blocks;
 }
 

@@ -1,3 +1,4 @@
+import { parseIsoWeek, weekDateRange } from '../calendar/iso-week.ts';
 import type { DevelopingStory, Edition, IssueStory } from '../issues/issue-content.ts';
 import { type NotePart, noteParagraphs } from '../issues/issue-writing.ts';
 import type { Segment } from '../stories/segment.ts';
@@ -29,6 +30,22 @@ export interface CardOutline {
   /** "Related:" links of a full card: stored stories or explicit links, http(s) only. */
   related: RelatedLink[];
   cta: string;
+  /** Set when the story continues one sent in a recent issue: the card reads "Update: <title>". */
+  update: UpdateOutline | null;
+}
+
+/** What an update card adds: what changed since the earlier send, and the link to the earlier coverage. */
+export interface UpdateOutline {
+  /** "Update" (the label before the title). */
+  label: string;
+  /** "What changed since 22 Nov" (null when no dated event is new). */
+  heading: string | null;
+  /** The new timeline events, oldest first, at most MAX_UPDATE_LINES. */
+  changes: Array<{ date: string; event: string }>;
+  /** The earlier issue's archive page (http(s) only). */
+  earlierUrl: string | null;
+  /** "Earlier coverage, 16–22 Nov 2026" */
+  earlierLabel: string;
 }
 
 export interface RelatedLink {
@@ -91,6 +108,7 @@ const MAX_TAKEAWAYS = 3;
 const MAX_WATCH = 4;
 const MIN_WATCH = 2;
 const MAX_RELATED = 3;
+const MAX_UPDATE_LINES = 3;
 
 const clean = (value: string | null | undefined): string | null => {
   const text = value?.replace(/\s+/g, ' ').trim();
@@ -162,6 +180,26 @@ function cardOutline(item: IssueStory, timeZone: string, full: boolean): CardOut
     alsoCoveredBy: full && others.length > 0 ? listOf([...new Set(others)]) : null,
     related,
     cta: source ? `Read original on ${source}` : 'Read the original',
+    update: updateOutline(item, timeZone),
+  };
+}
+
+function updateOutline(item: IssueStory, timeZone: string): UpdateOutline | null {
+  const update = item.update;
+  if (!update) return null;
+  const changes = (update.newEvents ?? [])
+    .map((event) => ({ date: timelineDate(clean(event.date) ?? '', timeZone), event: clean(event.event) }))
+    .filter((line): line is { date: string; event: string } => line.event !== null)
+    .slice(0, MAX_UPDATE_LINES);
+  const since =
+    update.since && /^\d{4}-\d{2}-\d{2}$/.test(update.since) ? timelineDate(update.since, 'UTC') : null;
+  const isoWeek = parseIsoWeek(update.week);
+  return {
+    label: 'Update',
+    heading: changes.length > 0 ? (since ? `What changed since ${since}` : 'What changed since') : null,
+    changes,
+    earlierUrl: safeHttpUrl(update.url),
+    earlierLabel: `Earlier coverage, ${isoWeek ? weekDateRange(isoWeek) : update.week}`,
   };
 }
 
@@ -187,6 +225,7 @@ function cardWords(card: CardOutline): number {
     ...card.tldr.map((line) => line.text),
     ...card.takeaways,
     ...card.related.map((link) => link.title),
+    ...(card.update?.changes ?? []).map((line) => line.event),
   ]);
 }
 
@@ -358,7 +397,11 @@ export function recapOutline(
   const note = noteParagraphs(edition.writing?.note);
   const urls = [
     ...note.flatMap((parts) => parts.flatMap((part) => (part.kind === 'link' ? [part.url] : []))),
-    ...cards.flatMap((card) => [card.url, ...card.related.map((link) => link.url)]),
+    ...cards.flatMap((card) => [
+      card.url,
+      ...card.related.map((link) => link.url),
+      card.update?.earlierUrl ?? null,
+    ]),
     ...developingLines.map((item) => item.url),
   ].filter((url): url is string => url !== null);
   const followed = edition.segments.map((segment) => clean(segment.name) ?? segment.slug);

@@ -19,6 +19,8 @@ export interface Clustering {
   similarity(a: string, b: string): number;
   /** The week's clusters a reference story (e.g. one sent last week) reports, by id, sorted. */
   matchesOf(referenceId: string): string[];
+  /** `storyNameWords` of a story known to the clustering (computed once here), else null. */
+  nameWordsOf(storyId: string): readonly string[] | null;
 }
 
 // A word found in more documents than this is too common to suggest a pair worth comparing; its weight
@@ -44,7 +46,8 @@ export function clusterStories(
     .sort((a, b) => compareIds(a.id, b.id));
   const all = [...week, ...refs];
   const position = new Map(all.map((s, i) => [s.id, i]));
-  const index = buildWordIndex(all.map(storyWords), new Set(all.flatMap(storyNameWords)));
+  const nameWords = all.map(storyNameWords);
+  const index = buildWordIndex(all.map(storyWords), new Set(nameWords.flat()));
   const titles = all.map((s) => normaliseTitle(s.title));
 
   const parent = week.map((_, i) => i);
@@ -114,6 +117,10 @@ export function clusterStories(
       if (i === undefined || j === undefined) return 0;
       if (i === j) return 1;
       return weightedJaccard(index.docs[i] as Int32Array, index.docs[j] as Int32Array, index.weights);
+    },
+    nameWordsOf(storyId) {
+      const i = position.get(storyId);
+      return i === undefined ? null : (nameWords[i] ?? null);
     },
     matchesOf(referenceId) {
       const own = clusterOf.get(referenceId);

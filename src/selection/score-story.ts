@@ -1,10 +1,10 @@
 import type { Story } from '../stories/story.ts';
 import type { StoryCluster } from './cluster-stories.ts';
-import type { Engagement, ScoreBreakdown } from './selection.ts';
+import type { ScoreBreakdown } from './selection.ts';
 import type { ScorePart, SelectionConfig } from './selection-config.ts';
 import { authorityOf } from './source-authority.ts';
 
-/** The parts of a score before weighting, each 0..1. */
+/** The parts of a score before weighting, each 0..1 (engagement −1..1). */
 export type ScoreParts = Record<ScorePart, number>;
 
 export interface ScoringContext {
@@ -12,7 +12,8 @@ export interface ScoringContext {
   weekStart: Date;
   weekEnd: Date;
   now: Date;
-  engagement: Engagement | null;
+  /** The story's engagement part for a segment, −1..1 (0: no history). */
+  engagementOf(story: Story, segmentName: string | null): number;
 }
 
 /**
@@ -60,7 +61,7 @@ export function scoreParts(
     authority: authorityOf(story.source, context.config.authority, context.config.defaultAuthority),
     recency: recency(story, context),
     completeness: completeness(story),
-    engagement: engagement(story, context.engagement),
+    engagement: context.engagementOf(story, segmentName),
   };
 }
 
@@ -96,17 +97,4 @@ function completeness(story: Story): number {
     story.region,
   ].filter(Boolean).length;
   return present / 7;
-}
-
-/** Half from clicks on the same source, half from clicks on the same audience, each against the best seen. */
-function engagement(story: Story, data: Engagement | null): number {
-  if (!data) return 0;
-  const maxSource = Math.max(0, ...Object.values(data.bySource));
-  const maxAudience = Math.max(0, ...Object.values(data.byAudience));
-  const source = maxSource > 0 ? (data.bySource[story.source.name] ?? 0) / maxSource : 0;
-  const audience =
-    maxAudience > 0
-      ? Math.max(0, ...story.audiences.map((name) => data.byAudience[name] ?? 0)) / maxAudience
-      : 0;
-  return 0.5 * source + 0.5 * audience;
 }

@@ -1,9 +1,18 @@
-import { parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
+import { civilDayOf, parseIsoWeek, weekBounds } from '../calendar/iso-week.ts';
 import type { Segment } from '../stories/segment.ts';
 import type { Story, TimelineEvent } from '../stories/story.ts';
 import { type Clustering, clusterStories, compareIds, type StoryCluster } from './cluster-stories.ts';
+import {
+  type EngagementTerm,
+  engagementPart,
+  engagementReasons,
+  engagementTerm,
+  type FeatureAffinity,
+  segmentAffinities,
+} from './engagement-term.ts';
 import { type ScoringContext, scoreStory } from './score-story.ts';
 import type {
+  EarlierIssue,
   PassedOverStory,
   ScoreBreakdown,
   SegmentSelection,
@@ -11,11 +20,16 @@ import type {
   Selection,
   SelectionInput,
   SelectionOverride,
+  StoryUpdate,
 } from './selection.ts';
-import { timelineEventInWeek } from './timeline-in-week.ts';
+import { featuresFromNameWords, type StoryFeatures, storyFeatures } from './story-features.ts';
 
 /** How many passed-over stories each segment reports. */
 const CANDIDATES_SHOWN = 10;
+/** Continuations of stories sent in this many recent issues become updates. */
+export const UPDATE_LOOKBACK_ISSUES = 4;
+/** At most this many new timeline events per update. */
+const MAX_NEW_EVENTS = 5;
 
 /** A cluster seen from one segment: its members ranked for that segment. */
 interface Entry {
@@ -26,9 +40,14 @@ interface Entry {
   time: number;
 }
 
-interface Repeat {
+/** A week's cluster that reports the same event as a story of a recent issue (the newest such issue). */
+interface Continuation {
+  earlier: EarlierIssue;
   previous: Story;
-  renewal: TimelineEvent | null;
+  /** Whether the cluster continues a story of the most recent issue (set aside without new events). */
+  latestIssue: boolean;
+  /** Day-precise events after the earlier send, from any member or the earlier story's current timeline. */
+  newEvents: TimelineEvent[];
 }
 
 /**
@@ -46,25 +65,18 @@ export function selectIssue(input: SelectionInput): Selection {
     const time = story.publishedAt ?? story.collectedAt;
     return time !== null && time >= start && time < end;
   });
-  const clustering = clusterStories(inWeek, config.clusterThreshold, input.previous?.stories ?? []);
-  const context: ScoringContext = {
-    config,
-    weekStart: start,
-    weekEnd: end,
-    now: input.now,
-    engagement: input.engagement,
-  };
-
-  const repeats = new Map<string, Repeat>();
-  for (const previous of input.previous?.stories ?? []) {
-    for (const clusterId of clustering.matchesOf(previous.id)) {
-      const cluster = clustering.clusters.find((c) => c.id === clusterId) as StoryCluster;
-      let renewal = timelineEventInWeek(previous, isoWeek, input.timeZone);
-      for (const member of cluster.members) renewal ??= timelineEventInWeek(member, isoWeek, input.timeZone);
-      const known = repeats.get(clusterId);
-      if (!known || (!known.renewal && renewal)) repeats.set(clusterId, { previous, renewal });
-    }
-  }
+  const earlier = [...input.earlier]
+    .sort((a, b) => compareIds(b.week, a.week) || b.issueId - a.issueId)
+    .slice(0, UPDATE_LOOKBACK_ISSUES);
+  const clustering = clusterStories(
+    inWeek,
+    config.clusterThreshold,
+    earlier.flatMap((issue) => issue.stories),
+  );
+  const lastDay = civilDayOf(new Date(end.getTime() - 1), input.timeZone);
+  const { engagementOf, engagementWhy } = engagementScoring(input, clustering);
+  const context: ScoringContext = { config, weekStart: start, weekEnd: end, now: input.now, engagementOf };
+  const continuations = findContinuations(earlier, clustering, lastDay);
 
   const notes: string[] = [];
   const inWeekIds = new Set(inWeek.map((s) => s.id));
@@ -76,7 +88,7 @@ export function selectIssue(input: SelectionInput): Selection {
 
   const widest = Math.max(0, ...clustering.clusters.map((c) => c.outlets.length));
   const segments = input.segments.map((segment) =>
-    selectForSegment(segment, clustering, overrides, repeats, context, input.previous?.week ?? null, widest),
+    selectForSegment(segment, clustering, overrides, continuations, context, engagementWhy, widest, lastDay),
   );
   return {
     week: input.week,
@@ -94,10 +106,11 @@ function selectForSegment(
   segment: Segment,
   clustering: Clustering,
   allOverrides: readonly SelectionOverride[],
-  repeats: ReadonlyMap<string, Repeat>,
+  continuations: ReadonlyMap<string, Continuation>,
   context: ScoringContext,
-  previousWeek: string | null,
+  engagementWhy: (story: Story, segmentName: string | null) => EngagementTerm | null,
   widest: number,
+  lastDay: string,
 ): SegmentSelection {
   const { config } = context;
   const overrides = allOverrides.filter((o) => o.segmentId === null || o.segmentId === segment.id);
@@ -142,10 +155,13 @@ function selectForSegment(
     if (members.length === 0) continue;
     taggedCount++;
     const entry = entryOf(cluster, members, segment.name);
-    const repeat = repeats.get(cluster.id);
+    const continuation = continuations.get(cluster.id);
     if (dropped.has(cluster.id)) passOver(entry, 'dropped by editor');
-    else if (repeat && !repeat.renewal)
-      passOver(entry, `sent in the previous issue (${previousWeek}) as "${repeat.previous.title}"`);
+    else if (continuation && setAside(continuation))
+      passOver(
+        entry,
+        `sent in the previous issue (${continuation.earlier.week}) as "${continuation.previous.title}", no new dated events since`,
+      );
     else tagged.push(entry);
   }
   tagged.sort(compareEntries);
@@ -160,22 +176,25 @@ function selectForSegment(
     reasons: string[],
     pinned = false,
   ) => {
-    const repeat = repeats.get(entry.cluster.id);
+    const continuation = continuations.get(entry.cluster.id);
     const cluster = entry.cluster;
     const story = member.story;
     const why = [...reasons];
     if (cluster.outlets.length > 1) why.push(`cluster of ${cluster.outlets.length} outlets`);
     else why.push('single outlet');
-    if (repeat?.renewal) {
+    const update = continuation ? updateOf(continuation, story, lastDay) : undefined;
+    if (update) {
+      const count = update.newEvents.length;
       why.push(
-        `in the previous issue, but its timeline gained an event this week (${repeat.renewal.date}: ${repeat.renewal.event})`,
+        `update of "${update.title}" (${update.week}): ${count === 0 ? 'no new dated events' : `${count} new timeline ${count === 1 ? 'event' : 'events'}`} since ${update.since}`,
       );
     }
     const boost = boosts.get(cluster.id);
     if (boost) why.push(`boosted by editor (${boost > 0 ? '+' : ''}${boost})`);
     if (member.breakdown.authority >= config.weights.authority * 0.8)
       why.push(`high-authority source (${story.source.name})`);
-    if (member.breakdown.engagement > 0) why.push('readers clicked this source or topic before');
+    const term = engagementWhy(story, isTagged(story) ? segment.name : null);
+    if (term) why.push(...engagementReasons(term, config.weights.engagement, segment.name, story));
     const bestMember = entry.members[0] as Entry['members'][number];
     if (bestMember.story.id !== story.id && !pinned) {
       why.push(`shown from ${story.source.name}: source cap reached for ${bestMember.story.source.name}`);
@@ -189,6 +208,7 @@ function selectForSegment(
       alsoCoveredBy: cluster.outlets.filter((name) => name !== story.source.name),
       reasons: why,
       scoreBreakdown: member.breakdown,
+      ...(update ? { update } : {}),
     });
     taken.add(cluster.id);
     perSource.set(story.source.name, (perSource.get(story.source.name) ?? 0) + 1);
@@ -283,7 +303,10 @@ function selectForSegment(
   if (picked.length < config.minStoriesPerSegment) {
     const pool = clustering.clusters
       .filter((c) => !taken.has(c.id) && !dropped.has(c.id) && !c.members.some(isTagged))
-      .filter((c) => !repeats.has(c.id) || repeats.get(c.id)?.renewal)
+      .filter((c) => {
+        const continuation = continuations.get(c.id);
+        return !continuation || !setAside(continuation);
+      })
       .map((c) => entryOf(c, c.members, null))
       .sort(compareEntries);
     for (const entry of pool) {
@@ -319,6 +342,111 @@ function selectForSegment(
       .sort((a, b) => b.score - a.score || compareIds(a.story.id, b.story.id))
       .slice(0, CANDIDATES_SHOWN),
   };
+}
+
+/**
+ * The engagement part of a story for a segment (for scoring) and its per-feature shares (for the why),
+ * from each segment's affinities computed once and each story's features computed once.
+ */
+function engagementScoring(input: SelectionInput, clustering: Clustering) {
+  const features = new Map<string, StoryFeatures>();
+  const featuresOf = (story: Story) => {
+    let known = features.get(story.id);
+    if (!known) {
+      const names = clustering.nameWordsOf(story.id);
+      known = names ? featuresFromNameWords(story, names) : storyFeatures(story);
+      features.set(story.id, known);
+    }
+    return known;
+  };
+  const affinities = new Map<string, Map<string, FeatureAffinity> | null>();
+  const affinitiesOf = (segmentName: string | null) => {
+    if (segmentName === null) return null;
+    let table = affinities.get(segmentName);
+    if (table === undefined) {
+      const data = input.engagement?.bySegment[segmentName];
+      const computed = data ? segmentAffinities(data) : null;
+      table = computed && computed.size > 0 ? computed : null;
+      affinities.set(segmentName, table);
+    }
+    return table;
+  };
+  return {
+    engagementOf(story: Story, segmentName: string | null): number {
+      const table = affinitiesOf(segmentName);
+      return table ? engagementPart(featuresOf(story), table) : 0;
+    },
+    engagementWhy(story: Story, segmentName: string | null): EngagementTerm | null {
+      const table = affinitiesOf(segmentName);
+      return table ? engagementTerm(featuresOf(story), table) : null;
+    },
+  };
+}
+
+/** The week's clusters that continue a story of the earlier issues (given newest first): the newest wins. */
+function findContinuations(
+  earlier: readonly EarlierIssue[],
+  clustering: Clustering,
+  lastDay: string,
+): Map<string, Continuation> {
+  const continuations = new Map<string, Continuation>();
+  const clusterById = new Map(clustering.clusters.map((c) => [c.id, c]));
+  earlier.forEach((issue, index) => {
+    for (const previous of [...issue.stories].sort((a, b) => compareIds(a.id, b.id))) {
+      for (const clusterId of clustering.matchesOf(previous.id)) {
+        if (continuations.has(clusterId)) continue;
+        const cluster = clusterById.get(clusterId) as StoryCluster;
+        const newEvents = eventsAfter([previous, ...cluster.members], issue.sentOn, lastDay);
+        continuations.set(clusterId, { earlier: issue, previous, latestIssue: index === 0, newEvents });
+      }
+    }
+  });
+  return continuations;
+}
+
+/**
+ * A continuation of the latest issue's story with nothing new dated since it went out is a repeat: set
+ * aside. Anything else that continues a recent story is shown as an update.
+ */
+function setAside(continuation: Continuation): boolean {
+  return continuation.latestIssue && continuation.newEvents.length === 0;
+}
+
+/** The update a picked story carries: its own and the earlier story's new events first, else the cluster's. */
+function updateOf(continuation: Continuation, story: Story, lastDay: string): StoryUpdate {
+  const { earlier, previous } = continuation;
+  const own = eventsAfter([story, previous], earlier.sentOn, lastDay);
+  return {
+    storyId: previous.id,
+    issueId: earlier.issueId,
+    week: earlier.week,
+    title: previous.title,
+    url: earlier.url,
+    since: earlier.sentOn,
+    newEvents: (own.length > 0 ? own : continuation.newEvents).slice(0, MAX_NEW_EVENTS),
+  };
+}
+
+const dayPrefix = /^(\d{4}-\d{2}-\d{2})(?:$|T)/;
+
+/**
+ * Day-precise timeline events dated after `sentOn` and no later than `lastDay` (the week's last day),
+ * oldest first, the same date and words once. Month-only dates ('2026-11') never count.
+ */
+function eventsAfter(stories: readonly Story[], sentOn: string, lastDay: string): TimelineEvent[] {
+  const seen = new Set<string>();
+  const events: TimelineEvent[] = [];
+  for (const story of stories) {
+    for (const event of story.timeline) {
+      const day = dayPrefix.exec(event.date.trim())?.[1];
+      if (!day || day <= sentOn || day > lastDay) continue;
+      const key = `${day}\u0000${event.event.trim().toLowerCase()}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      events.push(event);
+    }
+  }
+  return events.sort((a, b) => compareIds(a.date, b.date));
 }
 
 /** Non-pinned stories in score order; each pin then goes to its position (clamped to the end). */

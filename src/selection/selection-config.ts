@@ -3,7 +3,10 @@ import { type AuthorityTable, DEFAULT_AUTHORITY, defaultSourceAuthority } from '
 /** The named parts of a story's score. */
 export type ScorePart = 'relevance' | 'coverage' | 'authority' | 'recency' | 'completeness' | 'engagement';
 
-/** Weights of the score's parts; each part is 0..1, so a story's score before boosts is 0..1. */
+/**
+ * Weights of the score's parts; each part is 0..1 except engagement (−1..1), so with the default weights
+ * a story's score before boosts is −0.10..1.05.
+ */
 export type ScoreWeights = Record<ScorePart, number>;
 
 export interface SelectionConfig {
@@ -30,7 +33,7 @@ export const defaultWeights: Readonly<ScoreWeights> = Object.freeze({
   authority: 0.15,
   recency: 0.1,
   completeness: 0.1,
-  engagement: 0.05,
+  engagement: 0.1,
 });
 
 export const defaultSelectionConfig: Readonly<SelectionConfig> = Object.freeze({

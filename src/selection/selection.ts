@@ -1,5 +1,5 @@
 import type { Segment } from '../stories/segment.ts';
-import type { Story } from '../stories/story.ts';
+import type { Story, TimelineEvent } from '../stories/story.ts';
 import type { SelectionConfig } from './selection-config.ts';
 
 /** An editor's decision about one story for a week; `segmentId` null means every segment. */
@@ -13,10 +13,53 @@ export interface SelectionOverride {
   boost: number | null;
 }
 
-/** Past clicks, as counts: per source name and per audience segment name. */
+/**
+ * What one segment's readers did with the stories of one feature (a `storyFeatures` key such as
+ * "source:reuters" or "name:nimbus5") shown to them in the recent issues: how many copies carried such
+ * stories, and the human clicks (distinct readers per story), "more like this" and "less like this" votes.
+ */
+export interface FeatureCounts {
+  exposure: number;
+  clicks: number;
+  more: number;
+  less: number;
+}
+
+/** One segment's history: per feature key, and the totals over its stories (its average). */
+export interface SegmentEngagement {
+  features: Readonly<Record<string, FeatureCounts>>;
+  total: FeatureCounts;
+}
+
+/** Past engagement per segment name (src/selection/engagement-term.ts turns it into a score part). */
 export interface Engagement {
-  bySource: Readonly<Record<string, number>>;
-  byAudience: Readonly<Record<string, number>>;
+  bySegment: Readonly<Record<string, SegmentEngagement>>;
+}
+
+/** An issue sent before this week: continuations of its stories become updates (or are set aside). */
+export interface EarlierIssue {
+  issueId: number;
+  week: string;
+  /** The civil day the issue went out, "2026-11-30": timeline events dated after it are new. */
+  sentOn: string;
+  /** The earlier coverage readers are sent to (the issue's archive page). */
+  url: string;
+  /** The stories it carried, with their current timelines. */
+  stories: readonly Story[];
+}
+
+/** A pick that continues a story sent in one of the recent issues (src/issues/issue-content.ts's `update`). */
+export interface StoryUpdate {
+  /** The earlier story. */
+  storyId: string;
+  issueId: number;
+  week: string;
+  title: string;
+  url: string;
+  /** The civil day of the earlier send. */
+  since: string;
+  /** Day-precise timeline events dated after the earlier send, oldest first. */
+  newEvents: TimelineEvent[];
 }
 
 /** Everything selection depends on: no database, no environment, the clock passed in as `now`. */
@@ -29,8 +72,8 @@ export interface SelectionInput {
   segments: readonly Segment[];
   /** Candidate stories; any outside the week are ignored. */
   stories: readonly Story[];
-  /** The previous issue: its week and the stories it carried (with their current timelines). */
-  previous: { week: string; stories: readonly Story[] } | null;
+  /** The recent issues that went out, newest first (at most four are read): updates and repeats. */
+  earlier: readonly EarlierIssue[];
   overrides: readonly SelectionOverride[];
   engagement: Engagement | null;
   config: SelectionConfig;
@@ -57,6 +100,8 @@ export interface SelectedStory {
   alsoCoveredBy: string[];
   reasons: string[];
   scoreBreakdown: ScoreBreakdown;
+  /** Set when the story continues one sent in a recent issue: shown as "Update: …". */
+  update?: StoryUpdate;
 }
 
 /** A story that competed for a segment and was not picked, with why. */

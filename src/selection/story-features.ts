@@ -18,7 +18,15 @@ export interface StoryFeatures {
 }
 
 export function storyFeatures(story: Pick<Story, 'title' | 'tldr' | 'source' | 'region'>): StoryFeatures {
-  const names = storyNameWords(story)
+  return featuresFromNameWords(story, storyNameWords(story));
+}
+
+/** `storyFeatures` from the story's `storyNameWords` already computed (selection's clustering has them). */
+export function featuresFromNameWords(
+  story: Pick<Story, 'source' | 'region'>,
+  nameWords: readonly string[],
+): StoryFeatures {
+  const names = nameWords
     .filter((word) => !/^[0-9]/.test(word))
     .slice(0, MAX_NAME_TOPICS)
     .map((word) => `name:${word}`);

@@ -114,7 +114,7 @@ ${outline.developing.map((item) => html`<li>${item.url ? html`<a href="${item.ur
 function card(item: CardOutline): SafeHtml {
   const title = item.url ? html`<a href="${item.url}" rel="noopener">${item.title}</a>` : item.title;
   return html`<article class="card">
-<h3>${title}</h3>
+<h3>${item.update ? html`<span class="muted">${item.update.label}:</span> ` : ''}${title}</h3>
 ${item.kicker.length > 0 ? html`<p class="kicker">${item.kicker.join(' · ')}</p>` : ''}
 ${item.hook ? html`<p>${item.hook}</p>` : ''}
 ${item.tldr.map((line) => html`<p><strong>${line.label}:</strong> ${line.text}</p>`)}
@@ -123,6 +123,8 @@ ${item.whoShouldCare ? html`<p class="muted">Who should care: ${item.whoShouldCa
 ${item.alsoCoveredBy ? html`<p class="muted"><small>Also covered by ${item.alsoCoveredBy}</small></p>` : ''}
 ${item.url && !item.compact ? html`<p><a href="${item.url}" rel="noopener">${item.cta}</a></p>` : ''}
 ${item.related.length > 0 ? html`<p><small>Related: ${item.related.map((link, index) => html`${index > 0 ? ' · ' : ''}<a href="${link.url}" rel="noopener">${link.title}</a>`)}</small></p>` : ''}
+${item.update?.heading ? html`<p><strong>${item.update.heading}:</strong></p><ul>${item.update.changes.map((line) => html`<li>${line.date}: ${line.event}</li>`)}</ul>` : ''}
+${item.update?.earlierUrl ? html`<p><small><a href="${item.update.earlierUrl}">${item.update.earlierLabel}</a></small></p>` : ''}
 </article>`;
 }
 

@@ -13,6 +13,8 @@ import {
   pinStory,
 } from '../../src/issues/issue-overrides.repository.ts';
 import type { IssueReport } from '../../src/issues/issue-report.ts';
+import { issueLinks } from '../../src/render/issue-links.ts';
+import { recapOutline } from '../../src/render/recap-outline.ts';
 import { listSegments, upsertStories } from '../../src/stories/story.repository.ts';
 import type { Story } from '../../src/stories/story.ts';
 import { makeStory } from '../selection/story-factory.ts';
@@ -223,12 +225,123 @@ describe('across weeks', () => {
     expect(plainCandidate?.reasons[0]).toMatch(/^sent in the previous issue \(2026-W48\)/);
     expect(ids).toContain('follow-renewed');
     const content = await loadIssueContent(db, w49, 'UTC');
-    expect(content?.developing.map((d) => [d.story.id, d.event.date])).toEqual([
-      [renewedStory.id, '2026-12-02'],
-    ]);
+    // The renewed event is told by its update card (what it continues, what changed), not again under "Developing".
+    const renewed = content?.sections.flatMap((s) => s.stories).find((i) => i.story.id === 'follow-renewed');
+    expect(renewed?.update).toMatchObject({
+      storyId: renewedStory.id,
+      week: '2026-W48',
+      title: renewedStory.title,
+      url: 'http://localhost:3000/archive/2026-W48',
+      newEvents: [{ date: '2026-12-02', event: 'Went generally available' }],
+    });
+    expect(content?.developing.map((d) => d.story.id)).not.toContain(renewedStory.id);
     expect(content?.sections.find((s) => s.skipped)?.skipReason ?? 'none').toMatch(
       /no stories tagged for|none/,
     );
+  });
+
+  it('shows a story of an event sent two issues earlier as an update, links the earlier issue, and keeps it in the snapshot', async () => {
+    const at = (day: string) => new Date(`${day}T09:00:00Z`);
+    const stories = [
+      makeStory({
+        id: 'orbit-first',
+        title: 'Orbital Compute opens lunar data centre',
+        tldr: {
+          whatChanged: 'Orbital Compute opened a lunar data centre.',
+          whyItMatters: null,
+          whatToDoNext: null,
+        },
+        publishedAt: at('2026-12-16'),
+        timeline: [{ date: '2026-12-15', event: 'Opening announced' }],
+      }),
+      ...['nectar', 'bramble', 'thistle'].map((word) =>
+        makeStory({ id: `w51-${word}`, title: `${word} story of W51`, publishedAt: at('2026-12-16') }),
+      ),
+      ...['copper', 'willow', 'juniper'].map((word) =>
+        makeStory({ id: `w52-${word}`, title: `${word} story of W52`, publishedAt: at('2026-12-23') }),
+      ),
+      makeStory({
+        id: 'orbit-later',
+        title: 'Orbital Compute lunar data centre goes live',
+        source: { name: 'Space Wire', url: null },
+        tldr: {
+          whatChanged: 'Orbital Compute lunar data centre is live.',
+          whyItMatters: null,
+          whatToDoNext: null,
+        },
+        publishedAt: at('2027-01-01'),
+        timeline: [
+          { date: '2026-12-15', event: 'Opening announced' },
+          { date: '2026-12-29', event: 'First customer workloads' },
+          { date: '2027-01', event: 'Month only' },
+        ],
+      }),
+      makeStory({
+        id: 'other-event',
+        title: 'Harbor Robotics raises money for warehouse arms',
+        tldr: { whatChanged: 'Harbor Robotics raised a round.', whyItMatters: null, whatToDoNext: null },
+        publishedAt: at('2027-01-01'),
+        timeline: [{ date: '2026-12-30', event: 'Round closed' }],
+      }),
+    ];
+    await seed(stories);
+    const send = async (week: string, now: string) => {
+      await buildIssue(db, { ...options, week, now: at(now), publicUrl: 'https://recap.example.com' });
+      await db
+        .updateTable('issues')
+        .set({ status: 'sent', send_started_at: at(now) })
+        .where('week', '=', week)
+        .execute();
+    };
+    await send('2026-W51', '2026-12-21');
+    await send('2026-W52', '2026-12-28');
+    const build = await buildIssue(db, {
+      ...options,
+      week: '2026-W53',
+      now: at('2027-01-04'),
+      publicUrl: 'https://recap.example.com',
+    });
+    const items = build.content.sections.flatMap((s) => s.stories);
+    const update = items.find((i) => i.story.id === 'orbit-later')?.update;
+    expect(update).toMatchObject({
+      storyId: 'orbit-first',
+      week: '2026-W51',
+      title: 'Orbital Compute opens lunar data centre',
+      url: 'https://recap.example.com/archive/2026-W51',
+      since: '2026-12-20',
+      newEvents: [{ date: '2026-12-29', event: 'First customer workloads' }],
+    });
+    expect(items.find((i) => i.story.id === 'other-event')?.update).toBeUndefined();
+    // `recap issue build --json` says it too.
+    const reported = build.report.segments.flatMap((s) => s.stories).find((s) => s.id === 'orbit-later');
+    expect(reported?.update?.storyId).toBe('orbit-first');
+    // The earlier coverage link is one of the issue's tracked links, and the card shows it.
+    expect(issueLinks(build.content)).toContainEqual(
+      expect.objectContaining({ url: 'https://recap.example.com/archive/2026-W51', kind: 'earlier' }),
+    );
+    const outline = recapOutline(editionFor(build.content, ['researchers']), { readingBudget: false });
+    const card = [...outline.sections.flatMap((s) => s.cards), outline.hero].find(
+      (c) => c?.storyId === 'orbit-later',
+    );
+    expect(card?.update).toMatchObject({
+      label: 'Update',
+      heading: 'What changed since 20 Dec 2026',
+      earlierUrl: 'https://recap.example.com/archive/2026-W51',
+      earlierLabel: 'Earlier coverage, 14–20 Dec 2026',
+    });
+    expect(outline.urls).toContain('https://recap.example.com/archive/2026-W51');
+    // Frozen at approval: the snapshot keeps the update.
+    await approveIssue(db, '2026-W53', { timeZone: 'UTC', allowEmpty: true, reason: 'test' });
+    const frozen = await loadIssueContent(db, '2026-W53', 'UTC');
+    const snapshot = await db
+      .selectFrom('issues')
+      .select('content_snapshot')
+      .where('week', '=', '2026-W53')
+      .executeTakeFirstOrThrow();
+    expect(snapshot.content_snapshot).not.toBeNull();
+    expect(
+      frozen?.sections.flatMap((s) => s.stories).find((i) => i.story.id === 'orbit-later')?.update,
+    ).toEqual(update);
   });
 
   it('returns null for a week without an issue', async () => {

@@ -164,11 +164,17 @@ describe('each reader’s own order, decided at the freeze', () => {
       const titleOf = (id: string) => current.stories.find((story) => story.id === id)?.title as string;
       const movableInText = (email: string) => {
         const text = sink.messages.find((m) => m.envelopeTo[0] === email)?.parsed.text ?? '';
-        return ids
-          .map((id) => ({ id, at: text.indexOf(`\n${titleOf(id)}\n`) }))
-          .filter((entry) => entry.at >= 0)
-          .sort((a, b) => a.at - b.at)
-          .map((entry) => entry.id);
+        return (
+          ids
+            // An update's card reads "Update: <title>".
+            .map((id) => ({
+              id,
+              at: Math.max(text.indexOf(`\n${titleOf(id)}\n`), text.indexOf(`\nUpdate: ${titleOf(id)}\n`)),
+            }))
+            .filter((entry) => entry.at >= 0)
+            .sort((a, b) => a.at - b.at)
+            .map((entry) => entry.id)
+        );
       };
       const rows = await deliveries(test.db, current.issueId);
       expect(movableInText('wired-fan@example.test')).toEqual(rows.get('wired-fan')?.story_order);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { editionFor, type IssueContent } from '../../src/issues/issue-content.ts';
 import { selectIssue } from '../../src/selection/select-issue.ts';
-import type { Selection, SelectionInput, SelectionOverride } from '../../src/selection/selection.ts';
+import type {
+  EarlierIssue,
+  Selection,
+  SelectionInput,
+  SelectionOverride,
+} from '../../src/selection/selection.ts';
 import { selectionConfig } from '../../src/selection/selection-config.ts';
 import type { Segment } from '../../src/stories/segment.ts';
 import type { Story } from '../../src/stories/story.ts';
@@ -19,7 +24,7 @@ function input(stories: Story[], more: Partial<SelectionInput> = {}): SelectionI
     now: new Date('2026-11-30T08:00:00Z'),
     segments: [researchers, investors, policy],
     stories,
-    previous: null,
+    earlier: [],
     overrides: [],
     engagement: null,
     config: selectionConfig(),
@@ -226,10 +231,17 @@ describe('across weeks', () => {
       timeline,
     });
 
+  const issue = (week: string, sentOn: string, stories: Story[], issueId = 47): EarlierIssue => ({
+    issueId,
+    week,
+    sentOn,
+    url: `https://recap.example.com/archive/${week}`,
+    stories,
+  });
+  const previousIssue = issue('2026-W47', '2026-11-22', [lastWeek]);
+
   it('does not repeat an event from the previous issue', () => {
-    const selection = selectIssue(
-      input([followUp([]), ...distinct(3)], { previous: { week: '2026-W47', stories: [lastWeek] } }),
-    );
+    const selection = selectIssue(input([followUp([]), ...distinct(3)], { earlier: [previousIssue] }));
     const res = section(selection, researchers);
     expect(res.stories.map((s) => s.story.id)).not.toContain('follow');
     expect(res.candidates.find((c) => c.story.id === 'follow')?.reasons[0]).toMatch(
@@ -237,22 +249,188 @@ describe('across weeks', () => {
     );
   });
 
-  it('repeats it when its timeline gained a day-precise event this week', () => {
+  it('shows it as an update when its timeline gained a day-precise event since the earlier send', () => {
     const monthOnly = selectIssue(
       input([followUp([{ date: '2026-11', event: 'Rollout' }]), ...distinct(3)], {
-        previous: { week: '2026-W47', stories: [lastWeek] },
+        earlier: [previousIssue],
       }),
     );
     expect(section(monthOnly, researchers).stories.map((s) => s.story.id)).not.toContain('follow');
     const dated = selectIssue(
-      input([followUp([{ date: '2026-11-24', event: 'General availability' }]), ...distinct(3)], {
-        previous: { week: '2026-W47', stories: [lastWeek] },
-      }),
+      input(
+        [
+          followUp([
+            { date: '2026-11-17', event: 'Announced' },
+            { date: '2026-11-24', event: 'General availability' },
+          ]),
+          ...distinct(3),
+        ],
+        { earlier: [previousIssue] },
+      ),
     );
     const item = section(dated, researchers).stories.find((s) => s.story.id === 'follow');
+    expect(item?.update).toEqual({
+      storyId: 'prev',
+      issueId: 47,
+      week: '2026-W47',
+      title: 'Nimbus Labs releases Nimbus-5 model',
+      url: 'https://recap.example.com/archive/2026-W47',
+      since: '2026-11-22',
+      newEvents: [{ date: '2026-11-24', event: 'General availability' }],
+    });
     expect(item?.reasons).toContain(
-      'in the previous issue, but its timeline gained an event this week (2026-11-24: General availability)',
+      'update of "Nimbus Labs releases Nimbus-5 model" (2026-W47): 1 new timeline event since 2026-11-22',
     );
+  });
+
+  it('shows a story of the same event sent two issues earlier as an update with its new events', () => {
+    const selection = selectIssue(
+      input(
+        [
+          followUp([
+            { date: '2026-11-12', event: 'Announced' },
+            { date: '2026-11-19', event: 'Beta opened' },
+            { date: '2026-11-25', event: 'General availability' },
+            { date: '2026-12-20', event: 'Planned price change' },
+          ]),
+          ...distinct(3),
+        ],
+        {
+          earlier: [
+            issue(
+              '2026-W47',
+              '2026-11-22',
+              distinct(2, () => ({ publishedAt: new Date('2026-11-18T00:00:00Z') })),
+              47,
+            ),
+            issue('2026-W46', '2026-11-15', [lastWeek], 46),
+          ],
+        },
+      ),
+    );
+    const item = section(selection, researchers).stories.find((s) => s.story.id === 'follow');
+    expect(item?.update?.week).toBe('2026-W46');
+    expect(item?.update?.issueId).toBe(46);
+    expect(item?.update?.url).toBe('https://recap.example.com/archive/2026-W46');
+    // After the earlier send, up to the week's end: not the event before it, not the one planned later.
+    expect(item?.update?.newEvents.map((e) => e.event)).toEqual(['Beta opened', 'General availability']);
+    // Stories of other events are not updates.
+    for (const other of section(selection, researchers).stories.filter((s) => s.story.id !== 'follow')) {
+      expect(other.update).toBeUndefined();
+    }
+  });
+
+  it('does not take a story of a different event for an update', () => {
+    const other = makeStory({
+      id: 'other-event',
+      title: 'Harbor Robotics raises Series B for warehouse arms',
+      tldr: { whatChanged: 'Harbor Robotics raised money.', whyItMatters: null, whatToDoNext: null },
+      timeline: [{ date: '2026-11-25', event: 'Round closed' }],
+    });
+    const selection = selectIssue(input([other, ...distinct(3)], { earlier: [previousIssue] }));
+    const item = section(selection, researchers).stories.find((s) => s.story.id === 'other-event');
+    expect(item).toBeDefined();
+    expect(item?.update).toBeUndefined();
+  });
+
+  it('looks back four issues, no further', () => {
+    const older = [0, 1, 2, 3].map((i) =>
+      issue(`2026-W${46 - i}`, `2026-11-${String(15 - 7 * i).padStart(2, '0')}`, [], 46 - i),
+    );
+    const fifth = issue('2026-W42', '2026-10-18', [lastWeek], 42);
+    const selection = selectIssue(
+      input([followUp([{ date: '2026-11-25', event: 'General availability' }]), ...distinct(3)], {
+        earlier: [...older, fifth],
+      }),
+    );
+    const item = section(selection, researchers).stories.find((s) => s.story.id === 'follow');
+    expect(item).toBeDefined();
+    expect(item?.update).toBeUndefined();
+  });
+});
+
+describe('engagement term', () => {
+  const counts = (exposure: number, clicks: number, more = 0, less = 0) => ({ exposure, clicks, more, less });
+  const wire = (id: string, title: string) =>
+    makeStory({
+      id,
+      title,
+      source: { name: 'Example Wire', url: null },
+      tldr: { whatChanged: `${title}.`, whyItMatters: null, whatToDoNext: null },
+      audiences: ['Researchers', 'Investors'],
+    });
+  const daily = (id: string, title: string) =>
+    makeStory({
+      id,
+      title,
+      source: { name: 'Other Daily', url: null },
+      tldr: { whatChanged: `${title}.`, whyItMatters: null, whatToDoNext: null },
+      audiences: ['Researchers', 'Investors'],
+    });
+  const week = [wire('w1', 'Quasar chips ship'), daily('d1', 'Lumen robots walk')];
+  const history = (wireCounts: ReturnType<typeof counts>, otherCounts = counts(400, 12)) => ({
+    bySegment: {
+      Investors: {
+        features: { 'source:example wire': wireCounts, 'source:other daily': otherCounts },
+        total: {
+          exposure: wireCounts.exposure + otherCounts.exposure,
+          clicks: wireCounts.clicks + otherCounts.clicks,
+          more: wireCounts.more + otherCounts.more,
+          less: wireCounts.less + otherCounts.less,
+        },
+      },
+    },
+  });
+  const pick = (selection: Selection, segment: Segment, id: string) =>
+    section(selection, segment).stories.find((s) => s.story.id === id);
+
+  it('sinks a source its segment said "less like this" about, for that segment only, within the bound', () => {
+    const selection = selectIssue(input(week, { engagement: history(counts(400, 12, 0, 20)) }));
+    const sunk = pick(selection, investors, 'w1');
+    expect(sunk?.scoreBreakdown.engagement).toBeLessThan(-0.02);
+    expect(sunk?.scoreBreakdown.engagement).toBeGreaterThanOrEqual(-0.1);
+    expect(
+      sunk?.reasons.some((r) =>
+        /^Investors readers said less like this about Example Wire \(−0\.\d\d\)$/.test(r),
+      ),
+    ).toBe(true);
+    expect(section(selection, investors).stories[0]?.story.id).toBe('d1');
+    // Researchers have no history: no engagement part, the same score as without any.
+    expect(pick(selection, researchers, 'w1')?.scoreBreakdown.engagement).toBe(0);
+  });
+
+  it('lifts a source its readers clicked and asked more of', () => {
+    const clicked = selectIssue(input(week, { engagement: history(counts(400, 40)) }));
+    const lifted = pick(clicked, investors, 'w1');
+    expect(lifted?.scoreBreakdown.engagement).toBeGreaterThan(0.01);
+    expect(lifted?.scoreBreakdown.engagement).toBeLessThanOrEqual(0.1);
+    expect(lifted?.reasons).toContainEqual(
+      expect.stringMatching(/^readers of Investors clicked stories from Example Wire \(\+0\.\d\d\)$/),
+    );
+    expect(pick(clicked, investors, 'd1')?.scoreBreakdown.engagement).toBeLessThan(0);
+    const voted = selectIssue(input(week, { engagement: history(counts(400, 12, 15)) }));
+    expect(pick(voted, investors, 'w1')?.scoreBreakdown.engagement).toBeGreaterThan(0.01);
+    expect(pick(voted, investors, 'w1')?.reasons).toContainEqual(
+      expect.stringMatching(/^Investors readers asked for more like Example Wire/),
+    );
+  });
+
+  it('stays within ±weight however one-sided the history', () => {
+    for (const extreme of [counts(10_000, 10_000, 10_000), counts(10_000, 0, 0, 10_000)]) {
+      const selection = selectIssue(input(week, { engagement: history(extreme) }));
+      const part = pick(selection, investors, 'w1')?.scoreBreakdown.engagement ?? Number.NaN;
+      expect(Math.abs(part)).toBeLessThanOrEqual(0.1);
+    }
+  });
+
+  it('shrinks a small sample towards the average', () => {
+    const average = counts(100_000, 3_000);
+    const few = selectIssue(input(week, { engagement: history(counts(5, 5), average) }));
+    const many = selectIssue(input(week, { engagement: history(counts(500, 500), average) }));
+    const small = pick(few, investors, 'w1')?.scoreBreakdown.engagement ?? 0;
+    const large = pick(many, investors, 'w1')?.scoreBreakdown.engagement ?? 0;
+    expect(small).toBeGreaterThan(0);
+    expect(small).toBeLessThan(large);
   });
 });
 

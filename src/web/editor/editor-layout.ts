@@ -30,7 +30,7 @@ td,li,p,dd{overflow-wrap:anywhere}
 /* A wide table scrolls inside its wrapper: its words stay whole and its first column readable, rather than one letter a line. */
 .table-wrap table:not(.cards) :is(td,th){overflow-wrap:normal}.table-wrap table:not(.cards) td:first-child{min-width:10rem}
 .badge{display:inline-block;border-radius:999px;padding:0 .55rem;font-size:.8rem;background:#e5e7eb;color:#111}
-.badge.approved{background:#dbeafe}.badge.sent{background:#dcfce7}.badge.sending,.badge.scheduled{background:#fef9c3}.badge.cancelled,.badge.paused{background:#fee2e2}
+.badge.update{background:#ede9fe}.update-of{font-size:.9rem}.badge.approved{background:#dbeafe}.badge.sent{background:#dcfce7}.badge.sending,.badge.scheduled{background:#fef9c3}.badge.cancelled,.badge.paused{background:#fee2e2}
 .notice{background:var(--notice);border:1px solid var(--notice-line);padding:.5rem .8rem;margin:.5rem 0}.error{background:var(--error);border:1px solid var(--error-line);padding:.5rem .8rem;margin:.5rem 0}
 .muted{color:var(--muted)}.warn{color:var(--warn)}.bad{color:var(--bad)}.good{color:var(--good)}
 .visually-hidden{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}

@@ -1,6 +1,6 @@
 import type { IssueStatus } from '../../db/database.ts';
 import type { RolloutHour } from '../../delivery/delivery.repository.ts';
-import type { IssueSection } from '../../issues/issue-content.ts';
+import type { IssueSection, IssueStoryUpdate } from '../../issues/issue-content.ts';
 import type { StoredOverride } from '../../issues/issue-overrides.repository.ts';
 import type { IssueWriting } from '../../issues/issue-writing.ts';
 import type { LeftOut } from '../../render/recap-outline.ts';
@@ -222,6 +222,12 @@ function actionForm(
   )}<button type="submit" data-key="${options.key}"${forStory(label, title)}${options.hint ? html` title="${options.hint}"` : ''}>${label}</button></form>`;
 }
 
+/** Which earlier story an update continues, where, and what is new since. */
+function updateLine(update: IssueStoryUpdate): SafeHtml {
+  const count = update.newEvents.length;
+  return html`<div class="update-of">Update of <a href="/editor/issues/${encodeURIComponent(update.week)}">"${update.title}"</a> (${update.week}, story ${update.storyId}) · ${count === 0 ? 'no new dated events' : `${count} new ${count === 1 ? 'event' : 'events'} since ${update.since ?? update.week}: ${update.newEvents.map((e) => `${e.date} ${e.event}`).join('; ')}`}</div>`;
+}
+
 function sectionBlock(
   data: IssuePageData,
   section: IssueSection,
@@ -239,7 +245,8 @@ function sectionBlock(
     const title = item.story.title;
     const key = (action: string) => `${segment}:${item.story.id}:${action}`;
     return html`<li class="story" data-story="${item.story.id}" id="story-${segment}-${item.story.id}">
-<div class="title">${title}${data.retracted?.has(item.story.id) ? html` <span class="badge retracted bad" title="withdrawn by its publisher after this issue went out">retracted</span>` : ''}</div>
+<div class="title">${item.update ? html`<span class="badge update" title="continues a story sent in an earlier issue">update</span> ` : ''}${title}${data.retracted?.has(item.story.id) ? html` <span class="badge retracted bad" title="withdrawn by its publisher after this issue went out">retracted</span>` : ''}</div>
+${item.update ? updateLine(item.update) : ''}
 <div class="muted">${item.story.source.name} · score ${item.score.toFixed(3)}${item.fallback ? ' · fallback' : ''}${item.alsoCoveredBy.length > 0 ? ` · also covered by ${item.alsoCoveredBy.join(', ')}` : ''}</div>
 <div class="muted score-parts">${Object.entries(item.scoreBreakdown)
       .filter(([, value]) => value !== 0)
