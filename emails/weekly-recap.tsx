@@ -4,6 +4,7 @@ import type { Edition } from '../src/issues/issue-content.ts';
 import { editionArchiveUrl } from '../src/render/archive-url.ts';
 import { recapOutline } from '../src/render/recap-outline.ts';
 import type { EmailFrame } from '../src/render/rendered-message.ts';
+import type { ReactNode } from 'react';
 import { EditorNote } from './components/editor-note.tsx';
 import { Masthead } from './components/masthead.tsx';
 import { DevelopingList, SectionHeading, WatchList } from './components/outlook-list.tsx';
@@ -34,6 +35,17 @@ export interface Props {
   honeypotSlot?: string;
   /** Further leave-out steps beyond the reading budget, decided by the size guard (see recapOutline). */
   extraCuts?: number;
+  /**
+   * The reader's feedback links (or their template slots): per story id the "More / Less like this"
+   * line, and "How was this issue?" at the end. Absent (archive copies, tests): none.
+   */
+  feedback?: RecapFeedback;
+}
+
+/** What a copy shows for feedback: a story's line by its id (null: none for it), the rating block. */
+export interface RecapFeedback {
+  story(storyId: string): ReactNode | null;
+  rating: ReactNode | null;
 }
 
 /** The Weekly AI Recap for one edition (issue narrowed to a reader's segments). */
@@ -45,6 +57,7 @@ export default function WeeklyRecap({
   pixelSlot,
   honeypotSlot,
   extraCuts = 0,
+  feedback,
 }: Props) {
   const outline = recapOutline(edition, { extraCuts });
   const hrefOf = (url: string) => hrefs[url] ?? url;
@@ -108,6 +121,7 @@ export default function WeeklyRecap({
                               href={outline.hero.url && hrefOf(outline.hero.url)}
                               hrefOf={hrefOf}
                               variant="hero"
+                              feedback={feedback?.story(outline.hero.storyId)}
                             />
                           </>
                         ) : (
@@ -125,6 +139,7 @@ export default function WeeklyRecap({
                                 href={card.url && hrefOf(card.url)}
                                 hrefOf={hrefOf}
                                 variant={index === 0 ? 'first' : 'rest'}
+                                feedback={feedback?.story(card.storyId)}
                               />
                             ))}
                           </div>
@@ -133,6 +148,7 @@ export default function WeeklyRecap({
                         {outline.developing.length > 0 ? (
                           <DevelopingList items={outline.developing} hrefOf={hrefOf} />
                         ) : null}
+                        {feedback?.rating ?? null}
                       </td>
                     </tr>
                     <tr>

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Heading } from 'react-email';
 import type { CardOutline } from '../../src/render/recap-outline.ts';
 import { styles } from './styles.ts';
@@ -10,6 +11,8 @@ export interface StoryCardProps {
   /** Original URL -> the href to use, for the "Related:" links. */
   hrefOf: (url: string) => string;
   variant: 'hero' | 'first' | 'rest';
+  /** "More like this / Less like this" (or its template slot) after the call to action; absent: none. */
+  feedback?: ReactNode;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface StoryCardProps {
  * labelled TL;DR lines, takeaways, who should care, other outlets, related links, call to action.
  * Compact card: kicker, linked title, the "What changed" sentence, call to action.
  */
-export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
+export function StoryCard({ card, href, hrefOf, variant, feedback }: StoryCardProps) {
   const hero = variant === 'hero';
   return (
     <table role="presentation" width="100%" cellPadding={0} cellSpacing={0} border={0}>
@@ -104,6 +107,7 @@ export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
                 <CallToAction href={href} label={card.cta} />
               )
             ) : null}
+            {feedback ?? null}
           </td>
         </tr>
       </tbody>
