@@ -1,10 +1,10 @@
+import type { ReactNode } from 'react';
 import { createElement } from 'react';
 import { Head, Html } from 'react-email';
 import type { Edition } from '../src/issues/issue-content.ts';
 import { editionArchiveUrl } from '../src/render/archive-url.ts';
 import { recapOutline } from '../src/render/recap-outline.ts';
 import type { EmailFrame } from '../src/render/rendered-message.ts';
-import type { ReactNode } from 'react';
 import { EditorNote } from './components/editor-note.tsx';
 import { Masthead } from './components/masthead.tsx';
 import { DevelopingList, SectionHeading, WatchList } from './components/outlook-list.tsx';

@@ -26,7 +26,14 @@ export function StoryFeedback({ more, less }: { more: string; less: string }) {
  */
 export function IssueRatingLinks({ hrefs }: { hrefs: readonly [string, string, string] }) {
   return (
-    <table role="presentation" width="100%" cellPadding={0} cellSpacing={0} border={0} style={styles.ruleTable}>
+    <table
+      role="presentation"
+      width="100%"
+      cellPadding={0}
+      cellSpacing={0}
+      border={0}
+      style={styles.ruleTable}
+    >
       <tbody>
         <tr>
           <td className="bd" style={styles.ratingCell}>

@@ -186,11 +186,21 @@ export function registerScheduleCommands(program: Command): void {
           '../reports/subject-test-report.ts'
         );
         const subjectTest = await loadSubjectTestReport(app.db, { id: stats.issueId, week: stats.week });
+        const { loadIssueFeedback } = await import('../feedback/feedback.repository.ts');
+        const { formatIssueFeedback } = await import('../reports/feedback-report.ts');
+        const feedback = await loadIssueFeedback(app.db, stats.issueId);
+        const names = await segmentNames(app);
+        const setName = (key: string) =>
+          key
+            .split('+')
+            .map((slug) => names.get(slug) ?? slug)
+            .join(' + ');
         writeOut(
           options.json
-            ? `${JSON.stringify({ ...stats, subjectTest, sunset }, null, 2)}\n`
-            : formatIssueStats(stats, await segmentNames(app)) +
+            ? `${JSON.stringify({ ...stats, subjectTest, sunset, feedback }, null, 2)}\n`
+            : formatIssueStats(stats, names) +
                 (subjectTest ? formatSubjectTest(subjectTest) : '') +
+                formatIssueFeedback(feedback, setName) +
                 formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
         );
       }),

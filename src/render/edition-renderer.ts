@@ -337,7 +337,9 @@ export function createEditionRenderer(options: {
       };
       const feedbackStories = feedbackStoriesOf(edition, outline);
       const firstFeedback = FIRST_LINK + urls.length;
-      const feedbackSlot = new Map(feedbackStories.map((story, index) => [story.storyId, firstFeedback + index]));
+      const feedbackSlot = new Map(
+        feedbackStories.map((story, index) => [story.storyId, firstFeedback + index]),
+      );
       const ratingSlot = firstFeedback + feedbackStories.length;
       const slotOf = (storyId: string) => {
         const slot = feedbackSlot.get(storyId);

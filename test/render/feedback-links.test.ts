@@ -10,8 +10,18 @@ const secrets = { current: 'a-feedback-secret-that-is-long-enough-0123', previou
 const readers = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true, feedback: true });
 const tests = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true });
 
-const tracked: Recipient = { subscriberId: '7', email: 'anna@example.com', name: 'Anna', trackingEnabled: true };
-const untracked: Recipient = { subscriberId: '8', email: 'bob@example.com', name: null, trackingEnabled: false };
+const tracked: Recipient = {
+  subscriberId: '7',
+  email: 'anna@example.com',
+  name: 'Anna',
+  trackingEnabled: true,
+};
+const untracked: Recipient = {
+  subscriberId: '8',
+  email: 'bob@example.com',
+  name: null,
+  trackingEnabled: false,
+};
 
 const feedbackTokens = (text: string) =>
   [...text.matchAll(/https:\/\/recap\.example\.com\/f\/([A-Za-z0-9._-]+)/g)].map((match) => match[1] ?? '');
@@ -37,14 +47,16 @@ describe('feedback links in the mail', () => {
       expect(voted).toEqual(new Set(cards.map((card) => card.storyId)));
       expect(votes.filter((p) => p?.kind === 'story' && p.choice === 'more')).toHaveLength(cards.length);
       expect(votes.filter((p) => p?.kind === 'story' && p.choice === 'less')).toHaveLength(cards.length);
-      expect(payloads.filter((p) => p?.kind === 'rating').map((p) => p?.kind === 'rating' && p.rating)).toEqual([
-        1, 2, 3,
-      ]);
+      expect(
+        payloads.filter((p) => p?.kind === 'rating').map((p) => p?.kind === 'rating' && p.rating),
+      ).toEqual([1, 2, 3]);
       expect(copy.html).toContain('>More like this</a>');
       expect(copy.html).toContain('How was this issue?');
       // The plain-text part carries the same links, each on a line of its own.
       expect(feedbackTokens(copy.text).sort()).toEqual(feedbackTokens(copy.html).sort());
-      expect(copy.text).toMatch(/\nMore like this:\nhttps:\/\/recap\.example\.com\/f\/\S+\nLess like this:\n/);
+      expect(copy.text).toMatch(
+        /\nMore like this:\nhttps:\/\/recap\.example\.com\/f\/\S+\nLess like this:\n/,
+      );
       expect(copy.text).toMatch(/\nHow was this issue\?\nNot useful:\n\S+\nOK:\n\S+\nGreat:\n\S+\n/);
     }
   });
