@@ -135,7 +135,7 @@ ${CHOICES[kind].map(
     return answer(
       reply,
       200,
-      payload.kind === 'story' ? 'More or less like this?' : 'How was this issue?',
+      payload.kind === 'story' ? 'More or less like this?' : 'Rate this issue',
       html`${form(request.params.token, payload, target, linked, { button: 'Save my answer' })}
 ${onRecord}
 ${privacyNote}`,
