@@ -9,6 +9,7 @@ import { eraseSubscriber, exportSubscriberById } from '../../src/subscribers/era
 import { findInactiveReaders } from '../../src/subscribers/sunset.ts';
 import { signFeedbackTokens, verifyFeedbackToken } from '../../src/tracking/token.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
+import { editorFetch } from '../support/editor-fetch.ts';
 import { createTestApp, SECRET } from './web-fixtures.ts';
 
 // The demo sends its issue for real (outbox); the feedback links of a sent copy are followed against the
@@ -280,6 +281,18 @@ describe('feedback links of sent copies', () => {
     const readerA = await subscriberOf(first);
     const setA = sets.find((d) => d.subscriber_id === readerA.id)?.segment_key;
     expect(feedback.ratings.find((r) => r.segmentKey === setA)?.counts[2]).toBeGreaterThanOrEqual(1);
+
+    // The editor's stats page shows the same numbers.
+    const page = await (
+      await editorFetch(() => server.editor.token)(`${server.url}/editor/issues/2026-W48/stats`)
+    ).text();
+    expect(page).toContain('Reader feedback');
+    expect(page).toMatch(
+      /<td class="num" data-metric="more">1<\/td><td class="num" data-metric="less">0<\/td>/,
+    );
+    expect(page).toMatch(
+      /<tr data-segment-key="all"><td>All readers<\/td><td class="num">1<\/td><td class="num">0<\/td><td class="num">1<\/td><td class="num">2<\/td><td class="num" data-metric="mean">2\.00<\/td><\/tr>/,
+    );
 
     // Sunsetting after one issue: the tracked reader who voted is not inactive, the others are.
     const tracked = await app.db
