@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import type { Db, SubscriberStatus } from '../db/database.ts';
 import type { IssueRating, StoryVoteChoice } from '../tracking/token.ts';
 
+const MAX_BIGINT = 2n ** 63n - 1n;
+const MAX_INT = 2 ** 31 - 1;
+
 /** What a feedback link is about: the issue, and for a story vote the story its link position names. */
 export interface FeedbackTarget {
   issueId: number;
@@ -24,6 +27,8 @@ export async function findFeedbackTarget(
   token: { subscriberId: string; issueId: number; link: number | null },
 ): Promise<FeedbackTarget | null> {
   const { subscriberId, issueId, link } = token;
+  // Ids the columns (bigint, integer) cannot hold name nothing: answered as unknown, never a query error.
+  if (BigInt(subscriberId) > MAX_BIGINT || issueId > MAX_INT || (link ?? 0) > MAX_INT) return null;
   const row = await sql<{
     week: string;
     story_id: string | null;
