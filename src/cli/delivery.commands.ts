@@ -12,6 +12,7 @@ import {
   resumeSend,
   type SendingIssue,
 } from '../delivery/send-control.ts';
+import { loadSubjectTest, type SubjectTestState } from '../delivery/subject-test.repository.ts';
 import { UserError } from '../errors.ts';
 import { loadAudienceCounts } from '../issues/issue.repository.ts';
 import { writeErr, writeOut } from '../terminal-output.ts';
@@ -140,10 +141,23 @@ export function registerDeliveryCommands(program: Command): void {
         const audience = await loadAudienceCounts(app.db, issue.id);
         const hours = await rolloutByHour(app.db, issue.id);
         const relays = await relaySentCounts(app.db, issue.id);
+        const subjectTest = await loadSubjectTest(app.db, issue.id);
         if (options.json) {
           const rollout = hours.filter((h) => h.hour !== null);
+          const test = subjectTest
+            ? {
+                subjectTest: {
+                  decideAt: subjectTest.decideAt,
+                  decidedAt: subjectTest.decidedAt,
+                  winner: subjectTest.winner,
+                  reason: subjectTest.reason,
+                  held: subjectTest.held,
+                  variants: subjectTest.figures,
+                },
+              }
+            : {};
           writeOut(
-            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts, ...(rollout.length > 0 ? { rollout } : {}), ...(relays.length > 0 ? { relays } : {}) }, null, 2)}\n`,
+            `${JSON.stringify({ week: issue.week, status: issue.status, reason: issue.statusReason, audience, deliveries: counts, ...(rollout.length > 0 ? { rollout } : {}), ...(relays.length > 0 ? { relays } : {}), ...test }, null, 2)}\n`,
           );
           return;
         }
@@ -166,6 +180,7 @@ export function registerDeliveryCommands(program: Command): void {
           `  skipped    ${counts.skipped}`,
           `  cancelled  ${counts.cancelled}`,
         ];
+        if (subjectTest) lines.push(...subjectTestLines(subjectTest));
         if (relays.length > 0) {
           lines.push('  sent per relay');
           for (const r of relays) lines.push(`    ${r.relay}  ${r.sent}`);
@@ -292,4 +307,19 @@ function interruptSignal(): { signal: AbortSignal; dispose(): void } {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** The subject test part of `recap send status`: each group's figures, then the decision or when it comes. */
+function subjectTestLines(test: SubjectTestState): string[] {
+  const percent = (count: number, of: number) => (of > 0 ? `${((count / of) * 100).toFixed(1)} %` : '–');
+  const lines = [
+    test.decidedAt
+      ? `  subject test: ${test.winner ? `variant ${test.winner} won` : 'decided'}${test.reason ? ` (${test.reason})` : ''}`
+      : `  subject test: decided at ${test.decideAt.toISOString().slice(0, 16).replace('T', ' ')} UTC; ${test.held} readers held for the winner`,
+  ];
+  for (const figures of test.figures)
+    lines.push(
+      `    ${figures.variant}  ${figures.delivered} delivered, ${figures.humanClickers} human clickers (${percent(figures.humanClickers, figures.delivered)})`,
+    );
+  return lines;
 }

@@ -101,8 +101,9 @@ export async function runInit(options: RunInitOptions): Promise<void> {
     }),
   );
   out();
-  out('Then, from this folder: `recap doctor` checks each record once published and prints the fix for any');
-  out('that fails (DNS changes can take an hour to be seen).');
+  out('Then `recap doctor` (where this .env is read: here, or `sudo recap doctor` on a server set up as in');
+  out('docs/deploy.md) checks each record once published and prints the fix for any that fails (DNS changes');
+  out('can take an hour to be seen).');
 }
 
 function domainPart(address: string | undefined): string {

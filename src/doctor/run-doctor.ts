@@ -104,10 +104,26 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     ...(await databaseCheck(config)),
     'DATABASE_URL=postgres://user:password@host:5432/recap in .env: a PostgreSQL server that answers from this machine',
   );
-  add(
-    ...(await smtpCheck(config, timeoutMs)),
-    "SMTP_URL=smtp://user:password@host:587 in .env: the relay's host, port and credentials",
-  );
+  // Every bulk relay is checked, not only the first: a second relay of SMTP_URLS with a wrong password
+  // would otherwise fail only during the send, taking its share of the list with it.
+  const relays = config.smtp.relays.length > 0 ? config.smtp.relays : [];
+  if (relays.length <= 1) {
+    add(
+      ...(await smtpCheck('SMTP reachable', config.smtp.url, timeoutMs)),
+      "SMTP_URL=smtp://user:password@host:587 in .env: the relay's host, port and credentials",
+    );
+  } else {
+    for (const relay of relays)
+      add(
+        ...(await smtpCheck(`SMTP reachable (${relay.name})`, relay.url, timeoutMs)),
+        `SMTP_URLS in .env: the host, port and credentials of ${relay.name}, or leave it out of the list`,
+      );
+  }
+  if (config.smtp.systemUrl)
+    add(
+      ...(await smtpCheck('System mail SMTP reachable', config.smtp.systemUrl, timeoutMs)),
+      'SYSTEM_SMTP_URL=smtp://user:password@host:587 in .env: the relay of sign-up, welcome and test mails (unset: the bulk relays carry them)',
+    );
   if (config.bounceMailbox && options.bounceMailbox)
     add(
       ...(await bounceMailboxCheck(config.bounceMailbox, options.bounceMailbox, timeoutMs)),
@@ -469,25 +485,24 @@ async function databaseCheck(config: DoctorSettings): Promise<[string, boolean, 
   }
 }
 
-async function smtpCheck(config: DoctorSettings, timeoutMs: number): Promise<[string, boolean, string]> {
-  if (!config.smtp.url)
-    return ['SMTP reachable', false, 'SMTP_URL is not set: mail goes to the outbox folder'];
-  const where = redactUrl(config.smtp.url);
+async function smtpCheck(
+  name: string,
+  url: string | undefined,
+  timeoutMs: number,
+): Promise<[string, boolean, string]> {
+  if (!url) return [name, false, 'SMTP_URL is not set: mail goes to the outbox folder'];
+  const where = redactUrl(url);
   const transport = nodemailer.createTransport({
-    url: config.smtp.url,
+    url,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
   } as Parameters<typeof nodemailer.createTransport>[0]);
   try {
     await transport.verify();
-    return [
-      'SMTP reachable',
-      true,
-      `${where} accepted the connection${new URL(config.smtp.url).password ? ' and login' : ''}`,
-    ];
+    return [name, true, `${where} accepted the connection${new URL(url).password ? ' and login' : ''}`];
   } catch (error) {
-    return ['SMTP reachable', false, `${where}: ${messageOf(error)}`];
+    return [name, false, `${where}: ${messageOf(error)}`];
   } finally {
     transport.close();
   }

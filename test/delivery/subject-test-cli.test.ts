@@ -74,6 +74,11 @@ describe('a subject test from the command line', () => {
     );
     expect(tested.length).toBeGreaterThan(0);
     expect(tested.length).toBeLessThan(READERS);
+    const waiting = await runCli(['send', 'status', '--week', WEEK], env);
+    expect(waiting.stdout).toMatch(
+      / {2}subject test: decided at 20\d\d-\d\d-\d\d \d\d:\d\d UTC; \d+ readers held for the winner/,
+    );
+    expect(waiting.stdout).toMatch(/^ {4}B {2}\d+ delivered, 0 human clickers/m);
 
     const rest = await runCli(['send', '--week', WEEK, '--wait'], env);
     expect(rest.code, rest.stderr).toBe(0);
@@ -96,6 +101,12 @@ describe('a subject test from the command line', () => {
     // Everyone held got the winner, A: only the test's B group carries B's subject.
     const withB = all.filter((m) => m.parsed.subject === SUBJECT_B).length;
     expect(withB).toBe(subjectTest.variants[1].readers);
+    const status = JSON.parse((await runCli(['send', 'status', '--week', WEEK, '--json'], env)).stdout);
+    expect(status.subjectTest).toMatchObject({
+      winner: 'A',
+      reason: expect.stringMatching(/^too little data/),
+    });
+    expect(status.subjectTest.variants).toHaveLength(2);
     const text = await runCli(['stats', '--week', WEEK], env);
     expect(text.stdout).toContain('Subject test (50.0 % of the tracked readers;');
     expect(text.stdout).toMatch(/ {2}winner: A \(.+\): too little data/);

@@ -261,6 +261,31 @@ describe('recap doctor: what a receiver checks', { timeout: 120_000 }, () => {
   });
 });
 
+describe('every relay', { timeout: 120_000 }, () => {
+  it('checks each relay of SMTP_URLS and SYSTEM_SMTP_URL, naming the one that fails', async () => {
+    const { SMTP_URL: _one, ...rest } = env('good.test');
+    const checks = await doctor({
+      ...rest,
+      SMTP_URLS: `${sink.url}?weight=3,smtp://127.0.0.1:1`,
+      SYSTEM_SMTP_URL: 'smtp://127.0.0.1:2',
+    });
+    const relayChecks = checks.filter((check) => check.name.startsWith('SMTP reachable ('));
+    expect(relayChecks).toHaveLength(2);
+    expect(relayChecks[0]).toMatchObject({ ok: true });
+    expect(relayChecks[1]).toMatchObject({
+      name: 'SMTP reachable (127.0.0.1:1)',
+      ok: false,
+      detail: expect.stringMatching(/ECONNREFUSED/),
+      fix: expect.stringMatching(/SMTP_URLS .*127\.0\.0\.1:1/),
+    });
+    expect(byName(checks, /^System mail SMTP reachable$/)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/127\.0\.0\.1:2.*ECONNREFUSED/),
+      fix: expect.stringMatching(/^SYSTEM_SMTP_URL=/),
+    });
+  });
+});
+
 describe('a certificate readers would not trust', () => {
   it('says so under both checks that reach PUBLIC_URL, with the certificate as the fix, not "start recap serve"', async () => {
     // This process is not told to trust the self-signed certificate, as no reader's browser would be.
