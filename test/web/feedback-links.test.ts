@@ -189,6 +189,9 @@ describe('feedback links of sent copies', () => {
       // Signed right, for an issue that does not exist.
       signFeedbackTokens(secrets, id ?? '1', issueId + 1000, []).ratings[0],
       clickToken,
+      // Signed right, for ids the database's columns cannot hold (a 404, never a query error).
+      signFeedbackTokens(secrets, '9'.repeat(19), issueId, [0]).ratings[0],
+      signFeedbackTokens(secrets, id ?? '1', 2 ** 32 - 1, [0]).ratings[0],
       'garbage',
     ];
     for (const token of bad) {
