@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
-import { createElement } from 'react';
+import { createElement, Fragment } from 'react';
 import { Head, Html } from 'react-email';
 import type { Edition } from '../src/issues/issue-content.ts';
 import { editionArchiveUrl } from '../src/render/archive-url.ts';
+import { blockRuns, movableStories, orderOutline } from '../src/render/movable-stories.ts';
 import { recapOutline } from '../src/render/recap-outline.ts';
 import type { EmailFrame } from '../src/render/rendered-message.ts';
 import { EditorNote } from './components/editor-note.tsx';
@@ -35,6 +36,13 @@ export interface Props {
   honeypotSlot?: string;
   /** Further leave-out steps beyond the reading budget, decided by the size guard (see recapOutline). */
   extraCuts?: number;
+  /** One reader's order of the movable stories (see orderOutline); absent or null: the editorial order. */
+  order?: readonly string[] | null;
+  /**
+   * Stand-in written at every story block boundary of the sections with movable stories (before each card
+   * of the run, after the last), so one rendering can be reordered per reader (see EditionTemplate).
+   */
+  blockMark?: string;
   /**
    * The reader's feedback links (or their template slots): per story id the "More / Less like this"
    * line, and "How was this issue?" at the end. Absent (archive copies, tests): none.
@@ -57,9 +65,14 @@ export default function WeeklyRecap({
   pixelSlot,
   honeypotSlot,
   extraCuts = 0,
+  order = null,
+  blockMark,
   feedback,
 }: Props) {
-  const outline = recapOutline(edition, { extraCuts });
+  const editorial = recapOutline(edition, { extraCuts });
+  const movable = order || blockMark ? movableStories(edition, editorial) : [];
+  const outline = orderOutline(editorial, movable, order);
+  const runs = blockMark ? blockRuns(outline, movable) : null;
   const hrefOf = (url: string) => hrefs[url] ?? url;
   const archiveUrl = `${frame.publicUrl}/archive`;
   return (
@@ -129,21 +142,28 @@ export default function WeeklyRecap({
                             No stories for your topics this week. We will be back next Monday.
                           </p>
                         )}
-                        {outline.sections.map((section) => (
-                          <div key={section.title}>
-                            <SectionHeading>{section.title}</SectionHeading>
-                            {section.cards.map((card, index) => (
-                              <StoryCard
-                                key={card.storyId}
-                                card={card}
-                                href={card.url && hrefOf(card.url)}
-                                hrefOf={hrefOf}
-                                variant={index === 0 ? 'first' : 'rest'}
-                                feedback={feedback?.story(card.storyId)}
-                              />
-                            ))}
-                          </div>
-                        ))}
+                        {outline.sections.map((section) => {
+                          // A story block is one card's table: any order of them stays valid markup.
+                          const run = runs?.get(section.slug);
+                          return (
+                            <div key={section.title}>
+                              <SectionHeading>{section.title}</SectionHeading>
+                              {section.cards.map((card, index) => (
+                                <Fragment key={card.storyId}>
+                                  {run !== undefined && index >= run ? blockMark : null}
+                                  <StoryCard
+                                    card={card}
+                                    href={card.url && hrefOf(card.url)}
+                                    hrefOf={hrefOf}
+                                    variant={index === 0 ? 'first' : 'rest'}
+                                    feedback={feedback?.story(card.storyId)}
+                                  />
+                                </Fragment>
+                              ))}
+                              {run !== undefined ? blockMark : null}
+                            </div>
+                          );
+                        })}
                         {outline.watch.length > 0 ? <WatchList items={outline.watch} /> : null}
                         {outline.developing.length > 0 ? (
                           <DevelopingList items={outline.developing} hrefOf={hrefOf} />

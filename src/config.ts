@@ -281,6 +281,10 @@ const envSchema = z.object({
   ),
   REQUIRE_APPROVAL: z.enum(['true', 'false', '']).optional(),
   TRACKING_ENABLED: booleanFlag(true),
+  PERSONAL_ORDER: z
+    .enum(['on', 'off', ''], { error: 'expected on or off' })
+    .optional()
+    .transform((value) => value !== 'off'),
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
   TRACKING_DEFAULT: booleanFlag(true),
   SUNSET_AFTER_ISSUES: z.coerce
@@ -445,6 +449,11 @@ export interface Config {
   trustProxy: boolean | number | string[] | undefined;
   requireApproval: boolean;
   trackingEnabled: boolean;
+  /**
+   * PERSONAL_ORDER: tracked copies are sent in each reader's own order of the movable stories (stored
+   * with the delivery); off: every copy in the editorial order.
+   */
+  personalOrder: boolean;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
   /** Whether a new subscriber imported without a tracking cell is tracked (never the sign-up form's box). */
@@ -696,6 +705,7 @@ export function loadConfig(
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
+    personalOrder: e.PERSONAL_ORDER,
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
     trackingDefault: e.TRACKING_DEFAULT,
     sunset: { afterIssues: e.SUNSET_AFTER_ISSUES, graceDays: e.SUNSET_GRACE_DAYS },

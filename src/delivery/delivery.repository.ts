@@ -21,6 +21,11 @@ export interface ClaimedDelivery {
   trackingEnabled: boolean;
   /** The subject variant of the message (null: no subject test, the issue's own subject). */
   subjectVariant?: SubjectVariant | null;
+  /**
+   * The reader's own order of the movable stories, decided when the audience was frozen and stored with
+   * the delivery, so every attempt sends the same copy (null: the editorial order).
+   */
+  storyOrder?: string[] | null;
 }
 
 export interface ClaimResult {
@@ -39,6 +44,7 @@ interface ClaimRow {
   attempts: number;
   tracked: boolean;
   subject_variant: SubjectVariant | null;
+  story_order: string[] | null;
 }
 
 interface SubscriberRow {
@@ -82,7 +88,7 @@ export async function claimDeliveries(
       LIMIT ${params.limit}
       FOR UPDATE SKIP LOCKED
     ))
-    RETURNING id, subscriber_id, segment_key, message_id, attempts, tracked, subject_variant
+    RETURNING id, subscriber_id, segment_key, message_id, attempts, tracked, subject_variant, story_order
   `.execute(db),
   );
   if (rows.length === 0) return { deliveries: [], skipped: 0, lastId: null };
@@ -128,6 +134,7 @@ export async function claimDeliveries(
       // The choice frozen with the audience; a reader turning tracking off meanwhile is respected too.
       trackingEnabled: row.tracked && subscriber.tracking_enabled,
       subjectVariant: row.subject_variant,
+      storyOrder: row.story_order,
     });
   }
   deliveries.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

@@ -662,12 +662,18 @@ async function sendOne(d: Drain, delivery: ClaimedDelivery): Promise<{ written?:
     });
     return {};
   }
-  const rendered = edition.personalise({
-    subscriberId: delivery.subscriberId,
-    email: delivery.email,
-    name: delivery.name,
-    trackingEnabled: d.deps.config.trackingEnabled && delivery.trackingEnabled,
-  });
+  const tracked = d.deps.config.trackingEnabled && delivery.trackingEnabled;
+  // The order stored with the delivery (the same on every attempt); untracked copies stay editorial.
+  const order = tracked && d.deps.config.personalOrder ? (delivery.storyOrder ?? null) : null;
+  const rendered = edition.personalise(
+    {
+      subscriberId: delivery.subscriberId,
+      email: delivery.email,
+      name: delivery.name,
+      trackingEnabled: tracked,
+    },
+    order,
+  );
   await settle(d, delivery, await d.deps.mailer.send(outgoingMessage(rendered, delivery, d.context)));
   // Group commit: the result is written with whatever the other lanes finished meanwhile, in one
   // statement, right away. The lane may send its next message while this write runs, but not the one

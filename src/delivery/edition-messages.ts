@@ -60,7 +60,7 @@ export function messageFactoryFor(content: IssueContent, config: EditionSettings
       if (!edition.hero && edition.sections.length === 0) return null;
       const writing = writingForVariant(content.writing, content.subjectVariants, variant);
       const template = renderer.template({ ...edition, ...(writing ? { writing } : {}) });
-      return { personalise: (recipient) => renderer.personalise(template, recipient) };
+      return { personalise: (recipient, order) => renderer.personalise(template, recipient, order) };
     },
   };
 }

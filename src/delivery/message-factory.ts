@@ -3,8 +3,11 @@ import type { Recipient, RenderedMessage } from '../render/rendered-message.ts';
 
 /** What every recipient of one segment set shares, rendered once; turned into one copy per recipient. */
 export interface EditionMessages {
-  /** Must be cheap (string substitution, no rendering): it runs once per recipient. */
-  personalise(recipient: Recipient): RenderedMessage;
+  /**
+   * Must be cheap (string substitution, no rendering): it runs once per recipient. `order`: the reader's
+   * own order of the movable stories (the delivery's `story_order`); null or absent: the editorial order.
+   */
+  personalise(recipient: Recipient, order?: readonly string[] | null): RenderedMessage;
 }
 
 /**

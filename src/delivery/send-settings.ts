@@ -8,4 +8,4 @@ import type { EditionSettings } from './edition-messages.ts';
  */
 export type SendSettings = EditionSettings &
   AlertSettings &
-  Pick<Config, 'smtp' | 'send' | 'requireApproval' | 'timeZone'>;
+  Pick<Config, 'smtp' | 'send' | 'requireApproval' | 'timeZone' | 'personalOrder'>;

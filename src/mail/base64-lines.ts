@@ -196,7 +196,10 @@ function wrap(encoded: string, column: number): string {
   return lines.join('\r\n');
 }
 
-/** The most bytes `writeBase64Slotted` may write for these values (exact size is known only after). */
+/**
+ * The most bytes `writeBase64Slotted` may write for these values (exact size is known only after). The
+ * same for every `sequence` (a permutation of the same segments).
+ */
 export function base64SlottedCapacity(text: SlottedText, values: readonly string[]): number {
   let maxBytes = encodedLiterals(text).totalBytes;
   for (const slot of text.slots) maxBytes += 3 * (values[slot]?.length ?? 0);
@@ -205,23 +208,28 @@ export function base64SlottedCapacity(text: SlottedText, values: readonly string
 }
 
 /**
- * Writes into `out` at `pos` the same bytes as `base64Lines(fill(text, values))`, and returns the
- * position after them. The template's literals are encoded once per position and reused: per reader
- * only the personal values are encoded. `values[slot]` is the text of a slot (missing: empty); literals
- * and values must be whole strings (no surrogate pair cut between two of them). `out` must have
- * `base64SlottedCapacity` bytes of room from `pos`.
+ * Writes into `out` at `pos` the same bytes as `base64Lines(fillSlotted({ text, values, sequence }))`,
+ * and returns the position after them. The template's literals are encoded once per position and
+ * reused: per reader only the personal values are encoded, and a reader's own `sequence` of the
+ * segments (see SlottedFill) only changes which cached variant of a literal is written. `values[slot]`
+ * is the text of a slot (missing: empty); literals and values must be whole strings (no surrogate pair
+ * cut between two of them). `out` must have `base64SlottedCapacity` bytes of room from `pos`.
  */
 export function writeBase64Slotted(
   out: Buffer,
   pos: number,
   text: SlottedText,
   values: readonly string[],
+  sequence?: Uint32Array,
 ): number {
   const literals = encodedLiterals(text);
   const writer = new Base64LineWriter(out, pos);
+  const slots = text.slots;
   writer.writeLiteral(literals, 0);
-  for (let i = 0; i < text.slots.length; i++) {
-    const value = values[text.slots[i] as number];
+  const count = sequence ? sequence.length : slots.length;
+  for (let k = 0; k < count; k++) {
+    const i = sequence ? (sequence[k] as number) : k;
+    const value = values[slots[i] as number];
     if (value) writer.writeString(value);
     writer.writeLiteral(literals, i + 1);
   }
@@ -229,9 +237,13 @@ export function writeBase64Slotted(
 }
 
 /** `writeBase64Slotted` into a buffer of its own. */
-export function base64SlottedLines(text: SlottedText, values: readonly string[]): Buffer {
+export function base64SlottedLines(
+  text: SlottedText,
+  values: readonly string[],
+  sequence?: Uint32Array,
+): Buffer {
   const out = Buffer.allocUnsafe(base64SlottedCapacity(text, values));
-  return out.subarray(0, writeBase64Slotted(out, 0, text, values));
+  return out.subarray(0, writeBase64Slotted(out, 0, text, values, sequence));
 }
 
 /**

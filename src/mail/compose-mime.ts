@@ -161,9 +161,9 @@ export function composeMime(message: OutgoingMessage, date: Date = new Date(), s
     tail.length;
   const out = scratch && scratch.length >= capacity ? scratch : Buffer.allocUnsafe(capacity);
   let pos = out.write(textHead, 0, 'latin1');
-  pos = writeBase64Slotted(out, pos, parts.text.text, parts.text.values);
+  pos = writeBase64Slotted(out, pos, parts.text.text, parts.text.values, parts.text.sequence);
   pos += out.write(htmlHead, pos, 'latin1');
-  pos = writeBase64Slotted(out, pos, parts.html.text, parts.html.values);
+  pos = writeBase64Slotted(out, pos, parts.html.text, parts.html.values, parts.html.sequence);
   pos += out.write(tail, pos, 'latin1');
   return out.subarray(0, pos);
 }

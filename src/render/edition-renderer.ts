@@ -19,11 +19,12 @@ import {
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
 import { HONEYPOT_URL } from './issue-links.ts';
-import { type MovableSection, movableStories } from './movable-stories.ts';
+import { blockRuns, type MovableSection, movableStories, orderOutline } from './movable-stories.ts';
 import { issueRatingText, plainText, storyFeedbackText } from './plain-text.ts';
 import { type LeftOut, type RecapOutline, recapOutline } from './recap-outline.ts';
 import {
   type EmailFrame,
+  fillSlotted,
   type Recipient,
   type RenderedMessage,
   type SlottedText,
@@ -39,7 +40,9 @@ const UNSUBSCRIBE = 1;
 const PREFERENCES = 2;
 const PIXEL = 3;
 const HONEYPOT = 4;
-const FIRST_LINK = 5;
+/** Every story block boundary (always empty): where a reader's own order may cut the template. */
+const STORY_BLOCK = 5;
+const FIRST_LINK = 6;
 
 /**
  * The issue-wide position of a link of the edition (the registry's, see issueLinks). Every URL an
@@ -111,6 +114,8 @@ export interface EditionTemplate {
   leftOut: LeftOut[];
   /** Per section, the stories a reader's own order may move (compact, unpinned, after the first). */
   movable: MovableSection[];
+  /** Where the movable stories' blocks lie in `html` and `text`, for `personalise` with an order. */
+  storyBlocks: StoryBlocks;
   /**
    * The feedback links' slots: story j's line is slot FIRST_LINK + links.length + j, the rating block the
    * slot after. Their markup lives in the slot values (`storyHtml` / `ratingHtml` around the URLs), so a
@@ -141,15 +146,52 @@ const largestReader: Recipient = {
   trackingEnabled: true,
 };
 
+/**
+ * The story blocks of a template: per section with movable stories, the run of cards from its first
+ * movable one to its end, each card one block of segments (see SlottedFill.sequence) in the HTML and in
+ * the text. A reader's order only changes which block goes where; pinned cards inside the run stay.
+ */
+export interface StoryBlocks {
+  /** Movable story id -> its index in the flat list of every section's movable stories. */
+  index: ReadonlyMap<string, number>;
+  /** Section of each flat index. */
+  sectionOf: Uint16Array;
+  sections: StoryBlockSection[];
+  /** The editorial sequences (0, 1, 2, …), copied per reordered copy. */
+  htmlIdentity: Uint32Array;
+  textIdentity: Uint32Array;
+}
+
+export interface StoryBlockSection {
+  /** Flat index of the section's first movable story (its movable stories follow in editorial order). */
+  offset: number;
+  /** Run position of each movable story, in editorial order. */
+  movablePositions: Uint16Array;
+  /** 1 where the block at a run position is a movable story, 0 for a pinned card that stays. */
+  movableAt: Uint8Array;
+  /** First segment of each block, then the segment of the run's end mark: blocks + 1 entries. */
+  htmlStarts: Uint32Array;
+  textStarts: Uint32Array;
+}
+
 export interface EditionRenderer {
   /** Renders an edition once (React, synchronous); the result serves every reader of its segment set. */
   template(edition: Edition): EditionTemplate;
-  /** One reader's copy: a single pass of concatenation plus token signing. Never renders React. */
-  personalise(template: EditionTemplate, recipient: Recipient): RenderedMessage;
+  /**
+   * One reader's copy: a single pass of concatenation plus token signing. Never renders React. `order`:
+   * the reader's own order of movable story ids (see orderOutline: unknown ids ignored, the movable
+   * stories it omits keep their editorial order after it, nothing else moves); only the sequence of
+   * the template's segments changes. Null, absent or the editorial order: the editorial copy, byte for byte.
+   */
+  personalise(
+    template: EditionTemplate,
+    recipient: Recipient,
+    order?: readonly string[] | null,
+  ): RenderedMessage;
   /** The copy for the web archive ("view in browser"): original links, no personal links, no pixel. */
   archiveCopy(edition: Edition): RenderedMessage;
   /** A full React render for one reader: the reference `personalise` must equal byte for byte. Slow. */
-  renderFor(edition: Edition, recipient: Recipient): RenderedMessage;
+  renderFor(edition: Edition, recipient: Recipient, order?: readonly string[] | null): RenderedMessage;
 }
 
 interface RecipientValues {
@@ -191,11 +233,120 @@ function slotted(rendered: string, marker: RegExp, expectedMax: number): Slotted
   return { literals, slots };
 }
 
-function fill(text: SlottedText, values: readonly string[]): string {
-  const { literals, slots } = text;
-  let out = literals[0] ?? '';
-  for (let i = 0; i < slots.length; i++) out += (values[slots[i] as number] ?? '') + literals[i + 1];
-  return out;
+/**
+ * The story blocks of a template, from where its STORY_BLOCK slots fell: in each of `runs`' sections
+ * (outline order), one mark before each card of the run and one after its last, in HTML and text alike.
+ */
+function storyBlocksOf(
+  outline: Pick<RecapOutline, 'sections'>,
+  movable: readonly MovableSection[],
+  runs: ReadonlyMap<string, number>,
+  html: SlottedText,
+  text: SlottedText,
+): StoryBlocks {
+  const marksOf = (part: SlottedText) =>
+    part.slots.flatMap((slot, segment) => (slot === STORY_BLOCK ? [segment] : []));
+  const htmlMarks = marksOf(html);
+  const textMarks = marksOf(text);
+  const index = new Map<string, number>();
+  const sectionOf: number[] = [];
+  const sections: StoryBlockSection[] = [];
+  let mark = 0;
+  for (const section of outline.sections) {
+    const run = runs.get(section.slug);
+    const ids = movable.find((entry) => entry.segmentSlug === section.slug)?.storyIds;
+    if (run === undefined || !ids) continue;
+    const cards = section.cards.slice(run);
+    const offset = sectionOf.length;
+    for (const id of ids) {
+      index.set(id, sectionOf.length);
+      sectionOf.push(sections.length);
+    }
+    const count = cards.length + 1;
+    sections.push({
+      offset,
+      movablePositions: Uint16Array.from(ids, (id) => cards.findIndex((card) => card.storyId === id)),
+      movableAt: Uint8Array.from(cards, (card) => (ids.includes(card.storyId) ? 1 : 0)),
+      htmlStarts: Uint32Array.from(htmlMarks.slice(mark, mark + count)),
+      textStarts: Uint32Array.from(textMarks.slice(mark, mark + count)),
+    });
+    mark += count;
+  }
+  const placed = sections.every(
+    (section) =>
+      section.htmlStarts.length === section.movableAt.length + 1 &&
+      section.textStarts.length === section.movableAt.length + 1 &&
+      !section.movablePositions.includes(0xffff),
+  );
+  if (mark !== htmlMarks.length || mark !== textMarks.length || !placed)
+    throw new Error('story block marks do not match the sections of the outline');
+  return {
+    index,
+    sectionOf: Uint16Array.from(sectionOf),
+    sections,
+    htmlIdentity: Uint32Array.from(html.slots.keys()),
+    textIdentity: Uint32Array.from(text.slots.keys()),
+  };
+}
+
+/** Writes a section's blocks into `sequence` in the arranged order (`arranged`: movable ranks per place). */
+function placeBlocks(
+  sequence: Uint32Array,
+  starts: Uint32Array,
+  section: StoryBlockSection,
+  arranged: Int32Array,
+): void {
+  let cursor = starts[0] as number;
+  let next = section.offset;
+  for (let position = 0; position < section.movableAt.length; position++) {
+    const from = section.movableAt[position]
+      ? (section.movablePositions[arranged[next++] as number] as number)
+      : position;
+    const end = starts[from + 1] as number;
+    for (let segment = starts[from] as number; segment < end; segment++) sequence[cursor++] = segment;
+  }
+}
+
+/**
+ * The segment sequences of one reader's order, or null when it leaves every section in editorial order.
+ * Allocation-light (typed arrays sized by the movable stories): it runs once per reordered copy.
+ */
+function sequencesFor(
+  blocks: StoryBlocks,
+  order: readonly string[],
+): { html: Uint32Array; text: Uint32Array } | null {
+  const total = blocks.sectionOf.length;
+  if (total === 0) return null;
+  const taken = new Uint8Array(total);
+  // Per flat place: the editorial rank (within its section) of the story put there.
+  const arranged = new Int32Array(total);
+  const filled = new Int32Array(blocks.sections.length);
+  for (const id of order) {
+    const flat = blocks.index.get(id);
+    if (flat === undefined || taken[flat]) continue;
+    taken[flat] = 1;
+    const s = blocks.sectionOf[flat] as number;
+    const section = blocks.sections[s] as StoryBlockSection;
+    arranged[section.offset + (filled[s] as number)] = flat - section.offset;
+    filled[s] = (filled[s] as number) + 1;
+  }
+  let html: Uint32Array | null = null;
+  let text: Uint32Array | null = null;
+  for (let s = 0; s < blocks.sections.length; s++) {
+    const section = blocks.sections[s] as StoryBlockSection;
+    const count = section.movablePositions.length;
+    let place = section.offset + (filled[s] as number);
+    for (let rank = 0; rank < count; rank++) if (!taken[section.offset + rank]) arranged[place++] = rank;
+    let editorial = true;
+    for (let rank = 0; rank < count && editorial; rank++)
+      editorial = arranged[section.offset + rank] === rank;
+    if (editorial) continue;
+    html ??= blocks.htmlIdentity.slice();
+    text ??= blocks.textIdentity.slice();
+    placeBlocks(html, section.htmlStarts, section, arranged);
+    placeBlocks(text, section.textStarts, section, arranged);
+  }
+  return html && text ? { html, text } : null;
 }
 
 /**
@@ -319,6 +470,8 @@ export function createEditionRenderer(options: {
   function buildTemplate(edition: Edition, extraCuts: number): EditionTemplate & { extraSteps: number } {
     {
       const outline = recapOutline(edition, { extraCuts });
+      const movable = movableStories(edition, outline);
+      const runs = blockRuns(outline, movable);
       let nonce = randomBytes(12).toString('hex');
       const serialized = JSON.stringify(edition);
       while (serialized.includes(nonce)) nonce = randomBytes(12).toString('hex');
@@ -353,18 +506,24 @@ export function createEditionRenderer(options: {
         pixelSlot: marker(PIXEL),
         honeypotSlot: marker(HONEYPOT),
         extraCuts,
+        blockMark: marker(STORY_BLOCK),
         feedback: { story: slotOf, rating: marker(ratingSlot) },
       });
-      const text = plainText(outline, frame.postalAddress, {
-        greeting: marker(GREETING),
-        viewInBrowserUrl: editionArchiveUrl(publicUrl, edition.week, edition.segmentKey),
-        unsubscribeUrl: marker(UNSUBSCRIBE),
-        preferencesUrl: marker(PREFERENCES),
-        archiveUrl,
-        hrefOf: (url) => hrefs[url] ?? url,
-        feedbackOf: slotOf,
-        rating: marker(ratingSlot),
-      });
+      const text = plainText(
+        outline,
+        frame.postalAddress,
+        {
+          greeting: marker(GREETING),
+          viewInBrowserUrl: editionArchiveUrl(publicUrl, edition.week, edition.segmentKey),
+          unsubscribeUrl: marker(UNSUBSCRIBE),
+          preferencesUrl: marker(PREFERENCES),
+          archiveUrl,
+          hrefOf: (url) => hrefs[url] ?? url,
+          feedbackOf: slotOf,
+          rating: marker(ratingSlot),
+        },
+        { mark: marker(STORY_BLOCK), runs },
+      );
       const cut = (element: Parameters<typeof renderToStaticMarkup>[0]) =>
         slotted(renderToStaticMarkup(element), new RegExp(pattern, 'g'), 3).literals;
       const storyHtml = cut(createElement(StoryFeedback, { more: marker(0), less: marker(1) }));
@@ -374,13 +533,15 @@ export function createEditionRenderer(options: {
         marker(0),
       );
       const slots = ratingSlot + 1;
+      const htmlText = slotted(html, new RegExp(pattern, 'g'), slots);
+      const textText = slotted(text, new RegExp(pattern, 'g'), slots);
       const template: EditionTemplate = {
         issueId: edition.issueId,
         week: edition.week,
         segmentKey: edition.segmentKey,
         subject: outline.subject,
-        html: slotted(html, new RegExp(pattern, 'g'), slots),
-        text: slotted(text, new RegExp(pattern, 'g'), slots),
+        html: htmlText,
+        text: textText,
         pixel: [pixel[0] ?? '', pixel[1] ?? ''],
         honeypot: [honeypot[0] ?? '', honeypot[1] ?? ''],
         links: urls.map((url) => ({ url, escaped: escapeHtml(url), position: positionIn(edition, url) })),
@@ -388,7 +549,8 @@ export function createEditionRenderer(options: {
         signedPositions: signedPositionsOf(edition, urls),
         minutes: outline.minutes,
         leftOut: outline.leftOut,
-        movable: movableStories(edition, outline),
+        movable,
+        storyBlocks: storyBlocksOf(outline, movable, runs, htmlText, textText),
         feedback: {
           stories: feedbackStories,
           storyHtml: storyHtml as [string, string, string],
@@ -397,12 +559,17 @@ export function createEditionRenderer(options: {
         feedbackStoryLinks: feedbackStories.map((story) => story.position),
         htmlBytes: 0,
       };
-      template.htmlBytes = Buffer.byteLength(personalise(template, largestReader, true).html);
+      template.htmlBytes = Buffer.byteLength(personalise(template, largestReader, null, true).html);
       return { ...template, extraSteps: outline.extraSteps };
     }
   }
 
-  function personalise(template: EditionTemplate, recipient: Recipient, measuring = false): RenderedMessage {
+  function personalise(
+    template: EditionTemplate,
+    recipient: Recipient,
+    order: readonly string[] | null | undefined,
+    measuring = false,
+  ): RenderedMessage {
     {
       const values = valuesFor(
         template.issueId,
@@ -422,7 +589,8 @@ export function createEditionRenderer(options: {
           ? template.honeypot[0] + escapeOurUrl(values.honeypotUrl) + template.honeypot[1]
           : '',
       ];
-      const textValues = [values.greeting, values.unsubscribeUrl, values.preferencesUrl, '', ''];
+      const textValues = [values.greeting, values.unsubscribeUrl, values.preferencesUrl, '', '', ''];
+      htmlValues.push('');
       const tracked = values.hrefs !== template.urls;
       template.links.forEach((link, index) => {
         const href = values.hrefs[index] ?? link.url;
@@ -446,17 +614,21 @@ export function createEditionRenderer(options: {
           textValues.push('');
         }
       }
+      const sequences = order && order.length > 0 ? sequencesFor(template.storyBlocks, order) : null;
+      const html = sequences
+        ? { text: template.html, values: htmlValues, sequence: sequences.html }
+        : { text: template.html, values: htmlValues };
+      const text = sequences
+        ? { text: template.text, values: textValues, sequence: sequences.text }
+        : { text: template.text, values: textValues };
       return withParts(
         {
           subject: template.subject,
-          html: fill(template.html, htmlValues),
-          text: fill(template.text, textValues),
+          html: fillSlotted(html),
+          text: fillSlotted(text),
           headers: headersFor(values.unsubscribeToken),
         },
-        {
-          html: { text: template.html, values: htmlValues },
-          text: { text: template.text, values: textValues },
-        },
+        { html, text },
       );
     }
   }
@@ -467,7 +639,7 @@ export function createEditionRenderer(options: {
       return template;
     },
 
-    personalise: (template, recipient) => personalise(template, recipient),
+    personalise: (template, recipient, order) => personalise(template, recipient, order),
 
     archiveCopy(edition) {
       const extraCuts = guardedTemplate(edition).extraCuts;
@@ -487,11 +659,12 @@ export function createEditionRenderer(options: {
       };
     },
 
-    renderFor(edition, recipient) {
+    renderFor(edition, recipient, order) {
       const extraCuts = guardedTemplate(edition).extraCuts;
-      const outline = recapOutline(edition, { extraCuts });
+      const editorial = recapOutline(edition, { extraCuts });
+      const outline = orderOutline(editorial, movableStories(edition, editorial), order);
       const signedPositions = signedPositionsOf(edition, outline.urls);
-      const feedbackStories = feedbackStoriesOf(edition, outline);
+      const feedbackStories = feedbackStoriesOf(edition, editorial);
       const values = valuesFor(
         edition.issueId,
         outline.urls,
@@ -533,6 +706,7 @@ export function createEditionRenderer(options: {
           personal,
           hrefs,
           extraCuts,
+          order: order ?? null,
           ...(feedback ? { feedback } : {}),
         }),
         text: plainText(outline, frame.postalAddress, {

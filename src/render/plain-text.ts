@@ -108,7 +108,18 @@ function noteBlocks(outline: RecapOutline, hrefOf: (url: string) => string): str
  * URL on its own line, section titles underlined. Per-recipient values sit on lines of their own so a
  * template of this text can be personalised without re-wrapping.
  */
-export function plainText(outline: RecapOutline, postalAddress: string, links: PlainTextLinks): string {
+export function plainText(
+  outline: RecapOutline,
+  postalAddress: string,
+  links: PlainTextLinks,
+  /**
+   * Story block boundaries for a template (see EditionTemplate): `mark` goes right after the card before
+   * each card of a section's run (`runs`: section slug -> index of its first movable card) and right after
+   * the run's last card, so every block is a blank line, "· · ·", a blank line and the card, whatever
+   * order the blocks are put in; what the section's end gets appended stays after the run.
+   */
+  storyBlocks?: { mark: string; runs: ReadonlyMap<string, number> },
+): string {
   const blocks: string[] = [underline('WEEKLY AI RECAP', '='), `${outline.weekRange} · ${outline.summary}`];
   if (links.viewInBrowserUrl) blocks.push(`View in browser:\n${links.viewInBrowserUrl}`);
   blocks.push(
@@ -137,9 +148,12 @@ export function plainText(outline: RecapOutline, postalAddress: string, links: P
   else blocks.push(wrap('No stories for your topics this week. We will be back next Monday.'));
   for (const section of outline.sections) {
     blocks.push(underline(section.title.toUpperCase(), '-'));
+    const run = storyBlocks?.runs.get(section.slug);
     section.cards.forEach((item, index) => {
       if (index > 0) blocks.push('· · ·');
       blocks.push(...withFeedback(item.storyId, card(item, links.hrefOf)));
+      // Right after all the card wrote: the start of the run's next card, or the run's end.
+      if (storyBlocks && run !== undefined && index >= run - 1) blocks[blocks.length - 1] += storyBlocks.mark;
     });
   }
   if (outline.watch.length > 0) {

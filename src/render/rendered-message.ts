@@ -43,6 +43,28 @@ export interface SlottedFill {
   /** Shared by every reader of the template (its identity keys the composer's cache). */
   text: SlottedText;
   values: readonly string[];
+  /**
+   * The order of the segments when a reader's own story order moves blocks of them: segment i is
+   * `slots[i]` and `literals[i + 1]`; `literals[0]` always comes first. A permutation of
+   * 0 … slots.length - 1; absent: 0, 1, 2, … (see `fillSlotted`).
+   */
+  sequence?: Uint32Array;
+}
+
+/** The text of a fill: literals[0], then per segment of the sequence its slot's value and its literal. */
+export function fillSlotted(fill: SlottedFill): string {
+  const { text, values, sequence } = fill;
+  const { literals, slots } = text;
+  let out = literals[0] ?? '';
+  if (!sequence) {
+    for (let i = 0; i < slots.length; i++) out += (values[slots[i] as number] ?? '') + literals[i + 1];
+    return out;
+  }
+  for (let k = 0; k < sequence.length; k++) {
+    const i = sequence[k] as number;
+    out += (values[slots[i] as number] ?? '') + literals[i + 1];
+  }
+  return out;
 }
 
 /** Who one personalised copy is for. */

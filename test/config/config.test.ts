@@ -126,6 +126,17 @@ describe('config', () => {
     );
   });
 
+  it("sends in each reader's own order unless PERSONAL_ORDER=off, and refuses any other value in one line", () => {
+    expect(loadConfig({ RECAP_DATA_DIR: dir() }, noDotenv).personalOrder).toBe(true);
+    expect(loadConfig({ RECAP_DATA_DIR: dir(), PERSONAL_ORDER: 'on' }, noDotenv).personalOrder).toBe(true);
+    expect(loadConfig({ RECAP_DATA_DIR: dir(), PERSONAL_ORDER: 'off' }, noDotenv).personalOrder).toBe(false);
+    for (const bad of ['yes', 'OFF', '0']) {
+      expect(() => loadConfig({ RECAP_DATA_DIR: dir(), PERSONAL_ORDER: bad }, noDotenv)).toThrow(
+        `invalid configuration:\n  PERSONAL_ORDER: expected on or off (got "${bad}")`,
+      );
+    }
+  });
+
   it('documents every variable in .env.example', () => {
     const example = readFileSync(path.join(import.meta.dirname, '../../.env.example'), 'utf8');
     const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));

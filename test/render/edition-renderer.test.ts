@@ -7,6 +7,7 @@ import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
 import { issueLinks } from '../../src/render/issue-links.ts';
 import type { Recipient, RenderedMessage } from '../../src/render/rendered-message.ts';
 import { verifyClickToken, verifyToken } from '../../src/tracking/token.ts';
+import { orderedEdition } from '../support/ordered-edition.ts';
 
 const secrets = { current: 'a-test-secret-that-is-long-enough-0123456789', previous: [] };
 const renderer = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true });
@@ -65,6 +66,38 @@ describe('edition renderer', () => {
       const template = r.template(edition);
       for (const recipient of recipients)
         expect(r.personalise(template, recipient)).toEqual(r.renderFor(edition, recipient));
+    }
+  });
+
+  it("matches the full render in a reader's own order (reversed, partial, with unknown ids, empty)", () => {
+    const untracked = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: false });
+    // `bare`: the footer follows the last section's movable run directly.
+    for (const edition of [
+      demoEdition(),
+      hostileEdition(),
+      orderedEdition(),
+      orderedEdition({ bare: true }),
+    ]) {
+      for (const r of [renderer, untracked]) {
+        const template = r.template(edition);
+        const ids = template.movable.flatMap((section) => section.storyIds);
+        expect(ids.length).toBeGreaterThanOrEqual(4);
+        const orders = [
+          [...ids].reverse(),
+          ids.slice(1),
+          [ids[ids.length - 1] as string, 'no-such-story'],
+          [],
+        ];
+        for (const order of orders) {
+          for (const recipient of recipients) {
+            const personalised = r.personalise(template, recipient, order);
+            const direct = r.renderFor(edition, recipient, order);
+            expect(personalised.html).toBe(direct.html);
+            expect(personalised.text).toBe(direct.text);
+            expect(personalised).toEqual(direct);
+          }
+        }
+      }
     }
   });
 
