@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { demoEdition, demoFrame, demoIssue } from '../../emails/fixtures/demo-edition.ts';
 import { createEditionRenderer } from '../../src/render/edition-renderer.ts';
 import { issueLinks } from '../../src/render/issue-links.ts';
+import { movableStories, orderOutline } from '../../src/render/movable-stories.ts';
 import { recapOutline } from '../../src/render/recap-outline.ts';
 import type { Recipient } from '../../src/render/rendered-message.ts';
 import { verifyFeedbackToken } from '../../src/tracking/token.ts';
+import { orderedEdition, orderedIssue } from '../support/ordered-edition.ts';
 
 const secrets = { current: 'a-feedback-secret-that-is-long-enough-0123', previous: [] };
 const readers = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true, feedback: true });
@@ -69,6 +71,42 @@ describe('feedback links in the mail', () => {
       const direct = readers.renderFor(edition, reader);
       expect(personalised.html).toBe(direct.html);
       expect(personalised.text).toBe(direct.text);
+    }
+  });
+
+  it("move with their story in a reader's own order, and equal a full render of that order", () => {
+    const edition = orderedEdition();
+    const template = readers.template(edition);
+    const outline = recapOutline(edition, {});
+    const movable = movableStories(edition, outline);
+    const ids = movable.flatMap((section) => section.storyIds);
+    expect(ids.length).toBeGreaterThan(1);
+    const order = [...ids].reverse();
+    // Where the order puts the movable stories (each section's run on its own).
+    const placed = orderOutline(outline, movable, order)
+      .sections.flatMap((section) => section.cards.map((card) => card.storyId))
+      .filter((id) => ids.includes(id));
+    expect(placed).not.toEqual(ids);
+    const storyOfPosition = new Map(
+      issueLinks(orderedIssue())
+        .filter((link) => link.kind === 'story')
+        .map((link) => [link.position, link.storyId]),
+    );
+    for (const reader of [tracked, untracked]) {
+      const copy = readers.personalise(template, reader, order);
+      const direct = readers.renderFor(edition, reader, order);
+      expect(copy.html).toBe(direct.html);
+      expect(copy.text).toBe(direct.text);
+      // Each "More like this" link still follows its own story's title, in the new order.
+      const votedOrder = feedbackTokens(copy.text)
+        .map((token) => verifyFeedbackToken(secrets, token))
+        .filter((p) => p?.kind === 'story' && p.choice === 'more')
+        .map((p) => (p?.kind === 'story' ? storyOfPosition.get(p.link) : null))
+        .filter((id) => id !== undefined && id !== null && ids.includes(id));
+      expect(votedOrder).toEqual(placed);
+      expect(copy.text.indexOf('How was this issue?')).toBeGreaterThan(
+        copy.text.lastIndexOf('Less like this:'),
+      );
     }
   });
 
