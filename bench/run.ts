@@ -88,6 +88,20 @@ const benchmarks: Benchmark[] = [
     production: true,
     what: "the editor's reader search, filters, counts and keyset pages over 1,000,000 subscribers (needs PostgreSQL)",
   },
+  {
+    name: 'personal-order',
+    file: 'bench/personal-order-sim.ts',
+    nodeFlags: [],
+    production: true,
+    what: 'simulated readers with hidden tastes over 12 weeks: click rate of personal order against the holdout (seeded)',
+  },
+  {
+    name: 'personal-order-freeze',
+    file: 'bench/personal-order-freeze.ts',
+    nodeFlags: [],
+    production: true,
+    what: 'the audience freeze with personal order: 100,000 readers, 10 % with a history (needs PostgreSQL)',
+  },
 ];
 
 const argv = process.argv.slice(2);

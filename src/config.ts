@@ -285,6 +285,17 @@ const envSchema = z.object({
     .enum(['on', 'off', ''], { error: 'expected on or off' })
     .optional()
     .transform((value) => value !== 'off'),
+  PERSONAL_ORDER_HOLDOUT: z
+    .string()
+    .trim()
+    .default('0.10')
+    .refine((value) => /^\d+(\.\d+)?%$/.test(value) || /^(0(\.\d+)?|1(\.0+)?)$/.test(value), {
+      message: 'expected a share between 0 and 1 (such as 0.10) or a percentage (such as 10%)',
+    })
+    .transform((value) => (value.endsWith('%') ? Number.parseFloat(value) / 100 : Number.parseFloat(value)))
+    .refine((value) => value >= 0 && value <= 1, {
+      message: 'expected a share between 0 and 1 (such as 0.10)',
+    }),
   TRACKING_ACK_AFTER_WRITE: booleanFlag(false),
   TRACKING_DEFAULT: booleanFlag(true),
   SUNSET_AFTER_ISSUES: z.coerce
@@ -454,6 +465,8 @@ export interface Config {
    * with the delivery); off: every copy in the editorial order.
    */
   personalOrder: boolean;
+  /** PERSONAL_ORDER_HOLDOUT: share of tracked readers kept on the editorial order to measure it (0..1). */
+  personalOrderHoldout: number;
   /** Answer a pixel or click only once its event is in PostgreSQL (else queued, flushed within ms and on shutdown). */
   trackingAckAfterWrite: boolean;
   /** Whether a new subscriber imported without a tracking cell is tracked (never the sign-up form's box). */
@@ -706,6 +719,7 @@ export function loadConfig(
     requireApproval: e.REQUIRE_APPROVAL ? e.REQUIRE_APPROVAL === 'true' : e.NODE_ENV === 'production',
     trackingEnabled: e.TRACKING_ENABLED,
     personalOrder: e.PERSONAL_ORDER,
+    personalOrderHoldout: e.PERSONAL_ORDER_HOLDOUT,
     trackingAckAfterWrite: e.TRACKING_ACK_AFTER_WRITE,
     trackingDefault: e.TRACKING_DEFAULT,
     sunset: { afterIssues: e.SUNSET_AFTER_ISSUES, graceDays: e.SUNSET_GRACE_DAYS },

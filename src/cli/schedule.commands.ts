@@ -186,6 +186,10 @@ export function registerScheduleCommands(program: Command): void {
           '../reports/subject-test-report.ts'
         );
         const subjectTest = await loadSubjectTestReport(app.db, { id: stats.issueId, week: stats.week });
+        const { formatPersonalOrder, loadPersonalOrderReport } = await import(
+          '../reports/personal-order-report.ts'
+        );
+        const personalOrder = await loadPersonalOrderReport(app.db, stats.issueId);
         const { loadIssueFeedback } = await import('../feedback/feedback.repository.ts');
         const { formatIssueFeedback } = await import('../reports/feedback-report.ts');
         const feedback = await loadIssueFeedback(app.db, stats.issueId);
@@ -197,9 +201,10 @@ export function registerScheduleCommands(program: Command): void {
             .join(' + ');
         writeOut(
           options.json
-            ? `${JSON.stringify({ ...stats, subjectTest, sunset, feedback }, null, 2)}\n`
+            ? `${JSON.stringify({ ...stats, subjectTest, personalOrder, feedback, sunset }, null, 2)}\n`
             : formatIssueStats(stats, names) +
                 (subjectTest ? formatSubjectTest(subjectTest) : '') +
+                (personalOrder ? formatPersonalOrder(personalOrder) : '') +
                 formatIssueFeedback(feedback, setName) +
                 formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
         );

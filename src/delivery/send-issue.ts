@@ -4,12 +4,15 @@ import type { Db } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import { findIssueState } from '../issues/issue.repository.ts';
 import { freezeIssueContent, loadIssueContent } from '../issues/issue-content.repository.ts';
-import type { IssueContent } from '../issues/issue-content.ts';
+import { editionFor, type IssueContent } from '../issues/issue-content.ts';
 import { testedVariants } from '../issues/subject-variants.ts';
 import type { Mailer } from '../mail/mailer.ts';
+import { orderableSections } from '../personal-order/orderable-edition.ts';
 import { issueLinks } from '../render/issue-links.ts';
-import { messageFactoryFor } from './edition-messages.ts';
+import { segmentSetFromKey } from '../stories/segment-set.ts';
+import { editionRendererFor, messageFactoryFor } from './edition-messages.ts';
 import type { MessageFactory } from './message-factory.ts';
+import type { PersonalOrderPlan } from './personal-orders.ts';
 import type { SendSettings } from './send-settings.ts';
 import { runWorker, type SendProgress, type SendSummary } from './send-worker.ts';
 import { startSend } from './start-send.ts';
@@ -44,6 +47,23 @@ export interface SendIssueOptions {
   wait?: boolean;
   /** Where the worker says what it waits for (the database or the relay away); default silent. */
   log?: (line: string) => void;
+}
+
+/**
+ * The personal-order plan of an issue's content: each segment set's edition is rendered once (as the
+ * sender renders it) to learn its movable stories, only for the sets the freeze asks about.
+ */
+export function personalOrderPlan(content: IssueContent, config: SendSettings): PersonalOrderPlan {
+  const renderer = editionRendererFor(config, { honeypot: true });
+  return {
+    holdout: config.personalOrderHoldout ?? 0.1,
+    sectionsFor(segmentKey) {
+      const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
+      if (!edition.hero && edition.sections.length === 0) return null;
+      const withWriting = content.writing ? { ...edition, writing: content.writing } : edition;
+      return orderableSections(edition, renderer.template(withWriting).movable);
+    },
+  };
 }
 
 /**
@@ -86,6 +106,9 @@ export async function beginSend(
       ...(content ? { segmentIds: content.sections.filter((s) => !s.skipped).map((s) => s.segment.id) } : {}),
       requireApproval: config.requireApproval,
       trackingEnabled: config.trackingEnabled,
+      ...(content && config.personalOrder === true && config.trackingEnabled
+        ? { personalOrder: personalOrderPlan(content, config) }
+        : {}),
       ...(config.send.delivery === 'local'
         ? {
             localTime: { time: config.send.localTime, defaultTimeZone: config.timeZone },

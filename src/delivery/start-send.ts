@@ -7,6 +7,7 @@ import type { IssueLink } from '../render/issue-links.ts';
 import { segmentKeySql } from '../stories/segment-set.ts';
 import { checkStoredAddresses } from '../subscribers/address-check.ts';
 import { rolloutDay } from './local-time.ts';
+import { decidePersonalOrders, orderGroupSql, type PersonalOrderPlan } from './personal-orders.ts';
 import { type SubjectTestPlan, splitAudience } from './subject-test.repository.ts';
 
 export interface StartSendOptions {
@@ -30,6 +31,12 @@ export interface StartSendOptions {
    * the tracked readers gets the variants at once and the rest is held until the decision.
    */
   subjectTest?: SubjectTestPlan;
+  /**
+   * PERSONAL_ORDER: in the same transaction, tracked deliveries get an order group (a stable-hash holdout
+   * share keeps the editorial order) and personal-group readers with a history their own story order
+   * (see decidePersonalOrders). Absent: every delivery keeps the editorial order, order_group null.
+   */
+  personalOrder?: PersonalOrderPlan;
 }
 
 const AUDIENCE_BATCH = 50_000;
@@ -39,8 +46,9 @@ const AUDIENCE_BATCH = 50_000;
  * subscriber with an address the strict parser accepts, following at least one segment that has content, keyed by their sorted segment slugs,
  * with a Message-ID derived from week and subscriber. Set-based INSERT … SELECT in batches of
  * subscriber ids, all in one transaction, so a crash leaves either no audience or all of it.
- * Idempotent: once started (sending, paused, sent, cancelled) it adds nothing and returns the
- * recorded counts. Throws UserError for a missing issue, a draft when approval is required, or an
+ * With `personalOrder`, each tracked reader's order group and own story order are decided in the same
+ * transaction. Idempotent: once started (sending, paused, sent, cancelled) it adds nothing, changes no
+ * order and returns the recorded counts. Throws UserError for a missing issue, a draft when approval is required, or an
  * issue without content.
  */
 export async function startSend(db: Db, issueId: number, options: StartSendOptions): Promise<AudienceCounts> {
@@ -102,16 +110,21 @@ async function freezeAudience(trx: Tx, issueId: number, options: StartSendOption
     await sql`CREATE TEMP TABLE zones ON COMMIT DROP AS SELECT name FROM pg_timezone_names`.execute(trx);
     await sql`CREATE INDEX ON zones (name)`.execute(trx);
   }
+  const tracked = sql`${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled`;
+  const orderGroup = options.personalOrder
+    ? orderGroupSql(issueId, sql`s.id`, tracked, options.personalOrder.holdout)
+    : sql`NULL::text`;
   let eligible = 0;
   if (bounds.low !== null && bounds.high !== null) {
     for (let low = BigInt(bounds.low); low <= BigInt(bounds.high); low += BigInt(AUDIENCE_BATCH)) {
       const high = low + BigInt(AUDIENCE_BATCH - 1);
       const result = await sql`
-          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked, not_before)
+          INSERT INTO deliveries (issue_id, subscriber_id, segment_key, message_id, tracked, not_before, order_group)
           SELECT ${issueId}, s.id, ${segmentKeySql(sql`g.slug`)},
             '<recap.' || ${issue.week}::text || '.' || s.id || '@' || ${options.messageIdDomain}::text || '>',
-            ${options.trackingEnabled ?? true}::boolean AND s.tracking_enabled,
-            ${notBefore}
+            ${tracked},
+            ${notBefore},
+            ${orderGroup}
           FROM subscribers s
           JOIN subscriptions sub ON sub.subscriber_id = s.id
           JOIN segments g ON g.id = sub.segment_id
@@ -154,6 +167,7 @@ async function freezeAudience(trx: Tx, issueId: number, options: StartSendOption
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
+  if (options.personalOrder) await decidePersonalOrders(trx, issueId, options.personalOrder);
   if (options.subjectTest && options.subjectTest.variants.length > 1)
     await splitAudience(trx, issueId, options.subjectTest);
   await markSending(trx, issueId, counts);

@@ -249,6 +249,7 @@ describe('the dashboard over HTTP', () => {
           segment_key: i % 2 === 0 ? 'engineers-developers' : 'engineers-developers+policy-legal',
           status: i === 3 ? ('bounced' as const) : ('sent' as const),
           message_id: `<dash.${r.id}@test>`,
+          order_group: i === 1 ? ('holdout' as const) : ('personal' as const),
         })),
       )
       .execute();
@@ -284,6 +285,9 @@ describe('the dashboard over HTTP', () => {
     expect(metric('Click rate')).toBe('33.3%');
     expect(metric('Unsubscribes')).toBe('1');
     expect(page).toContain('data-segment-key="engineers-developers+policy-legal"');
+    // Personal order against the holdout: far too few readers to say anything.
+    expect(page).toContain('id="personal-order"');
+    expect(page).toMatch(/data-metric="personal-order-difference">[^<]*not enough data/);
 
     const dashboard = await (await fetch(`${server.url}/editor/dashboard`)).text();
     expect(dashboard.match(/<svg class="chart"/g)).toHaveLength(4);

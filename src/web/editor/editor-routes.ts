@@ -14,6 +14,7 @@ import type { SystemTemplates } from '../../render/system-mail.ts';
 import { formatWeekRange } from '../../render/week-range.ts';
 import { loadIssueStats, loadWeeklySeries } from '../../reports/issue-stats.ts';
 import { type IssueSummary, listIssueSummaries } from '../../reports/issue-summaries.ts';
+import { loadPersonalOrderReport } from '../../reports/personal-order-report.ts';
 import { listFires } from '../../schedule/run-coordinator.ts';
 import { SCHEDULE_NAME } from '../../schedule/schedule-runner.ts';
 import { listSegments } from '../../stories/story.repository.ts';
@@ -28,6 +29,7 @@ import { feedbackSection } from './feedback-section.ts';
 import { goesOutOf } from './goes-out.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
+import { personalOrderSection } from './personal-order-section.ts';
 import { registerReadersRoutes } from './readers-routes.ts';
 import { registerSendRoutes } from './send-routes.ts';
 import { scheduleBody, type WeekLine, weeksBody } from './weeks-page.ts';
@@ -144,7 +146,7 @@ export async function registerEditorRoutes(
       return sendEditorPage(
         reply,
         `Stats ${stats.week}`,
-        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats, names)}${feedbackSection(await loadIssueFeedback(deps.db, stats.issueId), names)}`,
+        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats, names)}${personalOrderSection(await loadPersonalOrderReport(deps.db, stats.issueId))}${feedbackSection(await loadIssueFeedback(deps.db, stats.issueId), names)}`,
         request,
       );
     });
