@@ -12,6 +12,8 @@ const { signClickTokens, signRecipientTokens, signToken } = await import('../src
 
 const secrets = { current: 'bench-secret-0123456789-abcdefghijklmnop', previous: [] };
 const renderer = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true });
+// What readers get: the same copy with "More / Less like this" under each story and the issue rating.
+const readers = createEditionRenderer({ frame: demoFrame, secrets, trackingEnabled: true, feedback: true });
 const edition = demoEdition();
 const recipient = (i: number, trackingEnabled = true) => ({
   subscriberId: String(100000 + i),
@@ -38,10 +40,17 @@ function time(iterations: number, run: (i: number) => void): number {
 
 const template = renderer.template(edition);
 const links = template.links.length;
+const positions = template.links.map((link) => link.position);
 const fullTemplate = time(100, () => renderer.template(edition));
 const fullPerRecipient = time(100, (i) => renderer.renderFor(edition, recipient(i)));
 const tracked = time(30_000, (i) => renderer.personalise(template, recipient(i)));
 const untracked = time(30_000, (i) => renderer.personalise(template, recipient(i, false)));
+const readerTemplate = readers.template(edition);
+const withFeedback = time(30_000, (i) => readers.personalise(readerTemplate, recipient(i)));
+const feedbackLinks = 2 * readerTemplate.feedback.stories.length + 3;
+const feedbackTokens = time(50_000, (i) =>
+  signRecipientTokens(secrets, String(100000 + i), 48, positions, readerTemplate.feedbackStoryLinks),
+);
 const clickOnly = time(50_000, (i) =>
   signClickTokens(
     secrets,
@@ -50,7 +59,6 @@ const clickOnly = time(50_000, (i) =>
     template.links.map((link) => link.position),
   ),
 );
-const positions = template.links.map((link) => link.position);
 const tokensOnly = time(50_000, (i) => signRecipientTokens(secrets, String(100000 + i), 48, positions));
 const hmacTokens = time(50_000, (i) => {
   const subscriberId = String(100000 + i);
@@ -83,6 +91,18 @@ const rows: Array<[string, string]> = [
   [`  the ${links} click tokens alone`, `${clickOnly.toFixed(1)} µs`],
   ['  for comparison: open, unsubscribe, preferences as HMAC tokens', `${hmacTokens.toFixed(1)} µs`],
   [`  for comparison: ${links} click tokens as one HMAC each`, `${perLinkHmac.toFixed(1)} µs`],
+  [
+    `personalise, tracking on, with the ${feedbackLinks} feedback links readers' copies carry`,
+    `${withFeedback.toFixed(1)} µs`,
+  ],
+  [
+    `  of which token signing (the above + ${feedbackLinks} feedback tokens, same AES pass)`,
+    `${feedbackTokens.toFixed(1)} µs`,
+  ],
+  [
+    'HTML size of a reader copy with feedback links',
+    `${(Buffer.byteLength(readers.personalise(readerTemplate, recipient(1)).html) / 1024).toFixed(1)} KB`,
+  ],
   ['full render ÷ personalise (tracking on)', `${Math.round(fullPerRecipient / tracked)}×`],
 ];
 console.log('| measure | value |\n|---|---|');

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { createElement, Fragment } from 'react';
 import { Head, Html } from 'react-email';
 import type { Edition } from '../src/issues/issue-content.ts';
@@ -42,6 +43,17 @@ export interface Props {
    * of the run, after the last), so one rendering can be reordered per reader (see EditionTemplate).
    */
   blockMark?: string;
+  /**
+   * The reader's feedback links (or their template slots): per story id the "More / Less like this"
+   * line, and "How was this issue?" at the end. Absent (archive copies, tests): none.
+   */
+  feedback?: RecapFeedback;
+}
+
+/** What a copy shows for feedback: a story's line by its id (null: none for it), the rating block. */
+export interface RecapFeedback {
+  story(storyId: string): ReactNode | null;
+  rating: ReactNode | null;
 }
 
 /** The Weekly AI Recap for one edition (issue narrowed to a reader's segments). */
@@ -55,6 +67,7 @@ export default function WeeklyRecap({
   extraCuts = 0,
   order = null,
   blockMark,
+  feedback,
 }: Props) {
   const editorial = recapOutline(edition, { extraCuts });
   const movable = order || blockMark ? movableStories(edition, editorial) : [];
@@ -121,6 +134,7 @@ export default function WeeklyRecap({
                               href={outline.hero.url && hrefOf(outline.hero.url)}
                               hrefOf={hrefOf}
                               variant="hero"
+                              feedback={feedback?.story(outline.hero.storyId)}
                             />
                           </>
                         ) : (
@@ -142,6 +156,7 @@ export default function WeeklyRecap({
                                     href={card.url && hrefOf(card.url)}
                                     hrefOf={hrefOf}
                                     variant={index === 0 ? 'first' : 'rest'}
+                                    feedback={feedback?.story(card.storyId)}
                                   />
                                 </Fragment>
                               ))}
@@ -153,6 +168,7 @@ export default function WeeklyRecap({
                         {outline.developing.length > 0 ? (
                           <DevelopingList items={outline.developing} hrefOf={hrefOf} />
                         ) : null}
+                        {feedback?.rating ?? null}
                       </td>
                     </tr>
                     <tr>

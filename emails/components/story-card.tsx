@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Heading } from 'react-email';
 import type { CardOutline } from '../../src/render/recap-outline.ts';
 import { styles } from './styles.ts';
@@ -10,6 +11,8 @@ export interface StoryCardProps {
   /** Original URL -> the href to use, for the "Related:" links. */
   hrefOf: (url: string) => string;
   variant: 'hero' | 'first' | 'rest';
+  /** "More like this / Less like this" (or its template slot) after the call to action; absent: none. */
+  feedback?: ReactNode;
 }
 
 /**
@@ -19,7 +22,7 @@ export interface StoryCardProps {
  * An update (either kind) reads "Update: <title>" and adds what changed since the earlier send and the
  * link to the earlier coverage under its TL;DR.
  */
-export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
+export function StoryCard({ card, href, hrefOf, variant, feedback }: StoryCardProps) {
   const hero = variant === 'hero';
   return (
     <table role="presentation" width="100%" cellPadding={0} cellSpacing={0} border={0}>
@@ -129,6 +132,7 @@ export function StoryCard({ card, href, hrefOf, variant }: StoryCardProps) {
                 <CallToAction href={href} label={card.cta} />
               )
             ) : null}
+            {feedback ?? null}
           </td>
         </tr>
       </tbody>

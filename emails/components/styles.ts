@@ -193,6 +193,27 @@ export const styles = {
     color: light.accent,
     textDecoration: 'underline',
   },
+  /** "More like this · Less like this" under a card: small and muted, below the call to action. */
+  feedback: { margin: '2px 0 0', fontSize: 13, ...exactLines, lineHeight: '20px', color: light.muted },
+  /**
+   * Muted but underlined (a link in every palette); the paragraph's 20 px line + 2 × 12 px padding = a
+   * 44 px tap target. The line height comes from the paragraph: a dozen per copy, every byte counts.
+   */
+  feedbackLink: {
+    display: 'inline-block',
+    padding: '12px 0',
+    color: light.muted,
+    textDecoration: 'underline',
+  },
+  ratingCell: { padding: '16px 0 0', borderTop: `1px solid ${light.border}` },
+  ratingQuestion: {
+    margin: 0,
+    fontSize: type.body.size,
+    ...exactLines,
+    lineHeight: `${type.body.line}px`,
+    fontWeight: 700,
+    color: light.ink,
+  },
   pixel: { display: 'block', width: 1, height: 1, border: 0 },
 } satisfies Record<string, CSSProperties>;
 

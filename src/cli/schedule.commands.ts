@@ -190,12 +190,22 @@ export function registerScheduleCommands(program: Command): void {
           '../reports/personal-order-report.ts'
         );
         const personalOrder = await loadPersonalOrderReport(app.db, stats.issueId);
+        const { loadIssueFeedback } = await import('../feedback/feedback.repository.ts');
+        const { formatIssueFeedback } = await import('../reports/feedback-report.ts');
+        const feedback = await loadIssueFeedback(app.db, stats.issueId);
+        const names = await segmentNames(app);
+        const setName = (key: string) =>
+          key
+            .split('+')
+            .map((slug) => names.get(slug) ?? slug)
+            .join(' + ');
         writeOut(
           options.json
-            ? `${JSON.stringify({ ...stats, subjectTest, personalOrder, sunset }, null, 2)}\n`
-            : formatIssueStats(stats, await segmentNames(app)) +
+            ? `${JSON.stringify({ ...stats, subjectTest, personalOrder, feedback, sunset }, null, 2)}\n`
+            : formatIssueStats(stats, names) +
                 (subjectTest ? formatSubjectTest(subjectTest) : '') +
                 (personalOrder ? formatPersonalOrder(personalOrder) : '') +
+                formatIssueFeedback(feedback, setName) +
                 formatSunsetWeeks(sunset.weeks, sunset.pausedNow),
         );
       }),

@@ -27,18 +27,20 @@ export function emailFrameOf(config: Pick<Config, 'sender' | 'publicUrl'>): Emai
 
 /**
  * The edition renderer of the configuration: one place maps the settings to the renderer's options.
- * `honeypot` adds the hidden scanner trap (the sender's tracked copies); `trackingEnabled: false` renders
- * untracked copies whatever TRACKING says (the public archive).
+ * `honeypot` adds the hidden scanner trap (the sender's tracked copies); `feedback` the readers'
+ * "More / Less like this" and rating links (the sender's copies, never a test); `trackingEnabled: false`
+ * renders untracked copies whatever TRACKING says (the public archive).
  */
 export function editionRendererFor(
   config: EditionSettings,
-  options: { honeypot?: boolean; trackingEnabled?: boolean } = {},
+  options: { honeypot?: boolean; feedback?: boolean; trackingEnabled?: boolean } = {},
 ): EditionRenderer {
   return createEditionRenderer({
     frame: emailFrameOf(config),
     secrets: config.secrets,
     trackingEnabled: options.trackingEnabled ?? config.trackingEnabled,
     ...(options.honeypot ? { honeypot: true } : {}),
+    ...(options.feedback ? { feedback: true } : {}),
     maxHtmlBytes: config.maxHtmlBytes,
   });
 }
@@ -49,8 +51,9 @@ export function editionRendererFor(
  * (all its segments were skipped) yields null, and the worker marks those deliveries skipped.
  */
 export function messageFactoryFor(content: IssueContent, config: EditionSettings): MessageFactory {
-  // A hidden link no reader sees: whoever follows it is a scanner (tracked copies only).
-  const renderer = editionRendererFor(config, { honeypot: true });
+  // A hidden link no reader sees: whoever follows it is a scanner (tracked copies only). Every reader's
+  // copy, tracked or not, carries the feedback links.
+  const renderer = editionRendererFor(config, { honeypot: true, feedback: true });
   return {
     forSegmentKey(segmentKey, variant) {
       const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);

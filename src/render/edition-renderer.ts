@@ -1,19 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
+import { IssueRatingLinks, StoryFeedback } from '../../emails/components/feedback-links.tsx';
 import WeeklyRecap, {
   HoneypotLink,
   type PersonalLinks,
+  type RecapFeedback,
   TrackingPixel,
   withOutlookGhostTable,
 } from '../../emails/weekly-recap.tsx';
 import type { Edition } from '../issues/issue-content.ts';
-import { signRecipientTokens, type TokenSecrets, tokenToLocalPart } from '../tracking/token.ts';
+import {
+  FEEDBACK_LINK_LIMIT,
+  signRecipientTokens,
+  type TokenSecrets,
+  tokenToLocalPart,
+} from '../tracking/token.ts';
 import { editionArchiveUrl } from './archive-url.ts';
 import { escapeHtml } from './html-escape.ts';
 import { HONEYPOT_URL } from './issue-links.ts';
 import { blockRuns, type MovableSection, movableStories, orderOutline } from './movable-stories.ts';
-import { plainText } from './plain-text.ts';
+import { issueRatingText, plainText, storyFeedbackText } from './plain-text.ts';
 import { type LeftOut, type RecapOutline, recapOutline } from './recap-outline.ts';
 import {
   type EmailFrame,
@@ -47,6 +54,31 @@ function positionIn(edition: Edition, url: string): number {
   return position;
 }
 
+/**
+ * The stories of an outline that get "More / Less like this" links, in reading order, each once: those
+ * with their own link in the issue's registry (a vote names its story by that link's position).
+ * Positions of the older hashed scheme may be too large for a vote token: those stories get none.
+ */
+function feedbackStoriesOf(edition: Edition, outline: RecapOutline): FeedbackStory[] {
+  const stories: FeedbackStory[] = [];
+  const seen = new Set<string>();
+  const cards = [...(outline.hero ? [outline.hero] : []), ...outline.sections.flatMap((s) => s.cards)];
+  for (const card of cards) {
+    if (!card.url || seen.has(card.storyId)) continue;
+    const position = edition.linkPositions.get(card.url);
+    if (position === undefined || position >= FEEDBACK_LINK_LIMIT) continue;
+    seen.add(card.storyId);
+    stories.push({ storyId: card.storyId, position });
+  }
+  return stories;
+}
+
+/** A story with feedback links and the issue-wide position of its own link. */
+export interface FeedbackStory {
+  storyId: string;
+  position: number;
+}
+
 /** The positions to sign for an edition's links, then the hidden scanner link's. */
 function signedPositionsOf(edition: Edition, urls: readonly string[]): number[] {
   return [...urls.map((url) => positionIn(edition, url)), positionIn(edition, HONEYPOT_URL)];
@@ -74,6 +106,8 @@ export interface EditionTemplate {
   urls: string[];
   /** The positions to sign per recipient: the links' positions, then the hidden scanner link's. */
   signedPositions: number[];
+  /** The story link positions of `feedback.stories`, in order: what the copy's vote tokens are signed for. */
+  feedbackStoryLinks: number[];
   /** The read time the masthead shows. */
   minutes: number;
   /** What the reading budget and the size guard left out of this edition. */
@@ -82,6 +116,18 @@ export interface EditionTemplate {
   movable: MovableSection[];
   /** Where the movable stories' blocks lie in `html` and `text`, for `personalise` with an order. */
   storyBlocks: StoryBlocks;
+  /**
+   * The feedback links' slots: story j's line is slot FIRST_LINK + links.length + j, the rating block the
+   * slot after. Their markup lives in the slot values (`storyHtml` / `ratingHtml` around the URLs), so a
+   * copy without feedback links (a test send) leaves no trace and every renderer shares one size decision.
+   */
+  feedback: {
+    stories: FeedbackStory[];
+    /** Story line markup around its "more" and "less" URLs. */
+    storyHtml: [string, string, string];
+    /** Rating block markup around its three URLs. */
+    ratingHtml: [string, string, string, string];
+  };
   /**
    * Bytes of the HTML of a tracked copy (with the hidden scanner link) for the longest recipient values:
    * what the size guard checked, whatever this renderer's tracking settings.
@@ -149,6 +195,8 @@ export interface EditionRenderer {
 }
 
 interface RecipientValues {
+  /** The copy's feedback URLs (per feedback story, then the ratings 1–3); null: the copy carries none. */
+  feedback: { stories: Array<{ more: string; less: string }>; ratings: [string, string, string] } | null;
   greeting: string;
   unsubscribeUrl: string;
   preferencesUrl: string;
@@ -316,6 +364,12 @@ export function createEditionRenderer(options: {
    */
   honeypot?: boolean;
   /**
+   * Readers' copies carry "More / Less like this" under each story and "How was this issue?" at the end
+   * (tracked or not: a vote is recorded only when the reader presses the page's button). Off by default:
+   * the editor's preview and test sends carry none. The size guard counts them either way.
+   */
+  feedback?: boolean;
+  /**
    * Gmail clip guard: when a tracked copy's HTML would pass this many bytes, the reading budget's
    * leave-out rule takes further steps until it fits (or nothing is left to take). Default 90 KB.
    */
@@ -336,19 +390,40 @@ export function createEditionRenderer(options: {
     issueId: number,
     urls: readonly string[],
     signedPositions: readonly number[],
+    feedbackStoryLinks: readonly number[],
     recipient: Recipient,
-    /** The size guard measures every copy as tracked, so every renderer (send, editor, archive) decides alike. */
+    /**
+     * The size guard measures every copy as tracked and with feedback links, so every renderer (send,
+     * editor, archive) decides alike.
+     */
     measuring = false,
   ): RecipientValues {
     const subscriberId = recipient.subscriberId;
     const tracking = measuring || (options.trackingEnabled && recipient.trackingEnabled);
+    const withFeedback = measuring || options.feedback === true;
     // One AES pass signs every token of the copy; tracking off still needs unsubscribe and preferences.
-    const tokens = signRecipientTokens(secrets, subscriberId, issueId, tracking ? signedPositions : []);
+    const tokens = signRecipientTokens(
+      secrets,
+      subscriberId,
+      issueId,
+      tracking ? signedPositions : [],
+      withFeedback ? feedbackStoryLinks : undefined,
+    );
+    const feedbackUrl = (token: string) => `${publicUrl}/f/${token}`;
     const unsubscribeToken = tokens.unsubscribe;
     const clicks = tracking ? tokens.clicks : null;
     const honeypotToken = clicks?.pop();
     const withHoneypot = (measuring || options.honeypot === true) && honeypotToken !== undefined;
     return {
+      feedback: tokens.feedback
+        ? {
+            stories: tokens.feedback.stories.map((pair) => ({
+              more: feedbackUrl(pair.more),
+              less: feedbackUrl(pair.less),
+            })),
+            ratings: tokens.feedback.ratings.map(feedbackUrl) as [string, string, string],
+          }
+        : null,
       greeting: greetingFor(recipient.name),
       unsubscribeUrl: `${publicUrl}/u/${unsubscribeToken}`,
       preferencesUrl: `${publicUrl}/p/${tokens.preferences}`,
@@ -413,6 +488,16 @@ export function createEditionRenderer(options: {
         preferencesUrl: marker(PREFERENCES),
         pixelUrl: null,
       };
+      const feedbackStories = feedbackStoriesOf(edition, outline);
+      const firstFeedback = FIRST_LINK + urls.length;
+      const feedbackSlot = new Map(
+        feedbackStories.map((story, index) => [story.storyId, firstFeedback + index]),
+      );
+      const ratingSlot = firstFeedback + feedbackStories.length;
+      const slotOf = (storyId: string) => {
+        const slot = feedbackSlot.get(storyId);
+        return slot === undefined ? null : marker(slot);
+      };
       const html = renderHtml({
         edition,
         frame: frameProps,
@@ -422,6 +507,7 @@ export function createEditionRenderer(options: {
         honeypotSlot: marker(HONEYPOT),
         extraCuts,
         blockMark: marker(STORY_BLOCK),
+        feedback: { story: slotOf, rating: marker(ratingSlot) },
       });
       const text = plainText(
         outline,
@@ -433,14 +519,20 @@ export function createEditionRenderer(options: {
           preferencesUrl: marker(PREFERENCES),
           archiveUrl,
           hrefOf: (url) => hrefs[url] ?? url,
+          feedbackOf: slotOf,
+          rating: marker(ratingSlot),
         },
         { mark: marker(STORY_BLOCK), runs },
       );
+      const cut = (element: Parameters<typeof renderToStaticMarkup>[0]) =>
+        slotted(renderToStaticMarkup(element), new RegExp(pattern, 'g'), 3).literals;
+      const storyHtml = cut(createElement(StoryFeedback, { more: marker(0), less: marker(1) }));
+      const ratingHtml = cut(createElement(IssueRatingLinks, { hrefs: [marker(0), marker(1), marker(2)] }));
       const pixel = renderToStaticMarkup(createElement(TrackingPixel, { src: marker(0) })).split(marker(0));
       const honeypot = renderToStaticMarkup(createElement(HoneypotLink, { href: marker(0) })).split(
         marker(0),
       );
-      const slots = FIRST_LINK + urls.length;
+      const slots = ratingSlot + 1;
       const htmlText = slotted(html, new RegExp(pattern, 'g'), slots);
       const textText = slotted(text, new RegExp(pattern, 'g'), slots);
       const template: EditionTemplate = {
@@ -459,6 +551,12 @@ export function createEditionRenderer(options: {
         leftOut: outline.leftOut,
         movable,
         storyBlocks: storyBlocksOf(outline, movable, runs, htmlText, textText),
+        feedback: {
+          stories: feedbackStories,
+          storyHtml: storyHtml as [string, string, string],
+          ratingHtml: ratingHtml as [string, string, string, string],
+        },
+        feedbackStoryLinks: feedbackStories.map((story) => story.position),
         htmlBytes: 0,
       };
       template.htmlBytes = Buffer.byteLength(personalise(template, largestReader, null, true).html);
@@ -477,6 +575,7 @@ export function createEditionRenderer(options: {
         template.issueId,
         template.urls,
         template.signedPositions,
+        template.feedbackStoryLinks,
         recipient,
         measuring,
       );
@@ -498,6 +597,23 @@ export function createEditionRenderer(options: {
         htmlValues.push(tracked ? escapeOurUrl(href) : link.escaped);
         textValues.push(href);
       });
+      const feedback = values.feedback;
+      if (feedback) {
+        const [before, between, after] = template.feedback.storyHtml;
+        for (const { more, less } of feedback.stories) {
+          htmlValues.push(before + escapeOurUrl(more) + between + escapeOurUrl(less) + after);
+          textValues.push(storyFeedbackText(more, less));
+        }
+        const [r0, r1, r2, r3] = template.feedback.ratingHtml;
+        const [u1, u2, u3] = feedback.ratings;
+        htmlValues.push(r0 + escapeOurUrl(u1) + r1 + escapeOurUrl(u2) + r2 + escapeOurUrl(u3) + r3);
+        textValues.push(issueRatingText(feedback.ratings));
+      } else {
+        for (let i = 0; i <= template.feedback.stories.length; i++) {
+          htmlValues.push('');
+          textValues.push('');
+        }
+      }
       const sequences = order && order.length > 0 ? sequencesFor(template.storyBlocks, order) : null;
       const html = sequences
         ? { text: template.html, values: htmlValues, sequence: sequences.html }
@@ -548,7 +664,29 @@ export function createEditionRenderer(options: {
       const editorial = recapOutline(edition, { extraCuts });
       const outline = orderOutline(editorial, movableStories(edition, editorial), order);
       const signedPositions = signedPositionsOf(edition, outline.urls);
-      const values = valuesFor(edition.issueId, outline.urls, signedPositions, recipient);
+      const feedbackStories = feedbackStoriesOf(edition, editorial);
+      const values = valuesFor(
+        edition.issueId,
+        outline.urls,
+        signedPositions,
+        feedbackStories.map((story) => story.position),
+        recipient,
+      );
+      const feedbackUrls = values.feedback;
+      const storyIndex = new Map(feedbackStories.map((story, index) => [story.storyId, index]));
+      const storyUrls = (storyId: string) => {
+        const index = storyIndex.get(storyId);
+        return index === undefined ? undefined : feedbackUrls?.stories[index];
+      };
+      const feedback: RecapFeedback | undefined = feedbackUrls
+        ? {
+            story: (storyId) => {
+              const pair = storyUrls(storyId);
+              return pair ? createElement(StoryFeedback, pair) : null;
+            },
+            rating: createElement(IssueRatingLinks, { hrefs: feedbackUrls.ratings }),
+          }
+        : undefined;
       const hrefs: Record<string, string> = {};
       outline.urls.forEach((url, index) => {
         hrefs[url] = values.hrefs[index] ?? url;
@@ -562,7 +700,15 @@ export function createEditionRenderer(options: {
       };
       return {
         subject: outline.subject,
-        html: renderHtml({ edition, frame: frameProps, personal, hrefs, extraCuts, order: order ?? null }),
+        html: renderHtml({
+          edition,
+          frame: frameProps,
+          personal,
+          hrefs,
+          extraCuts,
+          order: order ?? null,
+          ...(feedback ? { feedback } : {}),
+        }),
         text: plainText(outline, frame.postalAddress, {
           greeting: values.greeting,
           viewInBrowserUrl: editionArchiveUrl(publicUrl, edition.week, edition.segmentKey),
@@ -570,6 +716,11 @@ export function createEditionRenderer(options: {
           preferencesUrl: values.preferencesUrl,
           archiveUrl,
           hrefOf: (url) => hrefs[url] ?? url,
+          feedbackOf: (storyId) => {
+            const pair = storyUrls(storyId);
+            return pair ? storyFeedbackText(pair.more, pair.less) : null;
+          },
+          rating: feedbackUrls ? issueRatingText(feedbackUrls.ratings) : null,
         }),
         headers: headersFor(values.unsubscribeToken),
       };

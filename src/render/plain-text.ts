@@ -1,3 +1,4 @@
+import { RATING_QUESTION, RATING_WORDS, STORY_VOTE_WORDS } from './feedback-words.ts';
 import type { CardOutline, RecapOutline } from './recap-outline.ts';
 
 const WIDTH = 72;
@@ -31,6 +32,23 @@ export interface PlainTextLinks {
   preferencesUrl: string | null;
   archiveUrl: string;
   hrefOf: (url: string) => string;
+  /**
+   * Appended to a story's card (null or absent: nothing): its feedback text (storyFeedbackText) or a
+   * template slot for it. Appended with no separator, so an empty value leaves no trace.
+   */
+  feedbackOf?: (storyId: string) => string | null;
+  /** Appended after the last section before the footer rule, likewise: issueRatingText or a slot. */
+  rating?: string | null;
+}
+
+/** A story's feedback links in the plain-text part, as appended to its card (starts with a blank line). */
+export function storyFeedbackText(more: string, less: string): string {
+  return `\n\n${STORY_VOTE_WORDS.more}:\n${more}\n${STORY_VOTE_WORDS.less}:\n${less}`;
+}
+
+/** "How was this issue?" and its three links, as appended before the footer (starts with a blank line). */
+export function issueRatingText(urls: readonly [string, string, string]): string {
+  return `\n\n${RATING_QUESTION}\n${RATING_WORDS.map((word, index) => `${word}:\n${urls[index]}`).join('\n')}`;
 }
 
 function card(outline: CardOutline, hrefOf: (url: string) => string): string[] {
@@ -135,14 +153,23 @@ export function plainText(
       .join('\n'),
   );
   if (outline.note.length > 0) blocks.push(...noteBlocks(outline, links.hrefOf));
-  if (outline.hero) blocks.push(underline('TOP STORY', '-'), ...card(outline.hero, links.hrefOf));
+  const withFeedback = (storyId: string, cardBlocks: string[]): string[] => {
+    const feedback = links.feedbackOf?.(storyId);
+    if (feedback) cardBlocks[cardBlocks.length - 1] += feedback;
+    return cardBlocks;
+  };
+  if (outline.hero)
+    blocks.push(
+      underline('TOP STORY', '-'),
+      ...withFeedback(outline.hero.storyId, card(outline.hero, links.hrefOf)),
+    );
   else blocks.push(wrap('No stories for your topics this week. We will be back next Monday.'));
   for (const section of outline.sections) {
     blocks.push(underline(section.title.toUpperCase(), '-'));
     const run = storyBlocks?.runs.get(section.slug);
     section.cards.forEach((item, index) => {
       if (index > 0) blocks.push('· · ·');
-      blocks.push(...card(item, links.hrefOf));
+      blocks.push(...withFeedback(item.storyId, card(item, links.hrefOf)));
       // Right after all the card wrote: the start of the run's next card, or the run's end.
       if (storyBlocks && run !== undefined && index >= run - 1) blocks[blocks.length - 1] += storyBlocks.mark;
     });
@@ -168,6 +195,7 @@ export function plainText(
       blocks.push(item.url ? `${line}\n    ${links.hrefOf(item.url)}` : line);
     }
   }
+  if (links.rating) blocks[blocks.length - 1] += links.rating;
   const footer = [
     wrap(
       links.unsubscribeUrl === null

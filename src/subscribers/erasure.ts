@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, Tx } from '../db/database.ts';
+import { exportReaderFeedback } from '../feedback/feedback.repository.ts';
 import type { ConsentContext } from './consent-log.ts';
 
 /**
@@ -49,6 +50,9 @@ export interface SubscriberExport {
   event_link_readers: Array<Record<string, unknown>>;
   /** The issues whose unsubscribes or complaints count this person (per issue: which of the two). */
   issue_opt_outs: Array<Record<string, unknown>>;
+  /** "More / Less like this" answers (vote +1 / -1) and issue ratings (1–3): deleted on erasure. */
+  story_votes: Array<Record<string, unknown>>;
+  issue_ratings: Array<Record<string, unknown>>;
 }
 
 /**
@@ -160,6 +164,7 @@ export async function exportSubscriberById(
     event_reader_counts: readerCounts.map((row) => ({ ...row })),
     event_link_readers: linkReaders.map((row) => ({ ...row })),
     issue_opt_outs: optOuts.map((row) => ({ ...row })),
+    ...(await exportReaderFeedback(db, subscriberId)),
   };
 }
 
@@ -249,7 +254,8 @@ export async function eraseSubscriber(
       UPDATE consent_log SET subscriber_id = ${placeholder.id}, ip = NULL, user_agent = NULL,
         detail = CASE WHEN detail ? 'issueId' THEN jsonb_build_object('issueId', detail->'issueId') ELSE '{}'::jsonb END
       WHERE subscriber_id = ${subscriber.id} AND action = ANY (${COUNTED_ACTIONS}::text[])`.execute(trx);
-    // Subscriptions and the rest of the consent log go with the row (ON DELETE CASCADE).
+    // Subscriptions, story votes, issue ratings and the rest of the consent log go with the row (ON
+    // DELETE CASCADE): an answer is an opinion of the person, not a count past reports must keep.
     await trx.deleteFrom('subscribers').where('id', '=', subscriber.id).execute();
     await trx
       .insertInto('consent_log')

@@ -6,7 +6,7 @@ import { appendConsent, type ConsentContext } from './consent-log.ts';
 
 /** SUNSET_AFTER_ISSUES and SUNSET_GRACE_DAYS, and what a re-engagement mail needs. */
 export interface SunsetSettings {
-  /** Sent issues without a human open or click before a reader is asked; 0 turns sunsetting off. */
+  /** Sent issues without a human open or click, story vote or issue rating before a reader is asked; 0 turns sunsetting off. */
   afterIssues: number;
   graceDays: number;
   from: string;
@@ -24,13 +24,14 @@ export interface SunsetResult {
   failed: number;
   /** Paused for inactivity now (no answer within the grace period). */
   paused: number;
-  /** Asked earlier and answered by reading (a human open or click since the mail): no longer asked. */
+  /** Asked earlier and answered by reading (a human open or click, a vote or a rating since the mail): no longer asked. */
   answered: number;
 }
 
 /**
  * Tracked, active readers whose last `afterIssues` delivered (sent, tracked) issues since their last
- * "keep" show no human open or click, and who have not been asked yet. Untracked readers never appear:
+ * "keep" show no human open or click and no story vote or issue rating (cast from one of those issues
+ * or since the first was sent), and who have not been asked yet. Untracked readers never appear:
  * nothing is known about their reading. One query.
  */
 export async function findInactiveReaders(db: Db | Tx, afterIssues: number): Promise<string[]> {
@@ -54,6 +55,12 @@ export async function findInactiveReaders(db: Db | Tx, afterIssues: number): Pro
       SELECT 1 FROM tracking_events e
       WHERE e.subscriber_id = w.subscriber_id AND e.class = 'human'
         AND (e.issue_id >= w.first_issue OR e.occurred_at >= w.first_sent)
+    ) AND NOT EXISTS (
+      SELECT 1 FROM story_votes v
+      WHERE v.subscriber_id = w.subscriber_id AND (v.issue_id >= w.first_issue OR v.updated_at >= w.first_sent)
+    ) AND NOT EXISTS (
+      SELECT 1 FROM issue_ratings r
+      WHERE r.subscriber_id = w.subscriber_id AND (r.issue_id >= w.first_issue OR r.updated_at >= w.first_sent)
     )
     ORDER BY w.subscriber_id`.execute(db);
   return result.rows.map((row) => row.subscriber_id);
@@ -82,7 +89,11 @@ export async function runSunset(
       WHERE s.reengagement_sent_at IS NOT NULL AND s.status = 'active'
         AND (NOT s.tracking_enabled OR EXISTS (
           SELECT 1 FROM tracking_events e
-          WHERE e.subscriber_id = s.id AND e.class = 'human' AND e.occurred_at >= s.reengagement_sent_at))
+          WHERE e.subscriber_id = s.id AND e.class = 'human' AND e.occurred_at >= s.reengagement_sent_at)
+          OR EXISTS (SELECT 1 FROM story_votes v
+            WHERE v.subscriber_id = s.id AND v.updated_at >= s.reengagement_sent_at)
+          OR EXISTS (SELECT 1 FROM issue_ratings r
+            WHERE r.subscriber_id = s.id AND r.updated_at >= s.reengagement_sent_at))
       RETURNING s.id`.execute(trx);
     const expired = await trx
       .updateTable('subscribers')

@@ -26,6 +26,7 @@ import { newEditorToken } from './editor/editor-auth.ts';
 import { editorBaseUrl } from './editor/editor-hosts.ts';
 import { registerEditorRoutes } from './editor/editor-routes.ts';
 import { answerClientError, answerFrameworkError, installErrorAnswers } from './error-answers.ts';
+import { registerFeedbackRoutes } from './feedback-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerKeepRoutes } from './keep-routes.ts';
 import { registerPreferencesRoutes } from './preferences-routes.ts';
@@ -60,6 +61,8 @@ export interface ServerOptions {
   ackAfterWrite?: boolean;
   /** Sign-ups allowed per IP address and hour, per process (default 10). */
   signUpsPerHour?: number;
+  /** Feedback answers (POST /f/:token) allowed per IP address and hour, per process (default 120). */
+  feedbackPerHour?: number;
   /** Fetches SNS signing certificates and SubscribeURLs for POST /webhooks/ses (built by the CLI). */
   fetchText?: TextFetcher;
   /** Starts and drains sends from the editor's Send section (built by the CLI); without it the page points at `recap send`. */
@@ -135,6 +138,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
     mailer,
     systemMail,
     signUpLimiter: createRateLimiter(options.signUpsPerHour ?? 10, 3_600_000),
+    feedbackLimiter: createRateLimiter(options.feedbackPerHour ?? 120, 3_600_000),
   };
 
   await server.register(formbody);
@@ -159,6 +163,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions = {})
   registerUnsubscribeRoutes(server, context);
   registerPreferencesRoutes(server, context);
   registerKeepRoutes(server, context);
+  registerFeedbackRoutes(server, context);
   registerSignUpRoutes(server, context);
   registerArchiveRoutes(server, context);
   await registerIngestRoutes(server, served);

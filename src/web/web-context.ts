@@ -64,6 +64,8 @@ export interface WebContext {
   /** Loaded before the server starts. */
   systemMail: SystemMailRenderer;
   signUpLimiter: RateLimiter;
+  /** Feedback answers (POST /f/:token) per IP address. */
+  feedbackLimiter: RateLimiter;
 }
 
 export function consentContext(request: FastifyRequest, source: string): ConsentContext {

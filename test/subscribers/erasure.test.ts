@@ -106,6 +106,15 @@ describe('export and erasure', () => {
       { ip: '198.51.100.7', userAgent: 'Firefox', source: 'web' },
       { issueId: seeded.issueId, shown: 'Unsubscribe' },
     );
+    // A "less like this" and an issue rating from the feedback links.
+    await db
+      .insertInto('story_votes')
+      .values({ subscriber_id: id, story_id: 'story-1', issue_id: seeded.issueId, vote: -1 })
+      .execute();
+    await db
+      .insertInto('issue_ratings')
+      .values({ subscriber_id: id, issue_id: seeded.issueId, rating: 2 })
+      .execute();
     await db.updateTable('subscribers').set({ status: 'unsubscribed' }).where('id', '=', id).execute();
 
     const exported = await exportSubscriberByEmail(db, email);

@@ -7,6 +7,7 @@ import {
   weekBounds,
 } from '../../calendar/iso-week.ts';
 import type { EditorSender } from '../../delivery/editor-send.ts';
+import { loadIssueFeedback } from '../../feedback/feedback.repository.ts';
 import { leadHeadlines } from '../../issues/issue-content.repository.ts';
 import type { Mailer } from '../../mail/mailer.ts';
 import type { SystemTemplates } from '../../render/system-mail.ts';
@@ -24,6 +25,7 @@ import { dashboardBody, issueStatsSection } from './dashboard-page.ts';
 import { checkEditorAccess, EDITOR_COOKIE, newEditorToken } from './editor-auth.ts';
 import { allowedEditorHosts, isEditorHost } from './editor-hosts.ts';
 import { formatDateTime, sendEditorPage, weekParam } from './editor-layout.ts';
+import { feedbackSection } from './feedback-section.ts';
 import { goesOutOf } from './goes-out.ts';
 import { registerIngestionRoute } from './ingestion-route.ts';
 import { registerIssueRoutes } from './issue-routes.ts';
@@ -140,10 +142,11 @@ export async function registerEditorRoutes(
           'No such issue',
           html`<p>There is no issue for this week.</p>`,
         );
+      const names = await segmentNamesOf(deps);
       return sendEditorPage(
         reply,
         `Stats ${stats.week}`,
-        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats, await segmentNamesOf(deps))}${personalOrderSection(await loadPersonalOrderReport(deps.db, stats.issueId))}`,
+        html`<p><a href="/editor/issues/${stats.week}">Back to the preview</a></p>${issueStatsSection(stats, names)}${personalOrderSection(await loadPersonalOrderReport(deps.db, stats.issueId))}${feedbackSection(await loadIssueFeedback(deps.db, stats.issueId), names)}`,
         request,
       );
     });

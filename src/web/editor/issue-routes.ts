@@ -75,7 +75,10 @@ export async function registerIssueRoutes(
   options: IssueRouteOptions,
 ): Promise<void> {
   const { config, db } = deps;
+  // The preview and test sends carry no feedback links (a vote from a test copy would be nobody's);
+  // the size figure measures a reader's copy, which carries them.
   const renderer = editionRendererFor(config);
+  const readerRenderer = editionRendererFor(config, { feedback: true });
   const { mailer } = options;
 
   const rebuild = (week: string) => buildIssue(db, { ...buildSettingsOf(config), week, now: options.now() });
@@ -103,7 +106,7 @@ export async function registerIssueRoutes(
     const segmentKey = chooseSegmentKey(query.segments, content, sets);
     const edition = editionFor(content, segmentSetFromKey(segmentKey).slugs);
     const preview = previewMessage(renderer, edition);
-    const sized = preview ? renderer.personalise(renderer.template(edition), sizeReader) : null;
+    const sized = preview ? readerRenderer.personalise(readerRenderer.template(edition), sizeReader) : null;
     const report = (issue.selection_report ?? null) as IssueReport | null;
     const linkCheck = withLinkCheck && preview ? await checkLinks(linksOf(preview.html)) : null;
     return sendEditorPage(
