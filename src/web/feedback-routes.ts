@@ -80,7 +80,7 @@ export function registerFeedbackRoutes(server: FastifyInstance, context: WebCont
         ? html`<p class="kicker">From the Weekly AI Recap, ${range}</p>
 <h2>${target.story?.title ?? ''}</h2>`
         : html`<p class="kicker">The Weekly AI Recap, ${range}</p>`;
-    const legend = kind === 'story' ? 'Would you like more stories like this one?' : 'How was this issue?';
+    const legend = kind === 'story' ? 'More stories like this one?' : 'How was this issue?';
     return html`${about}
 ${options.error ? html`<p class="error" role="alert" id="form-error">${options.error}</p>` : ''}
 <form method="post" action="/f/${token}">
