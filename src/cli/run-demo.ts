@@ -75,7 +75,7 @@ export async function runDemo(
     `  emails      ${summary.sent} sent ${where}${summary.failed ? `, ${summary.failed} failed` : ''}${summary.sent === 0 ? ' (everyone already has this issue)' : ''}`,
     ...(engagement
       ? [
-          `  readers     ${engagement.opens} opens and ${engagement.clicks} clicks simulated for the dashboard (demo only)`,
+          `  readers     ${engagement.opens} opens, ${engagement.clicks} clicks, ${engagement.votes} story votes and ${engagement.ratings} issue ratings simulated for the dashboard (demo only)`,
         ]
       : []),
   ];

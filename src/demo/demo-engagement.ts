@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.ts';
+import { saveIssueRating, saveStoryVote } from '../feedback/feedback.repository.ts';
 import type { RawTrackingEvent } from '../tracking/classify-event.ts';
 import { writeEvents } from '../tracking/event-writer.ts';
 
@@ -15,15 +16,22 @@ function chance(subscriberId: string, salt: number): number {
   return ((h >>> 0) % 10_000) / 10_000;
 }
 
+/** Whether the demo's simulated readers have this one vote on a story or rate the issue (see below). */
+export function demoReaderAnswers(subscriberId: string): boolean {
+  return chance(subscriberId, 1) < 0.5 && (chance(subscriberId, 8) < 0.12 || chance(subscriberId, 10) < 0.1);
+}
+
 /**
  * Simulated reader activity for the demo's freshly sent issue, so the dashboard has numbers to show:
  * about half of the readers open (some twice), a tenth more through an image proxy, and one in six
- * clicks a story. Events go through the real classifier and batch insert. Demo only.
+ * clicks a story; of the readers who open, about one in eight says "more like this" about the story they
+ * clicked (or "less like this" about another) and one in ten rates the issue, as the feedback pages
+ * would record it. Events go through the real classifier and batch insert. Demo only.
  */
 export async function simulateDemoEngagement(
   db: Db,
   issueId: number,
-): Promise<{ opens: number; clicks: number }> {
+): Promise<{ opens: number; clicks: number; votes: number; ratings: number }> {
   const deliveries = await db
     .selectFrom('deliveries')
     .select(['subscriber_id', 'sent_at'])
@@ -32,12 +40,14 @@ export async function simulateDemoEngagement(
     .execute();
   const links = await db
     .selectFrom('issue_links')
-    .select('position')
+    .select(['position', 'story_id'])
     .where('issue_id', '=', issueId)
     .where('kind', '=', 'story')
     .orderBy('position')
     .execute();
   const events: RawTrackingEvent[] = [];
+  const votes: Array<Parameters<typeof saveStoryVote>[1]> = [];
+  const ratings: Array<Parameters<typeof saveIssueRating>[1]> = [];
   const base = { issueId, method: 'GET', linksClickedWithinSecond: 1 } as const;
   for (const { subscriber_id: subscriberId, sent_at: sentAt } of deliveries) {
     if (!sentAt) continue;
@@ -65,13 +75,32 @@ export async function simulateDemoEngagement(
           occurredAt: at(3 + 30 * chance(subscriberId, 2)),
         });
       }
+      const voted = links[Math.floor(chance(subscriberId, 7) * links.length)];
+      if (voted?.story_id && chance(subscriberId, 8) < 0.12) {
+        const more = voted === link || chance(subscriberId, 9) < 0.6;
+        votes.push({
+          subscriberId,
+          storyId: voted.story_id,
+          issueId,
+          choice: more ? 'more' : 'less',
+          now: at(6),
+        });
+      }
+      if (chance(subscriberId, 10) < 0.1) {
+        const roll = chance(subscriberId, 11);
+        ratings.push({ subscriberId, issueId, rating: roll < 0.15 ? 1 : roll < 0.5 ? 2 : 3, now: at(8) });
+      }
     } else if (chance(subscriberId, 6) < 0.2) {
       events.push({ ...open, ip: '66.249.84.1', userAgent: proxyAgent, occurredAt: at(1) });
     }
   }
   await writeEvents(db, events);
+  for (const vote of votes) await saveStoryVote(db, vote);
+  for (const rating of ratings) await saveIssueRating(db, rating);
   return {
     opens: events.filter((e) => e.kind === 'open').length,
     clicks: events.filter((e) => e.kind === 'click').length,
+    votes: votes.length,
+    ratings: ratings.length,
   };
 }

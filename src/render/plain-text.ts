@@ -174,8 +174,17 @@ export function plainText(
       if (storyBlocks && run !== undefined && index >= run - 1) blocks[blocks.length - 1] += storyBlocks.mark;
     });
   }
+  blocks.push(...afterSections(outline, links.hrefOf));
+  if (links.rating) blocks[blocks.length - 1] += links.rating;
+  blocks.push('-'.repeat(WIDTH), footerText(outline, postalAddress, links));
+  return `${blocks.join('\n\n')}\n`;
+}
+
+/** "What to watch" and "Developing stories": what follows the sections. */
+function afterSections(outline: RecapOutline, hrefOf: PlainTextLinks['hrefOf']): string[] {
+  const out: string[] = [];
   if (outline.watch.length > 0) {
-    blocks.push(
+    out.push(
       underline('WHAT TO WATCH', '-'),
       outline.watch
         .map((item) =>
@@ -185,17 +194,21 @@ export function plainText(
     );
   }
   if (outline.developing.length > 0) {
-    blocks.push(underline('DEVELOPING STORIES', '-'));
+    out.push(underline('DEVELOPING STORIES', '-'));
     for (const item of outline.developing) {
       const line = wrap(
         `${item.title}${item.date ? ` — ${item.date}: ` : ' — '}${item.event}`,
         '  * ',
         '    ',
       );
-      blocks.push(item.url ? `${line}\n    ${links.hrefOf(item.url)}` : line);
+      out.push(item.url ? `${line}\n    ${hrefOf(item.url)}` : line);
     }
   }
-  if (links.rating) blocks[blocks.length - 1] += links.rating;
+  return out;
+}
+
+/** Why the reader gets it, their links, the postal address. */
+function footerText(outline: RecapOutline, postalAddress: string, links: PlainTextLinks): string {
   const footer = [
     wrap(
       links.unsubscribeUrl === null
@@ -212,6 +225,5 @@ export function plainText(
   footer.push(`Past issues:\n${links.archiveUrl}`);
   footer.push(wrap(postalAddress));
   footer.push(wrap('AI-curated news digest. All content rights belong to original publishers.'));
-  blocks.push('-'.repeat(WIDTH), footer.join('\n\n'));
-  return `${blocks.join('\n\n')}\n`;
+  return footer.join('\n\n');
 }
