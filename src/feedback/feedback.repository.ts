@@ -148,6 +148,51 @@ export async function exportReaderFeedback(
   return { story_votes: votes.map((row) => ({ ...row })), issue_ratings: ratings.map((row) => ({ ...row })) };
 }
 
+/** One reader's answers, newest first, as the editor's page for the reader lists them. */
+export interface ReaderFeedback {
+  votes: Array<{ week: string; storyId: string; title: string | null; choice: StoryVoteChoice; at: Date }>;
+  ratings: Array<{ week: string; rating: IssueRating; at: Date }>;
+}
+
+/** The reader's last `limit` votes and ratings (their latest answer each), newest first. */
+export async function loadReaderFeedback(db: Db, subscriberId: string, limit = 60): Promise<ReaderFeedback> {
+  const [votes, ratings] = await Promise.all([
+    db
+      .selectFrom('story_votes')
+      .innerJoin('issues', 'issues.id', 'story_votes.issue_id')
+      .leftJoin('stories', 'stories.id', 'story_votes.story_id')
+      .select([
+        'issues.week',
+        'story_votes.story_id',
+        'stories.title',
+        'story_votes.vote',
+        'story_votes.updated_at',
+      ])
+      .where('story_votes.subscriber_id', '=', subscriberId)
+      .orderBy('story_votes.updated_at', 'desc')
+      .limit(limit)
+      .execute(),
+    db
+      .selectFrom('issue_ratings')
+      .innerJoin('issues', 'issues.id', 'issue_ratings.issue_id')
+      .select(['issues.week', 'issue_ratings.rating', 'issue_ratings.updated_at'])
+      .where('issue_ratings.subscriber_id', '=', subscriberId)
+      .orderBy('issue_ratings.updated_at', 'desc')
+      .limit(limit)
+      .execute(),
+  ]);
+  return {
+    votes: votes.map((row) => ({
+      week: row.week,
+      storyId: row.story_id,
+      title: row.title,
+      choice: row.vote > 0 ? 'more' : 'less',
+      at: row.updated_at,
+    })),
+    ratings: ratings.map((row) => ({ week: row.week, rating: row.rating, at: row.updated_at })),
+  };
+}
+
 /** Votes on one story of an issue. */
 export interface StoryVoteCount {
   storyId: string;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/cli/app.ts';
+import { saveIssueRating, saveStoryVote } from '../../src/feedback/feedback.repository.ts';
 import { type RunningServer, startServer } from '../../src/web/server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { formsOf } from '../support/html-forms.ts';
@@ -142,6 +143,28 @@ describe('the Readers page', () => {
     expect(html).toContain('data-action="subscribe"');
     expect(html).toContain('data-action="confirm"');
     expect(html).toContain('203.0.113.9');
+    expect(html).toContain('No story votes or issue ratings.');
+    const issue = await t.db
+      .selectFrom('deliveries')
+      .innerJoin('issues', 'issues.id', 'deliveries.issue_id')
+      .select(['issues.id', 'issues.week'])
+      .where('deliveries.subscriber_id', '=', seeded.ada)
+      .orderBy('issues.week', 'desc')
+      .executeTakeFirstOrThrow();
+    await saveStoryVote(t.db, {
+      subscriberId: seeded.ada,
+      storyId: 'no-longer-stored',
+      issueId: issue.id,
+      choice: 'less',
+      now: new Date(),
+    });
+    await saveIssueRating(t.db, { subscriberId: seeded.ada, issueId: issue.id, rating: 3, now: new Date() });
+    const answered = await page(`/editor/readers/${seeded.ada}`);
+    const vote = answered.split('data-story="no-longer-stored"')[1]?.split('</tr>')[0] ?? '';
+    expect(vote).toContain(`>${issue.week}</a>`);
+    expect(vote).toContain('data-label="Answer">Less like this<');
+    const rating = answered.split(`data-rating-week="${issue.week}"`)[1]?.split('</tr>')[0] ?? '';
+    expect(rating).toContain('data-label="Rating">Great<');
     expect((await get('/editor/readers/999999')).status).toBe(404);
     expect((await get('/editor/readers/not-a-number')).status).toBe(404);
   });

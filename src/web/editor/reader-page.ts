@@ -1,3 +1,5 @@
+import type { ReaderFeedback } from '../../feedback/feedback.repository.ts';
+import { RATING_WORDS, STORY_VOTE_WORDS } from '../../render/feedback-words.ts';
 import type { Segment } from '../../stories/segment.ts';
 import type { ConsentRecord, ReaderProfile } from '../../subscribers/reader-profile.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -87,8 +89,35 @@ function consentTable(reader: ReaderProfile, timeZone: string): SafeHtml {
   )}</tbody></table>`;
 }
 
-/** One reader: facts, suppression (with unsuppress), segments, pause, unsubscribe, erase, deliveries, consent log. */
-export function readerBody(reader: ReaderProfile, segments: readonly Segment[], timeZone: string): SafeHtml {
+function feedbackTables(feedback: ReaderFeedback, timeZone: string): SafeHtml {
+  if (feedback.votes.length === 0 && feedback.ratings.length === 0)
+    return html`<p class="muted">No story votes or issue ratings.</p>`;
+  const votes =
+    feedback.votes.length === 0
+      ? ''
+      : html`<table class="cards votes"><thead><tr><th scope="col">When</th><th scope="col">Issue</th><th scope="col">Story</th><th scope="col">Answer</th></tr></thead>
+<tbody>${feedback.votes.map(
+          (v) =>
+            html`<tr data-story="${v.storyId}"><td data-label="When">${formatDateTime(v.at, timeZone)}</td><td data-label="Issue"><a href="/editor/issues/${v.week}">${v.week}</a></td><td data-label="Story">${v.title ?? v.storyId}</td><td data-label="Answer">${STORY_VOTE_WORDS[v.choice]}</td></tr>`,
+        )}</tbody></table>`;
+  const ratings =
+    feedback.ratings.length === 0
+      ? ''
+      : html`<table class="cards ratings"><thead><tr><th scope="col">When</th><th scope="col">Issue</th><th scope="col">Rating</th></tr></thead>
+<tbody>${feedback.ratings.map(
+          (r) =>
+            html`<tr data-rating-week="${r.week}"><td data-label="When">${formatDateTime(r.at, timeZone)}</td><td data-label="Issue"><a href="/editor/issues/${r.week}">${r.week}</a></td><td data-label="Rating">${RATING_WORDS[r.rating - 1]}</td></tr>`,
+        )}</tbody></table>`;
+  return html`${votes}${ratings}`;
+}
+
+/** One reader: facts, suppression (with unsuppress), segments, pause, unsubscribe, erase, deliveries, feedback, consent log. */
+export function readerBody(
+  reader: ReaderProfile,
+  segments: readonly Segment[],
+  timeZone: string,
+  feedback: ReaderFeedback = { votes: [], ratings: [] },
+): SafeHtml {
   return html`${readersStyle}<p><a href="/editor/readers">Back to the readers</a></p>
 ${factsOf(reader, timeZone)}
 ${suppressionPanel(reader, timeZone)}
@@ -97,6 +126,9 @@ ${suppressionPanel(reader, timeZone)}
 <h2>Deliveries</h2>
 <p class="muted">Opens and clicks counted as a person’s; machine events are scanners, proxies and prefetches.</p>
 ${deliveriesTable(reader, segments, timeZone)}
+<h2>Feedback</h2>
+<p class="muted">“More / Less like this” under stories and “How was this issue?”, as the reader last answered them.</p>
+${feedbackTables(feedback, timeZone)}
 <h2>Consent log</h2>
 ${consentTable(reader, timeZone)}`;
 }

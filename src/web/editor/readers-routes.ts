@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loadReaderFeedback } from '../../feedback/feedback.repository.ts';
 import type { Segment } from '../../stories/segment.ts';
 import { listSegments } from '../../stories/story.repository.ts';
 import type { ConsentContext } from '../../subscribers/consent-log.ts';
@@ -318,7 +319,7 @@ export function registerReadersRoutes(editor: FastifyInstance, deps: WebDeps): v
     return sendEditorPage(
       reply,
       reader.email,
-      readerBody(reader, await listSegments(db), config.timeZone),
+      readerBody(reader, await listSegments(db), config.timeZone, await loadReaderFeedback(db, reader.id)),
       request,
     );
   });
