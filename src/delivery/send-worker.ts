@@ -123,6 +123,11 @@ export async function runWorker(deps: WorkerDeps): Promise<SendSummary> {
       if (stop.fatal) summary.fatal = stop.reason;
       if (deps.issueId !== undefined || stop.fatal || deps.signal?.aborted) break;
     } else if (deps.issueId !== undefined) {
+      // A cancel can take every queued row before the drain reads the new status: the queue is then
+      // simply empty, and only the issue says why.
+      const after = await findIssue(deps);
+      if (after && after.status !== 'sending' && after.status !== 'sent')
+        summary.stoppedBecause = describeStatus(after);
       break;
     }
   }
